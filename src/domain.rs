@@ -1,0 +1,11 @@
+//! The Kafka PrivateLink domain: which NLB port each broker gets, and what
+//! brokers must advertise so that clients behind PrivateLink reach each one.
+//! Pure functions over plain data — no Terraform, no AWS, no I/O — shared by
+//! the `kafka_privatelink` resource and the `kafka_advertised_listeners`
+//! data source, so both always agree on the broker ↔ port mapping.
+
+pub mod listeners;
+pub mod names;
+pub mod ports;
+
+pub use ports::{BrokerId, MAX_LISTENERS_PER_NLB};

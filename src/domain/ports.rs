@@ -1,0 +1,269 @@
+//! Broker → NLB listener port assignment.
+//!
+//! The rule, in order:
+//! 1. a broker with an explicit port gets exactly that port;
+//! 2. a broker that already has a port (from state) keeps it;
+//! 3. every other broker, in increasing id order, gets `base + rank` (its
+//!    position among all brokers sorted by numeric id) when that port is
+//!    free, and otherwise the lowest free port at or above `base`.
+//!
+//! So a fresh cluster of brokers 1, 2, 3 with base 9001 gets 9001–9003, and
+//! adding or removing a broker never moves another broker's port.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::str::FromStr;
+
+/// An NLB accepts at most this many listeners (a hard AWS quota).
+pub const MAX_LISTENERS_PER_NLB: usize = 50;
+
+/// A Kafka broker id (`broker.id` / `node.id`): a non-negative integer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BrokerId(u32);
+
+impl BrokerId {
+    pub fn new(id: u32) -> Self {
+        Self(id)
+    }
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Display for BrokerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("broker id {0:?} is not a decimal number such as \"1\" (no sign, no leading zeros, at most 2147483647)")]
+pub struct InvalidBrokerId(pub String);
+
+impl FromStr for BrokerId {
+    type Err = InvalidBrokerId;
+
+    /// Accepts the canonical decimal form only, so that `"01"` and `"1"`
+    /// cannot name the same broker twice.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let canonical = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+        match s.parse::<i32>() {
+            Ok(v) if canonical && v >= 0 => Ok(Self(v as u32)),
+            _ => Err(InvalidBrokerId(s.to_owned())),
+        }
+    }
+}
+
+/// One broker's input to the assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PortRequest {
+    /// A port the user asked for.
+    pub explicit: Option<u16>,
+    /// The port the broker already has (from state).
+    pub current: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    #[error("listener port {port} is used by both broker {first} and broker {second}")]
+    Duplicate { port: u16, first: BrokerId, second: BrokerId },
+    #[error("listener port {port} of broker {broker} is also the port of {other}")]
+    Reserved { port: u16, broker: BrokerId, other: &'static str },
+    #[error("no free listener port at or above {base} is left for broker {broker}")]
+    Exhausted { base: u16, broker: BrokerId },
+    #[error("listener port 0 is not a valid port (1-65535)")]
+    Zero { broker: BrokerId },
+}
+
+impl PortError {
+    /// The broker the error is about.
+    pub fn broker(&self) -> BrokerId {
+        match self {
+            PortError::Duplicate { second: b, .. }
+            | PortError::Reserved { broker: b, .. }
+            | PortError::Exhausted { broker: b, .. }
+            | PortError::Zero { broker: b } => *b,
+        }
+    }
+}
+
+/// Ports that brokers may not take (e.g. the bootstrap listener).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reserved<'a>(pub &'a [(u16, &'static str)]);
+
+/// Assigns a listener port to every broker (see the module docs for the rule).
+pub fn assign_ports(
+    brokers: &BTreeMap<BrokerId, PortRequest>,
+    base: u16,
+    reserved: Reserved<'_>,
+) -> Result<BTreeMap<BrokerId, u16>, PortError> {
+    let mut taken: BTreeMap<u16, BrokerId> = BTreeMap::new();
+    let mut out = BTreeMap::new();
+    let reserved_name = |port: u16| reserved.0.iter().find(|(p, _)| *p == port).map(|(_, n)| *n);
+
+    // 1. explicit ports, exactly as asked
+    for (&id, req) in brokers {
+        let Some(port) = req.explicit else { continue };
+        if port == 0 {
+            return Err(PortError::Zero { broker: id });
+        }
+        if let Some(other) = reserved_name(port) {
+            return Err(PortError::Reserved { port, broker: id, other });
+        }
+        if let Some(&first) = taken.get(&port) {
+            return Err(PortError::Duplicate { port, first, second: id });
+        }
+        taken.insert(port, id);
+        out.insert(id, port);
+    }
+    // 2. current ports are kept unless something explicit now claims them
+    for (&id, req) in brokers {
+        match (req.explicit, req.current) {
+            (None, Some(port)) if port != 0 && !taken.contains_key(&port) && reserved_name(port).is_none() => {
+                taken.insert(port, id);
+                out.insert(id, port);
+            }
+            _ => {}
+        }
+    }
+    // 3. everyone else: base + rank, or the lowest free port
+    for (rank, &id) in brokers.keys().enumerate() {
+        if out.contains_key(&id) {
+            continue;
+        }
+        let free =
+            |p: u32| p <= u32::from(u16::MAX) && !taken.contains_key(&(p as u16)) && reserved_name(p as u16).is_none();
+        let preferred = u32::from(base) + rank as u32;
+        let port = if free(preferred) {
+            preferred
+        } else {
+            (u32::from(base)..=u32::from(u16::MAX))
+                .find(|&p| free(p))
+                .ok_or(PortError::Exhausted { base, broker: id })?
+        } as u16;
+        taken.insert(port, id);
+        out.insert(id, port);
+    }
+    Ok(out)
+}
+
+/// Distinct ports, for callers that validate several sources together.
+pub fn duplicates(ports: impl IntoIterator<Item = u16>) -> BTreeSet<u16> {
+    let mut seen = BTreeSet::new();
+    ports.into_iter().filter(|p| !seen.insert(*p)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(list: &[(u32, Option<u16>, Option<u16>)]) -> BTreeMap<BrokerId, PortRequest> {
+        list.iter().map(|&(id, explicit, current)| (BrokerId(id), PortRequest { explicit, current })).collect()
+    }
+
+    fn ports(m: &BTreeMap<BrokerId, u16>) -> Vec<(u32, u16)> {
+        m.iter().map(|(k, v)| (k.0, *v)).collect()
+    }
+
+    #[test]
+    fn broker_ids_are_canonical_decimals() {
+        assert_eq!("0".parse::<BrokerId>().unwrap().get(), 0);
+        assert_eq!("1001".parse::<BrokerId>().unwrap().get(), 1001);
+        for bad in ["", "-1", "+1", "01", "1.0", "b-1", " 1", "99999999999"] {
+            assert!(bad.parse::<BrokerId>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fresh_cluster_gets_base_plus_rank() {
+        let got = assign_ports(&ids(&[(1, None, None), (2, None, None), (3, None, None)]), 9093, Reserved::default());
+        assert_eq!(ports(&got.unwrap()), vec![(1, 9093), (2, 9094), (3, 9095)]);
+        // ids need not start at 1 or be contiguous: rank, not id, decides
+        let got = assign_ports(&ids(&[(0, None, None), (4, None, None), (7, None, None)]), 9001, Reserved::default());
+        assert_eq!(ports(&got.unwrap()), vec![(0, 9001), (4, 9002), (7, 9003)]);
+    }
+
+    #[test]
+    fn explicit_ports_are_kept_and_avoided() {
+        let got =
+            assign_ports(&ids(&[(1, None, None), (2, Some(9001), None), (3, None, None)]), 9001, Reserved::default());
+        assert_eq!(ports(&got.unwrap()), vec![(1, 9002), (2, 9001), (3, 9003)]);
+    }
+
+    #[test]
+    fn duplicates_and_reserved_ports_are_errors() {
+        let e = assign_ports(&ids(&[(1, Some(9001), None), (2, Some(9001), None)]), 9001, Reserved::default());
+        assert_eq!(e.unwrap_err(), PortError::Duplicate { port: 9001, first: BrokerId(1), second: BrokerId(2) });
+        let e = assign_ports(&ids(&[(1, Some(9092), None)]), 9001, Reserved(&[(9092, "the bootstrap listener")]));
+        assert_eq!(e.unwrap_err().broker(), BrokerId(1));
+        let e = assign_ports(&ids(&[(3, Some(0), None)]), 9001, Reserved::default());
+        assert_eq!(e.unwrap_err(), PortError::Zero { broker: BrokerId(3) });
+    }
+
+    #[test]
+    fn reserved_ports_are_skipped() {
+        let got = assign_ports(&ids(&[(1, None, None), (2, None, None)]), 9092, Reserved(&[(9092, "bootstrap")]));
+        assert_eq!(ports(&got.unwrap()), vec![(1, 9093), (2, 9094)]);
+    }
+
+    #[test]
+    fn removing_a_broker_keeps_the_others() {
+        let before =
+            assign_ports(&ids(&[(1, None, None), (2, None, None), (3, None, None)]), 9001, Reserved::default())
+                .unwrap();
+        let after = ids(&[(1, None, Some(before[&BrokerId(1)])), (3, None, Some(before[&BrokerId(3)]))]);
+        let got = assign_ports(&after, 9001, Reserved::default()).unwrap();
+        assert_eq!(ports(&got), vec![(1, 9001), (3, 9003)]);
+        // a newcomer fills the hole instead of displacing anyone
+        let mut grown = after.clone();
+        grown.insert(BrokerId(4), PortRequest::default());
+        let got = assign_ports(&grown, 9001, Reserved::default()).unwrap();
+        assert_eq!(ports(&got), vec![(1, 9001), (3, 9003), (4, 9002)]);
+    }
+
+    #[test]
+    fn exhaustion_is_reported() {
+        let e = assign_ports(&ids(&[(1, Some(65535), None), (2, None, None)]), 65535, Reserved::default());
+        assert_eq!(e.unwrap_err(), PortError::Exhausted { base: 65535, broker: BrokerId(2) });
+    }
+
+    /// Property: for any set of brokers and any history, ports are unique,
+    /// explicit ones are honoured, and kept ones do not move.
+    #[test]
+    fn assignment_properties_hold_for_many_inputs() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..2000 {
+            let n = (next() % 12) as u32;
+            let mut req = BTreeMap::new();
+            for _ in 0..n {
+                let id = BrokerId((next() % 20) as u32);
+                let explicit = (next() % 5 == 0).then(|| 9001 + (next() % 15) as u16);
+                let current = (next() % 3 == 0).then(|| 9001 + (next() % 15) as u16);
+                req.insert(id, PortRequest { explicit, current });
+            }
+            let Ok(got) = assign_ports(&req, 9001, Reserved::default()) else {
+                // only explicit duplicates may fail here
+                let explicit: Vec<u16> = req.values().filter_map(|r| r.explicit).collect();
+                assert!(!duplicates(explicit).is_empty());
+                continue;
+            };
+            assert_eq!(got.len(), req.len());
+            assert!(duplicates(got.values().copied()).is_empty());
+            for (id, r) in &req {
+                if let Some(p) = r.explicit {
+                    assert_eq!(got[id], p);
+                }
+            }
+            // Re-running with the result as state changes nothing.
+            let again: BTreeMap<_, _> =
+                req.iter().map(|(id, r)| (*id, PortRequest { explicit: r.explicit, current: Some(got[id]) })).collect();
+            assert_eq!(assign_ports(&again, 9001, Reserved::default()).unwrap(), got);
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! The provider itself: the `provider "kafka"` block, and one module per
+//! Terraform type. Each translates between Terraform values (the server
+//! layer), the domain core and the AWS layer; none knows the wire format.
+
+mod advertised_listeners;
+mod check;
+mod provider;
+
+pub use provider::KafkaProvider;

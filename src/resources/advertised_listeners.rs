@@ -1,0 +1,538 @@
+//! Data source `kafka_advertised_listeners`: what brokers must advertise and
+//! what consumers must be told, from the same broker → port assignment the
+//! `kafka_privatelink` resource uses. Pure computation: no AWS access.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::check::{Checks, port};
+use crate::domain::listeners::{
+    self, Broker, HostTemplate, ListenerConfig, MaterializeConnection, SecurityProtocol, TIDBCLOUD_TEMPLATE,
+};
+use crate::domain::names;
+use crate::domain::ports::{self, BrokerId, MAX_LISTENERS_PER_NLB, PortRequest, Reserved};
+use crate::server::convert::value_error;
+use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::path::AttributePath;
+use crate::server::provider::{Context, DataSource};
+use crate::server::schema::{Attribute, Block, Nesting, Schema};
+use crate::server::types::Type;
+use crate::server::value::{Tri, Value, from_value, to_value};
+
+pub struct AdvertisedListeners;
+
+const DEFAULT_BASE: u16 = 9001;
+const DEFAULT_BIND_PORT: u16 = 39092;
+const DEFAULT_LISTENER_NAME: &str = "EXTERNAL";
+const DEFAULT_PRIVATELINK_NAME: &str = "privatelink_svc";
+const DEFAULT_KAFKA_NAME: &str = "kafka_connection";
+const PRESETS: [(&str, &str); 1] = [("tidbcloud", TIDBCLOUD_TEMPLATE)];
+
+#[derive(Debug, Deserialize)]
+struct Config {
+    brokers: Tri<BTreeMap<String, BrokerConfig>>,
+    listener_port_base: Tri<f64>,
+    template: Tri<String>,
+    preset: Tri<String>,
+    unique_name: Tri<String>,
+    listener_name: Tri<String>,
+    bind_port: Tri<f64>,
+    security_protocol: Tri<String>,
+    endpoint_service_name: Tri<String>,
+    cross_region: Tri<bool>,
+    privatelink_connection_name: Tri<String>,
+    kafka_connection_name: Tri<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+struct BrokerConfig {
+    availability_zone_id: Tri<String>,
+    listener_port: Tri<f64>,
+    host: Tri<String>,
+    port: Tri<f64>,
+    ip: Tri<String>,
+    target_group_arn: Tri<String>,
+    listener_arn: Tri<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct State {
+    brokers: BTreeMap<String, BrokerConfig>,
+    listener_port_base: u16,
+    template: Option<String>,
+    preset: Option<String>,
+    unique_name: Option<String>,
+    listener_name: String,
+    bind_port: u16,
+    security_protocol: String,
+    endpoint_service_name: Option<String>,
+    cross_region: bool,
+    privatelink_connection_name: String,
+    kafka_connection_name: String,
+    broker_endpoints: BTreeMap<String, EndpointState>,
+    patterns: BTreeMap<String, String>,
+    materialize_sql: Option<String>,
+    bootstrap_servers: String,
+}
+
+#[derive(Debug, Serialize)]
+struct EndpointState {
+    listener_port: u16,
+    availability_zone_id: String,
+    advertised_host: String,
+    advertised_listener: String,
+    server_properties: String,
+}
+
+/// Everything `check` could establish; complete only when nothing is unknown.
+struct Checked {
+    brokers: BTreeMap<BrokerId, (String, BrokerConfig)>,
+    base: Option<u16>,
+    template: Option<HostTemplate>,
+    bind_port: Option<u16>,
+    protocol: Option<SecurityProtocol>,
+}
+
+fn path(name: &str) -> AttributePath {
+    AttributePath::attr(name)
+}
+
+impl Config {
+    fn check(&self) -> (Checks, Checked) {
+        let mut c = Checks::default();
+        let mut out = Checked {
+            brokers: BTreeMap::new(),
+            base: port(&mut c, &self.listener_port_base, path("listener_port_base"), "listener port base"),
+            template: None,
+            bind_port: port(&mut c, &self.bind_port, path("bind_port"), "bind port"),
+            protocol: None,
+        };
+        if self.listener_port_base.is_null() {
+            out.base = Some(DEFAULT_BASE);
+        }
+        if self.bind_port.is_null() {
+            out.bind_port = Some(DEFAULT_BIND_PORT);
+        }
+
+        // brokers
+        if let Tri::Known(brokers) = &self.brokers {
+            if brokers.is_empty() {
+                c.fail(path("brokers"), "No brokers", "Give at least one broker.");
+            }
+            if brokers.len() > MAX_LISTENERS_PER_NLB {
+                c.fail(
+                    path("brokers"),
+                    "Too many brokers",
+                    format!(
+                        "{} brokers need {} NLB listeners; an NLB has at most {MAX_LISTENERS_PER_NLB} (a hard AWS quota).",
+                        brokers.len(),
+                        brokers.len()
+                    ),
+                );
+            }
+            let mut seen_ports: BTreeMap<u16, String> = BTreeMap::new();
+            for (key, b) in brokers {
+                let bp = path("brokers").key(key.clone());
+                match key.parse::<BrokerId>() {
+                    Ok(id) => {
+                        out.brokers.insert(id, (key.clone(), b.clone()));
+                    }
+                    Err(e) => c.fail(bp.clone(), "Invalid broker id", e.to_string()),
+                }
+                c.string(
+                    &b.availability_zone_id,
+                    bp.attribute("availability_zone_id"),
+                    "Invalid availability zone id",
+                    names::check_az_id,
+                );
+                if b.availability_zone_id.is_null() {
+                    c.fail(
+                        bp.attribute("availability_zone_id"),
+                        "Missing availability zone id",
+                        "Every broker needs its availability_zone_id, e.g. \"use1-az1\".",
+                    );
+                }
+                if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port") {
+                    if let Some(other) = seen_ports.insert(p, key.clone()) {
+                        c.fail(
+                            bp.attribute("listener_port"),
+                            "Duplicate listener port",
+                            format!("Broker {other:?} already uses listener port {p}."),
+                        );
+                    }
+                }
+                port(&mut c, &b.port, bp.attribute("port"), "broker port");
+                c.string(&b.host, bp.attribute("host"), "Invalid host", names::check_host);
+            }
+        }
+
+        // template and preset
+        match (&self.template, &self.preset) {
+            (Tri::Known(_), Tri::Known(_)) => {
+                c.fail(path("preset"), "Conflicting arguments", "Set either template or preset, not both.")
+            }
+            (Tri::Known(t), _) => match HostTemplate::parse(t) {
+                Ok(t) => out.template = Some(t),
+                Err(e) => c.fail(path("template"), "Invalid template", e.to_string()),
+            },
+            (_, Tri::Known(p)) => match PRESETS.iter().find(|(n, _)| n == p) {
+                Some((_, t)) => out.template = HostTemplate::parse(t).ok(),
+                None => c.fail(
+                    path("preset"),
+                    "Unknown preset",
+                    format!("{p:?} is not a preset; the presets are: tidbcloud."),
+                ),
+            },
+            _ => {}
+        }
+        c.string(&self.unique_name, path("unique_name"), "Invalid unique name", names::check_unique_name);
+        if self.unique_name.is_null()
+            && out.template.as_ref().is_some_and(|t| t.uses(listeners::Placeholder::UniqueName))
+        {
+            c.fail(path("unique_name"), "Missing unique name", "The template uses {unique_name}; set unique_name.");
+        }
+        c.string(&self.listener_name, path("listener_name"), "Invalid listener name", names::check_listener_name);
+        match &self.security_protocol {
+            Tri::Known(p) => match SecurityProtocol::parse(p) {
+                Some(p) => out.protocol = Some(p),
+                None => c.fail(
+                    path("security_protocol"),
+                    "Invalid security protocol",
+                    format!("{p:?} is not one of {}.", SecurityProtocol::NAMES.join(", ")),
+                ),
+            },
+            Tri::Null => out.protocol = Some(SecurityProtocol::Plaintext),
+            Tri::Unknown => {}
+        }
+        c.string(
+            &self.endpoint_service_name,
+            path("endpoint_service_name"),
+            "Invalid endpoint service name",
+            names::check_endpoint_service_name,
+        );
+        for name in ["privatelink_connection_name", "kafka_connection_name"] {
+            let v = if name == "privatelink_connection_name" {
+                &self.privatelink_connection_name
+            } else {
+                &self.kafka_connection_name
+            };
+            c.string(v, path(name), "Invalid connection name", names::check_sql_identifier);
+        }
+        (c, out)
+    }
+}
+
+/// Turns a domain error about one broker into a diagnostic at its path.
+fn broker_error(
+    keys: &BTreeMap<BrokerId, (String, BrokerConfig)>,
+    id: BrokerId,
+    attr: &str,
+    summary: &str,
+    detail: String,
+) -> Diagnostic {
+    let key = keys.get(&id).map_or_else(|| id.to_string(), |(k, _)| k.clone());
+    Diagnostic::error(summary, detail).at(path("brokers").key(key).attribute(attr))
+}
+
+fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
+    let base = checked.base.unwrap_or(DEFAULT_BASE);
+    let requests: BTreeMap<BrokerId, PortRequest> = checked
+        .brokers
+        .iter()
+        .map(|(id, (_, b))| (*id, PortRequest { explicit: b.listener_port.known().map(|p| *p as u16), current: None }))
+        .collect();
+    let assigned = ports::assign_ports(&requests, base, Reserved::default()).map_err(|e| {
+        broker_error(&checked.brokers, e.broker(), "listener_port", "Invalid listener port", e.to_string())
+    })?;
+
+    let known = |t: &Tri<String>, default: &str| t.known().cloned().unwrap_or_else(|| default.to_owned());
+    let cfg = ListenerConfig {
+        template: checked.template,
+        unique_name: config.unique_name.known().cloned(),
+        listener_name: known(&config.listener_name, DEFAULT_LISTENER_NAME),
+        bind_port: checked.bind_port.unwrap_or(DEFAULT_BIND_PORT),
+        security_protocol: checked.protocol.unwrap_or(SecurityProtocol::Plaintext),
+    };
+    let brokers: Vec<Broker> = checked
+        .brokers
+        .iter()
+        .map(|(id, (_, b))| Broker {
+            id: *id,
+            az_id: b.availability_zone_id.known().cloned().unwrap_or_default(),
+            listener_port: assigned[id],
+            host: b.host.known().or(b.ip.known()).cloned(),
+            port: b.port.known().map(|p| *p as u16),
+        })
+        .collect();
+    let endpoints = listeners::endpoints(&cfg, &brokers).map_err(|e| match e {
+        listeners::ListenerError::MissingHost(id) => broker_error(
+            &checked.brokers,
+            id,
+            "host",
+            "Missing host",
+            format!("{e}. Without a template or preset, each broker advertises its own host."),
+        ),
+        listeners::ListenerError::InvalidHost { broker, .. } => {
+            broker_error(&checked.brokers, broker, "host", "Invalid advertised host", e.to_string())
+        }
+        listeners::ListenerError::MissingUniqueName => {
+            Diagnostic::error("Missing unique name", e.to_string()).at(path("unique_name"))
+        }
+    })?;
+
+    let az_ids: BTreeSet<String> = endpoints.iter().map(|e| e.az_id.clone()).collect();
+    let cross_region = config.cross_region.known().copied().unwrap_or(false);
+    let privatelink_name = known(&config.privatelink_connection_name, DEFAULT_PRIVATELINK_NAME);
+    let kafka_name = known(&config.kafka_connection_name, DEFAULT_KAFKA_NAME);
+    let materialize_sql = config.endpoint_service_name.known().map(|service_name| {
+        let conn = MaterializeConnection {
+            service_name: service_name.clone(),
+            cross_region,
+            privatelink_name: privatelink_name.clone(),
+            kafka_name: kafka_name.clone(),
+        };
+        listeners::materialize_sql(&conn, &endpoints, cfg.security_protocol)
+    });
+
+    let mut brokers_out = BTreeMap::new();
+    let mut broker_endpoints = BTreeMap::new();
+    for e in &endpoints {
+        let (key, b) = &checked.brokers[&e.id];
+        brokers_out
+            .insert(key.clone(), BrokerConfig { listener_port: Tri::Known(f64::from(e.listener_port)), ..b.clone() });
+        broker_endpoints.insert(
+            key.clone(),
+            EndpointState {
+                listener_port: e.listener_port,
+                availability_zone_id: e.az_id.clone(),
+                advertised_host: e.advertised_host.clone(),
+                advertised_listener: e.advertised_listener.clone(),
+                server_properties: e.server_properties.clone(),
+            },
+        );
+    }
+    Ok(State {
+        brokers: brokers_out,
+        listener_port_base: base,
+        template: config.template.known().cloned(),
+        preset: config.preset.known().cloned(),
+        unique_name: config.unique_name.known().cloned(),
+        patterns: listeners::patterns(&cfg, &az_ids),
+        bootstrap_servers: listeners::bootstrap_servers(&endpoints),
+        listener_name: cfg.listener_name,
+        bind_port: cfg.bind_port,
+        security_protocol: cfg.security_protocol.as_str().to_owned(),
+        endpoint_service_name: config.endpoint_service_name.known().cloned(),
+        cross_region,
+        privatelink_connection_name: privatelink_name,
+        kafka_connection_name: kafka_name,
+        broker_endpoints,
+        materialize_sql,
+    })
+}
+
+#[async_trait]
+impl DataSource for AdvertisedListeners {
+    fn type_name(&self) -> &'static str {
+        "kafka_advertised_listeners"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match from_value::<Config>(config) {
+            Ok(c) => c.check().0.0,
+            Err(e) => value_error("configuration", e).into(),
+        }
+    }
+
+    async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {
+        let parsed = from_value::<Config>(&config).map_err(|e| Diagnostics::from(value_error("configuration", e)))?;
+        let (checks, checked) = parsed.check();
+        if checks.has_errors() {
+            return Err(checks.0);
+        }
+        let state = compute(&parsed, checked)?;
+        to_value(&state)
+            .and_then(|v| v.conform(&schema().value_type()))
+            .map_err(|e| value_error("data source state", e).into())
+    }
+}
+
+fn schema() -> Schema {
+    let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
+    let n = |name: &str, doc: &str| Attribute::new(name, Type::Number).describe(doc);
+    Schema::new(
+        0,
+        Block::new()
+            .describe("Computes what Kafka brokers must advertise, and what PrivateLink consumers (TiDB Cloud, Materialize, any Kafka client) must be told, from one broker → NLB listener port assignment — the same assignment `kafka_privatelink` uses. Pure computation: needs no AWS access.")
+            .attribute(
+                Attribute::nested(
+                    "brokers",
+                    Nesting::Map,
+                    vec![
+                        s("availability_zone_id", "Availability zone **id** of the broker, e.g. `usw2-az1` (not a zone name like `us-west-2a`).").required(),
+                        n("listener_port", "NLB listener port of this broker. When unset: `listener_port_base` + the broker's rank among all brokers sorted by numeric id, skipping ports taken explicitly.").optional_computed(),
+                        s("host", "The broker's own address (e.g. `b-1.hostname-1`), advertised when no `template`/`preset` is given."),
+                        n("port", "The broker's own port (e.g. `9096`). Defaults to `bind_port`."),
+                        s("ip", "The broker's IP address; used as its host when `host` is unset."),
+                        s("target_group_arn", "Accepted so that `kafka_privatelink.<name>.brokers` can be passed in as it is; not used."),
+                        s("listener_arn", "Accepted so that `kafka_privatelink.<name>.brokers` can be passed in as it is; not used."),
+                    ],
+                )
+                .required()
+                .describe("The brokers, keyed by broker id as a decimal string (`\"1\"`), Kafka's `broker.id`/`node.id`."),
+            )
+            .attribute(n("listener_port_base", "First NLB listener port for brokers without an explicit `listener_port`. Default `9001`.").optional_computed())
+            .attribute(s("template", "Advertised host template with placeholders `{broker_id}`, `{az_id}` and `{unique_name}`, e.g. `kafka-{broker_id}.{az_id}.example.com`. Conflicts with `preset`."))
+            .attribute(s("preset", "A named template: `tidbcloud` = `b{broker_id}.{az_id}.{unique_name}.aws.plc.tidbcloud.com`. Conflicts with `template`."))
+            .attribute(s("unique_name", "The unique name of the consumer's private link domain (TiDB Cloud), lowercase letters and digits."))
+            .attribute(s("listener_name", "Name of the Kafka listener brokers add for PrivateLink. Default `EXTERNAL`.").optional_computed())
+            .attribute(n("bind_port", "Broker-side port of that listener, the NLB targets' port. Default `39092`.").optional_computed())
+            .attribute(s("security_protocol", "Kafka security protocol of the listener: `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.").optional_computed())
+            .attribute(s("endpoint_service_name", "Name of the VPC endpoint service, `com.amazonaws.vpce.<region>.vpce-svc-…`. Needed for `materialize_sql`."))
+            .attribute(Attribute::new("cross_region", Type::Bool).optional_computed().describe("Cross-region PrivateLink: Materialize statements name no availability zones. Default `false`."))
+            .attribute(s("privatelink_connection_name", "Name of Materialize's PrivateLink connection. Default `privatelink_svc`.").optional_computed())
+            .attribute(s("kafka_connection_name", "Name of Materialize's Kafka connection. Default `kafka_connection`.").optional_computed())
+            .attribute(
+                Attribute::nested(
+                    "broker_endpoints",
+                    Nesting::Map,
+                    vec![
+                        n("listener_port", "NLB listener port.").computed(),
+                        s("availability_zone_id", "Availability zone id.").computed(),
+                        s("advertised_host", "Host the broker advertises.").computed(),
+                        s("advertised_listener", "The broker's `advertised.listeners` entry, e.g. `EXTERNAL://b1.usw2-az1.abc.aws.plc.tidbcloud.com:9093`.").computed(),
+                        s("server_properties", "The `listeners=`, `advertised.listeners=` and `listener.security.protocol.map=` lines for this listener; merge them with the broker's other listeners.").computed(),
+                    ],
+                )
+                .computed()
+                .describe("Per broker id: what the broker must advertise."),
+            )
+            .attribute(Attribute::new("patterns", Type::map(Type::String)).computed().describe("Per availability zone id, the advertised-listener pattern, e.g. `b<broker_id>.usw2-az1.abc.aws.plc.tidbcloud.com:<port>`. Empty without a template."))
+            .attribute(s("materialize_sql", "Materialize's `CREATE CONNECTION … TO AWS PRIVATELINK` and `CREATE CONNECTION … TO KAFKA` statements. Null without `endpoint_service_name`.").computed())
+            .attribute(s("bootstrap_servers", "Comma-separated advertised `host:port` list, for clients' `bootstrap.servers`.").computed()),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::diag::Severity;
+
+    fn brokers(entries: &[(&str, &str, Option<i64>)]) -> Value {
+        Value::Map(
+            entries
+                .iter()
+                .map(|(id, az, lp)| {
+                    let mut m = BTreeMap::from([("availability_zone_id".to_owned(), Value::from(*az))]);
+                    if let Some(p) = lp {
+                        m.insert("listener_port".into(), Value::from(*p));
+                    }
+                    ((*id).to_owned(), Value::Object(m))
+                })
+                .collect(),
+        )
+    }
+
+    fn config(attrs: Vec<(&str, Value)>) -> Value {
+        let v = Value::Object(attrs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+        v.conform(&schema().value_type()).unwrap()
+    }
+
+    fn errors_at(diags: &Diagnostics) -> Vec<String> {
+        diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| d.path.as_ref().map(ToString::to_string).unwrap_or_default())
+            .collect()
+    }
+
+    async fn read(c: Value) -> Result<Value, Diagnostics> {
+        AdvertisedListeners.read(&Context::default(), c).await
+    }
+
+    #[tokio::test]
+    async fn tidb_cloud_example() {
+        let c = config(vec![
+            ("brokers", brokers(&[("1", "usw2-az1", None), ("2", "usw2-az2", None), ("3", "usw2-az3", None)])),
+            ("preset", "tidbcloud".into()),
+            ("unique_name", "abc".into()),
+            ("listener_port_base", 9093.into()),
+        ]);
+        let s = read(c).await.unwrap();
+        let ep = s.get("broker_endpoints");
+        assert_eq!(
+            ep.get("2").get("advertised_listener"),
+            &Value::from("EXTERNAL://b2.usw2-az2.abc.aws.plc.tidbcloud.com:9094")
+        );
+        assert_eq!(s.get("brokers").get("3").get("listener_port"), &Value::from(9095));
+        assert_eq!(
+            s.get("patterns").get("usw2-az3"),
+            &Value::from("b<broker_id>.usw2-az3.abc.aws.plc.tidbcloud.com:<port>")
+        );
+        assert_eq!(s.get("materialize_sql"), &Value::Null);
+        assert_eq!(s.get("listener_name"), &Value::from("EXTERNAL"));
+    }
+
+    #[test]
+    fn bad_input_is_reported_at_its_path() {
+        let c = config(vec![
+            (
+                "brokers",
+                brokers(&[
+                    ("-1", "usw2-az1", None),
+                    ("x", "us-west-2a", Some(70000)),
+                    ("5", "usw2-az1", Some(9001)),
+                    ("6", "usw2-az2", Some(9001)),
+                ]),
+            ),
+            ("template", "b{id}.example.com".into()),
+            ("unique_name", "ABC".into()),
+            ("security_protocol", "TLS".into()),
+            ("endpoint_service_name", "vpce-svc-123".into()),
+        ]);
+        let d = AdvertisedListeners.validate(&c);
+        let at = errors_at(&d);
+        for expected in [
+            r#"brokers["-1"]"#,
+            r#"brokers["x"]"#,
+            r#"brokers["x"].availability_zone_id"#,
+            r#"brokers["x"].listener_port"#,
+            r#"brokers["6"].listener_port"#,
+            "template",
+            "unique_name",
+            "security_protocol",
+            "endpoint_service_name",
+        ] {
+            assert!(at.contains(&expected.to_owned()), "missing {expected} in {at:?}");
+        }
+    }
+
+    #[test]
+    fn more_than_fifty_listeners_is_refused() {
+        let many: Vec<(String, String)> = (0..51).map(|i| (i.to_string(), "use1-az1".to_owned())).collect();
+        let entries: Vec<(&str, &str, Option<i64>)> =
+            many.iter().map(|(i, a)| (i.as_str(), a.as_str(), None)).collect();
+        let c = config(vec![("brokers", brokers(&entries)), ("template", "b{broker_id}.x.example.com".into())]);
+        assert_eq!(errors_at(&AdvertisedListeners.validate(&c)), vec!["brokers".to_owned()]);
+    }
+
+    #[test]
+    fn unknown_values_pass_validation() {
+        let c =
+            config(vec![("brokers", Value::Unknown), ("template", Value::Unknown), ("unique_name", Value::Unknown)]);
+        assert!(!AdvertisedListeners.validate(&c).has_errors());
+    }
+
+    #[tokio::test]
+    async fn host_mode_without_host_names_the_broker() {
+        let c = config(vec![("brokers", brokers(&[("7", "use1-az1", None)]))]);
+        let e = read(c).await.unwrap_err();
+        assert_eq!(errors_at(&e), vec![r#"brokers["7"].host"#.to_owned()]);
+    }
+}

@@ -1,0 +1,416 @@
+//! The `tfplugin6.Provider` gRPC service: one thin function per RPC that
+//! decodes the request, calls the provider API and encodes the answer.
+//! Provider failures travel as diagnostics; a gRPC error status is only used
+//! when the request itself is broken.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+use tracing::{debug, warn};
+
+use super::convert::{self, decode, encode};
+use super::diag::{Diagnostic, Diagnostics};
+use super::pb::tfplugin6 as pb;
+use super::provider::{ApplyRequest, Context, DataSource, PlanRequest, Provider, ReadRequest, Resource};
+use super::schema::Schema;
+use super::types::Type;
+use super::value;
+
+struct Typed<T: ?Sized> {
+    inner: Arc<T>,
+    schema: Schema,
+    ty: Type,
+}
+
+/// Serves one provider. Schemas are computed once, at start.
+pub struct ProviderService {
+    provider: Arc<dyn Provider>,
+    provider_schema: Schema,
+    provider_type: Type,
+    resources: HashMap<&'static str, Typed<dyn Resource>>,
+    data_sources: HashMap<&'static str, Typed<dyn DataSource>>,
+    ctx: Context,
+}
+
+impl ProviderService {
+    pub fn new(provider: Arc<dyn Provider>, ctx: Context) -> Self {
+        let provider_schema = provider.schema();
+        let resources = provider
+            .resources()
+            .into_iter()
+            .map(|r| {
+                let schema = r.schema();
+                (r.type_name(), Typed { ty: schema.value_type(), schema, inner: r })
+            })
+            .collect();
+        let data_sources = provider
+            .data_sources()
+            .into_iter()
+            .map(|d| {
+                let schema = d.schema();
+                (d.type_name(), Typed { ty: schema.value_type(), schema, inner: d })
+            })
+            .collect();
+        Self { provider_type: provider_schema.value_type(), provider_schema, provider, resources, data_sources, ctx }
+    }
+
+    fn resource(&self, name: &str) -> Result<&Typed<dyn Resource>, Diagnostics> {
+        self.resources.get(name).ok_or_else(|| unknown_type("resource", name))
+    }
+
+    fn data_source(&self, name: &str) -> Result<&Typed<dyn DataSource>, Diagnostics> {
+        self.data_sources.get(name).ok_or_else(|| unknown_type("data source", name))
+    }
+
+    fn sorted<T: ?Sized>(map: &HashMap<&'static str, Typed<T>>) -> Vec<&'static str> {
+        let mut names: Vec<_> = map.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+fn unknown_type(kind: &str, name: &str) -> Diagnostics {
+    Diagnostic::error(format!("Unknown {kind} type"), format!("This provider has no {kind} type {name:?}.")).into()
+}
+
+/// Runs `f`, turning an early `Err(diagnostics)` into the response's list.
+fn collect<T>(f: impl FnOnce(&mut Diagnostics) -> Result<T, Diagnostics>) -> (Option<T>, Vec<pb::Diagnostic>) {
+    let mut diags = Diagnostics::new();
+    let out = match f(&mut diags) {
+        Ok(v) => Some(v),
+        Err(d) => {
+            diags.extend(d);
+            None
+        }
+    };
+    (out, convert::diagnostics(diags))
+}
+
+fn null_value() -> pb::DynamicValue {
+    // MessagePack nil.
+    pb::DynamicValue { msgpack: vec![0xc0], json: Vec::new() }
+}
+
+#[tonic::async_trait]
+impl pb::provider_server::Provider for ProviderService {
+    async fn get_metadata(
+        &self,
+        _: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        use pb::get_metadata::{DataSourceMetadata, ResourceMetadata};
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            resources: Self::sorted(&self.resources)
+                .into_iter()
+                .map(|n| ResourceMetadata { type_name: n.into() })
+                .collect(),
+            data_sources: Self::sorted(&self.data_sources)
+                .into_iter()
+                .map(|n| DataSourceMetadata { type_name: n.into() })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        Ok(Response::new(pb::get_provider_schema::Response {
+            provider: Some(convert::schema(&self.provider_schema)),
+            resource_schemas: self.resources.iter().map(|(n, r)| ((*n).into(), convert::schema(&r.schema))).collect(),
+            data_source_schemas: self
+                .data_sources
+                .iter()
+                .map(|(n, d)| ((*n).into(), convert::schema(&d.schema)))
+                .collect(),
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        }))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        req: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = req.into_inner();
+        let (_, diagnostics) = collect(|d| {
+            let config = decode(req.config.as_ref(), &self.provider_type, "provider configuration")?;
+            d.extend(self.provider.validate(&config));
+            Ok(())
+        });
+        Ok(Response::new(pb::validate_provider_config::Response { diagnostics }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        req: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let (_, diagnostics) = collect(|d| {
+            let r = self.resource(&req.type_name)?;
+            let config = decode(req.config.as_ref(), &r.ty, "configuration")?;
+            d.extend(r.inner.validate(&config));
+            Ok(())
+        });
+        Ok(Response::new(pb::validate_resource_config::Response { diagnostics }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        req: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let (_, diagnostics) = collect(|d| {
+            let ds = self.data_source(&req.type_name)?;
+            let config = decode(req.config.as_ref(), &ds.ty, "configuration")?;
+            d.extend(ds.inner.validate(&config));
+            Ok(())
+        });
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        req: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let (upgraded_state, diagnostics) = collect(|_| {
+            let r = self.resource(&req.type_name)?;
+            let raw = req.raw_state.unwrap_or_default();
+            if raw.json.is_empty() {
+                return Err(Diagnostic::error(
+                    "Unsupported state format",
+                    "The stored state is in the legacy flatmap format, which this provider never wrote.",
+                )
+                .into());
+            }
+            let mut json: serde_json::Value = serde_json::from_slice(&raw.json)
+                .map_err(|e| Diagnostic::error("Invalid stored state", e.to_string()))?;
+            let current = r.schema.version;
+            if req.version > current {
+                return Err(Diagnostic::error(
+                    "State from a newer provider",
+                    format!(
+                        "The stored state of this {} has schema version {}, newer than this provider's {current}. \
+                         Upgrade the provider.",
+                        req.type_name, req.version
+                    ),
+                )
+                .into());
+            }
+            if req.version < current {
+                debug!(type_name = %req.type_name, from = req.version, to = current, "upgrading stored state");
+                json = r.inner.upgrade_state(req.version, json)?;
+            }
+            let state = value::from_json(&json, &r.ty).map_err(|e| convert::value_error("stored state", e))?;
+            Ok(encode(&state, &r.ty, "upgraded state")?)
+        });
+        Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state, diagnostics }))
+    }
+
+    async fn configure_provider(
+        &self,
+        req: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = req.into_inner();
+        let config = match decode(req.config.as_ref(), &self.provider_type, "provider configuration") {
+            Ok(c) => c,
+            Err(d) => {
+                return Ok(Response::new(pb::configure_provider::Response {
+                    diagnostics: vec![convert::diagnostic(d)],
+                }));
+            }
+        };
+        let diags = self.provider.configure(&self.ctx, &req.terraform_version, config).await;
+        Ok(Response::new(pb::configure_provider::Response { diagnostics: convert::diagnostics(diags) }))
+    }
+
+    async fn read_resource(
+        &self,
+        req: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::read_resource::Response::default();
+        let prepared = self
+            .resource(&req.type_name)
+            .and_then(|r| Ok((r, decode(req.current_state.as_ref(), &r.ty, "prior state")?)));
+        match prepared {
+            Err(d) => diags.extend(d),
+            Ok((r, state)) => {
+                let resp = r.inner.read(&self.ctx, ReadRequest { state, private: req.private }).await;
+                diags.extend(resp.diagnostics);
+                out.private = resp.private;
+                match resp.state.map(|s| encode(&s, &r.ty, "new state")).transpose() {
+                    Ok(s) => out.new_state = Some(s.unwrap_or_else(null_value)),
+                    Err(d) => diags.push(d),
+                }
+            }
+        }
+        out.diagnostics = convert::diagnostics(diags);
+        Ok(Response::new(out))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        req: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::plan_resource_change::Response::default();
+        let prepared = self.resource(&req.type_name).and_then(|r| {
+            Ok((
+                r,
+                decode(req.prior_state.as_ref(), &r.ty, "prior state")?,
+                decode(req.proposed_new_state.as_ref(), &r.ty, "proposed state")?,
+                decode(req.config.as_ref(), &r.ty, "configuration")?,
+            ))
+        });
+        match prepared {
+            Err(d) => diags.extend(d),
+            // Destroy: nothing to plan.
+            Ok((_, _, proposed, _)) if proposed.is_null() => out.planned_state = Some(null_value()),
+            Ok((r, prior_state, proposed, config)) => {
+                let resp = r
+                    .inner
+                    .plan(&self.ctx, PlanRequest { prior_state, proposed, config, prior_private: req.prior_private })
+                    .await;
+                diags.extend(resp.diagnostics);
+                out.planned_private = resp.private;
+                out.requires_replace = resp.requires_replace.iter().map(convert::attribute_path).collect();
+                match encode(&resp.planned, &r.ty, "planned state") {
+                    Ok(s) => out.planned_state = Some(s),
+                    Err(d) => diags.push(d),
+                }
+            }
+        }
+        out.diagnostics = convert::diagnostics(diags);
+        Ok(Response::new(out))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        req: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::apply_resource_change::Response::default();
+        let prepared = self.resource(&req.type_name).and_then(|r| {
+            Ok((
+                r,
+                decode(req.prior_state.as_ref(), &r.ty, "prior state")?,
+                decode(req.planned_state.as_ref(), &r.ty, "planned state")?,
+                decode(req.config.as_ref(), &r.ty, "configuration")?,
+            ))
+        });
+        match prepared {
+            Err(d) => diags.extend(d),
+            Ok((r, prior_state, planned, config)) => {
+                let resp = r
+                    .inner
+                    .apply(&self.ctx, ApplyRequest { prior_state, planned, config, private: req.planned_private })
+                    .await;
+                diags.extend(resp.diagnostics);
+                out.private = resp.private;
+                match encode(&resp.state, &r.ty, "new state") {
+                    Ok(s) => out.new_state = Some(s),
+                    Err(d) => {
+                        warn!(type_name = %req.type_name, "apply returned a state that does not fit the schema");
+                        diags.push(d);
+                    }
+                }
+            }
+        }
+        out.diagnostics = convert::diagnostics(diags);
+        Ok(Response::new(out))
+    }
+
+    async fn import_resource_state(
+        &self,
+        req: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::import_resource_state::Response::default();
+        match self.resource(&req.type_name) {
+            Err(d) => diags.extend(d),
+            Ok(r) => match r.inner.import(&self.ctx, &req.id).await {
+                Err(d) => diags.extend(d),
+                Ok(imported) => {
+                    diags.extend(imported.diagnostics);
+                    match encode(&imported.state, &r.ty, "imported state") {
+                        Ok(state) => out.imported_resources.push(pb::import_resource_state::ImportedResource {
+                            type_name: req.type_name.clone(),
+                            state: Some(state),
+                            private: imported.private,
+                            identity: None,
+                        }),
+                        Err(d) => diags.push(d),
+                    }
+                }
+            },
+        }
+        out.diagnostics = convert::diagnostics(diags);
+        Ok(Response::new(out))
+    }
+
+    async fn read_data_source(
+        &self,
+        req: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = req.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut out = pb::read_data_source::Response::default();
+        let prepared = self
+            .data_source(&req.type_name)
+            .and_then(|ds| Ok((ds, decode(req.config.as_ref(), &ds.ty, "configuration")?)));
+        match prepared {
+            Err(d) => diags.extend(d),
+            Ok((ds, config)) => match ds.inner.read(&self.ctx, config).await {
+                Err(d) => diags.extend(d),
+                Ok(state) => match encode(&state, &ds.ty, "data source state") {
+                    Ok(s) => out.state = Some(s),
+                    Err(d) => diags.push(d),
+                },
+            },
+        }
+        out.diagnostics = convert::diagnostics(diags);
+        Ok(Response::new(out))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+    }
+
+    async fn get_functions(
+        &self,
+        _: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    async fn stop_provider(
+        &self,
+        _: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        // Only a signal: operations in flight finish their current step and
+        // return what they did. The process keeps serving until Shutdown.
+        debug!("StopProvider: cancelling in-flight operations");
+        self.ctx.stop.cancel();
+        Ok(Response::new(pb::stop_provider::Response::default()))
+    }
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        plan_destroy: false,
+        get_provider_schema_optional: false,
+        move_resource_state: false,
+        generate_resource_config: false,
+    }
+}

@@ -1,0 +1,140 @@
+//! The API between the plugin server and a concrete provider: traits for the
+//! provider, its resources and data sources, with plain request/response
+//! structs. Values here are already decoded; no protobuf in sight.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use super::diag::{Diagnostic, Diagnostics};
+use super::path::AttributePath;
+use super::schema::Schema;
+use super::value::Value;
+
+/// What every operation gets besides its request.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    /// Cancelled when Terraform calls `StopProvider` (Ctrl-C). Long operations
+    /// stop at the next safe point and still return what they created.
+    pub stop: CancellationToken,
+}
+
+#[async_trait]
+pub trait Provider: Send + Sync + 'static {
+    /// The `provider "…" {}` block.
+    fn schema(&self) -> Schema;
+
+    /// Static checks of the provider block; unknown values are possible.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Receives the provider block before any resource or data source runs.
+    async fn configure(&self, ctx: &Context, terraform_version: &str, config: Value) -> Diagnostics;
+
+    fn resources(&self) -> Vec<Arc<dyn Resource>>;
+
+    fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+}
+
+#[async_trait]
+pub trait DataSource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Static checks; unknown values are possible.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Computes the data source's state from its configuration.
+    async fn read(&self, ctx: &Context, config: Value) -> Result<Value, Diagnostics>;
+}
+
+pub struct ReadRequest {
+    pub state: Value,
+    pub private: Vec<u8>,
+}
+
+pub struct ReadResponse {
+    /// `None` when the remote object is gone: Terraform plans to create it.
+    pub state: Option<Value>,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct PlanRequest {
+    /// Null when the resource is being created.
+    pub prior_state: Value,
+    /// Terraform's proposal: configuration merged over prior state.
+    pub proposed: Value,
+    pub config: Value,
+    pub prior_private: Vec<u8>,
+}
+
+pub struct PlanResponse {
+    pub planned: Value,
+    pub requires_replace: Vec<AttributePath>,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct ApplyRequest {
+    /// Null when creating.
+    pub prior_state: Value,
+    /// Null when destroying.
+    pub planned: Value,
+    pub config: Value,
+    pub private: Vec<u8>,
+}
+
+pub struct ApplyResponse {
+    /// The state after the apply, also (partially) when it failed: every
+    /// object that was created must be recorded here. Null when destroyed.
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+pub struct ImportResponse {
+    pub state: Value,
+    pub private: Vec<u8>,
+    pub diagnostics: Diagnostics,
+}
+
+#[async_trait]
+pub trait Resource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    fn schema(&self) -> Schema;
+
+    /// Static checks; unknown values are possible.
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    /// Rewrites state stored by an older schema version (given as JSON) into
+    /// the JSON shape of the current version. Called only for older versions.
+    fn upgrade_state(&self, version: i64, _state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
+        Err(Diagnostic::error(
+            "Unsupported state version",
+            format!(
+                "{} has no upgrade from schema version {version}. This is a bug in the provider.",
+                self.type_name()
+            ),
+        )
+        .into())
+    }
+
+    async fn read(&self, ctx: &Context, req: ReadRequest) -> ReadResponse;
+
+    async fn plan(&self, ctx: &Context, req: PlanRequest) -> PlanResponse;
+
+    async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse;
+
+    async fn import(&self, _ctx: &Context, _id: &str) -> Result<ImportResponse, Diagnostics> {
+        Err(Diagnostic::error("Import not supported", format!("{} cannot be imported.", self.type_name())).into())
+    }
+}
