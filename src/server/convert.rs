@@ -61,9 +61,10 @@ pub fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Va
     }
 }
 
-/// Encodes a value for Terraform, as MessagePack.
+/// Encodes a value for Terraform, as MessagePack, after giving it the shape
+/// of `ty` (providers may hand back untyped values from `to_value`).
 pub fn encode(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diagnostic> {
-    let msgpack = value::encode_msgpack(v, ty).map_err(|e| {
+    let msgpack = v.clone().conform(ty).and_then(|v| value::encode_msgpack(&v, ty)).map_err(|e| {
         let mut d = value_error(what, e);
         d.detail.push_str("\n\nThis is a bug in the provider.");
         d

