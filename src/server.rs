@@ -5,6 +5,7 @@
 
 pub mod convert;
 pub mod diag;
+pub mod docs;
 mod grpc;
 pub mod handshake;
 pub mod logging;

@@ -154,14 +154,15 @@ impl Config {
                         "Every broker needs its availability_zone_id, e.g. \"use1-az1\".",
                     );
                 }
-                if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port") {
-                    if let Some(other) = seen_ports.insert(p, key.clone()) {
-                        c.fail(
-                            bp.attribute("listener_port"),
-                            "Duplicate listener port",
-                            format!("Broker {other:?} already uses listener port {p}."),
-                        );
-                    }
+                let listener_port = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port");
+                if let Some(p) = listener_port
+                    && let Some(other) = seen_ports.insert(p, key.clone())
+                {
+                    c.fail(
+                        bp.attribute("listener_port"),
+                        "Duplicate listener port",
+                        format!("Broker {other:?} already uses listener port {p}."),
+                    );
                 }
                 port(&mut c, &b.port, bp.attribute("port"), "broker port");
                 c.string(&b.host, bp.attribute("host"), "Invalid host", names::check_host);

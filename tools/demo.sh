@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# `make demo`: start moto (the embedded AWS), apply examples/quickstart with the
+# freshly built provider under the real Terraform, show the outputs, destroy,
+# and stop moto again.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+venv="${VENV:-$repo/.venv}"
+provider_dir="${TARGET_DIR:-$repo/target}/debug"
+terraform="$repo/tools/terraform"
+work="$(mktemp -d)"
+moto_pid=""
+
+cleanup() {
+  [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port="$("$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+endpoint="http://127.0.0.1:$port"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$work/moto.log" 2>&1 &
+moto_pid=$!
+for _ in $(seq 1 100); do
+  "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('$endpoint/moto-api/data.json', timeout=1)" 2>/dev/null && break
+  sleep 0.2
+done
+echo "==> moto (the embedded AWS) listening on $endpoint"
+
+cp "$repo"/examples/quickstart/*.tf "$work/"
+cat >"$work/terraform.rc" <<RC
+provider_installation {
+  dev_overrides {
+    "registry.terraform.io/kafka-privatelink/kafka" = "$provider_dir"
+  }
+  direct {}
+}
+RC
+# Only moto is reached: dummy credentials, no profile from this machine.
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_PROFILE
+export TF_CLI_CONFIG_FILE="$work/terraform.rc" CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1
+
+cd "$work"
+# Runs a Terraform command quietly; on failure shows everything it said.
+quiet() {
+  if ! "$terraform" "$@" -no-color >"$work/last.log" 2>&1; then
+    cat "$work/last.log"
+    exit 1
+  fi
+  grep -E "complete!" "$work/last.log" || true
+}
+
+echo "==> terraform apply (examples/quickstart)"
+quiet apply -auto-approve -var "aws_endpoint=$endpoint"
+echo
+echo "==> terraform output"
+"$terraform" output
+echo
+echo "==> terraform destroy"
+quiet destroy -auto-approve -var "aws_endpoint=$endpoint"
