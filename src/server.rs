@@ -43,6 +43,9 @@ pub mod pb {
     pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 }
 
+/// How long open connections may linger after Terraform's Shutdown.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Terraform's own gRPC message size limit, both ways.
 pub const MAX_MESSAGE_SIZE: usize = 256 << 20;
 
@@ -116,7 +119,7 @@ where
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("plugin", tonic_health::ServingStatus::Serving).await;
 
-    tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(
             ProviderServer::new(service)
@@ -126,10 +129,19 @@ where
         .add_service(grpc_controller_server::GrpcControllerServer::new(plugin::Controller {
             shutdown: shutdown.clone(),
         }))
-        .add_service(grpc_stdio_server::GrpcStdioServer::new(plugin::Stdio))
-        .add_service(grpc_broker_server::GrpcBrokerServer::new(plugin::Broker))
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await?;
+        .add_service(grpc_stdio_server::GrpcStdioServer::new(plugin::Stdio { shutdown: shutdown.clone() }))
+        .add_service(grpc_broker_server::GrpcBrokerServer::new(plugin::Broker { shutdown: shutdown.clone() }))
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+    // Terraform calls Shutdown only when it is done with us; give open
+    // connections a moment to finish, but never hang on one.
+    let grace = async {
+        shutdown.cancelled().await;
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        served = server => served?,
+        () = grace => warn!("connections still open {SHUTDOWN_GRACE:?} after Shutdown; exiting anyway"),
+    }
     debug!("server stopped");
     Ok(())
 }

@@ -1,7 +1,10 @@
 //! go-plugin's own services: GRPCController (Terraform's "you may exit now"),
 //! GRPCStdio (stdout/stderr forwarding: we log to stderr directly, so the
-//! stream stays open and silent) and GRPCBroker (unused by Terraform providers).
+//! stream stays silent until shutdown) and GRPCBroker (unused by Terraform
+//! providers). Long-lived streams end at shutdown, so that they never hold
+//! the process open.
 
+use futures::StreamExt as _;
 use futures::stream::{self, BoxStream};
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
@@ -22,7 +25,14 @@ impl pb::grpc_controller_server::GrpcController for Controller {
     }
 }
 
-pub struct Stdio;
+/// A stream that yields nothing and ends when `shutdown` is cancelled.
+fn silent_until<T: Send + 'static>(shutdown: &CancellationToken) -> BoxStream<'static, Result<T, Status>> {
+    Box::pin(stream::once(shutdown.clone().cancelled_owned()).filter_map(|()| async { None }))
+}
+
+pub struct Stdio {
+    pub shutdown: CancellationToken,
+}
 
 #[tonic::async_trait]
 impl pb::grpc_stdio_server::GrpcStdio for Stdio {
@@ -30,11 +40,13 @@ impl pb::grpc_stdio_server::GrpcStdio for Stdio {
         &self,
         _: Request<()>,
     ) -> Result<Response<BoxStream<'static, Result<pb::StdioData, Status>>>, Status> {
-        Ok(Response::new(Box::pin(stream::pending())))
+        Ok(Response::new(silent_until(&self.shutdown)))
     }
 }
 
-pub struct Broker;
+pub struct Broker {
+    pub shutdown: CancellationToken,
+}
 
 #[tonic::async_trait]
 impl pb::grpc_broker_server::GrpcBroker for Broker {
@@ -42,6 +54,6 @@ impl pb::grpc_broker_server::GrpcBroker for Broker {
         &self,
         _: Request<Streaming<pb::ConnInfo>>,
     ) -> Result<Response<BoxStream<'static, Result<pb::ConnInfo, Status>>>, Status> {
-        Ok(Response::new(Box::pin(stream::pending())))
+        Ok(Response::new(silent_until(&self.shutdown)))
     }
 }
