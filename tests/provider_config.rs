@@ -1,0 +1,109 @@
+//! The `provider "kafka"` block under the real Terraform: bad settings are
+//! caught before anything runs, and secrets never reach any log.
+
+mod common;
+
+use common::{Moto, Workspace};
+
+fn workspace(provider_block: &str) -> Workspace {
+    Workspace::new(&format!(
+        r#"
+terraform {{
+  required_providers {{
+    kafka = {{ source = "kafka-privatelink/kafka" }}
+  }}
+}}
+
+{provider_block}
+
+data "kafka_advertised_listeners" "x" {{
+  brokers = {{ "1" = {{ availability_zone_id = "use1-az1", host = "k1.example.com" }} }}
+}}
+
+output "b" {{ value = data.kafka_advertised_listeners.x.bootstrap_servers }}
+"#
+    ))
+}
+
+#[test]
+fn every_documented_argument_is_accepted() {
+    let moto = Moto::start();
+    let ws = workspace(&format!(
+        r#"
+provider "kafka" {{
+  region                   = "us-east-1"
+  profile                  = "default"
+  shared_config_files      = ["/nonexistent/config"]
+  shared_credentials_files = ["/nonexistent/credentials"]
+  access_key               = "AKIDEXAMPLE"
+  secret_key               = "not-a-real-secret"
+  token                    = "not-a-real-token"
+  max_retries              = 5
+  assume_role {{
+    role_arn     = "arn:aws:iam::123456789012:role/admin"
+    session_name = "ci"
+    external_id  = "ext"
+    duration     = "1h"
+  }}
+  endpoints {{
+    ec2   = "{0}"
+    elbv2 = "{0}"
+    sts   = "{0}"
+  }}
+  default_tags {{
+    tags = {{ team = "data" }}
+  }}
+}}
+"#,
+        moto.url
+    ));
+    ws.apply();
+    assert_eq!(ws.output("b"), "k1.example.com:39092");
+}
+
+#[test]
+fn bad_settings_fail_at_plan_with_their_attribute() {
+    let cases: &[(&str, &str)] = &[
+        (r#"region = "us-east""#, "Invalid region"),
+        (r#"max_retries = -1"#, "Invalid retry count"),
+        (r#"access_key = "AKIDEXAMPLE""#, "Missing secret_key"),
+        ("assume_role {\n    role_arn = \"arn:aws:iam::12:role/x\"\n  }", "Invalid role ARN"),
+        (
+            "assume_role {\n    role_arn = \"arn:aws:iam::123456789012:role/x\"\n    duration = \"1 hour\"\n  }",
+            "Invalid duration",
+        ),
+        ("assume_role {\n    session_name = \"x\"\n  }", "Missing role ARN"),
+        ("endpoints {\n    ec2 = \"localhost:5000\"\n  }", "Invalid endpoint URL"),
+    ];
+    for (arg, summary) in cases {
+        let ws = workspace(&format!("provider \"kafka\" {{\n  {arg}\n}}\n"));
+        let (ok, lines) = ws.plan_json();
+        assert!(!ok, "{arg}: plan must fail");
+        let diags = common::diagnostics(&lines);
+        assert!(diags.iter().any(|d| d.1 == *summary), "{arg}: expected {summary:?}, got {diags:?}");
+    }
+}
+
+#[test]
+fn secrets_never_reach_the_logs() {
+    let ws = workspace(
+        r#"
+provider "kafka" {
+  region     = "us-east-1"
+  access_key = "AKIDLOGCHECK"
+  secret_key = "SECRET-must-not-leak-7f3a"
+  token      = "TOKEN-must-not-leak-91bc"
+}
+"#,
+    )
+    .env("TF_LOG", "trace");
+    let out = ws.terraform(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("provider.terraform-provider-kafka"), "provider logs are visible at TF_LOG=trace");
+    for secret in ["SECRET-must-not-leak-7f3a", "TOKEN-must-not-leak-91bc"] {
+        assert!(!all.contains(secret), "{secret} appeared in the output");
+    }
+    let state = std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap();
+    assert!(!state.contains("SECRET-must-not-leak"), "provider secrets are not stored in state");
+}
