@@ -4,6 +4,8 @@
 //! the `kafka_privatelink` resource and the `kafka_advertised_listeners`
 //! data source, so both always agree on the broker ↔ port mapping.
 
+pub mod diff;
+pub mod layout;
 pub mod listeners;
 pub mod names;
 pub mod ports;

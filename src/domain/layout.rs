@@ -1,0 +1,365 @@
+//! The AWS layout one Kafka cluster needs behind PrivateLink, as plain data:
+//! what should exist ([`Spec`], [`TargetGroupSpec`]) and what does
+//! ([`Observed`]). The AWS layer fills `Observed`; [`super::diff`] compares.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use super::ports::BrokerId;
+
+/// Tag naming the `kafka_privatelink` resource (its `name`) that owns an object.
+pub const OWNER_TAG: &str = "kafka-privatelink:owner";
+/// Tag saying what an object is for: `broker/<id>`, `bootstrap`,
+/// `load-balancer` or `endpoint-service`.
+pub const ROLE_TAG: &str = "kafka-privatelink:role";
+
+/// What a target group or listener serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Role {
+    Broker(BrokerId),
+    Bootstrap,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Broker(id) => write!(f, "broker/{id}"),
+            Role::Bootstrap => f.write_str("bootstrap"),
+        }
+    }
+}
+
+impl Role {
+    /// Parses the value of [`ROLE_TAG`].
+    pub fn parse(tag: &str) -> Option<Role> {
+        match tag {
+            "bootstrap" => Some(Role::Bootstrap),
+            _ => tag.strip_prefix("broker/")?.parse().ok().map(Role::Broker),
+        }
+    }
+}
+
+/// A registered target: IP and port.
+pub type Target = (Ipv4Addr, u16);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthProtocol {
+    Tcp,
+    Http,
+    Https,
+}
+
+impl HealthProtocol {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "TCP" => Self::Tcp,
+            "HTTP" => Self::Http,
+            "HTTPS" => Self::Https,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tcp => "TCP",
+            Self::Http => "HTTP",
+            Self::Https => "HTTPS",
+        }
+    }
+}
+
+/// Where health checks connect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HealthPort {
+    /// The target's own port (`traffic-port`).
+    Traffic,
+    Port(u16),
+}
+
+/// Target group health checks. `None` leaves AWS's value alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HealthCheck {
+    pub protocol: Option<HealthProtocol>,
+    pub port: Option<HealthPort>,
+    pub interval: Option<u32>,
+    pub healthy_threshold: Option<u32>,
+    pub unhealthy_threshold: Option<u32>,
+    pub timeout: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerSpec {
+    pub ip: Ipv4Addr,
+    /// The port the broker listens on (the target port).
+    pub port: u16,
+    /// The NLB listener port.
+    pub listener_port: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootstrapSpec {
+    pub listener_port: u16,
+    /// Target port on every broker; `None`: each broker's own port.
+    pub target_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceSpec {
+    pub acceptance_required: bool,
+    pub principals: BTreeSet<String>,
+    pub supported_regions: BTreeSet<String>,
+}
+
+/// Where the load balancer comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadBalancerSpec {
+    /// Created (and deleted) by the resource, in these subnets.
+    Create { subnets: BTreeSet<String> },
+    /// An existing NLB; never modified beyond the listeners and attributes
+    /// the resource manages, never deleted.
+    Adopt { arn: String },
+}
+
+/// Everything the resource's configuration asks for, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spec {
+    pub name: String,
+    pub vpc_id: String,
+    pub load_balancer: LoadBalancerSpec,
+    pub brokers: BTreeMap<BrokerId, BrokerSpec>,
+    pub bootstrap: Option<BootstrapSpec>,
+    pub health_check: HealthCheck,
+    pub deregistration_delay: Option<u32>,
+    pub tcp_idle_timeout: Option<u32>,
+    pub cross_zone: bool,
+    pub service: ServiceSpec,
+    /// Tags for every object, ownership tags excluded (added per object).
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A target group as it should exist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetGroupSpec {
+    pub role: Role,
+    pub name: String,
+    pub port: u16,
+    pub targets: BTreeSet<Target>,
+    pub listener_port: u16,
+}
+
+impl Spec {
+    /// The target groups, brokers first (by id), then the bootstrap group.
+    pub fn target_groups(&self) -> Vec<TargetGroupSpec> {
+        let mut out: Vec<TargetGroupSpec> = self
+            .brokers
+            .iter()
+            .map(|(id, b)| TargetGroupSpec {
+                role: Role::Broker(*id),
+                name: target_group_name(&self.name, Role::Broker(*id), b.port),
+                port: b.port,
+                targets: BTreeSet::from([(b.ip, b.port)]),
+                listener_port: b.listener_port,
+            })
+            .collect();
+        if let Some(boot) = self.bootstrap {
+            // One group holds every broker. Its port is nominal when targets
+            // carry their own ports.
+            let port = boot.target_port.unwrap_or_else(|| self.brokers.values().map(|b| b.port).min().unwrap_or(9092));
+            out.push(TargetGroupSpec {
+                role: Role::Bootstrap,
+                name: target_group_name(&self.name, Role::Bootstrap, port),
+                port,
+                targets: self.brokers.values().map(|b| (b.ip, boot.target_port.unwrap_or(b.port))).collect(),
+                listener_port: boot.listener_port,
+            });
+        }
+        out
+    }
+
+    /// Tags for an object with this role, ownership included.
+    pub fn tags_for(&self, role: &str) -> BTreeMap<String, String> {
+        let mut t = self.tags.clone();
+        t.insert(OWNER_TAG.to_owned(), self.name.clone());
+        t.insert(ROLE_TAG.to_owned(), role.to_owned());
+        t
+    }
+}
+
+/// `<name>-b<id>-<port>` or `<name>-boot-<port>`: the port is part of the name
+/// because a target group's port cannot change, so a port change needs a
+/// second group while the first still exists.
+pub fn target_group_name(name: &str, role: Role, port: u16) -> String {
+    match role {
+        Role::Broker(id) => format!("{name}-b{id}-{port}"),
+        Role::Bootstrap => format!("{name}-boot-{port}"),
+    }
+}
+
+/// ELBv2 names (load balancers, target groups): 1–32 characters, letters,
+/// digits and hyphens, not starting or ending with a hyphen.
+pub fn check_elb_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 32 {
+        return Err(format!("{name:?} is {} characters long; AWS allows 1 to 32", name.len()));
+    }
+    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return Err(format!("{name:?} may only contain letters, digits and hyphens"));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err(format!("{name:?} may not start or end with a hyphen"));
+    }
+    if name.starts_with("internal-") {
+        return Err(format!("{name:?} may not start with \"internal-\""));
+    }
+    Ok(())
+}
+
+/// The longest target group name `name` leads to, for plan-time checks.
+pub fn longest_target_group_name(name: &str, broker_ids: impl IntoIterator<Item = BrokerId>) -> String {
+    let widest = broker_ids.into_iter().max().unwrap_or(BrokerId::new(0));
+    target_group_name(name, Role::Broker(widest), 65535)
+}
+
+// === what exists ===
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObservedLoadBalancer {
+    pub arn: String,
+    pub tags: BTreeMap<String, String>,
+    pub name: String,
+    pub dns_name: String,
+    pub vpc_id: String,
+    pub is_network: bool,
+    pub subnets: BTreeSet<String>,
+    /// Availability zone ids of its subnets.
+    pub zone_ids: BTreeSet<String>,
+    pub cross_zone: Option<bool>,
+    /// Created by this resource (its ownership tag), as opposed to adopted.
+    pub owned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObservedTargetGroup {
+    pub arn: String,
+    pub name: String,
+    pub port: u16,
+    pub role: Option<Role>,
+    pub owner: Option<String>,
+    pub targets: BTreeSet<Target>,
+    pub health_check: HealthCheck,
+    pub deregistration_delay: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObservedListener {
+    pub arn: String,
+    pub port: u16,
+    /// Where its default action forwards (single target group).
+    pub target_group_arn: Option<String>,
+    pub idle_timeout: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObservedService {
+    pub id: String,
+    pub name: String,
+    pub acceptance_required: bool,
+    pub supported_regions: BTreeSet<String>,
+    pub principals: BTreeSet<String>,
+    pub availability_zones: BTreeSet<String>,
+    pub load_balancer_arns: BTreeSet<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// What AWS holds for one resource. Applies update it as they go, so that a
+/// failed or interrupted apply still knows every object it created.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Observed {
+    pub load_balancer: Option<ObservedLoadBalancer>,
+    pub target_groups: Vec<ObservedTargetGroup>,
+    pub listeners: Vec<ObservedListener>,
+    pub service: Option<ObservedService>,
+}
+
+impl Observed {
+    pub fn target_group(&self, arn: &str) -> Option<&ObservedTargetGroup> {
+        self.target_groups.iter().find(|t| t.arn == arn)
+    }
+
+    pub fn target_group_by_name(&self, name: &str) -> Option<&ObservedTargetGroup> {
+        self.target_groups.iter().find(|t| t.name == name)
+    }
+
+    pub fn listener_on(&self, port: u16) -> Option<&ObservedListener> {
+        self.listeners.iter().find(|l| l.port == port)
+    }
+
+    /// The listener and target group currently serving `spec`: the group
+    /// with the spec's name, and the listener on its port if it forwards there.
+    pub fn serving(&self, spec: &TargetGroupSpec) -> (Option<&ObservedTargetGroup>, Option<&ObservedListener>) {
+        let tg = self.target_group_by_name(&spec.name);
+        let listener = self
+            .listener_on(spec.listener_port)
+            .filter(|l| tg.is_some_and(|tg| l.target_group_arn.as_deref() == Some(tg.arn.as_str())));
+        (tg, listener)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> Spec {
+        Spec {
+            name: "orders".into(),
+            vpc_id: "vpc-1".into(),
+            load_balancer: LoadBalancerSpec::Create { subnets: BTreeSet::from(["subnet-1".into()]) },
+            brokers: BTreeMap::from([
+                (BrokerId::new(1), BrokerSpec { ip: Ipv4Addr::new(10, 0, 1, 10), port: 9092, listener_port: 9001 }),
+                (BrokerId::new(2), BrokerSpec { ip: Ipv4Addr::new(10, 0, 2, 10), port: 9094, listener_port: 9002 }),
+            ]),
+            bootstrap: Some(BootstrapSpec { listener_port: 9000, target_port: None }),
+            health_check: HealthCheck::default(),
+            deregistration_delay: None,
+            tcp_idle_timeout: None,
+            cross_zone: false,
+            service: ServiceSpec::default(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn one_group_per_broker_and_a_bootstrap_group_holding_all() {
+        let tgs = spec().target_groups();
+        assert_eq!(tgs.len(), 3);
+        assert_eq!(tgs[0].name, "orders-b1-9092");
+        assert_eq!(tgs[1].targets, BTreeSet::from([(Ipv4Addr::new(10, 0, 2, 10), 9094)]));
+        assert_eq!(tgs[2].role, Role::Bootstrap);
+        assert_eq!(tgs[2].listener_port, 9000);
+        assert_eq!(
+            tgs[2].targets,
+            BTreeSet::from([(Ipv4Addr::new(10, 0, 1, 10), 9092), (Ipv4Addr::new(10, 0, 2, 10), 9094)])
+        );
+    }
+
+    #[test]
+    fn role_tags_round_trip() {
+        for r in [Role::Broker(BrokerId::new(0)), Role::Broker(BrokerId::new(1001)), Role::Bootstrap] {
+            assert_eq!(Role::parse(&r.to_string()), Some(r));
+        }
+        assert_eq!(Role::parse("broker/x"), None);
+        assert_eq!(spec().tags_for("load-balancer")[OWNER_TAG], "orders");
+    }
+
+    #[test]
+    fn elb_names() {
+        assert!(check_elb_name("orders-b1-9092").is_ok());
+        assert!(check_elb_name(&"a".repeat(33)).unwrap_err().contains("33 characters"));
+        assert!(check_elb_name("a_b").is_err());
+        assert!(check_elb_name("-ab").is_err());
+        assert!(check_elb_name("internal-x").is_err());
+        let longest = longest_target_group_name("a-twenty-char-name-x", [BrokerId::new(7), BrokerId::new(1001)]);
+        assert_eq!(longest, "a-twenty-char-name-x-b1001-65535");
+    }
+}
