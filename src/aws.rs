@@ -1,6 +1,12 @@
-//! AWS access: client construction from provider settings, and (per
-//! service) finders, waiters and batched reads. Knows nothing of Terraform.
+//! AWS access: client construction from provider settings, and one module
+//! per service with its reads (batched), writes, waiters and retries.
+//! Knows nothing of Terraform.
 
 pub mod config;
+pub mod ec2;
+pub mod elbv2;
+pub mod error;
+pub mod retry;
 
 pub use config::{AssumeRole, AwsSettings, Clients, ConfigError, Endpoints, Secret};
+pub use error::{AwsError, ErrorKind};

@@ -267,7 +267,10 @@ pub struct ObservedService {
     pub acceptance_required: bool,
     pub supported_regions: BTreeSet<String>,
     pub principals: BTreeSet<String>,
+    /// Zone names in the provider's account.
     pub availability_zones: BTreeSet<String>,
+    /// Zone ids: what consumers in other accounts need.
+    pub availability_zone_ids: BTreeSet<String>,
     pub load_balancer_arns: BTreeSet<String>,
     pub tags: BTreeMap<String, String>,
 }

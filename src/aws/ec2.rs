@@ -1,0 +1,325 @@
+//! EC2: subnets (to place brokers and load balancers in availability zones)
+//! and VPC endpoint services with their allowed principals.
+//!
+//! moto ignores the filters of `DescribeVpcEndpointServiceConfigurations`,
+//! so every lookup filters client-side as well, which is also correct on AWS.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{Filter, ResourceType, ServiceConfiguration, ServiceState, Tag, TagSpecification};
+
+use super::error::{AwsError, ErrorKind};
+use crate::domain::layout::ObservedService;
+
+/// A subnet: where it is and which addresses it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub zone_name: String,
+    pub zone_id: String,
+    pub network: Ipv4Addr,
+    pub prefix: u8,
+}
+
+impl Subnet {
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
+        u32::from(ip) & mask == u32::from(self.network) & mask
+    }
+}
+
+fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
+    let (net, prefix) = cidr.split_once('/')?;
+    let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
+    Some((net.parse().ok()?, prefix))
+}
+
+/// Every subnet of a VPC (one paginated call).
+pub async fn subnets_of_vpc(ec2: &Client, vpc_id: &str) -> Result<Vec<Subnet>, AwsError> {
+    let pages = ec2
+        .describe_subnets()
+        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| AwsError::from_sdk("reading EC2 Subnets of VPC", vpc_id, e))?;
+    Ok(pages
+        .into_iter()
+        // moto may ignore filters; AWS would not return others anyway
+        .filter(|s| s.vpc_id() == Some(vpc_id))
+        .filter_map(|s| {
+            let (network, prefix) = parse_cidr(s.cidr_block()?)?;
+            Some(Subnet {
+                id: s.subnet_id()?.to_owned(),
+                vpc_id: vpc_id.to_owned(),
+                zone_name: s.availability_zone().unwrap_or_default().to_owned(),
+                zone_id: s.availability_zone_id().unwrap_or_default().to_owned(),
+                network,
+                prefix,
+            })
+        })
+        .collect())
+}
+
+fn observed_service(c: &ServiceConfiguration, principals: BTreeSet<String>) -> ObservedService {
+    ObservedService {
+        id: c.service_id().unwrap_or_default().to_owned(),
+        name: c.service_name().unwrap_or_default().to_owned(),
+        acceptance_required: c.acceptance_required().unwrap_or(false),
+        supported_regions: c.supported_regions().iter().filter_map(|r| r.region().map(str::to_owned)).collect(),
+        principals,
+        availability_zones: c.availability_zones().iter().cloned().collect(),
+        availability_zone_ids: c.availability_zone_ids().iter().cloned().collect(),
+        load_balancer_arns: c.network_load_balancer_arns().iter().cloned().collect(),
+        tags: c
+            .tags()
+            .iter()
+            .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+            .collect(),
+    }
+}
+
+/// The endpoint service with this id, or the one in front of this load
+/// balancer. Deleted and failed services count as absent.
+pub async fn find_service(
+    ec2: &Client,
+    id: Option<&str>,
+    load_balancer_arn: Option<&str>,
+) -> Result<Option<ServiceConfiguration>, AwsError> {
+    let mut req = ec2.describe_vpc_endpoint_service_configurations();
+    if let Some(id) = id {
+        req = req.service_ids(id);
+    } else if let Some(arn) = load_balancer_arn {
+        req = req.filters(Filter::builder().name("network-load-balancer-arn").values(arn).build());
+    } else {
+        return Ok(None);
+    }
+    let what = id.or(load_balancer_arn).unwrap_or_default();
+    let configs = match req.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+        Ok(c) => c,
+        Err(e) => {
+            let e = AwsError::from_sdk("reading EC2 VPC Endpoint Service", what, e);
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
+        }
+    };
+    Ok(configs.into_iter().find(|c| {
+        let alive =
+            !matches!(c.service_state(), Some(ServiceState::Deleted | ServiceState::Deleting | ServiceState::Failed));
+        let matches = match id {
+            Some(id) => c.service_id() == Some(id),
+            None => load_balancer_arn.is_some_and(|arn| c.network_load_balancer_arns().iter().any(|a| a == arn)),
+        };
+        alive && matches
+    }))
+}
+
+/// The service and its principals (two calls).
+pub async fn read_service(
+    ec2: &Client,
+    id: Option<&str>,
+    load_balancer_arn: Option<&str>,
+) -> Result<Option<ObservedService>, AwsError> {
+    let Some(config) = find_service(ec2, id, load_balancer_arn).await? else { return Ok(None) };
+    let id = config.service_id().unwrap_or_default();
+    let principals = ec2
+        .describe_vpc_endpoint_service_permissions()
+        .service_id(id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| AwsError::from_sdk("reading EC2 VPC Endpoint Service allowed principals", id, e))?
+        .into_iter()
+        .filter_map(|p| p.principal().map(str::to_owned))
+        .collect();
+    Ok(Some(observed_service(&config, principals)))
+}
+
+fn tag_spec(tags: &BTreeMap<String, String>) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(ResourceType::VpcEndpointService)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .build()
+}
+
+/// Creates the service (idempotent through `client_token`) and waits
+/// until it is available.
+pub async fn create_service(
+    ec2: &Client,
+    load_balancer_arn: &str,
+    acceptance_required: bool,
+    supported_regions: &BTreeSet<String>,
+    tags: &BTreeMap<String, String>,
+    client_token: &str,
+    timeout: std::time::Duration,
+) -> Result<ObservedService, AwsError> {
+    let action = "creating EC2 VPC Endpoint Service";
+    let mut req = ec2
+        .create_vpc_endpoint_service_configuration()
+        .network_load_balancer_arns(load_balancer_arn)
+        .acceptance_required(acceptance_required)
+        .client_token(client_token)
+        .tag_specifications(tag_spec(tags));
+    for r in supported_regions {
+        req = req.supported_regions(r);
+    }
+    let out = req.send().await.map_err(|e| AwsError::from_sdk(action, load_balancer_arn, e))?;
+    let id = out
+        .service_configuration()
+        .and_then(|c| c.service_id())
+        .ok_or_else(|| {
+            AwsError::new(action, load_balancer_arn, ErrorKind::Transport("no service id in the answer".into()))
+        })?
+        .to_owned();
+    wait_service_available(ec2, &id, timeout).await
+}
+
+/// Polls until the service is `Available` (AWS: `Pending` first).
+pub async fn wait_service_available(
+    ec2: &Client,
+    id: &str,
+    timeout: std::time::Duration,
+) -> Result<ObservedService, AwsError> {
+    let action = "waiting for EC2 VPC Endpoint Service to become available";
+    super::retry::poll(timeout, std::time::Duration::from_secs(5), || async {
+        let config = find_service(ec2, Some(id), None).await?;
+        match config {
+            Some(c) if c.service_state() == Some(&ServiceState::Available) => {
+                Ok(Some(observed_service(&c, BTreeSet::new())))
+            }
+            Some(c) if c.service_state() == Some(&ServiceState::Failed) => Err(AwsError::new(
+                action,
+                id,
+                ErrorKind::Api { code: "Failed".into(), message: "the service entered state Failed".into() },
+            )),
+            _ => Ok(None),
+        }
+    })
+    .await
+    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, id, ErrorKind::Timeout) } else { e })
+}
+
+pub async fn modify_service(
+    ec2: &Client,
+    id: &str,
+    acceptance_required: Option<bool>,
+    add_regions: &BTreeSet<String>,
+    remove_regions: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    let mut req =
+        ec2.modify_vpc_endpoint_service_configuration().service_id(id).set_acceptance_required(acceptance_required);
+    for r in add_regions {
+        req = req.add_supported_regions(r);
+    }
+    for r in remove_regions {
+        req = req.remove_supported_regions(r);
+    }
+    req.send().await.map_err(|e| AwsError::from_sdk("updating EC2 VPC Endpoint Service", id, e))?;
+    Ok(())
+}
+
+pub async fn modify_permissions(
+    ec2: &Client,
+    id: &str,
+    add: &BTreeSet<String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    let mut req = ec2.modify_vpc_endpoint_service_permissions().service_id(id);
+    for p in add {
+        req = req.add_allowed_principals(p);
+    }
+    for p in remove {
+        req = req.remove_allowed_principals(p);
+    }
+    req.send().await.map_err(|e| AwsError::from_sdk("updating EC2 VPC Endpoint Service allowed principals", id, e))?;
+    Ok(())
+}
+
+/// Consumer endpoints connected to the service (available or waiting for
+/// acceptance). `None` when the API cannot tell (moto does not implement it).
+pub async fn live_connections(ec2: &Client, id: &str) -> Option<Vec<String>> {
+    let out = ec2
+        .describe_vpc_endpoint_connections()
+        .filters(Filter::builder().name("service-id").values(id).build())
+        .send()
+        .await
+        .ok()?;
+    Some(
+        out.vpc_endpoint_connections()
+            .iter()
+            .filter(|c| c.service_id() == Some(id))
+            .filter(|c| {
+                c.vpc_endpoint_state()
+                    .is_some_and(|s| matches!(s.as_str(), "available" | "pendingAcceptance" | "pending"))
+            })
+            .filter_map(|c| c.vpc_endpoint_id().map(str::to_owned))
+            .collect(),
+    )
+}
+
+pub async fn reject_connections(ec2: &Client, id: &str, endpoints: &[String]) -> Result<(), AwsError> {
+    ec2.reject_vpc_endpoint_connections()
+        .service_id(id)
+        .set_vpc_endpoint_ids(Some(endpoints.to_vec()))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("rejecting EC2 VPC Endpoint connections", id, e))?;
+    Ok(())
+}
+
+/// Deletes the service and waits until it is gone.
+pub async fn delete_service(ec2: &Client, id: &str, timeout: std::time::Duration) -> Result<(), AwsError> {
+    let action = "deleting EC2 VPC Endpoint Service";
+    let out = match ec2.delete_vpc_endpoint_service_configurations().service_ids(id).send().await {
+        Ok(o) => o,
+        Err(e) => {
+            let e = AwsError::from_sdk(action, id, e);
+            return if e.is_not_found() { Ok(()) } else { Err(e) };
+        }
+    };
+    if let Some(item) = out.unsuccessful().first() {
+        let code = item.error().and_then(|e| e.code()).unwrap_or("Unsuccessful").to_owned();
+        if !code.contains("NotFound") {
+            let message = item.error().and_then(|e| e.message()).unwrap_or_default().to_owned();
+            return Err(AwsError::new(action, id, ErrorKind::Api { code, message }));
+        }
+    }
+    super::retry::poll(timeout, std::time::Duration::from_secs(5), || async {
+        Ok(find_service(ec2, Some(id), None).await?.is_none().then_some(()))
+    })
+    .await
+    .map_err(|e| {
+        if e.kind == ErrorKind::Timeout {
+            AwsError::new("waiting for EC2 VPC Endpoint Service deletion", id, ErrorKind::Timeout)
+        } else {
+            e
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subnets_contain_their_addresses() {
+        let (network, prefix) = parse_cidr("10.0.16.0/20").unwrap();
+        let s = Subnet {
+            id: "s".into(),
+            vpc_id: "v".into(),
+            zone_name: String::new(),
+            zone_id: String::new(),
+            network,
+            prefix,
+        };
+        assert!(s.contains("10.0.31.255".parse().unwrap()));
+        assert!(!s.contains("10.0.32.0".parse().unwrap()));
+        assert!(parse_cidr("10.0.0.0/33").is_none());
+    }
+}

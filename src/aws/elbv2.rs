@@ -1,0 +1,530 @@
+//! Elastic Load Balancing v2: the network load balancer, its listeners, and
+//! target groups with IP targets. Reads are batched per load balancer;
+//! writes are one object each.
+//!
+//! moto writes network load balancer ARNs as `loadbalancer/app/…`: the type
+//! is always taken from the `Type` field, never from the ARN.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use aws_sdk_elasticloadbalancingv2::Client;
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
+    LoadBalancerTypeEnum, ProtocolEnum, Tag, TargetDescription, TargetGroup, TargetGroupAttribute,
+    TargetHealthStateEnum, TargetTypeEnum,
+};
+
+use super::error::{AwsError, ErrorKind, optional};
+use super::retry;
+use crate::domain::layout::{
+    HealthCheck, HealthPort, HealthProtocol, OWNER_TAG, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup,
+    ROLE_TAG, Role, Target,
+};
+
+const CROSS_ZONE: &str = "load_balancing.cross_zone.enabled";
+const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
+const TCP_IDLE_TIMEOUT: &str = "tcp.idle_timeout.seconds";
+/// DescribeTags takes at most this many ARNs.
+const TAGS_PER_CALL: usize = 20;
+
+fn tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
+    map.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+fn port_of(p: Option<i32>) -> u16 {
+    p.and_then(|p| u16::try_from(p).ok()).unwrap_or(0)
+}
+
+fn load_balancer(lb: &LoadBalancer) -> ObservedLoadBalancer {
+    ObservedLoadBalancer {
+        arn: lb.load_balancer_arn().unwrap_or_default().to_owned(),
+        name: lb.load_balancer_name().unwrap_or_default().to_owned(),
+        dns_name: lb.dns_name().unwrap_or_default().to_owned(),
+        vpc_id: lb.vpc_id().unwrap_or_default().to_owned(),
+        is_network: lb.r#type() == Some(&LoadBalancerTypeEnum::Network),
+        subnets: lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_owned)).collect(),
+        ..Default::default()
+    }
+}
+
+/// Looks a load balancer up by ARN or by name.
+pub async fn find_load_balancer(
+    elb: &Client,
+    arn: Option<&str>,
+    name: Option<&str>,
+) -> Result<Option<ObservedLoadBalancer>, AwsError> {
+    let req = match (arn, name) {
+        (Some(arn), _) => elb.describe_load_balancers().load_balancer_arns(arn),
+        (None, Some(name)) => elb.describe_load_balancers().names(name),
+        (None, None) => return Ok(None),
+    };
+    let what = arn.or(name).unwrap_or_default();
+    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer", what, e)))?;
+    Ok(out.and_then(|o| {
+        o.load_balancers().iter().find(|lb| arn.is_none_or(|a| lb.load_balancer_arn() == Some(a))).map(load_balancer)
+    }))
+}
+
+pub async fn cross_zone(elb: &Client, lb_arn: &str) -> Result<Option<bool>, AwsError> {
+    let out = elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(lb_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer attributes", lb_arn, e))?;
+    Ok(out.attributes().iter().find(|a| a.key() == Some(CROSS_ZONE)).and_then(|a| a.value()).map(|v| v == "true"))
+}
+
+/// Every listener of a load balancer (one page holds 400, so one call).
+pub async fn listeners(elb: &Client, lb_arn: &str) -> Result<Vec<ObservedListener>, AwsError> {
+    let all = elb
+        .describe_listeners()
+        .load_balancer_arn(lb_arn)
+        .page_size(400)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| AwsError::from_sdk("reading ELBv2 Listeners of", lb_arn, e))?;
+    Ok(all
+        .iter()
+        .map(|l| ObservedListener {
+            arn: l.listener_arn().unwrap_or_default().to_owned(),
+            port: port_of(l.port()),
+            target_group_arn: forward_target(l.default_actions()),
+            idle_timeout: None,
+            tags: BTreeMap::new(),
+        })
+        .collect())
+}
+
+/// The single target group a `forward` default action sends to.
+fn forward_target(actions: &[Action]) -> Option<String> {
+    let forward = actions.iter().find(|a| a.r#type() == Some(&ActionTypeEnum::Forward))?;
+    if let Some(arn) = forward.target_group_arn() {
+        return Some(arn.to_owned());
+    }
+    match forward.forward_config().map(|c| c.target_groups()) {
+        Some([only]) => only.target_group_arn().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn target_group(tg: &TargetGroup) -> ObservedTargetGroup {
+    let health_port = match tg.health_check_port() {
+        Some("traffic-port") | None => Some(HealthPort::Traffic),
+        Some(p) => p.parse().ok().map(HealthPort::Port),
+    };
+    let to_u32 = |v: Option<i32>| v.and_then(|v| u32::try_from(v).ok());
+    ObservedTargetGroup {
+        arn: tg.target_group_arn().unwrap_or_default().to_owned(),
+        name: tg.target_group_name().unwrap_or_default().to_owned(),
+        port: port_of(tg.port()),
+        health_check: HealthCheck {
+            protocol: tg.health_check_protocol().and_then(|p| HealthProtocol::parse(p.as_str())),
+            port: health_port,
+            interval: to_u32(tg.health_check_interval_seconds()),
+            healthy_threshold: to_u32(tg.healthy_threshold_count()),
+            unhealthy_threshold: to_u32(tg.unhealthy_threshold_count()),
+            timeout: to_u32(tg.health_check_timeout_seconds()),
+        },
+        ..Default::default()
+    }
+}
+
+/// The target groups a load balancer's listeners use (one call).
+pub async fn target_groups_of(elb: &Client, lb_arn: &str) -> Result<Vec<ObservedTargetGroup>, AwsError> {
+    let all = elb
+        .describe_target_groups()
+        .load_balancer_arn(lb_arn)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    match all {
+        Ok(all) => Ok(all.iter().map(target_group).collect()),
+        Err(e) => {
+            let e = AwsError::from_sdk("reading ELBv2 Target Groups of", lb_arn, e);
+            if e.is_not_found() { Ok(Vec::new()) } else { Err(e) }
+        }
+    }
+}
+
+/// One target group by name or ARN; absent is `None`.
+pub async fn find_target_group(
+    elb: &Client,
+    name: Option<&str>,
+    arn: Option<&str>,
+) -> Result<Option<ObservedTargetGroup>, AwsError> {
+    let mut req = elb.describe_target_groups();
+    if let Some(arn) = arn {
+        req = req.target_group_arns(arn);
+    } else if let Some(name) = name {
+        req = req.names(name);
+    } else {
+        return Ok(None);
+    }
+    let what = arn.or(name).unwrap_or_default();
+    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group", what, e)))?;
+    Ok(out.and_then(|o| {
+        o.target_groups()
+            .iter()
+            .find(|t| {
+                arn.is_none_or(|a| t.target_group_arn() == Some(a))
+                    && name.is_none_or(|n| t.target_group_name() == Some(n))
+            })
+            .map(target_group)
+    }))
+}
+
+/// Registered targets, leaving out those on their way out.
+pub async fn targets(elb: &Client, tg_arn: &str) -> Result<BTreeSet<Target>, AwsError> {
+    let out = elb
+        .describe_target_health()
+        .target_group_arn(tg_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group targets", tg_arn, e))?;
+    Ok(out
+        .target_health_descriptions()
+        .iter()
+        .filter(|d| d.target_health().and_then(|h| h.state()).is_none_or(|s| *s != TargetHealthStateEnum::Draining))
+        .filter_map(|d| {
+            let t = d.target()?;
+            Some((t.id()?.parse::<Ipv4Addr>().ok()?, port_of(t.port())))
+        })
+        .collect())
+}
+
+/// Tags of many objects, 20 per call.
+pub async fn tags_of(elb: &Client, arns: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
+    let mut out = BTreeMap::new();
+    for chunk in arns.chunks(TAGS_PER_CALL) {
+        let resp = elb
+            .describe_tags()
+            .set_resource_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("reading ELBv2 tags", chunk.join(","), e))?;
+        for d in resp.tag_descriptions() {
+            let tags = d
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+                .collect();
+            out.insert(d.resource_arn().unwrap_or_default().to_owned(), tags);
+        }
+    }
+    Ok(out)
+}
+
+/// Fills owner and role from tags.
+pub fn apply_tags(tg: &mut ObservedTargetGroup, tags: BTreeMap<String, String>) {
+    tg.owner = tags.get(OWNER_TAG).cloned();
+    tg.role = tags.get(ROLE_TAG).and_then(|r| Role::parse(r));
+    tg.tags = tags;
+}
+
+pub async fn deregistration_delay(elb: &Client, tg_arn: &str) -> Result<Option<u32>, AwsError> {
+    let out = elb
+        .describe_target_group_attributes()
+        .target_group_arn(tg_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group attributes", tg_arn, e))?;
+    Ok(out.attributes().iter().find(|a| a.key() == Some(DEREGISTRATION_DELAY)).and_then(|a| a.value()?.parse().ok()))
+}
+
+pub async fn idle_timeout(elb: &Client, listener_arn: &str) -> Result<Option<u32>, AwsError> {
+    let out = elb
+        .describe_listener_attributes()
+        .listener_arn(listener_arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("reading ELBv2 Listener attributes", listener_arn, e))?;
+    Ok(out.attributes().iter().find(|a| a.key() == Some(TCP_IDLE_TIMEOUT)).and_then(|a| a.value()?.parse().ok()))
+}
+
+// === writes ===
+
+/// Creates an internal network load balancer and waits until it is active.
+pub async fn create_load_balancer(
+    elb: &Client,
+    name: &str,
+    subnets: &BTreeSet<String>,
+    tag_map: &BTreeMap<String, String>,
+    timeout: Duration,
+) -> Result<ObservedLoadBalancer, AwsError> {
+    let out = elb
+        .create_load_balancer()
+        .name(name)
+        .r#type(LoadBalancerTypeEnum::Network)
+        .scheme(LoadBalancerSchemeEnum::Internal)
+        .set_subnets(Some(subnets.iter().cloned().collect()))
+        .set_tags(Some(tags(tag_map)))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("creating ELBv2 Load Balancer", name, e))?;
+    let arn = out
+        .load_balancers()
+        .first()
+        .and_then(|lb| lb.load_balancer_arn())
+        .ok_or_else(|| {
+            AwsError::new("creating ELBv2 Load Balancer", name, ErrorKind::Transport("no ARN in the answer".into()))
+        })?
+        .to_owned();
+    wait_active(elb, &arn, timeout).await
+}
+
+/// Polls until the load balancer is `active` (AWS: `provisioning` first).
+pub async fn wait_active(elb: &Client, arn: &str, timeout: Duration) -> Result<ObservedLoadBalancer, AwsError> {
+    let action = "waiting for ELBv2 Load Balancer to become active";
+    retry::poll(timeout, Duration::from_secs(10), || async {
+        let out = elb
+            .describe_load_balancers()
+            .load_balancer_arns(arn)
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk(action, arn, e))?;
+        let Some(lb) = out.load_balancers().first() else { return Ok(None) };
+        match lb.state().and_then(|s| s.code()) {
+            Some(LoadBalancerStateEnum::Active) => Ok(Some(load_balancer(lb))),
+            Some(LoadBalancerStateEnum::Failed) => Err(AwsError::new(
+                action,
+                arn,
+                ErrorKind::Api {
+                    code: "Failed".into(),
+                    message: lb.state().and_then(|s| s.reason()).unwrap_or("provisioning failed").to_owned(),
+                },
+            )),
+            _ => Ok(None),
+        }
+    })
+    .await
+    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, arn, ErrorKind::Timeout) } else { e })
+}
+
+pub async fn set_subnets(elb: &Client, lb_arn: &str, subnets: &BTreeSet<String>) -> Result<(), AwsError> {
+    elb.set_subnets()
+        .load_balancer_arn(lb_arn)
+        .set_subnets(Some(subnets.iter().cloned().collect()))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("setting ELBv2 Load Balancer subnets", lb_arn, e))?;
+    Ok(())
+}
+
+pub async fn set_cross_zone(elb: &Client, lb_arn: &str, enabled: bool) -> Result<(), AwsError> {
+    elb.modify_load_balancer_attributes()
+        .load_balancer_arn(lb_arn)
+        .attributes(LoadBalancerAttribute::builder().key(CROSS_ZONE).value(enabled.to_string()).build())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("setting ELBv2 Load Balancer cross-zone load balancing", lb_arn, e))?;
+    Ok(())
+}
+
+pub async fn create_target_group(
+    elb: &Client,
+    name: &str,
+    port: u16,
+    vpc_id: &str,
+    health: &HealthCheck,
+    tag_map: &BTreeMap<String, String>,
+) -> Result<ObservedTargetGroup, AwsError> {
+    let mut req = elb
+        .create_target_group()
+        .name(name)
+        .protocol(ProtocolEnum::Tcp)
+        .port(i32::from(port))
+        .vpc_id(vpc_id)
+        .target_type(TargetTypeEnum::Ip)
+        .set_tags(Some(tags(tag_map)));
+    req = req
+        .set_health_check_protocol(health.protocol.map(|p| ProtocolEnum::from(p.as_str())))
+        .set_health_check_port(health.port.map(health_port))
+        .set_health_check_interval_seconds(health.interval.map(i32_of))
+        .set_healthy_threshold_count(health.healthy_threshold.map(i32_of))
+        .set_unhealthy_threshold_count(health.unhealthy_threshold.map(i32_of))
+        .set_health_check_timeout_seconds(health.timeout.map(i32_of));
+    let out = req.send().await.map_err(|e| AwsError::from_sdk("creating ELBv2 Target Group", name, e))?;
+    let tg = out.target_groups().first().ok_or_else(|| {
+        AwsError::new("creating ELBv2 Target Group", name, ErrorKind::Transport("no target group in the answer".into()))
+    })?;
+    let mut observed = target_group(tg);
+    apply_tags(&mut observed, tag_map.clone());
+    Ok(observed)
+}
+
+fn health_port(p: HealthPort) -> String {
+    match p {
+        HealthPort::Traffic => "traffic-port".to_owned(),
+        HealthPort::Port(p) => p.to_string(),
+    }
+}
+
+fn i32_of(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+pub async fn set_health_check(elb: &Client, tg_arn: &str, health: &HealthCheck) -> Result<(), AwsError> {
+    elb.modify_target_group()
+        .target_group_arn(tg_arn)
+        .set_health_check_protocol(health.protocol.map(|p| ProtocolEnum::from(p.as_str())))
+        .set_health_check_port(health.port.map(health_port))
+        .set_health_check_interval_seconds(health.interval.map(i32_of))
+        .set_healthy_threshold_count(health.healthy_threshold.map(i32_of))
+        .set_unhealthy_threshold_count(health.unhealthy_threshold.map(i32_of))
+        .set_health_check_timeout_seconds(health.timeout.map(i32_of))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("updating ELBv2 Target Group health check", tg_arn, e))?;
+    Ok(())
+}
+
+pub async fn set_deregistration_delay(elb: &Client, tg_arn: &str, seconds: u32) -> Result<(), AwsError> {
+    elb.modify_target_group_attributes()
+        .target_group_arn(tg_arn)
+        .attributes(TargetGroupAttribute::builder().key(DEREGISTRATION_DELAY).value(seconds.to_string()).build())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("updating ELBv2 Target Group attributes", tg_arn, e))?;
+    Ok(())
+}
+
+fn descriptions(targets: &BTreeSet<Target>) -> Vec<TargetDescription> {
+    targets
+        .iter()
+        .map(|(ip, port)| TargetDescription::builder().id(ip.to_string()).port(i32::from(*port)).build())
+        .collect()
+}
+
+pub async fn register(elb: &Client, tg_arn: &str, targets: &BTreeSet<Target>) -> Result<(), AwsError> {
+    elb.register_targets()
+        .target_group_arn(tg_arn)
+        .set_targets(Some(descriptions(targets)))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("registering ELBv2 Target Group targets", tg_arn, e))?;
+    Ok(())
+}
+
+pub async fn deregister(elb: &Client, tg_arn: &str, targets: &BTreeSet<Target>) -> Result<(), AwsError> {
+    let r = elb.deregister_targets().target_group_arn(tg_arn).set_targets(Some(descriptions(targets))).send().await;
+    optional(r.map_err(|e| AwsError::from_sdk("deregistering ELBv2 Target Group targets", tg_arn, e)))?;
+    Ok(())
+}
+
+fn forward(tg_arn: &str) -> Action {
+    Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(tg_arn).build()
+}
+
+pub async fn create_listener(
+    elb: &Client,
+    lb_arn: &str,
+    port: u16,
+    tg_arn: &str,
+    tag_map: &BTreeMap<String, String>,
+) -> Result<ObservedListener, AwsError> {
+    let out = elb
+        .create_listener()
+        .load_balancer_arn(lb_arn)
+        .protocol(ProtocolEnum::Tcp)
+        .port(i32::from(port))
+        .default_actions(forward(tg_arn))
+        .set_tags(Some(tags(tag_map)))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("creating ELBv2 Listener", format!("port {port}"), e))?;
+    let arn = out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default().to_owned();
+    Ok(ObservedListener {
+        arn,
+        port,
+        target_group_arn: Some(tg_arn.to_owned()),
+        idle_timeout: None,
+        tags: tag_map.clone(),
+    })
+}
+
+pub async fn point_listener(elb: &Client, listener_arn: &str, tg_arn: &str) -> Result<(), AwsError> {
+    elb.modify_listener()
+        .listener_arn(listener_arn)
+        .default_actions(forward(tg_arn))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("updating ELBv2 Listener", listener_arn, e))?;
+    Ok(())
+}
+
+pub async fn set_idle_timeout(elb: &Client, listener_arn: &str, seconds: u32) -> Result<(), AwsError> {
+    use aws_sdk_elasticloadbalancingv2::types::ListenerAttribute;
+    elb.modify_listener_attributes()
+        .listener_arn(listener_arn)
+        .attributes(ListenerAttribute::builder().key(TCP_IDLE_TIMEOUT).value(seconds.to_string()).build())
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("updating ELBv2 Listener attributes", listener_arn, e))?;
+    Ok(())
+}
+
+pub async fn delete_listener(elb: &Client, listener_arn: &str) -> Result<(), AwsError> {
+    let r = elb.delete_listener().listener_arn(listener_arn).send().await;
+    optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Listener", listener_arn, e)))?;
+    Ok(())
+}
+
+/// Deletes a target group, retrying for a while when AWS still sees it in
+/// use by a listener that was just moved or deleted.
+pub async fn delete_target_group(elb: &Client, tg_arn: &str) -> Result<(), AwsError> {
+    retry::retry_on(&["ResourceInUse"], Duration::from_secs(120), || async {
+        let r = elb.delete_target_group().target_group_arn(tg_arn).send().await;
+        optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Target Group", tg_arn, e))).map(|_| ())
+    })
+    .await
+}
+
+/// Deletes the load balancer and waits until it is gone.
+pub async fn delete_load_balancer(elb: &Client, lb_arn: &str, timeout: Duration) -> Result<(), AwsError> {
+    let r = elb.delete_load_balancer().load_balancer_arn(lb_arn).send().await;
+    optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Load Balancer", lb_arn, e)))?;
+    retry::poll(timeout, Duration::from_secs(10), || async {
+        Ok(find_load_balancer(elb, Some(lb_arn), None).await?.is_none().then_some(()))
+    })
+    .await
+    .map_err(|e| {
+        if e.kind == ErrorKind::Timeout {
+            AwsError::new("waiting for ELBv2 Load Balancer deletion", lb_arn, ErrorKind::Timeout)
+        } else {
+            e
+        }
+    })
+}
+
+pub async fn retag(
+    elb: &Client,
+    arn: &str,
+    add: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    if !remove.is_empty() {
+        elb.remove_tags()
+            .resource_arns(arn)
+            .set_tag_keys(Some(remove.iter().cloned().collect()))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("removing ELBv2 tags", arn, e))?;
+    }
+    if !add.is_empty() {
+        elb.add_tags()
+            .resource_arns(arn)
+            .set_tags(Some(tags(add)))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("adding ELBv2 tags", arn, e))?;
+    }
+    Ok(())
+}

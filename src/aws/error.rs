@@ -1,0 +1,114 @@
+//! One error type for every AWS call: what we were doing, to which object,
+//! and what AWS answered. Messages read like hashicorp/aws's
+//! ("creating ELBv2 Target Group (orders-b1-9092): …").
+
+use std::fmt;
+
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The object does not exist.
+    NotFound,
+    /// AWS refused; `code` is its error code (`ResourceInUse`, …).
+    Api { code: String, message: String },
+    /// The request never got a usable answer (network, unparseable response).
+    Transport(String),
+    /// A waiter ran out of time.
+    Timeout,
+    /// Terraform asked us to stop.
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct AwsError {
+    /// "creating ELBv2 Target Group"
+    pub action: String,
+    /// The name, ARN or id of the object.
+    pub object: String,
+    pub kind: ErrorKind,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({}): ", self.action, self.object)?;
+        match &self.kind {
+            ErrorKind::NotFound => f.write_str("not found"),
+            ErrorKind::Api { code, message } if message.is_empty() => f.write_str(code),
+            ErrorKind::Api { code, message } => write!(f, "{code}: {message}"),
+            ErrorKind::Transport(e) => write!(f, "no usable answer from AWS: {e}"),
+            ErrorKind::Timeout => f.write_str("timed out"),
+            ErrorKind::Cancelled => f.write_str("cancelled: Terraform asked the provider to stop"),
+        }
+    }
+}
+
+/// Error codes that mean "no such object".
+const NOT_FOUND_CODES: [&str; 8] = [
+    "LoadBalancerNotFound",
+    "TargetGroupNotFound",
+    "ListenerNotFound",
+    "InvalidVpcEndpointServiceId.NotFound",
+    "InvalidVpcEndpointService.NotFound",
+    "InvalidVpcEndpointServiceId.Malformed",
+    "InvalidSubnetID.NotFound",
+    "InvalidVpcID.NotFound",
+];
+
+impl AwsError {
+    pub fn new(action: impl Into<String>, object: impl Into<String>, kind: ErrorKind) -> Self {
+        Self { action: action.into(), object: object.into(), kind }
+    }
+
+    /// Wraps an SDK error, keeping AWS's code and message.
+    pub fn from_sdk<E>(action: impl Into<String>, object: impl Into<String>, err: E) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let kind = match err.code() {
+            Some(code) if NOT_FOUND_CODES.contains(&code) => ErrorKind::NotFound,
+            Some(code) => {
+                ErrorKind::Api { code: code.to_owned(), message: err.message().unwrap_or_default().to_owned() }
+            }
+            None => ErrorKind::Transport(aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()),
+        };
+        Self::new(action, object, kind)
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.kind == ErrorKind::NotFound
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// `Ok(None)` for not-found, the error otherwise.
+pub fn optional<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_read_like_hashicorp_aws() {
+        let e = AwsError::new(
+            "deleting ELBv2 Target Group",
+            "orders-b1-9092",
+            ErrorKind::Api { code: "ResourceInUse".into(), message: "in use by a listener".into() },
+        );
+        assert_eq!(e.to_string(), "deleting ELBv2 Target Group (orders-b1-9092): ResourceInUse: in use by a listener");
+        assert_eq!(e.code(), Some("ResourceInUse"));
+        assert!(optional::<()>(Err(AwsError::new("x", "y", ErrorKind::NotFound))).unwrap().is_none());
+    }
+}
