@@ -6,6 +6,7 @@ pub mod config;
 pub mod ec2;
 pub mod elbv2;
 pub mod error;
+pub mod privatelink;
 pub mod retry;
 
 pub use config::{AssumeRole, AwsSettings, Clients, ConfigError, Endpoints, Secret};

@@ -69,6 +69,11 @@ pub enum DiffError {
     MissingLoadBalancer(String),
     #[error("{0} is not a network load balancer")]
     NotNetwork(String),
+    #[error(
+        "a load balancer named {0:?} already exists and was not created by this resource; \
+         choose another name, or adopt it with load_balancer_arn"
+    )]
+    NameTaken(String),
 }
 
 /// The steps that make AWS match `spec`.
@@ -87,6 +92,7 @@ pub fn converge(spec: &Spec, observed: &Observed) -> Result<Plan, DiffError> {
         }),
         (LoadBalancerSpec::Adopt { arn }, None) => return Err(DiffError::MissingLoadBalancer(arn.clone())),
         (_, Some(lb)) if !lb.is_network => return Err(DiffError::NotNetwork(lb.arn.clone())),
+        (LoadBalancerSpec::Create { .. }, Some(lb)) if !lb.owned => return Err(DiffError::NameTaken(lb.name.clone())),
         (LoadBalancerSpec::Create { subnets }, Some(lb)) => {
             let missing: BTreeSet<String> = subnets.difference(&lb.subnets).cloned().collect();
             if !missing.is_empty() {

@@ -215,6 +215,14 @@ fn adopted_load_balancers_must_exist_and_be_network() {
 }
 
 #[test]
+fn a_load_balancer_name_taken_by_someone_else_is_refused() {
+    let s = spec(&[(1, 10, 9092, 9001)]);
+    let mut o = converged(&s);
+    o.load_balancer.as_mut().unwrap().owned = false;
+    assert!(matches!(converge(&s, &o), Err(DiffError::NameTaken(n)) if n == "orders"));
+}
+
+#[test]
 fn teardown_order_and_adopted_load_balancer_survives() {
     let s = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
     let o = converged(&s);
