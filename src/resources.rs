@@ -4,6 +4,7 @@
 
 mod advertised_listeners;
 mod check;
+mod privatelink;
 mod provider;
 
 pub use provider::KafkaProvider;

@@ -79,20 +79,25 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
     }
 
     // Groups that exist without (our) listener: by name, then by ARN.
-    let missing_names: Vec<&String> =
-        lookup.target_group_names.iter().filter(|n| !target_groups.iter().any(|t| &&t.name == n)).collect();
+    let missing_names: Vec<String> =
+        lookup.target_group_names.iter().filter(|n| !target_groups.iter().any(|t| &t.name == *n)).cloned().collect();
     calls.add(missing_names.len());
-    let found = bounded(missing_names.iter().map(|n| elbv2::find_target_group(elb, Some(n), None))).await?;
+    let found =
+        bounded(missing_names.into_iter().map(|n| async move { elbv2::find_target_group(elb, Some(&n), None).await }))
+            .await?;
     target_groups.extend(found.into_iter().flatten());
-    let missing_arns: Vec<&String> =
-        lookup.target_group_arns.iter().filter(|a| !target_groups.iter().any(|t| &&t.arn == a)).collect();
+    let missing_arns: Vec<String> =
+        lookup.target_group_arns.iter().filter(|a| !target_groups.iter().any(|t| &t.arn == *a)).cloned().collect();
     calls.add(missing_arns.len());
-    let found = bounded(missing_arns.iter().map(|a| elbv2::find_target_group(elb, None, Some(a)))).await?;
+    let found =
+        bounded(missing_arns.into_iter().map(|a| async move { elbv2::find_target_group(elb, None, Some(&a)).await }))
+            .await?;
     target_groups.extend(found.into_iter().flatten());
 
     // Targets of each group, and tags of the load balancer and every group.
     calls.add(target_groups.len());
-    let targets = bounded(target_groups.iter().map(|t| elbv2::targets(elb, &t.arn))).await?;
+    let tg_arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
+    let targets = bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::targets(elb, &a).await })).await?;
     for (tg, targets) in target_groups.iter_mut().zip(targets) {
         tg.targets = targets;
     }
@@ -109,14 +114,17 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
     }
     if lookup.read_deregistration_delay {
         calls.add(target_groups.len());
-        let delays = bounded(target_groups.iter().map(|t| elbv2::deregistration_delay(elb, &t.arn))).await?;
+        let delays =
+            bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::deregistration_delay(elb, &a).await })).await?;
         for (tg, d) in target_groups.iter_mut().zip(delays) {
             tg.deregistration_delay = d;
         }
     }
     if lookup.read_idle_timeout {
         calls.add(observed.listeners.len());
-        let idle = bounded(observed.listeners.iter().map(|l| elbv2::idle_timeout(elb, &l.arn))).await?;
+        let listener_arns: Vec<String> = observed.listeners.iter().map(|l| l.arn.clone()).collect();
+        let idle =
+            bounded(listener_arns.into_iter().map(|a| async move { elbv2::idle_timeout(elb, &a).await })).await?;
         for (l, t) in observed.listeners.iter_mut().zip(idle) {
             l.idle_timeout = t;
         }

@@ -1,6 +1,8 @@
 //! Small helpers shared by the validators of every Terraform type: read a
 //! possibly-unknown attribute, report a problem at its path.
 
+use std::time::Duration;
+
 use crate::server::diag::Diagnostics;
 use crate::server::path::AttributePath;
 use crate::server::value::Tri;
@@ -48,4 +50,40 @@ impl Checks {
 /// A known port number, checked.
 pub fn port(checks: &mut Checks, value: &Tri<f64>, path: AttributePath, what: &str) -> Option<u16> {
     checks.range(value, path, what, 1, 65535).map(|p| p as u16)
+}
+
+/// Go-style durations as the AWS provider takes them: `1h`, `15m`, `1h30m`, `900s`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let mut total = 0u64;
+    let mut digits = String::new();
+    for ch in s.chars() {
+        if ch.is_ascii_digit() {
+            digits.push(ch);
+            continue;
+        }
+        let n: u64 = digits.parse().ok()?;
+        digits.clear();
+        total += n * match ch {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return None,
+        };
+    }
+    (digits.is_empty() && total > 0).then(|| Duration::from_secs(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("900s"), Some(Duration::from_secs(900)));
+        for bad in ["", "1", "h", "1d", "-1h", "0s"] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
 }

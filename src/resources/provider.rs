@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::advertised_listeners::AdvertisedListeners;
-use super::check::Checks;
+use super::check::{Checks, parse_duration};
+use super::privatelink::KafkaPrivatelink;
 use crate::aws::{AssumeRole, AwsSettings, Clients, Endpoints, Secret};
 use crate::domain::names;
 use crate::server::diag::{Diagnostic, Diagnostics};
@@ -22,22 +22,18 @@ use crate::server::value::{Tri, Value, from_value};
 
 /// What configure hands to resources: AWS settings, and clients built from
 /// them on first use.
-// Read by the AWS-backed resources; the data source needs none of it.
-#[allow(dead_code)]
 #[derive(Debug, Default)]
 pub struct ProviderState {
     configured: RwLock<Option<Configured>>,
     clients: OnceCell<Clients>,
 }
 
-#[allow(dead_code)]
 #[derive(Debug, Clone, Default)]
 struct Configured {
     settings: AwsSettings,
     default_tags: BTreeMap<String, String>,
 }
 
-#[allow(dead_code)]
 impl ProviderState {
     /// The AWS clients, built on first use.
     pub async fn clients(&self) -> Result<&Clients, Diagnostic> {
@@ -214,27 +210,6 @@ fn check_url(url: &str) -> Result<(), String> {
     }
 }
 
-/// Go-style durations as the AWS provider takes them: `1h`, `15m`, `1h30m`, `900s`.
-fn parse_duration(s: &str) -> Option<Duration> {
-    let mut total = 0u64;
-    let mut digits = String::new();
-    for ch in s.chars() {
-        if ch.is_ascii_digit() {
-            digits.push(ch);
-            continue;
-        }
-        let n: u64 = digits.parse().ok()?;
-        digits.clear();
-        total += n * match ch {
-            'h' => 3600,
-            'm' => 60,
-            's' => 1,
-            _ => return None,
-        };
-    }
-    (digits.is_empty() && total > 0).then(|| Duration::from_secs(total))
-}
-
 fn provider_schema() -> Schema {
     let string = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
     let endpoint = |name: &str, service: &str| {
@@ -309,7 +284,7 @@ impl Provider for KafkaProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        Vec::new()
+        vec![Arc::new(KafkaPrivatelink::new(self.state.clone()))]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
@@ -320,16 +295,6 @@ impl Provider for KafkaProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
-        assert_eq!(parse_duration("900s"), Some(Duration::from_secs(900)));
-        for bad in ["", "1", "h", "1d", "-1h", "0s"] {
-            assert_eq!(parse_duration(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn role_arns_and_urls() {

@@ -1,0 +1,409 @@
+//! The `kafka_privatelink` attributes as Rust data, and the checks that run
+//! at validate/plan time, before any AWS call. Every leaf is a [`Tri`]: at
+//! validation time anything may still be unknown.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::layout::{check_elb_name, longest_target_group_name};
+use crate::domain::names;
+use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
+use crate::resources::check::{Checks, parse_duration, port};
+use crate::server::path::AttributePath;
+use crate::server::value::Tri;
+
+pub type Strings = Tri<Vec<Tri<String>>>;
+pub type StringMap = Tri<BTreeMap<String, Tri<String>>>;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Model {
+    pub id: Tri<String>,
+    pub name: Tri<String>,
+    pub vpc_id: Tri<String>,
+    pub subnet_ids: Strings,
+    pub load_balancer_arn: Tri<String>,
+    pub broker_port: Tri<f64>,
+    pub listener_port_base: Tri<f64>,
+    pub brokers: Tri<BTreeMap<String, Broker>>,
+    pub bootstrap: Tri<Vec<Bootstrap>>,
+    pub cross_zone_load_balancing: Tri<bool>,
+    pub health_check: Tri<Vec<HealthCheck>>,
+    pub deregistration_delay: Tri<f64>,
+    pub tcp_idle_timeout: Tri<f64>,
+    pub endpoint_service: Tri<Vec<EndpointService>>,
+    pub tags: StringMap,
+    pub tags_all: StringMap,
+    pub timeouts: Tri<Vec<Timeouts>>,
+    pub load_balancer_dns_name: Tri<String>,
+    pub availability_zone_ids: Strings,
+    pub bootstrap_servers: Tri<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Broker {
+    pub ip: Tri<String>,
+    pub port: Tri<f64>,
+    pub listener_port: Tri<f64>,
+    pub availability_zone_id: Tri<String>,
+    pub target_group_arn: Tri<String>,
+    pub listener_arn: Tri<String>,
+    pub targets: Strings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Bootstrap {
+    pub listener_port: Tri<f64>,
+    pub target_port: Tri<f64>,
+    pub target_group_arn: Tri<String>,
+    pub listener_arn: Tri<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct HealthCheck {
+    pub protocol: Tri<String>,
+    pub port: Tri<String>,
+    pub interval: Tri<f64>,
+    pub healthy_threshold: Tri<f64>,
+    pub unhealthy_threshold: Tri<f64>,
+    pub timeout: Tri<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct EndpointService {
+    pub acceptance_required: Tri<bool>,
+    pub allowed_principals: Strings,
+    pub allow_any_principal: Tri<bool>,
+    pub supported_regions: Strings,
+    pub reject_connections_on_destroy: Tri<bool>,
+    pub id: Tri<String>,
+    pub service_name: Tri<String>,
+    pub availability_zones: Strings,
+    pub availability_zone_ids: Strings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Timeouts {
+    pub create: Tri<String>,
+    pub update: Tri<String>,
+    pub delete: Tri<String>,
+}
+
+/// Every element, if all are known.
+pub fn known_strings(v: &Strings) -> Option<BTreeSet<String>> {
+    v.known()?.iter().map(|s| s.known().cloned()).collect()
+}
+
+pub fn known_map(v: &StringMap) -> Option<BTreeMap<String, String>> {
+    v.known()?.iter().map(|(k, s)| Some((k.clone(), s.known()?.clone()))).collect()
+}
+
+pub fn strings<I: IntoIterator<Item = String>>(items: I) -> Strings {
+    Tri::Known(items.into_iter().map(Tri::Known).collect())
+}
+
+pub fn string_map(m: &BTreeMap<String, String>) -> StringMap {
+    Tri::Known(m.iter().map(|(k, v)| (k.clone(), Tri::Known(v.clone()))).collect())
+}
+
+impl Model {
+    pub fn endpoint(&self) -> Option<&EndpointService> {
+        self.endpoint_service.known().and_then(|v| v.first())
+    }
+    pub fn bootstrap(&self) -> Option<&Bootstrap> {
+        self.bootstrap.known().and_then(|v| v.first())
+    }
+    pub fn health(&self) -> Option<&HealthCheck> {
+        self.health_check.known().and_then(|v| v.first())
+    }
+    pub fn timeout(&self, which: fn(&Timeouts) -> &Tri<String>) -> std::time::Duration {
+        self.timeouts
+            .known()
+            .and_then(|t| t.first())
+            .and_then(|t| which(t).known().and_then(|d| parse_duration(d)))
+            .unwrap_or(DEFAULT_TIMEOUT)
+    }
+}
+
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+pub const DEFAULT_BROKER_PORT: u16 = 9092;
+pub const DEFAULT_BASE: u16 = 9001;
+
+fn path(name: &str) -> AttributePath {
+    AttributePath::attr(name)
+}
+
+fn block(name: &str) -> AttributePath {
+    AttributePath::attr(name).index(0)
+}
+
+/// An IAM principal ARN as endpoint services accept it: an account root,
+/// user or role (`arn:aws:iam::123456789012:root`, `…:role/name`).
+pub fn check_principal(p: &str) -> Result<(), String> {
+    let parts: Vec<&str> = p.splitn(6, ':').collect();
+    let ok = match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource] => {
+            partition.starts_with("aws")
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && (*resource == "root" || resource.starts_with("role/") || resource.starts_with("user/"))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{p:?} is not an IAM principal ARN such as \"arn:aws:iam::123456789012:root\" or \"arn:aws:iam::123456789012:role/name\""
+        ))
+    }
+}
+
+fn check_arn_of_load_balancer(arn: &str) -> Result<(), String> {
+    // Syntax only: the type is checked against AWS's answer, never the ARN.
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", _, "elasticloadbalancing", region, account, resource]
+            if !region.is_empty() && !account.is_empty() && resource.starts_with("loadbalancer/") =>
+        {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{arn:?} is not a load balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>)"
+        )),
+    }
+}
+
+impl Model {
+    /// Every plan-time check that needs no AWS call.
+    pub fn check(&self) -> Checks {
+        let mut c = Checks::default();
+        if let Tri::Known(name) = &self.name {
+            if let Err(e) = check_elb_name(name) {
+                c.fail(path("name"), "Invalid name", format!("The load balancer would be named {e}."));
+            } else if let Some(ids) =
+                self.brokers.known().map(|b| b.keys().filter_map(|k| k.parse::<BrokerId>().ok()).collect::<Vec<_>>())
+            {
+                let longest = longest_target_group_name(name, ids);
+                if let Err(e) = check_elb_name(&longest) {
+                    c.fail(
+                        path("name"),
+                        "Name too long for target groups",
+                        format!("Target groups are named <name>-b<broker id>-<port>; the longest here, {e}. Shorten the name."),
+                    );
+                }
+            }
+        }
+        c.string(&self.vpc_id, path("vpc_id"), "Invalid VPC id", |v| {
+            if v.starts_with("vpc-") && v.len() > 4 {
+                Ok(())
+            } else {
+                Err(format!("{v:?} is not a VPC id such as \"vpc-0123456789abcdef0\""))
+            }
+        });
+        match (&self.subnet_ids, &self.load_balancer_arn) {
+            (Tri::Null, Tri::Null) => c.fail(
+                path("subnet_ids"),
+                "Missing load balancer placement",
+                "Set subnet_ids (the resource creates a network load balancer there) or load_balancer_arn (it adopts an existing one).",
+            ),
+            (Tri::Known(_), Tri::Known(_)) => c.fail(
+                path("load_balancer_arn"),
+                "Conflicting arguments",
+                "Set either subnet_ids or load_balancer_arn, not both.",
+            ),
+            _ => {}
+        }
+        if let Some(subnets) = self.subnet_ids.known() {
+            if subnets.is_empty() {
+                c.fail(path("subnet_ids"), "No subnets", "A network load balancer needs at least one subnet.");
+            }
+            for (i, s) in subnets.iter().enumerate() {
+                c.string(s, path("subnet_ids").index(i), "Invalid subnet id", |s| {
+                    if s.starts_with("subnet-") && s.len() > 7 {
+                        Ok(())
+                    } else {
+                        Err(format!("{s:?} is not a subnet id such as \"subnet-0123456789abcdef0\""))
+                    }
+                });
+            }
+        }
+        c.string(
+            &self.load_balancer_arn,
+            path("load_balancer_arn"),
+            "Invalid load balancer ARN",
+            check_arn_of_load_balancer,
+        );
+        port(&mut c, &self.broker_port, path("broker_port"), "broker port");
+        port(&mut c, &self.listener_port_base, path("listener_port_base"), "listener port base");
+
+        let mut listener_ports: BTreeMap<u16, AttributePath> = BTreeMap::new();
+        let mut claim = |c: &mut Checks, p: u16, at: AttributePath| {
+            if let Some(first) = listener_ports.get(&p) {
+                c.fail(at, "Duplicate listener port", format!("Listener port {p} is already used by {first}."));
+            } else {
+                listener_ports.insert(p, at);
+            }
+        };
+        if let Some(b) = self.bootstrap() {
+            let bp = block("bootstrap");
+            if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port") {
+                claim(&mut c, p, bp.attribute("listener_port"));
+            }
+            port(&mut c, &b.target_port, bp.attribute("target_port"), "target port");
+        }
+        if let Tri::Known(brokers) = &self.brokers {
+            if brokers.is_empty() {
+                c.fail(path("brokers"), "No brokers", "Give at least one broker.");
+            }
+            let listeners = brokers.len() + usize::from(self.bootstrap().is_some());
+            if listeners > MAX_LISTENERS_PER_NLB {
+                c.fail(
+                    path("brokers"),
+                    "Too many listeners",
+                    format!("{listeners} listeners are needed; a network load balancer has at most {MAX_LISTENERS_PER_NLB} (a hard AWS quota)."),
+                );
+            }
+            let mut ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+            for (key, b) in brokers {
+                let bp = path("brokers").key(key.clone());
+                if let Err(e) = key.parse::<BrokerId>() {
+                    c.fail(bp.clone(), "Invalid broker id", e.to_string());
+                }
+                match &b.ip {
+                    Tri::Known(ip) => match ip.parse::<Ipv4Addr>() {
+                        Ok(addr) => {
+                            if let Some(other) = ips.insert(addr, key.clone()) {
+                                c.fail(
+                                    bp.attribute("ip"),
+                                    "Duplicate broker IP",
+                                    format!("Broker {other:?} has the same IP {ip}."),
+                                );
+                            }
+                        }
+                        Err(_) => c.fail(
+                            bp.attribute("ip"),
+                            "Invalid IP address",
+                            format!("{ip:?} is not an IPv4 address such as \"10.0.1.15\"."),
+                        ),
+                    },
+                    Tri::Null => c.fail(bp.attribute("ip"), "Missing IP address", "Every broker needs its ip."),
+                    Tri::Unknown => {}
+                }
+                port(&mut c, &b.port, bp.attribute("port"), "broker port");
+                if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port") {
+                    claim(&mut c, p, bp.attribute("listener_port"));
+                }
+            }
+        }
+
+        c.range(&self.deregistration_delay, path("deregistration_delay"), "deregistration delay", 0, 3600);
+        c.range(&self.tcp_idle_timeout, path("tcp_idle_timeout"), "TCP idle timeout", 60, 6000);
+        if let Some(h) = self.health() {
+            let hp = block("health_check");
+            c.string(&h.protocol, hp.attribute("protocol"), "Invalid health check protocol", |p| {
+                if matches!(p, "TCP" | "HTTP" | "HTTPS") {
+                    Ok(())
+                } else {
+                    Err(format!("{p:?} is not TCP, HTTP or HTTPS"))
+                }
+            });
+            c.string(&h.port, hp.attribute("port"), "Invalid health check port", |p| {
+                if p == "traffic-port" || p.parse::<u16>().is_ok_and(|n| n > 0) {
+                    Ok(())
+                } else {
+                    Err(format!("{p:?} is neither \"traffic-port\" nor a port number"))
+                }
+            });
+            c.range(&h.interval, hp.attribute("interval"), "health check interval", 5, 300);
+            c.range(&h.healthy_threshold, hp.attribute("healthy_threshold"), "healthy threshold", 2, 10);
+            c.range(&h.unhealthy_threshold, hp.attribute("unhealthy_threshold"), "unhealthy threshold", 2, 10);
+            c.range(&h.timeout, hp.attribute("timeout"), "health check timeout", 2, 120);
+        }
+
+        if let Some(es) = self.endpoint() {
+            let ep = block("endpoint_service");
+            let any_allowed = es.allow_any_principal.known() == Some(&true);
+            if let Some(ps) = es.allowed_principals.known() {
+                for (i, p) in ps.iter().enumerate() {
+                    match p {
+                        Tri::Known(p) if p == "*" && !any_allowed => c.fail(
+                            ep.attribute("allowed_principals").index(i),
+                            "Any principal not allowed",
+                            "\"*\" lets every AWS account connect; set allow_any_principal = true to mean it.",
+                        ),
+                        Tri::Known(p) if p == "*" => {}
+                        _ => c.string(
+                            p,
+                            ep.attribute("allowed_principals").index(i),
+                            "Invalid principal",
+                            check_principal,
+                        ),
+                    }
+                }
+            }
+            let regions = es.supported_regions.known().map(|r| !r.is_empty()).unwrap_or(false);
+            if let Some(rs) = es.supported_regions.known() {
+                for (i, r) in rs.iter().enumerate() {
+                    c.string(r, ep.attribute("supported_regions").index(i), "Invalid region", names::check_region);
+                }
+            }
+            if regions && self.cross_zone_load_balancing.known() == Some(&false) {
+                c.fail(
+                    path("cross_zone_load_balancing"),
+                    "Cross-zone load balancing required",
+                    "Cross-region PrivateLink (supported_regions) cannot map consumer zones onto broker zones, so every load balancer node must reach every broker: cross_zone_load_balancing must be true.",
+                );
+            }
+        }
+        if let Some(t) = self.timeouts.known().and_then(|t| t.first()) {
+            for (name, v) in [("create", &t.create), ("update", &t.update), ("delete", &t.delete)] {
+                c.string(v, block("timeouts").attribute(name), "Invalid timeout", |d| {
+                    parse_duration(d)
+                        .map(|_| ())
+                        .ok_or_else(|| format!("{d:?} is not a duration such as \"10m\" or \"1h\""))
+                });
+            }
+        }
+        c
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principals() {
+        for ok in [
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:iam::123456789012:role/mz_1_u1",
+            "arn:aws-us-gov:iam::123456789012:user/x",
+        ] {
+            assert!(check_principal(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["123456789012", "arn:aws:iam::1234:root", "arn:aws:s3:::bucket", "arn:aws:iam::123456789012:group/x"]
+        {
+            assert!(check_principal(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn load_balancer_arns_in_both_shapes() {
+        assert!(
+            check_arn_of_load_balancer(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/50dc6c495c0c9188"
+            )
+            .is_ok()
+        );
+        assert!(
+            check_arn_of_load_balancer(
+                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/50dc6c495c0c9188"
+            )
+            .is_ok()
+        );
+        assert!(check_arn_of_load_balancer("arn:aws:ec2:us-east-1:123456789012:instance/i-1").is_err());
+    }
+}

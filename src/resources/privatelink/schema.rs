@@ -1,0 +1,90 @@
+//! The `kafka_privatelink` schema. Descriptions are the documentation.
+
+use crate::server::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use crate::server::types::Type;
+
+pub fn schema() -> Schema {
+    let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
+    let n = |name: &str, doc: &str| Attribute::new(name, Type::Number).describe(doc);
+    let b = |name: &str, doc: &str| Attribute::new(name, Type::Bool).describe(doc);
+    let set = |name: &str, doc: &str| Attribute::new(name, Type::set(Type::String)).describe(doc);
+    Schema::new(
+        0,
+        Block::new()
+            .describe("Everything AWS PrivateLink needs so that a consumer in another VPC or account reaches every broker of one Kafka cluster: per broker a target group (IP target, TCP) and a listener on its own port, optionally a bootstrap listener to all brokers, the network load balancer (created or adopted), the VPC endpoint service and its allowed principals. Brokers are keyed by id and keep their listener port for life.")
+            .attribute(s("id", "The ARN of the network load balancer.").computed())
+            .attribute(s("name", "Prefix of every AWS object name: the load balancer is `<name>`, target groups `<name>-b<broker id>-<port>` (at most 32 characters). Changing it replaces everything.").required())
+            .attribute(s("vpc_id", "The VPC of the brokers. Changing it replaces everything.").required())
+            .attribute(set("subnet_ids", "Subnets of the network load balancer the resource creates, at most one per availability zone. Adding a subnet is done in place; removing one replaces the load balancer. Conflicts with `load_balancer_arn`."))
+            .attribute(s("load_balancer_arn", "Adopt this existing network load balancer instead of creating one: only the listeners and attributes this resource manages are changed, and it is never deleted. Computed when the resource creates the load balancer.").optional_computed())
+            .attribute(n("broker_port", "The port brokers listen on, for brokers that name none. Default `9092`.").optional_computed())
+            .attribute(n("listener_port_base", "First NLB listener port for brokers without an explicit `listener_port`. Default `9001`.").optional_computed())
+            .attribute(
+                Attribute::nested(
+                    "brokers",
+                    Nesting::Map,
+                    vec![
+                        s("ip", "The broker's private IPv4 address, inside `vpc_id`.").required(),
+                        n("port", "The port the broker listens on (the target port). Default `broker_port`. Changing it creates a new target group and moves the listener to it; the listener stays.").optional_computed(),
+                        n("listener_port", "The NLB listener port of this broker. When unset: `listener_port_base` + the broker's rank by id if free, else the lowest free port at or above the base. A broker keeps its port for life; adding or removing brokers never moves another broker's port.").optional_computed(),
+                        s("availability_zone_id", "Availability zone id of the subnet that holds `ip`.").computed(),
+                        s("target_group_arn", "ARN of the broker's target group.").computed(),
+                        s("listener_arn", "ARN of the broker's listener.").computed(),
+                        Attribute::new("targets", Type::set(Type::String)).computed().describe("The `ip:port` targets registered in the broker's target group; anything but the broker itself is removed on the next apply."),
+                    ],
+                )
+                .required()
+                .describe("The brokers, keyed by broker id as a decimal string (`\"1\"`), Kafka's `broker.id`/`node.id`. The map can be passed as it is to `kafka_advertised_listeners`."),
+            )
+            .block(NestedBlock::single(
+                "bootstrap",
+                Block::new()
+                    .describe("A bootstrap listener whose target group holds every broker (the TiDB Cloud layout).")
+                    .attribute(n("listener_port", "Its listener port, e.g. `9092`.").required())
+                    .attribute(n("target_port", "The port targeted on every broker. Default: each broker's `port`."))
+                    .attribute(s("target_group_arn", "ARN of the bootstrap target group.").computed())
+                    .attribute(s("listener_arn", "ARN of the bootstrap listener.").computed()),
+            ))
+            .attribute(b("cross_zone_load_balancing", "Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `false`.").optional_computed())
+            .block(NestedBlock::single(
+                "health_check",
+                Block::new()
+                    .describe("Health checks of the broker target groups. Unset settings keep AWS's defaults.")
+                    .attribute(s("protocol", "`TCP` (default), `HTTP` or `HTTPS`."))
+                    .attribute(s("port", "`traffic-port` (default) or a port number."))
+                    .attribute(n("interval", "Seconds between checks, 5–300."))
+                    .attribute(n("healthy_threshold", "Consecutive successes before a broker is healthy, 2–10."))
+                    .attribute(n("unhealthy_threshold", "Consecutive failures before a broker is unhealthy, 2–10."))
+                    .attribute(n("timeout", "Seconds before a check fails, 2–120.")),
+            ))
+            .attribute(n("deregistration_delay", "Seconds a removed broker keeps its connections (target group attribute `deregistration_delay.timeout_seconds`, 0–3600)."))
+            .attribute(n("tcp_idle_timeout", "Listener attribute `tcp.idle_timeout.seconds`, 60–6000 (AWS default 350). Keep Kafka clients' `connections.max.idle.ms` below it."))
+            .block(NestedBlock::required_single(
+                "endpoint_service",
+                Block::new()
+                    .describe("The VPC endpoint service in front of the load balancer.")
+                    .attribute(b("acceptance_required", "Whether each consumer connection must be accepted. Default `true`.").optional_computed())
+                    .attribute(set("allowed_principals", "IAM principals allowed to connect, e.g. `arn:aws:iam::123456789012:root`. `\"*\"` needs `allow_any_principal = true`. Principals added or removed out of band are repaired."))
+                    .attribute(b("allow_any_principal", "Allow `\"*\"` in `allowed_principals`: any AWS account may connect."))
+                    .attribute(set("supported_regions", "Regions consumers may connect from (cross-region PrivateLink); forces cross-zone load balancing."))
+                    .attribute(b("reject_connections_on_destroy", "On destroy, reject consumer connections that still exist instead of failing."))
+                    .attribute(s("id", "The service id, `vpce-svc-…`.").computed())
+                    .attribute(s("service_name", "The service name consumers use, `com.amazonaws.vpce.<region>.vpce-svc-…`.").computed())
+                    .attribute(Attribute::new("availability_zones", Type::set(Type::String)).computed().describe("Zone names (in this account) the service is available in."))
+                    .attribute(Attribute::new("availability_zone_ids", Type::set(Type::String)).computed().describe("Zone ids the service is available in: what consumers in other accounts match against.")),
+            ))
+            .attribute(Attribute::new("tags", Type::map(Type::String)).describe("Tags for every AWS object the resource creates, merged over the provider's `default_tags`."))
+            .attribute(Attribute::new("tags_all", Type::map(Type::String)).computed().describe("The tags applied: `default_tags` merged with `tags`."))
+            .block(NestedBlock::single(
+                "timeouts",
+                Block::new()
+                    .describe("How long waits may take.")
+                    .attribute(s("create", "Default `10m`."))
+                    .attribute(s("update", "Default `10m`."))
+                    .attribute(s("delete", "Default `10m`.")),
+            ))
+            .attribute(s("load_balancer_dns_name", "DNS name of the load balancer.").computed())
+            .attribute(Attribute::new("availability_zone_ids", Type::set(Type::String)).computed().describe("Availability zone ids of the load balancer's subnets."))
+            .attribute(s("bootstrap_servers", "A `bootstrap.servers` hint for clients inside the VPC: the load balancer's DNS name with the bootstrap port, or with every broker's listener port.").computed()),
+    )
+}
