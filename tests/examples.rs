@@ -1,11 +1,18 @@
-//! Every example under `examples/` is valid, plans, and (where it creates
-//! nothing outside moto) applies and destroys under the real Terraform.
+//! Every example under `examples/` validates and plans under the real
+//! Terraform against moto, and each one applies and destroys cleanly.
+//! Examples use placeholder network ids (`vpc-0a1b2c3d4e5f60718`,
+//! `subnet-0a1b2c3d4e5f607NN`, brokers in 10.0.1-3.x); the test creates that
+//! network in moto and swaps the ids in, as a reader would with their own.
 
 mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::aws::{Aws, Network};
 use common::{Moto, Workspace};
+
+const VPC: &str = "vpc-0a1b2c3d4e5f60718";
+const SUBNETS: [&str; 3] = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702", "subnet-0a1b2c3d4e5f60703"];
 
 /// Folders holding `.tf` files.
 fn example_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -23,12 +30,29 @@ fn example_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn workspace(rel: &str, moto: &Moto) -> Workspace {
+fn all_examples() -> Vec<String> {
+    let repo = common::repo();
+    let mut dirs = Vec::new();
+    example_dirs(&repo.join("examples"), &mut dirs);
+    dirs.iter().map(|d| d.strip_prefix(&repo).unwrap().to_str().unwrap().to_owned()).collect()
+}
+
+/// A copy of the example wired to `moto` and to `net`.
+fn workspace(rel: &str, moto: &Moto, net: &Network) -> Workspace {
     let ws = Workspace::from_example(rel).with_moto(moto);
-    let declares = std::fs::read_dir(ws.path())
-        .unwrap()
-        .filter_map(Result::ok)
-        .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains("required_providers")));
+    let mut declares = false;
+    for entry in std::fs::read_dir(ws.path()).unwrap().filter_map(Result::ok) {
+        let p = entry.path();
+        let Ok(mut text) = std::fs::read_to_string(&p) else { continue };
+        declares |= text.contains("required_providers");
+        text = text.replace(VPC, &net.vpc);
+        for (placeholder, (id, _, _)) in SUBNETS.iter().zip(&net.subnets) {
+            text = text.replace(placeholder, id);
+        }
+        // The examples name real AWS regions; moto serves one.
+        text = text.replace("\"us-west-2\"", "\"us-east-1\"");
+        std::fs::write(&p, text).unwrap();
+    }
     if !declares {
         // Registry-style snippets leave the provider requirement to the reader.
         ws.write(
@@ -42,19 +66,25 @@ fn workspace(rel: &str, moto: &Moto) -> Workspace {
     ws
 }
 
-#[test]
-fn every_example_validates_and_plans() {
-    let repo = common::repo();
-    let mut dirs = Vec::new();
-    example_dirs(&repo.join("examples"), &mut dirs);
-    assert!(dirs.len() >= 3, "examples found: {dirs:?}");
-    let moto = Moto::start();
-    for dir in dirs {
-        let rel = dir.strip_prefix(&repo).unwrap().to_str().unwrap().to_owned();
-        let ws = workspace(&rel, &moto);
+#[tokio::test]
+async fn every_example_validates_plans_applies_and_destroys() {
+    let examples = all_examples();
+    assert!(examples.len() >= 6, "examples found: {examples:?}");
+    for rel in examples {
+        let moto = Moto::start();
+        let aws = Aws::new(&moto).await;
+        let net = aws.network(0).await;
+        let ws = workspace(&rel, &moto, &net);
         let v = ws.validate_json();
         assert_eq!(v["valid"], true, "{rel}: {v}");
         ws.ok(&["plan", "-no-color", "-input=false"]);
+        // The provider example only configures; it has nothing to apply.
+        if rel == "examples/provider" {
+            continue;
+        }
+        ws.apply();
+        ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+        assert!(aws.snapshot().await.is_empty(), "{rel}: destroy left objects behind");
     }
 }
 
@@ -66,29 +96,40 @@ fn terraform_fmt_is_clean() {
     assert!(out.status.success(), "terraform fmt would change:\n{}", String::from_utf8_lossy(&out.stdout));
 }
 
-#[test]
-fn data_source_example_applies() {
+#[tokio::test]
+async fn quickstart_outputs_agree_with_moto() {
     let moto = Moto::start();
-    let ws = workspace("examples/data-sources/kafka_advertised_listeners", &moto);
-    ws.apply();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = workspace("examples/quickstart", &moto, &net);
+    ws.ok(&["apply", "-auto-approve", "-no-color", "-var", &format!("aws_endpoint={}", moto.url)]);
+    let routes = aws.snapshot().await.routes();
     let sql = ws.output("materialize_sql");
-    assert!(sql.as_str().unwrap().contains(
-        "'b-3.hostname-3:9096' USING AWS PRIVATELINK privatelink_svc (PORT 9003, AVAILABILITY ZONE 'use1-az4')"
-    ));
-    assert_eq!(ws.output("tidbcloud_patterns")["usw2-az2"], "b<broker_id>.usw2-az2.abc.aws.plc.tidbcloud.com:<port>");
+    let sql = sql.as_str().unwrap();
+    for (port, id) in [(9093, 1), (9094, 2), (9095, 3)] {
+        assert_eq!(routes[&port].iter().next().unwrap(), &format!("10.0.{id}.10:39092"));
+        let zone = &net.subnets[id - 1].1;
+        assert!(
+            sql.contains(&format!("'b{id}.{zone}.abc.aws.plc.tidbcloud.com:{port}' USING AWS PRIVATELINK privatelink_svc (PORT {port}, AVAILABILITY ZONE '{zone}')")),
+            "{sql}"
+        );
+    }
+    let props = ws.output("broker_1_server_properties");
+    assert!(props.as_str().unwrap().starts_with("listeners=EXTERNAL://0.0.0.0:39092\n"), "{props}");
 }
 
-#[test]
-fn quickstart_applies_and_destroys_against_moto() {
+#[tokio::test]
+async fn msk_example_keeps_ports_aligned_across_id_gaps() {
     let moto = Moto::start();
-    let ws = workspace("examples/quickstart", &moto);
-    let var = format!("aws_endpoint={}", moto.url);
-    ws.ok(&["apply", "-auto-approve", "-no-color", "-var", &var]);
-    let listeners = ws.output("tidbcloud_advertised_listeners");
-    assert_eq!(listeners["3"], "EXTERNAL://b3.use1-az4.abc.aws.plc.tidbcloud.com:9095");
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = workspace("examples/msk-materialize", &moto, &net);
+    ws.apply();
+    assert_eq!(ws.output("listener_ports"), serde_json::json!({"1": 9001, "2": 9002, "4": 9003}));
     let sql = ws.output("materialize_sql");
     assert!(sql.as_str().unwrap().contains(
-        "'b-1.kafka.internal:9092' USING AWS PRIVATELINK privatelink_svc (PORT 9093, AVAILABILITY ZONE 'use1-az1')"
+        "'b-4.orders.abc123.c2.kafka.us-east-1.amazonaws.com:9096' USING AWS PRIVATELINK privatelink_svc (PORT 9003"
     ));
-    ws.ok(&["destroy", "-auto-approve", "-no-color", "-var", &var]);
+    let routes = aws.snapshot().await.routes();
+    assert_eq!(routes[&9003].iter().next().unwrap(), "10.0.3.10:9096");
 }

@@ -27,6 +27,21 @@ for _ in $(seq 1 100); do
 done
 echo "==> moto (the embedded AWS) listening on $endpoint"
 
+# The network the brokers live in: a VPC with one subnet per zone.
+read -r vpc subnets < <("$venv/bin/python" - "$endpoint" <<'PY'
+import json, sys
+import boto3
+ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="testing", aws_secret_access_key="testing")
+vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"us-east-1{z}")["Subnet"]["SubnetId"]
+           for i, z in ((1, "a"), (2, "b"), (3, "c"))]
+print(vpc, json.dumps(subnets, separators=(",", ":")))
+PY
+)
+echo "==> VPC $vpc with subnets $subnets (brokers at 10.0.1.10, 10.0.2.10, 10.0.3.10)"
+vars=(-var "aws_endpoint=$endpoint" -var "vpc_id=$vpc" -var "subnet_ids=$subnets")
+
 cp "$repo"/examples/quickstart/*.tf "$work/"
 cat >"$work/terraform.rc" <<RC
 provider_installation {
@@ -52,10 +67,10 @@ quiet() {
 }
 
 echo "==> terraform apply (examples/quickstart)"
-quiet apply -auto-approve -var "aws_endpoint=$endpoint"
+quiet apply -auto-approve "${vars[@]}"
 echo
 echo "==> terraform output"
 "$terraform" output
 echo
 echo "==> terraform destroy"
-quiet destroy -auto-approve -var "aws_endpoint=$endpoint"
+quiet destroy -auto-approve "${vars[@]}"

@@ -1,8 +1,10 @@
 # Quickstart: what `make demo` applies against the embedded AWS (moto).
 #
-# One Kafka cluster of three brokers, and what two PrivateLink consumers need
-# to reach each broker: TiDB Cloud (advertised listener patterns and
-# server.properties) and Materialize (CREATE CONNECTION statements).
+# One Kafka cluster of three brokers exposed through PrivateLink. Every broker
+# adds one EXTERNAL listener on 39092 that advertises
+# b<id>.<az id>.abc.aws.plc.tidbcloud.com:<its NLB port>; from that single
+# layout come what TiDB Cloud needs (patterns, server.properties) and what
+# Materialize needs (CREATE CONNECTION statements).
 
 terraform {
   required_providers {
@@ -18,6 +20,17 @@ variable "aws_endpoint" {
   default     = null
 }
 
+variable "vpc_id" {
+  type    = string
+  default = "vpc-0a1b2c3d4e5f60718"
+}
+
+variable "subnet_ids" {
+  description = "One subnet per availability zone."
+  type        = list(string)
+  default     = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702", "subnet-0a1b2c3d4e5f60703"]
+}
+
 provider "kafka" {
   region = "us-east-1"
 
@@ -27,48 +40,55 @@ provider "kafka" {
   }
 }
 
-locals {
-  # Broker id => availability zone id and the broker's own address.
+resource "kafka_privatelink" "kafka" {
+  name       = "quickstart"
+  vpc_id     = var.vpc_id
+  subnet_ids = var.subnet_ids
+
+  # Broker id => IP. Each broker gets its own NLB listener port, for life.
   brokers = {
-    "1" = { availability_zone_id = "use1-az1", host = "b-1.kafka.internal" }
-    "2" = { availability_zone_id = "use1-az2", host = "b-2.kafka.internal" }
-    "3" = { availability_zone_id = "use1-az4", host = "b-3.kafka.internal" }
+    "1" = { ip = "10.0.1.10" }
+    "2" = { ip = "10.0.2.10" }
+    "3" = { ip = "10.0.3.10" }
+  }
+  broker_port        = 39092
+  listener_port_base = 9093
+
+  endpoint_service {
+    allowed_principals = ["arn:aws:iam::664411391173:root"]
   }
 }
 
-# TiDB Cloud: each broker gets an extra EXTERNAL listener on 39092 (the
-# default bind_port) that advertises a TiDB Cloud host on its NLB port.
-data "kafka_advertised_listeners" "tidbcloud" {
-  brokers            = local.brokers
-  preset             = "tidbcloud"
-  unique_name        = "abc"
-  listener_port_base = 9093
+# What the brokers advertise, from the resource's own port assignment.
+data "kafka_advertised_listeners" "kafka" {
+  brokers               = kafka_privatelink.kafka.brokers
+  preset                = "tidbcloud"
+  unique_name           = "abc"
+  endpoint_service_name = kafka_privatelink.kafka.endpoint_service[0].service_name
 }
 
-# Materialize: brokers keep advertising their own address on 9092, and
-# Materialize maps each one onto its NLB port.
-data "kafka_advertised_listeners" "materialize" {
-  brokers               = { for id, b in local.brokers : id => merge(b, { port = 9092 }) }
-  listener_port_base    = 9093
-  endpoint_service_name = "com.amazonaws.vpce.us-east-1.vpce-svc-0e123abc123198abc"
+output "listeners" {
+  description = "Broker id => NLB listener port, availability zone and target."
+  value = {
+    for id, b in kafka_privatelink.kafka.brokers : id => "port ${b.listener_port} -> ${b.ip}:${b.port} (${b.availability_zone_id})"
+  }
 }
 
-output "tidbcloud_advertised_listeners" {
-  description = "What each broker advertises for TiDB Cloud."
-  value       = { for id, b in data.kafka_advertised_listeners.tidbcloud.broker_endpoints : id => b.advertised_listener }
+output "endpoint_service_name" {
+  value = kafka_privatelink.kafka.endpoint_service[0].service_name
 }
 
 output "tidbcloud_patterns" {
   description = "The advertised listener pattern per availability zone, as TiDB Cloud asks for it."
-  value       = data.kafka_advertised_listeners.tidbcloud.patterns
+  value       = data.kafka_advertised_listeners.kafka.patterns
 }
 
 output "broker_1_server_properties" {
   description = "Lines to add to broker 1's server.properties."
-  value       = data.kafka_advertised_listeners.tidbcloud.broker_endpoints["1"].server_properties
+  value       = data.kafka_advertised_listeners.kafka.broker_endpoints["1"].server_properties
 }
 
 output "materialize_sql" {
   description = "Run in Materialize to connect through PrivateLink."
-  value       = data.kafka_advertised_listeners.materialize.materialize_sql
+  value       = data.kafka_advertised_listeners.kafka.materialize_sql
 }

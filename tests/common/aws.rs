@@ -1,0 +1,158 @@
+//! Direct AWS access to the test's moto: set up networks, build setups by
+//! hand, and read back what AWS holds, independently of the provider.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ec2::types::Filter;
+
+use super::Moto;
+
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+/// A VPC with one subnet in each of three zones.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub vpc: String,
+    /// (subnet id, zone id, CIDR prefix such as "10.0.1")
+    pub subnets: Vec<(String, String, String)>,
+}
+
+impl Network {
+    pub fn subnet_ids_hcl(&self) -> String {
+        let ids: Vec<String> = self.subnets.iter().map(|(id, _, _)| format!("\"{id}\"")).collect();
+        format!("[{}]", ids.join(", "))
+    }
+}
+
+/// What moto holds, in plain data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    pub load_balancers: Vec<String>,
+    /// listener port → (listener ARN, target group ARN)
+    pub listeners: BTreeMap<u16, (String, String)>,
+    /// target group name → (ARN, port, targets "ip:port")
+    pub target_groups: BTreeMap<String, (String, u16, BTreeSet<String>)>,
+    /// service id → (acceptance required, principals, supported regions)
+    pub services: BTreeMap<String, (bool, BTreeSet<String>, BTreeSet<String>)>,
+    pub cross_zone: Option<bool>,
+}
+
+impl Snapshot {
+    /// Listener port → the targets behind it.
+    pub fn routes(&self) -> BTreeMap<u16, BTreeSet<String>> {
+        self.listeners
+            .iter()
+            .map(|(port, (_, tg))| {
+                let targets =
+                    self.target_groups.values().find(|(arn, _, _)| arn == tg).map(|t| t.2.clone()).unwrap_or_default();
+                (*port, targets)
+            })
+            .collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.load_balancers.is_empty() && self.target_groups.is_empty() && self.services.is_empty()
+    }
+}
+
+impl Aws {
+    pub async fn new(moto: &Moto) -> Self {
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new("us-east-1"))
+            .endpoint_url(&moto.url)
+            .credentials_provider(aws_credential_types::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await;
+        Aws { ec2: aws_sdk_ec2::Client::new(&config), elb: aws_sdk_elasticloadbalancingv2::Client::new(&config) }
+    }
+
+    pub async fn network(&self, second_octet: u8) -> Network {
+        let vpc = self
+            .ec2
+            .create_vpc()
+            .cidr_block(format!("10.{second_octet}.0.0/16"))
+            .send()
+            .await
+            .unwrap()
+            .vpc
+            .unwrap()
+            .vpc_id
+            .unwrap();
+        let mut subnets = Vec::new();
+        for (i, zone) in ["us-east-1a", "us-east-1b", "us-east-1c"].iter().enumerate() {
+            let prefix = format!("10.{second_octet}.{}", i + 1);
+            let s = self
+                .ec2
+                .create_subnet()
+                .vpc_id(&vpc)
+                .cidr_block(format!("{prefix}.0/24"))
+                .availability_zone(*zone)
+                .send()
+                .await
+                .unwrap()
+                .subnet
+                .unwrap();
+            subnets.push((s.subnet_id.unwrap(), s.availability_zone_id.unwrap(), prefix));
+        }
+        Network { vpc, subnets }
+    }
+
+    pub async fn snapshot(&self) -> Snapshot {
+        let mut snap = Snapshot::default();
+        let lbs = self.elb.describe_load_balancers().send().await.unwrap();
+        for lb in lbs.load_balancers() {
+            let arn = lb.load_balancer_arn().unwrap().to_owned();
+            let attrs = self.elb.describe_load_balancer_attributes().load_balancer_arn(&arn).send().await.unwrap();
+            snap.cross_zone = attrs
+                .attributes()
+                .iter()
+                .find(|a| a.key() == Some("load_balancing.cross_zone.enabled"))
+                .and_then(|a| a.value())
+                .map(|v| v == "true");
+            let listeners = self.elb.describe_listeners().load_balancer_arn(&arn).send().await.unwrap();
+            for l in listeners.listeners() {
+                let tg = l.default_actions().first().and_then(|a| a.target_group_arn()).unwrap_or_default().to_owned();
+                snap.listeners.insert(l.port().unwrap() as u16, (l.listener_arn().unwrap().to_owned(), tg));
+            }
+            snap.load_balancers.push(arn);
+        }
+        let tgs = self.elb.describe_target_groups().send().await.unwrap();
+        for tg in tgs.target_groups() {
+            let arn = tg.target_group_arn().unwrap().to_owned();
+            let health = self.elb.describe_target_health().target_group_arn(&arn).send().await.unwrap();
+            let targets = health
+                .target_health_descriptions()
+                .iter()
+                .filter_map(|d| d.target())
+                .map(|t| format!("{}:{}", t.id().unwrap(), t.port().unwrap()))
+                .collect();
+            snap.target_groups
+                .insert(tg.target_group_name().unwrap().to_owned(), (arn, tg.port().unwrap() as u16, targets));
+        }
+        let svcs = self.ec2.describe_vpc_endpoint_service_configurations().send().await.unwrap();
+        for s in svcs.service_configurations() {
+            let id = s.service_id().unwrap().to_owned();
+            let perms = self.ec2.describe_vpc_endpoint_service_permissions().service_id(&id).send().await.unwrap();
+            let principals =
+                perms.allowed_principals().iter().filter_map(|p| p.principal().map(str::to_owned)).collect();
+            let regions = s.supported_regions().iter().filter_map(|r| r.region().map(str::to_owned)).collect();
+            snap.services.insert(id, (s.acceptance_required().unwrap_or(false), principals, regions));
+        }
+        snap
+    }
+
+    /// Subnets by id (for building setups by hand).
+    pub async fn subnet_zone(&self, subnet: &str) -> String {
+        let out = self
+            .ec2
+            .describe_subnets()
+            .filters(Filter::builder().name("subnet-id").values(subnet).build())
+            .send()
+            .await
+            .unwrap();
+        out.subnets()[0].availability_zone_id().unwrap().to_owned()
+    }
+}

@@ -1,0 +1,270 @@
+//! `kafka_privatelink` end to end: the real Terraform against moto, checking
+//! both Terraform's view (outputs, plans) and what moto holds.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::aws::{Aws, Network};
+use common::{Moto, Workspace};
+use serde_json::Value;
+
+const HEADER: &str = r#"
+terraform {
+  required_providers {
+    kafka = { source = "kafka-privatelink/kafka" }
+  }
+}
+
+provider "kafka" {}
+"#;
+
+/// A resource block over `net` with these broker lines and extra arguments.
+fn config(net: &Network, brokers: &str, extra: &str, principals: &str) -> String {
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "kafka" {{
+  name       = "orders"
+  vpc_id     = "{vpc}"
+  subnet_ids = {subnets}
+  brokers = {{
+{brokers}
+  }}
+{extra}
+  endpoint_service {{
+    allowed_principals = [{principals}]
+  }}
+}}
+
+output "brokers" {{ value = kafka_privatelink.kafka.brokers }}
+output "service" {{ value = kafka_privatelink.kafka.endpoint_service[0] }}
+output "lb" {{ value = kafka_privatelink.kafka.load_balancer_arn }}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+    )
+}
+
+fn broker(net: &Network, id: u32, subnet: usize, host: u8) -> String {
+    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}\n", net.subnets[subnet].2)
+}
+
+const MZ: &str = r#""arn:aws:iam::664411391173:root""#;
+
+fn ports(out: &Value) -> Vec<(String, u64)> {
+    out.as_object().unwrap().iter().map(|(k, b)| (k.clone(), b["listener_port"].as_u64().unwrap())).collect()
+}
+
+fn no_changes(ws: &Workspace) {
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "expected an empty plan:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn lifecycle_create_update_and_destroy() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let three = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10), broker(&net, 3, 2, 10)].concat();
+    let ws = Workspace::new(&config(&net, &three, "", MZ)).with_moto(&moto);
+
+    // create: ports 9001-9003, one group per broker, listeners forward right
+    ws.apply();
+    let brokers = ws.output("brokers");
+    assert_eq!(ports(&brokers), vec![("1".into(), 9001), ("2".into(), 9002), ("3".into(), 9003)]);
+    assert_eq!(brokers["2"]["availability_zone_id"], net.subnets[1].1.as_str());
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.load_balancers.len(), 1);
+    assert_eq!(snap.target_groups.len(), 3);
+    let routes = snap.routes();
+    for (i, port) in [9001u16, 9002, 9003].iter().enumerate() {
+        let want = BTreeSet::from([format!("{}.10:9092", net.subnets[i].2)]);
+        assert_eq!(routes[port], want, "listener {port}");
+    }
+    let (svc_id, (acceptance, principals, _)) = snap.services.iter().next().unwrap();
+    assert!(acceptance, "acceptance required by default");
+    assert_eq!(principals, &BTreeSet::from(["arn:aws:iam::664411391173:root".to_owned()]));
+    assert_eq!(ws.output("service")["id"], svc_id.as_str());
+    assert_eq!(snap.cross_zone, Some(false));
+    no_changes(&ws);
+
+    // add a broker, remove the middle one, move broker 3 to another IP
+    let changed = [broker(&net, 1, 0, 10), broker(&net, 3, 2, 99), broker(&net, 4, 0, 40)].concat();
+    ws.write("main.tf", &config(&net, &changed, "", MZ));
+    ws.apply();
+    let after = ws.output("brokers");
+    assert_eq!(ports(&after), vec![("1".into(), 9001), ("3".into(), 9003), ("4".into(), 9002)]);
+    assert_eq!(after["1"]["listener_arn"], brokers["1"]["listener_arn"], "untouched broker keeps its listener");
+    let routes = aws.snapshot().await.routes();
+    assert_eq!(routes.len(), 3);
+    assert_eq!(routes[&9003], BTreeSet::from([format!("{}.99:9092", net.subnets[2].2)]), "new IP only");
+    assert_eq!(routes[&9002], BTreeSet::from([format!("{}.40:9092", net.subnets[0].2)]));
+    no_changes(&ws);
+
+    // broker port change: a new group, the listener survives
+    let moved = [
+        broker(&net, 1, 0, 10),
+        broker(&net, 3, 2, 99),
+        format!("    \"4\" = {{ ip = \"{}.40\", port = 9094 }}\n", net.subnets[0].2),
+    ]
+    .concat();
+    ws.write("main.tf", &config(&net, &moved, "", MZ));
+    ws.apply();
+    let moved_out = ws.output("brokers");
+    assert_eq!(moved_out["4"]["listener_arn"], after["4"]["listener_arn"], "listener ARN survives a port change");
+    assert_ne!(moved_out["4"]["target_group_arn"], after["4"]["target_group_arn"]);
+    let snap = aws.snapshot().await;
+    assert!(snap.target_groups.contains_key("orders-b4-9094") && !snap.target_groups.contains_key("orders-b4-9092"));
+    assert_eq!(snap.routes()[&9002], BTreeSet::from([format!("{}.40:9094", net.subnets[0].2)]));
+
+    // principals change as a diff
+    let other = r#""arn:aws:iam::123456789012:role/reader""#;
+    ws.write("main.tf", &config(&net, &moved, "", other));
+    ws.apply();
+    let snap = aws.snapshot().await;
+    let principals = &snap.services.values().next().unwrap().1;
+    assert_eq!(principals, &BTreeSet::from(["arn:aws:iam::123456789012:role/reader".to_owned()]));
+    no_changes(&ws);
+
+    // destroy leaves nothing behind
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let snap = aws.snapshot().await;
+    assert!(snap.is_empty(), "{snap:?}");
+}
+
+#[tokio::test]
+async fn out_of_band_changes_are_repaired() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(1).await;
+    let two = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10)].concat();
+    let ws = Workspace::new(&config(&net, &two, "", MZ)).with_moto(&moto);
+    ws.apply();
+    let snap = aws.snapshot().await;
+
+    // someone deletes a listener, removes the principal, registers an extra target
+    let (listener, _) = &snap.listeners[&9002];
+    aws.elb.delete_listener().listener_arn(listener).send().await.unwrap();
+    let svc = snap.services.keys().next().unwrap();
+    aws.ec2
+        .modify_vpc_endpoint_service_permissions()
+        .service_id(svc)
+        .remove_allowed_principals("arn:aws:iam::664411391173:root")
+        .send()
+        .await
+        .unwrap();
+    let tg1 = &snap.target_groups["orders-b1-9092"].0;
+    aws.elb
+        .register_targets()
+        .target_group_arn(tg1)
+        .targets(
+            aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+                .id(format!("{}.200", net.subnets[0].2))
+                .port(9092)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    let plan = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    let text = String::from_utf8_lossy(&plan.stdout);
+    assert_eq!(plan.status.code(), Some(2), "drift must show in the plan:\n{text}");
+    assert!(text.contains(".200:9092"), "the extra target shows:\n{text}");
+    assert!(text.contains("arn:aws:iam::664411391173:root"), "the missing principal shows:\n{text}");
+
+    ws.apply();
+    let repaired = aws.snapshot().await;
+    assert_eq!(repaired.listeners.len(), 2);
+    assert_eq!(repaired.routes()[&9001], BTreeSet::from([format!("{}.10:9092", net.subnets[0].2)]));
+    assert_eq!(
+        repaired.services.values().next().unwrap().1,
+        BTreeSet::from(["arn:aws:iam::664411391173:root".to_owned()])
+    );
+    no_changes(&ws);
+}
+
+#[tokio::test]
+async fn bootstrap_listener_and_cross_region() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(2).await;
+    let brokers = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10), broker(&net, 3, 2, 10)].concat();
+    let extra = "  listener_port_base = 9093\n  broker_port = 39092\n  bootstrap {\n    listener_port = 9092\n  }\n";
+    let body = config(&net, &brokers, extra, MZ)
+        .replace("    allowed_principals", "    supported_regions = [\"us-west-2\"]\n    allowed_principals");
+    let ws = Workspace::new(&body).with_moto(&moto);
+    ws.apply();
+    let snap = aws.snapshot().await;
+    let routes = snap.routes();
+    assert_eq!(routes.keys().copied().collect::<Vec<_>>(), vec![9092, 9093, 9094, 9095]);
+    assert_eq!(routes[&9092].len(), 3, "the bootstrap group holds every broker");
+    assert!(routes[&9092].iter().all(|t| t.ends_with(":39092")));
+    assert_eq!(snap.cross_zone, Some(true), "supported regions force cross-zone load balancing");
+    assert_eq!(snap.services.values().next().unwrap().2, BTreeSet::from(["us-west-2".to_owned()]));
+    no_changes(&ws);
+}
+
+#[tokio::test]
+async fn feeds_the_data_source_with_ports_moto_holds() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(3).await;
+    let brokers = [broker(&net, 0, 0, 10), broker(&net, 4, 1, 10), broker(&net, 7, 2, 10)].concat();
+    let mut body = config(&net, &brokers, "", MZ);
+    body.push_str(
+        r#"
+data "kafka_advertised_listeners" "mz" {
+  brokers               = kafka_privatelink.kafka.brokers
+  endpoint_service_name = kafka_privatelink.kafka.endpoint_service[0].service_name
+}
+output "sql" { value = data.kafka_advertised_listeners.mz.materialize_sql }
+"#,
+    );
+    let ws = Workspace::new(&body).with_moto(&moto);
+    ws.apply();
+    let sql = ws.output("sql");
+    let sql = sql.as_str().unwrap();
+    let snap = aws.snapshot().await;
+    for (port, targets) in snap.routes() {
+        let target = targets.iter().next().unwrap();
+        let az = &net.subnets.iter().find(|s| target.starts_with(&s.2)).unwrap().1;
+        let line = format!("'{target}' USING AWS PRIVATELINK privatelink_svc (PORT {port}, AVAILABILITY ZONE '{az}')");
+        assert!(sql.contains(&line), "missing {line} in\n{sql}");
+    }
+}
+
+#[tokio::test]
+async fn adopts_an_existing_load_balancer_and_leaves_it_on_destroy() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(4).await;
+    let lb = aws
+        .elb
+        .create_load_balancer()
+        .name("handmade")
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .subnets(&net.subnets[0].0)
+        .send()
+        .await
+        .unwrap();
+    let lb_arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_owned();
+    let body = config(&net, &broker(&net, 1, 0, 10), &format!("  load_balancer_arn = \"{lb_arn}\"\n"), MZ)
+        .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), "");
+    let ws = Workspace::new(&body).with_moto(&moto);
+    ws.apply();
+    assert_eq!(ws.output("lb"), lb_arn.as_str());
+    assert_eq!(aws.snapshot().await.routes().len(), 1);
+    no_changes(&ws);
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.load_balancers, vec![lb_arn], "the adopted load balancer stays");
+    assert!(snap.listeners.is_empty() && snap.target_groups.is_empty() && snap.services.is_empty(), "{snap:?}");
+}

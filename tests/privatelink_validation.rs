@@ -1,0 +1,185 @@
+//! Bad `kafka_privatelink` input fails at plan time with the attribute path.
+//! The static checks run with AWS unreachable, proving they need no AWS call;
+//! the two that need AWS's subnet layout run against moto.
+
+mod common;
+
+use common::aws::Aws;
+use common::{Moto, Workspace, diagnostics};
+
+const HEADER: &str = r#"
+terraform {
+  required_providers {
+    kafka = { source = "kafka-privatelink/kafka" }
+  }
+}
+"#;
+
+/// A resource whose body is `body`; AWS is a closed port.
+fn offline(body: &str) -> Workspace {
+    Workspace::new(&format!(
+        "{HEADER}\nprovider \"kafka\" {{\n  region = \"us-east-1\"\n  access_key = \"x\"\n  secret_key = \"y\"\n  endpoints {{\n    ec2   = \"http://127.0.0.1:1\"\n    elbv2 = \"http://127.0.0.1:1\"\n  }}\n}}\n\nresource \"kafka_privatelink\" \"k\" {{\n{body}\n}}\n"
+    ))
+}
+
+const OK_BROKERS: &str = "  brokers = {\n    \"1\" = { ip = \"10.0.1.10\" }\n  }";
+const BASE: &str = "  name = \"orders\"\n  vpc_id = \"vpc-123\"\n  subnet_ids = [\"subnet-1\"]";
+const SERVICE: &str = "  endpoint_service {}";
+
+/// Expect `summary` at the line containing `line_text`.
+fn expect(body: &str, summary: &str, line_text: &str) {
+    let ws = offline(body);
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok, "plan must fail:\n{body}");
+    let diags = diagnostics(&lines);
+    assert!(
+        diags.iter().all(|d| !d.2.contains("127.0.0.1:1") && !d.2.contains("dispatch failure")),
+        "no AWS call may happen before validation: {diags:?}"
+    );
+    let hit = diags.iter().find(|d| d.1 == summary).unwrap_or_else(|| panic!("no {summary:?} in {diags:?}\n{body}"));
+    let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
+    let line = hit.3.expect("a source range") as usize;
+    let pointed = source.lines().nth(line - 1).unwrap_or_default();
+    assert!(pointed.contains(line_text), "{summary}: pointed at {pointed:?}, expected the line with {line_text:?}");
+}
+
+#[test]
+fn broker_errors() {
+    let cases = [
+        ("\"1\" = { ip = \"10.0.1.300\" }", "Invalid IP address", "10.0.1.300"),
+        ("\"1\" = { ip = \"10.0.1.10\", listener_port = 70000 }", "Invalid listener port", "70000"),
+        ("\"1\" = { ip = \"10.0.1.10\", port = 0 }", "Invalid broker port", "port = 0"),
+        ("\"01\" = { ip = \"10.0.1.10\" }", "Invalid broker id", "\"01\""),
+        (
+            "\"1\" = { ip = \"10.0.1.10\", listener_port = 9005 }\n    \"2\" = { ip = \"10.0.1.11\", listener_port = 9005 }",
+            "Duplicate listener port",
+            "\"2\" =",
+        ),
+        ("\"1\" = { ip = \"10.0.1.10\" }\n    \"2\" = { ip = \"10.0.1.10\" }", "Duplicate broker IP", "\"2\" ="),
+    ];
+    for (brokers, summary, line) in cases {
+        expect(&format!("{BASE}\n  brokers = {{\n    {brokers}\n  }}\n{SERVICE}"), summary, line);
+    }
+}
+
+#[test]
+fn bootstrap_port_collides_with_a_broker() {
+    expect(
+        &format!(
+            "{BASE}\n  brokers = {{\n    \"1\" = {{ ip = \"10.0.1.10\", listener_port = 9092 }}\n  }}\n  bootstrap {{\n    listener_port = 9092\n  }}\n{SERVICE}"
+        ),
+        "Duplicate listener port",
+        "listener_port = 9092 }",
+    );
+}
+
+#[test]
+fn more_than_fifty_listeners() {
+    let brokers: String = (1..=50).map(|i| format!("    \"{i}\" = {{ ip = \"10.0.1.{i}\" }}\n")).collect();
+    expect(
+        &format!("{BASE}\n  brokers = {{\n{brokers}  }}\n  bootstrap {{\n    listener_port = 9000\n  }}\n{SERVICE}"),
+        "Too many listeners",
+        "brokers = {",
+    );
+}
+
+#[test]
+fn endpoint_service_errors() {
+    let cases = [
+        ("allowed_principals = [\"123456789012\"]", "Invalid principal"),
+        ("allowed_principals = [\"*\"]", "Any principal not allowed"),
+        ("supported_regions = [\"us-west\"]", "Invalid region"),
+    ];
+    for (arg, summary) in cases {
+        expect(
+            &format!("{BASE}\n{OK_BROKERS}\n  endpoint_service {{\n    {arg}\n  }}"),
+            summary,
+            arg.split(" =").next().unwrap(),
+        );
+    }
+    expect(
+        &format!(
+            "{BASE}\n{OK_BROKERS}\n  cross_zone_load_balancing = false\n  endpoint_service {{\n    supported_regions = [\"us-west-2\"]\n  }}"
+        ),
+        "Cross-zone load balancing required",
+        "cross_zone_load_balancing",
+    );
+}
+
+#[test]
+fn names_and_placement() {
+    let body = |base: &str| format!("{base}\n{OK_BROKERS}\n{SERVICE}");
+    expect(
+        &body("  name = \"orders_eu\"\n  vpc_id = \"vpc-1\"\n  subnet_ids = [\"subnet-1\"]"),
+        "Invalid name",
+        "orders_eu",
+    );
+    expect(
+        &body("  name = \"a-name-of-twenty-seven-chars\"\n  vpc_id = \"vpc-1\"\n  subnet_ids = [\"subnet-1\"]"),
+        "Name too long for target groups",
+        "a-name-of-twenty-seven-chars",
+    );
+    expect(
+        &body("  name = \"orders\"\n  vpc_id = \"vpc-1\""),
+        "Missing load balancer placement",
+        "resource \"kafka_privatelink\"",
+    );
+    expect(
+        &body(
+            "  name = \"orders\"\n  vpc_id = \"vpc-1\"\n  subnet_ids = [\"subnet-1\"]\n  load_balancer_arn = \"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/1\"",
+        ),
+        "Conflicting arguments",
+        "load_balancer_arn",
+    );
+    expect(
+        &body("  name = \"orders\"\n  vpc_id = \"vpc-1\"\n  load_balancer_arn = \"arn:aws:ec2:x\""),
+        "Invalid load balancer ARN",
+        "load_balancer_arn",
+    );
+    expect(
+        &format!("{BASE}\n{OK_BROKERS}\n  tcp_idle_timeout = 30\n{SERVICE}"),
+        "Invalid TCP idle timeout",
+        "tcp_idle_timeout",
+    );
+}
+
+/// Checks that need AWS's view of the VPC, made at plan time against moto.
+#[tokio::test]
+async fn subnet_layout_errors_need_aws_and_name_both_subnets() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(9).await;
+    let twin = aws
+        .ec2
+        .create_subnet()
+        .vpc_id(&net.vpc)
+        .cidr_block("10.9.50.0/24")
+        .availability_zone("us-east-1a")
+        .send()
+        .await
+        .unwrap()
+        .subnet
+        .unwrap()
+        .subnet_id
+        .unwrap();
+    let resource = |subnets: &str, ip: &str| {
+        format!(
+            "{HEADER}\nprovider \"kafka\" {{}}\n\nresource \"kafka_privatelink\" \"k\" {{\n  name = \"orders\"\n  vpc_id = \"{}\"\n  subnet_ids = {subnets}\n  brokers = {{\n    \"1\" = {{ ip = \"{ip}\" }}\n  }}\n  endpoint_service {{}}\n}}\n",
+            net.vpc
+        )
+    };
+    let same_zone = format!("[\"{}\", \"{twin}\"]", net.subnets[0].0);
+    let ws = Workspace::new(&resource(&same_zone, "10.9.1.10")).with_moto(&moto);
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok);
+    let d = diagnostics(&lines);
+    let hit = d.iter().find(|d| d.1 == "Two subnets in one availability zone").unwrap_or_else(|| panic!("{d:?}"));
+    assert!(hit.2.contains(&net.subnets[0].0) && hit.2.contains(&twin), "names both subnets: {}", hit.2);
+
+    let ws = Workspace::new(&resource(&net.subnet_ids_hcl(), "192.168.7.7")).with_moto(&moto);
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok);
+    let d = diagnostics(&lines);
+    assert!(d.iter().any(|d| d.1 == "Broker outside the VPC" && d.2.contains("192.168.7.7")), "{d:?}");
+    assert!(aws.snapshot().await.is_empty(), "nothing was created");
+}
