@@ -144,9 +144,14 @@ impl Workspace {
     }
 
     /// AWS settings for talking to `moto` through the standard environment.
-    pub fn with_moto(mut self, moto: &Moto) -> Self {
+    pub fn with_moto(self, moto: &Moto) -> Self {
+        self.with_aws_endpoint(&moto.url)
+    }
+
+    /// Like [`Workspace::with_moto`], for any endpoint (a [`FaultProxy`]).
+    pub fn with_aws_endpoint(mut self, url: &str) -> Self {
         self.env.extend([
-            ("AWS_ENDPOINT_URL".into(), moto.url.clone()),
+            ("AWS_ENDPOINT_URL".into(), url.to_owned()),
             ("AWS_ACCESS_KEY_ID".into(), "testing".into()),
             ("AWS_SECRET_ACCESS_KEY".into(), "testing".into()),
             ("AWS_REGION".into(), "us-east-1".into()),
@@ -236,4 +241,65 @@ pub fn diagnostics(lines: &[Value]) -> Vec<(String, String, String, Option<u64>)
             )
         })
         .collect()
+}
+
+/// `tests/support/fault_proxy.py` in front of a moto: counts calls per
+/// action and injects AWS errors on request. Stopped when dropped.
+pub struct FaultProxy {
+    child: Child,
+    pub url: String,
+}
+
+impl FaultProxy {
+    pub fn start(moto: &Moto) -> Self {
+        let port = free_port();
+        let mut child = Command::new(venv().join("bin/python"))
+            .arg(repo().join("tests/support/fault_proxy.py"))
+            .args([port.to_string(), moto.url.clone()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the fault proxy");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().expect("stdout")), &mut line)
+            .expect("proxy ready line");
+        assert_eq!(line.trim(), "ready");
+        FaultProxy { child, url: format!("http://127.0.0.1:{port}") }
+    }
+
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
+    }
+
+    fn post(&self, path: &str, body: &str) {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port())).expect("connect proxy");
+        write!(s, "POST {path} HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}", body.len()).expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        assert!(out.starts_with("HTTP/1.1 200") || out.starts_with("HTTP/1.0 200"), "{out}");
+    }
+
+    /// Replaces the fault rules (see the script's docs).
+    pub fn rules(&self, rules: &serde_json::Value) {
+        self.post("/__rules", &rules.to_string());
+    }
+
+    pub fn reset_counts(&self) {
+        self.post("/__reset", "");
+    }
+
+    /// Calls per `service:Action` since the last reset.
+    pub fn counts(&self) -> std::collections::BTreeMap<String, u64> {
+        let body = http_get(self.port(), "/__counts").expect("counts");
+        let json = body.split("\r\n\r\n").nth(1).unwrap_or("{}");
+        serde_json::from_str(json).expect("counts JSON")
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -1,0 +1,120 @@
+//! What moto alone cannot show: the refresh call budget, throttling absorbed
+//! by retries, and a failed apply that loses nothing. A fault-injecting proxy
+//! (tests/support/fault_proxy.py) sits between the provider and moto.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::aws::{Aws, Network};
+use common::{FaultProxy, Moto, Workspace};
+use serde_json::json;
+
+fn config(net: &Network, brokers: usize) -> String {
+    let lines: String =
+        (1..=brokers).map(|i| format!("    \"{i}\" = {{ ip = \"{}.{}\" }}\n", net.subnets[i % 3].2, 10 + i)).collect();
+    format!(
+        r#"
+terraform {{
+  required_providers {{
+    kafka = {{ source = "kafka-privatelink/kafka" }}
+  }}
+}}
+
+provider "kafka" {{}}
+
+resource "kafka_privatelink" "k" {{
+  name       = "faults"
+  vpc_id     = "{}"
+  subnet_ids = {}
+  brokers = {{
+{lines}  }}
+  endpoint_service {{
+    allowed_principals = ["arn:aws:iam::123456789012:root"]
+  }}
+}}
+"#,
+        net.vpc,
+        net.subnet_ids_hcl()
+    )
+}
+
+fn total(counts: &BTreeMap<String, u64>) -> u64 {
+    counts.values().sum()
+}
+
+#[tokio::test]
+async fn refresh_stays_within_n_plus_8_calls() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    for n in [3usize, 12] {
+        let ws = Workspace::new(&config(&net, n)).with_aws_endpoint(&proxy.url);
+        ws.apply();
+        proxy.reset_counts();
+        ws.ok(&["plan", "-refresh-only", "-no-color"]);
+        let counts = proxy.counts();
+        let calls = total(&counts);
+        println!("refresh of {n} brokers: {calls} AWS calls {counts:?}");
+        assert!(calls <= n as u64 + 8, "{n} brokers: {calls} calls > N+8: {counts:?}");
+        assert_eq!(counts.get("elbv2:DescribeTargetHealth"), Some(&(n as u64)), "one per target group");
+        assert_eq!(counts.get("elbv2:DescribeListeners"), Some(&1), "listeners in one call");
+        ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_until_it_succeeds() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    // Every third call of every kind is throttled, in each service's own shape.
+    proxy.rules(&json!([{"action": "*", "code": "Throttling", "every": 3}]));
+    let ws = Workspace::new(&config(&net, 3)).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.routes().len(), 3);
+    assert_eq!(snap.services.len(), 1);
+    proxy.rules(&json!([{"action": "*", "code": "RequestLimitExceeded", "every": 3}]));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_apply_keeps_everything_it_created() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    proxy.rules(&json!([{"action": "CreateListener", "code": "ValidationError", "calls": [3]}]));
+    let ws = Workspace::new(&config(&net, 3)).with_aws_endpoint(&proxy.url);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("creating ELBv2 Listener") && out.contains("ValidationError"), "{out}");
+
+    // Terraform recorded the half-made resource (tainted), with what exists.
+    let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let res = &state["values"]["root_module"]["resources"][0];
+    assert_eq!(res["tainted"], true, "{res}");
+    let brokers = res["values"]["brokers"].as_object().unwrap();
+    let with_listener = brokers.values().filter(|b| b["listener_arn"].is_string()).count();
+    let with_group = brokers.values().filter(|b| b["target_group_arn"].is_string()).count();
+    assert_eq!((with_listener, with_group), (2, 3), "{res}");
+    let snap = aws.snapshot().await;
+    assert_eq!((snap.load_balancers.len(), snap.target_groups.len(), snap.listeners.len()), (1, 3, 2));
+
+    // Even with the state lost, the next apply adopts what carries our
+    // ownership tags instead of creating duplicates.
+    std::fs::remove_file(ws.path().join("terraform.tfstate")).unwrap();
+    proxy.rules(&json!([]));
+    ws.apply();
+    let snap = aws.snapshot().await;
+    assert_eq!(
+        (snap.load_balancers.len(), snap.target_groups.len(), snap.listeners.len(), snap.services.len()),
+        (1, 3, 3, 1),
+        "{snap:?}"
+    );
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
