@@ -268,3 +268,111 @@ async fn adopts_an_existing_load_balancer_and_leaves_it_on_destroy() {
     assert_eq!(snap.load_balancers, vec![lb_arn], "the adopted load balancer stays");
     assert!(snap.listeners.is_empty() && snap.target_groups.is_empty() && snap.services.is_empty(), "{snap:?}");
 }
+
+#[tokio::test]
+async fn tags_attributes_and_subnets_apply_and_change_in_place() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(5).await;
+    let body = |subnets: &[usize], cluster: &str| {
+        let ids: Vec<String> = subnets.iter().map(|i| format!("\"{}\"", net.subnets[*i].0)).collect();
+        format!(
+            r#"
+terraform {{
+  required_providers {{
+    kafka = {{ source = "kafka-privatelink/kafka" }}
+  }}
+}}
+
+provider "kafka" {{
+  default_tags {{
+    tags = {{ team = "data", cluster = "from-default" }}
+  }}
+}}
+
+resource "kafka_privatelink" "kafka" {{
+  name       = "tagged"
+  vpc_id     = "{vpc}"
+  subnet_ids = [{ids}]
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+    "2" = {{ ip = "{b}.10" }}
+  }}
+  health_check {{
+    interval          = 10
+    healthy_threshold = 2
+  }}
+  deregistration_delay = 30
+  tcp_idle_timeout     = 600
+  endpoint_service {{}}
+  tags = {{ cluster = "{cluster}" }}
+}}
+
+output "id" {{ value = kafka_privatelink.kafka.id }}
+output "tags_all" {{ value = kafka_privatelink.kafka.tags_all }}
+output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
+"#,
+            vpc = net.vpc,
+            ids = ids.join(", "),
+            a = net.subnets[0].2,
+            b = net.subnets[1].2,
+        )
+    };
+    let ws = Workspace::new(&body(&[0, 1], "orders")).with_moto(&moto);
+    ws.apply();
+    assert_eq!(ws.output("tags_all"), serde_json::json!({"team": "data", "cluster": "orders"}), "resource tags win");
+    assert_eq!(
+        ws.output("zones"),
+        serde_json::json!([&net.subnets[0].1, &net.subnets[1].1].into_iter().collect::<BTreeSet<_>>())
+    );
+
+    let snap = aws.snapshot().await;
+    let lb = &snap.load_balancers[0];
+    let tg = &snap.target_groups["tagged-b1-9092"].0;
+    let (listener, _) = &snap.listeners[&9001];
+    let svc = snap.services.keys().next().unwrap().clone();
+    let tags =
+        aws.elb.describe_tags().resource_arns(lb).resource_arns(tg).resource_arns(listener).send().await.unwrap();
+    for d in tags.tag_descriptions() {
+        let t: std::collections::BTreeMap<_, _> =
+            d.tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
+        assert_eq!(t.get("team"), Some(&"data"), "{d:?}");
+        assert_eq!(t.get("cluster"), Some(&"orders"), "{d:?}");
+        assert_eq!(t.get("kafka-privatelink:owner"), Some(&"tagged"), "{d:?}");
+    }
+    let svc_cfg = aws.ec2.describe_vpc_endpoint_service_configurations().service_ids(&svc).send().await.unwrap();
+    let svc_tags: Vec<_> =
+        svc_cfg.service_configurations()[0].tags().iter().map(|t| t.key().unwrap().to_owned()).collect();
+    assert!(svc_tags.contains(&"team".to_owned()) && svc_tags.contains(&"kafka-privatelink:owner".to_owned()));
+    let attrs = aws.elb.describe_target_group_attributes().target_group_arn(tg).send().await.unwrap();
+    let delay = attrs.attributes().iter().find(|a| a.key() == Some("deregistration_delay.timeout_seconds")).unwrap();
+    assert_eq!(delay.value(), Some("30"));
+    let groups = aws.elb.describe_target_groups().target_group_arns(tg).send().await.unwrap();
+    assert_eq!(groups.target_groups()[0].health_check_interval_seconds(), Some(10));
+    assert_eq!(groups.target_groups()[0].healthy_threshold_count(), Some(2));
+    let idle = aws.elb.describe_listener_attributes().listener_arn(listener).send().await.unwrap();
+    let idle = idle.attributes().iter().find(|a| a.key() == Some("tcp.idle_timeout.seconds")).unwrap();
+    assert_eq!(idle.value(), Some("600"));
+    no_changes(&ws);
+
+    // adding a subnet and changing tags: in place, same load balancer
+    let id = ws.output("id");
+    ws.write("main.tf", &body(&[0, 1, 2], "orders-v2"));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    assert_eq!(ws.output("id"), id);
+    assert_eq!(ws.output("zones").as_array().unwrap().len(), 3);
+    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
+    assert_eq!(lbs.load_balancers()[0].availability_zones().len(), 3);
+    let tags = aws.elb.describe_tags().resource_arns(lb).send().await.unwrap();
+    assert!(
+        tags.tag_descriptions()[0].tags().iter().any(|t| t.key() == Some("cluster") && t.value() == Some("orders-v2"))
+    );
+    no_changes(&ws);
+
+    // removing a subnet replaces the load balancer
+    ws.write("main.tf", &body(&[0, 1], "orders-v2"));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("must be replaced") && plan.contains("1 to add, 0 to change, 1 to destroy"), "{plan}");
+}

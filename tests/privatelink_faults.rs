@@ -118,3 +118,37 @@ async fn a_failed_apply_keeps_everything_it_created() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }
+
+#[tokio::test]
+async fn destroy_refuses_live_connections_unless_told_to_reject_them() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(&net, 1)).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let service = aws.snapshot().await.services.keys().next().unwrap().clone();
+    // A consumer endpoint is connected (moto cannot model one: the proxy answers).
+    let connections = format!(
+        r#"<DescribeVpcEndpointConnectionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><vpcEndpointConnectionSet><item><serviceId>{service}</serviceId><vpcEndpointId>vpce-0consumer1</vpcEndpointId><vpcEndpointOwner>111122223333</vpcEndpointOwner><vpcEndpointState>available</vpcEndpointState></item></vpcEndpointConnectionSet></DescribeVpcEndpointConnectionsResponse>"#
+    );
+    let rejected = r#"<RejectVpcEndpointConnectionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><unsuccessful/></RejectVpcEndpointConnectionsResponse>"#;
+    proxy.rules(&json!([
+        {"action": "DescribeVpcEndpointConnections", "respond": connections},
+        {"action": "RejectVpcEndpointConnections", "respond": rejected},
+    ]));
+
+    let out = ws.fails(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(out.contains("vpce-0consumer1") && out.contains("reject_connections_on_destroy"), "{out}");
+    let snap = aws.snapshot().await;
+    assert_eq!((snap.services.len(), snap.load_balancers.len()), (1, 1), "nothing deleted");
+
+    let with_reject = config(&net, 1)
+        .replace("    allowed_principals", "    reject_connections_on_destroy = true\n    allowed_principals");
+    ws.write("main.tf", &with_reject);
+    ws.apply();
+    proxy.reset_counts();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(proxy.counts().get("ec2:RejectVpcEndpointConnections"), Some(&1));
+    assert!(aws.snapshot().await.is_empty());
+}

@@ -341,7 +341,7 @@ impl KafkaPrivatelink {
                 let was = prior_brokers.and_then(|p| p.get(k));
                 was.is_none_or(|w| w.ip != b.ip || w.availability_zone_id.known().is_none())
             })
-        }) || prior.is_none_or(|p| p.subnet_ids != config.subnet_ids);
+        }) || prior.is_none_or(|p| known_strings(&p.subnet_ids) != known_strings(&config.subnet_ids));
         let subnets = match (needs_zones, config.vpc_id.known()) {
             (true, Some(vpc)) => Some(self.subnets(vpc).await?),
             _ => None,
@@ -452,7 +452,10 @@ impl KafkaPrivatelink {
         };
         let was_es = prior.and_then(|p| p.endpoint());
         let keep = |f: fn(&EndpointService) -> &Tri<String>| was_es.map_or(Tri::Unknown, |w| f(w).clone());
-        let zones_stable = prior.is_some_and(|p| p.subnet_ids == config.subnet_ids);
+        let zones_stable = prior.is_some_and(|p| {
+            p.subnet_ids.is_null() == config.subnet_ids.is_null()
+                && known_strings(&p.subnet_ids) == known_strings(&config.subnet_ids)
+        });
         planned.endpoint_service = Tri::Known(vec![EndpointService {
             acceptance_required: Tri::Known(cfg_es.acceptance_required.known().copied().unwrap_or(true)),
             id: keep(|e| &e.id),

@@ -12,6 +12,8 @@ Control endpoints (JSON):
        {"action": "CreateListener", "code": "ValidationError",
         "calls": [3]}        -> fail the 3rd matching call (1-based), or
         "every": 3}          -> fail every 3rd matching call
+       {"action": "...", "respond": "<xml/>"} -> answer every matching call
+        with this body (HTTP 200): calls moto does not implement
 Faults are answered in each service's own error shape: ELBv2 HTTP 400
 <ErrorResponse>, EC2 <Response><Errors> (HTTP 503 for RequestLimitExceeded).
 """
@@ -92,13 +94,17 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             key = f"{service}:{action}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
-            injected = None
+            injected = canned = None
             for r in RULES:
                 if r["action"] not in (action, "*"):
                     continue
                 r["seen"] += 1
-                if r["seen"] in r.get("calls", []) or (r.get("every") and r["seen"] % r["every"] == 0):
+                if "respond" in r:
+                    canned = r["respond"]
+                elif r["seen"] in r.get("calls", []) or (r.get("every") and r["seen"] % r["every"] == 0):
                     injected = r["code"]
+        if canned is not None:
+            return self.reply(200, canned.encode())
         if injected:
             return self.reply(*fault(service, injected))
         self.forward(body)
