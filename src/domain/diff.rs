@@ -238,9 +238,12 @@ pub fn converge(spec: &Spec, observed: &Observed) -> Result<Plan, DiffError> {
 /// order: principals, service, listeners, target groups, and the load
 /// balancer if the resource created it.
 pub fn teardown(spec_name: &str, observed: &Observed) -> Plan {
-    let mut phases: Vec<Vec<Step>> = vec![Vec::new(); 4];
+    let mut phases: Vec<Vec<Step>> = vec![Vec::new(); 5];
     if let Some(svc) = &observed.service {
-        phases[0].push(Step::DeleteService { id: svc.id.clone() });
+        if !svc.principals.is_empty() {
+            phases[0].push(Step::Permissions { add: BTreeSet::new(), remove: svc.principals.clone() });
+        }
+        phases[1].push(Step::DeleteService { id: svc.id.clone() });
     }
     let owned: BTreeSet<&str> = observed
         .target_groups
@@ -251,14 +254,14 @@ pub fn teardown(spec_name: &str, observed: &Observed) -> Plan {
     let lb_owned = observed.load_balancer.as_ref().is_some_and(|lb| lb.owned);
     for l in &observed.listeners {
         if lb_owned || l.target_group_arn.as_deref().is_some_and(|a| owned.contains(a)) {
-            phases[1].push(Step::DeleteListener { arn: l.arn.clone(), port: l.port });
+            phases[2].push(Step::DeleteListener { arn: l.arn.clone(), port: l.port });
         }
     }
     for tg in observed.target_groups.iter().filter(|t| owned.contains(t.arn.as_str())) {
-        phases[2].push(Step::DeleteTargetGroup { arn: tg.arn.clone(), name: tg.name.clone() });
+        phases[3].push(Step::DeleteTargetGroup { arn: tg.arn.clone(), name: tg.name.clone() });
     }
     if let Some(lb) = observed.load_balancer.as_ref().filter(|lb| lb.owned) {
-        phases[3].push(Step::DeleteLoadBalancer { arn: lb.arn.clone() });
+        phases[4].push(Step::DeleteLoadBalancer { arn: lb.arn.clone() });
     }
     Plan { phases }
 }

@@ -3,9 +3,13 @@
 //! The rule, in order:
 //! 1. a broker with an explicit port gets exactly that port;
 //! 2. a broker that already has a port (from state) keeps it;
-//! 3. every other broker, in increasing id order, gets `base + rank` (its
-//!    position among all brokers sorted by numeric id) when that port is
-//!    free, and otherwise the lowest free port at or above `base`.
+//! 3. every other broker, in increasing id order, gets
+//!    - in a fresh assignment (no broker has a port yet): `base + rank`, its
+//!      position among all brokers sorted by numeric id, when that port is
+//!      free — the layout people write by hand and the data source computes;
+//!    - once brokers have ports (state exists), or when `base + rank` is
+//!      taken: the lowest free port at or above `base`, filling holes left by
+//!      removed brokers.
 //!
 //! So a fresh cluster of brokers 1, 2, 3 with base 9001 gets 9001–9003, and
 //! adding or removing a broker never moves another broker's port.
@@ -126,7 +130,8 @@ pub fn assign_ports(
             _ => {}
         }
     }
-    // 3. everyone else: base + rank, or the lowest free port
+    // 3. everyone else: base + rank on a fresh assignment, else the lowest free port
+    let fresh = brokers.values().all(|r| r.current.is_none());
     for (rank, &id) in brokers.keys().enumerate() {
         if out.contains_key(&id) {
             continue;
@@ -134,7 +139,7 @@ pub fn assign_ports(
         let free =
             |p: u32| p <= u32::from(u16::MAX) && !taken.contains_key(&(p as u16)) && reserved_name(p as u16).is_none();
         let preferred = u32::from(base) + rank as u32;
-        let port = if free(preferred) {
+        let port = if fresh && free(preferred) {
             preferred
         } else {
             (u32::from(base)..=u32::from(u16::MAX))
@@ -219,6 +224,18 @@ mod tests {
         grown.insert(BrokerId(4), PortRequest::default());
         let got = assign_ports(&grown, 9001, Reserved::default()).unwrap();
         assert_eq!(ports(&got), vec![(1, 9001), (3, 9003), (4, 9002)]);
+    }
+
+    #[test]
+    fn with_history_newcomers_take_the_lowest_free_port() {
+        // brokers 2 and 3 were removed; 9 joins: rank would say 9003, the hole 9002 comes first
+        let req = ids(&[(1, None, Some(9001)), (4, None, Some(9004)), (9, None, None)]);
+        let got = assign_ports(&req, 9001, Reserved::default()).unwrap();
+        assert_eq!(ports(&got), vec![(1, 9001), (4, 9004), (9, 9002)]);
+        // a fresh assignment keeps rank order even when a hole exists below
+        let req = ids(&[(1, Some(9005), None), (2, None, None), (3, None, None)]);
+        let got = assign_ports(&req, 9001, Reserved::default()).unwrap();
+        assert_eq!(ports(&got), vec![(1, 9005), (2, 9002), (3, 9003)]);
     }
 
     #[test]

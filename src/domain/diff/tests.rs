@@ -230,6 +230,7 @@ fn teardown_order_and_adopted_load_balancer_survives() {
     assert_eq!(
         names(&plan),
         vec![
+            vec!["Permissions"],
             vec!["DeleteService"],
             vec!["DeleteListener", "DeleteListener"],
             vec!["DeleteTargetGroup", "DeleteTargetGroup"],

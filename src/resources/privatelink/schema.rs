@@ -26,7 +26,7 @@ pub fn schema() -> Schema {
                     vec![
                         s("ip", "The broker's private IPv4 address, inside `vpc_id`.").required(),
                         n("port", "The port the broker listens on (the target port). Default `broker_port`. Changing it creates a new target group and moves the listener to it; the listener stays.").optional_computed(),
-                        n("listener_port", "The NLB listener port of this broker. When unset: `listener_port_base` + the broker's rank by id if free, else the lowest free port at or above the base. A broker keeps its port for life; adding or removing brokers never moves another broker's port.").optional_computed(),
+                        n("listener_port", "The NLB listener port of this broker. When unset: on creation `listener_port_base` + the broker's rank by id; for a broker added later, the lowest free port at or above the base. A broker keeps its port for life; adding or removing brokers never moves another broker's port.").optional_computed(),
                         s("availability_zone_id", "Availability zone id of the subnet that holds `ip`.").computed(),
                         s("target_group_arn", "ARN of the broker's target group.").computed(),
                         s("listener_arn", "ARN of the broker's listener.").computed(),
