@@ -530,3 +530,64 @@ fn record(o: &mut Observed, effect: Effect) {
         Effect::LoadBalancerDeleted => o.load_balancer = None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::config::{AwsSettings, Endpoints, Secret};
+
+    /// Clients that would fail on any call: nothing listens on port 1.
+    async fn unreachable() -> Clients {
+        AwsSettings {
+            region: Some("us-east-1".into()),
+            access_key: Some("a".into()),
+            secret_key: Some(Secret::new("b")),
+            endpoints: Endpoints {
+                ec2: Some("http://127.0.0.1:1".into()),
+                elbv2: Some("http://127.0.0.1:1".into()),
+                sts: None,
+            },
+            max_retries: Some(0),
+            ..Default::default()
+        }
+        .connect()
+        .await
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_stopped_apply_makes_no_further_calls_and_says_so() {
+        let clients = unreachable().await;
+        let plan = Plan { phases: vec![vec![Step::DeleteLoadBalancer { arn: "arn:lb".into() }]] };
+        let stop = CancellationToken::new();
+        stop.cancel();
+        let exec = Execution {
+            vpc_id: "vpc-1".into(),
+            timeout: Duration::from_secs(1),
+            client_token: String::new(),
+            reject_connections_on_destroy: false,
+            stop,
+        };
+        let mut observed = Observed::default();
+        let errors = execute(&clients, &plan, &mut observed, &exec).await.unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].kind, ErrorKind::Cancelled);
+    }
+
+    #[tokio::test]
+    async fn a_failed_step_is_reported_with_its_object() {
+        let clients = unreachable().await;
+        let plan = Plan { phases: vec![vec![Step::DeleteListener { arn: "arn:listener/1".into(), port: 9001 }]] };
+        let exec = Execution {
+            vpc_id: "vpc-1".into(),
+            timeout: Duration::from_secs(1),
+            client_token: String::new(),
+            reject_connections_on_destroy: false,
+            stop: CancellationToken::new(),
+        };
+        let mut observed = Observed::default();
+        let errors = execute(&clients, &plan, &mut observed, &exec).await.unwrap_err();
+        assert!(errors[0].to_string().starts_with("deleting ELBv2 Listener (arn:listener/1): "), "{}", errors[0]);
+        assert!(matches!(errors[0].kind, ErrorKind::Transport(_)));
+    }
+}
