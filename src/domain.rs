@@ -5,6 +5,7 @@
 //! data source, so both always agree on the broker ↔ port mapping.
 
 pub mod diff;
+pub mod import;
 pub mod layout;
 pub mod listeners;
 pub mod names;

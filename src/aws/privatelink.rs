@@ -27,6 +27,8 @@ pub struct Lookup {
     /// The `name` of the resource: the value of its ownership tags.
     pub owner: String,
     pub load_balancer_arn: Option<String>,
+    /// The state says the resource created (or imported) this load balancer.
+    pub load_balancer_is_ours: bool,
     /// When no ARN is known yet: the name a created load balancer has.
     pub load_balancer_name: Option<String>,
     pub service_id: Option<String>,
@@ -107,10 +109,14 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
     let mut tags = elbv2::tags_of(elb, &arns).await?;
     if let Some(lb) = lb.as_mut() {
         lb.tags = tags.remove(&lb.arn).unwrap_or_default();
-        lb.owned = lb.tags.get(OWNER_TAG) == Some(&lookup.owner);
+        lb.owned = lb.tags.get(OWNER_TAG) == Some(&lookup.owner) || lookup.load_balancer_is_ours;
     }
     for tg in &mut target_groups {
         elbv2::apply_tags(tg, tags.remove(&tg.arn).unwrap_or_default());
+        // Recorded in our state (e.g. imported, not yet tagged): ours.
+        if tg.owner.is_none() && lookup.target_group_arns.contains(&tg.arn) {
+            tg.owner = Some(lookup.owner.clone());
+        }
     }
     if lookup.read_deregistration_delay {
         calls.add(target_groups.len());

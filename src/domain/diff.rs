@@ -80,7 +80,6 @@ pub enum DiffError {
 pub fn converge(spec: &Spec, observed: &Observed) -> Result<Plan, DiffError> {
     let mut phases: Vec<Vec<Step>> = vec![Vec::new(); 8];
     let desired = spec.target_groups();
-    let desired_names: BTreeSet<&str> = desired.iter().map(|t| t.name.as_str()).collect();
     let owned = |tg: &ObservedTargetGroup| tg.owner.as_deref() == Some(spec.name.as_str());
 
     // 0. the load balancer
@@ -111,7 +110,7 @@ pub fn converge(spec: &Spec, observed: &Observed) -> Result<Plan, DiffError> {
     let mut refs: BTreeMap<&str, TargetGroupRef> = BTreeMap::new();
     for tg in &desired {
         let role_tags = spec.tags_for(&tg.role.to_string());
-        let reference = match observed.target_group_by_name(&tg.name) {
+        let reference = match observed.existing_group(tg, &spec.name) {
             Some(existing) => {
                 let r = TargetGroupRef::Arn(existing.arn.clone());
                 let extra: BTreeSet<Target> = existing.targets.difference(&tg.targets).copied().collect();
@@ -197,7 +196,9 @@ pub fn converge(spec: &Spec, observed: &Observed) -> Result<Plan, DiffError> {
     }
 
     // 3. target groups no longer wanted (after their listeners moved or went)
-    for tg in observed.target_groups.iter().filter(|t| owned(t) && !desired_names.contains(t.name.as_str())) {
+    let kept: BTreeSet<&str> =
+        refs.values().filter_map(|r| if let TargetGroupRef::Arn(a) = r { Some(a.as_str()) } else { None }).collect();
+    for tg in observed.target_groups.iter().filter(|t| owned(t) && !kept.contains(t.arn.as_str())) {
         phases[5].push(Step::DeleteTargetGroup { arn: tg.arn.clone(), name: tg.name.clone() });
     }
 

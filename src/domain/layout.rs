@@ -298,10 +298,30 @@ impl Observed {
         self.listeners.iter().find(|l| l.port == port)
     }
 
+    /// The target group that serves `spec` today. Imported and adopted setups
+    /// name their groups their own way, so the group the spec's listener
+    /// forwards to counts first — if it is ours (or holds exactly the spec's
+    /// targets) and, for a broker, has the broker's port (a port change
+    /// needs a new group). Otherwise, the group with the spec's name.
+    pub fn existing_group(&self, spec: &TargetGroupSpec, owner: &str) -> Option<&ObservedTargetGroup> {
+        let via_listener = self
+            .listener_on(spec.listener_port)
+            .and_then(|l| l.target_group_arn.as_deref())
+            .and_then(|arn| self.target_group(arn))
+            .filter(|tg| tg.owner.as_deref() == Some(owner) || tg.targets == spec.targets)
+            .filter(|tg| spec.role == Role::Bootstrap || tg.port == spec.port);
+        via_listener.or_else(|| self.target_group_by_name(&spec.name))
+    }
+
     /// The listener and target group currently serving `spec`: the group
-    /// with the spec's name, and the listener on its port if it forwards there.
-    pub fn serving(&self, spec: &TargetGroupSpec) -> (Option<&ObservedTargetGroup>, Option<&ObservedListener>) {
-        let tg = self.target_group_by_name(&spec.name);
+    /// from [`Observed::existing_group`], and the listener on the spec's
+    /// port if it forwards there.
+    pub fn serving(
+        &self,
+        spec: &TargetGroupSpec,
+        owner: &str,
+    ) -> (Option<&ObservedTargetGroup>, Option<&ObservedListener>) {
+        let tg = self.existing_group(spec, owner);
         let listener = self
             .listener_on(spec.listener_port)
             .filter(|l| tg.is_some_and(|tg| l.target_group_arn.as_deref() == Some(tg.arn.as_str())));

@@ -18,6 +18,7 @@ use super::provider::ProviderState;
 use crate::aws::privatelink::{CallCounter, Execution, Lookup, execute, observe};
 use crate::aws::{AwsError, Clients, ec2};
 use crate::domain::diff::{self, DiffError};
+use crate::domain::import;
 use crate::domain::layout::{
     BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, OWNER_TAG, Observed,
     ROLE_TAG, Role, ServiceSpec, Spec,
@@ -27,7 +28,8 @@ use crate::server::convert::value_error;
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;
 use crate::server::provider::{
-    ApplyRequest, ApplyResponse, Context, PlanRequest, PlanResponse, ReadRequest, ReadResponse, Resource,
+    ApplyRequest, ApplyResponse, Context, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
+    Resource,
 };
 use crate::server::schema::Schema;
 use crate::server::value::{Tri, Value, from_value, to_value};
@@ -174,6 +176,7 @@ fn lookup_for(spec: &Spec, prior: Option<&Model>) -> Lookup {
     }
     Lookup {
         owner: spec.name.clone(),
+        load_balancer_is_ours: matches!(spec.load_balancer, LoadBalancerSpec::Create { .. }) && prior_arn.is_some(),
         load_balancer_arn: arn,
         load_balancer_name: name,
         service_id: prior.and_then(|p| p.endpoint()).and_then(|e| e.id.known().cloned()),
@@ -209,7 +212,7 @@ fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids: Option<BT
     for (key, b) in base.brokers.known().into_iter().flatten() {
         let mut out = b.clone();
         let tg_spec = key.parse::<BrokerId>().ok().and_then(|id| tgs.iter().find(|t| t.role == Role::Broker(id)));
-        let (tg, listener) = tg_spec.map_or((None, None), |t| observed.serving(t));
+        let (tg, listener) = tg_spec.map_or((None, None), |t| observed.serving(t, &spec.name));
         out.target_group_arn = tg.map(|t| t.arn.clone()).into();
         out.listener_arn = listener.map(|l| l.arn.clone()).into();
         out.targets = strings(
@@ -224,7 +227,7 @@ fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids: Option<BT
     m.brokers = Tri::Known(brokers);
     if let Some(boot) = base.bootstrap() {
         let t = tgs.iter().find(|t| t.role == Role::Bootstrap);
-        let (tg, listener) = t.map_or((None, None), |t| observed.serving(t));
+        let (tg, listener) = t.map_or((None, None), |t| observed.serving(t, &spec.name));
         m.bootstrap = Tri::Known(vec![Bootstrap {
             target_group_arn: tg.map(|t| t.arn.clone()).into(),
             listener_arn: listener.map(|l| l.arn.clone()).into(),
@@ -609,6 +612,134 @@ fn client_token(name: &str, observed: &Observed) -> String {
     token
 }
 
+impl KafkaPrivatelink {
+    /// The load balancer an import id names: an NLB ARN, or an endpoint
+    /// service id whose service fronts one.
+    async fn import_target(&self, clients: &Clients, id: &str) -> Result<String, Diagnostic> {
+        let bad = |detail: String| Diagnostic::error("Invalid import id", detail);
+        if id.starts_with("arn:") {
+            model::check_load_balancer_arn(id).map_err(bad)?;
+            return Ok(id.to_owned());
+        }
+        if id.starts_with("vpce-svc-") {
+            crate::domain::names::check_endpoint_service_id(id).map_err(bad)?;
+            let svc = ec2::find_service(&clients.ec2, Some(id), None)
+                .await
+                .map_err(|e| Diagnostic::error("Cannot import", e.to_string()))?
+                .ok_or_else(|| bad(format!("No VPC endpoint service {id} exists in {}.", clients.region)))?;
+            return svc
+                .network_load_balancer_arns()
+                .first()
+                .cloned()
+                .ok_or_else(|| bad(format!("The endpoint service {id} fronts no network load balancer.")));
+        }
+        Err(bad(format!(
+            "{id:?} is neither a network load balancer ARN (arn:aws:elasticloadbalancing:…:loadbalancer/net/…) nor an endpoint service id (vpce-svc-…)."
+        )))
+    }
+
+    async fn import_state(&self, id: &str) -> Result<ImportResponse, Diagnostics> {
+        let clients = self.clients().await?;
+        let arn = self.import_target(clients, id).await?;
+        let lookup = Lookup { load_balancer_arn: Some(arn.clone()), load_balancer_is_ours: true, ..Lookup::default() };
+        let calls = CallCounter::default();
+        let observed = observe(clients, &lookup, &calls)
+            .await
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
+        let Some(lb) = observed.load_balancer.clone() else {
+            return Err(Diagnostic::error(
+                "Invalid import id",
+                format!("No load balancer {arn} exists in {}.", clients.region),
+            )
+            .into());
+        };
+        let layout = import::classify(&observed)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
+        let subnets = self.subnets(&lb.vpc_id).await?;
+        let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
+        let ports: BTreeSet<u16> = layout.brokers.values().map(|b| b.port).collect();
+        let broker_port =
+            if ports.len() == 1 { ports.first().copied().unwrap_or(DEFAULT_BROKER_PORT) } else { DEFAULT_BROKER_PORT };
+
+        let default_tags = self.provider.default_tags();
+        let own_tags: BTreeMap<String, String> = observed
+            .service
+            .as_ref()
+            .map(|s| &s.tags)
+            .unwrap_or(&lb.tags)
+            .iter()
+            .filter(|(k, v)| k.as_str() != OWNER_TAG && k.as_str() != ROLE_TAG && default_tags.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let svc = observed.service.as_ref();
+        let optional_set = |s: Option<&BTreeSet<String>>| match s {
+            Some(s) if !s.is_empty() => strings(s.clone()),
+            _ => Tri::Null,
+        };
+        let base = Model {
+            name: Tri::Known(layout.name.clone()),
+            vpc_id: Tri::Known(lb.vpc_id.clone()),
+            subnet_ids: strings(lb.subnets.clone()),
+            load_balancer_arn: Tri::Known(lb.arn.clone()),
+            broker_port: Tri::Known(f64::from(broker_port)),
+            listener_port_base: Tri::Known(f64::from(layout.base)),
+            brokers: Tri::Known(
+                layout
+                    .brokers
+                    .iter()
+                    .map(|(id, b)| {
+                        let broker = model::Broker {
+                            ip: Tri::Known(b.ip.to_string()),
+                            port: Tri::Known(f64::from(b.port)),
+                            listener_port: Tri::Known(f64::from(b.listener_port)),
+                            availability_zone_id: zone_of(b.ip).into(),
+                            ..Default::default()
+                        };
+                        (id.to_string(), broker)
+                    })
+                    .collect(),
+            ),
+            bootstrap: match layout.bootstrap {
+                Some((listener_port, target_port)) => Tri::Known(vec![Bootstrap {
+                    listener_port: Tri::Known(f64::from(listener_port)),
+                    target_port: target_port.map(f64::from).into(),
+                    ..Default::default()
+                }]),
+                None => Tri::Null,
+            },
+            endpoint_service: Tri::Known(vec![EndpointService {
+                allowed_principals: optional_set(svc.map(|s| &s.principals)),
+                supported_regions: optional_set(svc.map(|s| &s.supported_regions)),
+                ..Default::default()
+            }]),
+            tags: if own_tags.is_empty() { Tri::Null } else { string_map(&own_tags) },
+            ..Model::default()
+        };
+        let spec = spec_of(&base, &default_tags).map_err(Diagnostics::from)?;
+        let zones = subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect();
+        let state = encode(&render(&base, &spec, &observed, Some(zones)))?;
+        let mut diagnostics = Diagnostics::new();
+        if layout.ids == import::IdSource::Convention {
+            diagnostics.warning(
+                "Broker ids inferred from listener ports",
+                format!(
+                    "{} carries no broker ids of ours, so each broker's id is its listener port − {} + 1: {}.                      Write the brokers map with these ids, or change them before the next apply.",
+                    lb.name,
+                    layout.base,
+                    layout.mapping()
+                ),
+            );
+        }
+        if observed.service.is_none() {
+            diagnostics.warning(
+                "No endpoint service",
+                format!("No VPC endpoint service fronts {}; the next apply creates one.", lb.arn),
+            );
+        }
+        Ok(ImportResponse { state, private: Vec::new(), diagnostics })
+    }
+}
+
 #[async_trait]
 impl Resource for KafkaPrivatelink {
     fn type_name(&self) -> &'static str {
@@ -694,5 +825,42 @@ impl Resource for KafkaPrivatelink {
 
     async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse {
         if req.planned.is_null() { self.destroy(ctx, &req).await } else { self.converge(ctx, &req).await }
+    }
+
+    async fn import(&self, _ctx: &Context, id: &str) -> Result<ImportResponse, Diagnostics> {
+        self.import_state(id.trim()).await
+    }
+
+    /// The shortest configuration that plans no changes against `state`:
+    /// placement by subnets or by ARN (never both), defaults left out.
+    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
+        let mut m = decode(&crate::server::schema::settable(&schema::schema(), state), "state")?;
+        if !m.subnet_ids.is_null() {
+            m.load_balancer_arn = Tri::Null;
+        }
+        if m.cross_zone_load_balancing.known() == Some(&false) {
+            m.cross_zone_load_balancing = Tri::Null;
+        }
+        let broker_port = m.broker_port.clone();
+        if let Tri::Known(brokers) = &mut m.brokers {
+            for b in brokers.values_mut() {
+                if b.port == broker_port {
+                    b.port = Tri::Null;
+                }
+            }
+        }
+        if port_of(&m.broker_port) == Some(DEFAULT_BROKER_PORT) {
+            m.broker_port = Tri::Null;
+        }
+        if port_of(&m.listener_port_base) == Some(DEFAULT_BASE) {
+            m.listener_port_base = Tri::Null;
+        }
+        if let Tri::Known(es) = &mut m.endpoint_service
+            && let Some(e) = es.first_mut()
+            && e.acceptance_required.known() == Some(&true)
+        {
+            e.acceptance_required = Tri::Null;
+        }
+        encode(&m)
     }
 }

@@ -380,6 +380,20 @@ impl pb::provider_server::Provider for ProviderService {
         Ok(Response::new(out))
     }
 
+    async fn generate_resource_config(
+        &self,
+        req: Request<pb::generate_resource_config::Request>,
+    ) -> Result<Response<pb::generate_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let (config, diagnostics) = collect(|_| {
+            let r = self.resource(&req.type_name)?;
+            let state = decode(req.state.as_ref(), &r.ty, "state")?;
+            let config = r.inner.generate_config(&state)?;
+            Ok(encode(&config, &r.ty, "generated configuration")?)
+        });
+        Ok(Response::new(pb::generate_resource_config::Response { config, diagnostics }))
+    }
+
     async fn get_resource_identity_schemas(
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
@@ -411,7 +425,7 @@ fn capabilities() -> pb::ServerCapabilities {
         plan_destroy: false,
         get_provider_schema_optional: false,
         move_resource_state: false,
-        generate_resource_config: false,
+        generate_resource_config: true,
     }
 }
 

@@ -134,6 +134,12 @@ pub trait Resource: Send + Sync + 'static {
 
     async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse;
 
+    /// Configuration that reproduces `state`, for `-generate-config-out`.
+    /// The default keeps every attribute a user can set.
+    fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
+        Ok(super::schema::settable(&self.schema(), state))
+    }
+
     async fn import(&self, _ctx: &Context, _id: &str) -> Result<ImportResponse, Diagnostics> {
         Err(Diagnostic::error("Import not supported", format!("{} cannot be imported.", self.type_name())).into())
     }

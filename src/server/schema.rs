@@ -201,6 +201,46 @@ impl Schema {
     }
 }
 
+/// `value` with every read-only (computed, not optional) attribute set to
+/// null, at any depth: what a configuration could say of it.
+pub fn settable(schema: &Schema, value: &super::value::Value) -> super::value::Value {
+    settable_block(&schema.block, value)
+}
+
+fn settable_block(block: &Block, value: &super::value::Value) -> super::value::Value {
+    use super::value::Value;
+    let Value::Object(attrs) = value else { return value.clone() };
+    let mut out = attrs.clone();
+    for a in &block.attributes {
+        let v = attrs.get(&a.name).cloned().unwrap_or(Value::Null);
+        let kept = if a.computed && !a.optional && !a.required { Value::Null } else { settable_attr(a, &v) };
+        out.insert(a.name.clone(), kept);
+    }
+    for b in &block.blocks {
+        let v = attrs.get(&b.type_name).cloned().unwrap_or(Value::Null);
+        let kept = match v {
+            Value::List(items) => Value::List(items.iter().map(|i| settable_block(&b.block, i)).collect()),
+            Value::Set(items) => Value::Set(items.iter().map(|i| settable_block(&b.block, i)).collect()),
+            Value::Map(m) => Value::Map(m.iter().map(|(k, i)| (k.clone(), settable_block(&b.block, i))).collect()),
+            other => settable_block(&b.block, &other),
+        };
+        out.insert(b.type_name.clone(), kept);
+    }
+    Value::Object(out)
+}
+
+fn settable_attr(a: &Attribute, value: &super::value::Value) -> super::value::Value {
+    use super::value::Value;
+    let AttributeType::Nested(_, attrs) = &a.ty else { return value.clone() };
+    let inner = Block { attributes: attrs.clone(), ..Block::default() };
+    match value {
+        Value::List(items) => Value::List(items.iter().map(|i| settable_block(&inner, i)).collect()),
+        Value::Set(items) => Value::Set(items.iter().map(|i| settable_block(&inner, i)).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, i)| (k.clone(), settable_block(&inner, i))).collect()),
+        other => settable_block(&inner, other),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +261,43 @@ mod tests {
                 ("brokers", Type::map(Type::object([("ip", Type::String)]))),
                 ("assume_role", Type::list(Type::object([("role_arn", Type::String)]))),
             ])
+        );
+    }
+
+    #[test]
+    fn settable_drops_read_only_attributes_at_every_depth() {
+        use crate::server::value::Value;
+        let schema = Schema::new(
+            0,
+            Block::new()
+                .attribute(Attribute::new("id", Type::String).computed())
+                .attribute(Attribute::new("name", Type::String).required())
+                .attribute(Attribute::nested(
+                    "items",
+                    Nesting::Map,
+                    vec![Attribute::new("ip", Type::String).required(), Attribute::new("arn", Type::String).computed()],
+                ))
+                .block(NestedBlock::single(
+                    "svc",
+                    Block::new().attribute(Attribute::new("sid", Type::String).computed()),
+                )),
+        );
+        let obj =
+            |pairs: Vec<(&str, Value)>| Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+        let state = obj(vec![
+            ("id", "x".into()),
+            ("name", "n".into()),
+            ("items", Value::Map([("1".to_owned(), obj(vec![("ip", "1.2.3.4".into()), ("arn", "a".into())]))].into())),
+            ("svc", Value::List(vec![obj(vec![("sid", "s".into())])])),
+        ]);
+        let c = settable(&schema, &state);
+        assert_eq!(c.get("id"), &Value::Null);
+        assert_eq!(c.get("name"), &Value::from("n"));
+        assert_eq!(c.get("items").get("1").get("arn"), &Value::Null);
+        assert_eq!(c.get("items").get("1").get("ip"), &Value::from("1.2.3.4"));
+        assert_eq!(
+            c.at(&crate::server::path::AttributePath::attr("svc").index(0).attribute("sid")),
+            Some(&Value::Null)
         );
     }
 

@@ -160,7 +160,7 @@ pub fn check_principal(p: &str) -> Result<(), String> {
     }
 }
 
-fn check_arn_of_load_balancer(arn: &str) -> Result<(), String> {
+pub fn check_load_balancer_arn(arn: &str) -> Result<(), String> {
     // Syntax only: the type is checked against AWS's answer, never the ARN.
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     match parts.as_slice() {
@@ -233,7 +233,7 @@ impl Model {
             &self.load_balancer_arn,
             path("load_balancer_arn"),
             "Invalid load balancer ARN",
-            check_arn_of_load_balancer,
+            check_load_balancer_arn,
         );
         port(&mut c, &self.broker_port, path("broker_port"), "broker port");
         port(&mut c, &self.listener_port_base, path("listener_port_base"), "listener port base");
@@ -393,17 +393,17 @@ mod tests {
     #[test]
     fn load_balancer_arns_in_both_shapes() {
         assert!(
-            check_arn_of_load_balancer(
+            check_load_balancer_arn(
                 "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/50dc6c495c0c9188"
             )
             .is_ok()
         );
         assert!(
-            check_arn_of_load_balancer(
+            check_load_balancer_arn(
                 "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/50dc6c495c0c9188"
             )
             .is_ok()
         );
-        assert!(check_arn_of_load_balancer("arn:aws:ec2:us-east-1:123456789012:instance/i-1").is_err());
+        assert!(check_load_balancer_arn("arn:aws:ec2:us-east-1:123456789012:instance/i-1").is_err());
     }
 }

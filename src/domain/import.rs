@@ -1,0 +1,249 @@
+//! Reading an existing NLB setup as a Kafka PrivateLink layout: which
+//! listener serves which broker, which one is the bootstrap, and which broker
+//! ids to use. Pure: it works on what the AWS layer observed.
+//!
+//! - A listener whose target group holds exactly one IP target serves one
+//!   broker: that target's IP and port.
+//! - A listener whose group holds every broker (and nothing else) is the
+//!   bootstrap listener.
+//! - Broker ids come from our role tags (`kafka-privatelink:role =
+//!   broker/<id>`) when every broker group carries one; otherwise from the
+//!   convention listener port − base + 1, the base being the lowest broker
+//!   listener port. The caller reports the mapping chosen.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use super::layout::{OWNER_TAG, Observed, Role};
+use super::ports::BrokerId;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedBroker {
+    pub ip: Ipv4Addr,
+    pub port: u16,
+    pub listener_port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdSource {
+    /// From our role tags.
+    Tags,
+    /// From listener ports: `listener port − base + 1`.
+    Convention,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedLayout {
+    /// The resource name: our ownership tag, else the load balancer's name.
+    pub name: String,
+    pub brokers: BTreeMap<BrokerId, ImportedBroker>,
+    /// (listener port, target port when it differs from the brokers' own)
+    pub bootstrap: Option<(u16, Option<u16>)>,
+    /// The lowest broker listener port.
+    pub base: u16,
+    pub ids: IdSource,
+}
+
+impl ImportedLayout {
+    /// "9001 → broker 1, 9002 → broker 2", for the import warning.
+    pub fn mapping(&self) -> String {
+        let mut by_port: Vec<(u16, BrokerId)> = self.brokers.iter().map(|(id, b)| (b.listener_port, *id)).collect();
+        by_port.sort_unstable();
+        by_port.iter().map(|(p, id)| format!("{p} → broker {id}")).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0} is not a network load balancer (its type is not \"network\")")]
+    NotNetwork(String),
+    #[error("the load balancer {0} has no listeners: there is no Kafka setup to import")]
+    NoListeners(String),
+    #[error("the listener on port {0} does not forward to a single target group")]
+    NoForward(u16),
+    #[error("the listener on port {port} forwards to a target group with no registered targets")]
+    EmptyGroup { port: u16 },
+    #[error(
+        "the listener on port {port} forwards to a target group with {count} targets that is not a bootstrap \
+         group (one holding every broker): a broker listener's group holds exactly one IP target"
+    )]
+    Ambiguous { port: u16, count: usize },
+    #[error("the listeners on ports {0} and {1} both look like bootstrap listeners")]
+    TwoBootstraps(u16, u16),
+    #[error("listener port {port} is below the convention's base {base}")]
+    Convention { port: u16, base: u16 },
+}
+
+/// Classifies the listeners of the observed load balancer.
+pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
+    let lb = observed.load_balancer.as_ref().ok_or_else(|| ImportError::NoListeners(String::new()))?;
+    if !lb.is_network {
+        return Err(ImportError::NotNetwork(lb.arn.clone()));
+    }
+    if observed.listeners.is_empty() {
+        return Err(ImportError::NoListeners(lb.arn.clone()));
+    }
+    let mut singles: Vec<(u16, Ipv4Addr, u16, Option<Role>)> = Vec::new();
+    let mut multis: Vec<(u16, BTreeSet<(Ipv4Addr, u16)>)> = Vec::new();
+    let mut listeners = observed.listeners.clone();
+    listeners.sort_by_key(|l| l.port);
+    for l in &listeners {
+        let tg = l
+            .target_group_arn
+            .as_deref()
+            .and_then(|a| observed.target_group(a))
+            .ok_or(ImportError::NoForward(l.port))?;
+        match tg.targets.len() {
+            0 => return Err(ImportError::EmptyGroup { port: l.port }),
+            1 => {
+                let (ip, port) = *tg.targets.iter().next().expect("one target");
+                singles.push((l.port, ip, port, tg.role));
+            }
+            _ => multis.push((l.port, tg.targets.clone())),
+        }
+    }
+    let broker_ips: BTreeSet<Ipv4Addr> = singles.iter().map(|s| s.1).collect();
+    let mut bootstrap = None;
+    for (port, targets) in &multis {
+        let ips: BTreeSet<Ipv4Addr> = targets.iter().map(|t| t.0).collect();
+        if ips != broker_ips || targets.len() != ips.len() {
+            return Err(ImportError::Ambiguous { port: *port, count: targets.len() });
+        }
+        if let Some((first, _)) = bootstrap {
+            return Err(ImportError::TwoBootstraps(first, *port));
+        }
+        // Targets on the brokers' own ports need no target_port.
+        let own = targets.iter().all(|(ip, p)| singles.iter().any(|s| s.1 == *ip && s.2 == *p));
+        let uniform: BTreeSet<u16> = targets.iter().map(|t| t.1).collect();
+        let target_port = match (own, uniform.len()) {
+            (true, _) => None,
+            (false, 1) => uniform.into_iter().next(),
+            _ => return Err(ImportError::Ambiguous { port: *port, count: targets.len() }),
+        };
+        bootstrap = Some((*port, target_port));
+    }
+    let base = singles.iter().map(|s| s.0).min().unwrap_or(9001);
+    let tagged: Option<Vec<BrokerId>> = singles
+        .iter()
+        .map(|s| match s.3 {
+            Some(Role::Broker(id)) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let tagged = tagged.filter(|ids| ids.iter().collect::<BTreeSet<_>>().len() == ids.len());
+    let (ids, source) = match tagged {
+        Some(ids) => (ids, IdSource::Tags),
+        None => (
+            singles
+                .iter()
+                .map(|s| {
+                    let n = u32::from(s.0.checked_sub(base).ok_or(ImportError::Convention { port: s.0, base })?) + 1;
+                    Ok(BrokerId::new(n))
+                })
+                .collect::<Result<Vec<_>, ImportError>>()?,
+            IdSource::Convention,
+        ),
+    };
+    let brokers = ids
+        .into_iter()
+        .zip(&singles)
+        .map(|(id, s)| (id, ImportedBroker { ip: s.1, port: s.2, listener_port: s.0 }))
+        .collect();
+    Ok(ImportedLayout {
+        name: lb.tags.get(OWNER_TAG).cloned().unwrap_or_else(|| lb.name.clone()),
+        brokers,
+        bootstrap,
+        base,
+        ids: source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::layout::{ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ROLE_TAG};
+
+    fn ip(n: u8) -> Ipv4Addr {
+        Ipv4Addr::new(10, 0, n, 10)
+    }
+
+    /// listeners: (listener port, targets, role tag)
+    fn setup(listeners: &[(u16, Vec<(Ipv4Addr, u16)>, Option<&str>)]) -> Observed {
+        let mut o = Observed {
+            load_balancer: Some(ObservedLoadBalancer {
+                arn: "arn:lb".into(),
+                name: "mz-kafka-lb".into(),
+                is_network: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        for (i, (port, targets, role)) in listeners.iter().enumerate() {
+            let arn = format!("arn:tg/{i}");
+            o.target_groups.push(ObservedTargetGroup {
+                arn: arn.clone(),
+                name: format!("mz-kafka-target-group-{i}"),
+                targets: targets.iter().copied().collect(),
+                role: role.and_then(Role::parse),
+                tags: role.map(|r| [(ROLE_TAG.to_owned(), r.to_owned())].into()).unwrap_or_default(),
+                ..Default::default()
+            });
+            o.listeners.push(ObservedListener {
+                arn: format!("arn:l/{port}"),
+                port: *port,
+                target_group_arn: Some(arn),
+                ..Default::default()
+            });
+        }
+        o
+    }
+
+    #[test]
+    fn materialize_module_layout_by_convention() {
+        let o = setup(&[
+            (9001, vec![(ip(1), 9092)], None),
+            (9002, vec![(ip(2), 9092)], None),
+            (9003, vec![(ip(3), 9092)], None),
+        ]);
+        let l = classify(&o).unwrap();
+        assert_eq!(l.ids, IdSource::Convention);
+        assert_eq!(l.name, "mz-kafka-lb");
+        assert_eq!(l.base, 9001);
+        assert_eq!(l.brokers[&BrokerId::new(3)], ImportedBroker { ip: ip(3), port: 9092, listener_port: 9003 });
+        assert_eq!(l.mapping(), "9001 → broker 1, 9002 → broker 2, 9003 → broker 3");
+    }
+
+    #[test]
+    fn tidb_cloud_layout_with_bootstrap() {
+        let all = vec![(ip(1), 39092), (ip(2), 39092), (ip(3), 39092)];
+        let o = setup(&[
+            (9092, all, None),
+            (9093, vec![(ip(1), 39092)], None),
+            (9094, vec![(ip(2), 39092)], None),
+            (9095, vec![(ip(3), 39092)], None),
+        ]);
+        let l = classify(&o).unwrap();
+        assert_eq!(l.bootstrap, Some((9092, None)));
+        assert_eq!(l.base, 9093);
+        assert_eq!(l.brokers.keys().map(|b| b.get()).collect::<Vec<_>>(), vec![1, 2, 3]);
+    }
+
+    #[test]
+    fn our_role_tags_win_over_the_convention() {
+        let o = setup(&[(9001, vec![(ip(1), 9092)], Some("broker/0")), (9002, vec![(ip(2), 9092)], Some("broker/7"))]);
+        let l = classify(&o).unwrap();
+        assert_eq!(l.ids, IdSource::Tags);
+        assert_eq!(l.brokers.keys().map(|b| b.get()).collect::<Vec<_>>(), vec![0, 7]);
+    }
+
+    #[test]
+    fn bad_setups_are_explained() {
+        let mut alb = setup(&[(9001, vec![(ip(1), 9092)], None)]);
+        alb.load_balancer.as_mut().unwrap().is_network = false;
+        assert!(matches!(classify(&alb), Err(ImportError::NotNetwork(_))));
+        assert!(matches!(classify(&setup(&[])), Err(ImportError::NoListeners(_))));
+        let shared = setup(&[(9001, vec![(ip(1), 9092)], None), (9002, vec![(ip(2), 9092), (ip(3), 9092)], None)]);
+        assert_eq!(classify(&shared), Err(ImportError::Ambiguous { port: 9002, count: 2 }));
+        assert_eq!(classify(&setup(&[(9001, vec![], None)])), Err(ImportError::EmptyGroup { port: 9001 }));
+    }
+}
