@@ -167,8 +167,10 @@ mod tests {
         Ipv4Addr::new(10, 0, n, 10)
     }
 
-    /// listeners: (listener port, targets, role tag)
-    fn setup(listeners: &[(u16, Vec<(Ipv4Addr, u16)>, Option<&str>)]) -> Observed {
+    /// (listener port, targets, role tag)
+    type Listener<'a> = (u16, Vec<(Ipv4Addr, u16)>, Option<&'a str>);
+
+    fn setup(listeners: &[Listener<'_>]) -> Observed {
         let mut o = Observed {
             load_balancer: Some(ObservedLoadBalancer {
                 arn: "arn:lb".into(),
