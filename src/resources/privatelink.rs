@@ -28,8 +28,8 @@ use crate::server::convert::value_error;
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;
 use crate::server::provider::{
-    ApplyRequest, ApplyResponse, Context, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
-    Resource,
+    ApplyRequest, ApplyResponse, Context, IdentityAttribute, IdentitySchema, ImportResponse, PlanRequest, PlanResponse,
+    ReadRequest, ReadResponse, Resource,
 };
 use crate::server::schema::Schema;
 use crate::server::value::{Tri, Value, from_value, to_value};
@@ -829,6 +829,58 @@ impl Resource for KafkaPrivatelink {
 
     async fn import(&self, _ctx: &Context, id: &str) -> Result<ImportResponse, Diagnostics> {
         self.import_state(id.trim()).await
+    }
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(IdentitySchema {
+            version: 0,
+            attributes: vec![
+                IdentityAttribute {
+                    name: "region".into(),
+                    ty: crate::server::types::Type::String,
+                    required_for_import: false,
+                    description: "The region of the load balancer (default: the provider's).".into(),
+                },
+                IdentityAttribute {
+                    name: "load_balancer_arn".into(),
+                    ty: crate::server::types::Type::String,
+                    required_for_import: true,
+                    description: "The ARN of the network load balancer.".into(),
+                },
+            ],
+        })
+    }
+
+    fn identity(&self, state: &Value) -> Option<Value> {
+        let Value::String(arn) = state.get("load_balancer_arn") else { return None };
+        // arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/…
+        let region = arn.split(':').nth(3).filter(|r| !r.is_empty())?;
+        Some(Value::Object(BTreeMap::from([
+            ("region".to_owned(), Value::from(region)),
+            ("load_balancer_arn".to_owned(), Value::from(arn.as_str())),
+        ])))
+    }
+
+    async fn import_identity(&self, _ctx: &Context, identity: &Value) -> Result<ImportResponse, Diagnostics> {
+        let Value::String(arn) = identity.get("load_balancer_arn") else {
+            return Err(
+                Diagnostic::error("Invalid identity", "load_balancer_arn is required to import by identity.").into()
+            );
+        };
+        if let Value::String(region) = identity.get("region") {
+            let clients = self.clients().await?;
+            if region != &clients.region {
+                return Err(Diagnostic::error(
+                    "Region mismatch",
+                    format!(
+                        "The identity names region {region}, but the provider is configured for {}.",
+                        clients.region
+                    ),
+                )
+                .into());
+            }
+        }
+        self.import_state(arn).await
     }
 
     /// The shortest configuration that plans no changes against `state`:

@@ -12,15 +12,33 @@ use tracing::{debug, warn};
 use super::convert::{self, decode, encode};
 use super::diag::{Diagnostic, Diagnostics};
 use super::pb::tfplugin6 as pb;
-use super::provider::{ApplyRequest, Context, DataSource, PlanRequest, Provider, ReadRequest, Resource};
+use super::provider::{
+    ApplyRequest, Context, DataSource, IdentitySchema, PlanRequest, Provider, ReadRequest, Resource,
+};
 use super::schema::Schema;
 use super::types::Type;
 use super::value;
+use super::value::Value;
 
 struct Typed<T: ?Sized> {
     inner: Arc<T>,
     schema: Schema,
     ty: Type,
+    identity: Option<(IdentitySchema, Type)>,
+}
+
+impl Typed<dyn Resource> {
+    /// The identity of `state`, encoded; `None` without identity support or
+    /// while the identity is not known.
+    fn identity_of(&self, state: &Value) -> Option<pb::ResourceIdentityData> {
+        let (_, ty) = self.identity.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        let identity = self.inner.identity(state).filter(|i| !i.contains_unknown())?;
+        let data = encode(&identity, ty, "identity").ok()?;
+        Some(pb::ResourceIdentityData { identity_data: Some(data) })
+    }
 }
 
 /// Serves one provider. Schemas are computed once, at start.
@@ -41,7 +59,11 @@ impl ProviderService {
             .into_iter()
             .map(|r| {
                 let schema = r.schema();
-                (r.type_name(), Typed { ty: schema.value_type(), schema, inner: r })
+                let identity = r.identity_schema().map(|i| {
+                    let ty = i.value_type();
+                    (i, ty)
+                });
+                (r.type_name(), Typed { ty: schema.value_type(), schema, inner: r, identity })
             })
             .collect();
         let data_sources = provider
@@ -49,7 +71,7 @@ impl ProviderService {
             .into_iter()
             .map(|d| {
                 let schema = d.schema();
-                (d.type_name(), Typed { ty: schema.value_type(), schema, inner: d })
+                (d.type_name(), Typed { ty: schema.value_type(), schema, inner: d, identity: None })
             })
             .collect();
         Self { provider_type: provider_schema.value_type(), provider_schema, provider, resources, data_sources, ctx }
@@ -243,6 +265,7 @@ impl pb::provider_server::Provider for ProviderService {
                 let resp = r.inner.read(&self.ctx, ReadRequest { state, private: req.private }).await;
                 diags.extend(resp.diagnostics);
                 out.private = resp.private;
+                out.new_identity = resp.state.as_ref().and_then(|s| r.identity_of(s));
                 match resp.state.map(|s| encode(&s, &r.ty, "new state")).transpose() {
                     Ok(s) => out.new_state = Some(s.unwrap_or_else(null_value)),
                     Err(d) => diags.push(d),
@@ -280,6 +303,7 @@ impl pb::provider_server::Provider for ProviderService {
                 diags.extend(resp.diagnostics);
                 out.planned_private = resp.private;
                 out.requires_replace = resp.requires_replace.iter().map(convert::attribute_path).collect();
+                out.planned_identity = r.identity_of(&resp.planned);
                 match encode(&resp.planned, &r.ty, "planned state") {
                     Ok(s) => out.planned_state = Some(s),
                     Err(d) => diags.push(d),
@@ -314,6 +338,7 @@ impl pb::provider_server::Provider for ProviderService {
                     .await;
                 diags.extend(resp.diagnostics);
                 out.private = resp.private;
+                out.new_identity = r.identity_of(&resp.state);
                 match encode(&resp.state, &r.ty, "new state") {
                     Ok(s) => out.new_state = Some(s),
                     Err(d) => {
@@ -334,9 +359,27 @@ impl pb::provider_server::Provider for ProviderService {
         let req = req.into_inner();
         let mut diags = Diagnostics::new();
         let mut out = pb::import_resource_state::Response::default();
+        let identity = self
+            .resource(&req.type_name)
+            .ok()
+            .and_then(|r| Some((r, r.identity.as_ref()?, req.identity.as_ref()?.identity_data.as_ref()?)));
+        let by_identity = match identity {
+            Some((_, (_, ty), data)) if req.id.is_empty() => match decode(Some(data), ty, "identity") {
+                Ok(v) => Some(v),
+                Err(d) => {
+                    diags.push(d);
+                    out.diagnostics = convert::diagnostics(diags);
+                    return Ok(Response::new(out));
+                }
+            },
+            _ => None,
+        };
         match self.resource(&req.type_name) {
             Err(d) => diags.extend(d),
-            Ok(r) => match r.inner.import(&self.ctx, &req.id).await {
+            Ok(r) => match match &by_identity {
+                Some(identity) => r.inner.import_identity(&self.ctx, identity).await,
+                None => r.inner.import(&self.ctx, &req.id).await,
+            } {
                 Err(d) => diags.extend(d),
                 Ok(imported) => {
                     diags.extend(imported.diagnostics);
@@ -345,7 +388,7 @@ impl pb::provider_server::Provider for ProviderService {
                             type_name: req.type_name.clone(),
                             state: Some(state),
                             private: imported.private,
-                            identity: None,
+                            identity: r.identity_of(&imported.state),
                         }),
                         Err(d) => diags.push(d),
                     }
@@ -398,7 +441,41 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         _: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+        let identity_schemas = self
+            .resources
+            .iter()
+            .filter_map(|(name, r)| Some(((*name).to_owned(), convert::identity_schema(&r.identity.as_ref()?.0))))
+            .collect();
+        Ok(Response::new(pb::get_resource_identity_schemas::Response { identity_schemas, diagnostics: Vec::new() }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        req: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = req.into_inner();
+        let (upgraded_identity, diagnostics) = collect(|_| {
+            let r = self.resource(&req.type_name)?;
+            let (schema, ty) = r.identity.as_ref().ok_or_else(|| {
+                Diagnostics::from(Diagnostic::error("No identity", format!("{} has no identity.", req.type_name)))
+            })?;
+            if req.version != schema.version {
+                return Err(Diagnostic::error(
+                    "Unsupported identity version",
+                    format!(
+                        "Stored identity version {} of {}; this provider has version {}.",
+                        req.version, req.type_name, schema.version
+                    ),
+                )
+                .into());
+            }
+            let raw = req.raw_identity.unwrap_or_default();
+            let json: serde_json::Value = serde_json::from_slice(&raw.json)
+                .map_err(|e| Diagnostic::error("Invalid stored identity", e.to_string()))?;
+            let identity = value::from_json(&json, ty).map_err(|e| convert::value_error("stored identity", e))?;
+            Ok(pb::ResourceIdentityData { identity_data: Some(encode(&identity, ty, "identity")?) })
+        });
+        Ok(Response::new(pb::upgrade_resource_identity::Response { upgraded_identity, diagnostics }))
     }
 
     async fn get_functions(

@@ -98,6 +98,28 @@ pub struct ApplyResponse {
     pub diagnostics: Diagnostics,
 }
 
+/// The identity of a resource type: attributes that name a remote object
+/// independently of the state (Terraform 1.12+, protocol 6.9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentitySchema {
+    pub version: i64,
+    pub attributes: Vec<IdentityAttribute>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IdentityAttribute {
+    pub name: String,
+    pub ty: super::types::Type,
+    pub required_for_import: bool,
+    pub description: String,
+}
+
+impl IdentitySchema {
+    pub fn value_type(&self) -> super::types::Type {
+        super::types::Type::object(self.attributes.iter().map(|a| (a.name.clone(), a.ty.clone())))
+    }
+}
+
 pub struct ImportResponse {
     pub state: Value,
     pub private: Vec<u8>,
@@ -133,6 +155,22 @@ pub trait Resource: Send + Sync + 'static {
     async fn plan(&self, ctx: &Context, req: PlanRequest) -> PlanResponse;
 
     async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse;
+
+    /// The identity schema, for resources that have one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object `state` describes; `None` while unknown.
+    fn identity(&self, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// Imports the object an identity names (`import { identity = {…} }`).
+    async fn import_identity(&self, _ctx: &Context, _identity: &Value) -> Result<ImportResponse, Diagnostics> {
+        Err(Diagnostic::error("Import by identity not supported", format!("{} has no identity.", self.type_name()))
+            .into())
+    }
 
     /// Configuration that reproduces `state`, for `-generate-config-out`.
     /// The default keeps every attribute a user can set.
