@@ -528,3 +528,17 @@ pub async fn retag(
     }
     Ok(())
 }
+
+/// Every load balancer in the region (paginated).
+pub async fn all_load_balancers(elb: &Client) -> Result<Vec<ObservedLoadBalancer>, AwsError> {
+    let all = elb
+        .describe_load_balancers()
+        .page_size(400)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| AwsError::from_sdk("listing ELBv2 Load Balancers", "all", e))?;
+    Ok(all.iter().map(load_balancer).collect())
+}

@@ -2,8 +2,11 @@
 //! domain layout, and drives the AWS layer: observe what exists, compute the
 //! steps that converge it, execute them, and report what AWS then holds.
 
+mod list;
 mod model;
 mod schema;
+
+pub use list::KafkaPrivatelinkList;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;

@@ -10,12 +10,12 @@ use tokio::sync::OnceCell;
 
 use super::advertised_listeners::AdvertisedListeners;
 use super::check::{Checks, parse_duration};
-use super::privatelink::KafkaPrivatelink;
+use super::privatelink::{KafkaPrivatelink, KafkaPrivatelinkList};
 use crate::aws::{AssumeRole, AwsSettings, Clients, Endpoints, Secret};
 use crate::domain::names;
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;
-use crate::server::provider::{Context, DataSource, Provider, Resource};
+use crate::server::provider::{Context, DataSource, ListResource, Provider, Resource};
 use crate::server::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::server::types::Type;
 use crate::server::value::{Tri, Value, from_value};
@@ -59,11 +59,13 @@ impl ProviderState {
 pub struct KafkaProvider {
     version: &'static str,
     state: Arc<ProviderState>,
+    privatelink: Arc<KafkaPrivatelink>,
 }
 
 impl KafkaProvider {
     pub fn new(version: &'static str) -> Self {
-        Self { version, state: Arc::new(ProviderState::default()) }
+        let state = Arc::new(ProviderState::default());
+        Self { version, privatelink: Arc::new(KafkaPrivatelink::new(state.clone())), state }
     }
 }
 
@@ -284,7 +286,11 @@ impl Provider for KafkaProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![Arc::new(KafkaPrivatelink::new(self.state.clone()))]
+        vec![self.privatelink.clone()]
+    }
+
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        vec![Arc::new(KafkaPrivatelinkList::new(self.privatelink.clone()))]
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {

@@ -13,7 +13,8 @@ use super::convert::{self, decode, encode};
 use super::diag::{Diagnostic, Diagnostics};
 use super::pb::tfplugin6 as pb;
 use super::provider::{
-    ApplyRequest, Context, DataSource, IdentitySchema, PlanRequest, Provider, ReadRequest, Resource,
+    ApplyRequest, Context, DataSource, IdentitySchema, ListRequest, ListResource, PlanRequest, Provider, ReadRequest,
+    Resource,
 };
 use super::schema::Schema;
 use super::types::Type;
@@ -48,6 +49,7 @@ pub struct ProviderService {
     provider_type: Type,
     resources: HashMap<&'static str, Typed<dyn Resource>>,
     data_sources: HashMap<&'static str, Typed<dyn DataSource>>,
+    lists: HashMap<&'static str, Typed<dyn ListResource>>,
     ctx: Context,
 }
 
@@ -74,11 +76,31 @@ impl ProviderService {
                 (d.type_name(), Typed { ty: schema.value_type(), schema, inner: d, identity: None })
             })
             .collect();
-        Self { provider_type: provider_schema.value_type(), provider_schema, provider, resources, data_sources, ctx }
+        let lists = provider
+            .list_resources()
+            .into_iter()
+            .map(|l| {
+                let schema = l.schema();
+                (l.type_name(), Typed { ty: schema.value_type(), schema, inner: l, identity: None })
+            })
+            .collect();
+        Self {
+            provider_type: provider_schema.value_type(),
+            provider_schema,
+            provider,
+            resources,
+            data_sources,
+            lists,
+            ctx,
+        }
     }
 
     fn resource(&self, name: &str) -> Result<&Typed<dyn Resource>, Diagnostics> {
         self.resources.get(name).ok_or_else(|| unknown_type("resource", name))
+    }
+
+    fn list(&self, name: &str) -> Result<&Typed<dyn ListResource>, Diagnostics> {
+        self.lists.get(name).ok_or_else(|| unknown_type("list resource", name))
     }
 
     fn data_source(&self, name: &str) -> Result<&Typed<dyn DataSource>, Diagnostics> {
@@ -120,7 +142,7 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         _: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        use pb::get_metadata::{DataSourceMetadata, ResourceMetadata};
+        use pb::get_metadata::{DataSourceMetadata, ListResourceMetadata, ResourceMetadata};
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             resources: Self::sorted(&self.resources)
@@ -130,6 +152,10 @@ impl pb::provider_server::Provider for ProviderService {
             data_sources: Self::sorted(&self.data_sources)
                 .into_iter()
                 .map(|n| DataSourceMetadata { type_name: n.into() })
+                .collect(),
+            list_resources: Self::sorted(&self.lists)
+                .into_iter()
+                .map(|n| ListResourceMetadata { type_name: n.into() })
                 .collect(),
             ..Default::default()
         }))
@@ -147,9 +173,33 @@ impl pb::provider_server::Provider for ProviderService {
                 .iter()
                 .map(|(n, d)| ((*n).into(), convert::schema(&d.schema)))
                 .collect(),
+            list_resource_schemas: self.lists.iter().map(|(n, l)| ((*n).into(), convert::schema(&l.schema))).collect(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = req.into_inner();
+        let (_, diagnostics) = collect(|d| {
+            let l = self.list(&req.type_name)?;
+            let config = decode(req.config.as_ref(), &l.ty, "list configuration")?;
+            d.extend(l.inner.validate(&config));
+            Ok(())
+        });
+        Ok(Response::new(pb::validate_list_resource_config::Response { diagnostics }))
+    }
+
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Result<Response<futures::stream::BoxStream<'static, Result<pb::list_resource::Event, Status>>>, Status> {
+        let req = req.into_inner();
+        let events = self.list_events(req).await;
+        Ok(Response::new(Box::pin(futures::stream::iter(events.into_iter().map(Ok)))))
     }
 
     async fn validate_provider_config(
@@ -494,6 +544,56 @@ impl pb::provider_server::Provider for ProviderService {
         debug!("StopProvider: cancelling in-flight operations");
         self.ctx.stop.cancel();
         Ok(Response::new(pb::stop_provider::Response::default()))
+    }
+}
+
+impl ProviderService {
+    /// Runs a list and turns its results into protocol events; failures
+    /// become one event carrying the diagnostics.
+    async fn list_events(&self, req: pb::list_resource::Request) -> Vec<pb::list_resource::Event> {
+        let failed = |d: Diagnostics| {
+            vec![pb::list_resource::Event { diagnostic: convert::diagnostics(d), ..Default::default() }]
+        };
+        let (l, r) = match (self.list(&req.type_name), self.resource(&req.type_name)) {
+            (Ok(l), Ok(r)) => (l, r),
+            (Err(d), _) | (_, Err(d)) => return failed(d),
+        };
+        let config = match decode(req.config.as_ref(), &l.ty, "list configuration") {
+            Ok(c) => c,
+            Err(d) => return failed(d.into()),
+        };
+        let limit = usize::try_from(req.limit).ok().filter(|l| *l > 0).unwrap_or(100);
+        let include = req.include_resource_object;
+        let results =
+            match l.inner.list(&self.ctx, ListRequest { config, include_resource_object: include, limit }).await {
+                Ok(r) => r,
+                Err(d) => return failed(d),
+            };
+        let Some((_, identity_ty)) = r.identity.as_ref() else {
+            return failed(
+                Diagnostic::error("No identity", format!("{} has no identity to list by.", req.type_name)).into(),
+            );
+        };
+        results
+            .into_iter()
+            .take(limit)
+            .map(|res| {
+                let mut diags = Diagnostics::new();
+                let identity = encode(&res.identity, identity_ty, "identity")
+                    .map_err(|d| diags.push(d))
+                    .ok()
+                    .map(|d| pb::ResourceIdentityData { identity_data: Some(d) });
+                let resource_object = res
+                    .resource_object
+                    .and_then(|o| encode(&o, &r.ty, "resource object").map_err(|d| diags.push(d)).ok());
+                pb::list_resource::Event {
+                    identity,
+                    display_name: res.display_name,
+                    resource_object,
+                    diagnostic: convert::diagnostics(diags),
+                }
+            })
+            .collect()
     }
 }
 

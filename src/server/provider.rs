@@ -36,6 +36,43 @@ pub trait Provider: Send + Sync + 'static {
     fn resources(&self) -> Vec<Arc<dyn Resource>>;
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>>;
+
+    /// List resources for `terraform query` (Terraform 1.14+).
+    fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
+        Vec::new()
+    }
+}
+
+pub struct ListRequest {
+    /// The `config` block of the `list` block.
+    pub config: Value,
+    pub include_resource_object: bool,
+    /// At most this many results (Terraform's default is 100).
+    pub limit: usize,
+}
+
+/// One object found.
+pub struct ListResult {
+    pub identity: Value,
+    pub display_name: String,
+    /// The resource's state, when asked for.
+    pub resource_object: Option<Value>,
+}
+
+/// Lists the remote objects of a managed resource type. Its type name is
+/// the managed resource's, whose schemas give results their shape.
+#[async_trait]
+pub trait ListResource: Send + Sync + 'static {
+    fn type_name(&self) -> &'static str;
+
+    /// The `config` block's schema.
+    fn schema(&self) -> Schema;
+
+    fn validate(&self, _config: &Value) -> Diagnostics {
+        Diagnostics::new()
+    }
+
+    async fn list(&self, ctx: &Context, req: ListRequest) -> Result<Vec<ListResult>, Diagnostics>;
 }
 
 #[async_trait]

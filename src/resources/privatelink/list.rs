@@ -1,0 +1,95 @@
+//! `list "kafka_privatelink"` for `terraform query`: every network load
+//! balancer in the region with the Kafka shape (listeners that each forward
+//! to one IP target, optionally a bootstrap), as importable resources.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Deserialize;
+
+use super::KafkaPrivatelink;
+use crate::aws::elbv2;
+use crate::server::convert::value_error;
+use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::provider::{Context, ListRequest, ListResource, ListResult, Resource};
+use crate::server::schema::{Attribute, Block, Schema};
+use crate::server::types::Type;
+use crate::server::value::{Tri, from_value};
+
+pub struct KafkaPrivatelinkList {
+    resource: Arc<KafkaPrivatelink>,
+}
+
+impl KafkaPrivatelinkList {
+    pub fn new(resource: Arc<KafkaPrivatelink>) -> Self {
+        Self { resource }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Config {
+    vpc_id: Tri<String>,
+    tags: Tri<BTreeMap<String, Tri<String>>>,
+}
+
+#[async_trait]
+impl ListResource for KafkaPrivatelinkList {
+    fn type_name(&self) -> &'static str {
+        super::TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            Block::new()
+                .describe("Finds network load balancers laid out for Kafka PrivateLink (each listener forwarding to one broker, optionally a bootstrap listener), so that `terraform query -generate-config-out` can import them.")
+                .attribute(Attribute::new("vpc_id", Type::String).describe("Only load balancers in this VPC."))
+                .attribute(Attribute::new("tags", Type::map(Type::String)).describe("Only load balancers carrying all these tags.")),
+        )
+    }
+
+    async fn list(&self, _ctx: &Context, req: ListRequest) -> Result<Vec<ListResult>, Diagnostics> {
+        let config: Config =
+            from_value(&req.config).map_err(|e| Diagnostics::from(value_error("list configuration", e)))?;
+        let clients = self.resource.clients().await?;
+        let failed =
+            |e: crate::aws::AwsError| Diagnostics::from(Diagnostic::error("Cannot list load balancers", e.to_string()));
+        let mut candidates: Vec<_> = elbv2::all_load_balancers(&clients.elbv2)
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .filter(|lb| lb.is_network)
+            .filter(|lb| config.vpc_id.known().is_none_or(|v| &lb.vpc_id == v))
+            .collect();
+        let wanted: BTreeMap<String, String> = config
+            .tags
+            .known()
+            .map(|t| t.iter().filter_map(|(k, v)| Some((k.clone(), v.known()?.clone()))).collect())
+            .unwrap_or_default();
+        if !wanted.is_empty() {
+            let arns: Vec<String> = candidates.iter().map(|l| l.arn.clone()).collect();
+            let tags = elbv2::tags_of(&clients.elbv2, &arns).await.map_err(failed)?;
+            candidates.retain(|lb| {
+                let have = tags.get(&lb.arn);
+                wanted.iter().all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v))
+            });
+        }
+        candidates.sort_by(|a, b| a.name.cmp(&b.name));
+        let mut out = Vec::new();
+        for lb in candidates {
+            if out.len() >= req.limit {
+                break;
+            }
+            // Anything that does not import cleanly is not Kafka-shaped.
+            let Ok(imported) = self.resource.import_state(&lb.arn).await else { continue };
+            let Some(identity) = self.resource.identity(&imported.state) else { continue };
+            out.push(ListResult {
+                identity,
+                display_name: lb.name.clone(),
+                resource_object: req.include_resource_object.then_some(imported.state),
+            });
+        }
+        Ok(out)
+    }
+}
