@@ -188,6 +188,16 @@ async fn out_of_band_changes_are_repaired() {
         BTreeSet::from(["arn:aws:iam::664411391173:root".to_owned()])
     );
     no_changes(&ws);
+
+    // the endpoint service itself deleted out of band: recreated
+    let svc = repaired.services.keys().next().unwrap();
+    aws.ec2.delete_vpc_endpoint_service_configurations().service_ids(svc).send().await.unwrap();
+    ws.apply();
+    let recreated = aws.snapshot().await;
+    assert_eq!(recreated.services.len(), 1);
+    assert!(!recreated.services.contains_key(svc.as_str()), "a new service");
+    assert_eq!(ws.output("service")["id"], recreated.services.keys().next().unwrap().as_str());
+    no_changes(&ws);
 }
 
 #[tokio::test]

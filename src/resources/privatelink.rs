@@ -456,12 +456,15 @@ impl KafkaPrivatelink {
             (Tri::Null, None) if !cfg_es.supported_regions.is_null() => Tri::Unknown,
             (Tri::Null, _) => Tri::Known(false),
         };
-        let was_es = prior.and_then(|p| p.endpoint());
+        // A service that does not exist yet (never created, or deleted out
+        // of band) gets all its computed values at apply time.
+        let was_es = prior.and_then(|p| p.endpoint()).filter(|w| w.id.known().is_some());
         let keep = |f: fn(&EndpointService) -> &Tri<String>| was_es.map_or(Tri::Unknown, |w| f(w).clone());
-        let zones_stable = prior.is_some_and(|p| {
+        let subnets_stable = prior.is_some_and(|p| {
             p.subnet_ids.is_null() == config.subnet_ids.is_null()
                 && known_strings(&p.subnet_ids) == known_strings(&config.subnet_ids)
         });
+        let zones_stable = was_es.is_some() && subnets_stable;
         planned.endpoint_service = Tri::Known(vec![EndpointService {
             acceptance_required: Tri::Known(cfg_es.acceptance_required.known().copied().unwrap_or(true)),
             id: keep(|e| &e.id),
@@ -486,7 +489,7 @@ impl KafkaPrivatelink {
                 planned.load_balancer_arn = p.load_balancer_arn.clone();
                 planned.load_balancer_dns_name = p.load_balancer_dns_name.clone();
                 planned.availability_zone_ids =
-                    if zones_stable { p.availability_zone_ids.clone() } else { Tri::Unknown };
+                    if subnets_stable { p.availability_zone_ids.clone() } else { Tri::Unknown };
             }
             None => {
                 planned.id = Tri::Unknown;
@@ -525,6 +528,32 @@ impl KafkaPrivatelink {
             Err(e) => return fail(aws_error(action, &spec.name, &e).into()),
         };
         let mut diagnostics = Diagnostics::new();
+        // Listeners and groups that already serve our brokers exactly but
+        // are not ours yet (an adopted load balancer) are taken over.
+        let adopted: Vec<String> = spec
+            .target_groups()
+            .iter()
+            .filter_map(|t| {
+                let (tg, listener) = observed.serving(t, &spec.name);
+                let tg = tg.filter(|g| g.owner.as_deref() != Some(spec.name.as_str()))?;
+                Some(format!(
+                    "{} (listener port {}{}, target group {})",
+                    t.role,
+                    t.listener_port,
+                    if listener.is_some() { "" } else { ", new listener" },
+                    tg.name
+                ))
+            })
+            .collect();
+        if !adopted.is_empty() {
+            diagnostics.warning(
+                "Adopted existing listeners and target groups",
+                format!(
+                    "These already served the brokers exactly and are now managed (and tagged) by this resource: {}.",
+                    adopted.join("; ")
+                ),
+            );
+        }
         match diff::converge(&spec, &observed) {
             Err(e) => diagnostics.push(diff_error(&spec.name, &e)),
             Ok(plan) => {

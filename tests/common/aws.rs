@@ -156,3 +156,94 @@ impl Aws {
         out.subnets()[0].availability_zone_id().unwrap().to_owned()
     }
 }
+
+/// One listener of a hand-built setup: its port, its group's name and port,
+/// and the group's targets (ip, port).
+pub struct HandListener<'a> {
+    pub port: u16,
+    pub group: &'a str,
+    pub group_port: u16,
+    pub targets: Vec<(String, u16)>,
+}
+
+impl Aws {
+    /// Builds an NLB setup directly with the SDK, as a module or a person
+    /// would: returns (load balancer ARN, endpoint service id).
+    pub async fn hand_built(
+        &self,
+        net: &Network,
+        name: &str,
+        kind: aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum,
+        listeners: &[HandListener<'_>],
+        service: Option<(bool, &[&str])>,
+    ) -> (String, Option<String>) {
+        use aws_sdk_elasticloadbalancingv2::types::{
+            Action, ActionTypeEnum, LoadBalancerSchemeEnum, ProtocolEnum, TargetDescription, TargetTypeEnum,
+        };
+        let lb = self
+            .elb
+            .create_load_balancer()
+            .name(name)
+            .r#type(kind)
+            .scheme(LoadBalancerSchemeEnum::Internal)
+            .set_subnets(Some(net.subnets.iter().map(|s| s.0.clone()).collect()))
+            .send()
+            .await
+            .unwrap();
+        let lb_arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_owned();
+        for l in listeners {
+            let tg = self
+                .elb
+                .create_target_group()
+                .name(l.group)
+                .protocol(ProtocolEnum::Tcp)
+                .port(i32::from(l.group_port))
+                .vpc_id(&net.vpc)
+                .target_type(TargetTypeEnum::Ip)
+                .send()
+                .await
+                .unwrap();
+            let tg_arn = tg.target_groups()[0].target_group_arn().unwrap().to_owned();
+            let targets = l
+                .targets
+                .iter()
+                .map(|(ip, p)| TargetDescription::builder().id(ip).port(i32::from(*p)).build())
+                .collect();
+            self.elb.register_targets().target_group_arn(&tg_arn).set_targets(Some(targets)).send().await.unwrap();
+            self.elb
+                .create_listener()
+                .load_balancer_arn(&lb_arn)
+                .protocol(ProtocolEnum::Tcp)
+                .port(i32::from(l.port))
+                .default_actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&tg_arn).build())
+                .send()
+                .await
+                .unwrap();
+        }
+        let svc = match service {
+            None => None,
+            Some((acceptance, principals)) => {
+                let out = self
+                    .ec2
+                    .create_vpc_endpoint_service_configuration()
+                    .network_load_balancer_arns(&lb_arn)
+                    .acceptance_required(acceptance)
+                    .send()
+                    .await
+                    .unwrap();
+                let id = out.service_configuration().unwrap().service_id().unwrap().to_owned();
+                if !principals.is_empty() {
+                    self.ec2
+                        .modify_vpc_endpoint_service_permissions()
+                        .service_id(&id)
+                        .set_add_allowed_principals(Some(principals.iter().map(|p| (*p).to_owned()).collect()))
+                        .send()
+                        .await
+                        .unwrap();
+                }
+                Some(id)
+            }
+        };
+        (lb_arn, svc)
+    }
+}

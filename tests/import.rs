@@ -1,0 +1,365 @@
+//! Importing existing NLB setups into `kafka_privatelink`: setups built
+//! directly with the AWS SDK (as Materialize's modules or TiDB Cloud's guide
+//! lay them out), imported by ARN, service id or identity, with generated
+//! configuration, `terraform query`, and the errors of bad ids.
+
+mod common;
+
+use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
+use common::aws::{Aws, HandListener, Network};
+use common::{Moto, Workspace, diagnostics};
+
+const HEADER: &str = r#"
+terraform {
+  required_providers {
+    kafka = { source = "kafka-privatelink/kafka" }
+  }
+}
+
+provider "kafka" {}
+"#;
+
+/// The layout of MaterializeInc's modules: groups mz-kafka-target-group-N on
+/// the cluster port, listeners 9001 + N, an endpoint service, no principals.
+async fn materialize_layout(aws: &Aws, net: &Network, lb_name: &str) -> (String, String) {
+    let listeners: Vec<HandListener<'_>> = (0..3)
+        .map(|i| HandListener {
+            port: 9001 + i as u16,
+            group: ["mz-kafka-target-group-0", "mz-kafka-target-group-1", "mz-kafka-target-group-2"][i],
+            group_port: 9092,
+            targets: vec![(format!("{}.10", net.subnets[i].2), 9092)],
+        })
+        .collect();
+    let (lb, svc) = aws.hand_built(net, lb_name, LoadBalancerTypeEnum::Network, &listeners, Some((false, &[]))).await;
+    (lb, svc.unwrap())
+}
+
+/// The configuration that describes the Materialize layout.
+fn materialize_config(net: &Network, name: &str) -> String {
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "mz" {{
+  name       = "{name}"
+  vpc_id     = "{vpc}"
+  subnet_ids = {subnets}
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+    "2" = {{ ip = "{b}.10" }}
+    "3" = {{ ip = "{c}.10" }}
+  }}
+  endpoint_service {{
+    acceptance_required = false
+  }}
+}}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = net.subnets[0].2,
+        b = net.subnets[1].2,
+        c = net.subnets[2].2,
+    )
+}
+
+fn no_changes(ws: &Workspace) {
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "expected no changes:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn materialize_layout_imports_by_arn_and_by_service_id() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let (lb, svc) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+
+    // terraform import by NLB ARN, reporting the id mapping it chose
+    let ws = Workspace::new(&materialize_config(&net, "mz-kafka-lb")).with_moto(&moto);
+    let out = ws.ok(&["import", "-no-color", "kafka_privatelink.mz", &lb]);
+    assert!(out.contains("Broker ids inferred from listener ports"), "{out}");
+    assert!(out.contains("9001 → broker 1, 9002 → broker 2, 9003 → broker 3"), "{out}");
+    no_changes(&ws);
+    let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let values = &state["values"]["root_module"]["resources"][0]["values"];
+    assert_eq!(values["brokers"]["2"]["listener_port"], 9002);
+    assert_eq!(values["brokers"]["2"]["availability_zone_id"], net.subnets[1].1.as_str());
+    assert_eq!(values["endpoint_service"][0]["id"], svc.as_str());
+
+    // an import block with the endpoint service id
+    let ws = Workspace::new(&format!(
+        "{}\nimport {{\n  to = kafka_privatelink.mz\n  id = \"{svc}\"\n}}\n",
+        materialize_config(&net, "mz-kafka-lb")
+    ))
+    .with_moto(&moto);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    no_changes(&ws);
+    // destroy now removes the imported setup completely
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn generated_configuration_round_trips() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let (lb, _) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+    let ws = Workspace::new(&format!("{HEADER}\nimport {{\n  to = kafka_privatelink.found\n  id = \"{lb}\"\n}}\n"))
+        .with_moto(&moto);
+    ws.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = std::fs::read_to_string(ws.path().join("generated.tf")).unwrap();
+    assert!(!generated.contains("load_balancer_arn"), "placement by subnets only:\n{generated}");
+    let v = ws.validate_json();
+    assert_eq!(v["valid"], true, "{v}");
+    ws.apply();
+    no_changes(&ws);
+}
+
+#[tokio::test]
+async fn tidb_cloud_layout_with_bootstrap_imports() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let all: Vec<(String, u16)> = (0..3).map(|i| (format!("{}.10", net.subnets[i].2), 39092)).collect();
+    let mut listeners =
+        vec![HandListener { port: 9092, group: "bootstrap-target-group", group_port: 39092, targets: all.clone() }];
+    for (i, group) in ["broker-target-group-1", "broker-target-group-2", "broker-target-group-3"].iter().enumerate() {
+        listeners.push(HandListener { port: 9093 + i as u16, group, group_port: 39092, targets: vec![all[i].clone()] });
+    }
+    let principal = "arn:aws:iam::123456789012:root";
+    let (lb, _) =
+        aws.hand_built(&net, "kafka-lb", LoadBalancerTypeEnum::Network, &listeners, Some((true, &[principal]))).await;
+    let config = format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "tidb" {{
+  name               = "kafka-lb"
+  vpc_id             = "{vpc}"
+  subnet_ids         = {subnets}
+  broker_port        = 39092
+  listener_port_base = 9093
+  brokers = {{
+    "1" = {{ ip = "{a}" }}
+    "2" = {{ ip = "{b}" }}
+    "3" = {{ ip = "{c}" }}
+  }}
+  bootstrap {{
+    listener_port = 9092
+  }}
+  endpoint_service {{
+    allowed_principals = ["{principal}"]
+  }}
+}}
+
+import {{
+  to = kafka_privatelink.tidb
+  id = "{lb}"
+}}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = all[0].0,
+        b = all[1].0,
+        c = all[2].0,
+    );
+    let ws = Workspace::new(&config).with_moto(&moto);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    no_changes(&ws);
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.target_groups.len(), 4, "nothing recreated: {snap:?}");
+}
+
+#[tokio::test]
+async fn a_setup_of_ours_imports_back_with_its_broker_ids() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let config = format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name       = "ours"
+  vpc_id     = "{vpc}"
+  subnet_ids = {subnets}
+  brokers = {{
+    "0" = {{ ip = "{a}.10" }}
+    "4" = {{ ip = "{b}.10" }}
+    "7" = {{ ip = "{c}.10" }}
+  }}
+  endpoint_service {{
+    allowed_principals = ["arn:aws:iam::123456789012:root"]
+  }}
+}}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = net.subnets[0].2,
+        b = net.subnets[1].2,
+        c = net.subnets[2].2,
+    );
+    let ws = Workspace::new(&config).with_moto(&moto);
+    ws.apply();
+    let lb = ws.ok(&["state", "show", "-no-color", "kafka_privatelink.k"]);
+    let arn = lb
+        .lines()
+        .find(|l| l.trim_start().starts_with("load_balancer_arn"))
+        .unwrap()
+        .split('"')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    std::fs::remove_file(ws.path().join("terraform.tfstate")).unwrap();
+    let out = ws.ok(&["import", "-no-color", "kafka_privatelink.k", &arn]);
+    assert!(!out.contains("inferred"), "ids come from our tags, no warning: {out}");
+    no_changes(&ws);
+}
+
+#[tokio::test]
+async fn identity_import_and_query_discovery() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let (mz, _) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+    let (other, _) = aws
+        .hand_built(
+            &net,
+            "second-kafka",
+            LoadBalancerTypeEnum::Network,
+            &[HandListener {
+                port: 9001,
+                group: "second-0",
+                group_port: 9092,
+                targets: vec![(format!("{}.20", net.subnets[0].2), 9092)],
+            }],
+            None,
+        )
+        .await;
+    // Not Kafka-shaped: one listener to a group of two unrelated targets.
+    aws.hand_built(
+        &net,
+        "web",
+        LoadBalancerTypeEnum::Network,
+        &[HandListener {
+            port: 443,
+            group: "web-pool",
+            group_port: 8443,
+            targets: vec![(format!("{}.30", net.subnets[0].2), 8443), (format!("{}.31", net.subnets[1].2), 8443)],
+        }],
+        None,
+    )
+    .await;
+
+    // import by identity
+    let ws = Workspace::new(&format!(
+        "{}\nimport {{\n  to = kafka_privatelink.mz\n  identity = {{\n    load_balancer_arn = \"{mz}\"\n  }}\n}}\n",
+        materialize_config(&net, "mz-kafka-lb")
+    ))
+    .with_moto(&moto);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    assert_eq!(state["values"]["root_module"]["resources"][0]["identity"]["load_balancer_arn"], mz.as_str());
+
+    // terraform query finds the two Kafka-shaped NLBs, not the web one
+    let q = Workspace::new(HEADER).with_moto(&moto);
+    q.write(
+        "find.tfquery.hcl",
+        "list \"kafka_privatelink\" \"all\" {\n  provider = kafka\n  config {\n    vpc_id = \"VPC\"\n  }\n}\n"
+            .replace("VPC", &net.vpc)
+            .as_str(),
+    );
+    let found = q.ok(&["query", "-no-color", "-generate-config-out=found.tf"]);
+    assert!(found.contains("mz-kafka-lb") && found.contains("second-kafka") && !found.contains(" web"), "{found}");
+    let generated = std::fs::read_to_string(q.path().join("found.tf")).unwrap();
+    assert_eq!(generated.matches("import {").count(), 2, "{generated}");
+    assert!(generated.contains(&other));
+    // second-kafka has no endpoint service yet: importing it plans creating one.
+    let plan = q.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("2 to import, 0 to add, 1 to change, 0 to destroy"), "{plan}");
+    q.apply();
+    no_changes(&q);
+    assert_eq!(aws.snapshot().await.services.len(), 2);
+}
+
+#[tokio::test]
+async fn bad_ids_are_explained() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let (alb, _) = aws.hand_built(&net, "an-alb", LoadBalancerTypeEnum::Application, &[], None).await;
+    let (empty, _) = aws.hand_built(&net, "no-listeners", LoadBalancerTypeEnum::Network, &[], None).await;
+    let (shared, _) = aws
+        .hand_built(
+            &net,
+            "shared-pool",
+            LoadBalancerTypeEnum::Network,
+            &[
+                HandListener {
+                    port: 9001,
+                    group: "one",
+                    group_port: 9092,
+                    targets: vec![(format!("{}.10", net.subnets[0].2), 9092)],
+                },
+                HandListener {
+                    port: 9002,
+                    group: "pool",
+                    group_port: 9092,
+                    targets: vec![
+                        (format!("{}.11", net.subnets[1].2), 9092),
+                        (format!("{}.12", net.subnets[2].2), 9092),
+                    ],
+                },
+            ],
+            None,
+        )
+        .await;
+    let cases = [
+        ("not-an-arn".to_owned(), "neither a network load balancer ARN"),
+        ("arn:aws:ec2:us-east-1:123456789012:instance/i-1".to_owned(), "is not a load balancer ARN"),
+        (alb, "is not a network load balancer"),
+        (empty, "has no listeners"),
+        ("vpce-svc-0123456789abcdef0".to_owned(), "No VPC endpoint service vpce-svc-0123456789abcdef0"),
+        (shared, "forwards to a target group with 2 targets that is not a bootstrap"),
+    ];
+    for (id, expected) in cases {
+        let ws = Workspace::new(&materialize_config(&net, "x")).with_moto(&moto);
+        let out = ws.fails(&["import", "-no-color", "kafka_privatelink.mz", &id]);
+        let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(expected), "{id}: expected {expected:?} in\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn an_adopted_load_balancer_keeps_matching_listeners_with_a_warning() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let (lb, _) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+    let config = materialize_config(&net, "kafka-adopt")
+        .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), &format!("  load_balancer_arn = \"{lb}\"\n"));
+    let ws = Workspace::new(&config).with_moto(&moto);
+    let (ok, lines) = {
+        let out = ws.terraform(&["apply", "-auto-approve", "-json", "-no-color"]);
+        let lines: Vec<serde_json::Value> =
+            String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+        (out.status.success(), lines)
+    };
+    assert!(ok, "{lines:?}");
+    let d = diagnostics(&lines);
+    assert!(
+        d.iter()
+            .any(|d| d.1 == "Adopted existing listeners and target groups" && d.2.contains("mz-kafka-target-group-1")),
+        "{d:?}"
+    );
+    let snap = aws.snapshot().await;
+    assert_eq!((snap.target_groups.len(), snap.listeners.len()), (3, 3), "no duplicates: {snap:?}");
+    no_changes(&ws);
+}
