@@ -2,18 +2,8 @@
 
 mod common;
 
-use common::{Workspace, diagnostics};
+use common::{HEADER, Workspace, diagnostics};
 use serde_json::json;
-
-const HEADER: &str = r#"
-terraform {
-  required_providers {
-    kafka = { source = "kafka-privatelink/kafka" }
-  }
-}
-
-provider "kafka" {}
-"#;
 
 fn workspace(body: &str) -> Workspace {
     Workspace::new(&format!("{HEADER}\n{body}"))

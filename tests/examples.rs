@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::aws::{Aws, HandListener, Network};
+use common::aws::{Aws, Network};
 use common::{Moto, Workspace};
 
 const VPC: &str = "vpc-0a1b2c3d4e5f60718";
@@ -66,21 +66,6 @@ fn workspace(rel: &str, moto: &Moto, net: &Network) -> Workspace {
     ws
 }
 
-/// For examples that import an existing setup: builds the Materialize
-/// module's layout in moto and returns its endpoint service id.
-async fn existing_setup(aws: &Aws, net: &Network) -> String {
-    let listeners: Vec<HandListener<'_>> = (0..3)
-        .map(|i| HandListener {
-            port: 9001 + i as u16,
-            group: ["mz-kafka-target-group-0", "mz-kafka-target-group-1", "mz-kafka-target-group-2"][i],
-            group_port: 9092,
-            targets: vec![(format!("{}.10", net.subnets[i].2), 9092)],
-        })
-        .collect();
-    let kind = aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network;
-    aws.hand_built(net, "mz-kafka-lb", kind, &listeners, Some((false, &[]))).await.1.unwrap()
-}
-
 #[tokio::test]
 async fn every_example_validates_plans_applies_and_destroys() {
     let examples = all_examples();
@@ -93,7 +78,7 @@ async fn every_example_validates_plans_applies_and_destroys() {
         let imports =
             std::fs::read_to_string(ws.path().join("main.tf")).is_ok_and(|t| t.contains("\"endpoint_service_id\""));
         if imports {
-            let svc = existing_setup(&aws, &net).await;
+            let (_, svc) = aws.materialize_layout(&net, "mz-kafka-lb").await;
             ws = ws.env("TF_VAR_endpoint_service_id", &svc);
         }
         let v = ws.validate_json();

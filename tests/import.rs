@@ -7,32 +7,7 @@ mod common;
 
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 use common::aws::{Aws, HandListener, Network};
-use common::{Moto, Workspace, diagnostics};
-
-const HEADER: &str = r#"
-terraform {
-  required_providers {
-    kafka = { source = "kafka-privatelink/kafka" }
-  }
-}
-
-provider "kafka" {}
-"#;
-
-/// The layout of MaterializeInc's modules: groups mz-kafka-target-group-N on
-/// the cluster port, listeners 9001 + N, an endpoint service, no principals.
-async fn materialize_layout(aws: &Aws, net: &Network, lb_name: &str) -> (String, String) {
-    let listeners: Vec<HandListener<'_>> = (0..3)
-        .map(|i| HandListener {
-            port: 9001 + i as u16,
-            group: ["mz-kafka-target-group-0", "mz-kafka-target-group-1", "mz-kafka-target-group-2"][i],
-            group_port: 9092,
-            targets: vec![(format!("{}.10", net.subnets[i].2), 9092)],
-        })
-        .collect();
-    let (lb, svc) = aws.hand_built(net, lb_name, LoadBalancerTypeEnum::Network, &listeners, Some((false, &[]))).await;
-    (lb, svc.unwrap())
-}
+use common::{HEADER, Moto, Workspace, diagnostics};
 
 /// The configuration that describes the Materialize layout.
 fn materialize_config(net: &Network, name: &str) -> String {
@@ -76,7 +51,7 @@ async fn materialize_layout_imports_by_arn_and_by_service_id() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let (lb, svc) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+    let (lb, svc) = aws.materialize_layout(&net, "mz-kafka-lb").await;
 
     // terraform import by NLB ARN, reporting the id mapping it chose
     let ws = Workspace::new(&materialize_config(&net, "mz-kafka-lb")).with_moto(&moto);
@@ -110,7 +85,7 @@ async fn generated_configuration_round_trips() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let (lb, _) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+    let (lb, _) = aws.materialize_layout(&net, "mz-kafka-lb").await;
     let ws = Workspace::new(&format!("{HEADER}\nimport {{\n  to = kafka_privatelink.found\n  id = \"{lb}\"\n}}\n"))
         .with_moto(&moto);
     ws.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
@@ -226,7 +201,7 @@ async fn identity_import_and_query_discovery() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let (mz, _) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+    let (mz, _) = aws.materialize_layout(&net, "mz-kafka-lb").await;
     let (other, _) = aws
         .hand_built(
             &net,
@@ -342,7 +317,7 @@ async fn an_adopted_load_balancer_keeps_matching_listeners_with_a_warning() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let (lb, _) = materialize_layout(&aws, &net, "mz-kafka-lb").await;
+    let (lb, _) = aws.materialize_layout(&net, "mz-kafka-lb").await;
     let config = materialize_config(&net, "kafka-adopt")
         .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), &format!("  load_balancer_arn = \"{lb}\"\n"));
     let ws = Workspace::new(&config).with_moto(&moto);

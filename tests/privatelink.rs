@@ -6,18 +6,8 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::aws::{Aws, Network};
-use common::{Moto, Workspace};
+use common::{HEADER, Moto, Workspace};
 use serde_json::Value;
-
-const HEADER: &str = r#"
-terraform {
-  required_providers {
-    kafka = { source = "kafka-privatelink/kafka" }
-  }
-}
-
-provider "kafka" {}
-"#;
 
 /// A resource block over `net` with these broker lines and extra arguments.
 fn config(net: &Network, brokers: &str, extra: &str, principals: &str) -> String {

@@ -29,6 +29,19 @@ const TCP_IDLE_TIMEOUT: &str = "tcp.idle_timeout.seconds";
 /// DescribeTags takes at most this many ARNs.
 const TAGS_PER_CALL: usize = 20;
 
+/// Sets the configured health check settings on a create or modify request
+/// (two builder types with the same setters); `None` leaves AWS's value.
+macro_rules! with_health_check {
+    ($req:expr, $health:expr) => {
+        $req.set_health_check_protocol($health.protocol.map(|p| ProtocolEnum::from(p.as_str())))
+            .set_health_check_port($health.port.map(health_port))
+            .set_health_check_interval_seconds($health.interval.map(i32_of))
+            .set_healthy_threshold_count($health.healthy_threshold.map(i32_of))
+            .set_unhealthy_threshold_count($health.unhealthy_threshold.map(i32_of))
+            .set_health_check_timeout_seconds($health.timeout.map(i32_of))
+    };
+}
+
 fn tags(map: &BTreeMap<String, String>) -> Vec<Tag> {
     map.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
@@ -344,13 +357,7 @@ pub async fn create_target_group(
         .vpc_id(vpc_id)
         .target_type(TargetTypeEnum::Ip)
         .set_tags(Some(tags(tag_map)));
-    req = req
-        .set_health_check_protocol(health.protocol.map(|p| ProtocolEnum::from(p.as_str())))
-        .set_health_check_port(health.port.map(health_port))
-        .set_health_check_interval_seconds(health.interval.map(i32_of))
-        .set_healthy_threshold_count(health.healthy_threshold.map(i32_of))
-        .set_unhealthy_threshold_count(health.unhealthy_threshold.map(i32_of))
-        .set_health_check_timeout_seconds(health.timeout.map(i32_of));
+    req = with_health_check!(req, health);
     let out = req.send().await.map_err(|e| AwsError::from_sdk("creating ELBv2 Target Group", name, e))?;
     let tg = out.target_groups().first().ok_or_else(|| {
         AwsError::new("creating ELBv2 Target Group", name, ErrorKind::Transport("no target group in the answer".into()))
@@ -372,14 +379,7 @@ fn i32_of(v: u32) -> i32 {
 }
 
 pub async fn set_health_check(elb: &Client, tg_arn: &str, health: &HealthCheck) -> Result<(), AwsError> {
-    elb.modify_target_group()
-        .target_group_arn(tg_arn)
-        .set_health_check_protocol(health.protocol.map(|p| ProtocolEnum::from(p.as_str())))
-        .set_health_check_port(health.port.map(health_port))
-        .set_health_check_interval_seconds(health.interval.map(i32_of))
-        .set_healthy_threshold_count(health.healthy_threshold.map(i32_of))
-        .set_unhealthy_threshold_count(health.unhealthy_threshold.map(i32_of))
-        .set_health_check_timeout_seconds(health.timeout.map(i32_of))
+    with_health_check!(elb.modify_target_group().target_group_arn(tg_arn), health)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("updating ELBv2 Target Group health check", tg_arn, e))?;

@@ -247,3 +247,23 @@ impl Aws {
         (lb_arn, svc)
     }
 }
+
+impl Aws {
+    /// The layout of MaterializeInc's Kafka PrivateLink modules, named
+    /// `lb_name`: groups `mz-kafka-target-group-N` on the cluster port 9092,
+    /// listeners 9001 + N, an endpoint service without acceptance or
+    /// principals. Returns (load balancer ARN, endpoint service id).
+    pub async fn materialize_layout(&self, net: &Network, lb_name: &str) -> (String, String) {
+        let listeners: Vec<HandListener<'_>> = (0..3)
+            .map(|i| HandListener {
+                port: 9001 + i as u16,
+                group: ["mz-kafka-target-group-0", "mz-kafka-target-group-1", "mz-kafka-target-group-2"][i],
+                group_port: 9092,
+                targets: vec![(format!("{}.10", net.subnets[i].2), 9092)],
+            })
+            .collect();
+        let kind = aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network;
+        let (lb, svc) = self.hand_built(net, lb_name, kind, &listeners, Some((false, &[]))).await;
+        (lb, svc.expect("service created"))
+    }
+}

@@ -16,6 +16,18 @@ use serde_json::Value;
 
 pub const PROVIDER_SOURCE: &str = "kafka-privatelink/kafka";
 
+/// The `terraform` block requiring this provider, and an empty provider
+/// block (AWS settings come from the environment).
+pub const HEADER: &str = r#"
+terraform {
+  required_providers {
+    kafka = { source = "kafka-privatelink/kafka" }
+  }
+}
+
+provider "kafka" {}
+"#;
+
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
