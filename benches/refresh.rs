@@ -1,0 +1,130 @@
+//! `make bench`, part two: what a `terraform plan` refresh of one
+//! `kafka_privatelink` costs — AWS calls and wall time — for clusters of 3 to
+//! 49 brokers, against moto (so the time is the provider's, not AWS's).
+//! Compares the calls with the N+8 aim and with the 7N+3 of one
+//! hashicorp/aws resource per object.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use terraform_provider_kafka::aws::privatelink::{CallCounter, Execution, Lookup, execute, observe};
+use terraform_provider_kafka::aws::{AwsSettings, Endpoints, Secret};
+use terraform_provider_kafka::domain::diff::converge;
+use terraform_provider_kafka::domain::layout::{
+    BrokerSpec, HealthCheck, LoadBalancerSpec, Observed, ServiceSpec, Spec,
+};
+use terraform_provider_kafka::domain::ports::BrokerId;
+use tokio_util::sync::CancellationToken;
+
+struct Moto(Child);
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_moto() -> (Moto, String) {
+    let venv = std::env::var("VENV").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv").to_owned());
+    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
+    let child = Command::new(format!("{venv}/bin/moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("moto_server from the virtualenv (run `make venv`)");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "moto did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (Moto(child), format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let (_moto, url) = start_moto();
+    let clients = AwsSettings {
+        region: Some("us-east-1".into()),
+        access_key: Some("bench".into()),
+        secret_key: Some(Secret::new("bench")),
+        endpoints: Endpoints { ec2: Some(url.clone()), elbv2: Some(url), sts: None },
+        ..Default::default()
+    }
+    .connect()
+    .await
+    .expect("clients");
+    let vpc = clients.ec2.create_vpc().cidr_block("10.0.0.0/16").send().await.unwrap().vpc.unwrap().vpc_id.unwrap();
+    let mut subnets = BTreeSet::new();
+    for (i, zone) in ["us-east-1a", "us-east-1b", "us-east-1c"].iter().enumerate() {
+        let s = clients
+            .ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.0.{}.0/24", i + 1))
+            .availability_zone(*zone)
+            .send()
+            .await
+            .unwrap();
+        subnets.insert(s.subnet.unwrap().subnet_id.unwrap());
+    }
+
+    println!("refresh of one kafka_privatelink (against moto)\n");
+    println!("{:>8} {:>10} {:>8} {:>14} {:>14}", "brokers", "AWS calls", "N+8", "hashicorp/aws", "ms/refresh");
+    for n in [3u32, 9, 30, 49] {
+        let spec = Spec {
+            name: format!("bench{n}"),
+            vpc_id: vpc.clone(),
+            load_balancer: LoadBalancerSpec::Create { subnets: subnets.clone() },
+            brokers: (1..=n)
+                .map(|i| {
+                    let ip = Ipv4Addr::new(10, 0, (i % 3 + 1) as u8, (10 + i) as u8);
+                    (BrokerId::new(i), BrokerSpec { ip, port: 9092, listener_port: 9000 + i as u16 })
+                })
+                .collect(),
+            bootstrap: None,
+            health_check: HealthCheck::default(),
+            deregistration_delay: None,
+            tcp_idle_timeout: None,
+            cross_zone: false,
+            service: ServiceSpec {
+                acceptance_required: true,
+                principals: BTreeSet::new(),
+                supported_regions: BTreeSet::new(),
+            },
+            tags: BTreeMap::new(),
+        };
+        let exec = Execution {
+            vpc_id: vpc.clone(),
+            timeout: Duration::from_secs(60),
+            client_token: format!("bench{n}"),
+            reject_connections_on_destroy: false,
+            stop: CancellationToken::new(),
+        };
+        let mut observed = Observed::default();
+        let plan = converge(&spec, &observed).expect("plan");
+        execute(&clients, &plan, &mut observed, &exec).await.expect("create");
+
+        let lookup = Lookup {
+            owner: spec.name.clone(),
+            load_balancer_arn: observed.load_balancer.as_ref().map(|l| l.arn.clone()),
+            load_balancer_is_ours: true,
+            service_id: observed.service.as_ref().map(|s| s.id.clone()),
+            target_group_names: spec.target_groups().into_iter().map(|t| t.name).collect(),
+            target_group_arns: observed.target_groups.iter().map(|t| t.arn.clone()).collect(),
+            ..Lookup::default()
+        };
+        let rounds = 5;
+        let calls = CallCounter::default();
+        let start = Instant::now();
+        for _ in 0..rounds {
+            let seen = observe(&clients, &lookup, &calls).await.expect("refresh");
+            assert!(converge(&spec, &seen).expect("diff").is_empty(), "converged");
+        }
+        let ms = start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);
+        println!("{n:>8} {:>10} {:>8} {:>14} {ms:>14.1}", calls.get() / rounds as usize, n + 8, 7 * n + 3);
+    }
+}
