@@ -53,8 +53,6 @@ struct BrokerConfig {
     host: Tri<String>,
     port: Tri<f64>,
     ip: Tri<String>,
-    target_group_arn: Tri<String>,
-    listener_arn: Tri<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -381,12 +379,10 @@ fn schema() -> Schema {
                         s("host", "The broker's own address (e.g. `b-1.hostname-1`), advertised when no `template`/`preset` is given."),
                         n("port", "The broker's own port (e.g. `9096`). Defaults to `bind_port`."),
                         s("ip", "The broker's IP address; used as its host when `host` is unset."),
-                        s("target_group_arn", "Accepted so that `kafka_privatelink.<name>.brokers` can be passed in as it is; not used."),
-                        s("listener_arn", "Accepted so that `kafka_privatelink.<name>.brokers` can be passed in as it is; not used."),
                     ],
                 )
                 .required()
-                .describe("The brokers, keyed by broker id as a decimal string (`\"1\"`), Kafka's `broker.id`/`node.id`."),
+                .describe("The brokers, keyed by broker id as a decimal string (`\"1\"`), Kafka's `broker.id`/`node.id`. `kafka_privatelink.<name>.brokers` can be passed as it is (its other attributes are ignored)."),
             )
             .attribute(n("listener_port_base", "First NLB listener port for brokers without an explicit `listener_port`. Default `9001`.").optional_computed())
             .attribute(s("template", "Advertised host template with placeholders `{broker_id}`, `{az_id}` and `{unique_name}`, e.g. `kafka-{broker_id}.{az_id}.example.com`. Conflicts with `preset`."))
