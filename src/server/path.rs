@@ -86,3 +86,61 @@ mod tests {
         assert!(AttributePath::root().is_root());
     }
 }
+
+/// A path built on the stack while walking a value, turned into an
+/// [`AttributePath`] only when an error needs one: walking a large value
+/// then allocates nothing for paths.
+#[derive(Debug, Clone, Copy)]
+pub enum Trail<'a> {
+    Root,
+    Attribute(&'a Trail<'a>, &'a str),
+    Key(&'a Trail<'a>, &'a str),
+    Index(&'a Trail<'a>, usize),
+}
+
+impl<'a> Trail<'a> {
+    pub fn attribute(&'a self, name: &'a str) -> Trail<'a> {
+        Trail::Attribute(self, name)
+    }
+
+    pub fn key(&'a self, key: &'a str) -> Trail<'a> {
+        Trail::Key(self, key)
+    }
+
+    pub fn index(&'a self, index: usize) -> Trail<'a> {
+        Trail::Index(self, index)
+    }
+
+    pub fn to_path(&self) -> AttributePath {
+        let mut steps = Vec::new();
+        let mut at = self;
+        loop {
+            let (parent, step) = match at {
+                Trail::Root => break,
+                Trail::Attribute(p, n) => (p, Step::Attribute((*n).to_owned())),
+                Trail::Key(p, k) => (p, Step::Key((*k).to_owned())),
+                Trail::Index(p, i) => (p, Step::Index(i64::try_from(*i).unwrap_or(i64::MAX))),
+            };
+            steps.push(step);
+            at = parent;
+        }
+        steps.reverse();
+        AttributePath::from(steps)
+    }
+}
+
+#[cfg(test)]
+mod trail_tests {
+    use super::*;
+
+    #[test]
+    fn trails_become_paths() {
+        let root = Trail::Root;
+        let brokers = root.attribute("brokers");
+        let one = brokers.key("1");
+        let port = one.attribute("port");
+        assert_eq!(port.to_path(), AttributePath::attr("brokers").key("1").attribute("port"));
+        assert!(Trail::Root.to_path().is_root());
+        assert_eq!(root.attribute("ids").index(3).to_path().to_string(), "ids[3]");
+    }
+}

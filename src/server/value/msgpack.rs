@@ -9,17 +9,17 @@ use std::collections::BTreeMap;
 use rmp::Marker;
 
 use super::{Number, Value, ValueError};
-use crate::server::path::AttributePath;
+use crate::server::path::Trail;
 use crate::server::types::Type;
 
-fn err(path: &AttributePath, message: impl Into<String>) -> ValueError {
-    ValueError { path: path.clone(), message: message.into() }
+fn err(path: &Trail<'_>, message: impl Into<String>) -> ValueError {
+    ValueError { path: path.to_path(), message: message.into() }
 }
 
 /// Decodes a value of type `ty`.
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
     let mut r = Reader { bytes, pos: 0 };
-    let root = AttributePath::root();
+    let root = Trail::Root;
     let value = r.value(ty, &root)?;
     if r.pos != bytes.len() {
         return Err(err(&root, format!("{} trailing bytes after value", bytes.len() - r.pos)));
@@ -30,7 +30,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, ValueError> {
 /// Encodes a value of type `ty`.
 pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, ValueError> {
     let mut out = Vec::with_capacity(64);
-    encode(&mut out, value, ty, &AttributePath::root())?;
+    encode(&mut out, value, ty, &Trail::Root)?;
     Ok(out)
 }
 
@@ -40,7 +40,7 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize, path: &AttributePath) -> Result<&[u8], ValueError> {
+    fn take(&mut self, n: usize, path: &Trail<'_>) -> Result<&[u8], ValueError> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
         let end = end.ok_or_else(|| err(path, "value is truncated"))?;
         let s = &self.bytes[self.pos..end];
@@ -48,17 +48,17 @@ impl Reader<'_> {
         Ok(s)
     }
 
-    fn uint(&mut self, n: usize, path: &AttributePath) -> Result<u64, ValueError> {
+    fn uint(&mut self, n: usize, path: &Trail<'_>) -> Result<u64, ValueError> {
         Ok(self.take(n, path)?.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
     }
 
-    fn len(&mut self, n: usize, path: &AttributePath) -> Result<usize, ValueError> {
+    fn len(&mut self, n: usize, path: &Trail<'_>) -> Result<usize, ValueError> {
         usize::try_from(self.uint(n, path)?).map_err(|_| err(path, "length overflows"))
     }
 
     /// Reads the next raw item (used for dynamic type headers and to skip
     /// extension payloads).
-    fn value(&mut self, ty: &Type, path: &AttributePath) -> Result<Value, ValueError> {
+    fn value(&mut self, ty: &Type, path: &Trail<'_>) -> Result<Value, ValueError> {
         let marker = Marker::from_u8(self.take(1, path)?[0]);
         // Unknown values may stand anywhere, whatever the type.
         if let Some(len) = self.ext_len(marker, path)? {
@@ -108,7 +108,7 @@ impl Reader<'_> {
                 for _ in 0..n {
                     let km = Marker::from_u8(self.take(1, path)?[0]);
                     let k = self.string(km, path)?;
-                    let v = self.value(e, &path.key(k.clone()))?;
+                    let v = self.value(e, &path.key(&k))?;
                     m.insert(k, v);
                 }
                 Ok(Value::Map(m))
@@ -119,7 +119,7 @@ impl Reader<'_> {
                 for _ in 0..n {
                     let km = Marker::from_u8(self.take(1, path)?[0]);
                     let k = self.string(km, path)?;
-                    let p = path.attribute(k.clone());
+                    let p = path.attribute(&k);
                     let t = attrs.get(&k).ok_or_else(|| err(&p, "unsupported attribute"))?;
                     let v = self.value(t, &p)?;
                     m.insert(k, v);
@@ -133,7 +133,7 @@ impl Reader<'_> {
         }
     }
 
-    fn ext_len(&mut self, marker: Marker, path: &AttributePath) -> Result<Option<usize>, ValueError> {
+    fn ext_len(&mut self, marker: Marker, path: &Trail<'_>) -> Result<Option<usize>, ValueError> {
         Ok(Some(match marker {
             Marker::FixExt1 => 1,
             Marker::FixExt2 => 2,
@@ -147,7 +147,7 @@ impl Reader<'_> {
         }))
     }
 
-    fn number(&mut self, marker: Marker, path: &AttributePath) -> Result<Value, ValueError> {
+    fn number(&mut self, marker: Marker, path: &Trail<'_>) -> Result<Value, ValueError> {
         let int = |v: i64| Ok(Value::Number(Number::Int(v)));
         match marker {
             Marker::FixPos(v) => int(i64::from(v)),
@@ -180,7 +180,7 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&mut self, marker: Marker, path: &AttributePath) -> Result<String, ValueError> {
+    fn string(&mut self, marker: Marker, path: &Trail<'_>) -> Result<String, ValueError> {
         let n = match marker {
             Marker::FixStr(n) => usize::from(n),
             Marker::Str8 => self.len(1, path)?,
@@ -191,7 +191,7 @@ impl Reader<'_> {
         String::from_utf8(self.take(n, path)?.to_vec()).map_err(|_| err(path, "string is not UTF-8"))
     }
 
-    fn string_or_bin(&mut self, marker: Marker, path: &AttributePath) -> Result<Vec<u8>, ValueError> {
+    fn string_or_bin(&mut self, marker: Marker, path: &Trail<'_>) -> Result<Vec<u8>, ValueError> {
         let n = match marker {
             Marker::Bin8 => self.len(1, path)?,
             Marker::Bin16 => self.len(2, path)?,
@@ -201,7 +201,7 @@ impl Reader<'_> {
         Ok(self.take(n, path)?.to_vec())
     }
 
-    fn array_len(&mut self, marker: Marker, path: &AttributePath) -> Result<usize, ValueError> {
+    fn array_len(&mut self, marker: Marker, path: &Trail<'_>) -> Result<usize, ValueError> {
         match marker {
             Marker::FixArray(n) => Ok(usize::from(n)),
             Marker::Array16 => self.len(2, path),
@@ -210,7 +210,7 @@ impl Reader<'_> {
         }
     }
 
-    fn map_len(&mut self, marker: Marker, path: &AttributePath) -> Result<usize, ValueError> {
+    fn map_len(&mut self, marker: Marker, path: &Trail<'_>) -> Result<usize, ValueError> {
         match marker {
             Marker::FixMap(n) => Ok(usize::from(n)),
             Marker::Map16 => self.len(2, path),
@@ -227,7 +227,7 @@ fn float(f: f64) -> Value {
 /// The encoding of a plain unknown value: fixext1, code 0, payload 0.
 const UNKNOWN: [u8; 3] = [0xd4, 0, 0];
 
-fn encode(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &AttributePath) -> Result<(), ValueError> {
+fn encode(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &Trail<'_>) -> Result<(), ValueError> {
     // Writing into a Vec cannot fail; rmp's io errors are unreachable here.
     fn w<T, E>(r: Result<T, E>) {
         let _ = r;
@@ -274,7 +274,7 @@ fn encode(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &AttributePath) -> 
             w(rmp::encode::write_map_len(out, len32(m.len(), path)?));
             for (k, v) in m {
                 w(rmp::encode::write_str(out, k));
-                encode(out, v, e, &path.key(k.clone()))?;
+                encode(out, v, e, &path.key(k))?;
             }
         }
         (Value::Object(m), Type::Object(attrs)) => {
@@ -282,7 +282,7 @@ fn encode(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &AttributePath) -> 
             for (name, t) in attrs {
                 w(rmp::encode::write_str(out, name));
                 let v = m.get(name).unwrap_or(&Value::Null);
-                encode(out, v, t, &path.attribute(name.clone()))?;
+                encode(out, v, t, &path.attribute(name))?;
             }
         }
         _ => return Err(mismatch()),
@@ -290,7 +290,7 @@ fn encode(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &AttributePath) -> 
     Ok(())
 }
 
-fn len32(n: usize, path: &AttributePath) -> Result<u32, ValueError> {
+fn len32(n: usize, path: &Trail<'_>) -> Result<u32, ValueError> {
     u32::try_from(n).map_err(|_| err(path, "collection too large"))
 }
 
