@@ -355,6 +355,34 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     assert_eq!(idle.value(), Some("600"));
     no_changes(&ws);
 
+    // out-of-band changes to managed attributes show in the plan, and are repaired
+    use aws_sdk_elasticloadbalancingv2::types::{ListenerAttribute, TargetGroupAttribute};
+    aws.elb
+        .modify_target_group_attributes()
+        .target_group_arn(tg)
+        .attributes(TargetGroupAttribute::builder().key("deregistration_delay.timeout_seconds").value("300").build())
+        .send()
+        .await
+        .unwrap();
+    aws.elb.modify_target_group().target_group_arn(tg).health_check_interval_seconds(30).send().await.unwrap();
+    aws.elb
+        .modify_listener_attributes()
+        .listener_arn(listener)
+        .attributes(ListenerAttribute::builder().key("tcp.idle_timeout.seconds").value("350").build())
+        .send()
+        .await
+        .unwrap();
+    let plan = ws.ok(&["plan", "-no-color"]);
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    for drift in ["deregistration_delay = 300 -> 30", "interval = 30 -> 10", "tcp_idle_timeout = 350 -> 600"] {
+        assert!(flat.contains(drift), "{drift} missing from\n{plan}");
+    }
+    ws.apply();
+    let attrs = aws.elb.describe_target_group_attributes().target_group_arn(tg).send().await.unwrap();
+    let delay = attrs.attributes().iter().find(|a| a.key() == Some("deregistration_delay.timeout_seconds")).unwrap();
+    assert_eq!(delay.value(), Some("30"));
+    no_changes(&ws);
+
     // adding a subnet and changing tags: in place, same load balancer
     let id = ws.output("id");
     ws.write("main.tf", &body(&[0, 1, 2], "orders-v2"));

@@ -262,8 +262,57 @@ fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids: Option<BT
     }]);
     let applied_tags = svc.map(|s| s.tags.clone()).unwrap_or_default();
     m.tags_all = string_map(&applied_tags.into_iter().filter(|(k, _)| k != OWNER_TAG && k != ROLE_TAG).collect());
+    render_attributes(&mut m, spec, observed);
     m.bootstrap_servers = bootstrap_hint(&m);
     m
+}
+
+/// Managed attributes read back from AWS, so that out-of-band changes show
+/// in the plan: the first broker group's settings and the first listener's
+/// idle timeout stand for all (the resource sets them all alike). Unset
+/// attributes stay unset: AWS's own values are not managed.
+fn render_attributes(m: &mut Model, spec: &Spec, observed: &Observed) {
+    let groups = spec.target_groups();
+    let first = groups.iter().find_map(|t| observed.serving(t, &spec.name).0);
+    let first_listener = groups.iter().find_map(|t| observed.serving(t, &spec.name).1);
+    let number = |v: Option<u32>| v.map_or(Tri::Null, |n| Tri::Known(f64::from(n)));
+    if m.deregistration_delay.known().is_some()
+        && let Some(tg) = first
+    {
+        m.deregistration_delay = number(tg.deregistration_delay);
+    }
+    if m.tcp_idle_timeout.known().is_some()
+        && let Some(l) = first_listener
+    {
+        m.tcp_idle_timeout = number(l.idle_timeout);
+    }
+    if let (Tri::Known(blocks), Some(tg)) = (&mut m.health_check, first)
+        && let Some(h) = blocks.first_mut()
+    {
+        let have = tg.health_check;
+        if h.protocol.known().is_some() {
+            h.protocol = have.protocol.map(|p| p.as_str().to_owned()).into();
+        }
+        if h.port.known().is_some() {
+            h.port = have
+                .port
+                .map(|p| match p {
+                    HealthPort::Traffic => "traffic-port".to_owned(),
+                    HealthPort::Port(n) => n.to_string(),
+                })
+                .into();
+        }
+        for (field, value) in [
+            (&mut h.interval, have.interval),
+            (&mut h.healthy_threshold, have.healthy_threshold),
+            (&mut h.unhealthy_threshold, have.unhealthy_threshold),
+            (&mut h.timeout, have.timeout),
+        ] {
+            if field.known().is_some() {
+                *field = number(value);
+            }
+        }
+    }
 }
 
 fn bootstrap_hint(m: &Model) -> Tri<String> {
