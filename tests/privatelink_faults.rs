@@ -152,3 +152,46 @@ async fn destroy_refuses_live_connections_unless_told_to_reject_them() {
     assert_eq!(proxy.counts().get("ec2:RejectVpcEndpointConnections"), Some(&1));
     assert!(aws.snapshot().await.is_empty());
 }
+
+#[tokio::test]
+async fn creation_waits_for_the_load_balancer_and_the_service() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    // moto is ready at once; AWS is not. The first load balancer lookup (by
+    // name) finds nothing, then the waits see "provisioning" twice; the
+    // service's first two describes say "Pending".
+    proxy.rules(&json!([
+        {"action": "DescribeLoadBalancers", "rewrite": ["<Code>active</Code>", "<Code>provisioning</Code>"], "calls": [2, 3]},
+        {"action": "DescribeVpcEndpointServiceConfigurations", "rewrite": ["Available", "Pending"], "calls": [1, 2]},
+    ]));
+    let ws = Workspace::new(&config(&net, 2)).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let counts = proxy.counts();
+    assert!(counts["elbv2:DescribeLoadBalancers"] >= 4, "{counts:?}");
+    assert!(counts["ec2:DescribeVpcEndpointServiceConfigurations"] >= 3, "{counts:?}");
+    assert_eq!(aws.snapshot().await.services.len(), 1);
+}
+
+#[tokio::test]
+async fn a_load_balancer_that_fails_to_provision_is_still_recorded() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    proxy.rules(&json!([
+        {"action": "DescribeLoadBalancers", "rewrite": ["<Code>active</Code>", "<Code>failed</Code>"], "calls": [2]},
+    ]));
+    let ws = Workspace::new(&config(&net, 2)).with_aws_endpoint(&proxy.url);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("waiting for ELBv2 Load Balancer to become active"), "{out}");
+    let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let res = &state["values"]["root_module"]["resources"][0];
+    let lb = aws.snapshot().await.load_balancers;
+    assert_eq!(res["values"]["load_balancer_arn"], lb[0].as_str(), "the load balancer is in state: {res}");
+    assert_eq!(res["tainted"], true);
+    proxy.rules(&json!([]));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty(), "nothing orphaned");
+}

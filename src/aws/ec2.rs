@@ -148,8 +148,8 @@ fn tag_spec(tags: &BTreeMap<String, String>) -> TagSpecification {
         .build()
 }
 
-/// Creates the service (idempotent through `client_token`) and waits
-/// until it is available.
+/// Creates the service (idempotent through `client_token`); it starts
+/// `Pending`: [`wait_service_available`] before relying on it.
 pub async fn create_service(
     ec2: &Client,
     load_balancer_arn: &str,
@@ -157,7 +157,6 @@ pub async fn create_service(
     supported_regions: &BTreeSet<String>,
     tags: &BTreeMap<String, String>,
     client_token: &str,
-    timeout: std::time::Duration,
 ) -> Result<ObservedService, AwsError> {
     let action = "creating EC2 VPC Endpoint Service";
     let mut req = ec2
@@ -170,14 +169,12 @@ pub async fn create_service(
         req = req.supported_regions(r);
     }
     let out = req.send().await.map_err(|e| AwsError::from_sdk(action, load_balancer_arn, e))?;
-    let id = out
-        .service_configuration()
-        .and_then(|c| c.service_id())
+    out.service_configuration()
+        .filter(|c| c.service_id().is_some())
+        .map(|c| observed_service(c, BTreeSet::new()))
         .ok_or_else(|| {
             AwsError::new(action, load_balancer_arn, ErrorKind::Transport("no service id in the answer".into()))
-        })?
-        .to_owned();
-    wait_service_available(ec2, &id, timeout).await
+        })
 }
 
 /// Polls until the service is `Available` (AWS: `Pending` first).

@@ -264,13 +264,13 @@ pub async fn idle_timeout(elb: &Client, listener_arn: &str) -> Result<Option<u32
 
 // === writes ===
 
-/// Creates an internal network load balancer and waits until it is active.
+/// Creates an internal network load balancer; it starts `provisioning`:
+/// [`wait_active`] before an endpoint service may front it.
 pub async fn create_load_balancer(
     elb: &Client,
     name: &str,
     subnets: &BTreeSet<String>,
     tag_map: &BTreeMap<String, String>,
-    timeout: Duration,
 ) -> Result<ObservedLoadBalancer, AwsError> {
     let out = elb
         .create_load_balancer()
@@ -282,15 +282,9 @@ pub async fn create_load_balancer(
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("creating ELBv2 Load Balancer", name, e))?;
-    let arn = out
-        .load_balancers()
-        .first()
-        .and_then(|lb| lb.load_balancer_arn())
-        .ok_or_else(|| {
-            AwsError::new("creating ELBv2 Load Balancer", name, ErrorKind::Transport("no ARN in the answer".into()))
-        })?
-        .to_owned();
-    wait_active(elb, &arn, timeout).await
+    out.load_balancers().first().filter(|lb| lb.load_balancer_arn().is_some()).map(load_balancer).ok_or_else(|| {
+        AwsError::new("creating ELBv2 Load Balancer", name, ErrorKind::Transport("no ARN in the answer".into()))
+    })
 }
 
 /// Polls until the load balancer is `active` (AWS: `provisioning` first).

@@ -219,7 +219,12 @@ pub async fn execute(
             let Some(result) = running.next().await else { break };
             match result {
                 Ok(effect) => record(observed, effect),
-                Err(e) => errors.push(e),
+                Err(StepError { created, error }) => {
+                    if let Some(effect) = created {
+                        record(observed, effect);
+                    }
+                    errors.push(error);
+                }
             }
         }
         if !errors.is_empty() {
@@ -229,7 +234,20 @@ pub async fn execute(
     Ok(())
 }
 
-type StepFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Effect, AwsError>> + Send + 'a>>;
+/// A failed step, with what it created before failing (a load balancer
+/// that never became active is still a load balancer to record).
+struct StepError {
+    created: Option<Effect>,
+    error: AwsError,
+}
+
+impl From<AwsError> for StepError {
+    fn from(error: AwsError) -> Self {
+        Self { created: None, error }
+    }
+}
+
+type StepFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Effect, StepError>> + Send + 'a>>;
 
 fn resolve(observed: &Observed, r: &TargetGroupRef) -> Result<String, AwsError> {
     match r {
@@ -270,8 +288,11 @@ fn run<'a>(
     Ok(match step {
         Step::CreateLoadBalancer { name, subnets, tags } => Box::pin(async move {
             info!(name, "creating network load balancer");
-            let lb = elbv2::create_load_balancer(elb, name, subnets, tags, exec.timeout).await?;
-            Ok(Effect::LoadBalancer(lb, tags.clone()))
+            let created = elbv2::create_load_balancer(elb, name, subnets, tags).await?;
+            match elbv2::wait_active(elb, &created.arn, exec.timeout).await {
+                Ok(lb) => Ok(Effect::LoadBalancer(lb, tags.clone())),
+                Err(error) => Err(StepError { created: Some(Effect::LoadBalancer(created, tags.clone())), error }),
+            }
         }),
         Step::AddSubnets { subnets } => {
             let arn = lb_arn(observed)?;
@@ -356,17 +377,16 @@ fn run<'a>(
             let lb = lb_arn(observed)?;
             Box::pin(async move {
                 info!("creating VPC endpoint service");
-                let svc = ec2::create_service(
-                    ec2c,
-                    &lb,
-                    *acceptance_required,
-                    supported_regions,
-                    tags,
-                    &exec.client_token,
-                    exec.timeout,
-                )
-                .await?;
-                Ok(Effect::ServiceCreated(ObservedService { tags: tags.clone(), ..svc }))
+                // The load balancer must be active before a service fronts it.
+                elbv2::wait_active(elb, &lb, exec.timeout).await?;
+                let created =
+                    ec2::create_service(ec2c, &lb, *acceptance_required, supported_regions, tags, &exec.client_token)
+                        .await?;
+                let created = ObservedService { tags: tags.clone(), ..created };
+                match ec2::wait_service_available(ec2c, &created.id, exec.timeout).await {
+                    Ok(svc) => Ok(Effect::ServiceCreated(ObservedService { tags: tags.clone(), ..svc })),
+                    Err(error) => Err(StepError { created: Some(Effect::ServiceCreated(created)), error }),
+                }
             })
         }
         Step::ModifyService { acceptance_required, add_regions, remove_regions } => {
@@ -397,7 +417,7 @@ fn run<'a>(
         Step::DeleteService { id } => Box::pin(async move {
             if let Some(live) = ec2::live_connections(ec2c, id).await.filter(|l| !l.is_empty()) {
                 if !exec.reject_connections_on_destroy {
-                    return Err(AwsError::new(
+                    return Err(StepError::from(AwsError::new(
                         "deleting EC2 VPC Endpoint Service",
                         id,
                         ErrorKind::Api {
@@ -408,7 +428,7 @@ fn run<'a>(
                                 live.join(", ")
                             ),
                         },
-                    ));
+                    )));
                 }
                 ec2::reject_connections(ec2c, id, &live).await?;
             }

@@ -14,6 +14,9 @@ Control endpoints (JSON):
         "every": 3}          -> fail every 3rd matching call
        {"action": "...", "respond": "<xml/>"} -> answer every matching call
         with this body (HTTP 200): calls moto does not implement
+       {"action": "...", "rewrite": ["from", "to"], "calls": [1, 2]} ->
+        forward, but replace text in those answers (e.g. report a load
+        balancer as still provisioning, which moto never does)
 Faults are answered in each service's own error shape: ELBv2 HTTP 400
 <ErrorResponse>, EC2 <Response><Errors> (HTTP 503 for RequestLimitExceeded).
 """
@@ -94,29 +97,35 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             key = f"{service}:{action}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
-            injected = canned = None
+            injected = canned = rewrite = None
             for r in RULES:
                 if r["action"] not in (action, "*"):
                     continue
                 r["seen"] += 1
                 if "respond" in r:
                     canned = r["respond"]
+                elif "rewrite" in r:
+                    if r["seen"] in r.get("calls", []):
+                        rewrite = r["rewrite"]
                 elif r["seen"] in r.get("calls", []) or (r.get("every") and r["seen"] % r["every"] == 0):
                     injected = r["code"]
         if canned is not None:
             return self.reply(200, canned.encode())
         if injected:
             return self.reply(*fault(service, injected))
-        self.forward(body)
+        self.forward(body, rewrite)
 
-    def forward(self, body):
+    def forward(self, body, rewrite=None):
         req = urllib.request.Request(MOTO + self.path, data=body or None, method=self.command)
         for k, v in self.headers.items():
             if k.lower() not in ("host", "content-length", "connection"):
                 req.add_header(k, v)
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
-                self.reply(resp.status, resp.read(), resp.headers.get("Content-Type", "text/xml"))
+                answer = resp.read()
+                if rewrite:
+                    answer = answer.replace(rewrite[0].encode(), rewrite[1].encode())
+                self.reply(resp.status, answer, resp.headers.get("Content-Type", "text/xml"))
         except urllib.error.HTTPError as e:
             self.reply(e.code, e.read(), e.headers.get("Content-Type", "text/xml"))
 
