@@ -1,0 +1,131 @@
+//! Import by NLB ARN, endpoint service id or identity.
+
+use super::*;
+
+impl KafkaPrivatelink {
+    /// The load balancer an import id names: an NLB ARN, or an endpoint
+    /// service id whose service fronts one.
+    pub(super) async fn import_target(&self, clients: &Clients, id: &str) -> Result<String, Diagnostic> {
+        let bad = |detail: String| Diagnostic::error("Invalid import id", detail);
+        if id.starts_with("arn:") {
+            model::check_load_balancer_arn(id).map_err(bad)?;
+            return Ok(id.to_owned());
+        }
+        if id.starts_with("vpce-svc-") {
+            crate::domain::names::check_endpoint_service_id(id).map_err(bad)?;
+            let svc = ec2::find_service(&clients.ec2, Some(id), None)
+                .await
+                .map_err(|e| Diagnostic::error("Cannot import", e.to_string()))?
+                .ok_or_else(|| bad(format!("No VPC endpoint service {id} exists in {}.", clients.region)))?;
+            return svc
+                .network_load_balancer_arns()
+                .first()
+                .cloned()
+                .ok_or_else(|| bad(format!("The endpoint service {id} fronts no network load balancer.")));
+        }
+        Err(bad(format!(
+            "{id:?} is neither a network load balancer ARN (arn:aws:elasticloadbalancing:…:loadbalancer/net/…) nor an endpoint service id (vpce-svc-…)."
+        )))
+    }
+
+    pub(super) async fn import_state(&self, id: &str) -> Result<ImportResponse, Diagnostics> {
+        let clients = self.clients().await?;
+        let arn = self.import_target(clients, id).await?;
+        let lookup = Lookup { load_balancer_arn: Some(arn.clone()), load_balancer_is_ours: true, ..Lookup::default() };
+        let calls = CallCounter::default();
+        let observed = observe(clients, &lookup, &calls)
+            .await
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
+        let Some(lb) = observed.load_balancer.clone() else {
+            return Err(Diagnostic::error(
+                "Invalid import id",
+                format!("No load balancer {arn} exists in {}.", clients.region),
+            )
+            .into());
+        };
+        let layout = import::classify(&observed)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
+        let subnets = self.subnets(&lb.vpc_id).await?;
+        let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
+        let ports: BTreeSet<u16> = layout.brokers.values().map(|b| b.port).collect();
+        let broker_port =
+            if ports.len() == 1 { ports.first().copied().unwrap_or(DEFAULT_BROKER_PORT) } else { DEFAULT_BROKER_PORT };
+
+        let default_tags = self.provider.default_tags();
+        let own_tags: BTreeMap<String, String> = observed
+            .service
+            .as_ref()
+            .map(|s| &s.tags)
+            .unwrap_or(&lb.tags)
+            .iter()
+            .filter(|(k, v)| k.as_str() != OWNER_TAG && k.as_str() != ROLE_TAG && default_tags.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let svc = observed.service.as_ref();
+        let optional_set = |s: Option<&BTreeSet<String>>| match s {
+            Some(s) if !s.is_empty() => strings(s.clone()),
+            _ => Tri::Null,
+        };
+        let base = Model {
+            name: Tri::Known(layout.name.clone()),
+            vpc_id: Tri::Known(lb.vpc_id.clone()),
+            subnet_ids: strings(lb.subnets.clone()),
+            load_balancer_arn: Tri::Known(lb.arn.clone()),
+            broker_port: Tri::Known(f64::from(broker_port)),
+            listener_port_base: Tri::Known(f64::from(layout.base)),
+            brokers: Tri::Known(
+                layout
+                    .brokers
+                    .iter()
+                    .map(|(id, b)| {
+                        let broker = model::Broker {
+                            ip: Tri::Known(b.ip.to_string()),
+                            port: Tri::Known(f64::from(b.port)),
+                            listener_port: Tri::Known(f64::from(b.listener_port)),
+                            availability_zone_id: zone_of(b.ip).into(),
+                            ..Default::default()
+                        };
+                        (id.to_string(), broker)
+                    })
+                    .collect(),
+            ),
+            bootstrap: match layout.bootstrap {
+                Some((listener_port, target_port)) => Tri::Known(vec![Bootstrap {
+                    listener_port: Tri::Known(f64::from(listener_port)),
+                    target_port: target_port.map(f64::from).into(),
+                    ..Default::default()
+                }]),
+                None => Tri::Null,
+            },
+            endpoint_service: Tri::Known(vec![EndpointService {
+                allowed_principals: optional_set(svc.map(|s| &s.principals)),
+                supported_regions: optional_set(svc.map(|s| &s.supported_regions)),
+                ..Default::default()
+            }]),
+            tags: if own_tags.is_empty() { Tri::Null } else { string_map(&own_tags) },
+            ..Model::default()
+        };
+        let spec = spec_of(&base, &default_tags).map_err(Diagnostics::from)?;
+        let zones = subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect();
+        let state = encode(&render(&base, &spec, &observed, Some(zones)))?;
+        let mut diagnostics = Diagnostics::new();
+        if layout.ids == import::IdSource::Convention {
+            diagnostics.warning(
+                "Broker ids inferred from listener ports",
+                format!(
+                    "{} carries no broker ids of ours, so each broker's id is its listener port − {} + 1: {}.                      Write the brokers map with these ids, or change them before the next apply.",
+                    lb.name,
+                    layout.base,
+                    layout.mapping()
+                ),
+            );
+        }
+        if observed.service.is_none() {
+            diagnostics.warning(
+                "No endpoint service",
+                format!("No VPC endpoint service fronts {}; the next apply creates one.", lb.arn),
+            );
+        }
+        Ok(ImportResponse { state, private: Vec::new(), diagnostics })
+    }
+}

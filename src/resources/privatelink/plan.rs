@@ -1,0 +1,236 @@
+//! Planning: ports and zones known at plan time, ARNs kept where nothing
+//! moved, what forces replacement.
+
+use super::*;
+
+/// The broker/listener-port assignment for `config`, keeping `prior`'s ports.
+pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<String, u16>, Diagnostic> {
+    let base = port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE);
+    let Some(brokers) = config.brokers.known() else { return Ok(BTreeMap::new()) };
+    let prior_brokers = prior.and_then(|p| p.brokers.known());
+    let mut keys = BTreeMap::new();
+    let mut requests = BTreeMap::new();
+    for (key, b) in brokers {
+        let Ok(id) = key.parse::<BrokerId>() else { continue };
+        let current = prior_brokers.and_then(|p| p.get(key)).and_then(|p| port_of(&p.listener_port));
+        requests.insert(id, PortRequest { explicit: port_of(&b.listener_port), current });
+        keys.insert(id, key.clone());
+    }
+    let bootstrap = config.bootstrap().and_then(|b| port_of(&b.listener_port));
+    let reserved: Vec<(u16, &'static str)> = bootstrap.map(|p| (p, "the bootstrap listener")).into_iter().collect();
+    let assigned = ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
+        Diagnostic::error("Invalid listener port", e.to_string()).at(AttributePath::attr("brokers")
+            .key(keys.get(&e.broker()).cloned().unwrap_or_default())
+            .attribute("listener_port"))
+    })?;
+    Ok(assigned.into_iter().map(|(id, p)| (keys[&id].clone(), p)).collect())
+}
+impl KafkaPrivatelink {
+    pub(super) async fn plan_inner(&self, req: &PlanRequest) -> Result<(Model, Vec<AttributePath>), Diagnostics> {
+        let config = decode(&req.config, "configuration")?;
+        let mut planned = decode(&req.proposed, "proposed state")?;
+        let checks = config.check();
+        if checks.has_errors() {
+            return Err(checks.0);
+        }
+        let prior = if req.prior_state.is_null() { None } else { Some(decode(&req.prior_state, "prior state")?) };
+
+        // replacement
+        let mut replace = Vec::new();
+        if let Some(p) = &prior {
+            for (attr, was, now) in [("name", &p.name, &config.name), ("vpc_id", &p.vpc_id, &config.vpc_id)] {
+                if now.is_unknown() || was != now {
+                    replace.push(AttributePath::attr(attr));
+                }
+            }
+            if !config.load_balancer_arn.is_null() && config.load_balancer_arn != p.load_balancer_arn {
+                replace.push(AttributePath::attr("load_balancer_arn"));
+            }
+            if p.subnet_ids.is_null() != config.subnet_ids.is_null() {
+                replace.push(AttributePath::attr("subnet_ids"));
+            } else if let (Some(was), Some(now)) = (known_strings(&p.subnet_ids), known_strings(&config.subnet_ids))
+                && !was.is_subset(&now)
+            {
+                replace.push(AttributePath::attr("subnet_ids"));
+            }
+        }
+        let prior = if replace.is_empty() { prior } else { None };
+        let prior = prior.as_ref();
+
+        // defaults
+        planned.broker_port = Tri::Known(f64::from(port_of(&config.broker_port).unwrap_or(DEFAULT_BROKER_PORT)));
+        planned.listener_port_base = Tri::Known(f64::from(port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE)));
+        let broker_port = port_of(&planned.broker_port).unwrap_or(DEFAULT_BROKER_PORT);
+        let mut tags_all = self.provider.default_tags();
+        let tags = if config.tags.is_null() { Some(BTreeMap::new()) } else { known_map(&config.tags) };
+        match tags {
+            Some(t) => {
+                tags_all.extend(t);
+                planned.tags_all = string_map(&tags_all);
+            }
+            None => planned.tags_all = Tri::Unknown,
+        }
+
+        // subnets: the zone of every new broker IP, one subnet per zone
+        let prior_brokers = prior.and_then(|p| p.brokers.known());
+        let needs_zones = config.brokers.known().is_some_and(|bs| {
+            bs.iter().any(|(k, b)| {
+                let was = prior_brokers.and_then(|p| p.get(k));
+                was.is_none_or(|w| w.ip != b.ip || w.availability_zone_id.known().is_none())
+            })
+        }) || prior.is_none_or(|p| known_strings(&p.subnet_ids) != known_strings(&config.subnet_ids));
+        let subnets = match (needs_zones, config.vpc_id.known()) {
+            (true, Some(vpc)) => Some(self.subnets(vpc).await?),
+            _ => None,
+        };
+        if let (Some(subnets), Some(wanted)) = (&subnets, known_strings(&config.subnet_ids)) {
+            let mut by_zone: BTreeMap<&str, &str> = BTreeMap::new();
+            for id in &wanted {
+                match subnets.iter().find(|s| &s.id == id) {
+                    None => {
+                        return Err(Diagnostic::error(
+                            "Unknown subnet",
+                            format!("{id} is not a subnet of {}.", config.vpc_id.known().cloned().unwrap_or_default()),
+                        )
+                        .at(AttributePath::attr("subnet_ids"))
+                        .into());
+                    }
+                    Some(s) => {
+                        if let Some(other) = by_zone.insert(&s.zone_id, &s.id) {
+                            return Err(Diagnostic::error(
+                                "Two subnets in one availability zone",
+                                format!(
+                                    "{other} and {id} are both in {} ({}); a load balancer takes one subnet per availability zone.",
+                                    s.zone_id, s.zone_name
+                                ),
+                            )
+                            .at(AttributePath::attr("subnet_ids"))
+                            .into());
+                        }
+                    }
+                }
+            }
+        }
+
+        // brokers: ports known at plan time, ARNs kept where nothing moved
+        let assigned = assign(&config, prior)?;
+        if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
+            for (key, b) in brokers.iter_mut() {
+                let cfg = &cfg_brokers[key];
+                let was = prior_brokers.and_then(|p| p.get(key));
+                let port = port_of(&cfg.port).unwrap_or(broker_port);
+                b.port = Tri::Known(f64::from(port));
+                b.listener_port = assigned.get(key).map_or(Tri::Unknown, |p| Tri::Known(f64::from(*p)));
+                let same_port = was.is_some_and(|w| port_of(&w.port) == Some(port));
+                let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
+                b.target_group_arn =
+                    if same_port { was.map_or(Tri::Unknown, |w| w.target_group_arn.clone()) } else { Tri::Unknown };
+                if b.target_group_arn.is_null() {
+                    b.target_group_arn = Tri::Unknown;
+                }
+                b.listener_arn =
+                    if same_listener { was.map_or(Tri::Unknown, |w| w.listener_arn.clone()) } else { Tri::Unknown };
+                if b.listener_arn.is_null() {
+                    b.listener_arn = Tri::Unknown;
+                }
+                b.targets = match cfg.ip.known() {
+                    Some(ip) => strings([format!("{ip}:{port}")]),
+                    None => Tri::Unknown,
+                };
+                b.availability_zone_id = match (cfg.ip.known(), &subnets) {
+                    (Some(ip), _)
+                        if was
+                            .is_some_and(|w| w.ip.known() == Some(ip) && w.availability_zone_id.known().is_some()) =>
+                    {
+                        was.map_or(Tri::Unknown, |w| w.availability_zone_id.clone())
+                    }
+                    (Some(ip), Some(subnets)) => {
+                        let addr: Ipv4Addr = ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+                        match subnets.iter().find(|s| s.contains(addr)) {
+                            Some(s) => Tri::Known(s.zone_id.clone()),
+                            None => {
+                                return Err(Diagnostic::error(
+                                    "Broker outside the VPC",
+                                    format!(
+                                        "{ip} is in no subnet of {}; IP targets must be addresses in the load balancer's VPC.",
+                                        config.vpc_id.known().cloned().unwrap_or_default()
+                                    ),
+                                )
+                                .at(AttributePath::attr("brokers").key(key.clone()).attribute("ip"))
+                                .into());
+                            }
+                        }
+                    }
+                    _ => Tri::Unknown,
+                };
+            }
+        }
+        if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {
+            let was = prior.and_then(|p| p.bootstrap());
+            let same = was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
+            let keep =
+                |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);
+            planned.bootstrap = Tri::Known(vec![Bootstrap {
+                target_group_arn: keep(was.map(|w| &w.target_group_arn)),
+                listener_arn: keep(was.map(|w| &w.listener_arn)),
+                ..boot
+            }]);
+        }
+
+        // endpoint service
+        let cfg_es = config.endpoint().cloned().unwrap_or_default();
+        let regions = known_strings(&cfg_es.supported_regions);
+        planned.cross_zone_load_balancing = match (&config.cross_zone_load_balancing, &regions) {
+            (Tri::Known(v), _) => Tri::Known(*v),
+            (Tri::Unknown, _) => Tri::Unknown,
+            (Tri::Null, Some(r)) if !r.is_empty() => Tri::Known(true),
+            (Tri::Null, None) if !cfg_es.supported_regions.is_null() => Tri::Unknown,
+            (Tri::Null, _) => Tri::Known(false),
+        };
+        // A service that does not exist yet (never created, or deleted out
+        // of band) gets all its computed values at apply time.
+        let was_es = prior.and_then(|p| p.endpoint()).filter(|w| w.id.known().is_some());
+        let keep = |f: fn(&EndpointService) -> &Tri<String>| was_es.map_or(Tri::Unknown, |w| f(w).clone());
+        let subnets_stable = prior.is_some_and(|p| {
+            p.subnet_ids.is_null() == config.subnet_ids.is_null()
+                && known_strings(&p.subnet_ids) == known_strings(&config.subnet_ids)
+        });
+        let zones_stable = was_es.is_some() && subnets_stable;
+        planned.endpoint_service = Tri::Known(vec![EndpointService {
+            acceptance_required: Tri::Known(cfg_es.acceptance_required.known().copied().unwrap_or(true)),
+            id: keep(|e| &e.id),
+            service_name: keep(|e| &e.service_name),
+            availability_zones: if zones_stable {
+                was_es.map_or(Tri::Unknown, |w| w.availability_zones.clone())
+            } else {
+                Tri::Unknown
+            },
+            availability_zone_ids: if zones_stable {
+                was_es.map_or(Tri::Unknown, |w| w.availability_zone_ids.clone())
+            } else {
+                Tri::Unknown
+            },
+            ..cfg_es
+        }]);
+
+        // the load balancer
+        match prior {
+            Some(p) => {
+                planned.id = p.id.clone();
+                planned.load_balancer_arn = p.load_balancer_arn.clone();
+                planned.load_balancer_dns_name = p.load_balancer_dns_name.clone();
+                planned.availability_zone_ids =
+                    if subnets_stable { p.availability_zone_ids.clone() } else { Tri::Unknown };
+            }
+            None => {
+                planned.id = Tri::Unknown;
+                planned.load_balancer_arn =
+                    if config.load_balancer_arn.is_null() { Tri::Unknown } else { config.load_balancer_arn.clone() };
+                planned.load_balancer_dns_name = Tri::Unknown;
+                planned.availability_zone_ids = Tri::Unknown;
+            }
+        }
+        planned.bootstrap_servers = bootstrap_hint(&planned);
+        Ok((planned, replace))
+    }
+}

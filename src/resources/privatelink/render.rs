@@ -1,0 +1,234 @@
+//! Between Terraform values and the domain: the spec a plan asks for,
+//! where to look for its objects, and the state AWS's answer gives.
+
+use super::*;
+
+/// The domain spec of a fully known planned model.
+pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Result<Spec, Diagnostic> {
+    let incomplete = |what: &str| {
+        Diagnostic::error(
+            "Incomplete plan",
+            format!("{what} is not known at apply time. This is a bug in the provider."),
+        )
+    };
+    let name = m.name.known().cloned().ok_or_else(|| incomplete("name"))?;
+    let mut brokers = BTreeMap::new();
+    for (key, b) in m.brokers.known().ok_or_else(|| incomplete("brokers"))? {
+        let id: BrokerId = key.parse().map_err(|_| incomplete("a broker id"))?;
+        let ip: Ipv4Addr = b.ip.known().and_then(|i| i.parse().ok()).ok_or_else(|| incomplete("a broker ip"))?;
+        let port = port_of(&b.port).ok_or_else(|| incomplete("a broker port"))?;
+        let listener_port = port_of(&b.listener_port).ok_or_else(|| incomplete("a listener port"))?;
+        brokers.insert(id, BrokerSpec { ip, port, listener_port });
+    }
+    let es = m.endpoint();
+    let health = m.health();
+    let hp = |v: Option<&Tri<f64>>| v.and_then(|t| t.known()).map(|n| *n as u32);
+    let mut tags = default_tags.clone();
+    tags.extend(known_map(&m.tags).unwrap_or_default());
+    Ok(Spec {
+        vpc_id: m.vpc_id.known().cloned().ok_or_else(|| incomplete("vpc_id"))?,
+        load_balancer: match known_strings(&m.subnet_ids) {
+            Some(subnets) if !m.subnet_ids.is_null() => LoadBalancerSpec::Create { subnets },
+            _ => LoadBalancerSpec::Adopt {
+                arn: m.load_balancer_arn.known().cloned().ok_or_else(|| incomplete("load_balancer_arn"))?,
+            },
+        },
+        brokers,
+        bootstrap: m.bootstrap().map(|b| BootstrapSpec {
+            listener_port: port_of(&b.listener_port).unwrap_or(9092),
+            target_port: port_of(&b.target_port),
+        }),
+        health_check: HealthCheck {
+            protocol: Some(
+                health
+                    .and_then(|h| h.protocol.known())
+                    .and_then(|p| HealthProtocol::parse(p))
+                    .unwrap_or(HealthProtocol::Tcp),
+            ),
+            port: Some(match health.and_then(|h| h.port.known()).map(String::as_str) {
+                Some(p) if p != "traffic-port" => p.parse().map(HealthPort::Port).unwrap_or(HealthPort::Traffic),
+                _ => HealthPort::Traffic,
+            }),
+            interval: hp(health.map(|h| &h.interval)),
+            healthy_threshold: hp(health.map(|h| &h.healthy_threshold)),
+            unhealthy_threshold: hp(health.map(|h| &h.unhealthy_threshold)),
+            timeout: hp(health.map(|h| &h.timeout)),
+        },
+        deregistration_delay: m.deregistration_delay.known().map(|d| *d as u32),
+        tcp_idle_timeout: m.tcp_idle_timeout.known().map(|d| *d as u32),
+        cross_zone: m.cross_zone_load_balancing.known().copied().unwrap_or(false),
+        service: ServiceSpec {
+            acceptance_required: es.and_then(|e| e.acceptance_required.known().copied()).unwrap_or(true),
+            principals: es.and_then(|e| known_strings(&e.allowed_principals)).unwrap_or_default(),
+            supported_regions: es.and_then(|e| known_strings(&e.supported_regions)).unwrap_or_default(),
+        },
+        tags,
+        name,
+    })
+}
+
+/// Where to look for the objects of a resource.
+pub(super) fn lookup_for(spec: &Spec, prior: Option<&Model>) -> Lookup {
+    let prior_arn = prior.and_then(|p| p.load_balancer_arn.known().cloned());
+    let (arn, name) = match &spec.load_balancer {
+        LoadBalancerSpec::Adopt { arn } => (Some(arn.clone()), None),
+        LoadBalancerSpec::Create { .. } => (prior_arn.clone(), prior_arn.is_none().then(|| spec.name.clone())),
+    };
+    let mut tg_arns = BTreeSet::new();
+    if let Some(p) = prior {
+        for b in p.brokers.known().into_iter().flat_map(|b| b.values()) {
+            tg_arns.extend(b.target_group_arn.known().cloned());
+        }
+        tg_arns.extend(p.bootstrap().and_then(|b| b.target_group_arn.known().cloned()));
+    }
+    Lookup {
+        owner: spec.name.clone(),
+        load_balancer_is_ours: matches!(spec.load_balancer, LoadBalancerSpec::Create { .. }) && prior_arn.is_some(),
+        load_balancer_arn: arn,
+        load_balancer_name: name,
+        service_id: prior.and_then(|p| p.endpoint()).and_then(|e| e.id.known().cloned()),
+        target_group_names: spec.target_groups().into_iter().map(|t| t.name).collect(),
+        target_group_arns: tg_arns,
+        read_deregistration_delay: spec.deregistration_delay.is_some(),
+        read_idle_timeout: spec.tcp_idle_timeout.is_some(),
+    }
+}
+
+/// The state: `base` (the plan or the prior state) for what only Terraform
+/// knows, AWS's answer for everything AWS holds.
+pub(super) fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids: Option<BTreeSet<String>>) -> Model {
+    let mut m = base.clone();
+    let lb = observed.load_balancer.as_ref();
+    m.id = lb.map(|l| l.arn.clone()).into();
+    m.load_balancer_arn = lb.map(|l| l.arn.clone()).into();
+    m.load_balancer_dns_name = lb.map(|l| l.dns_name.clone()).into();
+    if matches!(spec.load_balancer, LoadBalancerSpec::Create { .. })
+        && let Some(lb) = lb
+    {
+        m.subnet_ids = strings(lb.subnets.clone());
+    }
+    m.cross_zone_load_balancing = Tri::Known(lb.and_then(|l| l.cross_zone).unwrap_or(false));
+    m.availability_zone_ids = match lb_zone_ids {
+        Some(z) => strings(z),
+        None if m.availability_zone_ids.is_unknown() => strings(BTreeSet::new()),
+        None => m.availability_zone_ids.clone(),
+    };
+
+    let tgs = spec.target_groups();
+    let mut brokers = BTreeMap::new();
+    for (key, b) in base.brokers.known().into_iter().flatten() {
+        let mut out = b.clone();
+        let tg_spec = key.parse::<BrokerId>().ok().and_then(|id| tgs.iter().find(|t| t.role == Role::Broker(id)));
+        let (tg, listener) = tg_spec.map_or((None, None), |t| observed.serving(t, &spec.name));
+        out.target_group_arn = tg.map(|t| t.arn.clone()).into();
+        out.listener_arn = listener.map(|l| l.arn.clone()).into();
+        out.targets = strings(
+            tg.map(|t| t.targets.iter().map(|(ip, p)| format!("{ip}:{p}")).collect::<BTreeSet<_>>())
+                .unwrap_or_default(),
+        );
+        if out.availability_zone_id.is_unknown() {
+            out.availability_zone_id = Tri::Null;
+        }
+        brokers.insert(key.clone(), out);
+    }
+    m.brokers = Tri::Known(brokers);
+    if let Some(boot) = base.bootstrap() {
+        let t = tgs.iter().find(|t| t.role == Role::Bootstrap);
+        let (tg, listener) = t.map_or((None, None), |t| observed.serving(t, &spec.name));
+        m.bootstrap = Tri::Known(vec![Bootstrap {
+            target_group_arn: tg.map(|t| t.arn.clone()).into(),
+            listener_arn: listener.map(|l| l.arn.clone()).into(),
+            ..boot.clone()
+        }]);
+    }
+
+    let svc = observed.service.as_ref();
+    let es = base.endpoint().cloned().unwrap_or_default();
+    // Optional sets: what AWS holds, but null stays null while AWS holds none.
+    let observed_set = |configured: &model::Strings, have: Option<BTreeSet<String>>| match have {
+        Some(h) if !h.is_empty() || !configured.is_null() => strings(h),
+        _ => configured.clone(),
+    };
+    m.endpoint_service = Tri::Known(vec![EndpointService {
+        acceptance_required: svc.map(|s| s.acceptance_required).into(),
+        allowed_principals: observed_set(&es.allowed_principals, svc.map(|s| s.principals.clone())),
+        supported_regions: observed_set(&es.supported_regions, svc.map(|s| s.supported_regions.clone())),
+        id: svc.map(|s| s.id.clone()).into(),
+        service_name: svc.map(|s| s.name.clone()).into(),
+        availability_zones: strings(svc.map(|s| s.availability_zones.clone()).unwrap_or_default()),
+        availability_zone_ids: strings(
+            svc.map(|s| s.availability_zone_ids.clone())
+                .filter(|z| !z.is_empty())
+                .or_else(|| known_strings(&m.availability_zone_ids))
+                .unwrap_or_default(),
+        ),
+        ..es
+    }]);
+    let applied_tags = svc.map(|s| s.tags.clone()).unwrap_or_default();
+    m.tags_all = string_map(&applied_tags.into_iter().filter(|(k, _)| k != OWNER_TAG && k != ROLE_TAG).collect());
+    render_attributes(&mut m, spec, observed);
+    m.bootstrap_servers = bootstrap_hint(&m);
+    m
+}
+
+/// Managed attributes read back from AWS, so that out-of-band changes show
+/// in the plan: the first broker group's settings and the first listener's
+/// idle timeout stand for all (the resource sets them all alike). Unset
+/// attributes stay unset: AWS's own values are not managed.
+pub(super) fn render_attributes(m: &mut Model, spec: &Spec, observed: &Observed) {
+    let groups = spec.target_groups();
+    let first = groups.iter().find_map(|t| observed.serving(t, &spec.name).0);
+    let first_listener = groups.iter().find_map(|t| observed.serving(t, &spec.name).1);
+    let number = |v: Option<u32>| v.map_or(Tri::Null, |n| Tri::Known(f64::from(n)));
+    if m.deregistration_delay.known().is_some()
+        && let Some(tg) = first
+    {
+        m.deregistration_delay = number(tg.deregistration_delay);
+    }
+    if m.tcp_idle_timeout.known().is_some()
+        && let Some(l) = first_listener
+    {
+        m.tcp_idle_timeout = number(l.idle_timeout);
+    }
+    if let (Tri::Known(blocks), Some(tg)) = (&mut m.health_check, first)
+        && let Some(h) = blocks.first_mut()
+    {
+        let have = tg.health_check;
+        if h.protocol.known().is_some() {
+            h.protocol = have.protocol.map(|p| p.as_str().to_owned()).into();
+        }
+        if h.port.known().is_some() {
+            h.port = have
+                .port
+                .map(|p| match p {
+                    HealthPort::Traffic => "traffic-port".to_owned(),
+                    HealthPort::Port(n) => n.to_string(),
+                })
+                .into();
+        }
+        for (field, value) in [
+            (&mut h.interval, have.interval),
+            (&mut h.healthy_threshold, have.healthy_threshold),
+            (&mut h.unhealthy_threshold, have.unhealthy_threshold),
+            (&mut h.timeout, have.timeout),
+        ] {
+            if field.known().is_some() {
+                *field = number(value);
+            }
+        }
+    }
+}
+
+pub(super) fn bootstrap_hint(m: &Model) -> Tri<String> {
+    let Some(dns) = m.load_balancer_dns_name.known() else { return m.load_balancer_dns_name.clone() };
+    if let Some(p) = m.bootstrap().and_then(|b| port_of(&b.listener_port)) {
+        return Tri::Known(format!("{dns}:{p}"));
+    }
+    let mut ports: Vec<u16> =
+        m.brokers.known().into_iter().flat_map(|b| b.values()).filter_map(|b| port_of(&b.listener_port)).collect();
+    if ports.len() != m.brokers.known().map_or(0, BTreeMap::len) {
+        return Tri::Unknown;
+    }
+    ports.sort_unstable();
+    Tri::Known(ports.iter().map(|p| format!("{dns}:{p}")).collect::<Vec<_>>().join(","))
+}
