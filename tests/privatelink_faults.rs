@@ -195,3 +195,20 @@ async fn a_load_balancer_that_fails_to_provision_is_still_recorded() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty(), "nothing orphaned");
 }
+
+#[tokio::test]
+async fn max_retries_in_the_provider_block_is_honoured() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    // Every second call is throttled: one retry is always enough, none is not.
+    proxy.rules(&json!([{"action": "*", "code": "Throttling", "every": 2}]));
+    let no_retries = config(&net, 1).replace("provider \"kafka\" {}", "provider \"kafka\" {\n  max_retries = 0\n}");
+    let ws = Workspace::new(&no_retries).with_aws_endpoint(&proxy.url);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("Throttling"), "{out}");
+    ws.write("main.tf", &no_retries.replace("max_retries = 0", "max_retries = 1"));
+    ws.apply();
+    assert_eq!(aws.snapshot().await.routes().len(), 1);
+}

@@ -11,7 +11,7 @@ Control endpoints (JSON):
   POST /__rules  [...]  replaces the fault rules; a rule is
        {"action": "CreateListener", "code": "ValidationError",
         "calls": [3]}        -> fail the 3rd matching call (1-based), or
-        "every": 3}          -> fail every 3rd matching call
+        "every": 3}          -> fail every 3rd call of each matching action
        {"action": "...", "respond": "<xml/>"} -> answer every matching call
         with this body (HTTP 200): calls moto does not implement
        {"action": "...", "rewrite": ["from", "to"], "calls": [1, 2]} ->
@@ -107,7 +107,14 @@ class Handler(BaseHTTPRequestHandler):
                 elif "rewrite" in r:
                     if r["seen"] in r.get("calls", []):
                         rewrite = r["rewrite"]
-                elif r["seen"] in r.get("calls", []) or (r.get("every") and r["seen"] % r["every"] == 0):
+                elif r.get("every"):
+                    # counted per action, so concurrent calls of other
+                    # actions cannot shift which call fails
+                    seen = r.setdefault("per_action", {})
+                    seen[action] = seen.get(action, 0) + 1
+                    if seen[action] % r["every"] == 0:
+                        injected = r["code"]
+                elif r["seen"] in r.get("calls", []):
                     injected = r["code"]
         if canned is not None:
             return self.reply(200, canned.encode())
