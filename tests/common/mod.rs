@@ -264,20 +264,28 @@ pub struct FaultProxy {
 
 impl FaultProxy {
     pub fn start(moto: &Moto) -> Self {
-        let port = free_port();
-        let mut child = Command::new(venv().join("bin/python"))
-            .arg(repo().join("tests/support/fault_proxy.py"))
-            .args([port.to_string(), moto.url.clone()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the fault proxy");
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().expect("stdout")), &mut line)
-            .expect("proxy ready line");
-        assert_eq!(line.trim(), "ready");
-        FaultProxy { child, url: format!("http://127.0.0.1:{port}") }
+        // The port is free when picked; another process may take it before
+        // the proxy binds it, so try again a few times.
+        for _ in 0..3 {
+            let port = free_port();
+            let mut child = Command::new(venv().join("bin/python"))
+                .arg(repo().join("tests/support/fault_proxy.py"))
+                .args([port.to_string(), moto.url.clone()])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start the fault proxy");
+            let mut line = String::new();
+            let stdout = child.stdout.take().expect("stdout");
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+            if line.trim() == "ready" {
+                return FaultProxy { child, url: format!("http://127.0.0.1:{port}") };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("the fault proxy did not start");
     }
 
     fn port(&self) -> u16 {
