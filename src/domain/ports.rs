@@ -14,7 +14,7 @@
 //! So a fresh cluster of brokers 1, 2, 3 with base 9001 gets 9001–9003, and
 //! adding or removing a broker never moves another broker's port.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -152,15 +152,17 @@ pub fn assign_ports(
     Ok(out)
 }
 
-/// Distinct ports, for callers that validate several sources together.
-pub fn duplicates(ports: impl IntoIterator<Item = u16>) -> BTreeSet<u16> {
-    let mut seen = BTreeSet::new();
-    ports.into_iter().filter(|p| !seen.insert(*p)).collect()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+
+    /// The ports that occur more than once.
+    fn duplicates(ports: impl IntoIterator<Item = u16>) -> BTreeSet<u16> {
+        let mut seen = BTreeSet::new();
+        ports.into_iter().filter(|p| !seen.insert(*p)).collect()
+    }
 
     fn ids(list: &[(u32, Option<u16>, Option<u16>)]) -> BTreeMap<BrokerId, PortRequest> {
         list.iter().map(|&(id, explicit, current)| (BrokerId(id), PortRequest { explicit, current })).collect()

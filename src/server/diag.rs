@@ -68,16 +68,8 @@ impl Diagnostics {
         self.0.iter().any(|d| d.severity == Severity::Error)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.0.iter()
-    }
-
-    pub fn into_vec(self) -> Vec<Diagnostic> {
-        self.0
     }
 }
 

@@ -97,14 +97,6 @@ impl Type {
         }
     }
 
-    /// The element type of a collection, or the type of an object attribute.
-    pub fn attribute(&self, name: &str) -> Option<&Type> {
-        match self {
-            Type::Object(attrs) => attrs.get(name),
-            _ => None,
-        }
-    }
-
     /// Infers the type of a value, for values sent where the schema says
     /// `dynamic`. Null and unknown values have the dynamic type.
     pub fn of(value: &super::value::Value) -> Type {

@@ -16,7 +16,7 @@ pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use ser::to_value;
 pub use tri::Tri;
 
-use super::path::{AttributePath, Step};
+use super::path::AttributePath;
 use super::types::Type;
 
 /// A value that does not fit where it was read or written, and where.
@@ -102,24 +102,6 @@ impl Value {
             Value::Object(m) | Value::Map(m) => m.get(name).unwrap_or(&NULL),
             _ => &NULL,
         }
-    }
-
-    /// The value at `path`, if the path leads anywhere.
-    pub fn at(&self, path: &AttributePath) -> Option<&Value> {
-        path.steps().iter().try_fold(self, |v, step| match (step, v) {
-            (Step::Attribute(n), Value::Object(m)) | (Step::Key(n), Value::Map(m)) => m.get(n),
-            (Step::Index(i), Value::List(l) | Value::Tuple(l)) => usize::try_from(*i).ok().and_then(|i| l.get(i)),
-            _ => None,
-        })
-    }
-
-    /// Mutable access to the value at `path`.
-    pub fn at_mut(&mut self, path: &AttributePath) -> Option<&mut Value> {
-        path.steps().iter().try_fold(self, |v, step| match (step, v) {
-            (Step::Attribute(n), Value::Object(m)) | (Step::Key(n), Value::Map(m)) => m.get_mut(n),
-            (Step::Index(i), Value::List(l) | Value::Tuple(l)) => usize::try_from(*i).ok().and_then(|i| l.get_mut(i)),
-            _ => None,
-        })
     }
 
     /// Reshapes an untyped value (as produced by [`to_value`]) to `ty`: lists
@@ -241,21 +223,5 @@ mod tests {
         )]));
         let err = v.conform(&ty).unwrap_err();
         assert_eq!(err.path.to_string(), r#"m["k"]"#);
-    }
-
-    #[test]
-    fn navigation_by_path() {
-        let mut v = Value::Object(BTreeMap::from([(
-            "brokers".to_owned(),
-            Value::Map(BTreeMap::from([(
-                "1".to_owned(),
-                Value::Object(BTreeMap::from([("port".to_owned(), 9092.into())])),
-            )])),
-        )]));
-        let p = AttributePath::attr("brokers").key("1").attribute("port");
-        assert_eq!(v.at(&p), Some(&Value::from(9092)));
-        *v.at_mut(&p).unwrap() = Value::Unknown;
-        assert!(v.contains_unknown());
-        assert_eq!(v.at(&AttributePath::attr("nope")), None);
     }
 }

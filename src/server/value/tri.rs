@@ -30,44 +30,12 @@ impl<T> Tri<T> {
         }
     }
 
-    pub fn into_known(self) -> Option<T> {
-        match self {
-            Tri::Known(v) => Some(v),
-            _ => None,
-        }
-    }
-
     pub fn is_unknown(&self) -> bool {
         matches!(self, Tri::Unknown)
     }
 
     pub fn is_null(&self) -> bool {
         matches!(self, Tri::Null)
-    }
-
-    pub fn as_ref(&self) -> Tri<&T> {
-        match self {
-            Tri::Null => Tri::Null,
-            Tri::Unknown => Tri::Unknown,
-            Tri::Known(v) => Tri::Known(v),
-        }
-    }
-
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Tri<U> {
-        match self {
-            Tri::Null => Tri::Null,
-            Tri::Unknown => Tri::Unknown,
-            Tri::Known(v) => Tri::Known(f(v)),
-        }
-    }
-
-    /// The known value, or `default` when null. `None` while unknown.
-    pub fn or_default_when_null(self, default: T) -> Option<T> {
-        match self {
-            Tri::Null => Some(default),
-            Tri::Unknown => None,
-            Tri::Known(v) => Some(v),
-        }
     }
 }
 
