@@ -58,6 +58,7 @@ fn load_balancer(lb: &LoadBalancer) -> ObservedLoadBalancer {
         vpc_id: lb.vpc_id().unwrap_or_default().to_owned(),
         is_network: lb.r#type() == Some(&LoadBalancerTypeEnum::Network),
         subnets: lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_owned)).collect(),
+        active: lb.state().and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Active),
         ..Default::default()
     }
 }

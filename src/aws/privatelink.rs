@@ -375,10 +375,14 @@ fn run<'a>(
         }),
         Step::CreateService { acceptance_required, supported_regions, tags } => {
             let lb = lb_arn(observed)?;
+            let active = observed.load_balancer.as_ref().is_some_and(|l| l.active);
             Box::pin(async move {
                 info!("creating VPC endpoint service");
-                // The load balancer must be active before a service fronts it.
-                elbv2::wait_active(elb, &lb, exec.timeout).await?;
+                // A service may only front an active load balancer; one still
+                // provisioning (e.g. after an earlier timed-out apply) is awaited.
+                if !active {
+                    elbv2::wait_active(elb, &lb, exec.timeout).await?;
+                }
                 let created =
                     ec2::create_service(ec2c, &lb, *acceptance_required, supported_regions, tags, &exec.client_token)
                         .await?;

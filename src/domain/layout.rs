@@ -233,6 +233,8 @@ pub struct ObservedLoadBalancer {
     /// Availability zone ids of its subnets.
     pub zone_ids: BTreeSet<String>,
     pub cross_zone: Option<bool>,
+    /// `active` (not `provisioning` or `failed`) when last seen.
+    pub active: bool,
     /// Created by this resource (its ownership tag), as opposed to adopted.
     pub owned: bool,
 }

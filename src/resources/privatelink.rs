@@ -147,16 +147,7 @@ impl Resource for KafkaPrivatelink {
             tracing::warn!(name = %spec.name, "load balancer gone; removing kafka_privatelink from state");
             return ReadResponse { state: None, private: req.private, diagnostics: Diagnostics::new() };
         }
-        let same_subnets = observed
-            .load_balancer
-            .as_ref()
-            .map(|l| strings(l.subnets.clone()))
-            .is_some_and(|s| known_strings(&s) == known_strings(&prior.subnet_ids));
-        let zones = if same_subnets && prior.availability_zone_ids.known().is_some() {
-            None
-        } else {
-            self.load_balancer_zones(&spec, &observed).await
-        };
+        let zones = self.load_balancer_zones(&prior, &spec, &observed).await;
         match encode(&render(&prior, &spec, &observed, zones)) {
             Ok(state) => ReadResponse { state: Some(state), private: req.private, diagnostics: Diagnostics::new() },
             Err(d) => fail(d),

@@ -83,7 +83,7 @@ impl KafkaPrivatelink {
             // Nothing was created: no state.
             return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
         }
-        let zone_ids = self.load_balancer_zones(&spec, &observed).await;
+        let zone_ids = self.load_balancer_zones(&planned, &spec, &observed).await;
         let state = render(&planned, &spec, &observed, zone_ids);
         match encode(&state) {
             Ok(state) => ApplyResponse { state, private: Vec::new(), diagnostics },
@@ -94,9 +94,21 @@ impl KafkaPrivatelink {
         }
     }
 
-    /// Zone ids of the load balancer's subnets (one EC2 call; `None` if it fails).
-    pub(super) async fn load_balancer_zones(&self, spec: &Spec, observed: &Observed) -> Option<BTreeSet<String>> {
+    /// Zone ids of the load balancer's subnets, when `base` (the plan or the
+    /// prior state) does not already hold them for the subnets AWS reports:
+    /// one EC2 call then. `None` keeps `base`'s (or the call failed).
+    pub(super) async fn load_balancer_zones(
+        &self,
+        base: &Model,
+        spec: &Spec,
+        observed: &Observed,
+    ) -> Option<BTreeSet<String>> {
         let lb = observed.load_balancer.as_ref()?;
+        let known = base.availability_zone_ids.known().is_some()
+            && known_strings(&base.subnet_ids).is_some_and(|s| s == lb.subnets);
+        if known {
+            return None;
+        }
         let subnets = self.subnets(&spec.vpc_id).await.ok()?;
         Some(subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect())
     }

@@ -177,8 +177,9 @@ pub(super) fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids
 /// attributes stay unset: AWS's own values are not managed.
 pub(super) fn render_attributes(m: &mut Model, spec: &Spec, observed: &Observed) {
     let groups = spec.target_groups();
-    let first = groups.iter().find_map(|t| observed.serving(t, &spec.name).0);
-    let first_listener = groups.iter().find_map(|t| observed.serving(t, &spec.name).1);
+    let serving: Vec<_> = groups.iter().map(|t| observed.serving(t, &spec.name)).collect();
+    let first = serving.iter().find_map(|s| s.0);
+    let first_listener = serving.iter().find_map(|s| s.1);
     let number = |v: Option<u32>| v.map_or(Tri::Null, |n| Tri::Known(f64::from(n)));
     if m.deregistration_delay.known().is_some()
         && let Some(tg) = first
