@@ -31,6 +31,18 @@ impl KafkaPrivatelink {
     pub(super) async fn import_state(&self, id: &str) -> Result<ImportResponse, Diagnostics> {
         let clients = self.clients().await?;
         let arn = self.import_target(clients, id).await?;
+        self.import_load_balancer(&arn, &mut BTreeMap::new()).await
+    }
+
+    /// Imports one load balancer. `subnets` caches each VPC's subnets, so
+    /// that listing many load balancers of one VPC reads them once.
+    pub(super) async fn import_load_balancer(
+        &self,
+        arn: &str,
+        subnets: &mut BTreeMap<String, Vec<ec2::Subnet>>,
+    ) -> Result<ImportResponse, Diagnostics> {
+        let clients = self.clients().await?;
+        let arn = arn.to_owned();
         let lookup = Lookup { load_balancer_arn: Some(arn.clone()), load_balancer_is_ours: true, ..Lookup::default() };
         let calls = CallCounter::default();
         let observed = observe(clients, &lookup, &calls)
@@ -45,7 +57,10 @@ impl KafkaPrivatelink {
         };
         let layout = import::classify(&observed)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
-        let subnets = self.subnets(&lb.vpc_id).await?;
+        if !subnets.contains_key(&lb.vpc_id) {
+            subnets.insert(lb.vpc_id.clone(), self.subnets(&lb.vpc_id).await?);
+        }
+        let subnets = &subnets[&lb.vpc_id];
         let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
         let ports: BTreeSet<u16> = layout.brokers.values().map(|b| b.port).collect();
         let broker_port =

@@ -77,12 +77,13 @@ impl ListResource for KafkaPrivatelinkList {
         }
         candidates.sort_by(|a, b| a.name.cmp(&b.name));
         let mut out = Vec::new();
+        let mut subnets = BTreeMap::new();
         for lb in candidates {
             if out.len() >= req.limit {
                 break;
             }
             // Anything that does not import cleanly is not Kafka-shaped.
-            let Ok(imported) = self.resource.import_state(&lb.arn).await else { continue };
+            let Ok(imported) = self.resource.import_load_balancer(&lb.arn, &mut subnets).await else { continue };
             let Some(identity) = self.resource.identity(&imported.state) else { continue };
             out.push(ListResult {
                 identity,
