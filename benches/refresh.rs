@@ -9,12 +9,14 @@ use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use terraform_provider_kafka::aws::privatelink::{CallCounter, Execution, Lookup, execute, observe};
+use terraform_provider_kafka::aws::execute::{Execution, execute};
+use terraform_provider_kafka::aws::observe::{CallCounter, Lookup, observe};
 use terraform_provider_kafka::aws::{AwsSettings, Endpoints, Secret};
 use terraform_provider_kafka::domain::diff::converge;
 use terraform_provider_kafka::domain::layout::{
     BrokerSpec, HealthCheck, LoadBalancerSpec, Observed, ServiceSpec, Spec,
 };
+use terraform_provider_kafka::domain::ownership::{Instance, Recorded};
 use terraform_provider_kafka::domain::ports::BrokerId;
 use tokio_util::sync::CancellationToken;
 
@@ -101,28 +103,34 @@ async fn main() {
             vpc_id: vpc.clone(),
             timeout: Duration::from_secs(60),
             client_token: format!("bench{n}"),
-            reject_connections_on_destroy: false,
             stop: CancellationToken::new(),
         };
+        let mut instance = Instance {
+            name: spec.name.clone(),
+            token: format!("bench{n}"),
+            recorded: Recorded::default(),
+            complete: false,
+        };
         let mut observed = Observed::default();
-        let plan = converge(&spec, &observed).expect("plan");
+        let plan = converge(&spec, &observed, &instance).expect("plan");
         execute(&clients, &plan, &mut observed, &exec).await.expect("create");
+        instance.complete = true;
+        instance.recorded.load_balancer = observed.load_balancer.as_ref().map(|l| l.arn.clone());
+        instance.recorded.service = observed.service.as_ref().map(|s| s.id.clone());
 
         let lookup = Lookup {
-            owner: spec.name.clone(),
             load_balancer_arn: observed.load_balancer.as_ref().map(|l| l.arn.clone()),
-            load_balancer_is_ours: true,
             service_id: observed.service.as_ref().map(|s| s.id.clone()),
-            target_group_names: spec.target_groups().into_iter().map(|t| t.name).collect(),
-            target_group_arns: observed.target_groups.iter().map(|t| t.arn.clone()).collect(),
+            read_targets: true,
             ..Lookup::default()
         };
-        let rounds = 5;
+        let rounds = 5u32;
         let calls = CallCounter::default();
         let start = Instant::now();
         for _ in 0..rounds {
-            let seen = observe(&clients, &lookup, &calls).await.expect("refresh");
-            assert!(converge(&spec, &seen).expect("diff").is_empty(), "converged");
+            let mut seen = observe(&clients, &lookup, &calls).await.expect("refresh");
+            instance.claim(&mut seen, &spec.vpc_id);
+            assert!(converge(&spec, &seen, &instance).expect("diff").is_empty(), "converged");
         }
         let ms = start.elapsed().as_secs_f64() * 1000.0 / f64::from(rounds);
         println!("{n:>8} {:>10} {:>8} {:>14} {ms:>14.1}", calls.get() / rounds as usize, n + 8, 7 * n + 3);

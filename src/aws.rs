@@ -6,7 +6,8 @@ pub mod config;
 pub mod ec2;
 pub mod elbv2;
 pub mod error;
-pub mod privatelink;
+pub mod execute;
+pub mod observe;
 pub mod retry;
 
 pub use config::{AssumeRole, AwsSettings, Clients, ConfigError, Endpoints, Secret};

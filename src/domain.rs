@@ -9,6 +9,7 @@ pub mod import;
 pub mod layout;
 pub mod listeners;
 pub mod names;
+pub mod ownership;
 pub mod ports;
 
 pub use ports::{BrokerId, MAX_LISTENERS_PER_NLB};

@@ -7,7 +7,7 @@ mod common;
 
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 use common::aws::{Aws, HandListener, Network};
-use common::{HEADER, Moto, Workspace, diagnostics};
+use common::{HEADER, Moto, Workspace};
 
 /// The configuration that describes the Materialize layout.
 fn materialize_config(net: &Network, name: &str) -> String {
@@ -313,28 +313,37 @@ async fn bad_ids_are_explained() {
 }
 
 #[tokio::test]
-async fn an_adopted_load_balancer_keeps_matching_listeners_with_a_warning() {
+async fn adopting_refuses_foreign_listeners_and_import_then_adopt_keeps_the_load_balancer() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let (lb, _) = aws.materialize_layout(&net, "mz-kafka-lb").await;
+    let (lb, svc) = aws.materialize_layout(&net, "mz-kafka-lb").await;
     let config = materialize_config(&net, "kafka-adopt")
         .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), &format!("  load_balancer_arn = \"{lb}\"\n"));
     let ws = Workspace::new(&config).with_moto(&moto);
-    let (ok, lines) = {
-        let out = ws.terraform(&["apply", "-auto-approve", "-json", "-no-color"]);
-        let lines: Vec<serde_json::Value> =
-            String::from_utf8_lossy(&out.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
-        (out.status.success(), lines)
-    };
-    assert!(ok, "{lines:?}");
-    let d = diagnostics(&lines);
-    assert!(
-        d.iter()
-            .any(|d| d.1 == "Adopted existing listeners and target groups" && d.2.contains("mz-kafka-target-group-1")),
-        "{d:?}"
-    );
+
+    // Adopt means borrow: listeners someone else made on our ports are
+    // refused, and nothing of theirs changes.
+    let before = aws.snapshot().await;
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("port 9001 of the load balancer has a listener this resource does not manage"), "{out}");
+    assert_eq!(aws.snapshot().await, before, "a refused adoption changes nothing");
+
+    // Import gives them to the resource; kept under load_balancer_arn it is
+    // a change of management mode, never a replacement.
+    ws.ok(&["import", "-no-color", "kafka_privatelink.mz", &lb]);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("updated in-place") && plan.contains(" 0 to destroy"), "{plan}");
+    ws.apply();
+    no_changes(&ws);
     let snap = aws.snapshot().await;
     assert_eq!((snap.target_groups.len(), snap.listeners.len()), (3, 3), "no duplicates: {snap:?}");
-    no_changes(&ws);
+    assert!(snap.services.contains_key(&svc));
+
+    // Destroy deletes what was imported, and never the adopted NLB.
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let after = aws.snapshot().await;
+    assert_eq!(after.load_balancers, vec![lb.clone()], "the load balancer stays");
+    assert!(after.target_groups.is_empty() && after.listeners.is_empty() && after.services.is_empty(), "{after:?}");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make demo`: start moto (the embedded AWS), apply examples/quickstart with the
-# freshly built provider under the real Terraform, show the outputs, destroy,
-# and stop moto again.
+# `make demo`: start moto and the test proxy in front of it (together the
+# embedded AWS: the proxy answers the endpoint-connection calls moto lacks),
+# apply examples/quickstart with the freshly built provider under the real
+# Terraform, show the outputs, destroy, and stop both again.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,8 +11,10 @@ provider_dir="${TARGET_DIR:-$repo/target}/debug"
 terraform="$repo/tools/terraform"
 work="$(mktemp -d)"
 moto_pid=""
+proxy_pid=""
 
 cleanup() {
+  [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
   [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null
   rm -rf "$work"
 }
@@ -25,7 +28,16 @@ for _ in $(seq 1 100); do
   "$venv/bin/python" -c "import urllib.request; urllib.request.urlopen('$endpoint/moto-api/data.json', timeout=1)" 2>/dev/null && break
   sleep 0.2
 done
-echo "==> moto (the embedded AWS) listening on $endpoint"
+free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+proxy_port="$(free_port)"
+"$venv/bin/python" "$repo/tests/support/fault_proxy.py" "$proxy_port" "$endpoint" >"$work/proxy.log" 2>&1 &
+proxy_pid=$!
+for _ in $(seq 1 100); do
+  grep -q ready "$work/proxy.log" 2>/dev/null && break
+  sleep 0.1
+done
+endpoint="http://127.0.0.1:$proxy_port"
+echo "==> moto and its proxy (the embedded AWS) listening on $endpoint"
 
 # The network the brokers live in: a VPC with one subnet per zone.
 read -r vpc subnets < <("$venv/bin/python" - "$endpoint" <<'PY'

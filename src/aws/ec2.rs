@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, ServiceConfiguration, ServiceState, Tag, TagSpecification};
 
+use tokio_util::sync::CancellationToken;
+
 use super::error::{AwsError, ErrorKind};
 use crate::domain::layout::ObservedService;
 
@@ -81,12 +83,22 @@ fn observed_service(c: &ServiceConfiguration, principals: BTreeSet<String>) -> O
             .iter()
             .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
             .collect(),
+        owned: false,
     }
 }
 
 /// The endpoint service with this id, or the one in front of this load
-/// balancer. Deleted and failed services count as absent.
+/// balancer, without its principals (one call). Deleted and failed services
+/// count as absent.
 pub async fn find_service(
+    ec2: &Client,
+    id: Option<&str>,
+    load_balancer_arn: Option<&str>,
+) -> Result<Option<ObservedService>, AwsError> {
+    Ok(find_config(ec2, id, load_balancer_arn).await?.map(|c| observed_service(&c, BTreeSet::new())))
+}
+
+async fn find_config(
     ec2: &Client,
     id: Option<&str>,
     load_balancer_arn: Option<&str>,
@@ -124,7 +136,7 @@ pub async fn read_service(
     id: Option<&str>,
     load_balancer_arn: Option<&str>,
 ) -> Result<Option<ObservedService>, AwsError> {
-    let Some(config) = find_service(ec2, id, load_balancer_arn).await? else { return Ok(None) };
+    let Some(config) = find_config(ec2, id, load_balancer_arn).await? else { return Ok(None) };
     let id = config.service_id().unwrap_or_default();
     let principals = ec2
         .describe_vpc_endpoint_service_permissions()
@@ -182,10 +194,11 @@ pub async fn wait_service_available(
     ec2: &Client,
     id: &str,
     timeout: std::time::Duration,
+    stop: &CancellationToken,
 ) -> Result<ObservedService, AwsError> {
     let action = "waiting for EC2 VPC Endpoint Service to become available";
-    super::retry::poll(timeout, std::time::Duration::from_secs(5), || async {
-        let config = find_service(ec2, Some(id), None).await?;
+    super::retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+        let config = find_config(ec2, Some(id), None).await?;
         match config {
             Some(c) if c.service_state() == Some(&ServiceState::Available) => {
                 Ok(Some(observed_service(&c, BTreeSet::new())))
@@ -239,25 +252,26 @@ pub async fn modify_permissions(
 }
 
 /// Consumer endpoints connected to the service (available or waiting for
-/// acceptance). `None` when the API cannot tell (moto does not implement it).
-pub async fn live_connections(ec2: &Client, id: &str) -> Option<Vec<String>> {
-    let out = ec2
+/// acceptance). Paginated; an error is an error, never "none".
+pub async fn live_connections(ec2: &Client, id: &str) -> Result<Vec<String>, AwsError> {
+    let all = ec2
         .describe_vpc_endpoint_connections()
         .filters(Filter::builder().name("service-id").values(id).build())
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<Vec<_>, _>>()
         .await
-        .ok()?;
-    Some(
-        out.vpc_endpoint_connections()
-            .iter()
-            .filter(|c| c.service_id() == Some(id))
-            .filter(|c| {
-                c.vpc_endpoint_state()
-                    .is_some_and(|s| matches!(s.as_str(), "available" | "pendingAcceptance" | "pending"))
-            })
-            .filter_map(|c| c.vpc_endpoint_id().map(str::to_owned))
-            .collect(),
-    )
+        .map_err(|e| AwsError::from_sdk("reading EC2 VPC Endpoint connections", id, e))?;
+    Ok(all
+        .iter()
+        // filtered client-side as well: emulators may ignore the filter
+        .filter(|c| c.service_id() == Some(id))
+        .filter(|c| {
+            c.vpc_endpoint_state().is_some_and(|s| matches!(s.as_str(), "available" | "pendingAcceptance" | "pending"))
+        })
+        .filter_map(|c| c.vpc_endpoint_id().map(str::to_owned))
+        .collect())
 }
 
 pub async fn reject_connections(ec2: &Client, id: &str, endpoints: &[String]) -> Result<(), AwsError> {
@@ -271,7 +285,12 @@ pub async fn reject_connections(ec2: &Client, id: &str, endpoints: &[String]) ->
 }
 
 /// Deletes the service and waits until it is gone.
-pub async fn delete_service(ec2: &Client, id: &str, timeout: std::time::Duration) -> Result<(), AwsError> {
+pub async fn delete_service(
+    ec2: &Client,
+    id: &str,
+    timeout: std::time::Duration,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
     let action = "deleting EC2 VPC Endpoint Service";
     let out = match ec2.delete_vpc_endpoint_service_configurations().service_ids(id).send().await {
         Ok(o) => o,
@@ -287,8 +306,8 @@ pub async fn delete_service(ec2: &Client, id: &str, timeout: std::time::Duration
             return Err(AwsError::new(action, id, ErrorKind::Api { code, message }));
         }
     }
-    super::retry::poll(timeout, std::time::Duration::from_secs(5), || async {
-        Ok(find_service(ec2, Some(id), None).await?.is_none().then_some(()))
+    super::retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+        Ok(find_config(ec2, Some(id), None).await?.is_none().then_some(()))
     })
     .await
     .map_err(|e| {
@@ -298,6 +317,35 @@ pub async fn delete_service(ec2: &Client, id: &str, timeout: std::time::Duration
             e
         }
     })
+}
+
+/// Adds and removes tags of EC2 objects (the endpoint service).
+pub async fn retag(
+    ec2: &Client,
+    ids: &[String],
+    add: &BTreeMap<String, String>,
+    remove: &BTreeSet<String>,
+) -> Result<(), AwsError> {
+    let what = ids.join(",");
+    if !remove.is_empty() {
+        let tags = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
+        ec2.delete_tags()
+            .set_resources(Some(ids.to_vec()))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("removing EC2 tags", &what, e))?;
+    }
+    if !add.is_empty() {
+        let tags = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        ec2.create_tags()
+            .set_resources(Some(ids.to_vec()))
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(|e| AwsError::from_sdk("adding EC2 tags", &what, e))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

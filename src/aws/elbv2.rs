@@ -18,10 +18,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 
 use super::error::{AwsError, ErrorKind, optional};
 use super::retry;
+use tokio_util::sync::CancellationToken;
+
 use crate::domain::layout::{
-    HealthCheck, HealthPort, HealthProtocol, OWNER_TAG, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup,
-    ROLE_TAG, Role, Target,
+    HealthCheck, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, Role, Target,
 };
+use crate::domain::ownership::ROLE_TAG;
 
 const CROSS_ZONE: &str = "load_balancing.cross_zone.enabled";
 const DEREGISTRATION_DELAY: &str = "deregistration_delay.timeout_seconds";
@@ -63,22 +65,18 @@ fn load_balancer(lb: &LoadBalancer) -> ObservedLoadBalancer {
     }
 }
 
-/// Looks a load balancer up by ARN or by name.
-pub async fn find_load_balancer(
-    elb: &Client,
-    arn: Option<&str>,
-    name: Option<&str>,
-) -> Result<Option<ObservedLoadBalancer>, AwsError> {
-    let req = match (arn, name) {
-        (Some(arn), _) => elb.describe_load_balancers().load_balancer_arns(arn),
-        (None, Some(name)) => elb.describe_load_balancers().names(name),
-        (None, None) => return Ok(None),
-    };
-    let what = arn.or(name).unwrap_or_default();
-    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer", what, e)))?;
-    Ok(out.and_then(|o| {
-        o.load_balancers().iter().find(|lb| arn.is_none_or(|a| lb.load_balancer_arn() == Some(a))).map(load_balancer)
-    }))
+/// The load balancer with this ARN; absent is `None`.
+pub async fn find_load_balancer_by_arn(elb: &Client, arn: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
+    let req = elb.describe_load_balancers().load_balancer_arns(arn);
+    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer", arn, e)))?;
+    Ok(out.and_then(|o| o.load_balancers().iter().find(|lb| lb.load_balancer_arn() == Some(arn)).map(load_balancer)))
+}
+
+/// The load balancer with this name; absent is `None`.
+pub async fn find_load_balancer_by_name(elb: &Client, name: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
+    let req = elb.describe_load_balancers().names(name);
+    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer", name, e)))?;
+    Ok(out.and_then(|o| o.load_balancers().iter().find(|lb| lb.load_balancer_name() == Some(name)).map(load_balancer)))
 }
 
 pub async fn cross_zone(elb: &Client, lb_arn: &str) -> Result<Option<bool>, AwsError> {
@@ -110,7 +108,7 @@ pub async fn listeners(elb: &Client, lb_arn: &str) -> Result<Vec<ObservedListene
             port: port_of(l.port()),
             target_group_arn: forward_target(l.default_actions()),
             idle_timeout: None,
-            tags: BTreeMap::new(),
+            owned: false,
         })
         .collect())
 }
@@ -137,6 +135,7 @@ fn target_group(tg: &TargetGroup) -> ObservedTargetGroup {
         arn: tg.target_group_arn().unwrap_or_default().to_owned(),
         name: tg.target_group_name().unwrap_or_default().to_owned(),
         port: port_of(tg.port()),
+        vpc_id: tg.vpc_id().unwrap_or_default().to_owned(),
         health_check: HealthCheck {
             protocol: tg.health_check_protocol().and_then(|p| HealthProtocol::parse(p.as_str())),
             port: health_port,
@@ -168,35 +167,35 @@ pub async fn target_groups_of(elb: &Client, lb_arn: &str) -> Result<Vec<Observed
     }
 }
 
-/// One target group by name or ARN; absent is `None`.
-pub async fn find_target_group(
-    elb: &Client,
-    name: Option<&str>,
-    arn: Option<&str>,
-) -> Result<Option<ObservedTargetGroup>, AwsError> {
-    let mut req = elb.describe_target_groups();
-    if let Some(arn) = arn {
-        req = req.target_group_arns(arn);
-    } else if let Some(name) = name {
-        req = req.names(name);
-    } else {
-        return Ok(None);
-    }
-    let what = arn.or(name).unwrap_or_default();
-    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group", what, e)))?;
-    Ok(out.and_then(|o| {
-        o.target_groups()
-            .iter()
-            .find(|t| {
-                arn.is_none_or(|a| t.target_group_arn() == Some(a))
-                    && name.is_none_or(|n| t.target_group_name() == Some(n))
-            })
-            .map(target_group)
-    }))
+/// The target group with this ARN; absent is `None`.
+pub async fn find_target_group_by_arn(elb: &Client, arn: &str) -> Result<Option<ObservedTargetGroup>, AwsError> {
+    let req = elb.describe_target_groups().target_group_arns(arn);
+    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group", arn, e)))?;
+    Ok(out.and_then(|o| o.target_groups().iter().find(|t| t.target_group_arn() == Some(arn)).map(target_group)))
 }
 
-/// Registered targets, leaving out those on their way out.
-pub async fn targets(elb: &Client, tg_arn: &str) -> Result<BTreeSet<Target>, AwsError> {
+/// The target group with this name; absent is `None`.
+pub async fn find_target_group_by_name(elb: &Client, name: &str) -> Result<Option<ObservedTargetGroup>, AwsError> {
+    let req = elb.describe_target_groups().names(name);
+    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group", name, e)))?;
+    Ok(out.and_then(|o| o.target_groups().iter().find(|t| t.target_group_name() == Some(name)).map(target_group)))
+}
+
+/// Many target groups by ARN in one call. AWS fails the whole call when
+/// one of them is gone; `None` then, and the caller asks one by one.
+pub async fn find_target_groups_by_arns(
+    elb: &Client,
+    arns: &[String],
+) -> Result<Option<Vec<ObservedTargetGroup>>, AwsError> {
+    let req = elb.describe_target_groups().set_target_group_arns(Some(arns.to_vec()));
+    let out =
+        optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Groups", arns.join(","), e)))?;
+    Ok(out.map(|o| o.target_groups().iter().map(target_group).collect()))
+}
+
+/// Registered targets with their health state, leaving out those on
+/// their way out.
+pub async fn target_states(elb: &Client, tg_arn: &str) -> Result<BTreeMap<Target, TargetHealthStateEnum>, AwsError> {
     let out = elb
         .describe_target_health()
         .target_group_arn(tg_arn)
@@ -206,12 +205,43 @@ pub async fn targets(elb: &Client, tg_arn: &str) -> Result<BTreeSet<Target>, Aws
     Ok(out
         .target_health_descriptions()
         .iter()
-        .filter(|d| d.target_health().and_then(|h| h.state()).is_none_or(|s| *s != TargetHealthStateEnum::Draining))
         .filter_map(|d| {
             let t = d.target()?;
-            Some((t.id()?.parse::<Ipv4Addr>().ok()?, port_of(t.port())))
+            let state = d.target_health().and_then(|h| h.state()).cloned().unwrap_or(TargetHealthStateEnum::Initial);
+            Some(((t.id()?.parse::<Ipv4Addr>().ok()?, port_of(t.port())), state))
         })
+        .filter(|(_, s)| *s != TargetHealthStateEnum::Draining)
         .collect())
+}
+
+/// Registered targets, leaving out those on their way out.
+pub async fn targets(elb: &Client, tg_arn: &str) -> Result<BTreeSet<Target>, AwsError> {
+    Ok(target_states(elb, tg_arn).await?.into_keys().collect())
+}
+
+/// Waits until `targets` are registered in the group and, when a listener
+/// already forwards to it (`serving`), healthy. A group no listener uses
+/// reports its targets `unused` on AWS: registered is all it can be.
+pub async fn await_targets(
+    elb: &Client,
+    tg_arn: &str,
+    targets: &BTreeSet<Target>,
+    serving: bool,
+    timeout: Duration,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    let action = "waiting for new ELBv2 targets to become ready";
+    retry::poll(timeout, Duration::from_secs(10), stop, || async {
+        let states = target_states(elb, tg_arn).await?;
+        let ready = targets.iter().all(|t| match states.get(t) {
+            None => false,
+            Some(s) if serving => *s == TargetHealthStateEnum::Healthy,
+            Some(_) => true,
+        });
+        Ok(ready.then_some(()))
+    })
+    .await
+    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, tg_arn, ErrorKind::Timeout) } else { e })
 }
 
 /// Tags of many objects, 20 per call.
@@ -236,9 +266,8 @@ pub async fn tags_of(elb: &Client, arns: &[String]) -> Result<BTreeMap<String, B
     Ok(out)
 }
 
-/// Fills owner and role from tags.
+/// Sets a group's tags, and its role from them.
 pub fn apply_tags(tg: &mut ObservedTargetGroup, tags: BTreeMap<String, String>) {
-    tg.owner = tags.get(OWNER_TAG).cloned();
     tg.role = tags.get(ROLE_TAG).and_then(|r| Role::parse(r));
     tg.tags = tags;
 }
@@ -289,9 +318,14 @@ pub async fn create_load_balancer(
 }
 
 /// Polls until the load balancer is `active` (AWS: `provisioning` first).
-pub async fn wait_active(elb: &Client, arn: &str, timeout: Duration) -> Result<ObservedLoadBalancer, AwsError> {
+pub async fn wait_active(
+    elb: &Client,
+    arn: &str,
+    timeout: Duration,
+    stop: &CancellationToken,
+) -> Result<ObservedLoadBalancer, AwsError> {
     let action = "waiting for ELBv2 Load Balancer to become active";
-    retry::poll(timeout, Duration::from_secs(10), || async {
+    retry::poll(timeout, Duration::from_secs(10), stop, || async {
         let out = elb
             .describe_load_balancers()
             .load_balancer_arns(arn)
@@ -436,13 +470,7 @@ pub async fn create_listener(
         .await
         .map_err(|e| AwsError::from_sdk("creating ELBv2 Listener", format!("port {port}"), e))?;
     let arn = out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default().to_owned();
-    Ok(ObservedListener {
-        arn,
-        port,
-        target_group_arn: Some(tg_arn.to_owned()),
-        idle_timeout: None,
-        tags: tag_map.clone(),
-    })
+    Ok(ObservedListener { arn, port, target_group_arn: Some(tg_arn.to_owned()), idle_timeout: None, owned: true })
 }
 
 pub async fn point_listener(elb: &Client, listener_arn: &str, tg_arn: &str) -> Result<(), AwsError> {
@@ -474,8 +502,8 @@ pub async fn delete_listener(elb: &Client, listener_arn: &str) -> Result<(), Aws
 
 /// Deletes a target group, retrying for a while when AWS still sees it in
 /// use by a listener that was just moved or deleted.
-pub async fn delete_target_group(elb: &Client, tg_arn: &str) -> Result<(), AwsError> {
-    retry::retry_on(&["ResourceInUse"], Duration::from_secs(120), || async {
+pub async fn delete_target_group(elb: &Client, tg_arn: &str, stop: &CancellationToken) -> Result<(), AwsError> {
+    retry::retry_on(&["ResourceInUse"], Duration::from_secs(120), stop, || async {
         let r = elb.delete_target_group().target_group_arn(tg_arn).send().await;
         optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Target Group", tg_arn, e))).map(|_| ())
     })
@@ -483,11 +511,16 @@ pub async fn delete_target_group(elb: &Client, tg_arn: &str) -> Result<(), AwsEr
 }
 
 /// Deletes the load balancer and waits until it is gone.
-pub async fn delete_load_balancer(elb: &Client, lb_arn: &str, timeout: Duration) -> Result<(), AwsError> {
+pub async fn delete_load_balancer(
+    elb: &Client,
+    lb_arn: &str,
+    timeout: Duration,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
     let r = elb.delete_load_balancer().load_balancer_arn(lb_arn).send().await;
     optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Load Balancer", lb_arn, e)))?;
-    retry::poll(timeout, Duration::from_secs(10), || async {
-        Ok(find_load_balancer(elb, Some(lb_arn), None).await?.is_none().then_some(()))
+    retry::poll(timeout, Duration::from_secs(10), stop, || async {
+        Ok(find_load_balancer_by_arn(elb, lb_arn).await?.is_none().then_some(()))
     })
     .await
     .map_err(|e| {
@@ -514,12 +547,20 @@ pub async fn retag(
             .map_err(|e| AwsError::from_sdk("removing ELBv2 tags", arn, e))?;
     }
     if !add.is_empty() {
+        add_tags(elb, &[arn.to_owned()], add).await?;
+    }
+    Ok(())
+}
+
+/// Adds the same tags to many objects, 20 per call.
+pub async fn add_tags(elb: &Client, arns: &[String], add: &BTreeMap<String, String>) -> Result<(), AwsError> {
+    for chunk in arns.chunks(TAGS_PER_CALL) {
         elb.add_tags()
-            .resource_arns(arn)
+            .set_resource_arns(Some(chunk.to_vec()))
             .set_tags(Some(tags(add)))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("adding ELBv2 tags", arn, e))?;
+            .map_err(|e| AwsError::from_sdk("adding ELBv2 tags", chunk.join(","), e))?;
     }
     Ok(())
 }

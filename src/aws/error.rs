@@ -18,6 +18,8 @@ pub enum ErrorKind {
     Timeout,
     /// Terraform asked us to stop.
     Cancelled,
+    /// An endpoint service still has consumer endpoints (their ids).
+    LiveConnections(Vec<String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +40,9 @@ impl fmt::Display for AwsError {
             ErrorKind::Api { code, message } => write!(f, "{code}: {message}"),
             ErrorKind::Transport(e) => write!(f, "no usable answer from AWS: {e}"),
             ErrorKind::Timeout => f.write_str("timed out"),
+            ErrorKind::LiveConnections(ids) => {
+                write!(f, "consumer endpoints are still connected: {}", ids.join(", "))
+            }
             ErrorKind::Cancelled => f.write_str("cancelled: Terraform asked the provider to stop"),
         }
     }

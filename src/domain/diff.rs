@@ -1,15 +1,25 @@
 //! Desired layout versus what AWS holds → the AWS operations that converge
-//! them, in phases. Steps within one phase are independent and may run
-//! concurrently; phases run in order. The order encodes AWS's rules: a
-//! target group exists (with its targets) before a listener forwards to it,
-//! a listener moves to a new group before the old group is deleted, and the
-//! endpoint service comes last, once its load balancer serves.
+//! them, in named [`Phase`]s. Steps within one phase are independent and may
+//! run concurrently; phases run in order. The order encodes AWS's rules and
+//! ours:
+//! - target groups are created only once the load balancer exists, so a
+//!   failed create never leaves a group that nothing records;
+//! - a group holds its targets before a listener forwards to it, and a new
+//!   target is ready before an old one goes or a listener moves away
+//!   (no dark broker);
+//! - a listener moves to a new group before the old group is deleted;
+//! - the endpoint service comes last, once its load balancer serves;
+//! - a first apply marks its anchor objects complete at the very end.
+//!
+//! Only objects [owned](super::ownership) by the instance are ever changed;
+//! anything else in the way is refused with a [`DiffError`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::layout::{
     HealthCheck, LoadBalancerSpec, Observed, ObservedTargetGroup, Role, Spec, Target, TargetGroupSpec,
 };
+use super::ownership::{COMPLETE_TAG, Instance, OwnershipError, Recorded, holder};
 
 /// A target group, existing or created earlier in the same apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,42 +29,157 @@ pub enum TargetGroupRef {
     New(String),
 }
 
+/// The stages of a change, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Phase {
+    /// Endpoint service removal (teardown): it must go before its load balancer.
+    DropService,
+    /// The load balancer is created.
+    LoadBalancer,
+    /// Its subnets and attributes change; new target groups are created.
+    Groups,
+    /// Targets are registered, group settings applied.
+    Targets,
+    /// New targets are ready before anything moves away from old ones.
+    TargetsReady,
+    /// Listeners on ports no longer wanted are deleted.
+    DropListeners,
+    /// Listeners are created or moved to their group.
+    Listeners,
+    /// Listener attributes.
+    ListenerAttributes,
+    /// Targets no longer wanted are deregistered.
+    Deregister,
+    /// The load balancer is deleted (teardown).
+    DropLoadBalancer,
+    /// Target groups no longer wanted are deleted.
+    DropGroups,
+    /// The endpoint service is created or changed.
+    Service,
+    /// Allowed principals and tags.
+    Permissions,
+    /// A first apply marks its anchors complete.
+    Complete,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    CreateLoadBalancer { name: String, subnets: BTreeSet<String>, tags: BTreeMap<String, String> },
-    CreateTargetGroup { role: Role, name: String, port: u16, health_check: HealthCheck, tags: BTreeMap<String, String> },
-    AddSubnets { subnets: BTreeSet<String> },
+    CreateLoadBalancer {
+        name: String,
+        subnets: BTreeSet<String>,
+        tags: BTreeMap<String, String>,
+    },
+    CreateTargetGroup {
+        role: Role,
+        name: String,
+        port: u16,
+        health_check: HealthCheck,
+        tags: BTreeMap<String, String>,
+    },
+    AddSubnets {
+        subnets: BTreeSet<String>,
+    },
     SetCrossZone(bool),
-    SetTargetGroupAttributes { target_group: TargetGroupRef, deregistration_delay: u32 },
-    SetHealthCheck { target_group: TargetGroupRef, health_check: HealthCheck },
-    Register { target_group: TargetGroupRef, targets: BTreeSet<Target> },
-    DeleteListener { arn: String, port: u16 },
-    CreateListener { port: u16, target_group: TargetGroupRef, tags: BTreeMap<String, String> },
-    PointListener { arn: String, port: u16, target_group: TargetGroupRef },
-    SetIdleTimeout { port: u16, seconds: u32 },
-    Deregister { target_group: String, targets: BTreeSet<Target> },
-    DeleteTargetGroup { arn: String, name: String },
-    CreateService { acceptance_required: bool, supported_regions: BTreeSet<String>, tags: BTreeMap<String, String> },
-    ModifyService { acceptance_required: Option<bool>, add_regions: BTreeSet<String>, remove_regions: BTreeSet<String> },
-    Permissions { add: BTreeSet<String>, remove: BTreeSet<String> },
-    Retag { arn: String, add: BTreeMap<String, String>, remove: BTreeSet<String> },
-    DeleteService { id: String },
-    DeleteLoadBalancer { arn: String },
+    SetTargetGroupAttributes {
+        target_group: TargetGroupRef,
+        deregistration_delay: u32,
+    },
+    SetHealthCheck {
+        target_group: TargetGroupRef,
+        health_check: HealthCheck,
+    },
+    Register {
+        target_group: TargetGroupRef,
+        targets: BTreeSet<Target>,
+    },
+    /// Waits until `targets` are registered and, if `serving` (a listener
+    /// forwards to the group), healthy.
+    AwaitTargets {
+        target_group: TargetGroupRef,
+        targets: BTreeSet<Target>,
+        serving: bool,
+    },
+    DeleteListener {
+        arn: String,
+        port: u16,
+    },
+    CreateListener {
+        port: u16,
+        target_group: TargetGroupRef,
+        tags: BTreeMap<String, String>,
+    },
+    PointListener {
+        arn: String,
+        port: u16,
+        target_group: TargetGroupRef,
+    },
+    SetIdleTimeout {
+        port: u16,
+        seconds: u32,
+    },
+    Deregister {
+        target_group: String,
+        targets: BTreeSet<Target>,
+    },
+    DeleteTargetGroup {
+        arn: String,
+        name: String,
+    },
+    CreateService {
+        acceptance_required: bool,
+        supported_regions: BTreeSet<String>,
+        tags: BTreeMap<String, String>,
+    },
+    ModifyService {
+        acceptance_required: Option<bool>,
+        add_regions: BTreeSet<String>,
+        remove_regions: BTreeSet<String>,
+    },
+    Permissions {
+        add: BTreeSet<String>,
+        remove: BTreeSet<String>,
+    },
+    Retag {
+        arn: String,
+        add: BTreeMap<String, String>,
+        remove: BTreeSet<String>,
+    },
+    /// Adds [`COMPLETE_TAG`] to the owned load balancer (when the resource
+    /// created it), every owned group (when the load balancer is adopted:
+    /// they are what a later create would find), and the owned service.
+    MarkComplete {
+        load_balancer: bool,
+        groups: bool,
+        service: bool,
+    },
+    /// Deletes the service: first checks for live consumer connections
+    /// (refusing, or rejecting them when `reject_connections`).
+    DeleteService {
+        id: String,
+        reject_connections: bool,
+    },
+    DeleteLoadBalancer {
+        arn: String,
+    },
 }
 
-/// Ordered phases of independent steps.
+/// The steps of one change, by phase.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
-    pub phases: Vec<Vec<Step>>,
+pub struct Schedule {
+    pub phases: BTreeMap<Phase, Vec<Step>>,
 }
 
-impl Plan {
+impl Schedule {
+    fn push(&mut self, phase: Phase, step: Step) {
+        self.phases.entry(phase).or_default().push(step);
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.phases.iter().all(Vec::is_empty)
+        self.phases.values().all(Vec::is_empty)
     }
 
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
-        self.phases.iter().flatten()
+        self.phases.values().flatten()
     }
 }
 
@@ -70,150 +195,239 @@ pub enum DiffError {
     #[error("{0} is not a network load balancer")]
     NotNetwork(String),
     #[error(
-        "a load balancer named {0:?} already exists and was not created by this resource; \
-         choose another name, or adopt it with load_balancer_arn"
+        "the load balancer already has an endpoint service, {id}, which {holder}; it was left unchanged. \
+         Take it over with `terraform import` (by the load balancer ARN or {id}), or remove it"
     )]
-    NameTaken(String),
+    ForeignService { id: String, holder: String },
+    #[error(transparent)]
+    Ownership(#[from] OwnershipError),
 }
 
-/// The steps that make AWS match `spec`.
-pub fn converge(spec: &Spec, observed: &Observed) -> Result<Plan, DiffError> {
-    let mut phases: Vec<Vec<Step>> = vec![Vec::new(); 8];
+/// The steps that make AWS match `spec` for `instance`, changing only what
+/// the instance owns.
+pub fn converge(spec: &Spec, observed: &Observed, instance: &Instance) -> Result<Schedule, DiffError> {
+    let mut s = Schedule::default();
+    load_balancer(spec, observed, instance, &mut s)?;
     let desired = spec.target_groups();
-    let owned = |tg: &ObservedTargetGroup| tg.owner.as_deref() == Some(spec.name.as_str());
+    let refs = target_groups(spec, &desired, observed, instance, &mut s);
+    listeners(spec, &desired, &refs, observed, instance, &mut s)?;
+    service(spec, observed, instance, &mut s)?;
+    if !instance.complete {
+        s.push(
+            Phase::Complete,
+            Step::MarkComplete {
+                load_balancer: matches!(spec.load_balancer, LoadBalancerSpec::Create { .. }),
+                groups: matches!(spec.load_balancer, LoadBalancerSpec::Adopt { .. }),
+                service: true,
+            },
+        );
+    }
+    Ok(s)
+}
 
-    // 0. the load balancer
+fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedule) -> Result<(), DiffError> {
+    let lb_tags = instance.tags_for(spec, "load-balancer");
     match (&spec.load_balancer, &observed.load_balancer) {
-        (LoadBalancerSpec::Create { subnets }, None) => phases[0].push(Step::CreateLoadBalancer {
-            name: spec.name.clone(),
-            subnets: subnets.clone(),
-            tags: spec.tags_for("load-balancer"),
-        }),
+        (LoadBalancerSpec::Create { subnets }, None) => s.push(
+            Phase::LoadBalancer,
+            Step::CreateLoadBalancer { name: spec.name.clone(), subnets: subnets.clone(), tags: lb_tags },
+        ),
         (LoadBalancerSpec::Adopt { arn }, None) => return Err(DiffError::MissingLoadBalancer(arn.clone())),
         (_, Some(lb)) if !lb.is_network => return Err(DiffError::NotNetwork(lb.arn.clone())),
-        (LoadBalancerSpec::Create { .. }, Some(lb)) if !lb.owned => return Err(DiffError::NameTaken(lb.name.clone())),
-        (LoadBalancerSpec::Create { subnets }, Some(lb)) => {
-            let missing: BTreeSet<String> = subnets.difference(&lb.subnets).cloned().collect();
-            if !missing.is_empty() {
-                phases[1].push(Step::AddSubnets { subnets: lb.subnets.union(subnets).cloned().collect() });
+        (_, Some(lb)) if lb.vpc_id != spec.vpc_id => {
+            return Err(OwnershipError::WrongVpc {
+                arn: lb.arn.clone(),
+                found: lb.vpc_id.clone(),
+                wanted: spec.vpc_id.clone(),
             }
-            retag(&mut phases[7], &lb.arn, &lb_tags(observed), &spec.tags_for("load-balancer"));
+            .into());
         }
+        (LoadBalancerSpec::Create { .. }, Some(lb)) if !lb.owned => {
+            return Err(OwnershipError::NameTaken {
+                name: lb.name.clone(),
+                arn: lb.arn.clone(),
+                holder: holder(&lb.tags),
+            }
+            .into());
+        }
+        (LoadBalancerSpec::Create { subnets }, Some(lb)) => {
+            if !subnets.is_subset(&lb.subnets) {
+                s.push(Phase::Groups, Step::AddSubnets { subnets: lb.subnets.union(subnets).cloned().collect() });
+            }
+            retag(s, &lb.arn, &lb.tags, &lb_tags);
+        }
+        // An adopted load balancer keeps its own tags and subnets.
         (LoadBalancerSpec::Adopt { .. }, Some(_)) => {}
     }
     let cross_zone_now = observed.load_balancer.as_ref().and_then(|lb| lb.cross_zone).unwrap_or(false);
     if spec.cross_zone != cross_zone_now {
-        phases[1].push(Step::SetCrossZone(spec.cross_zone));
+        s.push(Phase::Groups, Step::SetCrossZone(spec.cross_zone));
     }
+    Ok(())
+}
 
-    // 1. target groups and their targets
-    let mut refs: BTreeMap<&str, TargetGroupRef> = BTreeMap::new();
-    for tg in &desired {
-        let role_tags = spec.tags_for(&tg.role.to_string());
-        let reference = match observed.existing_group(tg, &spec.name) {
+/// Groups and targets; returns the group each role will use.
+fn target_groups(
+    spec: &Spec,
+    desired: &[TargetGroupSpec],
+    observed: &Observed,
+    instance: &Instance,
+    s: &mut Schedule,
+) -> BTreeMap<Role, TargetGroupRef> {
+    let assigned = observed.assign_groups(desired, &instance.recorded.groups);
+    let mut refs = BTreeMap::new();
+    for tg in desired {
+        let tags = instance.tags_for(spec, &tg.role.to_string());
+        let serving_listener = observed.listener_on(tg.listener_port);
+        let reference = match assigned.get(&tg.role) {
             Some(existing) => {
                 let r = TargetGroupRef::Arn(existing.arn.clone());
                 let extra: BTreeSet<Target> = existing.targets.difference(&tg.targets).copied().collect();
                 let missing: BTreeSet<Target> = tg.targets.difference(&existing.targets).copied().collect();
                 if !missing.is_empty() {
-                    phases[1].push(Step::Register { target_group: r.clone(), targets: missing });
+                    s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: missing.clone() });
+                    // The new target serves before the old one goes.
+                    if !extra.is_empty() {
+                        let serving =
+                            observed.listeners.iter().any(|l| l.target_group_arn.as_ref() == Some(&existing.arn));
+                        s.push(
+                            Phase::TargetsReady,
+                            Step::AwaitTargets { target_group: r.clone(), targets: missing, serving },
+                        );
+                    }
                 }
                 if !extra.is_empty() {
-                    // New targets first, so a changed IP never leaves the group empty.
-                    phases[4].push(Step::Deregister { target_group: existing.arn.clone(), targets: extra });
+                    s.push(Phase::Deregister, Step::Deregister { target_group: existing.arn.clone(), targets: extra });
                 }
                 if !health_matches(&spec.health_check, &existing.health_check) {
-                    phases[1].push(Step::SetHealthCheck { target_group: r.clone(), health_check: spec.health_check });
+                    s.push(
+                        Phase::Targets,
+                        Step::SetHealthCheck { target_group: r.clone(), health_check: spec.health_check },
+                    );
                 }
                 if let Some(d) = spec.deregistration_delay
                     && existing.deregistration_delay != Some(d)
                 {
-                    phases[1].push(Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d });
+                    s.push(
+                        Phase::Targets,
+                        Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d },
+                    );
                 }
-                retag(&mut phases[7], &existing.arn, &existing.tags, &role_tags);
+                retag(s, &existing.arn, &existing.tags, &tags);
                 r
             }
             None => {
-                phases[0].push(Step::CreateTargetGroup {
-                    role: tg.role,
-                    name: tg.name.clone(),
-                    port: tg.port,
-                    health_check: spec.health_check,
-                    tags: role_tags,
-                });
+                s.push(
+                    Phase::Groups,
+                    Step::CreateTargetGroup {
+                        role: tg.role,
+                        name: tg.name.clone(),
+                        port: tg.port,
+                        health_check: spec.health_check,
+                        tags,
+                    },
+                );
                 let r = TargetGroupRef::New(tg.name.clone());
-                phases[1].push(Step::Register { target_group: r.clone(), targets: tg.targets.clone() });
+                s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: tg.targets.clone() });
+                // A listener that serves today moves here only once the
+                // new group holds its targets.
+                if serving_listener.is_some_and(|l| l.owned) {
+                    s.push(
+                        Phase::TargetsReady,
+                        Step::AwaitTargets { target_group: r.clone(), targets: tg.targets.clone(), serving: false },
+                    );
+                }
                 if let Some(d) = spec.deregistration_delay {
-                    phases[1].push(Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d });
+                    s.push(
+                        Phase::Targets,
+                        Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d },
+                    );
                 }
                 r
             }
         };
-        refs.insert(tg.name.as_str(), reference);
+        refs.insert(tg.role, reference);
     }
+    // Owned groups no role uses any more go, once their listeners moved.
+    let kept: BTreeSet<&str> = assigned.values().map(|t| t.arn.as_str()).collect();
+    for tg in observed.target_groups.iter().filter(|t| t.owned && !kept.contains(t.arn.as_str())) {
+        s.push(Phase::DropGroups, Step::DeleteTargetGroup { arn: tg.arn.clone(), name: tg.name.clone() });
+    }
+    refs
+}
 
-    // 2. listeners
-    let desired_ports: BTreeMap<u16, &TargetGroupSpec> = desired.iter().map(|t| (t.listener_port, t)).collect();
-    let ours = |arn: &str| observed.target_group(arn).is_some_and(owned);
+fn listeners(
+    spec: &Spec,
+    desired: &[TargetGroupSpec],
+    refs: &BTreeMap<Role, TargetGroupRef>,
+    observed: &Observed,
+    instance: &Instance,
+    s: &mut Schedule,
+) -> Result<(), DiffError> {
+    let by_port: BTreeMap<u16, &TargetGroupSpec> = desired.iter().map(|t| (t.listener_port, t)).collect();
     for l in &observed.listeners {
-        let forwards_to_ours = l.target_group_arn.as_deref().is_some_and(ours);
-        match desired_ports.get(&l.port) {
-            None if forwards_to_ours => phases[2].push(Step::DeleteListener { arn: l.arn.clone(), port: l.port }),
+        match by_port.get(&l.port) {
+            None if l.owned => s.push(Phase::DropListeners, Step::DeleteListener { arn: l.arn.clone(), port: l.port }),
             None => {} // someone else's listener on a port we do not use
             Some(tg) => {
-                let want = &refs[tg.name.as_str()];
-                let already = matches!(want, TargetGroupRef::Arn(a) if l.target_group_arn.as_deref() == Some(a));
-                let dangling = l.target_group_arn.as_deref().is_none_or(|a| observed.target_group(a).is_none());
-                if !already && !forwards_to_ours && !dangling {
+                let want = &refs[&tg.role];
+                let already = matches!(want, TargetGroupRef::Arn(a) if l.target_group_arn.as_ref() == Some(a));
+                if already {
+                    continue;
+                }
+                if !l.owned {
                     return Err(DiffError::ForeignListener {
                         port: l.port,
-                        target: l.target_group_arn.clone().unwrap_or_default(),
+                        target: l.target_group_arn.clone().unwrap_or_else(|| "no target group".to_owned()),
                     });
                 }
-                if !already {
-                    phases[3].push(Step::PointListener {
-                        arn: l.arn.clone(),
-                        port: l.port,
-                        target_group: want.clone(),
-                    });
-                }
+                s.push(
+                    Phase::Listeners,
+                    Step::PointListener { arn: l.arn.clone(), port: l.port, target_group: want.clone() },
+                );
             }
         }
     }
-    for (port, tg) in &desired_ports {
-        if observed.listener_on(*port).is_none() {
-            phases[3].push(Step::CreateListener {
-                port: *port,
-                target_group: refs[tg.name.as_str()].clone(),
-                tags: spec.tags_for(&tg.role.to_string()),
-            });
+    for (port, tg) in &by_port {
+        let existing = observed.listener_on(*port);
+        if existing.is_none() {
+            s.push(
+                Phase::Listeners,
+                Step::CreateListener {
+                    port: *port,
+                    target_group: refs[&tg.role].clone(),
+                    tags: instance.tags_for(spec, &tg.role.to_string()),
+                },
+            );
         }
         if let Some(seconds) = spec.tcp_idle_timeout
-            && observed.listener_on(*port).is_none_or(|l| l.idle_timeout != Some(seconds))
+            && existing.is_none_or(|l| l.idle_timeout != Some(seconds))
         {
-            phases[4].push(Step::SetIdleTimeout { port: *port, seconds });
+            s.push(Phase::ListenerAttributes, Step::SetIdleTimeout { port: *port, seconds });
         }
     }
+    Ok(())
+}
 
-    // 3. target groups no longer wanted (after their listeners moved or went)
-    let kept: BTreeSet<&str> =
-        refs.values().filter_map(|r| if let TargetGroupRef::Arn(a) = r { Some(a.as_str()) } else { None }).collect();
-    for tg in observed.target_groups.iter().filter(|t| owned(t) && !kept.contains(t.arn.as_str())) {
-        phases[5].push(Step::DeleteTargetGroup { arn: tg.arn.clone(), name: tg.name.clone() });
-    }
-
-    // 4. the endpoint service and its principals
+fn service(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedule) -> Result<(), DiffError> {
     let want = &spec.service;
+    let tags = instance.tags_for(spec, "endpoint-service");
     match &observed.service {
         None => {
-            phases[6].push(Step::CreateService {
-                acceptance_required: want.acceptance_required,
-                supported_regions: want.supported_regions.clone(),
-                tags: spec.tags_for("endpoint-service"),
-            });
+            s.push(
+                Phase::Service,
+                Step::CreateService {
+                    acceptance_required: want.acceptance_required,
+                    supported_regions: want.supported_regions.clone(),
+                    tags,
+                },
+            );
             if !want.principals.is_empty() {
-                phases[7].push(Step::Permissions { add: want.principals.clone(), remove: BTreeSet::new() });
+                s.push(Phase::Permissions, Step::Permissions { add: want.principals.clone(), remove: BTreeSet::new() });
             }
+        }
+        Some(svc) if !svc.owned => {
+            return Err(DiffError::ForeignService { id: svc.id.clone(), holder: holder(&svc.tags) });
         }
         Some(svc) => {
             let acceptance = (svc.acceptance_required != want.acceptance_required).then_some(want.acceptance_required);
@@ -222,53 +436,46 @@ pub fn converge(spec: &Spec, observed: &Observed) -> Result<Plan, DiffError> {
             let remove_regions: BTreeSet<String> =
                 svc.supported_regions.difference(&want.supported_regions).cloned().collect();
             if acceptance.is_some() || !add_regions.is_empty() || !remove_regions.is_empty() {
-                phases[6].push(Step::ModifyService { acceptance_required: acceptance, add_regions, remove_regions });
+                s.push(
+                    Phase::Service,
+                    Step::ModifyService { acceptance_required: acceptance, add_regions, remove_regions },
+                );
             }
             let add: BTreeSet<String> = want.principals.difference(&svc.principals).cloned().collect();
             let remove: BTreeSet<String> = svc.principals.difference(&want.principals).cloned().collect();
             if !add.is_empty() || !remove.is_empty() {
-                phases[7].push(Step::Permissions { add, remove });
+                s.push(Phase::Permissions, Step::Permissions { add, remove });
             }
-            retag(&mut phases[7], &svc.id, &svc.tags, &spec.tags_for("endpoint-service"));
+            retag(s, &svc.id, &svc.tags, &tags);
         }
     }
-    Ok(Plan { phases })
+    Ok(())
 }
 
-/// The steps that remove everything the resource manages, in dependency
-/// order: principals, service, listeners, target groups, and the load
-/// balancer if the resource created it.
-pub fn teardown(spec_name: &str, observed: &Observed) -> Plan {
-    let mut phases: Vec<Vec<Step>> = vec![Vec::new(); 5];
-    if let Some(svc) = &observed.service {
-        if !svc.principals.is_empty() {
-            phases[0].push(Step::Permissions { add: BTreeSet::new(), remove: svc.principals.clone() });
-        }
-        phases[1].push(Step::DeleteService { id: svc.id.clone() });
+/// The steps that remove everything the state records, and nothing else:
+/// the service (after a check for live connections), then a load balancer
+/// the resource created or imported — which takes its listeners along —,
+/// or else the recorded listeners of an adopted one, then the groups.
+/// Built from the state alone: deleting what is already gone succeeds.
+pub fn teardown(spec: &Spec, recorded: &Recorded, reject_connections: bool) -> Schedule {
+    let mut s = Schedule::default();
+    if let Some(id) = &recorded.service {
+        s.push(Phase::DropService, Step::DeleteService { id: id.clone(), reject_connections });
     }
-    let owned: BTreeSet<&str> = observed
-        .target_groups
-        .iter()
-        .filter(|t| t.owner.as_deref() == Some(spec_name))
-        .map(|t| t.arn.as_str())
-        .collect();
-    let lb_owned = observed.load_balancer.as_ref().is_some_and(|lb| lb.owned);
-    for l in &observed.listeners {
-        if lb_owned || l.target_group_arn.as_deref().is_some_and(|a| owned.contains(a)) {
-            phases[2].push(Step::DeleteListener { arn: l.arn.clone(), port: l.port });
+    match (&spec.load_balancer, &recorded.load_balancer) {
+        (LoadBalancerSpec::Create { .. }, Some(arn)) => {
+            s.push(Phase::DropLoadBalancer, Step::DeleteLoadBalancer { arn: arn.clone() });
+        }
+        _ => {
+            for arn in &recorded.listeners {
+                s.push(Phase::DropListeners, Step::DeleteListener { arn: arn.clone(), port: 0 });
+            }
         }
     }
-    for tg in observed.target_groups.iter().filter(|t| owned.contains(t.arn.as_str())) {
-        phases[3].push(Step::DeleteTargetGroup { arn: tg.arn.clone(), name: tg.name.clone() });
+    for arn in recorded.group_arns() {
+        s.push(Phase::DropGroups, Step::DeleteTargetGroup { arn: arn.clone(), name: arn.clone() });
     }
-    if let Some(lb) = observed.load_balancer.as_ref().filter(|lb| lb.owned) {
-        phases[4].push(Step::DeleteLoadBalancer { arn: lb.arn.clone() });
-    }
-    Plan { phases }
-}
-
-fn lb_tags(observed: &Observed) -> BTreeMap<String, String> {
-    observed.load_balancer.as_ref().map(|lb| lb.tags.clone()).unwrap_or_default()
+    s
 }
 
 /// Only the settings the configuration names are compared.
@@ -284,13 +491,28 @@ fn health_matches(want: &HealthCheck, have: &HealthCheck) -> bool {
         && same(want.timeout, have.timeout)
 }
 
-fn retag(out: &mut Vec<Step>, arn: &str, have: &BTreeMap<String, String>, want: &BTreeMap<String, String>) {
-    let add: BTreeMap<String, String> =
-        want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove: BTreeSet<String> = have.keys().filter(|k| !want.contains_key(*k)).cloned().collect();
+/// Brings an object's tags to `want`. The completion mark is
+/// [`Step::MarkComplete`]'s alone: never added or removed here.
+fn retag(s: &mut Schedule, arn: &str, have: &BTreeMap<String, String>, want: &BTreeMap<String, String>) {
+    let add: BTreeMap<String, String> = want
+        .iter()
+        .filter(|(k, v)| k.as_str() != COMPLETE_TAG && have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove: BTreeSet<String> =
+        have.keys().filter(|k| k.as_str() != COMPLETE_TAG && !want.contains_key(*k)).cloned().collect();
     if !add.is_empty() || !remove.is_empty() {
-        out.push(Step::Retag { arn: arn.to_owned(), add, remove });
+        s.push(Phase::Permissions, Step::Retag { arn: arn.to_owned(), add, remove });
     }
+}
+
+/// The groups that serve each role after `observed` (for the state).
+pub fn serving_groups<'a>(
+    spec: &Spec,
+    observed: &'a Observed,
+    recorded: &Recorded,
+) -> BTreeMap<Role, &'a ObservedTargetGroup> {
+    observed.assign_groups(&spec.target_groups(), &recorded.groups)
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use super::layout::{OWNER_TAG, Observed, Role};
+use super::layout::{Observed, Role};
+use super::ownership::OWNER_TAG;
 use super::ports::BrokerId;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,7 +162,8 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::layout::{ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ROLE_TAG};
+    use crate::domain::layout::{ObservedListener, ObservedLoadBalancer, ObservedTargetGroup};
+    use crate::domain::ownership::ROLE_TAG;
 
     fn ip(n: u8) -> Ipv4Addr {
         Ipv4Addr::new(10, 0, n, 10)

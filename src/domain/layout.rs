@@ -8,12 +8,6 @@ use std::net::Ipv4Addr;
 
 use super::ports::BrokerId;
 
-/// Tag naming the `kafka_privatelink` resource (its `name`) that owns an object.
-pub const OWNER_TAG: &str = "kafka-privatelink:owner";
-/// Tag saying what an object is for: `broker/<id>`, `bootstrap`,
-/// `load-balancer` or `endpoint-service`.
-pub const ROLE_TAG: &str = "kafka-privatelink:role";
-
 /// What a target group or listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Role {
@@ -175,14 +169,6 @@ impl Spec {
         }
         out
     }
-
-    /// Tags for an object with this role, ownership included.
-    pub fn tags_for(&self, role: &str) -> BTreeMap<String, String> {
-        let mut t = self.tags.clone();
-        t.insert(OWNER_TAG.to_owned(), self.name.clone());
-        t.insert(ROLE_TAG.to_owned(), role.to_owned());
-        t
-    }
 }
 
 /// `<name>-b<id>-<port>` or `<name>-boot-<port>`: the port is part of the name
@@ -235,7 +221,7 @@ pub struct ObservedLoadBalancer {
     pub cross_zone: Option<bool>,
     /// `active` (not `provisioning` or `failed`) when last seen.
     pub active: bool,
-    /// Created by this resource (its ownership tag), as opposed to adopted.
+    /// This resource instance's (see [`super::ownership`]).
     pub owned: bool,
 }
 
@@ -244,8 +230,11 @@ pub struct ObservedTargetGroup {
     pub arn: String,
     pub name: String,
     pub port: u16,
+    pub vpc_id: String,
+    /// From the role tag.
     pub role: Option<Role>,
-    pub owner: Option<String>,
+    /// This resource instance's (see [`super::ownership`]).
+    pub owned: bool,
     pub targets: BTreeSet<Target>,
     pub health_check: HealthCheck,
     pub deregistration_delay: Option<u32>,
@@ -259,7 +248,8 @@ pub struct ObservedListener {
     /// Where its default action forwards (single target group).
     pub target_group_arn: Option<String>,
     pub idle_timeout: Option<u32>,
-    pub tags: BTreeMap<String, String>,
+    /// This resource instance's: recorded, or forwarding to an owned group.
+    pub owned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -275,6 +265,8 @@ pub struct ObservedService {
     pub availability_zone_ids: BTreeSet<String>,
     pub load_balancer_arns: BTreeSet<String>,
     pub tags: BTreeMap<String, String>,
+    /// This resource instance's (see [`super::ownership`]).
+    pub owned: bool,
 }
 
 /// What AWS holds for one resource. Applies update it as they go, so that a
@@ -300,34 +292,47 @@ impl Observed {
         self.listeners.iter().find(|l| l.port == port)
     }
 
-    /// The target group that serves `spec` today. Imported and adopted setups
-    /// name their groups their own way, so the group the spec's listener
-    /// forwards to counts first — if it is ours (or holds exactly the spec's
-    /// targets) and, for a broker, has the broker's port (a port change
-    /// needs a new group). Otherwise, the group with the spec's name.
-    pub fn existing_group(&self, spec: &TargetGroupSpec, owner: &str) -> Option<&ObservedTargetGroup> {
-        let via_listener = self
-            .listener_on(spec.listener_port)
-            .and_then(|l| l.target_group_arn.as_deref())
-            .and_then(|arn| self.target_group(arn))
-            .filter(|tg| tg.owner.as_deref() == Some(owner) || tg.targets == spec.targets)
-            .filter(|tg| spec.role == Role::Bootstrap || tg.port == spec.port);
-        via_listener.or_else(|| self.target_group_by_name(&spec.name))
+    /// The group that serves each desired role, for [`super::diff`] and
+    /// for the state: the group the state recorded for that role, if it is
+    /// ours, its role tag (if any) agrees and — for a broker — its port is
+    /// the broker's (a port change needs a new group); otherwise an owned
+    /// group tagged with the role and port (left by an interrupted apply).
+    /// Never a group by its name or by the listener in front of it, and
+    /// never one group for two roles.
+    pub fn assign_groups(
+        &self,
+        desired: &[TargetGroupSpec],
+        recorded: &BTreeMap<Role, String>,
+    ) -> BTreeMap<Role, &ObservedTargetGroup> {
+        let mut out = BTreeMap::new();
+        let mut taken: BTreeSet<&str> = BTreeSet::new();
+        let fits = |tg: &ObservedTargetGroup, spec: &TargetGroupSpec| {
+            tg.owned && tg.role.is_none_or(|r| r == spec.role) && (spec.role == Role::Bootstrap || tg.port == spec.port)
+        };
+        for spec in desired {
+            let by_record = recorded
+                .get(&spec.role)
+                .and_then(|arn| self.target_group(arn))
+                .filter(|tg| fits(tg, spec) && !taken.contains(tg.arn.as_str()));
+            let by_tag = || {
+                self.target_groups.iter().find(|tg| {
+                    tg.role == Some(spec.role)
+                        && tg.port == spec.port
+                        && fits(tg, spec)
+                        && !taken.contains(tg.arn.as_str())
+                })
+            };
+            if let Some(tg) = by_record.or_else(by_tag) {
+                taken.insert(tg.arn.as_str());
+                out.insert(spec.role, tg);
+            }
+        }
+        out
     }
 
-    /// The listener and target group currently serving `spec`: the group
-    /// from [`Observed::existing_group`], and the listener on the spec's
-    /// port if it forwards there.
-    pub fn serving(
-        &self,
-        spec: &TargetGroupSpec,
-        owner: &str,
-    ) -> (Option<&ObservedTargetGroup>, Option<&ObservedListener>) {
-        let tg = self.existing_group(spec, owner);
-        let listener = self
-            .listener_on(spec.listener_port)
-            .filter(|l| tg.is_some_and(|tg| l.target_group_arn.as_deref() == Some(tg.arn.as_str())));
-        (tg, listener)
+    /// The listener on `port`, if it forwards to `group`.
+    pub fn listener_serving(&self, port: u16, group: &ObservedTargetGroup) -> Option<&ObservedListener> {
+        self.listener_on(port).filter(|l| l.target_group_arn.as_deref() == Some(group.arn.as_str()))
     }
 }
 
@@ -374,7 +379,6 @@ mod tests {
             assert_eq!(Role::parse(&r.to_string()), Some(r));
         }
         assert_eq!(Role::parse("broker/x"), None);
-        assert_eq!(spec().tags_for("load-balancer")[OWNER_TAG], "orders");
     }
 
     #[test]

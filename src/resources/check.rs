@@ -54,6 +54,9 @@ pub fn port(checks: &mut Checks, value: &Tri<f64>, path: AttributePath, what: &s
 
 /// Go-style durations as the AWS provider takes them: `1h`, `15m`, `1h30m`, `900s`.
 pub fn parse_duration(s: &str) -> Option<Duration> {
+    // A year at most: longer waits are typos, and far longer ones would
+    // overflow the clock arithmetic of the waits.
+    const MAX: u64 = 366 * 24 * 3600;
     let mut total = 0u64;
     let mut digits = String::new();
     for ch in s.chars() {
@@ -63,14 +66,15 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         }
         let n: u64 = digits.parse().ok()?;
         digits.clear();
-        total += n * match ch {
+        let unit = match ch {
             'h' => 3600,
             'm' => 60,
             's' => 1,
             _ => return None,
         };
+        total = total.checked_add(n.checked_mul(unit)?)?;
     }
-    (digits.is_empty() && total > 0).then(|| Duration::from_secs(total))
+    (digits.is_empty() && total > 0 && total <= MAX).then(|| Duration::from_secs(total))
 }
 
 #[cfg(test)]
@@ -82,7 +86,8 @@ mod tests {
         assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
         assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
         assert_eq!(parse_duration("900s"), Some(Duration::from_secs(900)));
-        for bad in ["", "1", "h", "1d", "-1h", "0s"] {
+        assert_eq!(parse_duration("8784h"), Some(Duration::from_secs(8784 * 3600)));
+        for bad in ["", "1", "h", "1d", "-1h", "0s", "8785h", "99999999999999999999h", "18446744073709551615h"] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }

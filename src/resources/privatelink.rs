@@ -13,6 +13,7 @@ mod importing;
 mod list;
 mod model;
 mod plan;
+mod private;
 mod render;
 mod schema;
 
@@ -26,16 +27,19 @@ pub use self::list::KafkaPrivatelinkList;
 use self::model::{
     Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, known_map, known_strings, string_map, strings,
 };
-use self::render::{bootstrap_hint, lookup_for, render, spec_of};
+use self::private::{Private, Provenance, new_token};
+use self::render::{bootstrap_hint, leftovers, lookup_for, recorded_of, render, spec_of};
 use super::provider::ProviderState;
-use crate::aws::privatelink::{CallCounter, Execution, Lookup, execute, observe};
-use crate::aws::{AwsError, Clients, ec2};
+use crate::aws::execute::{Execution, execute};
+use crate::aws::observe::{CallCounter, Lookup, observe};
+use crate::aws::{AwsError, Clients, ErrorKind, ec2};
 use crate::domain::diff::{self, DiffError};
 use crate::domain::import;
 use crate::domain::layout::{
-    BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, OWNER_TAG, Observed,
-    ROLE_TAG, Role, ServiceSpec, Spec,
+    BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, Observed,
+    ObservedTargetGroup, Role, ServiceSpec, Spec,
 };
+use crate::domain::ownership::{self, Instance, Recorded, Token, is_reserved_tag};
 use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};
 use crate::server::convert::value_error;
 use crate::server::diag::{Diagnostic, Diagnostics};
@@ -69,16 +73,30 @@ fn encode(m: &Model) -> Result<Value, Diagnostics> {
         .map_err(|e| Diagnostics::from(value_error("state", e)))
 }
 
+/// An AWS error as a diagnostic, with what the user can do about the
+/// errors that have a remedy.
 fn aws_error(action: &str, name: &str, e: &AwsError) -> Diagnostic {
-    Diagnostic::error(format!("Error {action} Kafka PrivateLink ({name})"), e.to_string())
+    let hint = match (&e.kind, e.code()) {
+        (ErrorKind::LiveConnections(_), _) => {
+            " Delete those endpoints, or set endpoint_service.reject_connections_on_destroy = true to reject them."
+        }
+        (_, Some("DuplicateTargetGroupName")) => {
+            " A target group of that name already exists and is not this resource's; it was left unchanged. \
+             Delete it, or take over its setup with `terraform import`."
+        }
+        _ => "",
+    };
+    Diagnostic::error(format!("Error {action} Kafka PrivateLink ({name})"), format!("{e}.{hint}"))
 }
 
 fn diff_error(name: &str, e: &DiffError) -> Diagnostic {
-    let d = Diagnostic::error(format!("Cannot converge Kafka PrivateLink ({name})"), e.to_string());
+    let d = Diagnostic::error(format!("Cannot converge Kafka PrivateLink ({name})"), format!("{e}."));
     match e {
         DiffError::ForeignListener { .. } => d.at(AttributePath::attr("brokers")),
         DiffError::MissingLoadBalancer(_) | DiffError::NotNetwork(_) => d.at(AttributePath::attr("load_balancer_arn")),
-        DiffError::NameTaken(_) => d.at(AttributePath::attr("name")),
+        DiffError::ForeignService { .. } => d.at(AttributePath::attr("endpoint_service")),
+        DiffError::Ownership(ownership::OwnershipError::WrongVpc { .. }) => d.at(AttributePath::attr("vpc_id")),
+        DiffError::Ownership(_) => d.at(AttributePath::attr("name")),
     }
 }
 
@@ -129,6 +147,10 @@ impl Resource for KafkaPrivatelink {
             Ok(m) => m,
             Err(d) => return fail(d),
         };
+        let private = match Private::decode(&req.private) {
+            Ok(p) => p,
+            Err(d) => return fail(d.into()),
+        };
         let spec = match spec_of(&prior, &self.provider.default_tags()) {
             Ok(s) => s,
             Err(d) => return fail(d.into()),
@@ -137,19 +159,32 @@ impl Resource for KafkaPrivatelink {
             Ok(c) => c,
             Err(d) => return fail(d),
         };
+        let recorded = recorded_of(&prior, &private);
         let calls = CallCounter::default();
-        let observed = match observe(clients, &lookup_for(&spec, Some(&prior)), &calls).await {
+        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, false), &calls).await {
             Ok(o) => o,
             Err(e) => return fail(aws_error("reading", &spec.name, &e).into()),
         };
         tracing::debug!(name = %spec.name, aws_calls = calls.get(), "refreshed kafka_privatelink");
-        if observed.load_balancer.is_none() {
+        let instance = Instance {
+            name: spec.name.clone(),
+            token: private.instance.clone().unwrap_or_default(),
+            recorded: recorded.clone(),
+            complete: true,
+        };
+        instance.claim(&mut observed, &spec.vpc_id);
+        let anything_left =
+            observed.target_groups.iter().any(|t| t.owned) || observed.service.as_ref().is_some_and(|s| s.owned);
+        if observed.load_balancer.is_none() && !anything_left {
             tracing::warn!(name = %spec.name, "load balancer gone; removing kafka_privatelink from state");
             return ReadResponse { state: None, private: req.private, diagnostics: Diagnostics::new() };
         }
         let zones = self.load_balancer_zones(&prior, &spec, &observed).await;
-        match encode(&render(&prior, &spec, &observed, zones)) {
-            Ok(state) => ReadResponse { state: Some(state), private: req.private, diagnostics: Diagnostics::new() },
+        let private = Private { leftover_groups: leftovers(&spec, &observed, &recorded), ..private };
+        match encode(&render(&prior, &spec, &observed, &recorded, zones)) {
+            Ok(state) => {
+                ReadResponse { state: Some(state), private: private.encode(), diagnostics: Diagnostics::new() }
+            }
             Err(d) => fail(d),
         }
     }
@@ -157,9 +192,14 @@ impl Resource for KafkaPrivatelink {
     async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {
         match self.plan_inner(&req).await {
             Ok((planned, requires_replace)) => match encode(&planned) {
-                Ok(planned) => {
-                    PlanResponse { planned, requires_replace, private: Vec::new(), diagnostics: Diagnostics::new() }
-                }
+                Ok(planned) => PlanResponse {
+                    planned,
+                    // A replacement starts a new instance; otherwise the
+                    // token and records travel on to apply.
+                    private: if requires_replace.is_empty() { req.prior_private.clone() } else { Vec::new() },
+                    requires_replace,
+                    diagnostics: Diagnostics::new(),
+                },
                 Err(d) => PlanResponse {
                     planned: req.proposed,
                     requires_replace: Vec::new(),

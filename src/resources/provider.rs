@@ -32,6 +32,8 @@ pub struct ProviderState {
 struct Configured {
     settings: AwsSettings,
     default_tags: BTreeMap<String, String>,
+    /// Some default tag (or the whole block) is unknown until apply.
+    default_tags_unknown: bool,
 }
 
 impl ProviderState {
@@ -53,6 +55,11 @@ impl ProviderState {
     /// The provider's `default_tags`.
     pub fn default_tags(&self) -> BTreeMap<String, String> {
         self.configured.read().ok().and_then(|c| c.as_ref().map(|c| c.default_tags.clone())).unwrap_or_default()
+    }
+
+    /// Whether every default tag is known (at plan time it may not be).
+    pub fn default_tags_known(&self) -> bool {
+        self.configured.read().ok().and_then(|c| c.as_ref().map(|c| !c.default_tags_unknown)).unwrap_or(true)
     }
 }
 
@@ -179,6 +186,18 @@ impl Config {
         }
     }
 
+    fn default_tags_unknown(&self) -> bool {
+        match &self.default_tags {
+            Tri::Unknown => true,
+            Tri::Null => false,
+            Tri::Known(blocks) => blocks.first().is_some_and(|d| match &d.tags {
+                Tri::Unknown => true,
+                Tri::Null => false,
+                Tri::Known(t) => t.values().any(Tri::is_unknown),
+            }),
+        }
+    }
+
     fn default_tags(&self) -> BTreeMap<String, String> {
         self.default_tags
             .known()
@@ -278,7 +297,11 @@ impl Provider for KafkaProvider {
             return checks.0;
         }
         tracing::debug!(terraform_version, provider_version = self.version, "provider configured");
-        let configured = Configured { settings: config.settings(), default_tags: config.default_tags() };
+        let configured = Configured {
+            settings: config.settings(),
+            default_tags: config.default_tags(),
+            default_tags_unknown: config.default_tags_unknown(),
+        };
         if let Ok(mut slot) = self.state.configured.write() {
             *slot = Some(configured);
         }

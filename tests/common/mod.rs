@@ -47,10 +47,14 @@ pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
 }
 
-/// A moto server on its own 127.0.0.1 port, stopped when dropped.
+/// A moto server on its own 127.0.0.1 port, with the test proxy in front
+/// of it to answer what moto lacks (endpoint connections); stopped when
+/// dropped. `url` is the proxy's, `direct` moto's own.
 pub struct Moto {
     child: Child,
     pub url: String,
+    pub direct: String,
+    proxy: Option<FaultProxy>,
 }
 
 impl Moto {
@@ -64,8 +68,12 @@ impl Moto {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("start moto_server");
-            let mut moto = Moto { child, url: format!("http://127.0.0.1:{port}") };
+            let url = format!("http://127.0.0.1:{port}");
+            let mut moto = Moto { child, url: url.clone(), direct: url, proxy: None };
             if moto.wait_ready(port) {
+                let proxy = FaultProxy::start(&moto);
+                moto.url = proxy.url.clone();
+                moto.proxy = Some(proxy);
                 return moto;
             }
         }
@@ -87,7 +95,12 @@ impl Moto {
     }
 
     pub fn port(&self) -> u16 {
-        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in url")
+        self.direct.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port in url")
+    }
+
+    /// The proxy in front of moto (connections, counts, faults).
+    pub fn proxy(&self) -> &FaultProxy {
+        self.proxy.as_ref().expect("started with its proxy")
     }
 }
 
@@ -270,7 +283,7 @@ impl FaultProxy {
             let port = free_port();
             let mut child = Command::new(venv().join("bin/python"))
                 .arg(repo().join("tests/support/fault_proxy.py"))
-                .args([port.to_string(), moto.url.clone()])
+                .args([port.to_string(), moto.direct.clone()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
@@ -303,6 +316,14 @@ impl FaultProxy {
     /// Replaces the fault rules (see the script's docs).
     pub fn rules(&self, rules: &serde_json::Value) {
         self.post("/__rules", &rules.to_string());
+    }
+
+    /// A consumer endpoint connects to `service_id` (in `state`, e.g.
+    /// `pendingAcceptance` or `available`).
+    pub fn connect(&self, service_id: &str, endpoint_id: &str, owner: &str, state: &str) {
+        let c =
+            serde_json::json!({"service_id": service_id, "endpoint_id": endpoint_id, "owner": owner, "state": state});
+        self.post("/__connections", &c.to_string());
     }
 
     pub fn reset_counts(&self) {

@@ -17,8 +17,20 @@ Control endpoints (JSON):
        {"action": "...", "rewrite": ["from", "to"], "calls": [1, 2]} ->
         forward, but replace text in those answers (e.g. report a load
         balancer as still provisioning, which moto never does)
+  POST /__connections {"service_id": "vpce-svc-…", "endpoint_id": "vpce-…",
+        "owner": "111122223333", "state": "pendingAcceptance"}
+                        -> a consumer endpoint connects to a service
 Faults are answered in each service's own error shape: ELBv2 HTTP 400
 <ErrorResponse>, EC2 <Response><Errors> (HTTP 503 for RequestLimitExceeded).
+
+moto 5.2.5 does not implement the endpoint connection APIs of EC2; this
+proxy answers them from its own state, in the shapes of the EC2 API
+Reference (DescribeVpcEndpointConnections: vpcEndpointConnectionSet of
+items with serviceId, vpcEndpointId, vpcEndpointOwner, vpcEndpointState,
+creationTimestamp; AcceptVpcEndpointConnections and
+RejectVpcEndpointConnections: an `unsuccessful` set, empty on success).
+Accepting makes a pendingAcceptance connection `available`, rejecting makes
+it `rejected`, as AWS does.
 """
 
 import json
@@ -33,6 +45,61 @@ MOTO = sys.argv[2]
 LOCK = threading.Lock()
 COUNTS = {}
 RULES = []
+CONNECTIONS = []  # dicts: service_id, endpoint_id, owner, state
+EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
+
+
+def numbered(params, prefix):
+    """The values of a query-protocol list: Prefix.1, Prefix.2, ..."""
+    out, i = [], 1
+    while f"{prefix}.{i}" in params:
+        out.append(params[f"{prefix}.{i}"][0])
+        i += 1
+    return out
+
+
+def describe_connections(params):
+    services, i = None, 1
+    while f"Filter.{i}.Name" in params:
+        if params[f"Filter.{i}.Name"][0] == "service-id":
+            services = set(numbered(params, f"Filter.{i}.Value"))
+        i += 1
+    items = "".join(
+        f"<item><serviceId>{c['service_id']}</serviceId><vpcEndpointId>{c['endpoint_id']}</vpcEndpointId>"
+        f"<vpcEndpointOwner>{c['owner']}</vpcEndpointOwner><vpcEndpointState>{c['state']}</vpcEndpointState>"
+        f"<creationTimestamp>2026-01-01T00:00:00.000Z</creationTimestamp></item>"
+        for c in CONNECTIONS
+        if services is None or c["service_id"] in services
+    )
+    return (
+        f'<DescribeVpcEndpointConnectionsResponse xmlns="{EC2_NS}"><requestId>proxy</requestId>'
+        f"<vpcEndpointConnectionSet>{items}</vpcEndpointConnectionSet></DescribeVpcEndpointConnectionsResponse>"
+    )
+
+
+def change_connections(action, params, new_state):
+    service = params.get("ServiceId", [""])[0]
+    failed = ""
+    for endpoint in numbered(params, "VpcEndpointId"):
+        match = [c for c in CONNECTIONS if c["service_id"] == service and c["endpoint_id"] == endpoint]
+        if not match:
+            failed += (
+                f"<item><error><code>InvalidVpcEndpoint.NotFound</code><message>The Vpc Endpoint Id "
+                f"'{endpoint}' does not exist</message></error><resourceId>{endpoint}</resourceId></item>"
+            )
+        for c in match:
+            c["state"] = new_state
+    return (
+        f'<{action}Response xmlns="{EC2_NS}"><requestId>proxy</requestId>'
+        f"<unsuccessful>{failed}</unsuccessful></{action}Response>"
+    )
+
+
+CONNECTION_ACTIONS = {
+    "DescribeVpcEndpointConnections": lambda p: describe_connections(p),
+    "AcceptVpcEndpointConnections": lambda p: change_connections("AcceptVpcEndpointConnections", p, "available"),
+    "RejectVpcEndpointConnections": lambda p: change_connections("RejectVpcEndpointConnections", p, "rejected"),
+}
 
 
 def service_of(headers, body):
@@ -86,13 +153,18 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 COUNTS.clear()
             return self.reply(200, b"{}", "application/json")
+        if self.path == "/__connections":
+            with LOCK:
+                CONNECTIONS.append(json.loads(body))
+            return self.reply(200, b"{}", "application/json")
         if self.path == "/__rules":
             with LOCK:
                 RULES[:] = json.loads(body or b"[]")
                 for r in RULES:
                     r["seen"] = 0
             return self.reply(200, b"{}", "application/json")
-        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
+        params = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        action = params.get("Action", ["?"])[0]
         service = service_of(self.headers, body)
         with LOCK:
             key = f"{service}:{action}"
@@ -120,6 +192,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, canned.encode())
         if injected:
             return self.reply(*fault(service, injected))
+        if service == "ec2" and action in CONNECTION_ACTIONS:
+            with LOCK:
+                answer = CONNECTION_ACTIONS[action](params)
+            return self.reply(200, answer.encode())
         self.forward(body, rewrite)
 
     def forward(self, body, rewrite=None):

@@ -5,6 +5,7 @@ use super::*;
 use crate::domain::layout::{
     BrokerSpec, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedService, ServiceSpec,
 };
+use crate::domain::ownership::{INSTANCE_TAG, OWNER_TAG};
 use crate::domain::ports::BrokerId;
 
 fn ip(last: u8) -> Ipv4Addr {
@@ -38,8 +39,35 @@ fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
     }
 }
 
+/// An instance whose first apply completed, recording nothing yet.
+fn instance() -> Instance {
+    Instance { name: "orders".into(), token: "tok".into(), recorded: Recorded::default(), complete: true }
+}
+
+/// The state's records for `observed` (what a successful apply records).
+fn recorded(spec: &Spec, observed: &Observed) -> Recorded {
+    let i = instance();
+    let groups = observed
+        .assign_groups(&spec.target_groups(), &i.recorded.groups)
+        .into_iter()
+        .map(|(r, t)| (r, t.arn.clone()))
+        .collect();
+    Recorded {
+        load_balancer: observed.load_balancer.as_ref().map(|l| l.arn.clone()),
+        groups,
+        leftover_groups: BTreeSet::new(),
+        listeners: observed.listeners.iter().map(|l| l.arn.clone()).collect(),
+        service: observed.service.as_ref().map(|s| s.id.clone()),
+    }
+}
+
+fn with_records(spec: &Spec, observed: &Observed) -> Instance {
+    Instance { recorded: recorded(spec, observed), ..instance() }
+}
+
 /// What AWS would hold after `converge(spec, empty)` succeeded.
 fn converged(spec: &Spec) -> Observed {
+    let i = instance();
     let tgs: Vec<ObservedTargetGroup> = spec
         .target_groups()
         .into_iter()
@@ -47,12 +75,13 @@ fn converged(spec: &Spec) -> Observed {
             arn: format!("arn:tg/{}", t.name),
             name: t.name.clone(),
             port: t.port,
+            vpc_id: spec.vpc_id.clone(),
             role: Some(t.role),
-            owner: Some(spec.name.clone()),
+            owned: true,
             targets: t.targets.clone(),
             health_check: spec.health_check,
             deregistration_delay: spec.deregistration_delay,
-            tags: spec.tags_for(&t.role.to_string()),
+            tags: i.tags_for(spec, &t.role.to_string()),
         })
         .collect();
     let listeners = spec
@@ -63,14 +92,15 @@ fn converged(spec: &Spec) -> Observed {
             port: t.listener_port,
             target_group_arn: Some(format!("arn:tg/{}", t.name)),
             idle_timeout: spec.tcp_idle_timeout,
-            tags: BTreeMap::new(),
+            owned: true,
         })
         .collect();
     Observed {
         load_balancer: Some(ObservedLoadBalancer {
             arn: "arn:lb".into(),
-            tags: spec.tags_for("load-balancer"),
+            tags: i.tags_for(spec, "load-balancer"),
             name: spec.name.clone(),
+            vpc_id: spec.vpc_id.clone(),
             is_network: true,
             subnets: BTreeSet::from(["subnet-a".into()]),
             cross_zone: Some(spec.cross_zone),
@@ -84,41 +114,55 @@ fn converged(spec: &Spec) -> Observed {
             acceptance_required: spec.service.acceptance_required,
             supported_regions: spec.service.supported_regions.clone(),
             principals: spec.service.principals.clone(),
-            tags: spec.tags_for("endpoint-service"),
+            tags: i.tags_for(spec, "endpoint-service"),
+            owned: true,
             ..Default::default()
         }),
     }
 }
 
-fn names(plan: &Plan) -> Vec<Vec<String>> {
+fn names(plan: &Schedule) -> Vec<(Phase, Vec<String>)> {
     plan.phases
         .iter()
-        .map(|p| {
-            p.iter()
+        .filter(|(_, p)| !p.is_empty())
+        .map(|(phase, p)| {
+            let steps = p
+                .iter()
                 .map(|s| {
                     let d = format!("{s:?}");
                     d.split([' ', '{', '(']).next().unwrap_or_default().to_owned()
                 })
-                .collect()
+                .collect();
+            (*phase, steps)
         })
-        .filter(|p: &Vec<String>| !p.is_empty())
         .collect()
+}
+
+fn phase(p: Phase, steps: &[&str]) -> (Phase, Vec<String>) {
+    (p, steps.iter().map(|s| (*s).to_owned()).collect())
 }
 
 #[test]
 fn create_from_nothing_in_dependency_order() {
     let s = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
-    let plan = converge(&s, &Observed::default()).unwrap();
+    let first = Instance { complete: false, ..instance() };
+    let plan = converge(&s, &Observed::default(), &first).unwrap();
     assert_eq!(
         names(&plan),
         vec![
-            vec!["CreateLoadBalancer", "CreateTargetGroup", "CreateTargetGroup"],
-            vec!["Register", "Register"],
-            vec!["CreateListener", "CreateListener"],
-            vec!["CreateService"],
-            vec!["Permissions"],
+            phase(Phase::LoadBalancer, &["CreateLoadBalancer"]),
+            phase(Phase::Groups, &["CreateTargetGroup", "CreateTargetGroup"]),
+            phase(Phase::Targets, &["Register", "Register"]),
+            phase(Phase::Listeners, &["CreateListener", "CreateListener"]),
+            phase(Phase::Service, &["CreateService"]),
+            phase(Phase::Permissions, &["Permissions"]),
+            phase(Phase::Complete, &["MarkComplete"]),
         ]
     );
+    // objects of a first apply are not complete from birth
+    let Some(Step::CreateLoadBalancer { tags, .. }) = plan.steps().next() else { panic!("load balancer first") };
+    assert_eq!(tags[INSTANCE_TAG], "tok");
+    assert!(!tags.contains_key(COMPLETE_TAG));
 }
 
 #[test]
@@ -127,48 +171,118 @@ fn converged_means_no_steps() {
     s.tcp_idle_timeout = Some(600);
     s.deregistration_delay = Some(30);
     s.cross_zone = true;
-    assert!(converge(&s, &converged(&s)).unwrap().is_empty());
+    let o = converged(&s);
+    assert!(converge(&s, &o, &with_records(&s, &o)).unwrap().is_empty());
 }
 
 #[test]
 fn removing_a_broker_deletes_its_listener_before_its_group() {
     let before = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002), (3, 12, 9092, 9003)]);
     let after = spec(&[(1, 10, 9092, 9001), (3, 12, 9092, 9003)]);
-    let plan = converge(&after, &converged(&before)).unwrap();
-    assert_eq!(names(&plan), vec![vec!["DeleteListener"], vec!["DeleteTargetGroup"]]);
+    let o = converged(&before);
+    let plan = converge(&after, &o, &with_records(&before, &o)).unwrap();
+    assert_eq!(
+        names(&plan),
+        vec![phase(Phase::DropListeners, &["DeleteListener"]), phase(Phase::DropGroups, &["DeleteTargetGroup"])]
+    );
     assert!(plan.steps().any(|s| matches!(s, Step::DeleteListener { port: 9002, .. })));
 }
 
 #[test]
-fn an_ip_change_registers_before_it_deregisters() {
+fn an_ip_change_registers_waits_then_deregisters() {
     let before = spec(&[(1, 10, 9092, 9001)]);
     let after = spec(&[(1, 99, 9092, 9001)]);
-    let plan = converge(&after, &converged(&before)).unwrap();
-    assert_eq!(names(&plan), vec![vec!["Register"], vec!["Deregister"]]);
+    let o = converged(&before);
+    let plan = converge(&after, &o, &with_records(&before, &o)).unwrap();
+    assert_eq!(
+        names(&plan),
+        vec![
+            phase(Phase::Targets, &["Register"]),
+            phase(Phase::TargetsReady, &["AwaitTargets"]),
+            phase(Phase::Deregister, &["Deregister"])
+        ]
+    );
+    assert!(plan.steps().any(|s| matches!(s, Step::AwaitTargets { serving: true, .. })));
 }
 
 #[test]
 fn a_port_change_moves_the_listener_to_a_new_group() {
     let before = spec(&[(1, 10, 9092, 9001)]);
     let after = spec(&[(1, 10, 9094, 9001)]);
-    let plan = converge(&after, &converged(&before)).unwrap();
+    let o = converged(&before);
+    let plan = converge(&after, &o, &with_records(&before, &o)).unwrap();
     assert_eq!(
         names(&plan),
-        vec![vec!["CreateTargetGroup"], vec!["Register"], vec!["PointListener"], vec!["DeleteTargetGroup"]]
+        vec![
+            phase(Phase::Groups, &["CreateTargetGroup"]),
+            phase(Phase::Targets, &["Register"]),
+            phase(Phase::TargetsReady, &["AwaitTargets"]),
+            phase(Phase::Listeners, &["PointListener"]),
+            phase(Phase::DropGroups, &["DeleteTargetGroup"])
+        ]
     );
     assert!(plan.steps().any(|s| matches!(s, Step::PointListener { arn, target_group: TargetGroupRef::New(n), .. }
         if arn == "arn:listener/9001" && n == "orders-b1-9094")));
 }
 
 #[test]
+fn a_replaced_broker_gets_its_own_group_and_the_port_moves_by_listener() {
+    // broker 2 leaves, broker 4 takes its listener port: 4 gets a new group
+    // named for it; the listener on 9002 moves; 2's group goes.
+    let before = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
+    let after = spec(&[(1, 10, 9092, 9001), (4, 14, 9092, 9002)]);
+    let o = converged(&before);
+    let plan = converge(&after, &o, &with_records(&before, &o)).unwrap();
+    let steps: Vec<&Step> = plan.steps().collect();
+    assert!(steps.iter().any(|s| matches!(s, Step::CreateTargetGroup { name, .. } if name == "orders-b4-9092")));
+    assert!(steps.iter().any(|s| matches!(s, Step::PointListener { port: 9002, target_group: TargetGroupRef::New(n), .. } if n == "orders-b4-9092")));
+    assert!(steps.iter().any(|s| matches!(s, Step::DeleteTargetGroup { name, .. } if name == "orders-b2-9092")));
+    assert!(
+        !steps
+            .iter()
+            .any(|s| matches!(s, Step::Register { target_group: TargetGroupRef::Arn(a), .. } if a.contains("b2")))
+    );
+}
+
+#[test]
+fn a_group_is_never_found_by_name_or_listener_alone() {
+    // The group named for broker 2 exists but is someone else's: broker 2
+    // gets a group of its own (the create then fails loudly on the name).
+    let s = spec(&[(2, 11, 9092, 9002)]);
+    let mut o = converged(&s);
+    for tg in &mut o.target_groups {
+        tg.owned = false;
+        tg.tags.insert(INSTANCE_TAG.into(), "theirs".into());
+    }
+    o.listeners.clear();
+    let plan = converge(&s, &o, &instance()).unwrap();
+    assert!(plan.steps().any(|s| matches!(s, Step::CreateTargetGroup { .. })));
+    assert!(!plan.steps().any(|s| matches!(
+        s,
+        Step::DeleteTargetGroup { .. } | Step::Register { target_group: TargetGroupRef::Arn(_), .. }
+    )));
+}
+
+#[test]
+fn swapped_listener_ports_move_listeners_not_targets() {
+    let before = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
+    let after = spec(&[(1, 10, 9092, 9002), (2, 11, 9092, 9001)]);
+    let o = converged(&before);
+    let plan = converge(&after, &o, &with_records(&before, &o)).unwrap();
+    assert_eq!(names(&plan), vec![phase(Phase::Listeners, &["PointListener", "PointListener"])]);
+}
+
+#[test]
 fn out_of_band_deletions_and_additions_are_repaired() {
     let s = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
-    let mut drifted = converged(&s);
+    let clean = converged(&s);
+    let i = with_records(&s, &clean);
+    let mut drifted = clean.clone();
     drifted.listeners.retain(|l| l.port != 9002);
     drifted.target_groups[0].targets.insert((ip(200), 9092));
     drifted.service.as_mut().unwrap().principals.clear();
     drifted.service.as_mut().unwrap().principals.insert("arn:aws:iam::999999999999:root".into());
-    let plan = converge(&s, &drifted).unwrap();
+    let plan = converge(&s, &drifted, &i).unwrap();
     let steps: Vec<&Step> = plan.steps().collect();
     assert!(steps.iter().any(|s| matches!(s, Step::CreateListener { port: 9002, .. })));
     assert!(steps.iter().any(|s| matches!(s, Step::Deregister { targets, .. } if targets.contains(&(ip(200), 9092)))));
@@ -186,7 +300,20 @@ fn foreign_listeners_on_our_ports_are_refused() {
         ..Default::default()
     });
     o.listeners[0].target_group_arn = Some("arn:tg/theirs".into());
-    assert!(matches!(converge(&s, &o), Err(DiffError::ForeignListener { port: 9001, .. })));
+    o.listeners[0].owned = false;
+    assert!(matches!(converge(&s, &o, &instance()), Err(DiffError::ForeignListener { port: 9001, .. })));
+}
+
+#[test]
+fn a_foreign_endpoint_service_is_refused_not_rewritten() {
+    let s = spec(&[(1, 10, 9092, 9001)]);
+    let mut o = converged(&s);
+    let svc = o.service.as_mut().unwrap();
+    svc.owned = false;
+    svc.tags = BTreeMap::from([("team".into(), "web".into())]);
+    let e = converge(&s, &o, &instance()).unwrap_err();
+    assert!(matches!(&e, DiffError::ForeignService { id, .. } if id == "vpce-svc-1"), "{e}");
+    assert!(e.to_string().contains("terraform import"), "{e}");
 }
 
 #[test]
@@ -196,7 +323,8 @@ fn service_settings_change_in_place() {
     after.service.acceptance_required = false;
     after.service.supported_regions.insert("us-west-2".into());
     after.cross_zone = true;
-    let plan = converge(&after, &converged(&before)).unwrap();
+    let o = converged(&before);
+    let plan = converge(&after, &o, &with_records(&before, &o)).unwrap();
     assert!(plan.steps().any(|s| matches!(s, Step::SetCrossZone(true))));
     assert!(
         plan.steps().any(|s| matches!(s, Step::ModifyService { acceptance_required: Some(false), add_regions, .. }
@@ -208,39 +336,40 @@ fn service_settings_change_in_place() {
 fn adopted_load_balancers_must_exist_and_be_network() {
     let mut s = spec(&[(1, 10, 9092, 9001)]);
     s.load_balancer = LoadBalancerSpec::Adopt { arn: "arn:lb".into() };
-    assert!(matches!(converge(&s, &Observed::default()), Err(DiffError::MissingLoadBalancer(_))));
+    assert!(matches!(converge(&s, &Observed::default(), &instance()), Err(DiffError::MissingLoadBalancer(_))));
     let mut o = converged(&s);
     o.load_balancer.as_mut().unwrap().is_network = false;
-    assert!(matches!(converge(&s, &o), Err(DiffError::NotNetwork(_))));
+    assert!(matches!(converge(&s, &o, &instance()), Err(DiffError::NotNetwork(_))));
 }
 
 #[test]
 fn a_load_balancer_name_taken_by_someone_else_is_refused() {
     let s = spec(&[(1, 10, 9092, 9001)]);
     let mut o = converged(&s);
-    o.load_balancer.as_mut().unwrap().owned = false;
-    assert!(matches!(converge(&s, &o), Err(DiffError::NameTaken(n)) if n == "orders"));
+    let lb = o.load_balancer.as_mut().unwrap();
+    lb.owned = false;
+    lb.tags = BTreeMap::from([(OWNER_TAG.into(), "orders".into())]);
+    let e = converge(&s, &o, &instance()).unwrap_err();
+    assert!(matches!(&e, DiffError::Ownership(OwnershipError::NameTaken { name, .. }) if name == "orders"), "{e}");
 }
 
 #[test]
-fn teardown_order_and_adopted_load_balancer_survives() {
+fn teardown_deletes_what_the_state_records_and_keeps_an_adopted_load_balancer() {
     let s = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
     let o = converged(&s);
-    let plan = teardown("orders", &o);
+    let rec = recorded(&s, &o);
+    let plan = teardown(&s, &rec, false);
     assert_eq!(
         names(&plan),
         vec![
-            vec!["Permissions"],
-            vec!["DeleteService"],
-            vec!["DeleteListener", "DeleteListener"],
-            vec!["DeleteTargetGroup", "DeleteTargetGroup"],
-            vec!["DeleteLoadBalancer"]
+            phase(Phase::DropService, &["DeleteService"]),
+            phase(Phase::DropLoadBalancer, &["DeleteLoadBalancer"]),
+            phase(Phase::DropGroups, &["DeleteTargetGroup", "DeleteTargetGroup"]),
         ]
     );
-    let mut adopted = o.clone();
-    adopted.load_balancer.as_mut().unwrap().owned = false;
-    adopted.listeners.push(ObservedListener { arn: "arn:l/other".into(), port: 443, ..Default::default() });
-    let plan = teardown("orders", &adopted);
+    let mut adopted = s.clone();
+    adopted.load_balancer = LoadBalancerSpec::Adopt { arn: "arn:lb".into() };
+    let plan = teardown(&adopted, &rec, false);
     assert!(!plan.steps().any(|s| matches!(s, Step::DeleteLoadBalancer { .. })));
-    assert!(!plan.steps().any(|s| matches!(s, Step::DeleteListener { port: 443, .. })));
+    assert_eq!(plan.steps().filter(|s| matches!(s, Step::DeleteListener { .. })).count(), 2);
 }

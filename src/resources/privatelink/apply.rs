@@ -1,4 +1,5 @@
-//! Apply: observe, converge, execute; destroy in dependency order.
+//! Apply: observe, settle ownership, converge, execute; destroy what the
+//! state records, in dependency order.
 
 use super::*;
 
@@ -10,15 +11,34 @@ pub(super) fn client_token(name: &str, observed: &Observed) -> String {
     token.truncate(64);
     token
 }
+
+/// How the load balancer is managed after this apply.
+fn provenance(spec: &Spec, prior: Option<&Model>, private: &Private) -> Provenance {
+    let same_lb = |arn: &str| prior.and_then(|p| p.load_balancer_arn.known()).is_some_and(|a| a == arn);
+    match (&spec.load_balancer, private.load_balancer) {
+        (LoadBalancerSpec::Create { .. }, Some(Provenance::Imported)) => Provenance::Imported,
+        (LoadBalancerSpec::Create { .. }, _) => Provenance::Created,
+        (LoadBalancerSpec::Adopt { arn }, Some(p)) if same_lb(arn) => p,
+        (LoadBalancerSpec::Adopt { .. }, _) => Provenance::Adopted,
+    }
+}
+
 impl KafkaPrivatelink {
     pub(super) async fn converge(&self, ctx: &Context, req: &ApplyRequest) -> ApplyResponse {
-        let fail =
-            |d: Diagnostics| ApplyResponse { state: req.prior_state.clone(), private: Vec::new(), diagnostics: d };
+        let fail = |d: Diagnostics| ApplyResponse {
+            state: req.prior_state.clone(),
+            private: req.private.clone(),
+            diagnostics: d,
+        };
         let planned = match decode(&req.planned, "planned state") {
             Ok(m) => m,
             Err(d) => return fail(d),
         };
         let prior = if req.prior_state.is_null() { None } else { decode(&req.prior_state, "prior state").ok() };
+        let private = match Private::decode(&req.private) {
+            Ok(p) => p,
+            Err(d) => return fail(d.into()),
+        };
         let spec = match spec_of(&planned, &self.provider.default_tags()) {
             Ok(s) => s,
             Err(d) => return fail(d.into()),
@@ -30,63 +50,61 @@ impl KafkaPrivatelink {
         let creating = prior.is_none();
         let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
         let action = if creating { "creating" } else { "updating" };
+        let recorded = prior.as_ref().map(|p| recorded_of(p, &private)).unwrap_or_default();
         let calls = CallCounter::default();
-        let mut observed = match observe(clients, &lookup_for(&spec, prior.as_ref()), &calls).await {
+        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, creating), &calls).await {
             Ok(o) => o,
             Err(e) => return fail(aws_error(action, &spec.name, &e).into()),
         };
+        let token = match ownership::resolve(&spec, &observed, private.instance.as_deref(), !creating) {
+            Ok(Token::Stored(t)) => t,
+            Ok(Token::Resumed(t)) => {
+                tracing::info!(name = %spec.name, "resuming the objects of an interrupted first apply");
+                t
+            }
+            Ok(Token::Fresh) => new_token(),
+            Err(e) => return fail(diff_error(&spec.name, &DiffError::from(e)).into()),
+        };
+        let instance = Instance { name: spec.name.clone(), token, recorded, complete: !creating };
+        instance.claim(&mut observed, &spec.vpc_id);
         let mut diagnostics = Diagnostics::new();
-        // Listeners and groups that already serve our brokers exactly but
-        // are not ours yet (an adopted load balancer) are taken over.
-        let adopted: Vec<String> = spec
-            .target_groups()
-            .iter()
-            .filter_map(|t| {
-                let (tg, listener) = observed.serving(t, &spec.name);
-                let tg = tg.filter(|g| g.owner.as_deref() != Some(spec.name.as_str()))?;
-                Some(format!(
-                    "{} (listener port {}{}, target group {})",
-                    t.role,
-                    t.listener_port,
-                    if listener.is_some() { "" } else { ", new listener" },
-                    tg.name
-                ))
-            })
-            .collect();
-        if !adopted.is_empty() {
-            diagnostics.warning(
-                "Adopted existing listeners and target groups",
-                format!(
-                    "These already served the brokers exactly and are now managed (and tagged) by this resource: {}.",
-                    adopted.join("; ")
-                ),
-            );
-        }
-        match diff::converge(&spec, &observed) {
-            Err(e) => diagnostics.push(diff_error(&spec.name, &e)),
-            Ok(plan) => {
+        match diff::converge(&spec, &observed, &instance) {
+            Err(e) => {
+                diagnostics.push(diff_error(&spec.name, &e));
+                if creating {
+                    return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
+                }
+            }
+            Ok(schedule) => {
                 let exec = Execution {
                     vpc_id: spec.vpc_id.clone(),
                     timeout,
                     client_token: client_token(&spec.name, &observed),
-                    reject_connections_on_destroy: false,
                     stop: ctx.stop.clone(),
                 };
-                if let Err(errors) = execute(clients, &plan, &mut observed, &exec).await {
+                if let Err(errors) = execute(clients, &schedule, &mut observed, &exec).await {
                     for e in errors {
                         diagnostics.push(aws_error(action, &spec.name, &e));
                     }
                 }
             }
         }
-        if observed.load_balancer.is_none() && creating {
+        let nothing_owned = !observed.load_balancer.as_ref().is_some_and(|l| l.owned)
+            && !observed.target_groups.iter().any(|t| t.owned)
+            && !observed.service.as_ref().is_some_and(|s| s.owned);
+        if creating && (observed.load_balancer.is_none() || nothing_owned) {
             // Nothing was created: no state.
             return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
         }
+        let private = Private {
+            instance: Some(instance.token.clone()),
+            load_balancer: Some(provenance(&spec, prior.as_ref(), &private)),
+            leftover_groups: leftovers(&spec, &observed, &instance.recorded),
+        };
         let zone_ids = self.load_balancer_zones(&planned, &spec, &observed).await;
-        let state = render(&planned, &spec, &observed, zone_ids);
+        let state = render(&planned, &spec, &observed, &instance.recorded, zone_ids);
         match encode(&state) {
-            Ok(state) => ApplyResponse { state, private: Vec::new(), diagnostics },
+            Ok(state) => ApplyResponse { state, private: private.encode(), diagnostics },
             Err(d) => {
                 diagnostics.extend(d);
                 fail(diagnostics)
@@ -113,44 +131,47 @@ impl KafkaPrivatelink {
         Some(subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect())
     }
 
+    /// Deletes exactly what the state records — an adopted load balancer
+    /// never —, without reading everything again: Terraform refreshed the
+    /// state just before, and deleting what is already gone succeeds.
     pub(super) async fn destroy(&self, ctx: &Context, req: &ApplyRequest) -> ApplyResponse {
-        let keep =
-            |d: Diagnostics| ApplyResponse { state: req.prior_state.clone(), private: Vec::new(), diagnostics: d };
+        let keep = |d: Diagnostics| ApplyResponse {
+            state: req.prior_state.clone(),
+            private: req.private.clone(),
+            diagnostics: d,
+        };
         let prior = match decode(&req.prior_state, "prior state") {
             Ok(m) => m,
             Err(d) => return keep(d),
         };
-        let spec = match spec_of(&prior, &self.provider.default_tags()) {
+        let private = match Private::decode(&req.private) {
+            Ok(p) => p,
+            Err(d) => return keep(d.into()),
+        };
+        let mut spec = match spec_of(&prior, &self.provider.default_tags()) {
             Ok(s) => s,
             Err(d) => return keep(d.into()),
         };
+        if private.load_balancer == Some(Provenance::Adopted) {
+            // Borrowed, whatever the configuration says now: never deleted.
+            spec.load_balancer = LoadBalancerSpec::Adopt { arn: String::new() };
+        }
         let clients = match self.clients().await {
             Ok(c) => c,
             Err(d) => return keep(d),
         };
-        let calls = CallCounter::default();
-        let mut observed = match observe(clients, &lookup_for(&spec, Some(&prior)), &calls).await {
-            Ok(o) => o,
-            Err(e) => return keep(aws_error("deleting", &spec.name, &e).into()),
-        };
-        let plan = diff::teardown(&spec.name, &observed);
+        let reject = prior.endpoint().and_then(|e| e.reject_connections_on_destroy.known().copied()).unwrap_or(false);
+        let schedule = diff::teardown(&spec, &recorded_of(&prior, &private), reject);
         let exec = Execution {
             vpc_id: spec.vpc_id.clone(),
             timeout: prior.timeout(|t| &t.delete),
             client_token: String::new(),
-            reject_connections_on_destroy: prior
-                .endpoint()
-                .and_then(|e| e.reject_connections_on_destroy.known().copied())
-                .unwrap_or(false),
             stop: ctx.stop.clone(),
         };
-        match execute(clients, &plan, &mut observed, &exec).await {
+        match execute(clients, &schedule, &mut Observed::default(), &exec).await {
             Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
-            Err(errors) => {
-                let diagnostics = errors.iter().map(|e| aws_error("deleting", &spec.name, e)).collect();
-                let state = encode(&render(&prior, &spec, &observed, None)).unwrap_or(req.prior_state.clone());
-                ApplyResponse { state, private: Vec::new(), diagnostics }
-            }
+            // What was deleted is gone from AWS; the next refresh sees it.
+            Err(errors) => keep(errors.iter().map(|e| aws_error("deleting", &spec.name, e)).collect()),
         }
     }
 }

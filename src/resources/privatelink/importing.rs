@@ -18,7 +18,7 @@ impl KafkaPrivatelink {
                 .map_err(|e| Diagnostic::error("Cannot import", e.to_string()))?
                 .ok_or_else(|| bad(format!("No VPC endpoint service {id} exists in {}.", clients.region)))?;
             return svc
-                .network_load_balancer_arns()
+                .load_balancer_arns
                 .first()
                 .cloned()
                 .ok_or_else(|| bad(format!("The endpoint service {id} fronts no network load balancer.")));
@@ -43,9 +43,9 @@ impl KafkaPrivatelink {
     ) -> Result<ImportResponse, Diagnostics> {
         let clients = self.clients().await?;
         let arn = arn.to_owned();
-        let lookup = Lookup { load_balancer_arn: Some(arn.clone()), load_balancer_is_ours: true, ..Lookup::default() };
+        let lookup = Lookup { load_balancer_arn: Some(arn.clone()), read_targets: true, ..Lookup::default() };
         let calls = CallCounter::default();
-        let observed = observe(clients, &lookup, &calls)
+        let mut observed = observe(clients, &lookup, &calls)
             .await
             .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
         let Some(lb) = observed.load_balancer.clone() else {
@@ -73,7 +73,7 @@ impl KafkaPrivatelink {
             .map(|s| &s.tags)
             .unwrap_or(&lb.tags)
             .iter()
-            .filter(|(k, v)| k.as_str() != OWNER_TAG && k.as_str() != ROLE_TAG && default_tags.get(*k) != Some(*v))
+            .filter(|(k, v)| !is_reserved_tag(k) && default_tags.get(*k) != Some(*v))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let svc = observed.service.as_ref();
@@ -122,7 +122,38 @@ impl KafkaPrivatelink {
         };
         let spec = spec_of(&base, &default_tags).map_err(Diagnostics::from)?;
         let zones = subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect();
-        let state = encode(&render(&base, &spec, &observed, Some(zones)))?;
+        // Import gives the resource the load balancer, the groups behind the
+        // listeners it classified, those listeners and the service.
+        let group_on = |port: u16| {
+            observed
+                .listener_on(port)
+                .and_then(|l| l.target_group_arn.clone())
+                .filter(|a| observed.target_group(a).is_some())
+        };
+        let mut groups: BTreeMap<Role, String> =
+            layout.brokers.iter().filter_map(|(id, b)| Some((Role::Broker(*id), group_on(b.listener_port)?))).collect();
+        if let Some((port, _)) = layout.bootstrap
+            && let Some(arn) = group_on(port)
+        {
+            groups.insert(Role::Bootstrap, arn);
+        }
+        let ports: BTreeSet<u16> =
+            layout.brokers.values().map(|b| b.listener_port).chain(layout.bootstrap.map(|b| b.0)).collect();
+        let recorded = Recorded {
+            load_balancer: Some(lb.arn.clone()),
+            listeners: observed.listeners.iter().filter(|l| ports.contains(&l.port)).map(|l| l.arn.clone()).collect(),
+            service: observed.service.as_ref().map(|s| s.id.clone()),
+            groups,
+            leftover_groups: BTreeSet::new(),
+        };
+        let instance = Instance { name: spec.name.clone(), token: new_token(), recorded, complete: true };
+        instance.claim(&mut observed, &lb.vpc_id);
+        let state = encode(&render(&base, &spec, &observed, &instance.recorded, Some(zones)))?;
+        let private = Private {
+            instance: Some(instance.token.clone()),
+            load_balancer: Some(Provenance::Imported),
+            leftover_groups: BTreeSet::new(),
+        };
         let mut diagnostics = Diagnostics::new();
         if layout.ids == import::IdSource::Convention {
             diagnostics.warning(
@@ -141,6 +172,6 @@ impl KafkaPrivatelink {
                 format!("No VPC endpoint service fronts {}; the next apply creates one.", lb.arn),
             );
         }
-        Ok(ImportResponse { state, private: Vec::new(), diagnostics })
+        Ok(ImportResponse { state, private: private.encode(), diagnostics })
     }
 }

@@ -7,8 +7,9 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::layout::{check_elb_name, longest_target_group_name};
+use crate::domain::layout::{Role, check_elb_name, longest_target_group_name, target_group_name};
 use crate::domain::names;
+use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
 use crate::resources::check::{Checks, parse_duration, port};
 use crate::server::path::AttributePath;
@@ -192,6 +193,15 @@ impl Model {
                         "Name too long for target groups",
                         format!("Target groups are named <name>-b<broker id>-<port>; the longest here, {e}. Shorten the name."),
                     );
+                } else if self.bootstrap().is_some() {
+                    let boot = target_group_name(name, Role::Bootstrap, 65535);
+                    if let Err(e) = check_elb_name(&boot) {
+                        c.fail(
+                            path("name"),
+                            "Name too long for the bootstrap target group",
+                            format!("The bootstrap target group is named <name>-boot-<port>; at its longest, {e}. Shorten the name."),
+                        );
+                    }
                 }
             }
         }
@@ -357,12 +367,21 @@ impl Model {
                 );
             }
         }
+        if let Some(tags) = self.tags.known() {
+            for key in tags.keys().filter(|k| is_reserved_tag(k)) {
+                c.fail(
+                    path("tags").key(key.clone()),
+                    "Reserved tag key",
+                    format!("Tag keys starting with {RESERVED_TAG_PREFIX:?} are the provider's own: they say which resource owns an object. Use another key than {key:?}."),
+                );
+            }
+        }
         if let Some(t) = self.timeouts.known().and_then(|t| t.first()) {
             for (name, v) in [("create", &t.create), ("update", &t.update), ("delete", &t.delete)] {
                 c.string(v, block("timeouts").attribute(name), "Invalid timeout", |d| {
                     parse_duration(d)
                         .map(|_| ())
-                        .ok_or_else(|| format!("{d:?} is not a duration such as \"10m\" or \"1h\""))
+                        .ok_or_else(|| format!("{d:?} is not a duration such as \"10m\" or \"1h\" (at most 8784h)"))
                 });
             }
         }

@@ -3,10 +3,27 @@
 
 use super::*;
 
-/// The broker/listener-port assignment for `config`, keeping `prior`'s ports.
+/// A number attribute with a default: unknown stays unknown.
+fn with_default(v: &Tri<f64>, default: u16) -> Tri<f64> {
+    match v {
+        Tri::Null => Tri::Known(f64::from(default)),
+        other => other.clone(),
+    }
+}
+
+/// The broker/listener-port assignment for `config`, keeping `prior`'s
+/// ports. Empty while something it depends on (the base, a listener port)
+/// is unknown: those brokers' ports are unknown too.
 pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<String, u16>, Diagnostic> {
-    let base = port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE);
     let Some(brokers) = config.brokers.known() else { return Ok(BTreeMap::new()) };
+    let uncertain = config.listener_port_base.is_unknown()
+        || config.bootstrap.is_unknown()
+        || config.bootstrap().is_some_and(|b| b.listener_port.is_unknown())
+        || brokers.values().any(|b| b.listener_port.is_unknown());
+    if uncertain {
+        return Ok(BTreeMap::new());
+    }
+    let base = port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE);
     let prior_brokers = prior.and_then(|p| p.brokers.known());
     let mut keys = BTreeMap::new();
     let mut requests = BTreeMap::new();
@@ -26,6 +43,40 @@ pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<S
     Ok(assigned.into_iter().map(|(id, p)| (keys[&id].clone(), p)).collect())
 }
 impl KafkaPrivatelink {
+    /// Whether the change from `prior` to `config` needs another load
+    /// balancer. Moving between `subnet_ids` and `load_balancer_arn` for the
+    /// same one changes how it is managed, in place — except that a load
+    /// balancer the resource only borrowed is never taken over, and one
+    /// whose subnets the configuration no longer lists is replaced.
+    async fn replaces_load_balancer(&self, p: &Model, config: &Model, private: &Private) -> Result<bool, Diagnostics> {
+        if config.subnet_ids.is_null() {
+            // Adopting: another load balancer than the state's is another setup.
+            return Ok(!config.load_balancer_arn.is_null() && config.load_balancer_arn != p.load_balancer_arn);
+        }
+        let adopted = private.load_balancer == Some(Provenance::Adopted)
+            || (private.load_balancer.is_none() && p.subnet_ids.is_null());
+        if adopted {
+            return Ok(true);
+        }
+        let Some(now) = known_strings(&config.subnet_ids) else { return Ok(false) };
+        let was = match known_strings(&p.subnet_ids) {
+            Some(was) if !p.subnet_ids.is_null() => was,
+            // From load_balancer_arn to subnet_ids: the subnets AWS holds.
+            _ => match p.load_balancer_arn.known() {
+                Some(arn) => {
+                    let clients = self.clients().await?;
+                    crate::aws::elbv2::find_load_balancer_by_arn(&clients.elbv2, arn)
+                        .await
+                        .map_err(|e| Diagnostics::from(aws_error("planning", arn, &e)))?
+                        .map(|lb| lb.subnets)
+                        .unwrap_or_default()
+                }
+                None => BTreeSet::new(),
+            },
+        };
+        Ok(!was.is_subset(&now))
+    }
+
     pub(super) async fn plan_inner(&self, req: &PlanRequest) -> Result<(Model, Vec<AttributePath>), Diagnostics> {
         let config = decode(&req.config, "configuration")?;
         let mut planned = decode(&req.proposed, "proposed state")?;
@@ -36,39 +87,40 @@ impl KafkaPrivatelink {
         let prior = if req.prior_state.is_null() { None } else { Some(decode(&req.prior_state, "prior state")?) };
 
         // replacement
+        let private = Private::decode(&req.prior_private).map_err(Diagnostics::from)?;
         let mut replace = Vec::new();
         if let Some(p) = &prior {
+            // The name names a load balancer the resource creates; an adopted
+            // one keeps its own, so there a new name is a retag in place.
+            let name_replaces = !config.subnet_ids.is_null();
             for (attr, was, now) in [("name", &p.name, &config.name), ("vpc_id", &p.vpc_id, &config.vpc_id)] {
-                if now.is_unknown() || was != now {
+                if (attr != "name" || name_replaces) && (now.is_unknown() || was != now) {
                     replace.push(AttributePath::attr(attr));
                 }
             }
-            if !config.load_balancer_arn.is_null() && config.load_balancer_arn != p.load_balancer_arn {
-                replace.push(AttributePath::attr("load_balancer_arn"));
-            }
-            if p.subnet_ids.is_null() != config.subnet_ids.is_null() {
-                replace.push(AttributePath::attr("subnet_ids"));
-            } else if let (Some(was), Some(now)) = (known_strings(&p.subnet_ids), known_strings(&config.subnet_ids))
-                && !was.is_subset(&now)
-            {
-                replace.push(AttributePath::attr("subnet_ids"));
+            if self.replaces_load_balancer(p, &config, &private).await? {
+                replace.push(AttributePath::attr(if config.subnet_ids.is_null() {
+                    "load_balancer_arn"
+                } else {
+                    "subnet_ids"
+                }));
             }
         }
         let prior = if replace.is_empty() { prior } else { None };
         let prior = prior.as_ref();
 
-        // defaults
-        planned.broker_port = Tri::Known(f64::from(port_of(&config.broker_port).unwrap_or(DEFAULT_BROKER_PORT)));
-        planned.listener_port_base = Tri::Known(f64::from(port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE)));
-        let broker_port = port_of(&planned.broker_port).unwrap_or(DEFAULT_BROKER_PORT);
+        // defaults; whatever is unknown in the configuration stays unknown
+        planned.broker_port = with_default(&config.broker_port, DEFAULT_BROKER_PORT);
+        planned.listener_port_base = with_default(&config.listener_port_base, DEFAULT_BASE);
+        let broker_port = planned.broker_port.clone();
         let mut tags_all = self.provider.default_tags();
         let tags = if config.tags.is_null() { Some(BTreeMap::new()) } else { known_map(&config.tags) };
         match tags {
-            Some(t) => {
+            Some(t) if self.provider.default_tags_known() => {
                 tags_all.extend(t);
                 planned.tags_all = string_map(&tags_all);
             }
-            None => planned.tags_all = Tri::Unknown,
+            _ => planned.tags_all = Tri::Unknown,
         }
 
         // subnets: the zone of every new broker IP, one subnet per zone
@@ -118,10 +170,14 @@ impl KafkaPrivatelink {
             for (key, b) in brokers.iter_mut() {
                 let cfg = &cfg_brokers[key];
                 let was = prior_brokers.and_then(|p| p.get(key));
-                let port = port_of(&cfg.port).unwrap_or(broker_port);
-                b.port = Tri::Known(f64::from(port));
-                b.listener_port = assigned.get(key).map_or(Tri::Unknown, |p| Tri::Known(f64::from(*p)));
-                let same_port = was.is_some_and(|w| port_of(&w.port) == Some(port));
+                b.port = if cfg.port.is_null() { broker_port.clone() } else { cfg.port.clone() };
+                let port = port_of(&b.port);
+                b.listener_port = match (&cfg.listener_port, assigned.get(key)) {
+                    (Tri::Known(p), _) => Tri::Known(*p),
+                    (_, Some(p)) => Tri::Known(f64::from(*p)),
+                    _ => Tri::Unknown,
+                };
+                let same_port = port.is_some() && was.is_some_and(|w| port_of(&w.port) == port);
                 let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
                 b.target_group_arn =
                     if same_port { was.map_or(Tri::Unknown, |w| w.target_group_arn.clone()) } else { Tri::Unknown };
@@ -133,9 +189,9 @@ impl KafkaPrivatelink {
                 if b.listener_arn.is_null() {
                     b.listener_arn = Tri::Unknown;
                 }
-                b.targets = match cfg.ip.known() {
-                    Some(ip) => strings([format!("{ip}:{port}")]),
-                    None => Tri::Unknown,
+                b.targets = match (cfg.ip.known(), port) {
+                    (Some(ip), Some(port)) => strings([format!("{ip}:{port}")]),
+                    _ => Tri::Unknown,
                 };
                 b.availability_zone_id = match (cfg.ip.known(), &subnets) {
                     (Some(ip), _)
@@ -197,7 +253,10 @@ impl KafkaPrivatelink {
         });
         let zones_stable = was_es.is_some() && subnets_stable;
         planned.endpoint_service = Tri::Known(vec![EndpointService {
-            acceptance_required: Tri::Known(cfg_es.acceptance_required.known().copied().unwrap_or(true)),
+            acceptance_required: match &cfg_es.acceptance_required {
+                Tri::Null => Tri::Known(true),
+                other => other.clone(),
+            },
             id: keep(|e| &e.id),
             service_name: keep(|e| &e.service_name),
             availability_zones: if zones_stable {

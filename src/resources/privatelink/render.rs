@@ -38,16 +38,12 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
             listener_port: port_of(&b.listener_port).unwrap_or(9092),
             target_port: port_of(&b.target_port),
         }),
+        // Unset settings stay `None`: AWS's defaults are left alone.
         health_check: HealthCheck {
-            protocol: Some(
-                health
-                    .and_then(|h| h.protocol.known())
-                    .and_then(|p| HealthProtocol::parse(p))
-                    .unwrap_or(HealthProtocol::Tcp),
-            ),
-            port: Some(match health.and_then(|h| h.port.known()).map(String::as_str) {
-                Some(p) if p != "traffic-port" => p.parse().map(HealthPort::Port).unwrap_or(HealthPort::Traffic),
-                _ => HealthPort::Traffic,
+            protocol: health.and_then(|h| h.protocol.known()).and_then(|p| HealthProtocol::parse(p)),
+            port: health.and_then(|h| h.port.known()).map(|p| match p.as_str() {
+                "traffic-port" => HealthPort::Traffic,
+                p => p.parse().map(HealthPort::Port).unwrap_or(HealthPort::Traffic),
             }),
             interval: hp(health.map(|h| &h.interval)),
             healthy_threshold: hp(health.map(|h| &h.healthy_threshold)),
@@ -67,36 +63,77 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
     })
 }
 
-/// Where to look for the objects of a resource.
-pub(super) fn lookup_for(spec: &Spec, prior: Option<&Model>) -> Lookup {
-    let prior_arn = prior.and_then(|p| p.load_balancer_arn.known().cloned());
+/// What a state (and its private part) records as the instance's.
+pub(super) fn recorded_of(m: &Model, private: &Private) -> Recorded {
+    let mut groups = BTreeMap::new();
+    let mut listeners = BTreeSet::new();
+    for (key, b) in m.brokers.known().into_iter().flatten() {
+        if let (Ok(id), Some(arn)) = (key.parse::<BrokerId>(), b.target_group_arn.known()) {
+            groups.insert(Role::Broker(id), arn.clone());
+        }
+        listeners.extend(b.listener_arn.known().cloned());
+    }
+    if let Some(b) = m.bootstrap() {
+        if let Some(arn) = b.target_group_arn.known() {
+            groups.insert(Role::Bootstrap, arn.clone());
+        }
+        listeners.extend(b.listener_arn.known().cloned());
+    }
+    Recorded {
+        load_balancer: m.load_balancer_arn.known().cloned(),
+        groups,
+        leftover_groups: private.leftover_groups.clone(),
+        listeners,
+        service: m.endpoint().and_then(|e| e.id.known().cloned()),
+    }
+}
+
+/// Where to look for the objects of a resource: what the state records,
+/// and — for a create — the names an interrupted first apply used.
+pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, creating: bool) -> Lookup {
     let (arn, name) = match &spec.load_balancer {
         LoadBalancerSpec::Adopt { arn } => (Some(arn.clone()), None),
-        LoadBalancerSpec::Create { .. } => (prior_arn.clone(), prior_arn.is_none().then(|| spec.name.clone())),
-    };
-    let mut tg_arns = BTreeSet::new();
-    if let Some(p) = prior {
-        for b in p.brokers.known().into_iter().flat_map(|b| b.values()) {
-            tg_arns.extend(b.target_group_arn.known().cloned());
+        LoadBalancerSpec::Create { .. } => {
+            (recorded.load_balancer.clone(), recorded.load_balancer.is_none().then(|| spec.name.clone()))
         }
-        tg_arns.extend(p.bootstrap().and_then(|b| b.target_group_arn.known().cloned()));
-    }
+    };
     Lookup {
-        owner: spec.name.clone(),
-        load_balancer_is_ours: matches!(spec.load_balancer, LoadBalancerSpec::Create { .. }) && prior_arn.is_some(),
         load_balancer_arn: arn,
         load_balancer_name: name,
-        service_id: prior.and_then(|p| p.endpoint()).and_then(|e| e.id.known().cloned()),
-        target_group_names: spec.target_groups().into_iter().map(|t| t.name).collect(),
-        target_group_arns: tg_arns,
+        service_id: recorded.service.clone(),
+        target_group_arns: recorded.group_arns().cloned().collect(),
+        target_group_names: if creating {
+            spec.target_groups().into_iter().map(|t| t.name).collect()
+        } else {
+            BTreeSet::new()
+        },
+        read_targets: true,
         read_deregistration_delay: spec.deregistration_delay.is_some(),
         read_idle_timeout: spec.tcp_idle_timeout.is_some(),
     }
 }
 
+/// Owned groups that serve no role: to be deleted by the next apply.
+pub(super) fn leftovers(spec: &Spec, observed: &Observed, recorded: &Recorded) -> BTreeSet<String> {
+    let serving: BTreeSet<&str> =
+        diff::serving_groups(spec, observed, recorded).values().map(|t| t.arn.as_str()).collect();
+    observed
+        .target_groups
+        .iter()
+        .filter(|t| t.owned && !serving.contains(t.arn.as_str()))
+        .map(|t| t.arn.clone())
+        .collect()
+}
+
 /// The state: `base` (the plan or the prior state) for what only Terraform
 /// knows, AWS's answer for everything AWS holds.
-pub(super) fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids: Option<BTreeSet<String>>) -> Model {
+pub(super) fn render(
+    base: &Model,
+    spec: &Spec,
+    observed: &Observed,
+    recorded: &Recorded,
+    lb_zone_ids: Option<BTreeSet<String>>,
+) -> Model {
     let mut m = base.clone();
     let lb = observed.load_balancer.as_ref();
     m.id = lb.map(|l| l.arn.clone()).into();
@@ -115,11 +152,19 @@ pub(super) fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids
     };
 
     let tgs = spec.target_groups();
+    let groups = diff::serving_groups(spec, observed, recorded);
+    let serving = |role: Role| {
+        let tg = groups.get(&role).copied();
+        let listener = tgs
+            .iter()
+            .find(|t| t.role == role)
+            .and_then(|t| tg.and_then(|g| observed.listener_serving(t.listener_port, g)));
+        (tg, listener)
+    };
     let mut brokers = BTreeMap::new();
     for (key, b) in base.brokers.known().into_iter().flatten() {
         let mut out = b.clone();
-        let tg_spec = key.parse::<BrokerId>().ok().and_then(|id| tgs.iter().find(|t| t.role == Role::Broker(id)));
-        let (tg, listener) = tg_spec.map_or((None, None), |t| observed.serving(t, &spec.name));
+        let (tg, listener) = key.parse::<BrokerId>().map_or((None, None), |id| serving(Role::Broker(id)));
         out.target_group_arn = tg.map(|t| t.arn.clone()).into();
         out.listener_arn = listener.map(|l| l.arn.clone()).into();
         out.targets = strings(
@@ -133,8 +178,7 @@ pub(super) fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids
     }
     m.brokers = Tri::Known(brokers);
     if let Some(boot) = base.bootstrap() {
-        let t = tgs.iter().find(|t| t.role == Role::Bootstrap);
-        let (tg, listener) = t.map_or((None, None), |t| observed.serving(t, &spec.name));
+        let (tg, listener) = serving(Role::Bootstrap);
         m.bootstrap = Tri::Known(vec![Bootstrap {
             target_group_arn: tg.map(|t| t.arn.clone()).into(),
             listener_arn: listener.map(|l| l.arn.clone()).into(),
@@ -164,22 +208,42 @@ pub(super) fn render(base: &Model, spec: &Spec, observed: &Observed, lb_zone_ids
         ),
         ..es
     }]);
-    let applied_tags = svc.map(|s| s.tags.clone()).unwrap_or_default();
-    m.tags_all = string_map(&applied_tags.into_iter().filter(|(k, _)| k != OWNER_TAG && k != ROLE_TAG).collect());
-    render_attributes(&mut m, spec, observed);
+    m.tags_all = string_map(&applied_tags(spec, observed));
+    render_attributes(&mut m, spec, &groups, observed);
     m.bootstrap_servers = bootstrap_hint(&m);
     m
+}
+
+/// The tags AWS holds on the instance's objects, reserved keys left out:
+/// the configured tags when every owned object carries exactly those, else
+/// the first object's that differs — so that out-of-band tag changes on the
+/// load balancer, a group or the service show in the plan.
+fn applied_tags(spec: &Spec, observed: &Observed) -> BTreeMap<String, String> {
+    let user = |t: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        t.iter().filter(|(k, _)| !is_reserved_tag(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    let created_lb = matches!(spec.load_balancer, LoadBalancerSpec::Create { .. });
+    let lb = observed.load_balancer.iter().filter(|l| l.owned && created_lb).map(|l| &l.tags);
+    let tgs = observed.target_groups.iter().filter(|t| t.owned).map(|t| &t.tags);
+    let svc = observed.service.iter().filter(|s| s.owned).map(|s| &s.tags);
+    lb.chain(tgs).chain(svc).map(user).find(|t| *t != spec.tags).unwrap_or_else(|| spec.tags.clone())
 }
 
 /// Managed attributes read back from AWS, so that out-of-band changes show
 /// in the plan: the first broker group's settings and the first listener's
 /// idle timeout stand for all (the resource sets them all alike). Unset
 /// attributes stay unset: AWS's own values are not managed.
-pub(super) fn render_attributes(m: &mut Model, spec: &Spec, observed: &Observed) {
-    let groups = spec.target_groups();
-    let serving: Vec<_> = groups.iter().map(|t| observed.serving(t, &spec.name)).collect();
-    let first = serving.iter().find_map(|s| s.0);
-    let first_listener = serving.iter().find_map(|s| s.1);
+pub(super) fn render_attributes(
+    m: &mut Model,
+    spec: &Spec,
+    groups: &BTreeMap<Role, &ObservedTargetGroup>,
+    observed: &Observed,
+) {
+    let first = groups.values().next().copied();
+    let first_listener = spec
+        .target_groups()
+        .iter()
+        .find_map(|t| groups.get(&t.role).and_then(|g| observed.listener_serving(t.listener_port, g)));
     let number = |v: Option<u32>| v.map_or(Tri::Null, |n| Tri::Known(f64::from(n)));
     if m.deregistration_delay.known().is_some()
         && let Some(tg) = first

@@ -13,7 +13,7 @@ pub fn schema() -> Schema {
         Block::new()
             .describe("Everything AWS PrivateLink needs so that a consumer in another VPC or account reaches every broker of one Kafka cluster: per broker a target group (IP target, TCP) and a listener on its own port, optionally a bootstrap listener to all brokers, the network load balancer (created or adopted), the VPC endpoint service and its allowed principals. Brokers are keyed by id and keep their listener port for life.")
             .attribute(s("id", "The ARN of the network load balancer.").computed())
-            .attribute(s("name", "Prefix of every AWS object name: the load balancer is `<name>`, target groups `<name>-b<broker id>-<port>` (at most 32 characters). Changing it replaces everything.").required())
+            .attribute(s("name", "Prefix of every AWS object name: the load balancer is `<name>`, target groups `<name>-b<broker id>-<port>` (at most 32 characters). Changing it replaces everything when the resource creates the load balancer; with `load_balancer_arn` it only names target groups created from then on.").required())
             .attribute(s("vpc_id", "The VPC of the brokers. Changing it replaces everything.").required())
             .attribute(set("subnet_ids", "Subnets of the network load balancer the resource creates, at most one per availability zone. Adding a subnet is done in place; removing one replaces the load balancer. Conflicts with `load_balancer_arn`."))
             .attribute(s("load_balancer_arn", "Adopt this existing network load balancer instead of creating one: only the listeners and attributes this resource manages are changed, and it is never deleted. Computed when the resource creates the load balancer.").optional_computed())

@@ -1,157 +1,24 @@
-//! One Kafka PrivateLink setup as AWS holds it: a batched read of every
-//! object ([`observe`]), and the execution of a [`Plan`] ([`execute`]) that
-//! records each effect in [`Observed`] the moment AWS confirms it — so a
-//! failed or interrupted apply still knows everything it created.
+//! The execution of a [`Schedule`]: phase by phase, each step's effect
+//! recorded in [`Observed`] the moment AWS confirms it — so a failed or
+//! interrupted apply still knows everything it created.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::info;
 
 use super::config::Clients;
 use super::error::{AwsError, ErrorKind};
+use super::observe::CONCURRENCY;
 use super::{ec2, elbv2};
-use crate::domain::diff::{Plan, Step, TargetGroupRef};
-use crate::domain::layout::{OWNER_TAG, Observed, ObservedListener, ObservedService, ObservedTargetGroup};
-
-/// At most this many AWS calls of one phase run at once.
-const CONCURRENCY: usize = 8;
-
-/// What to look for.
-#[derive(Debug, Clone, Default)]
-pub struct Lookup {
-    /// The `name` of the resource: the value of its ownership tags.
-    pub owner: String,
-    pub load_balancer_arn: Option<String>,
-    /// The state says the resource created (or imported) this load balancer.
-    pub load_balancer_is_ours: bool,
-    /// When no ARN is known yet: the name a created load balancer has.
-    pub load_balancer_name: Option<String>,
-    pub service_id: Option<String>,
-    /// Target groups that may exist without a listener yet (a previous
-    /// apply that failed half-way): looked up by name.
-    pub target_group_names: BTreeSet<String>,
-    /// Target groups recorded in state: looked up by ARN if not attached.
-    pub target_group_arns: BTreeSet<String>,
-    pub read_deregistration_delay: bool,
-    pub read_idle_timeout: bool,
-}
-
-/// Counts AWS calls, for the refresh budget in the logs and tests.
-#[derive(Debug, Default)]
-pub struct CallCounter(AtomicUsize);
-
-impl CallCounter {
-    fn add(&self, n: usize) {
-        self.0.fetch_add(n, Ordering::Relaxed);
-    }
-    pub fn get(&self) -> usize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// Reads everything the resource manages: one DescribeLoadBalancers,
-/// DescribeLoadBalancerAttributes, DescribeListeners and
-/// DescribeTargetGroups for the load balancer, DescribeTargetHealth per
-/// target group, DescribeTags per 20 ARNs, and two EC2 calls for the
-/// endpoint service — attributes only where managed.
-pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) -> Result<Observed, AwsError> {
-    let elb = &clients.elbv2;
-    let mut observed = Observed::default();
-
-    calls.add(1);
-    let mut lb =
-        elbv2::find_load_balancer(elb, lookup.load_balancer_arn.as_deref(), lookup.load_balancer_name.as_deref())
-            .await?;
-    let mut target_groups: Vec<ObservedTargetGroup> = Vec::new();
-    if let Some(lb) = lb.as_mut() {
-        calls.add(3);
-        let (cross_zone, listeners, attached) = tokio::try_join!(
-            elbv2::cross_zone(elb, &lb.arn),
-            elbv2::listeners(elb, &lb.arn),
-            elbv2::target_groups_of(elb, &lb.arn),
-        )?;
-        lb.cross_zone = cross_zone;
-        observed.listeners = listeners;
-        target_groups = attached;
-    }
-
-    // Groups that exist without (our) listener: by name, then by ARN.
-    let missing_names: Vec<String> =
-        lookup.target_group_names.iter().filter(|n| !target_groups.iter().any(|t| &t.name == *n)).cloned().collect();
-    calls.add(missing_names.len());
-    let found =
-        bounded(missing_names.into_iter().map(|n| async move { elbv2::find_target_group(elb, Some(&n), None).await }))
-            .await?;
-    target_groups.extend(found.into_iter().flatten());
-    let missing_arns: Vec<String> =
-        lookup.target_group_arns.iter().filter(|a| !target_groups.iter().any(|t| &t.arn == *a)).cloned().collect();
-    calls.add(missing_arns.len());
-    let found =
-        bounded(missing_arns.into_iter().map(|a| async move { elbv2::find_target_group(elb, None, Some(&a)).await }))
-            .await?;
-    target_groups.extend(found.into_iter().flatten());
-
-    // Targets of each group, and tags of the load balancer and every group.
-    calls.add(target_groups.len());
-    let tg_arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
-    let targets = bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::targets(elb, &a).await })).await?;
-    for (tg, targets) in target_groups.iter_mut().zip(targets) {
-        tg.targets = targets;
-    }
-    let arns: Vec<String> =
-        lb.iter().map(|l| l.arn.clone()).chain(target_groups.iter().map(|t| t.arn.clone())).collect();
-    calls.add(arns.len().div_ceil(20));
-    let mut tags = elbv2::tags_of(elb, &arns).await?;
-    if let Some(lb) = lb.as_mut() {
-        lb.tags = tags.remove(&lb.arn).unwrap_or_default();
-        lb.owned = lb.tags.get(OWNER_TAG) == Some(&lookup.owner) || lookup.load_balancer_is_ours;
-    }
-    for tg in &mut target_groups {
-        elbv2::apply_tags(tg, tags.remove(&tg.arn).unwrap_or_default());
-        // Recorded in our state (e.g. imported, not yet tagged): ours.
-        if tg.owner.is_none() && lookup.target_group_arns.contains(&tg.arn) {
-            tg.owner = Some(lookup.owner.clone());
-        }
-    }
-    if lookup.read_deregistration_delay {
-        calls.add(target_groups.len());
-        let delays =
-            bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::deregistration_delay(elb, &a).await })).await?;
-        for (tg, d) in target_groups.iter_mut().zip(delays) {
-            tg.deregistration_delay = d;
-        }
-    }
-    if lookup.read_idle_timeout {
-        calls.add(observed.listeners.len());
-        let listener_arns: Vec<String> = observed.listeners.iter().map(|l| l.arn.clone()).collect();
-        let idle =
-            bounded(listener_arns.into_iter().map(|a| async move { elbv2::idle_timeout(elb, &a).await })).await?;
-        for (l, t) in observed.listeners.iter_mut().zip(idle) {
-            l.idle_timeout = t;
-        }
-    }
-    observed.target_groups = target_groups;
-
-    calls.add(2);
-    observed.service =
-        ec2::read_service(&clients.ec2, lookup.service_id.as_deref(), lb.as_ref().map(|l| l.arn.as_str())).await?;
-    observed.load_balancer = lb;
-    debug!(calls = calls.get(), "refreshed Kafka PrivateLink objects");
-    Ok(observed)
-}
-
-/// Runs futures with at most [`CONCURRENCY`] in flight, keeping their order.
-async fn bounded<T, F>(futures: impl IntoIterator<Item = F>) -> Result<Vec<T>, AwsError>
-where
-    F: std::future::Future<Output = Result<T, AwsError>>,
-{
-    futures::stream::iter(futures).buffered(CONCURRENCY).collect::<Vec<_>>().await.into_iter().collect()
-}
+use crate::domain::diff::{Schedule, Step, TargetGroupRef};
+use crate::domain::layout::{
+    HealthCheck, Observed, ObservedListener, ObservedLoadBalancer, ObservedService, ObservedTargetGroup, Target,
+};
+use crate::domain::ownership::COMPLETE_TAG;
 
 /// What executing a plan needs besides the plan.
 #[derive(Debug, Clone)]
@@ -161,19 +28,19 @@ pub struct Execution {
     pub timeout: Duration,
     /// Makes a retried endpoint-service creation idempotent.
     pub client_token: String,
-    pub reject_connections_on_destroy: bool,
     pub stop: CancellationToken,
 }
 
 /// One confirmed change.
 enum Effect {
-    LoadBalancer(crate::domain::layout::ObservedLoadBalancer, BTreeMap<String, String>),
+    LoadBalancer(ObservedLoadBalancer, BTreeMap<String, String>),
     Subnets(BTreeSet<String>),
     CrossZone(bool),
     TargetGroup(ObservedTargetGroup),
-    Registered(String, BTreeSet<crate::domain::layout::Target>),
-    Deregistered(String, BTreeSet<crate::domain::layout::Target>),
-    HealthCheck(String, crate::domain::layout::HealthCheck),
+    Registered(String, BTreeSet<Target>),
+    Ready,
+    Deregistered(String, BTreeSet<Target>),
+    HealthCheck(String, HealthCheck),
     DeregistrationDelay(String, u32),
     ListenerCreated(ObservedListener),
     ListenerPointed(String, String),
@@ -184,6 +51,7 @@ enum Effect {
     ServiceModified(Option<bool>, BTreeSet<String>, BTreeSet<String>),
     Permissions(BTreeSet<String>, BTreeSet<String>),
     Retagged(String, BTreeMap<String, String>, BTreeSet<String>),
+    MarkedComplete(Vec<String>),
     ServiceDeleted,
     LoadBalancerDeleted,
 }
@@ -193,15 +61,15 @@ enum Effect {
 /// finish) or when `stop` is cancelled; `observed` then holds what exists.
 pub async fn execute(
     clients: &Clients,
-    plan: &Plan,
+    schedule: &Schedule,
     observed: &mut Observed,
     exec: &Execution,
 ) -> Result<(), Vec<AwsError>> {
-    for (n, phase) in plan.phases.iter().enumerate().filter(|(_, p)| !p.is_empty()) {
+    for (name, phase) in schedule.phases.iter().filter(|(_, p)| !p.is_empty()) {
         if exec.stop.is_cancelled() {
             return Err(vec![AwsError::new(
                 "applying Kafka PrivateLink changes",
-                format!("phase {n}"),
+                format!("{name:?}"),
                 ErrorKind::Cancelled,
             )]);
         }
@@ -253,7 +121,9 @@ fn resolve(observed: &Observed, r: &TargetGroupRef) -> Result<String, AwsError> 
     match r {
         TargetGroupRef::Arn(a) => Ok(a.clone()),
         TargetGroupRef::New(name) => observed
-            .target_group_by_name(name)
+            .target_groups
+            .iter()
+            .find(|t| t.owned && &t.name == name)
             .map(|t| t.arn.clone())
             .ok_or_else(|| AwsError::new("resolving ELBv2 Target Group", name, ErrorKind::NotFound)),
     }
@@ -289,7 +159,7 @@ fn run<'a>(
         Step::CreateLoadBalancer { name, subnets, tags } => Box::pin(async move {
             info!(name, "creating network load balancer");
             let created = elbv2::create_load_balancer(elb, name, subnets, tags).await?;
-            match elbv2::wait_active(elb, &created.arn, exec.timeout).await {
+            match elbv2::wait_active(elb, &created.arn, exec.timeout, &exec.stop).await {
                 Ok(lb) => Ok(Effect::LoadBalancer(lb, tags.clone())),
                 Err(error) => Err(StepError { created: Some(Effect::LoadBalancer(created, tags.clone())), error }),
             }
@@ -335,6 +205,13 @@ fn run<'a>(
                 Ok(Effect::Registered(arn, targets.clone()))
             })
         }
+        Step::AwaitTargets { target_group, targets, serving } => {
+            let arn = resolve(observed, target_group)?;
+            Box::pin(async move {
+                elbv2::await_targets(elb, &arn, targets, *serving, exec.timeout, &exec.stop).await?;
+                Ok(Effect::Ready)
+            })
+        }
         Step::Deregister { target_group, targets } => Box::pin(async move {
             elbv2::deregister(elb, target_group, targets).await?;
             Ok(Effect::Deregistered(target_group.clone(), targets.clone()))
@@ -370,7 +247,7 @@ fn run<'a>(
         }
         Step::DeleteTargetGroup { arn, name } => Box::pin(async move {
             info!(name, "deleting target group");
-            elbv2::delete_target_group(elb, arn).await?;
+            elbv2::delete_target_group(elb, arn, &exec.stop).await?;
             Ok(Effect::TargetGroupDeleted(arn.clone()))
         }),
         Step::CreateService { acceptance_required, supported_regions, tags } => {
@@ -381,13 +258,13 @@ fn run<'a>(
                 // A service may only front an active load balancer; one still
                 // provisioning (e.g. after an earlier timed-out apply) is awaited.
                 if !active {
-                    elbv2::wait_active(elb, &lb, exec.timeout).await?;
+                    elbv2::wait_active(elb, &lb, exec.timeout, &exec.stop).await?;
                 }
                 let created =
                     ec2::create_service(ec2c, &lb, *acceptance_required, supported_regions, tags, &exec.client_token)
                         .await?;
                 let created = ObservedService { tags: tags.clone(), ..created };
-                match ec2::wait_service_available(ec2c, &created.id, exec.timeout).await {
+                match ec2::wait_service_available(ec2c, &created.id, exec.timeout, &exec.stop).await {
                     Ok(svc) => Ok(Effect::ServiceCreated(ObservedService { tags: tags.clone(), ..svc })),
                     Err(error) => Err(StepError { created: Some(Effect::ServiceCreated(created)), error }),
                 }
@@ -411,69 +288,58 @@ fn run<'a>(
             let is_service = observed.service.as_ref().is_some_and(|s| &s.id == arn);
             Box::pin(async move {
                 if is_service {
-                    ec2_retag(ec2c, arn, add, remove).await?;
+                    ec2::retag(ec2c, std::slice::from_ref(arn), add, remove).await?;
                 } else {
                     elbv2::retag(elb, arn, add, remove).await?;
                 }
                 Ok(Effect::Retagged(arn.clone(), add.clone(), remove.clone()))
             })
         }
-        Step::DeleteService { id } => Box::pin(async move {
-            if let Some(live) = ec2::live_connections(ec2c, id).await.filter(|l| !l.is_empty()) {
-                if !exec.reject_connections_on_destroy {
+        Step::MarkComplete { load_balancer, groups, service } => {
+            let mut arns: Vec<String> = Vec::new();
+            if *load_balancer {
+                arns.extend(observed.load_balancer.iter().filter(|l| l.owned).map(|l| l.arn.clone()));
+            }
+            if *groups {
+                arns.extend(observed.target_groups.iter().filter(|t| t.owned).map(|t| t.arn.clone()));
+            }
+            let svc: Vec<String> =
+                observed.service.iter().filter(|s| *service && s.owned).map(|s| s.id.clone()).collect();
+            Box::pin(async move {
+                let mark = BTreeMap::from([(COMPLETE_TAG.to_owned(), "true".to_owned())]);
+                if !arns.is_empty() {
+                    elbv2::add_tags(elb, &arns, &mark).await?;
+                }
+                if !svc.is_empty() {
+                    ec2::retag(ec2c, &svc, &mark, &BTreeSet::new()).await?;
+                }
+                arns.extend(svc);
+                Ok(Effect::MarkedComplete(arns))
+            })
+        }
+        Step::DeleteService { id, reject_connections } => Box::pin(async move {
+            // Live consumers are checked before anything about the service changes.
+            let live = ec2::live_connections(ec2c, id).await?;
+            if !live.is_empty() {
+                if !*reject_connections {
                     return Err(StepError::from(AwsError::new(
                         "deleting EC2 VPC Endpoint Service",
                         id,
-                        ErrorKind::Api {
-                            code: "ExistingVpcEndpointConnections".into(),
-                            message: format!(
-                                "consumer endpoints are still connected: {}. Delete them, or set \
-                                 endpoint_service.reject_connections_on_destroy = true",
-                                live.join(", ")
-                            ),
-                        },
+                        ErrorKind::LiveConnections(live),
                     )));
                 }
                 ec2::reject_connections(ec2c, id, &live).await?;
             }
             info!(id, "deleting VPC endpoint service");
-            ec2::delete_service(ec2c, id, exec.timeout).await?;
+            ec2::delete_service(ec2c, id, exec.timeout, &exec.stop).await?;
             Ok(Effect::ServiceDeleted)
         }),
         Step::DeleteLoadBalancer { arn } => Box::pin(async move {
             info!(arn, "deleting network load balancer");
-            elbv2::delete_load_balancer(elb, arn, exec.timeout).await?;
+            elbv2::delete_load_balancer(elb, arn, exec.timeout, &exec.stop).await?;
             Ok(Effect::LoadBalancerDeleted)
         }),
     })
-}
-
-async fn ec2_retag(
-    ec2c: &aws_sdk_ec2::Client,
-    id: &str,
-    add: &BTreeMap<String, String>,
-    remove: &BTreeSet<String>,
-) -> Result<(), AwsError> {
-    use aws_sdk_ec2::types::Tag;
-    if !remove.is_empty() {
-        let tags = remove.iter().map(|k| Tag::builder().key(k).build()).collect();
-        ec2c.delete_tags()
-            .resources(id)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("removing EC2 tags", id, e))?;
-    }
-    if !add.is_empty() {
-        let tags = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        ec2c.create_tags()
-            .resources(id)
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("adding EC2 tags", id, e))?;
-    }
-    Ok(())
 }
 
 fn record(o: &mut Observed, effect: Effect) {
@@ -482,6 +348,14 @@ fn record(o: &mut Observed, effect: Effect) {
             lb.tags = tags;
             lb.owned = true;
             o.load_balancer = Some(lb);
+        }
+        Effect::Ready => {}
+        Effect::MarkedComplete(arns) => {
+            for arn in arns {
+                if let Some(tags) = tags_of(o, &arn) {
+                    tags.insert(COMPLETE_TAG.to_owned(), "true".to_owned());
+                }
+            }
         }
         Effect::Subnets(s) => {
             if let Some(lb) = o.load_balancer.as_mut() {
@@ -493,7 +367,10 @@ fn record(o: &mut Observed, effect: Effect) {
                 lb.cross_zone = Some(on);
             }
         }
-        Effect::TargetGroup(tg) => o.target_groups.push(tg),
+        Effect::TargetGroup(mut tg) => {
+            tg.owned = true;
+            o.target_groups.push(tg);
+        }
         Effect::Registered(arn, t) => {
             if let Some(tg) = o.target_groups.iter_mut().find(|g| g.arn == arn) {
                 tg.targets.extend(t);
@@ -527,7 +404,7 @@ fn record(o: &mut Observed, effect: Effect) {
             }
         }
         Effect::TargetGroupDeleted(arn) => o.target_groups.retain(|t| t.arn != arn),
-        Effect::ServiceCreated(s) => o.service = Some(s),
+        Effect::ServiceCreated(s) => o.service = Some(ObservedService { owned: true, ..s }),
         Effect::ServiceModified(acceptance, add, remove) => {
             if let Some(s) = o.service.as_mut() {
                 if let Some(a) = acceptance {
@@ -544,14 +421,7 @@ fn record(o: &mut Observed, effect: Effect) {
             }
         }
         Effect::Retagged(arn, add, remove) => {
-            let tags = if o.load_balancer.as_ref().is_some_and(|l| l.arn == arn) {
-                o.load_balancer.as_mut().map(|l| &mut l.tags)
-            } else if o.service.as_ref().is_some_and(|s| s.id == arn) {
-                o.service.as_mut().map(|s| &mut s.tags)
-            } else {
-                o.target_groups.iter_mut().find(|t| t.arn == arn).map(|t| &mut t.tags)
-            };
-            if let Some(tags) = tags {
+            if let Some(tags) = tags_of(o, &arn) {
                 tags.retain(|k, _| !remove.contains(k));
                 tags.extend(add);
             }
@@ -561,10 +431,22 @@ fn record(o: &mut Observed, effect: Effect) {
     }
 }
 
+/// The tags of the object with this ARN or id, as recorded.
+fn tags_of<'a>(o: &'a mut Observed, arn: &str) -> Option<&'a mut BTreeMap<String, String>> {
+    if o.load_balancer.as_ref().is_some_and(|l| l.arn == arn) {
+        o.load_balancer.as_mut().map(|l| &mut l.tags)
+    } else if o.service.as_ref().is_some_and(|s| s.id == arn) {
+        o.service.as_mut().map(|s| &mut s.tags)
+    } else {
+        o.target_groups.iter_mut().find(|t| t.arn == arn).map(|t| &mut t.tags)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::aws::config::{AwsSettings, Endpoints, Secret};
+    use crate::domain::diff::Phase;
 
     /// Clients that would fail on any call: nothing listens on port 1.
     async fn unreachable() -> Clients {
@@ -588,16 +470,16 @@ mod tests {
     #[tokio::test]
     async fn a_stopped_apply_makes_no_further_calls_and_says_so() {
         let clients = unreachable().await;
-        let plan = Plan { phases: vec![vec![Step::DeleteLoadBalancer { arn: "arn:lb".into() }]] };
+        let plan = Schedule {
+            phases: BTreeMap::from([(
+                Phase::DropLoadBalancer,
+                vec![Step::DeleteLoadBalancer { arn: "arn:lb".into() }],
+            )]),
+        };
         let stop = CancellationToken::new();
         stop.cancel();
-        let exec = Execution {
-            vpc_id: "vpc-1".into(),
-            timeout: Duration::from_secs(1),
-            client_token: String::new(),
-            reject_connections_on_destroy: false,
-            stop,
-        };
+        let exec =
+            Execution { vpc_id: "vpc-1".into(), timeout: Duration::from_secs(1), client_token: String::new(), stop };
         let mut observed = Observed::default();
         let errors = execute(&clients, &plan, &mut observed, &exec).await.unwrap_err();
         assert_eq!(errors.len(), 1);
@@ -607,12 +489,16 @@ mod tests {
     #[tokio::test]
     async fn a_failed_step_is_reported_with_its_object() {
         let clients = unreachable().await;
-        let plan = Plan { phases: vec![vec![Step::DeleteListener { arn: "arn:listener/1".into(), port: 9001 }]] };
+        let plan = Schedule {
+            phases: BTreeMap::from([(
+                Phase::DropListeners,
+                vec![Step::DeleteListener { arn: "arn:listener/1".into(), port: 9001 }],
+            )]),
+        };
         let exec = Execution {
             vpc_id: "vpc-1".into(),
             timeout: Duration::from_secs(1),
             client_token: String::new(),
-            reject_connections_on_destroy: false,
             stop: CancellationToken::new(),
         };
         let mut observed = Observed::default();

@@ -1,0 +1,167 @@
+//! A batched read of one Kafka PrivateLink setup as AWS holds it: the load
+//! balancer, its listeners and target groups (with targets and tags), and
+//! the endpoint service. Ownership is decided by the domain afterwards.
+
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures::StreamExt as _;
+use tracing::debug;
+
+use super::config::Clients;
+use super::error::AwsError;
+use super::{ec2, elbv2};
+use crate::domain::layout::{Observed, ObservedTargetGroup};
+
+/// At most this many AWS calls of one kind run at once.
+pub(super) const CONCURRENCY: usize = 8;
+
+/// What to look for.
+#[derive(Debug, Clone, Default)]
+pub struct Lookup {
+    /// The load balancer the state records, or the one to adopt.
+    pub load_balancer_arn: Option<String>,
+    /// With no ARN: the name a load balancer the resource creates has.
+    pub load_balancer_name: Option<String>,
+    pub service_id: Option<String>,
+    /// Groups the state records: read by ARN when no listener uses them.
+    pub target_group_arns: BTreeSet<String>,
+    /// Groups an interrupted first apply may have left without a listener,
+    /// looked up by name — only when a load balancer was found, since
+    /// groups are never created before it.
+    pub target_group_names: BTreeSet<String>,
+    /// Read targets (each group's DescribeTargetHealth).
+    pub read_targets: bool,
+    pub read_deregistration_delay: bool,
+    pub read_idle_timeout: bool,
+}
+
+/// Counts AWS calls, for the refresh budget in the logs and benchmarks.
+#[derive(Debug, Default)]
+pub struct CallCounter(AtomicUsize);
+
+impl CallCounter {
+    pub(super) fn add(&self, n: usize) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Reads everything in `lookup`: one DescribeLoadBalancers, then in
+/// parallel its attributes, listeners and attached target groups; recorded
+/// groups not attached in one more call; DescribeTargetHealth per group;
+/// DescribeTags per 20 ARNs; two EC2 calls for the endpoint service.
+pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) -> Result<Observed, AwsError> {
+    let elb = &clients.elbv2;
+    let mut observed = Observed::default();
+
+    calls.add(1);
+    let mut lb = match (&lookup.load_balancer_arn, &lookup.load_balancer_name) {
+        (Some(arn), _) => elbv2::find_load_balancer_by_arn(elb, arn).await?,
+        (None, Some(name)) => elbv2::find_load_balancer_by_name(elb, name).await?,
+        (None, None) => None,
+    };
+    let mut target_groups: Vec<ObservedTargetGroup> = Vec::new();
+    if let Some(lb) = lb.as_mut() {
+        calls.add(3);
+        let (cross_zone, listeners, attached) = tokio::try_join!(
+            elbv2::cross_zone(elb, &lb.arn),
+            elbv2::listeners(elb, &lb.arn),
+            elbv2::target_groups_of(elb, &lb.arn),
+        )?;
+        lb.cross_zone = cross_zone;
+        observed.listeners = listeners;
+        target_groups = attached;
+    }
+
+    // Recorded groups no listener uses: all in one call, one by one if
+    // some are gone.
+    let missing: Vec<String> =
+        lookup.target_group_arns.iter().filter(|a| !target_groups.iter().any(|t| &t.arn == *a)).cloned().collect();
+    if !missing.is_empty() {
+        calls.add(1);
+        match elbv2::find_target_groups_by_arns(elb, &missing).await? {
+            Some(found) => target_groups.extend(found),
+            None => {
+                calls.add(missing.len());
+                let found = bounded(
+                    missing.iter().cloned().map(|a| async move { elbv2::find_target_group_by_arn(elb, &a).await }),
+                )
+                .await?;
+                target_groups.extend(found.into_iter().flatten());
+            }
+        }
+    }
+    if lb.is_some() {
+        let names: Vec<String> = lookup
+            .target_group_names
+            .iter()
+            .filter(|n| !target_groups.iter().any(|t| &t.name == *n))
+            .cloned()
+            .collect();
+        calls.add(names.len());
+        let found =
+            bounded(names.into_iter().map(|n| async move { elbv2::find_target_group_by_name(elb, &n).await })).await?;
+        for tg in found.into_iter().flatten() {
+            if !target_groups.iter().any(|t| t.arn == tg.arn) {
+                target_groups.push(tg);
+            }
+        }
+    }
+
+    let tg_arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
+    if lookup.read_targets {
+        calls.add(target_groups.len());
+        let targets = bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::targets(elb, &a).await })).await?;
+        for (tg, targets) in target_groups.iter_mut().zip(targets) {
+            tg.targets = targets;
+        }
+    }
+    let arns: Vec<String> = lb.iter().map(|l| l.arn.clone()).chain(tg_arns.iter().cloned()).collect();
+    calls.add(arns.len().div_ceil(20));
+    let mut tags = elbv2::tags_of(elb, &arns).await?;
+    if let Some(lb) = lb.as_mut() {
+        lb.tags = tags.remove(&lb.arn).unwrap_or_default();
+    }
+    for tg in &mut target_groups {
+        elbv2::apply_tags(tg, tags.remove(&tg.arn).unwrap_or_default());
+    }
+    if lookup.read_deregistration_delay {
+        calls.add(target_groups.len());
+        let delays =
+            bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::deregistration_delay(elb, &a).await })).await?;
+        for (tg, d) in target_groups.iter_mut().zip(delays) {
+            tg.deregistration_delay = d;
+        }
+    }
+    if lookup.read_idle_timeout {
+        calls.add(observed.listeners.len());
+        let listener_arns: Vec<String> = observed.listeners.iter().map(|l| l.arn.clone()).collect();
+        let idle =
+            bounded(listener_arns.into_iter().map(|a| async move { elbv2::idle_timeout(elb, &a).await })).await?;
+        for (l, t) in observed.listeners.iter_mut().zip(idle) {
+            l.idle_timeout = t;
+        }
+    }
+    observed.target_groups = target_groups;
+
+    let lb_arn = lb.as_ref().map(|l| l.arn.as_str());
+    if lookup.service_id.is_some() || lb_arn.is_some() {
+        calls.add(1);
+        observed.service = ec2::read_service(&clients.ec2, lookup.service_id.as_deref(), lb_arn).await?;
+        calls.add(usize::from(observed.service.is_some()));
+    }
+    observed.load_balancer = lb;
+    debug!(calls = calls.get(), "refreshed Kafka PrivateLink objects");
+    Ok(observed)
+}
+
+/// Runs futures with at most [`CONCURRENCY`] in flight, keeping their order.
+pub(super) async fn bounded<T, F>(futures: impl IntoIterator<Item = F>) -> Result<Vec<T>, AwsError>
+where
+    F: std::future::Future<Output = Result<T, AwsError>>,
+{
+    futures::stream::iter(futures).buffered(CONCURRENCY).collect::<Vec<_>>().await.into_iter().collect()
+}

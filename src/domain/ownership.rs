@@ -1,0 +1,356 @@
+//! Which AWS objects belong to one `kafka_privatelink` instance.
+//!
+//! A name is not an owner: two Terraform states may both call their setup
+//! `orders`. An object belongs to an instance when
+//! - the instance's state records it (its ARN or id), or
+//! - it carries the instance's token ([`INSTANCE_TAG`]), a random value made
+//!   when the instance is first applied and kept in Terraform's private state.
+//!
+//! A crash in the middle of the first apply loses the token together with the
+//! state. The objects made so far carry it, but not yet [`COMPLETE_TAG`],
+//! which the first apply adds to its anchor objects only once everything
+//! exists. So a create that finds objects of its name carrying a token and no
+//! completion mark resumes them ([`resolve`]); objects that are complete
+//! belong to some other instance, and objects without our tags to nobody we
+//! know: both are refused, never changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::layout::{LoadBalancerSpec, Observed, ObservedLoadBalancer, Role, Spec};
+
+/// Tag naming the `kafka_privatelink` resource (its `name`); informative.
+pub const OWNER_TAG: &str = "kafka-privatelink:owner";
+/// Tag saying what an object is for: `broker/<id>`, `bootstrap`,
+/// `load-balancer` or `endpoint-service`.
+pub const ROLE_TAG: &str = "kafka-privatelink:role";
+/// Tag carrying the owning instance's token.
+pub const INSTANCE_TAG: &str = "kafka-privatelink:instance";
+/// Tag on an instance's anchor objects once its first apply completed.
+pub const COMPLETE_TAG: &str = "kafka-privatelink:complete";
+/// Every tag key under this prefix is the provider's own.
+pub const RESERVED_TAG_PREFIX: &str = "kafka-privatelink:";
+
+/// Whether a tag key is one the provider sets itself (users may not).
+pub fn is_reserved_tag(key: &str) -> bool {
+    key.starts_with(RESERVED_TAG_PREFIX)
+}
+
+/// What the Terraform state names: these objects are the instance's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub load_balancer: Option<String>,
+    /// The target group recorded for each role.
+    pub groups: BTreeMap<Role, String>,
+    /// Groups the state holds without a role: left over by an apply that
+    /// failed before it could delete them.
+    pub leftover_groups: BTreeSet<String>,
+    pub listeners: BTreeSet<String>,
+    pub service: Option<String>,
+}
+
+impl Recorded {
+    pub fn group_arns(&self) -> impl Iterator<Item = &String> {
+        self.groups.values().chain(&self.leftover_groups)
+    }
+}
+
+/// One resource instance: what it is called, its token, what its state
+/// records, and whether its first apply has completed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub name: String,
+    pub token: String,
+    pub recorded: Recorded,
+    /// The first apply completed before this one started: objects created
+    /// now are complete from birth.
+    pub complete: bool,
+}
+
+impl Instance {
+    fn has_token(&self, tags: &BTreeMap<String, String>) -> bool {
+        tags.get(INSTANCE_TAG) == Some(&self.token)
+    }
+
+    /// The tags of an object with `role` (`spec.tags` plus ownership).
+    pub fn tags_for(&self, spec: &Spec, role: &str) -> BTreeMap<String, String> {
+        let mut t = spec.tags.clone();
+        t.insert(OWNER_TAG.to_owned(), self.name.clone());
+        t.insert(ROLE_TAG.to_owned(), role.to_owned());
+        t.insert(INSTANCE_TAG.to_owned(), self.token.clone());
+        if self.complete {
+            t.insert(COMPLETE_TAG.to_owned(), "true".to_owned());
+        }
+        t
+    }
+
+    /// Marks what `observed` holds of this instance as owned.
+    pub fn claim(&self, observed: &mut Observed, vpc_id: &str) {
+        if let Some(lb) = observed.load_balancer.as_mut() {
+            lb.owned = self.recorded.load_balancer.as_deref() == Some(lb.arn.as_str()) || self.has_token(&lb.tags);
+        }
+        let recorded: BTreeSet<&String> = self.recorded.group_arns().collect();
+        for tg in &mut observed.target_groups {
+            tg.owned = recorded.contains(&tg.arn) || (self.has_token(&tg.tags) && tg.vpc_id == vpc_id);
+        }
+        let owned_groups: BTreeSet<String> =
+            observed.target_groups.iter().filter(|t| t.owned).map(|t| t.arn.clone()).collect();
+        for l in &mut observed.listeners {
+            l.owned = self.recorded.listeners.contains(&l.arn)
+                || l.target_group_arn.as_ref().is_some_and(|a| owned_groups.contains(a));
+        }
+        if let Some(svc) = observed.service.as_mut() {
+            svc.owned = self.recorded.service.as_deref() == Some(svc.id.as_str()) || self.has_token(&svc.tags);
+        }
+    }
+}
+
+/// Where an instance's token comes from on this apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Token {
+    /// Kept in the state.
+    Stored(String),
+    /// Read off objects a crashed first apply left behind.
+    Resumed(String),
+    /// Nothing of ours exists yet (or the state predates tokens): a new one.
+    Fresh,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OwnershipError {
+    #[error(
+        "a load balancer named {name:?} already exists ({arn}) and {holder}; nothing of it was changed. \
+         Choose another name, or take it over with `terraform import` (by this ARN)"
+    )]
+    NameTaken { name: String, arn: String, holder: String },
+    #[error("the load balancer {arn} is in {found}, not in the configured VPC {wanted}")]
+    WrongVpc { arn: String, found: String, wanted: String },
+    #[error(
+        "target groups of more than one unfinished kafka_privatelink named {name:?} are attached to {arn} \
+         (instances {tokens}); remove the ones that are not this resource's"
+    )]
+    AmbiguousResume { name: String, arn: String, tokens: String },
+}
+
+/// Who holds an object, in words, from its tags.
+pub fn holder(tags: &BTreeMap<String, String>) -> String {
+    match (tags.get(OWNER_TAG), tags.get(INSTANCE_TAG), tags.contains_key(COMPLETE_TAG)) {
+        (Some(name), Some(token), true) => {
+            format!("belongs to another kafka_privatelink named {name:?} (instance {token})")
+        }
+        (Some(name), _, _) => format!("was made by another kafka_privatelink named {name:?}"),
+        _ => "was not made by a kafka_privatelink resource".to_owned(),
+    }
+}
+
+/// A half-built first apply of `name` that a crash left: our tags, a token,
+/// no completion mark.
+fn unfinished<'a>(name: &str, tags: &'a BTreeMap<String, String>) -> Option<&'a String> {
+    (tags.get(OWNER_TAG).map(String::as_str) == Some(name) && !tags.contains_key(COMPLETE_TAG))
+        .then(|| tags.get(INSTANCE_TAG))
+        .flatten()
+}
+
+/// Decides this apply's token. `stored` is the state's (`None` when there is
+/// no state, or it predates tokens: `has_state`).
+pub fn resolve(
+    spec: &Spec,
+    observed: &Observed,
+    stored: Option<&str>,
+    has_state: bool,
+) -> Result<Token, OwnershipError> {
+    if let Some(t) = stored {
+        return Ok(Token::Stored(t.to_owned()));
+    }
+    if let Some(lb) = &observed.load_balancer
+        && lb.vpc_id != spec.vpc_id
+    {
+        return Err(OwnershipError::WrongVpc {
+            arn: lb.arn.clone(),
+            found: lb.vpc_id.clone(),
+            wanted: spec.vpc_id.clone(),
+        });
+    }
+    if has_state {
+        // A state from before tokens: its records say what is ours.
+        return Ok(Token::Fresh);
+    }
+    match (&spec.load_balancer, &observed.load_balancer) {
+        (LoadBalancerSpec::Create { .. }, Some(lb)) => resume_created(spec, lb),
+        (LoadBalancerSpec::Adopt { .. }, Some(lb)) => {
+            let tokens: BTreeSet<&String> = observed
+                .target_groups
+                .iter()
+                .filter(|t| t.vpc_id == spec.vpc_id)
+                .filter_map(|t| unfinished(&spec.name, &t.tags))
+                .collect();
+            match tokens.len() {
+                0 => Ok(Token::Fresh),
+                1 => Ok(Token::Resumed(tokens.into_iter().next().cloned().unwrap_or_default())),
+                _ => Err(OwnershipError::AmbiguousResume {
+                    name: spec.name.clone(),
+                    arn: lb.arn.clone(),
+                    tokens: tokens.into_iter().cloned().collect::<Vec<_>>().join(", "),
+                }),
+            }
+        }
+        (_, None) => Ok(Token::Fresh),
+    }
+}
+
+fn resume_created(spec: &Spec, lb: &ObservedLoadBalancer) -> Result<Token, OwnershipError> {
+    match unfinished(&spec.name, &lb.tags) {
+        Some(token) => Ok(Token::Resumed(token.clone())),
+        None => Err(OwnershipError::NameTaken { name: lb.name.clone(), arn: lb.arn.clone(), holder: holder(&lb.tags) }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::domain::layout::{
+        BrokerSpec, HealthCheck, ObservedListener, ObservedService, ObservedTargetGroup, ServiceSpec,
+    };
+    use crate::domain::ports::BrokerId;
+
+    fn spec(mode: LoadBalancerSpec) -> Spec {
+        Spec {
+            name: "orders".into(),
+            vpc_id: "vpc-1".into(),
+            load_balancer: mode,
+            brokers: BTreeMap::from([(
+                BrokerId::new(1),
+                BrokerSpec { ip: Ipv4Addr::new(10, 0, 1, 10), port: 9092, listener_port: 9001 },
+            )]),
+            bootstrap: None,
+            health_check: HealthCheck::default(),
+            deregistration_delay: None,
+            tcp_idle_timeout: None,
+            cross_zone: false,
+            service: ServiceSpec::default(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    fn create() -> Spec {
+        spec(LoadBalancerSpec::Create { subnets: BTreeSet::from(["subnet-1".into()]) })
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    fn lb(t: BTreeMap<String, String>) -> Observed {
+        Observed {
+            load_balancer: Some(ObservedLoadBalancer {
+                arn: "arn:lb/orders".into(),
+                name: "orders".into(),
+                vpc_id: "vpc-1".into(),
+                is_network: true,
+                tags: t,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_stored_token_wins_and_nothing_found_means_fresh() {
+        let o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "other"), (COMPLETE_TAG, "true")]));
+        assert_eq!(resolve(&create(), &o, Some("mine"), true), Ok(Token::Stored("mine".into())));
+        assert_eq!(resolve(&create(), &Observed::default(), None, false), Ok(Token::Fresh));
+    }
+
+    #[test]
+    fn a_crashed_first_apply_is_resumed() {
+        let o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1")]));
+        assert_eq!(resolve(&create(), &o, None, false), Ok(Token::Resumed("t1".into())));
+    }
+
+    #[test]
+    fn a_complete_or_foreign_load_balancer_of_the_same_name_is_refused() {
+        let complete = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1"), (COMPLETE_TAG, "true")]));
+        let e = resolve(&create(), &complete, None, false).unwrap_err();
+        assert!(e.to_string().contains("belongs to another kafka_privatelink named \"orders\" (instance t1)"), "{e}");
+        assert!(e.to_string().contains("terraform import"), "{e}");
+        let foreign = lb(tags(&[("team", "web")]));
+        let e = resolve(&create(), &foreign, None, false).unwrap_err();
+        assert!(e.to_string().contains("was not made by a kafka_privatelink resource"), "{e}");
+        // another name's unfinished setup is not ours either
+        let other = lb(tags(&[(OWNER_TAG, "payments"), (INSTANCE_TAG, "t9")]));
+        assert!(matches!(resolve(&create(), &other, None, false), Err(OwnershipError::NameTaken { .. })));
+    }
+
+    #[test]
+    fn objects_outside_the_vpc_are_refused() {
+        let mut o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1")]));
+        o.load_balancer.as_mut().unwrap().vpc_id = "vpc-2".into();
+        assert!(matches!(resolve(&create(), &o, None, false), Err(OwnershipError::WrongVpc { .. })));
+    }
+
+    #[test]
+    fn adopting_resumes_only_unfinished_groups_of_its_name() {
+        let adopt = spec(LoadBalancerSpec::Adopt { arn: "arn:lb/shared".into() });
+        let mut o = lb(BTreeMap::new());
+        let group = |arn: &str, t: BTreeMap<String, String>| ObservedTargetGroup {
+            arn: arn.into(),
+            vpc_id: "vpc-1".into(),
+            tags: t,
+            ..Default::default()
+        };
+        o.target_groups =
+            vec![group("arn:tg/a", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "a"), (COMPLETE_TAG, "true")]))];
+        assert_eq!(resolve(&adopt, &o, None, false), Ok(Token::Fresh));
+        o.target_groups.push(group("arn:tg/b", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "b")])));
+        assert_eq!(resolve(&adopt, &o, None, false), Ok(Token::Resumed("b".into())));
+        o.target_groups.push(group("arn:tg/c", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "c")])));
+        assert!(matches!(resolve(&adopt, &o, None, false), Err(OwnershipError::AmbiguousResume { .. })));
+    }
+
+    #[test]
+    fn claims_follow_records_and_tokens_never_names() {
+        let instance = Instance {
+            name: "orders".into(),
+            token: "mine".into(),
+            recorded: Recorded {
+                groups: BTreeMap::from([(Role::Broker(BrokerId::new(1)), "arn:tg/recorded".into())]),
+                service: Some("vpce-svc-1".into()),
+                ..Default::default()
+            },
+            complete: true,
+        };
+        let mut o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "theirs")]));
+        let group = |arn: &str, vpc: &str, t: BTreeMap<String, String>| ObservedTargetGroup {
+            arn: arn.into(),
+            vpc_id: vpc.into(),
+            tags: t,
+            ..Default::default()
+        };
+        o.target_groups = vec![
+            group("arn:tg/recorded", "vpc-1", BTreeMap::new()),
+            group("arn:tg/tagged", "vpc-1", tags(&[(INSTANCE_TAG, "mine")])),
+            group("arn:tg/elsewhere", "vpc-9", tags(&[(INSTANCE_TAG, "mine")])),
+            group("arn:tg/same-name", "vpc-1", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "theirs")])),
+        ];
+        o.listeners = vec![
+            ObservedListener { arn: "l1".into(), target_group_arn: Some("arn:tg/tagged".into()), ..Default::default() },
+            ObservedListener {
+                arn: "l2".into(),
+                target_group_arn: Some("arn:tg/same-name".into()),
+                ..Default::default()
+            },
+        ];
+        o.service = Some(ObservedService { id: "vpce-svc-1".into(), ..Default::default() });
+        instance.claim(&mut o, "vpc-1");
+        assert!(!o.load_balancer.as_ref().unwrap().owned);
+        let owned: Vec<&str> = o.target_groups.iter().filter(|t| t.owned).map(|t| t.arn.as_str()).collect();
+        assert_eq!(owned, ["arn:tg/recorded", "arn:tg/tagged"]);
+        assert_eq!(o.listeners.iter().map(|l| l.owned).collect::<Vec<_>>(), [true, false]);
+        assert!(o.service.as_ref().unwrap().owned);
+        let t = instance.tags_for(&create(), "bootstrap");
+        assert_eq!(t[INSTANCE_TAG], "mine");
+        assert_eq!(t[COMPLETE_TAG], "true");
+        assert!(is_reserved_tag(ROLE_TAG) && !is_reserved_tag("team"));
+    }
+}
