@@ -183,3 +183,26 @@ async fn subnet_layout_errors_need_aws_and_name_both_subnets() {
     assert!(d.iter().any(|d| d.1 == "Broker outside the VPC" && d.2.contains("192.168.7.7")), "{d:?}");
     assert!(aws.snapshot().await.is_empty(), "nothing was created");
 }
+
+#[test]
+fn reserved_tags_long_bootstrap_names_and_overflowing_timeouts() {
+    expect(
+        &format!("{BASE}\n{OK_BROKERS}\n{SERVICE}\n  tags = {{\n    \"kafka-privatelink:owner\" = \"someone\"\n  }}"),
+        "Reserved tag key",
+        "kafka-privatelink:owner",
+    );
+    // 24 characters: broker groups fit (`-b1-65535`), `-boot-65535` does not
+    let long = "  name = \"a-twenty-four-char-name1\"\n  vpc_id = \"vpc-123\"\n  subnet_ids = [\"subnet-1\"]";
+    expect(
+        &format!("{long}\n{OK_BROKERS}\n  bootstrap {{\n    listener_port = 9092\n  }}\n{SERVICE}"),
+        "Name too long for the bootstrap target group",
+        "a-twenty-four-char-name1",
+    );
+    for bad in ["99999999999999999999h", "9000h"] {
+        expect(
+            &format!("{BASE}\n{OK_BROKERS}\n{SERVICE}\n  timeouts {{\n    create = \"{bad}\"\n  }}"),
+            "Invalid timeout",
+            bad,
+        );
+    }
+}

@@ -1,0 +1,109 @@
+//! `kafka_privatelink` never touches what it does not own: two states with
+//! one name, and values unknown until apply, under the real Terraform
+//! against moto.
+
+mod common;
+
+use common::aws::{Aws, Network};
+use common::{HEADER, Moto, Workspace};
+
+fn config(net: &Network, extra_brokers: &str) -> String {
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name       = "orders"
+  vpc_id     = "{vpc}"
+  subnet_ids = {subnets}
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+{extra_brokers}  }}
+  endpoint_service {{}}
+}}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = net.subnets[0].2,
+    )
+}
+
+#[tokio::test]
+async fn a_second_state_with_the_same_name_is_refused_and_changes_nothing() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let staging = Workspace::new(&config(&net, "")).with_moto(&moto);
+    staging.apply();
+    let before = aws.snapshot().await;
+    assert_eq!(before.load_balancers.len(), 1);
+
+    let prod = Workspace::new(&config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].2)))
+        .with_moto(&moto);
+    let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("a load balancer named \"orders\" already exists"), "{out}");
+    assert!(flat.contains("belongs to another kafka_privatelink named \"orders\""), "{out}");
+    assert!(flat.contains("terraform import"), "{out}");
+    assert_eq!(aws.snapshot().await, before, "the refused create changed nothing");
+    // prod has no state: its destroy touches nothing of staging's
+    prod.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(aws.snapshot().await, before);
+
+    staging.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn values_unknown_at_plan_stay_unknown_and_apply() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&format!(
+        r#"{HEADER}
+resource "terraform_data" "n" {{
+  input = {{ base = 9101, port = 9094, listener = 9200, acceptance = false, team = "data" }}
+}}
+
+resource "kafka_privatelink" "k" {{
+  name               = "unknowns"
+  vpc_id             = "{vpc}"
+  subnet_ids         = {subnets}
+  listener_port_base = terraform_data.n.output.base
+  broker_port        = terraform_data.n.output.port
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+    "2" = {{ ip = "{b}.10", port = terraform_data.n.output.port }}
+    "3" = {{ ip = "{b}.11", listener_port = terraform_data.n.output.listener }}
+  }}
+  endpoint_service {{
+    acceptance_required = terraform_data.n.output.acceptance
+  }}
+  tags = {{ team = terraform_data.n.output.team }}
+}}
+
+output "ports" {{ value = {{ for k, b in kafka_privatelink.k.brokers : k => [b.port, b.listener_port] }} }}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = net.subnets[0].2,
+        b = net.subnets[1].2,
+    ))
+    .with_moto(&moto);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    for unknown in [
+        "listener_port_base = (known after apply)",
+        "broker_port = (known after apply)",
+        "tags_all = (known after apply)",
+    ] {
+        assert!(flat.contains(unknown), "{unknown} in\n{plan}");
+    }
+    ws.apply();
+    let ports = ws.output("ports");
+    assert_eq!(ports["1"], serde_json::json!([9094, 9101]));
+    assert_eq!(ports["2"], serde_json::json!([9094, 9102]));
+    assert_eq!(ports["3"], serde_json::json!([9094, 9200]));
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.services.values().next().map(|s| s.0), Some(false));
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
