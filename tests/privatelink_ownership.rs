@@ -107,3 +107,30 @@ output "ports" {{ value = {{ for k, b in kafka_privatelink.k.brokers : k => [b.p
     let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[tokio::test]
+async fn tag_drift_on_the_load_balancer_shows_in_the_plan_and_is_repaired() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(
+        &config(&net, "").replace("  endpoint_service {}", "  endpoint_service {}\n  tags = { team = \"data\" }"),
+    )
+    .with_moto(&moto);
+    ws.apply();
+    let lb = aws.snapshot().await.load_balancers[0].clone();
+    let tag = |k: &str, v: &str| aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(k).value(v).build();
+    aws.elb.add_tags().resource_arns(&lb).tags(tag("team", "web")).send().await.unwrap();
+
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    let plan = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(2), "drift must show:\n{plan}");
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("~ \"team\" = \"web\" -> \"data\""), "{plan}");
+    ws.apply();
+    let tags = aws.elb.describe_tags().resource_arns(&lb).send().await.unwrap();
+    let team = tags.tag_descriptions()[0].tags().iter().find(|t| t.key() == Some("team")).and_then(|t| t.value());
+    assert_eq!(team, Some("data"));
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}

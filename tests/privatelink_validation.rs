@@ -191,12 +191,12 @@ fn reserved_tags_long_bootstrap_names_and_overflowing_timeouts() {
         "Reserved tag key",
         "kafka-privatelink:owner",
     );
-    // 24 characters: broker groups fit (`-b1-65535`), `-boot-65535` does not
-    let long = "  name = \"a-twenty-four-char-name1\"\n  vpc_id = \"vpc-123\"\n  subnet_ids = [\"subnet-1\"]";
+    // 22 characters: broker groups fit (`-b1-65535`), `-boot-65535` does not
+    let long = "  name = \"a-twenty-two-char-name\"\n  vpc_id = \"vpc-123\"\n  subnet_ids = [\"subnet-1\"]";
     expect(
         &format!("{long}\n{OK_BROKERS}\n  bootstrap {{\n    listener_port = 9092\n  }}\n{SERVICE}"),
         "Name too long for the bootstrap target group",
-        "a-twenty-four-char-name1",
+        "a-twenty-two-char-name",
     );
     for bad in ["99999999999999999999h", "9000h"] {
         expect(

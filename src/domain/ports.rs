@@ -21,6 +21,10 @@ use std::str::FromStr;
 /// An NLB accepts at most this many listeners (a hard AWS quota).
 pub const MAX_LISTENERS_PER_NLB: usize = 50;
 
+/// The first listener port brokers get when no base is configured; the
+/// resource and the data source share it, so they always agree.
+pub const DEFAULT_LISTENER_PORT_BASE: u16 = 9001;
+
 /// A Kafka broker id (`broker.id` / `node.id`): a non-negative integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BrokerId(u32);

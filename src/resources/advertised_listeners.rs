@@ -23,7 +23,7 @@ use crate::server::value::{Tri, Value, from_value, to_value};
 
 pub struct AdvertisedListeners;
 
-const DEFAULT_BASE: u16 = 9001;
+const DEFAULT_BASE: u16 = crate::domain::ports::DEFAULT_LISTENER_PORT_BASE;
 const DEFAULT_BIND_PORT: u16 = 39092;
 const DEFAULT_LISTENER_NAME: &str = "EXTERNAL";
 const DEFAULT_PRIVATELINK_NAME: &str = "privatelink_svc";

@@ -129,7 +129,7 @@ impl Model {
 
 pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 pub const DEFAULT_BROKER_PORT: u16 = 9092;
-pub const DEFAULT_BASE: u16 = 9001;
+pub const DEFAULT_BASE: u16 = crate::domain::ports::DEFAULT_LISTENER_PORT_BASE;
 
 fn path(name: &str) -> AttributePath {
     AttributePath::attr(name)
