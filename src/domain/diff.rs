@@ -453,17 +453,18 @@ fn service(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedu
 }
 
 /// The steps that remove everything the state records, and nothing else:
-/// the service (after a check for live connections), then a load balancer
-/// the resource created or imported — which takes its listeners along —,
-/// or else the recorded listeners of an adopted one, then the groups.
-/// Built from the state alone: deleting what is already gone succeeds.
-pub fn teardown(spec: &Spec, recorded: &Recorded, reject_connections: bool) -> Schedule {
+/// the service (after a check for live connections), then the load
+/// balancer when the resource manages it (`delete_load_balancer`: created
+/// or imported, never borrowed) — which takes its listeners along —, or
+/// else the recorded listeners, then the groups. Built from the state
+/// alone: deleting what is already gone succeeds.
+pub fn teardown(recorded: &Recorded, delete_load_balancer: bool, reject_connections: bool) -> Schedule {
     let mut s = Schedule::default();
     if let Some(id) = &recorded.service {
         s.push(Phase::DropService, Step::DeleteService { id: id.clone(), reject_connections });
     }
-    match (&spec.load_balancer, &recorded.load_balancer) {
-        (LoadBalancerSpec::Create { .. }, Some(arn)) => {
+    match &recorded.load_balancer {
+        Some(arn) if delete_load_balancer => {
             s.push(Phase::DropLoadBalancer, Step::DeleteLoadBalancer { arn: arn.clone() });
         }
         _ => {

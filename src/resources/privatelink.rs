@@ -104,7 +104,24 @@ fn port_of(v: &Tri<f64>) -> Option<u16> {
     v.known().map(|p| *p as u16)
 }
 
+/// What read, apply and destroy start from: a state or plan with its
+/// private part, the domain spec it asks for, and the AWS clients.
+struct Loaded<'a> {
+    model: Model,
+    private: Private,
+    spec: Spec,
+    clients: &'a Clients,
+}
+
 impl KafkaPrivatelink {
+    async fn load(&self, value: &Value, what: &str, private: &[u8]) -> Result<Loaded<'_>, Diagnostics> {
+        let model = decode(value, what)?;
+        let private = Private::decode(private)?;
+        let spec = spec_of(&model, &self.provider.default_tags())?;
+        let clients = self.clients().await?;
+        Ok(Loaded { model, private, spec, clients })
+    }
+
     async fn clients(&self) -> Result<&Clients, Diagnostics> {
         self.provider.clients().await.map_err(Diagnostics::from)
     }
@@ -143,20 +160,8 @@ impl Resource for KafkaPrivatelink {
             private: req.private.clone(),
             diagnostics: d,
         };
-        let prior = match decode(&req.state, "state") {
-            Ok(m) => m,
-            Err(d) => return fail(d),
-        };
-        let private = match Private::decode(&req.private) {
-            Ok(p) => p,
-            Err(d) => return fail(d.into()),
-        };
-        let spec = match spec_of(&prior, &self.provider.default_tags()) {
-            Ok(s) => s,
-            Err(d) => return fail(d.into()),
-        };
-        let clients = match self.clients().await {
-            Ok(c) => c,
+        let Loaded { model: prior, private, spec, clients } = match self.load(&req.state, "state", &req.private).await {
+            Ok(l) => l,
             Err(d) => return fail(d),
         };
         let recorded = recorded_of(&prior, &private);

@@ -358,7 +358,7 @@ fn teardown_deletes_what_the_state_records_and_keeps_an_adopted_load_balancer() 
     let s = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
     let o = converged(&s);
     let rec = recorded(&s, &o);
-    let plan = teardown(&s, &rec, false);
+    let plan = teardown(&rec, true, false);
     assert_eq!(
         names(&plan),
         vec![
@@ -367,9 +367,7 @@ fn teardown_deletes_what_the_state_records_and_keeps_an_adopted_load_balancer() 
             phase(Phase::DropGroups, &["DeleteTargetGroup", "DeleteTargetGroup"]),
         ]
     );
-    let mut adopted = s.clone();
-    adopted.load_balancer = LoadBalancerSpec::Adopt { arn: "arn:lb".into() };
-    let plan = teardown(&adopted, &rec, false);
+    let plan = teardown(&rec, false, false);
     assert!(!plan.steps().any(|s| matches!(s, Step::DeleteLoadBalancer { .. })));
     assert_eq!(plan.steps().filter(|s| matches!(s, Step::DeleteListener { .. })).count(), 2);
 }

@@ -30,23 +30,12 @@ impl KafkaPrivatelink {
             private: req.private.clone(),
             diagnostics: d,
         };
-        let planned = match decode(&req.planned, "planned state") {
-            Ok(m) => m,
-            Err(d) => return fail(d),
-        };
+        let Loaded { model: planned, private, spec, clients } =
+            match self.load(&req.planned, "planned state", &req.private).await {
+                Ok(l) => l,
+                Err(d) => return fail(d),
+            };
         let prior = if req.prior_state.is_null() { None } else { decode(&req.prior_state, "prior state").ok() };
-        let private = match Private::decode(&req.private) {
-            Ok(p) => p,
-            Err(d) => return fail(d.into()),
-        };
-        let spec = match spec_of(&planned, &self.provider.default_tags()) {
-            Ok(s) => s,
-            Err(d) => return fail(d.into()),
-        };
-        let clients = match self.clients().await {
-            Ok(c) => c,
-            Err(d) => return fail(d),
-        };
         let creating = prior.is_none();
         let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
         let action = if creating { "creating" } else { "updating" };
@@ -140,28 +129,17 @@ impl KafkaPrivatelink {
             private: req.private.clone(),
             diagnostics: d,
         };
-        let prior = match decode(&req.prior_state, "prior state") {
-            Ok(m) => m,
-            Err(d) => return keep(d),
-        };
-        let private = match Private::decode(&req.private) {
-            Ok(p) => p,
-            Err(d) => return keep(d.into()),
-        };
-        let mut spec = match spec_of(&prior, &self.provider.default_tags()) {
-            Ok(s) => s,
-            Err(d) => return keep(d.into()),
-        };
-        if private.load_balancer == Some(Provenance::Adopted) {
-            // Borrowed, whatever the configuration says now: never deleted.
-            spec.load_balancer = LoadBalancerSpec::Adopt { arn: String::new() };
-        }
-        let clients = match self.clients().await {
-            Ok(c) => c,
-            Err(d) => return keep(d),
-        };
+        let Loaded { model: prior, private, spec, clients } =
+            match self.load(&req.prior_state, "prior state", &req.private).await {
+                Ok(l) => l,
+                Err(d) => return keep(d),
+            };
+        // A load balancer the resource borrowed is never deleted, whatever
+        // the configuration said last.
+        let delete_load_balancer = matches!(spec.load_balancer, LoadBalancerSpec::Create { .. })
+            && private.load_balancer != Some(Provenance::Adopted);
         let reject = prior.endpoint().and_then(|e| e.reject_connections_on_destroy.known().copied()).unwrap_or(false);
-        let schedule = diff::teardown(&spec, &recorded_of(&prior, &private), reject);
+        let schedule = diff::teardown(&recorded_of(&prior, &private), delete_load_balancer, reject);
         let exec = Execution {
             vpc_id: spec.vpc_id.clone(),
             timeout: prior.timeout(|t| &t.delete),
