@@ -91,7 +91,7 @@ async fn main() {
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,
-            cross_zone: false,
+            cross_zone: Some(false),
             service: ServiceSpec {
                 acceptance_required: true,
                 principals: BTreeSet::new(),

@@ -134,3 +134,36 @@ async fn tag_drift_on_the_load_balancer_shows_in_the_plan_and_is_repaired() {
     let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+#[tokio::test]
+async fn an_adopted_load_balancer_keeps_the_cross_zone_setting_the_configuration_does_not_name() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let lb = aws
+        .elb
+        .create_load_balancer()
+        .name("shared")
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .subnets(&net.subnets[0].0)
+        .send()
+        .await
+        .unwrap();
+    let arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_owned();
+    let on = aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
+        .key("load_balancing.cross_zone.enabled")
+        .value("true")
+        .build();
+    aws.elb.modify_load_balancer_attributes().load_balancer_arn(&arn).attributes(on).send().await.unwrap();
+
+    let body = config(&net, "")
+        .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), &format!("  load_balancer_arn = \"{arn}\"\n"));
+    let ws = Workspace::new(&body).with_moto(&moto);
+    ws.apply();
+    assert_eq!(aws.snapshot().await.cross_zone, Some(true), "someone else's setting stays");
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(aws.snapshot().await.cross_zone, Some(true));
+}

@@ -108,6 +108,7 @@ pub async fn listeners(elb: &Client, lb_arn: &str) -> Result<Vec<ObservedListene
             port: port_of(l.port()),
             target_group_arn: forward_target(l.default_actions()),
             idle_timeout: None,
+            tags: BTreeMap::new(),
             owned: false,
         })
         .collect())
@@ -470,7 +471,14 @@ pub async fn create_listener(
         .await
         .map_err(|e| AwsError::from_sdk("creating ELBv2 Listener", format!("port {port}"), e))?;
     let arn = out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default().to_owned();
-    Ok(ObservedListener { arn, port, target_group_arn: Some(tg_arn.to_owned()), idle_timeout: None, owned: true })
+    Ok(ObservedListener {
+        arn,
+        port,
+        target_group_arn: Some(tg_arn.to_owned()),
+        idle_timeout: None,
+        tags: tag_map.clone(),
+        owned: true,
+    })
 }
 
 pub async fn point_listener(elb: &Client, listener_arn: &str, tg_arn: &str) -> Result<(), AwsError> {

@@ -32,6 +32,9 @@ pub struct Lookup {
     pub target_group_names: BTreeSet<String>,
     /// Read targets (each group's DescribeTargetHealth).
     pub read_targets: bool,
+    /// Read listener tags: a create looks for listeners an interrupted one
+    /// made (with a state, its records name them).
+    pub read_listener_tags: bool,
     pub read_deregistration_delay: bool,
     pub read_idle_timeout: bool,
 }
@@ -119,7 +122,10 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
             tg.targets = targets;
         }
     }
-    let arns: Vec<String> = lb.iter().map(|l| l.arn.clone()).chain(tg_arns.iter().cloned()).collect();
+    let listener_arns: Vec<String> =
+        if lookup.read_listener_tags { observed.listeners.iter().map(|l| l.arn.clone()).collect() } else { Vec::new() };
+    let arns: Vec<String> =
+        lb.iter().map(|l| l.arn.clone()).chain(tg_arns.iter().cloned()).chain(listener_arns).collect();
     calls.add(arns.len().div_ceil(20));
     let mut tags = elbv2::tags_of(elb, &arns).await?;
     if let Some(lb) = lb.as_mut() {
@@ -127,6 +133,9 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
     }
     for tg in &mut target_groups {
         elbv2::apply_tags(tg, tags.remove(&tg.arn).unwrap_or_default());
+    }
+    for l in &mut observed.listeners {
+        l.tags = tags.remove(&l.arn).unwrap_or_default();
     }
     if lookup.read_deregistration_delay {
         calls.add(target_groups.len());

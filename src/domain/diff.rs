@@ -260,8 +260,10 @@ fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut 
         (LoadBalancerSpec::Adopt { .. }, Some(_)) => {}
     }
     let cross_zone_now = observed.load_balancer.as_ref().and_then(|lb| lb.cross_zone).unwrap_or(false);
-    if spec.cross_zone != cross_zone_now {
-        s.push(Phase::Groups, Step::SetCrossZone(spec.cross_zone));
+    if let Some(want) = spec.cross_zone
+        && want != cross_zone_now
+    {
+        s.push(Phase::Groups, Step::SetCrossZone(want));
     }
     Ok(())
 }
@@ -370,16 +372,18 @@ fn listeners(
             None if l.owned => s.push(Phase::DropListeners, Step::DeleteListener { arn: l.arn.clone(), port: l.port }),
             None => {} // someone else's listener on a port we do not use
             Some(tg) => {
-                let want = &refs[&tg.role];
-                let already = matches!(want, TargetGroupRef::Arn(a) if l.target_group_arn.as_ref() == Some(a));
-                if already {
-                    continue;
-                }
+                // Someone else's listener is never used, moved or changed,
+                // even when it already forwards to our group.
                 if !l.owned {
                     return Err(DiffError::ForeignListener {
                         port: l.port,
                         target: l.target_group_arn.clone().unwrap_or_else(|| "no target group".to_owned()),
                     });
+                }
+                let want = &refs[&tg.role];
+                let already = matches!(want, TargetGroupRef::Arn(a) if l.target_group_arn.as_ref() == Some(a));
+                if already {
+                    continue;
                 }
                 s.push(
                     Phase::Listeners,

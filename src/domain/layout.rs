@@ -125,7 +125,9 @@ pub struct Spec {
     pub health_check: HealthCheck,
     pub deregistration_delay: Option<u32>,
     pub tcp_idle_timeout: Option<u32>,
-    pub cross_zone: bool,
+    /// `None`: the load balancer's setting is left alone (an adopted one
+    /// whose setting the configuration does not name).
+    pub cross_zone: Option<bool>,
     pub service: ServiceSpec,
     /// Tags for every object, ownership tags excluded (added per object).
     pub tags: BTreeMap<String, String>,
@@ -248,7 +250,9 @@ pub struct ObservedListener {
     /// Where its default action forwards (single target group).
     pub target_group_arn: Option<String>,
     pub idle_timeout: Option<u32>,
-    /// This resource instance's: recorded, or forwarding to an owned group.
+    /// Read only when a create looks for what an interrupted one left.
+    pub tags: BTreeMap<String, String>,
+    /// This resource instance's (see [`super::ownership`]).
     pub owned: bool,
 }
 
@@ -353,7 +357,7 @@ mod tests {
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,
-            cross_zone: false,
+            cross_zone: None,
             service: ServiceSpec::default(),
             tags: BTreeMap::new(),
         }

@@ -44,6 +44,7 @@ pub struct Recorded {
     /// Groups the state holds without a role: left over by an apply that
     /// failed before it could delete them.
     pub leftover_groups: BTreeSet<String>,
+    /// Listeners, those left over by a failed apply included.
     pub listeners: BTreeSet<String>,
     pub service: Option<String>,
 }
@@ -67,8 +68,10 @@ pub struct Instance {
 }
 
 impl Instance {
+    /// An instance without a token yet (a state from before tokens) owns
+    /// nothing by tag: AWS allows empty tag values.
     fn has_token(&self, tags: &BTreeMap<String, String>) -> bool {
-        tags.get(INSTANCE_TAG) == Some(&self.token)
+        !self.token.is_empty() && tags.get(INSTANCE_TAG) == Some(&self.token)
     }
 
     /// The tags of an object with `role` (`spec.tags` plus ownership).
@@ -92,11 +95,8 @@ impl Instance {
         for tg in &mut observed.target_groups {
             tg.owned = recorded.contains(&tg.arn) || (self.has_token(&tg.tags) && tg.vpc_id == vpc_id);
         }
-        let owned_groups: BTreeSet<String> =
-            observed.target_groups.iter().filter(|t| t.owned).map(|t| t.arn.clone()).collect();
         for l in &mut observed.listeners {
-            l.owned = self.recorded.listeners.contains(&l.arn)
-                || l.target_group_arn.as_ref().is_some_and(|a| owned_groups.contains(a));
+            l.owned = self.recorded.listeners.contains(&l.arn) || self.has_token(&l.tags);
         }
         if let Some(svc) = observed.service.as_mut() {
             svc.owned = self.recorded.service.as_deref() == Some(svc.id.as_str()) || self.has_token(&svc.tags);
@@ -227,7 +227,7 @@ mod tests {
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,
-            cross_zone: false,
+            cross_zone: Some(false),
             service: ServiceSpec::default(),
             tags: BTreeMap::new(),
         }
@@ -334,7 +334,12 @@ mod tests {
             group("arn:tg/same-name", "vpc-1", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "theirs")])),
         ];
         o.listeners = vec![
-            ObservedListener { arn: "l1".into(), target_group_arn: Some("arn:tg/tagged".into()), ..Default::default() },
+            ObservedListener {
+                arn: "l1".into(),
+                target_group_arn: Some("arn:tg/tagged".into()),
+                tags: tags(&[(INSTANCE_TAG, "mine")]),
+                ..Default::default()
+            },
             ObservedListener {
                 arn: "l2".into(),
                 target_group_arn: Some("arn:tg/same-name".into()),
@@ -347,6 +352,19 @@ mod tests {
         let owned: Vec<&str> = o.target_groups.iter().filter(|t| t.owned).map(|t| t.arn.as_str()).collect();
         assert_eq!(owned, ["arn:tg/recorded", "arn:tg/tagged"]);
         assert_eq!(o.listeners.iter().map(|l| l.owned).collect::<Vec<_>>(), [true, false]);
+        // forwarding to an owned group does not make someone's listener ours
+        o.listeners.push(ObservedListener {
+            arn: "l3".into(),
+            target_group_arn: Some("arn:tg/recorded".into()),
+            ..Default::default()
+        });
+        instance.claim(&mut o, "vpc-1");
+        assert!(!o.listeners[2].owned);
+        // a state without a token owns nothing by an empty tag
+        let tokenless = Instance { token: String::new(), ..instance.clone() };
+        o.target_groups[1].tags.insert(INSTANCE_TAG.into(), String::new());
+        tokenless.claim(&mut o, "vpc-1");
+        assert!(!o.target_groups[1].owned);
         assert!(o.service.as_ref().unwrap().owned);
         let t = instance.tags_for(&create(), "bootstrap");
         assert_eq!(t[INSTANCE_TAG], "mine");

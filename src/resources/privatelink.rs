@@ -28,7 +28,7 @@ use self::model::{
     Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, known_map, known_strings, string_map, strings,
 };
 use self::private::{Private, Provenance, new_token};
-use self::render::{bootstrap_hint, leftovers, lookup_for, recorded_of, render, spec_of};
+use self::render::{bootstrap_hint, cross_zone_left_alone, lookup_for, recorded_of, render, spec_of, with_leftovers};
 use super::provider::ProviderState;
 use crate::aws::execute::{Execution, execute};
 use crate::aws::observe::{CallCounter, Lookup, observe};
@@ -185,7 +185,7 @@ impl Resource for KafkaPrivatelink {
             return ReadResponse { state: None, private: req.private, diagnostics: Diagnostics::new() };
         }
         let zones = self.load_balancer_zones(&prior, &spec, &observed).await;
-        let private = Private { leftover_groups: leftovers(&spec, &observed, &recorded), ..private };
+        let private = with_leftovers(private, &spec, &observed, &recorded);
         match encode(&render(&prior, &spec, &observed, &recorded, zones)) {
             Ok(state) => {
                 ReadResponse { state: Some(state), private: private.encode(), diagnostics: Diagnostics::new() }

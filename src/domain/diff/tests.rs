@@ -29,7 +29,7 @@ fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
         },
         deregistration_delay: None,
         tcp_idle_timeout: None,
-        cross_zone: false,
+        cross_zone: Some(false),
         service: ServiceSpec {
             acceptance_required: true,
             principals: BTreeSet::from(["arn:aws:iam::123456789012:root".into()]),
@@ -92,6 +92,7 @@ fn converged(spec: &Spec) -> Observed {
             port: t.listener_port,
             target_group_arn: Some(format!("arn:tg/{}", t.name)),
             idle_timeout: spec.tcp_idle_timeout,
+            tags: BTreeMap::new(),
             owned: true,
         })
         .collect();
@@ -103,7 +104,7 @@ fn converged(spec: &Spec) -> Observed {
             vpc_id: spec.vpc_id.clone(),
             is_network: true,
             subnets: BTreeSet::from(["subnet-a".into()]),
-            cross_zone: Some(spec.cross_zone),
+            cross_zone: spec.cross_zone,
             owned: true,
             ..Default::default()
         }),
@@ -170,7 +171,7 @@ fn converged_means_no_steps() {
     let mut s = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
     s.tcp_idle_timeout = Some(600);
     s.deregistration_delay = Some(30);
-    s.cross_zone = true;
+    s.cross_zone = Some(true);
     let o = converged(&s);
     assert!(converge(&s, &o, &with_records(&s, &o)).unwrap().is_empty());
 }
@@ -322,7 +323,7 @@ fn service_settings_change_in_place() {
     let mut after = before.clone();
     after.service.acceptance_required = false;
     after.service.supported_regions.insert("us-west-2".into());
-    after.cross_zone = true;
+    after.cross_zone = Some(true);
     let o = converged(&before);
     let plan = converge(&after, &o, &with_records(&before, &o)).unwrap();
     assert!(plan.steps().any(|s| matches!(s, Step::SetCrossZone(true))));

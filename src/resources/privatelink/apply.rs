@@ -30,11 +30,16 @@ impl KafkaPrivatelink {
             private: req.private.clone(),
             diagnostics: d,
         };
-        let Loaded { model: planned, private, spec, clients } =
+        let Loaded { model: planned, private, mut spec, clients } =
             match self.load(&req.planned, "planned state", &req.private).await {
                 Ok(l) => l,
                 Err(d) => return fail(d),
             };
+        match decode(&req.config, "configuration") {
+            Ok(config) if cross_zone_left_alone(&config) => spec.cross_zone = None,
+            Ok(_) => {}
+            Err(d) => return fail(d),
+        }
         let prior = if req.prior_state.is_null() { None } else { decode(&req.prior_state, "prior state").ok() };
         let creating = prior.is_none();
         let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
@@ -85,11 +90,16 @@ impl KafkaPrivatelink {
             // Nothing was created: no state.
             return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
         }
-        let private = Private {
-            instance: Some(instance.token.clone()),
-            load_balancer: Some(provenance(&spec, prior.as_ref(), &private)),
-            leftover_groups: leftovers(&spec, &observed, &instance.recorded),
-        };
+        let private = with_leftovers(
+            Private {
+                instance: Some(instance.token.clone()),
+                load_balancer: Some(provenance(&spec, prior.as_ref(), &private)),
+                ..Private::default()
+            },
+            &spec,
+            &observed,
+            &instance.recorded,
+        );
         let zone_ids = self.load_balancer_zones(&planned, &spec, &observed).await;
         let state = render(&planned, &spec, &observed, &instance.recorded, zone_ids);
         match encode(&state) {

@@ -152,7 +152,7 @@ impl KafkaPrivatelink {
         let private = Private {
             instance: Some(instance.token.clone()),
             load_balancer: Some(Provenance::Imported),
-            leftover_groups: BTreeSet::new(),
+            ..Private::default()
         };
         let mut diagnostics = Diagnostics::new();
         if layout.ids == import::IdSource::Convention {

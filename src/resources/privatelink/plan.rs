@@ -237,6 +237,7 @@ impl KafkaPrivatelink {
         let cfg_es = config.endpoint().cloned().unwrap_or_default();
         let regions = known_strings(&cfg_es.supported_regions);
         planned.cross_zone_load_balancing = match (&config.cross_zone_load_balancing, &regions) {
+            _ if cross_zone_left_alone(&config) => prior.map_or(Tri::Unknown, |p| p.cross_zone_load_balancing.clone()),
             (Tri::Known(v), _) => Tri::Known(*v),
             (Tri::Unknown, _) => Tri::Unknown,
             (Tri::Null, Some(r)) if !r.is_empty() => Tri::Known(true),

@@ -29,6 +29,8 @@ pub struct Private {
     pub load_balancer: Option<Provenance>,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub leftover_groups: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub leftover_listeners: BTreeSet<String>,
 }
 
 impl Private {
@@ -82,6 +84,7 @@ mod tests {
             instance: Some("0123456789abcdef".into()),
             load_balancer: Some(Provenance::Imported),
             leftover_groups: BTreeSet::from(["arn:tg".into()]),
+            leftover_listeners: BTreeSet::new(),
         };
         let bytes = p.encode();
         assert_eq!(

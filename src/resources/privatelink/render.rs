@@ -52,7 +52,7 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
         },
         deregistration_delay: m.deregistration_delay.known().map(|d| *d as u32),
         tcp_idle_timeout: m.tcp_idle_timeout.known().map(|d| *d as u32),
-        cross_zone: m.cross_zone_load_balancing.known().copied().unwrap_or(false),
+        cross_zone: Some(m.cross_zone_load_balancing.known().copied().unwrap_or(false)),
         service: ServiceSpec {
             acceptance_required: es.and_then(|e| e.acceptance_required.known().copied()).unwrap_or(true),
             principals: es.and_then(|e| known_strings(&e.allowed_principals)).unwrap_or_default(),
@@ -83,9 +83,20 @@ pub(super) fn recorded_of(m: &Model, private: &Private) -> Recorded {
         load_balancer: m.load_balancer_arn.known().cloned(),
         groups,
         leftover_groups: private.leftover_groups.clone(),
-        listeners,
+        listeners: listeners.into_iter().chain(private.leftover_listeners.iter().cloned()).collect(),
         service: m.endpoint().and_then(|e| e.id.known().cloned()),
     }
+}
+
+/// An adopted load balancer whose cross-zone setting the configuration does
+/// not name (nor imply, through `supported_regions`) keeps its own: the
+/// resource neither plans nor writes it.
+pub(super) fn cross_zone_left_alone(config: &Model) -> bool {
+    config.subnet_ids.is_null()
+        && config.cross_zone_load_balancing.is_null()
+        && config.endpoint().is_none_or(|e| {
+            e.supported_regions.is_null() || known_strings(&e.supported_regions).is_some_and(|r| r.is_empty())
+        })
 }
 
 /// Where to look for the objects of a resource: what the state records,
@@ -108,21 +119,38 @@ pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, creating: bool) -> Lo
             BTreeSet::new()
         },
         read_targets: true,
+        read_listener_tags: creating,
         read_deregistration_delay: spec.deregistration_delay.is_some(),
         read_idle_timeout: spec.tcp_idle_timeout.is_some(),
     }
 }
 
-/// Owned groups that serve no role: to be deleted by the next apply.
-pub(super) fn leftovers(spec: &Spec, observed: &Observed, recorded: &Recorded) -> BTreeSet<String> {
-    let serving: BTreeSet<&str> =
-        diff::serving_groups(spec, observed, recorded).values().map(|t| t.arn.as_str()).collect();
-    observed
-        .target_groups
+/// `private` with the owned groups and listeners that serve no broker: an
+/// apply that failed before deleting them leaves them to the next one.
+pub(super) fn with_leftovers(private: Private, spec: &Spec, observed: &Observed, recorded: &Recorded) -> Private {
+    let groups = diff::serving_groups(spec, observed, recorded);
+    let serving_listeners: BTreeSet<&str> = spec
+        .target_groups()
         .iter()
-        .filter(|t| t.owned && !serving.contains(t.arn.as_str()))
-        .map(|t| t.arn.clone())
-        .collect()
+        .filter_map(|t| groups.get(&t.role).and_then(|g| observed.listener_serving(t.listener_port, g)))
+        .map(|l| l.arn.as_str())
+        .collect();
+    let serving_groups: BTreeSet<&str> = groups.values().map(|t| t.arn.as_str()).collect();
+    Private {
+        leftover_groups: observed
+            .target_groups
+            .iter()
+            .filter(|t| t.owned && !serving_groups.contains(t.arn.as_str()))
+            .map(|t| t.arn.clone())
+            .collect(),
+        leftover_listeners: observed
+            .listeners
+            .iter()
+            .filter(|l| l.owned && !serving_listeners.contains(l.arn.as_str()))
+            .map(|l| l.arn.clone())
+            .collect(),
+        ..private
+    }
 }
 
 /// The state: `base` (the plan or the prior state) for what only Terraform

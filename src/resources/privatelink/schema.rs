@@ -45,7 +45,7 @@ pub fn schema() -> Schema {
                     .attribute(s("target_group_arn", "ARN of the bootstrap target group.").computed())
                     .attribute(s("listener_arn", "ARN of the bootstrap listener.").computed()),
             ))
-            .attribute(b("cross_zone_load_balancing", "Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `false`.").optional_computed())
+            .attribute(b("cross_zone_load_balancing", "Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `false`; with `load_balancer_arn`, unset leaves the adopted load balancer's own setting alone.").optional_computed())
             .block(NestedBlock::single(
                 "health_check",
                 Block::new()
