@@ -245,17 +245,7 @@ async fn adopts_an_existing_load_balancer_and_leaves_it_on_destroy() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(4).await;
-    let lb = aws
-        .elb
-        .create_load_balancer()
-        .name("handmade")
-        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
-        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
-        .subnets(&net.subnets[0].0)
-        .send()
-        .await
-        .unwrap();
-    let lb_arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_owned();
+    let lb_arn = aws.bare_load_balancer(&net, "handmade").await;
     let body = config(&net, &broker(&net, 1, 0, 10), &format!("  load_balancer_arn = \"{lb_arn}\"\n"), MZ)
         .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), "");
     let ws = Workspace::new(&body).with_moto(&moto);

@@ -140,17 +140,7 @@ async fn an_adopted_load_balancer_keeps_the_cross_zone_setting_the_configuration
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let lb = aws
-        .elb
-        .create_load_balancer()
-        .name("shared")
-        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
-        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
-        .subnets(&net.subnets[0].0)
-        .send()
-        .await
-        .unwrap();
-    let arn = lb.load_balancers()[0].load_balancer_arn().unwrap().to_owned();
+    let arn = aws.bare_load_balancer(&net, "shared").await;
     let on = aws_sdk_elasticloadbalancingv2::types::LoadBalancerAttribute::builder()
         .key("load_balancing.cross_zone.enabled")
         .value("true")

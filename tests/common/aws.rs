@@ -249,6 +249,22 @@ impl Aws {
 }
 
 impl Aws {
+    /// An internal network load balancer with nothing on it, in the first
+    /// subnet of `net`, made by hand (someone else's, for adoption tests).
+    pub async fn bare_load_balancer(&self, net: &Network, name: &str) -> String {
+        let lb = self
+            .elb
+            .create_load_balancer()
+            .name(name)
+            .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+            .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+            .subnets(&net.subnets[0].0)
+            .send()
+            .await
+            .unwrap();
+        lb.load_balancers()[0].load_balancer_arn().unwrap().to_owned()
+    }
+
     /// The layout of MaterializeInc's Kafka PrivateLink modules, named
     /// `lb_name`: groups `mz-kafka-target-group-N` on the cluster port 9092,
     /// listeners 9001 + N, an endpoint service without acceptance or
