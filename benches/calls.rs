@@ -50,7 +50,8 @@ resource "kafka_privatelink" "k" {{
         let create = total(&proxy.counts());
         proxy.reset_counts();
         ws.ok(&["plan", "-detailed-exitcode", "-no-color"]);
-        let noop = total(&proxy.counts());
+        let noop_counts = proxy.counts();
+        let noop = total(&noop_counts);
         proxy.reset_counts();
         ws.ok(&["destroy", "-auto-approve", "-no-color"]);
         let destroy_counts = proxy.counts();
@@ -58,6 +59,7 @@ resource "kafka_privatelink" "k" {{
         println!("{n:>8} {create:>8} {:>8} {noop:>9} {:>8} {destroy:>8} {:>8}", 3 * n + 16, n + 8, 2 * n + 14);
         if std::env::var_os("BENCH_DETAIL").is_some() {
             println!("         destroy: {destroy_counts:?}");
+            println!("         no-op:   {noop_counts:?}");
         }
     }
 }

@@ -212,3 +212,107 @@ async fn max_retries_in_the_provider_block_is_honoured() {
     ws.apply();
     assert_eq!(aws.snapshot().await.routes().len(), 1);
 }
+
+/// The processes `pid` started, and theirs, from /proc.
+fn descendants(pid: u32) -> Vec<u32> {
+    let parent_of = |p: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        // `pid (comm) state ppid …`; comm may hold spaces, so split after ')'.
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    };
+    let all: Vec<u32> =
+        std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    let mut out = vec![];
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for &c in &all {
+            if parent_of(c) == Some(p) {
+                out.push(c);
+                frontier.push(c);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_provider_killed_mid_create_is_resumed_without_duplicates() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    // The first listener call never returns: the provider is frozen after
+    // the load balancer and the groups exist.
+    proxy.rules(&json!([{"action": "CreateListener", "hang": 60}]));
+    let ws = Workspace::new(&config(&net, 3)).with_aws_endpoint(&proxy.url);
+    let mut apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while proxy.counts().get("elbv2:CreateListener").is_none() {
+        assert!(std::time::Instant::now() < deadline, "the apply never reached CreateListener");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let providers: Vec<u32> = descendants(apply.id())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.contains("terraform-provider-kafka"))
+        })
+        .collect();
+    assert_eq!(providers.len(), 1, "one provider process under this apply");
+    let killed = std::process::Command::new("kill").args(["-KILL", &providers[0].to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = apply.wait().unwrap();
+    assert!(!status.success(), "an apply whose provider was killed fails");
+    let half = aws.snapshot().await;
+    assert_eq!((half.load_balancers.len(), half.target_groups.len(), half.listeners.len()), (1, 3, 0), "{half:?}");
+
+    // Terraform stored nothing for the resource; the next apply resumes
+    // the half-built objects by their token instead of duplicating them.
+    proxy.rules(&json!([]));
+    ws.apply();
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.load_balancers, half.load_balancers, "the same load balancer");
+    assert_eq!(snap.target_groups.keys().collect::<Vec<_>>(), half.target_groups.keys().collect::<Vec<_>>());
+    assert_eq!((snap.listeners.len(), snap.services.len()), (3, 1), "{snap:?}");
+    let plan = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", String::from_utf8_lossy(&plan.stdout));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_moved_broker_keeps_its_old_target_until_the_new_one_is_healthy() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(&net, 2)).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let old = format!("{}.11:9092", net.subnets[1].2);
+    let new = format!("{}.99:9092", net.subnets[1].2);
+    let port = *aws.snapshot().await.routes().iter().find(|(_, t)| t.contains(&old)).expect("broker 1's route").0;
+
+    // Broker 1 moves, and its new address never becomes healthy (AWS
+    // reports `initial` while health checks run; moto says `healthy` at once).
+    proxy.rules(
+        &json!([{"action": "DescribeTargetHealth", "rewrite": ["<State>healthy</State>", "<State>initial</State>"]}]),
+    );
+    let moved = config(&net, 2)
+        .replace(&format!("{}.11", net.subnets[1].2), &format!("{}.99", net.subnets[1].2))
+        .replace("  endpoint_service {", "  timeouts {\n    update = \"15s\"\n  }\n  endpoint_service {");
+    ws.write("main.tf", &moved);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("waiting for new ELBv2 targets to become ready"), "{out}");
+    let routes = aws.snapshot().await.routes();
+    assert_eq!(
+        routes[&port],
+        [old.clone(), new.clone()].into(),
+        "the old target serves on while the new one is not healthy"
+    );
+
+    // Once it is healthy, the next apply finishes the move.
+    proxy.rules(&json!([]));
+    ws.apply();
+    assert_eq!(aws.snapshot().await.routes()[&port], [new].into());
+    let plan = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", String::from_utf8_lossy(&plan.stdout));
+}

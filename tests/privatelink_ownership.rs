@@ -157,3 +157,53 @@ async fn an_adopted_load_balancer_keeps_the_cross_zone_setting_the_configuration
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(aws.snapshot().await.cross_zone, Some(true));
 }
+
+/// A target group made by hand, as AWS's console makes one.
+async fn hand_group(aws: &Aws, net: &Network, name: &str) -> String {
+    let out = aws
+        .elb
+        .create_target_group()
+        .name(name)
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Tcp)
+        .port(9092)
+        .vpc_id(&net.vpc)
+        .target_type(aws_sdk_elasticloadbalancingv2::types::TargetTypeEnum::Ip)
+        .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key("team").value("web").build())
+        .send()
+        .await
+        .unwrap();
+    out.target_groups()[0].target_group_arn().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_target_group_of_the_same_name_is_refused_on_create_and_on_update() {
+    // Real AWS answers a CreateTargetGroup whose name and settings match an
+    // existing group with that group: the resource must look first.
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let theirs = hand_group(&aws, &net, "orders-b1-9092").await;
+    let before = aws.snapshot().await;
+    let ws = Workspace::new(&config(&net, "")).with_moto(&moto);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("a target group named orders-b1-9092 already exists ({theirs})")), "{out}");
+    assert!(flat.contains("was not made by a kafka_privatelink resource"), "{out}");
+    assert_eq!(aws.snapshot().await, before, "the refused create changed nothing");
+
+    // The same on an update that adds a broker whose group name is taken.
+    aws.elb.delete_target_group().target_group_arn(&theirs).send().await.unwrap();
+    let theirs = hand_group(&aws, &net, "orders-b2-9092").await;
+    ws.apply();
+    let before = aws.snapshot().await;
+    ws.write("main.tf", &config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].2)));
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("a target group named orders-b2-9092 already exists ({theirs})")), "{out}");
+    assert_eq!(aws.snapshot().await, before, "the refused update changed nothing");
+
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let after = aws.snapshot().await;
+    assert!(after.load_balancers.is_empty() && after.services.is_empty());
+    assert_eq!(after.target_groups.keys().collect::<Vec<_>>(), vec!["orders-b2-9092"], "theirs is kept");
+}

@@ -175,11 +175,25 @@ pub async fn find_target_group_by_arn(elb: &Client, arn: &str) -> Result<Option<
     Ok(out.and_then(|o| o.target_groups().iter().find(|t| t.target_group_arn() == Some(arn)).map(target_group)))
 }
 
-/// The target group with this name; absent is `None`.
-pub async fn find_target_group_by_name(elb: &Client, name: &str) -> Result<Option<ObservedTargetGroup>, AwsError> {
-    let req = elb.describe_target_groups().names(name);
-    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group", name, e)))?;
-    Ok(out.and_then(|o| o.target_groups().iter().find(|t| t.target_group_name() == Some(name)).map(target_group)))
+/// The target groups with these names, from one listing of the region's
+/// groups (400 a page). Names are unique in a region, and real AWS answers
+/// a `CreateTargetGroup` whose name and settings match an existing group
+/// with that group: a create must look first, and a listing costs one call
+/// where asking name by name costs one each.
+pub async fn find_target_groups_by_names(
+    elb: &Client,
+    names: &BTreeSet<String>,
+) -> Result<Vec<ObservedTargetGroup>, AwsError> {
+    let all = elb
+        .describe_target_groups()
+        .page_size(400)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| AwsError::from_sdk("listing ELBv2 Target Groups", "the region", e))?;
+    Ok(all.iter().filter(|t| t.target_group_name().is_some_and(|n| names.contains(n))).map(target_group).collect())
 }
 
 /// Many target groups by ARN in one call. AWS fails the whole call when

@@ -26,9 +26,10 @@ pub struct Lookup {
     pub service_id: Option<String>,
     /// Groups the state records: read by ARN when no listener uses them.
     pub target_group_arns: BTreeSet<String>,
-    /// Groups an interrupted first apply may have left without a listener,
-    /// looked up by name — only when a load balancer was found, since
-    /// groups are never created before it.
+    /// The names of the groups the configuration wants. Those not found
+    /// otherwise are looked up in one listing: a group an interrupted apply
+    /// left without a listener, or another's group with a name a create
+    /// would collide with.
     pub target_group_names: BTreeSet<String>,
     /// Read targets (each group's DescribeTargetHealth).
     pub read_targets: bool,
@@ -97,17 +98,11 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
             }
         }
     }
-    if lb.is_some() {
-        let names: Vec<String> = lookup
-            .target_group_names
-            .iter()
-            .filter(|n| !target_groups.iter().any(|t| &t.name == *n))
-            .cloned()
-            .collect();
-        calls.add(names.len());
-        let found =
-            bounded(names.into_iter().map(|n| async move { elbv2::find_target_group_by_name(elb, &n).await })).await?;
-        for tg in found.into_iter().flatten() {
+    let names: BTreeSet<String> =
+        lookup.target_group_names.iter().filter(|n| !target_groups.iter().any(|t| &t.name == *n)).cloned().collect();
+    if !names.is_empty() {
+        calls.add(1);
+        for tg in elbv2::find_target_groups_by_names(elb, &names).await? {
             if !target_groups.iter().any(|t| t.arn == tg.arn) {
                 target_groups.push(tg);
             }

@@ -199,6 +199,11 @@ pub enum DiffError {
          Take it over with `terraform import` (by the load balancer ARN or {id}), or remove it"
     )]
     ForeignService { id: String, holder: String },
+    #[error(
+        "a target group named {name} already exists ({arn}) and {holder}; it was left unchanged. \
+         Delete or rename it, or take it over with `terraform import`"
+    )]
+    ForeignTargetGroup { name: String, arn: String, holder: String },
     #[error(transparent)]
     Ownership(#[from] OwnershipError),
 }
@@ -209,7 +214,7 @@ pub fn converge(spec: &Spec, observed: &Observed, instance: &Instance) -> Result
     let mut s = Schedule::default();
     load_balancer(spec, observed, instance, &mut s)?;
     let desired = spec.target_groups();
-    let refs = target_groups(spec, &desired, observed, instance, &mut s);
+    let refs = target_groups(spec, &desired, observed, instance, &mut s)?;
     listeners(spec, &desired, &refs, observed, instance, &mut s)?;
     service(spec, observed, instance, &mut s)?;
     if !instance.complete {
@@ -275,7 +280,7 @@ fn target_groups(
     observed: &Observed,
     instance: &Instance,
     s: &mut Schedule,
-) -> BTreeMap<Role, TargetGroupRef> {
+) -> Result<BTreeMap<Role, TargetGroupRef>, DiffError> {
     let assigned = observed.assign_groups(desired, &instance.recorded.groups);
     let mut refs = BTreeMap::new();
     for tg in desired {
@@ -319,6 +324,16 @@ fn target_groups(
                 r
             }
             None => {
+                // AWS answers a create whose name and settings match an
+                // existing group with that group: another's group of this
+                // name would silently become ours.
+                if let Some(taken) = observed.target_group_by_name(&tg.name).filter(|t| !t.owned) {
+                    return Err(DiffError::ForeignTargetGroup {
+                        name: tg.name.clone(),
+                        arn: taken.arn.clone(),
+                        holder: holder(&taken.tags),
+                    });
+                }
                 s.push(
                     Phase::Groups,
                     Step::CreateTargetGroup {
@@ -355,7 +370,7 @@ fn target_groups(
     for tg in observed.target_groups.iter().filter(|t| t.owned && !kept.contains(t.arn.as_str())) {
         s.push(Phase::DropGroups, Step::DeleteTargetGroup { arn: tg.arn.clone(), name: tg.name.clone() });
     }
-    refs
+    Ok(refs)
 }
 
 fn listeners(

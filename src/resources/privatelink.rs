@@ -28,7 +28,9 @@ use self::model::{
     Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, known_map, known_strings, string_map, strings,
 };
 use self::private::{Private, Provenance, new_token};
-use self::render::{bootstrap_hint, cross_zone_left_alone, lookup_for, recorded_of, render, spec_of, with_leftovers};
+use self::render::{
+    Purpose, bootstrap_hint, cross_zone_left_alone, lookup_for, recorded_of, render, spec_of, with_leftovers,
+};
 use super::provider::ProviderState;
 use crate::aws::execute::{Execution, execute};
 use crate::aws::observe::{CallCounter, Lookup, observe};
@@ -92,7 +94,9 @@ fn aws_error(action: &str, name: &str, e: &AwsError) -> Diagnostic {
 fn diff_error(name: &str, e: &DiffError) -> Diagnostic {
     let d = Diagnostic::error(format!("Cannot converge Kafka PrivateLink ({name})"), format!("{e}."));
     match e {
-        DiffError::ForeignListener { .. } => d.at(AttributePath::attr("brokers")),
+        DiffError::ForeignListener { .. } | DiffError::ForeignTargetGroup { .. } => {
+            d.at(AttributePath::attr("brokers"))
+        }
         DiffError::MissingLoadBalancer(_) | DiffError::NotNetwork(_) => d.at(AttributePath::attr("load_balancer_arn")),
         DiffError::ForeignService { .. } => d.at(AttributePath::attr("endpoint_service")),
         DiffError::Ownership(ownership::OwnershipError::WrongVpc { .. }) => d.at(AttributePath::attr("vpc_id")),
@@ -166,7 +170,7 @@ impl Resource for KafkaPrivatelink {
         };
         let recorded = recorded_of(&prior, &private);
         let calls = CallCounter::default();
-        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, false), &calls).await {
+        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, Purpose::Read), &calls).await {
             Ok(o) => o,
             Err(e) => return fail(aws_error("reading", &spec.name, &e).into()),
         };

@@ -198,6 +198,15 @@ impl Workspace {
     }
 
     pub fn terraform(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run terraform")
+    }
+
+    /// Starts Terraform without waiting for it (output discarded).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start terraform")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(repo().join("tools/terraform"));
         cmd.args(args).current_dir(self.path()).env("VENV", venv()).stdin(Stdio::null());
         for (k, _) in std::env::vars() {
@@ -206,7 +215,7 @@ impl Workspace {
             }
         }
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
-        cmd.output().expect("run terraform")
+        cmd
     }
 
     /// Runs Terraform and insists it succeeds; returns stdout.

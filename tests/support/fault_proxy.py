@@ -16,7 +16,11 @@ Control endpoints (JSON):
         with this body (HTTP 200): calls moto does not implement
        {"action": "...", "rewrite": ["from", "to"], "calls": [1, 2]} ->
         forward, but replace text in those answers (e.g. report a load
-        balancer as still provisioning, which moto never does)
+        balancer as still provisioning, which moto never does); without
+        "calls", in every answer (targets that never become healthy)
+       {"action": "...", "hang": 30} -> hold every matching call that long,
+        then fail it without forwarding: the call never reached AWS, and
+        the provider is frozen mid-apply for a test to kill it
   POST /__connections {"service_id": "vpce-svc-…", "endpoint_id": "vpce-…",
         "owner": "111122223333", "state": "pendingAcceptance"}
                         -> a consumer endpoint connects to a service
@@ -36,6 +40,7 @@ it `rejected`, as AWS does.
 import json
 import sys
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -169,15 +174,17 @@ class Handler(BaseHTTPRequestHandler):
         with LOCK:
             key = f"{service}:{action}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
-            injected = canned = rewrite = None
+            injected = canned = rewrite = hang = None
             for r in RULES:
                 if r["action"] not in (action, "*"):
                     continue
                 r["seen"] += 1
                 if "respond" in r:
                     canned = r["respond"]
+                elif "hang" in r:
+                    hang = r["hang"]
                 elif "rewrite" in r:
-                    if r["seen"] in r.get("calls", []):
+                    if "calls" not in r or r["seen"] in r["calls"]:
                         rewrite = r["rewrite"]
                 elif r.get("every"):
                     # counted per action, so concurrent calls of other
@@ -188,6 +195,9 @@ class Handler(BaseHTTPRequestHandler):
                         injected = r["code"]
                 elif r["seen"] in r.get("calls", []):
                     injected = r["code"]
+        if hang is not None:
+            time.sleep(hang)
+            return self.reply(*fault(service, "ServiceUnavailable"))
         if canned is not None:
             return self.reply(200, canned.encode())
         if injected:

@@ -246,9 +246,8 @@ fn a_replaced_broker_gets_its_own_group_and_the_port_moves_by_listener() {
 }
 
 #[test]
-fn a_group_is_never_found_by_name_or_listener_alone() {
-    // The group named for broker 2 exists but is someone else's: broker 2
-    // gets a group of its own (the create then fails loudly on the name).
+fn a_group_of_our_name_that_is_not_ours_is_refused_not_taken() {
+    // AWS would answer the create with the existing group: refuse instead.
     let s = spec(&[(2, 11, 9092, 9002)]);
     let mut o = converged(&s);
     for tg in &mut o.target_groups {
@@ -256,8 +255,31 @@ fn a_group_is_never_found_by_name_or_listener_alone() {
         tg.tags.insert(INSTANCE_TAG.into(), "theirs".into());
     }
     o.listeners.clear();
+    let e = converge(&s, &o, &instance()).unwrap_err();
+    assert!(
+        matches!(&e, DiffError::ForeignTargetGroup { name, arn, .. } if name == "orders-b2-9092" && arn == "arn:tg/orders-b2-9092"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("terraform import"), "{e}");
+}
+
+#[test]
+fn a_group_behind_our_listener_port_is_not_taken_for_its_listener_alone() {
+    // Someone else's group, named otherwise, behind the listener on our
+    // port: broker 2 still gets a group of its own.
+    let s = spec(&[(2, 11, 9092, 9002)]);
+    let mut o = converged(&s);
+    for tg in &mut o.target_groups {
+        tg.owned = false;
+        tg.name = "theirs".into();
+        tg.role = None;
+        tg.tags.clear();
+    }
+    for l in &mut o.listeners {
+        l.owned = true;
+    }
     let plan = converge(&s, &o, &instance()).unwrap();
-    assert!(plan.steps().any(|s| matches!(s, Step::CreateTargetGroup { .. })));
+    assert!(plan.steps().any(|s| matches!(s, Step::CreateTargetGroup { name, .. } if name == "orders-b2-9092")));
     assert!(!plan.steps().any(|s| matches!(
         s,
         Step::DeleteTargetGroup { .. } | Step::Register { target_group: TargetGroupRef::Arn(_), .. }

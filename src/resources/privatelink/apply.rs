@@ -46,7 +46,13 @@ impl KafkaPrivatelink {
         let action = if creating { "creating" } else { "updating" };
         let recorded = prior.as_ref().map(|p| recorded_of(p, &private)).unwrap_or_default();
         let calls = CallCounter::default();
-        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, creating), &calls).await {
+        let mut observed = match observe(
+            clients,
+            &lookup_for(&spec, &recorded, if creating { Purpose::Create } else { Purpose::Update }),
+            &calls,
+        )
+        .await
+        {
             Ok(o) => o,
             Err(e) => return fail(aws_error(action, &spec.name, &e).into()),
         };

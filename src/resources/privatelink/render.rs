@@ -99,24 +99,42 @@ pub(super) fn cross_zone_left_alone(config: &Model) -> bool {
         })
 }
 
+/// Why the resource reads AWS: what an apply may create decides which
+/// names it must look for first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    Read,
+    Create,
+    Update,
+}
+
 /// Where to look for the objects of a resource: what the state records,
-/// and — for a create — the names an interrupted first apply used.
-pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, creating: bool) -> Lookup {
+/// and — for an apply — the names of the groups it may create, so that a
+/// group an interrupted first apply left behind is resumed and another's
+/// group of the same name is refused rather than handed back by AWS.
+pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, purpose: Purpose) -> Lookup {
+    let creating = purpose == Purpose::Create;
     let (arn, name) = match &spec.load_balancer {
         LoadBalancerSpec::Adopt { arn } => (Some(arn.clone()), None),
         LoadBalancerSpec::Create { .. } => {
             (recorded.load_balancer.clone(), recorded.load_balancer.is_none().then(|| spec.name.clone()))
         }
     };
+    // A group ARN holds its name: `…:targetgroup/<name>/<id>`.
+    let recorded_names: BTreeSet<&str> = recorded.group_arns().filter_map(|a| a.rsplit('/').nth(1)).collect();
     Lookup {
         load_balancer_arn: arn,
         load_balancer_name: name,
         service_id: recorded.service.clone(),
         target_group_arns: recorded.group_arns().cloned().collect(),
-        target_group_names: if creating {
-            spec.target_groups().into_iter().map(|t| t.name).collect()
-        } else {
-            BTreeSet::new()
+        target_group_names: match purpose {
+            Purpose::Read => BTreeSet::new(),
+            Purpose::Create | Purpose::Update => spec
+                .target_groups()
+                .into_iter()
+                .map(|t| t.name)
+                .filter(|n| !recorded_names.contains(n.as_str()))
+                .collect(),
         },
         read_targets: true,
         read_listener_tags: creating,
