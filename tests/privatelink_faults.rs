@@ -247,7 +247,7 @@ async fn a_provider_killed_mid_create_is_resumed_without_duplicates() {
     let ws = Workspace::new(&config(&net, 3)).with_aws_endpoint(&proxy.url);
     let mut apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while proxy.counts().get("elbv2:CreateListener").is_none() {
+    while !proxy.counts().contains_key("elbv2:CreateListener") {
         assert!(std::time::Instant::now() < deadline, "the apply never reached CreateListener");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
