@@ -8,8 +8,8 @@ pub mod diff;
 pub mod import;
 pub mod layout;
 pub mod listeners;
-pub mod names;
 pub mod ownership;
 pub mod ports;
+pub mod validate;
 
 pub use ports::{BrokerId, MAX_LISTENERS_PER_NLB};

@@ -183,24 +183,6 @@ pub fn target_group_name(name: &str, role: Role, port: u16) -> String {
     }
 }
 
-/// ELBv2 names (load balancers, target groups): 1–32 characters, letters,
-/// digits and hyphens, not starting or ending with a hyphen.
-pub fn check_elb_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 32 {
-        return Err(format!("{name:?} is {} characters long; AWS allows 1 to 32", name.len()));
-    }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(format!("{name:?} may only contain letters, digits and hyphens"));
-    }
-    if name.starts_with('-') || name.ends_with('-') {
-        return Err(format!("{name:?} may not start or end with a hyphen"));
-    }
-    if name.starts_with("internal-") {
-        return Err(format!("{name:?} may not start with \"internal-\""));
-    }
-    Ok(())
-}
-
 /// The longest target group name `name` leads to, for plan-time checks.
 pub fn longest_target_group_name(name: &str, broker_ids: impl IntoIterator<Item = BrokerId>) -> String {
     let widest = broker_ids.into_iter().max().unwrap_or(BrokerId::new(0));
@@ -386,12 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn elb_names() {
-        assert!(check_elb_name("orders-b1-9092").is_ok());
-        assert!(check_elb_name(&"a".repeat(33)).unwrap_err().contains("33 characters"));
-        assert!(check_elb_name("a_b").is_err());
-        assert!(check_elb_name("-ab").is_err());
-        assert!(check_elb_name("internal-x").is_err());
+    fn longest_group_names() {
         let longest = longest_target_group_name("a-twenty-char-name-x", [BrokerId::new(7), BrokerId::new(1001)]);
         assert_eq!(longest, "a-twenty-char-name-x-b1001-65535");
     }

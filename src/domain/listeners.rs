@@ -13,8 +13,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::names;
 use super::ports::BrokerId;
+use super::validate;
 
 /// The TiDB Cloud private link domain layout.
 pub const TIDBCLOUD_TEMPLATE: &str = "b{broker_id}.{az_id}.{unique_name}.aws.plc.tidbcloud.com";
@@ -198,7 +198,7 @@ pub fn endpoints(cfg: &ListenerConfig, brokers: &[Broker]) -> Result<Vec<BrokerE
                 Some(t) => (t.fill(&b.id.to_string(), &b.az_id, unique), b.listener_port),
                 None => (b.host.clone().ok_or(ListenerError::MissingHost(b.id))?, broker_port),
             };
-            names::check_host(&host).map_err(|reason| ListenerError::InvalidHost { broker: b.id, reason })?;
+            validate::check_host(&host).map_err(|reason| ListenerError::InvalidHost { broker: b.id, reason })?;
             let name = &cfg.listener_name;
             let advertised_listener = format!("{name}://{host}:{port}");
             let server_properties = format!(

@@ -11,8 +11,8 @@ use super::check::{Checks, port};
 use crate::domain::listeners::{
     self, Broker, HostTemplate, ListenerConfig, MaterializeConnection, SecurityProtocol, TIDBCLOUD_TEMPLATE,
 };
-use crate::domain::names;
 use crate::domain::ports::{self, BrokerId, MAX_LISTENERS_PER_NLB, PortRequest, Reserved};
+use crate::domain::validate;
 use crate::server::convert::value_error;
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;
@@ -143,7 +143,7 @@ impl Config {
                     &b.availability_zone_id,
                     bp.attribute("availability_zone_id"),
                     "Invalid availability zone id",
-                    names::check_az_id,
+                    validate::check_az_id,
                 );
                 if b.availability_zone_id.is_null() {
                     c.fail(
@@ -163,7 +163,7 @@ impl Config {
                     );
                 }
                 port(&mut c, &b.port, bp.attribute("port"), "broker port");
-                c.string(&b.host, bp.attribute("host"), "Invalid host", names::check_host);
+                c.string(&b.host, bp.attribute("host"), "Invalid host", validate::check_host);
             }
         }
 
@@ -186,13 +186,13 @@ impl Config {
             },
             _ => {}
         }
-        c.string(&self.unique_name, path("unique_name"), "Invalid unique name", names::check_unique_name);
+        c.string(&self.unique_name, path("unique_name"), "Invalid unique name", validate::check_unique_name);
         if self.unique_name.is_null()
             && out.template.as_ref().is_some_and(|t| t.uses(listeners::Placeholder::UniqueName))
         {
             c.fail(path("unique_name"), "Missing unique name", "The template uses {unique_name}; set unique_name.");
         }
-        c.string(&self.listener_name, path("listener_name"), "Invalid listener name", names::check_listener_name);
+        c.string(&self.listener_name, path("listener_name"), "Invalid listener name", validate::check_listener_name);
         match &self.security_protocol {
             Tri::Known(p) => match SecurityProtocol::parse(p) {
                 Some(p) => out.protocol = Some(p),
@@ -209,7 +209,7 @@ impl Config {
             &self.endpoint_service_name,
             path("endpoint_service_name"),
             "Invalid endpoint service name",
-            names::check_endpoint_service_name,
+            validate::check_endpoint_service_name,
         );
         for name in ["privatelink_connection_name", "kafka_connection_name"] {
             let v = if name == "privatelink_connection_name" {
@@ -217,7 +217,7 @@ impl Config {
             } else {
                 &self.kafka_connection_name
             };
-            c.string(v, path(name), "Invalid connection name", names::check_sql_identifier);
+            c.string(v, path(name), "Invalid connection name", validate::check_sql_identifier);
         }
         (c, out)
     }

@@ -9,10 +9,11 @@ use serde::Deserialize;
 use tokio::sync::OnceCell;
 
 use super::advertised_listeners::AdvertisedListeners;
-use super::check::{Checks, parse_duration};
+use super::check::Checks;
 use super::privatelink::{KafkaPrivatelink, KafkaPrivatelinkList};
 use crate::aws::{AssumeRole, AwsSettings, Clients, Endpoints, Secret};
-use crate::domain::names;
+use crate::domain::validate;
+use crate::domain::validate::{check_role_arn, check_url, parse_duration};
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;
 use crate::server::provider::{Context, DataSource, ListResource, Provider, Resource};
@@ -118,7 +119,7 @@ fn block_path(name: &str) -> AttributePath {
 impl Config {
     fn check(&self) -> Checks {
         let mut c = Checks::default();
-        c.string(&self.region, AttributePath::attr("region"), "Invalid region", names::check_region);
+        c.string(&self.region, AttributePath::attr("region"), "Invalid region", validate::check_region);
         c.range(&self.max_retries, AttributePath::attr("max_retries"), "retry count", 0, 1000);
         match (&self.access_key, &self.secret_key) {
             (Tri::Known(_), Tri::Null) => c.fail(
@@ -205,29 +206,6 @@ impl Config {
             .and_then(|d| d.tags.known())
             .map(|t| t.iter().filter_map(|(k, v)| Some((k.clone(), v.known()?.clone()))).collect())
             .unwrap_or_default()
-    }
-}
-
-fn check_role_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "iam", "", account, resource]
-            if partition.starts_with("aws")
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && resource.starts_with("role/") =>
-        {
-            Ok(())
-        }
-        _ => Err(format!("{arn:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/name\"")),
-    }
-}
-
-fn check_url(url: &str) -> Result<(), String> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(host) if !host.is_empty() && !host.starts_with('/') => Ok(()),
-        _ => Err(format!("{url:?} is not an http(s) URL such as \"https://ec2.us-east-1.amazonaws.com\"")),
     }
 }
 
@@ -318,19 +296,5 @@ impl Provider for KafkaProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         vec![Arc::new(AdvertisedListeners)]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn role_arns_and_urls() {
-        assert!(check_role_arn("arn:aws:iam::123456789012:role/deploy").is_ok());
-        assert!(check_role_arn("arn:aws:iam::123:role/deploy").is_err());
-        assert!(check_role_arn("arn:aws:s3:::bucket").is_err());
-        assert!(check_url("http://127.0.0.1:5000").is_ok());
-        assert!(check_url("127.0.0.1:5000").is_err());
     }
 }

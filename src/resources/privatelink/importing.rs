@@ -8,11 +8,11 @@ impl KafkaPrivatelink {
     pub(super) async fn import_target(&self, clients: &Clients, id: &str) -> Result<String, Diagnostic> {
         let bad = |detail: String| Diagnostic::error("Invalid import id", detail);
         if id.starts_with("arn:") {
-            model::check_load_balancer_arn(id).map_err(bad)?;
+            crate::domain::validate::check_load_balancer_arn(id).map_err(bad)?;
             return Ok(id.to_owned());
         }
         if id.starts_with("vpce-svc-") {
-            crate::domain::names::check_endpoint_service_id(id).map_err(bad)?;
+            crate::domain::validate::check_endpoint_service_id(id).map_err(bad)?;
             let svc = ec2::find_service(&clients.ec2, Some(id), None)
                 .await
                 .map_err(|e| Diagnostic::error("Cannot import", e.to_string()))?

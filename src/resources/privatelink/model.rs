@@ -7,11 +7,12 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::layout::{Role, check_elb_name, longest_target_group_name, target_group_name};
-use crate::domain::names;
+use crate::domain::layout::{Role, longest_target_group_name, target_group_name};
 use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
-use crate::resources::check::{Checks, parse_duration, port};
+use crate::domain::validate;
+use crate::domain::validate::{check_elb_name, check_load_balancer_arn, check_principal, parse_duration};
+use crate::resources::check::{Checks, port};
 use crate::server::path::AttributePath;
 use crate::server::value::Tri;
 
@@ -137,43 +138,6 @@ fn path(name: &str) -> AttributePath {
 
 fn block(name: &str) -> AttributePath {
     AttributePath::attr(name).index(0)
-}
-
-/// An IAM principal ARN as endpoint services accept it: an account root,
-/// user or role (`arn:aws:iam::123456789012:root`, `…:role/name`).
-pub fn check_principal(p: &str) -> Result<(), String> {
-    let parts: Vec<&str> = p.splitn(6, ':').collect();
-    let ok = match parts.as_slice() {
-        ["arn", partition, "iam", "", account, resource] => {
-            partition.starts_with("aws")
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && (*resource == "root" || resource.starts_with("role/") || resource.starts_with("user/"))
-        }
-        _ => false,
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{p:?} is not an IAM principal ARN such as \"arn:aws:iam::123456789012:root\" or \"arn:aws:iam::123456789012:role/name\""
-        ))
-    }
-}
-
-pub fn check_load_balancer_arn(arn: &str) -> Result<(), String> {
-    // Syntax only: the type is checked against AWS's answer, never the ARN.
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "elasticloadbalancing", region, account, resource]
-            if !region.is_empty() && !account.is_empty() && resource.starts_with("loadbalancer/") =>
-        {
-            Ok(())
-        }
-        _ => Err(format!(
-            "{arn:?} is not a load balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>)"
-        )),
-    }
 }
 
 impl Model {
@@ -356,7 +320,7 @@ impl Model {
             let regions = es.supported_regions.known().map(|r| !r.is_empty()).unwrap_or(false);
             if let Some(rs) = es.supported_regions.known() {
                 for (i, r) in rs.iter().enumerate() {
-                    c.string(r, ep.attribute("supported_regions").index(i), "Invalid region", names::check_region);
+                    c.string(r, ep.attribute("supported_regions").index(i), "Invalid region", validate::check_region);
                 }
             }
             if regions && self.cross_zone_load_balancing.known() == Some(&false) {
@@ -386,43 +350,5 @@ impl Model {
             }
         }
         c
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn principals() {
-        for ok in [
-            "arn:aws:iam::123456789012:root",
-            "arn:aws:iam::123456789012:role/mz_1_u1",
-            "arn:aws-us-gov:iam::123456789012:user/x",
-        ] {
-            assert!(check_principal(ok).is_ok(), "{ok}");
-        }
-        for bad in
-            ["123456789012", "arn:aws:iam::1234:root", "arn:aws:s3:::bucket", "arn:aws:iam::123456789012:group/x"]
-        {
-            assert!(check_principal(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn load_balancer_arns_in_both_shapes() {
-        assert!(
-            check_load_balancer_arn(
-                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/x/50dc6c495c0c9188"
-            )
-            .is_ok()
-        );
-        assert!(
-            check_load_balancer_arn(
-                "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/x/50dc6c495c0c9188"
-            )
-            .is_ok()
-        );
-        assert!(check_load_balancer_arn("arn:aws:ec2:us-east-1:123456789012:instance/i-1").is_err());
     }
 }
