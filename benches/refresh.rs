@@ -92,10 +92,12 @@ async fn main() {
             deregistration_delay: None,
             tcp_idle_timeout: None,
             cross_zone: Some(false),
+            security_groups: None,
             service: ServiceSpec {
                 acceptance_required: true,
                 principals: BTreeSet::new(),
                 supported_regions: BTreeSet::new(),
+                ..Default::default()
             },
             tags: BTreeMap::new(),
         };

@@ -4,6 +4,7 @@
 //! the `kafka_privatelink` resource and the `kafka_advertised_listeners`
 //! data source, so both always agree on the broker ↔ port mapping.
 
+pub mod connections;
 pub mod diff;
 pub mod import;
 pub mod layout;

@@ -75,8 +75,7 @@ async fn every_example_validates_plans_applies_and_destroys() {
         let aws = Aws::new(&moto).await;
         let net = aws.network(0).await;
         let mut ws = workspace(&rel, &moto, &net);
-        let imports =
-            std::fs::read_to_string(ws.path().join("main.tf")).is_ok_and(|t| t.contains("\"endpoint_service_id\""));
+        let imports = std::fs::read_to_string(ws.path().join("main.tf")).is_ok_and(|t| t.contains("\nimport {"));
         if imports {
             let (_, svc) = aws.materialize_layout(&net, "mz-kafka-lb").await;
             ws = ws.env("TF_VAR_endpoint_service_id", &svc);

@@ -153,6 +153,81 @@ import {{
 }
 
 #[tokio::test]
+async fn groups_on_the_listener_port_with_targets_on_the_broker_port_are_first_class() {
+    // The TiDB Cloud guide: each group's own port is its listener port
+    // (9092 bootstrap, 9093–9095 brokers), every target is on 39092.
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let all: Vec<(String, u16)> = (0..3).map(|i| (format!("{}.10", net.subnets[i].2), 39092)).collect();
+    let mut listeners =
+        vec![HandListener { port: 9092, group: "bootstrap-target-group", group_port: 9092, targets: all.clone() }];
+    for (i, group) in ["broker-target-group-1", "broker-target-group-2", "broker-target-group-3"].iter().enumerate() {
+        let port = 9093 + i as u16;
+        listeners.push(HandListener { port, group, group_port: port, targets: vec![all[i].clone()] });
+    }
+    let principal = "arn:aws:iam::123456789012:root";
+    let (lb, _) =
+        aws.hand_built(&net, "kafka-lb", LoadBalancerTypeEnum::Network, &listeners, Some((true, &[principal]))).await;
+    let config = |third_ip: &str| {
+        format!(
+            r#"{HEADER}
+resource "kafka_privatelink" "tidb" {{
+  name               = "kafka-lb"
+  vpc_id             = "{vpc}"
+  subnet_ids         = {subnets}
+  broker_port        = 39092
+  listener_port_base = 9093
+  brokers = {{
+    "1" = {{ ip = "{a}" }}
+    "2" = {{ ip = "{b}" }}
+    "3" = {{ ip = "{third_ip}" }}
+  }}
+  bootstrap {{
+    listener_port = 9092
+  }}
+  endpoint_service {{
+    allowed_principals = ["{principal}"]
+  }}
+}}
+
+import {{
+  to = kafka_privatelink.tidb
+  id = "{lb}"
+}}
+"#,
+            vpc = net.vpc,
+            subnets = net.subnet_ids_hcl(),
+            a = all[0].0,
+            b = all[1].0,
+        )
+    };
+    let ws = Workspace::new(&config(&all[2].0)).with_moto(&moto);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    no_changes(&ws);
+    let before = aws.snapshot().await;
+    assert_eq!(before.target_groups["broker-target-group-2"].1, 9094, "the group keeps its own port");
+
+    // Broker 3 moves: re-registered in its own group, which is kept.
+    let moved = format!("{}.99", net.subnets[2].2);
+    ws.write("main.tf", &config(&moved));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("0 to add, 1 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    no_changes(&ws);
+    let after = aws.snapshot().await;
+    assert_eq!(
+        after.target_groups.keys().collect::<Vec<_>>(),
+        before.target_groups.keys().collect::<Vec<_>>(),
+        "no group replaced"
+    );
+    assert_eq!(after.target_groups["broker-target-group-3"].2, [format!("{moved}:39092")].into());
+    assert_eq!(after.listeners, before.listeners, "listeners untouched");
+}
+
+#[tokio::test]
 async fn a_setup_of_ours_imports_back_with_its_broker_ids() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;

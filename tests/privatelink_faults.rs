@@ -316,3 +316,38 @@ async fn a_moved_broker_keeps_its_old_target_until_the_new_one_is_healthy() {
     let plan = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(plan.status.code(), Some(0), "{}", String::from_utf8_lossy(&plan.stdout));
 }
+
+#[tokio::test]
+async fn target_health_is_shown_and_never_a_reason_for_a_change() {
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto);
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(&net, 2)).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let health = |ws: &Workspace| -> Vec<(String, serde_json::Value, serde_json::Value)> {
+        let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+        let health =
+            state["values"]["root_module"]["resources"][0]["values"]["target_health"].as_object().unwrap().clone();
+        health.into_iter().map(|(k, h)| (k, h["state"].clone(), h["reason"].clone())).collect()
+    };
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let seen = health(&ws);
+    assert_eq!(seen.len(), 2);
+    for (id, state, reason) in &seen {
+        assert_eq!((state, reason), (&json!("healthy"), &serde_json::Value::Null), "broker {id}");
+    }
+
+    // Health checks start failing (AWS's own shape for it; moto never fails one).
+    proxy.rules(&json!([{"action": "DescribeTargetHealth", "rewrite": [
+        "<State>healthy</State>", "<State>unhealthy</State><Reason>Target.FailedHealthChecks</Reason>"
+    ]}]));
+    let plan = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(plan.status.code(), Some(0), "health alone is no change: {}", String::from_utf8_lossy(&plan.stdout));
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let seen = health(&ws);
+    assert_eq!(seen.len(), 2);
+    for (id, state, reason) in &seen {
+        assert_eq!((state, reason), (&json!("unhealthy"), &json!("Target.FailedHealthChecks")), "broker {id}");
+    }
+}

@@ -84,5 +84,25 @@ echo
 echo "==> terraform output"
 "$terraform" output
 echo
+
+# The consumer (TiDB Cloud's account, an allowed principal) creates its
+# endpoint: the embedded AWS shows it waiting for acceptance.
+service_id="$("$terraform" output -raw endpoint_service_id)"
+"$venv/bin/python" - "$endpoint" "$service_id" <<'PY'
+import json, sys, urllib.request
+body = json.dumps({"service_id": sys.argv[2], "endpoint_id": "vpce-0d3m0c0nsumer0001",
+                   "owner": "664411391173", "state": "pendingAcceptance"}).encode()
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/__connections", data=body, method="POST"), timeout=5)
+PY
+echo "==> a consumer endpoint (account 664411391173) asks to connect; terraform plan:"
+"$terraform" plan -no-color "${vars[@]}" >"$work/plan.log" 2>&1 || { cat "$work/plan.log"; exit 1; }
+sed -n '/Warning: Endpoint connections to accept/,/^$/p;/Warning: Endpoint connections to accept/{n;n;p}' "$work/plan.log" | head -8
+grep -E "^Plan:" "$work/plan.log" || true
+echo
+echo "==> terraform apply (accepts it)"
+quiet apply -auto-approve "${vars[@]}"
+echo "==> terraform output connections"
+"$terraform" output connections
+echo
 echo "==> terraform destroy"
 quiet destroy -auto-approve "${vars[@]}"

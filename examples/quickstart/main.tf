@@ -56,6 +56,9 @@ resource "kafka_privatelink" "kafka" {
 
   endpoint_service {
     allowed_principals = ["arn:aws:iam::664411391173:root"]
+    # Accept the consumer's endpoint once it asks (TiDB Cloud's account
+    # above); the plan names each connection it will accept.
+    auto_accept = true
   }
 }
 
@@ -78,6 +81,10 @@ output "endpoint_service_name" {
   value = kafka_privatelink.kafka.endpoint_service[0].service_name
 }
 
+output "endpoint_service_id" {
+  value = kafka_privatelink.kafka.endpoint_service[0].id
+}
+
 output "tidbcloud_patterns" {
   description = "The advertised listener pattern per availability zone, as TiDB Cloud asks for it."
   value       = data.kafka_advertised_listeners.kafka.patterns
@@ -91,4 +98,9 @@ output "broker_1_server_properties" {
 output "materialize_sql" {
   description = "Run in Materialize to connect through PrivateLink."
   value       = data.kafka_advertised_listeners.kafka.materialize_sql
+}
+
+output "connections" {
+  description = "Consumer endpoints and their state (pendingAcceptance, available, ...)."
+  value       = kafka_privatelink.kafka.endpoint_service[0].connections
 }

@@ -1,5 +1,6 @@
 //! EC2: subnets (to place brokers and load balancers in availability zones)
-//! and VPC endpoint services with their allowed principals.
+//! and VPC endpoint services with their allowed principals and consumer
+//! connections.
 //!
 //! moto ignores the filters of `DescribeVpcEndpointServiceConfigurations`,
 //! so every lookup filters client-side as well, which is also correct on AWS.
@@ -8,11 +9,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::{Filter, ResourceType, ServiceConfiguration, ServiceState, Tag, TagSpecification};
+use aws_sdk_ec2::types::{
+    Filter, ResourceType, ServiceConfiguration, ServiceState, Tag, TagSpecification, UnsuccessfulItem,
+};
 
 use tokio_util::sync::CancellationToken;
 
 use super::error::{AwsError, ErrorKind};
+use super::retry;
+use crate::domain::connections::Connection;
 use crate::domain::layout::ObservedService;
 
 /// A subnet: where it is and which addresses it holds.
@@ -78,6 +83,7 @@ fn observed_service(c: &ServiceConfiguration, principals: BTreeSet<String>) -> O
         availability_zones: c.availability_zones().iter().cloned().collect(),
         availability_zone_ids: c.availability_zone_ids().iter().cloned().collect(),
         load_balancer_arns: c.network_load_balancer_arns().iter().cloned().collect(),
+        connections: Vec::new(),
         tags: c
             .tags()
             .iter()
@@ -138,19 +144,19 @@ pub async fn read_service(
 ) -> Result<Option<ObservedService>, AwsError> {
     let Some(config) = find_config(ec2, id, load_balancer_arn).await? else { return Ok(None) };
     let id = config.service_id().unwrap_or_default();
-    let principals = ec2
-        .describe_vpc_endpoint_service_permissions()
-        .service_id(id)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .map_err(|e| AwsError::from_sdk("reading EC2 VPC Endpoint Service allowed principals", id, e))?
-        .into_iter()
-        .filter_map(|p| p.principal().map(str::to_owned))
-        .collect();
-    Ok(Some(observed_service(&config, principals)))
+    let principals = async {
+        ec2.describe_vpc_endpoint_service_permissions()
+            .service_id(id)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| AwsError::from_sdk("reading EC2 VPC Endpoint Service allowed principals", id, e))
+    };
+    let (principals, connections) = tokio::try_join!(principals, connections(ec2, id))?;
+    let principals = principals.into_iter().filter_map(|p| p.principal().map(str::to_owned)).collect();
+    Ok(Some(ObservedService { connections, ..observed_service(&config, principals) }))
 }
 
 fn tag_spec(tags: &BTreeMap<String, String>) -> TagSpecification {
@@ -197,7 +203,7 @@ pub async fn wait_service_available(
     stop: &CancellationToken,
 ) -> Result<ObservedService, AwsError> {
     let action = "waiting for EC2 VPC Endpoint Service to become available";
-    super::retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+    retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
         let config = find_config(ec2, Some(id), None).await?;
         match config {
             Some(c) if c.service_state() == Some(&ServiceState::Available) => {
@@ -251,9 +257,9 @@ pub async fn modify_permissions(
     Ok(())
 }
 
-/// Consumer endpoints connected to the service (available or waiting for
-/// acceptance). Paginated; an error is an error, never "none".
-pub async fn live_connections(ec2: &Client, id: &str) -> Result<Vec<String>, AwsError> {
+/// Every consumer endpoint connection of the service, in any state,
+/// sorted by endpoint id. Paginated; an error is an error, never "none".
+pub async fn connections(ec2: &Client, id: &str) -> Result<Vec<Connection>, AwsError> {
     let all = ec2
         .describe_vpc_endpoint_connections()
         .filters(Filter::builder().name("service-id").values(id).build())
@@ -263,25 +269,93 @@ pub async fn live_connections(ec2: &Client, id: &str) -> Result<Vec<String>, Aws
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| AwsError::from_sdk("reading EC2 VPC Endpoint connections", id, e))?;
-    Ok(all
+    let mut out: Vec<Connection> = all
         .iter()
         // filtered client-side as well: emulators may ignore the filter
         .filter(|c| c.service_id() == Some(id))
-        .filter(|c| {
-            c.vpc_endpoint_state().is_some_and(|s| matches!(s.as_str(), "available" | "pendingAcceptance" | "pending"))
+        .filter_map(|c| {
+            Some(Connection {
+                endpoint_id: c.vpc_endpoint_id()?.to_owned(),
+                owner: c.vpc_endpoint_owner().unwrap_or_default().to_owned(),
+                state: c.vpc_endpoint_state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            })
         })
-        .filter_map(|c| c.vpc_endpoint_id().map(str::to_owned))
-        .collect())
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
+/// Consumer endpoints connected to the service, available or waiting.
+pub async fn live_connections(ec2: &Client, id: &str) -> Result<Vec<String>, AwsError> {
+    Ok(connections(ec2, id).await?.into_iter().filter(Connection::is_live).map(|c| c.endpoint_id).collect())
+}
+
+/// Accepts these pending connections. AWS answers per endpoint: any it
+/// could not accept is an error naming it and AWS's reason.
+pub async fn accept_connections(ec2: &Client, id: &str, endpoints: &BTreeSet<String>) -> Result<(), AwsError> {
+    let action = "accepting EC2 VPC Endpoint connections";
+    let out = ec2
+        .accept_vpc_endpoint_connections()
+        .service_id(id)
+        .set_vpc_endpoint_ids(Some(endpoints.iter().cloned().collect()))
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk(action, id, e))?;
+    unsuccessful(action, id, out.unsuccessful())
+}
+
+/// Waits until accepted connections have left `pending` (AWS:
+/// pendingAcceptance → pending → available), and returns them as AWS
+/// then reports them.
+pub async fn await_accepted(
+    ec2: &Client,
+    id: &str,
+    endpoints: &BTreeSet<String>,
+    timeout: std::time::Duration,
+    stop: &CancellationToken,
+) -> Result<Vec<Connection>, AwsError> {
+    let action = "waiting for accepted EC2 VPC Endpoint connections";
+    retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+        let now: Vec<Connection> =
+            connections(ec2, id).await?.into_iter().filter(|c| endpoints.contains(&c.endpoint_id)).collect();
+        let settled = now.iter().all(|c| c.state != crate::domain::connections::PENDING);
+        Ok(settled.then_some(now))
+    })
+    .await
+    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, id, ErrorKind::Timeout) } else { e })
+}
+
+/// Rejects these connections (pending or available).
 pub async fn reject_connections(ec2: &Client, id: &str, endpoints: &[String]) -> Result<(), AwsError> {
-    ec2.reject_vpc_endpoint_connections()
+    let action = "rejecting EC2 VPC Endpoint connections";
+    let out = ec2
+        .reject_vpc_endpoint_connections()
         .service_id(id)
         .set_vpc_endpoint_ids(Some(endpoints.to_vec()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("rejecting EC2 VPC Endpoint connections", id, e))?;
-    Ok(())
+        .map_err(|e| AwsError::from_sdk(action, id, e))?;
+    unsuccessful(action, id, out.unsuccessful())
+}
+
+/// The per-item failures of a batch call that itself succeeded.
+fn unsuccessful(action: &str, id: &str, items: &[UnsuccessfulItem]) -> Result<(), AwsError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let reasons: Vec<String> = items
+        .iter()
+        .map(|i| {
+            let e = i.error();
+            format!(
+                "{}: {} ({})",
+                i.resource_id().unwrap_or("?"),
+                e.and_then(|e| e.message()).unwrap_or("no reason given"),
+                e.and_then(|e| e.code()).unwrap_or("no code"),
+            )
+        })
+        .collect();
+    Err(AwsError::new(action, id, ErrorKind::Partial(reasons.join("; "))))
 }
 
 /// Deletes the service and waits until it is gone.
@@ -306,7 +380,7 @@ pub async fn delete_service(
             return Err(AwsError::new(action, id, ErrorKind::Api { code, message }));
         }
     }
-    super::retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+    retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
         Ok(find_config(ec2, Some(id), None).await?.is_none().then_some(()))
     })
     .await

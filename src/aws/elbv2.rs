@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::Client;
 use aws_sdk_elasticloadbalancingv2::types::{
-    Action, ActionTypeEnum, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum,
-    LoadBalancerTypeEnum, ProtocolEnum, Tag, TargetDescription, TargetGroup, TargetGroupAttribute,
-    TargetHealthStateEnum, TargetTypeEnum,
+    Action, ActionTypeEnum, EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum, LoadBalancer,
+    LoadBalancerAttribute, LoadBalancerSchemeEnum, LoadBalancerStateEnum, LoadBalancerTypeEnum, ProtocolEnum, Tag,
+    TargetDescription, TargetGroup, TargetGroupAttribute, TargetHealthStateEnum, TargetTypeEnum,
 };
 
 use super::error::{AwsError, ErrorKind, optional};
@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::layout::{
     HealthCheck, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, Role, Target,
+    TargetHealth,
 };
 use crate::domain::ownership::ROLE_TAG;
 
@@ -60,6 +61,8 @@ fn load_balancer(lb: &LoadBalancer) -> ObservedLoadBalancer {
         vpc_id: lb.vpc_id().unwrap_or_default().to_owned(),
         is_network: lb.r#type() == Some(&LoadBalancerTypeEnum::Network),
         subnets: lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_owned)).collect(),
+        security_groups: lb.security_groups().iter().cloned().collect(),
+        enforce_on_private_link: lb.enforce_security_group_inbound_rules_on_private_link_traffic().map(|v| v == "on"),
         active: lb.state().and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Active),
         ..Default::default()
     }
@@ -208,9 +211,22 @@ pub async fn find_target_groups_by_arns(
     Ok(out.map(|o| o.target_groups().iter().map(target_group).collect()))
 }
 
-/// Registered targets with their health state, leaving out those on
-/// their way out.
-pub async fn target_states(elb: &Client, tg_arn: &str) -> Result<BTreeMap<Target, TargetHealthStateEnum>, AwsError> {
+/// Registered targets with their health, leaving out those on their way
+/// out (one DescribeTargetHealth).
+pub async fn target_health(elb: &Client, tg_arn: &str) -> Result<BTreeMap<Target, TargetHealth>, AwsError> {
+    Ok(target_states(elb, tg_arn)
+        .await?
+        .into_iter()
+        .map(|(t, (state, reason))| (t, TargetHealth { state: state.as_str().to_owned(), reason }))
+        .collect())
+}
+
+/// Registered targets with their health state and reason, leaving out
+/// those on their way out.
+async fn target_states(
+    elb: &Client,
+    tg_arn: &str,
+) -> Result<BTreeMap<Target, (TargetHealthStateEnum, Option<String>)>, AwsError> {
     let out = elb
         .describe_target_health()
         .target_group_arn(tg_arn)
@@ -222,16 +238,13 @@ pub async fn target_states(elb: &Client, tg_arn: &str) -> Result<BTreeMap<Target
         .iter()
         .filter_map(|d| {
             let t = d.target()?;
-            let state = d.target_health().and_then(|h| h.state()).cloned().unwrap_or(TargetHealthStateEnum::Initial);
-            Some(((t.id()?.parse::<Ipv4Addr>().ok()?, port_of(t.port())), state))
+            let health = d.target_health();
+            let state = health.and_then(|h| h.state()).cloned().unwrap_or(TargetHealthStateEnum::Initial);
+            let reason = health.and_then(|h| h.reason()).map(|r| r.as_str().to_owned());
+            Some(((t.id()?.parse::<Ipv4Addr>().ok()?, port_of(t.port())), (state, reason)))
         })
-        .filter(|(_, s)| *s != TargetHealthStateEnum::Draining)
+        .filter(|(_, (s, _))| *s != TargetHealthStateEnum::Draining)
         .collect())
-}
-
-/// Registered targets, leaving out those on their way out.
-pub async fn targets(elb: &Client, tg_arn: &str) -> Result<BTreeSet<Target>, AwsError> {
-    Ok(target_states(elb, tg_arn).await?.into_keys().collect())
 }
 
 /// Waits until `targets` are registered in the group and, when a listener
@@ -250,7 +263,7 @@ pub async fn await_targets(
         let states = target_states(elb, tg_arn).await?;
         let ready = targets.iter().all(|t| match states.get(t) {
             None => false,
-            Some(s) if serving => *s == TargetHealthStateEnum::Healthy,
+            Some((s, _)) if serving => *s == TargetHealthStateEnum::Healthy,
             Some(_) => true,
         });
         Ok(ready.then_some(()))
@@ -315,6 +328,7 @@ pub async fn create_load_balancer(
     elb: &Client,
     name: &str,
     subnets: &BTreeSet<String>,
+    security_groups: &BTreeSet<String>,
     tag_map: &BTreeMap<String, String>,
 ) -> Result<ObservedLoadBalancer, AwsError> {
     let out = elb
@@ -323,6 +337,7 @@ pub async fn create_load_balancer(
         .r#type(LoadBalancerTypeEnum::Network)
         .scheme(LoadBalancerSchemeEnum::Internal)
         .set_subnets(Some(subnets.iter().cloned().collect()))
+        .set_security_groups((!security_groups.is_empty()).then(|| security_groups.iter().cloned().collect()))
         .set_tags(Some(tags(tag_map)))
         .send()
         .await
@@ -372,6 +387,26 @@ pub async fn set_subnets(elb: &Client, lb_arn: &str, subnets: &BTreeSet<String>)
         .send()
         .await
         .map_err(|e| AwsError::from_sdk("setting ELBv2 Load Balancer subnets", lb_arn, e))?;
+    Ok(())
+}
+
+/// Replaces the load balancer's security groups (only possible on an NLB
+/// created with some), and sets whether they filter PrivateLink traffic.
+pub async fn set_security_groups(
+    elb: &Client,
+    lb_arn: &str,
+    ids: &BTreeSet<String>,
+    enforce_on_private_link: Option<bool>,
+) -> Result<(), AwsError> {
+    let enforce = enforce_on_private_link
+        .map(|on| EnforceSecurityGroupInboundRulesOnPrivateLinkTrafficEnum::from(if on { "on" } else { "off" }));
+    elb.set_security_groups()
+        .load_balancer_arn(lb_arn)
+        .set_security_groups(Some(ids.iter().cloned().collect()))
+        .set_enforce_security_group_inbound_rules_on_private_link_traffic(enforce)
+        .send()
+        .await
+        .map_err(|e| AwsError::from_sdk("setting ELBv2 Load Balancer security groups", lb_arn, e))?;
     Ok(())
 }
 

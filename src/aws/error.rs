@@ -20,6 +20,9 @@ pub enum ErrorKind {
     Cancelled,
     /// An endpoint service still has consumer endpoints (their ids).
     LiveConnections(Vec<String>),
+    /// A batch call succeeded but AWS refused some of its items: each
+    /// with its reason.
+    Partial(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -44,6 +47,7 @@ impl fmt::Display for AwsError {
                 write!(f, "consumer endpoints are still connected: {}", ids.join(", "))
             }
             ErrorKind::Cancelled => f.write_str("cancelled: Terraform asked the provider to stop"),
+            ErrorKind::Partial(reasons) => write!(f, "refused for {reasons}"),
         }
     }
 }

@@ -14,6 +14,7 @@ use super::config::Clients;
 use super::error::{AwsError, ErrorKind};
 use super::observe::CONCURRENCY;
 use super::{ec2, elbv2};
+use crate::domain::connections::{self, Connection};
 use crate::domain::diff::{Schedule, Step, TargetGroupRef};
 use crate::domain::layout::{
     HealthCheck, Observed, ObservedListener, ObservedLoadBalancer, ObservedService, ObservedTargetGroup, Target,
@@ -36,6 +37,7 @@ enum Effect {
     LoadBalancer(ObservedLoadBalancer, BTreeMap<String, String>),
     Subnets(BTreeSet<String>),
     CrossZone(bool),
+    SecurityGroups(BTreeSet<String>, Option<bool>),
     TargetGroup(ObservedTargetGroup),
     Registered(String, BTreeSet<Target>),
     Ready,
@@ -52,6 +54,10 @@ enum Effect {
     Permissions(BTreeSet<String>, BTreeSet<String>),
     Retagged(String, BTreeMap<String, String>, BTreeSet<String>),
     MarkedComplete(Vec<String>),
+    /// These connections are now in this state.
+    Connections(BTreeSet<String>, &'static str),
+    /// These connections, as AWS now reports them.
+    ConnectionsNow(Vec<Connection>),
     ServiceDeleted,
     LoadBalancerDeleted,
 }
@@ -156,9 +162,9 @@ fn run<'a>(
     let elb = &clients.elbv2;
     let ec2c = &clients.ec2;
     Ok(match step {
-        Step::CreateLoadBalancer { name, subnets, tags } => Box::pin(async move {
+        Step::CreateLoadBalancer { name, subnets, security_groups, tags } => Box::pin(async move {
             info!(name, "creating network load balancer");
-            let created = elbv2::create_load_balancer(elb, name, subnets, tags).await?;
+            let created = elbv2::create_load_balancer(elb, name, subnets, security_groups, tags).await?;
             match elbv2::wait_active(elb, &created.arn, exec.timeout, &exec.stop).await {
                 Ok(lb) => Ok(Effect::LoadBalancer(lb, tags.clone())),
                 Err(error) => Err(StepError { created: Some(Effect::LoadBalancer(created, tags.clone())), error }),
@@ -169,6 +175,13 @@ fn run<'a>(
             Box::pin(async move {
                 elbv2::set_subnets(elb, &arn, subnets).await?;
                 Ok(Effect::Subnets(subnets.clone()))
+            })
+        }
+        Step::SetSecurityGroups { ids, enforce_on_private_link } => {
+            let arn = lb_arn(observed)?;
+            Box::pin(async move {
+                elbv2::set_security_groups(elb, &arn, ids, *enforce_on_private_link).await?;
+                Ok(Effect::SecurityGroups(ids.clone(), *enforce_on_private_link))
             })
         }
         Step::SetCrossZone(on) => {
@@ -284,6 +297,24 @@ fn run<'a>(
                 Ok(Effect::Permissions(add.clone(), remove.clone()))
             })
         }
+        Step::AcceptConnections { service, endpoints } => Box::pin(async move {
+            info!(service, endpoints = ?endpoints, "accepting consumer connections");
+            ec2::accept_connections(ec2c, service, endpoints).await?;
+            match ec2::await_accepted(ec2c, service, endpoints, exec.timeout, &exec.stop).await {
+                Ok(now) => Ok(Effect::ConnectionsNow(now)),
+                // Accepted, not yet available: recorded as AWS last said.
+                Err(error) => Err(StepError {
+                    created: Some(Effect::Connections(endpoints.clone(), connections::PENDING)),
+                    error,
+                }),
+            }
+        }),
+        Step::RejectConnections { service, endpoints } => Box::pin(async move {
+            info!(service, endpoints = ?endpoints, "rejecting consumer connections");
+            let ids: Vec<String> = endpoints.iter().cloned().collect();
+            ec2::reject_connections(ec2c, service, &ids).await?;
+            Ok(Effect::Connections(endpoints.clone(), connections::REJECTED))
+        }),
         Step::Retag { arn, add, remove } => {
             let is_service = observed.service.as_ref().is_some_and(|s| &s.id == arn);
             Box::pin(async move {
@@ -362,6 +393,14 @@ fn record(o: &mut Observed, effect: Effect) {
                 lb.subnets = s;
             }
         }
+        Effect::SecurityGroups(ids, enforce) => {
+            if let Some(lb) = o.load_balancer.as_mut() {
+                lb.security_groups = ids;
+                if enforce.is_some() {
+                    lb.enforce_on_private_link = enforce;
+                }
+            }
+        }
         Effect::CrossZone(on) => {
             if let Some(lb) = o.load_balancer.as_mut() {
                 lb.cross_zone = Some(on);
@@ -424,6 +463,20 @@ fn record(o: &mut Observed, effect: Effect) {
             if let Some(tags) = tags_of(o, &arn) {
                 tags.retain(|k, _| !remove.contains(k));
                 tags.extend(add);
+            }
+        }
+        Effect::Connections(endpoints, state) => {
+            for c in o.service.iter_mut().flat_map(|s| s.connections.iter_mut()) {
+                if endpoints.contains(&c.endpoint_id) {
+                    c.state = state.to_owned();
+                }
+            }
+        }
+        Effect::ConnectionsNow(now) => {
+            for c in o.service.iter_mut().flat_map(|s| s.connections.iter_mut()) {
+                if let Some(n) = now.iter().find(|n| n.endpoint_id == c.endpoint_id) {
+                    c.state = n.state.clone();
+                }
             }
         }
         Effect::ServiceDeleted => o.service = None,

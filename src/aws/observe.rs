@@ -112,9 +112,11 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
     let tg_arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
     if lookup.read_targets {
         calls.add(target_groups.len());
-        let targets = bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::targets(elb, &a).await })).await?;
-        for (tg, targets) in target_groups.iter_mut().zip(targets) {
-            tg.targets = targets;
+        let health =
+            bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::target_health(elb, &a).await })).await?;
+        for (tg, health) in target_groups.iter_mut().zip(health) {
+            tg.targets = health.keys().copied().collect();
+            tg.health = health;
         }
     }
     let listener_arns: Vec<String> =

@@ -16,8 +16,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::connections;
 use super::layout::{
-    HealthCheck, LoadBalancerSpec, Observed, ObservedTargetGroup, Role, Spec, Target, TargetGroupSpec,
+    HealthCheck, LoadBalancerSpec, Observed, ObservedLoadBalancer, ObservedTargetGroup, Role, SecurityGroupSpec, Spec,
+    Target, TargetGroupSpec,
 };
 use super::ownership::{COMPLETE_TAG, Instance, OwnershipError, Recorded, holder};
 
@@ -58,6 +60,9 @@ pub enum Phase {
     Service,
     /// Allowed principals and tags.
     Permissions,
+    /// Consumer connections are accepted or rejected, once the principals
+    /// they depend on are in place.
+    Connections,
     /// A first apply marks its anchors complete.
     Complete,
 }
@@ -67,7 +72,14 @@ pub enum Step {
     CreateLoadBalancer {
         name: String,
         subnets: BTreeSet<String>,
+        security_groups: BTreeSet<String>,
         tags: BTreeMap<String, String>,
+    },
+    /// The load balancer's security groups and whether they filter
+    /// PrivateLink traffic (`None`: left as it is).
+    SetSecurityGroups {
+        ids: BTreeSet<String>,
+        enforce_on_private_link: Option<bool>,
     },
     CreateTargetGroup {
         role: Role,
@@ -139,6 +151,14 @@ pub enum Step {
         add: BTreeSet<String>,
         remove: BTreeSet<String>,
     },
+    AcceptConnections {
+        service: String,
+        endpoints: BTreeSet<String>,
+    },
+    RejectConnections {
+        service: String,
+        endpoints: BTreeSet<String>,
+    },
     Retag {
         arn: String,
         add: BTreeMap<String, String>,
@@ -204,6 +224,11 @@ pub enum DiffError {
          Delete or rename it, or take it over with `terraform import`"
     )]
     ForeignTargetGroup { name: String, arn: String, holder: String },
+    #[error(
+        "the load balancer {arn} {}; AWS cannot change that in place: the load balancer must be replaced",
+        if *has { "has security groups and would be left with none" } else { "was created without security groups, and AWS never adds one later" }
+    )]
+    SecurityGroupsFixed { arn: String, has: bool },
     #[error(transparent)]
     Ownership(#[from] OwnershipError),
 }
@@ -233,10 +258,25 @@ pub fn converge(spec: &Spec, observed: &Observed, instance: &Instance) -> Result
 fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedule) -> Result<(), DiffError> {
     let lb_tags = instance.tags_for(spec, "load-balancer");
     match (&spec.load_balancer, &observed.load_balancer) {
-        (LoadBalancerSpec::Create { subnets }, None) => s.push(
-            Phase::LoadBalancer,
-            Step::CreateLoadBalancer { name: spec.name.clone(), subnets: subnets.clone(), tags: lb_tags },
-        ),
+        (LoadBalancerSpec::Create { subnets }, None) => {
+            let groups = spec.security_groups.clone().unwrap_or_default();
+            s.push(
+                Phase::LoadBalancer,
+                Step::CreateLoadBalancer {
+                    name: spec.name.clone(),
+                    subnets: subnets.clone(),
+                    security_groups: groups.ids.clone(),
+                    tags: lb_tags,
+                },
+            );
+            // CreateLoadBalancer takes no enforcement setting; AWS's default is on.
+            if !groups.ids.is_empty() && groups.enforce_on_private_link == Some(false) {
+                s.push(
+                    Phase::Groups,
+                    Step::SetSecurityGroups { ids: groups.ids, enforce_on_private_link: Some(false) },
+                );
+            }
+        }
         (LoadBalancerSpec::Adopt { arn }, None) => return Err(DiffError::MissingLoadBalancer(arn.clone())),
         (_, Some(lb)) if !lb.is_network => return Err(DiffError::NotNetwork(lb.arn.clone())),
         (_, Some(lb)) if lb.vpc_id != spec.vpc_id => {
@@ -259,6 +299,9 @@ fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut 
             if !subnets.is_subset(&lb.subnets) {
                 s.push(Phase::Groups, Step::AddSubnets { subnets: lb.subnets.union(subnets).cloned().collect() });
             }
+            if let Some(want) = &spec.security_groups {
+                security_groups(want, lb, s)?;
+            }
             retag(s, &lb.arn, &lb.tags, &lb_tags);
         }
         // An adopted load balancer keeps its own tags and subnets.
@@ -269,6 +312,30 @@ fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut 
         && want != cross_zone_now
     {
         s.push(Phase::Groups, Step::SetCrossZone(want));
+    }
+    Ok(())
+}
+
+/// Brings an existing load balancer's security groups to `want`, within
+/// what AWS allows.
+fn security_groups(want: &SecurityGroupSpec, lb: &ObservedLoadBalancer, s: &mut Schedule) -> Result<(), DiffError> {
+    if want.ids.is_empty() != lb.security_groups.is_empty() {
+        return Err(DiffError::SecurityGroupsFixed { arn: lb.arn.clone(), has: !lb.security_groups.is_empty() });
+    }
+    if want.ids.is_empty() {
+        return Ok(());
+    }
+    let enforce_differs = match (want.enforce_on_private_link, lb.enforce_on_private_link) {
+        (Some(w), Some(have)) => w != have,
+        // Not reported: AWS's default is on, so only "off" needs a call.
+        (Some(w), None) => !w,
+        (None, _) => false,
+    };
+    if want.ids != lb.security_groups || enforce_differs {
+        s.push(
+            Phase::Groups,
+            Step::SetSecurityGroups { ids: want.ids.clone(), enforce_on_private_link: want.enforce_on_private_link },
+        );
     }
     Ok(())
 }
@@ -464,6 +531,13 @@ fn service(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedu
             let remove: BTreeSet<String> = svc.principals.difference(&want.principals).cloned().collect();
             if !add.is_empty() || !remove.is_empty() {
                 s.push(Phase::Permissions, Step::Permissions { add, remove });
+            }
+            let d = connections::decide(want.connections, &want.principals, &svc.connections);
+            if !d.accept.is_empty() {
+                s.push(Phase::Connections, Step::AcceptConnections { service: svc.id.clone(), endpoints: d.accept });
+            }
+            if !d.reject.is_empty() {
+                s.push(Phase::Connections, Step::RejectConnections { service: svc.id.clone(), endpoints: d.reject });
             }
             retag(s, &svc.id, &svc.tags, &tags);
         }

@@ -2,6 +2,7 @@
 //! what should exist ([`Spec`], [`TargetGroupSpec`]) and what does
 //! ([`Observed`]). The AWS layer fills `Observed`; [`super::diff`] compares.
 
+use super::connections::{Connection, ConnectionPolicy};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -102,6 +103,7 @@ pub struct ServiceSpec {
     pub acceptance_required: bool,
     pub principals: BTreeSet<String>,
     pub supported_regions: BTreeSet<String>,
+    pub connections: ConnectionPolicy,
 }
 
 /// Where the load balancer comes from.
@@ -128,9 +130,23 @@ pub struct Spec {
     /// `None`: the load balancer's setting is left alone (an adopted one
     /// whose setting the configuration does not name).
     pub cross_zone: Option<bool>,
+    /// `None`: the load balancer's security groups are left alone (adopted,
+    /// or not named by the configuration).
+    pub security_groups: Option<SecurityGroupSpec>,
     pub service: ServiceSpec,
     /// Tags for every object, ownership tags excluded (added per object).
     pub tags: BTreeMap<String, String>,
+}
+
+/// The security groups of a load balancer the resource creates. AWS never
+/// adds a group to an NLB created without one, nor removes the last one of
+/// an NLB created with some: empty ↔ non-empty is a new load balancer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecurityGroupSpec {
+    pub ids: BTreeSet<String>,
+    /// Whether inbound rules apply to PrivateLink traffic (AWS default:
+    /// on); `None` leaves it alone.
+    pub enforce_on_private_link: Option<bool>,
 }
 
 /// A target group as it should exist.
@@ -203,6 +219,9 @@ pub struct ObservedLoadBalancer {
     /// Availability zone ids of its subnets.
     pub zone_ids: BTreeSet<String>,
     pub cross_zone: Option<bool>,
+    pub security_groups: BTreeSet<String>,
+    /// `None` when AWS does not report it (no security groups).
+    pub enforce_on_private_link: Option<bool>,
     /// `active` (not `provisioning` or `failed`) when last seen.
     pub active: bool,
     /// This resource instance's (see [`super::ownership`]).
@@ -220,9 +239,33 @@ pub struct ObservedTargetGroup {
     /// This resource instance's (see [`super::ownership`]).
     pub owned: bool,
     pub targets: BTreeSet<Target>,
+    /// How the load balancer sees each target (read with the targets).
+    pub health: BTreeMap<Target, TargetHealth>,
     pub health_check: HealthCheck,
     pub deregistration_delay: Option<u32>,
     pub tags: BTreeMap<String, String>,
+}
+
+impl ObservedTargetGroup {
+    /// Whether the group sends traffic to `port`: a port its targets are
+    /// registered on, or — with no targets — its own port. A group's own
+    /// port is only the default for targets registered without one (the
+    /// TiDB Cloud guide's groups are on 9093 with their target on 39092).
+    /// A stray target on another port is drift to deregister, not a reason
+    /// to give up the group.
+    pub fn serves(&self, port: u16) -> bool {
+        if self.targets.is_empty() { self.port == port } else { self.targets.iter().any(|t| t.1 == port) }
+    }
+}
+
+/// A target's health as ELBv2 reports it: `state` as AWS spells it
+/// (`initial`, `healthy`, `unhealthy`, `unused`, `draining`,
+/// `unavailable`, …) and AWS's reason code when there is one
+/// (`Target.FailedHealthChecks`, `Elb.RegistrationInProgress`, …).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TargetHealth {
+    pub state: String,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -250,6 +293,8 @@ pub struct ObservedService {
     /// Zone ids: what consumers in other accounts need.
     pub availability_zone_ids: BTreeSet<String>,
     pub load_balancer_arns: BTreeSet<String>,
+    /// Consumer endpoints, in every state AWS reports.
+    pub connections: Vec<Connection>,
     pub tags: BTreeMap<String, String>,
     /// This resource instance's (see [`super::ownership`]).
     pub owned: bool,
@@ -293,7 +338,7 @@ impl Observed {
         let mut out = BTreeMap::new();
         let mut taken: BTreeSet<&str> = BTreeSet::new();
         let fits = |tg: &ObservedTargetGroup, spec: &TargetGroupSpec| {
-            tg.owned && tg.role.is_none_or(|r| r == spec.role) && (spec.role == Role::Bootstrap || tg.port == spec.port)
+            tg.owned && tg.role.is_none_or(|r| r == spec.role) && (spec.role == Role::Bootstrap || tg.serves(spec.port))
         };
         for spec in desired {
             let by_record = recorded
@@ -301,12 +346,9 @@ impl Observed {
                 .and_then(|arn| self.target_group(arn))
                 .filter(|tg| fits(tg, spec) && !taken.contains(tg.arn.as_str()));
             let by_tag = || {
-                self.target_groups.iter().find(|tg| {
-                    tg.role == Some(spec.role)
-                        && tg.port == spec.port
-                        && fits(tg, spec)
-                        && !taken.contains(tg.arn.as_str())
-                })
+                self.target_groups
+                    .iter()
+                    .find(|tg| tg.role == Some(spec.role) && fits(tg, spec) && !taken.contains(tg.arn.as_str()))
             };
             if let Some(tg) = by_record.or_else(by_tag) {
                 taken.insert(tg.arn.as_str());
@@ -340,6 +382,7 @@ mod tests {
             deregistration_delay: None,
             tcp_idle_timeout: None,
             cross_zone: None,
+            security_groups: None,
             service: ServiceSpec::default(),
             tags: BTreeMap::new(),
         }
@@ -371,5 +414,21 @@ mod tests {
     fn longest_group_names() {
         let longest = longest_target_group_name("a-twenty-char-name-x", [BrokerId::new(7), BrokerId::new(1001)]);
         assert_eq!(longest, "a-twenty-char-name-x-b1001-65535");
+    }
+
+    #[test]
+    fn a_group_serves_the_port_of_its_targets_not_its_own() {
+        let ip = Ipv4Addr::new(10, 0, 1, 10);
+        let tidb = ObservedTargetGroup { port: 9093, targets: BTreeSet::from([(ip, 39092)]), ..Default::default() };
+        assert!(tidb.serves(39092));
+        assert!(!tidb.serves(9093));
+        let empty = ObservedTargetGroup { port: 9092, ..Default::default() };
+        assert!(empty.serves(9092));
+        let stray = ObservedTargetGroup {
+            port: 9092,
+            targets: BTreeSet::from([(ip, 9092), (Ipv4Addr::new(10, 0, 1, 11), 9999)]),
+            ..Default::default()
+        };
+        assert!(stray.serves(9092), "a stray target does not cost the group");
     }
 }

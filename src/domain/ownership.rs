@@ -228,6 +228,7 @@ mod tests {
             deregistration_delay: None,
             tcp_idle_timeout: None,
             cross_zone: Some(false),
+            security_groups: None,
             service: ServiceSpec::default(),
             tags: BTreeMap::new(),
         }

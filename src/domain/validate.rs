@@ -219,6 +219,16 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     (digits.is_empty() && total > 0 && total <= MAX).then(|| Duration::from_secs(total))
 }
 
+/// A security group id: `sg-` and 8 or 17 hex digits.
+pub fn check_security_group_id(id: &str) -> Result<(), String> {
+    let hex = id.strip_prefix("sg-").unwrap_or_default();
+    if matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(())
+    } else {
+        Err(format!("{id:?} is not a security group id such as \"sg-0123456789abcdef0\""))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -333,5 +343,14 @@ mod tests {
         assert!(check_elb_name("a_b").is_err());
         assert!(check_elb_name("-ab").is_err());
         assert!(check_elb_name("internal-x").is_err());
+    }
+
+    #[test]
+    fn security_group_ids() {
+        assert!(check_security_group_id("sg-0123456789abcdef0").is_ok());
+        assert!(check_security_group_id("sg-12345678").is_ok());
+        assert!(check_security_group_id("sg-123").is_err());
+        assert!(check_security_group_id("sg-0123456789ABCDEF0").is_err());
+        assert!(check_security_group_id("subnet-12345678").is_err());
     }
 }

@@ -25,7 +25,8 @@ use async_trait::async_trait;
 
 pub use self::list::KafkaPrivatelinkList;
 use self::model::{
-    Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, known_map, known_strings, string_map, strings,
+    Bootstrap, ConnectionModel, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, TargetHealthModel,
+    known_map, known_strings, string_map, strings,
 };
 use self::private::{Private, Provenance, new_token};
 use self::render::{
@@ -35,11 +36,12 @@ use super::provider::ProviderState;
 use crate::aws::execute::{Execution, execute};
 use crate::aws::observe::{CallCounter, Lookup, observe};
 use crate::aws::{AwsError, Clients, ErrorKind, ec2};
+use crate::domain::connections::{self, Connection, ConnectionPolicy};
 use crate::domain::diff::{self, DiffError};
 use crate::domain::import;
 use crate::domain::layout::{
     BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, Observed,
-    ObservedTargetGroup, Role, ServiceSpec, Spec,
+    ObservedTargetGroup, Role, SecurityGroupSpec, ServiceSpec, Spec,
 };
 use crate::domain::ownership::{self, Instance, Recorded, Token, is_reserved_tag};
 use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};
@@ -99,6 +101,7 @@ fn diff_error(name: &str, e: &DiffError) -> Diagnostic {
         }
         DiffError::MissingLoadBalancer(_) | DiffError::NotNetwork(_) => d.at(AttributePath::attr("load_balancer_arn")),
         DiffError::ForeignService { .. } => d.at(AttributePath::attr("endpoint_service")),
+        DiffError::SecurityGroupsFixed { .. } => d.at(AttributePath::attr("security_group_ids")),
         DiffError::Ownership(ownership::OwnershipError::WrongVpc { .. }) => d.at(AttributePath::attr("vpc_id")),
         DiffError::Ownership(_) => d.at(AttributePath::attr("name")),
     }
@@ -200,14 +203,14 @@ impl Resource for KafkaPrivatelink {
 
     async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {
         match self.plan_inner(&req).await {
-            Ok((planned, requires_replace)) => match encode(&planned) {
+            Ok((planned, requires_replace, warnings)) => match encode(&planned) {
                 Ok(planned) => PlanResponse {
                     planned,
                     // A replacement starts a new instance; otherwise the
                     // token and records travel on to apply.
                     private: if requires_replace.is_empty() { req.prior_private.clone() } else { Vec::new() },
                     requires_replace,
-                    diagnostics: Diagnostics::new(),
+                    diagnostics: warnings,
                 },
                 Err(d) => PlanResponse {
                     planned: req.proposed,

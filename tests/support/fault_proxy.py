@@ -33,8 +33,13 @@ Reference (DescribeVpcEndpointConnections: vpcEndpointConnectionSet of
 items with serviceId, vpcEndpointId, vpcEndpointOwner, vpcEndpointState,
 creationTimestamp; AcceptVpcEndpointConnections and
 RejectVpcEndpointConnections: an `unsuccessful` set, empty on success).
-Accepting makes a pendingAcceptance connection `available`, rejecting makes
-it `rejected`, as AWS does.
+Accepting makes a pendingAcceptance connection `pending`, and the next
+describe finds it `available` (AWS: pendingAcceptance -> pending ->
+available, https://docs.aws.amazon.com/vpc/latest/privatelink/
+configure-endpoint-service.html#accept-reject-connection-requests);
+rejecting a pending or available one makes it `rejected`. A connection in
+any other state comes back as an UnsuccessfulItem (AWS documents the shape,
+not the code: the code here is the proxy's own).
 """
 
 import json
@@ -69,6 +74,9 @@ def describe_connections(params):
         if params[f"Filter.{i}.Name"][0] == "service-id":
             services = set(numbered(params, f"Filter.{i}.Value"))
         i += 1
+    for c in CONNECTIONS:
+        if c["state"] == "pending":
+            c["state"] = "available"
     items = "".join(
         f"<item><serviceId>{c['service_id']}</serviceId><vpcEndpointId>{c['endpoint_id']}</vpcEndpointId>"
         f"<vpcEndpointOwner>{c['owner']}</vpcEndpointOwner><vpcEndpointState>{c['state']}</vpcEndpointState>"
@@ -82,18 +90,25 @@ def describe_connections(params):
     )
 
 
-def change_connections(action, params, new_state):
+def change_connections(action, params, new_state, from_states):
     service = params.get("ServiceId", [""])[0]
     failed = ""
+
+    def refuse(endpoint, code, message):
+        return (
+            f"<item><error><code>{code}</code><message>{message}</message></error>"
+            f"<resourceId>{endpoint}</resourceId></item>"
+        )
+
     for endpoint in numbered(params, "VpcEndpointId"):
         match = [c for c in CONNECTIONS if c["service_id"] == service and c["endpoint_id"] == endpoint]
         if not match:
-            failed += (
-                f"<item><error><code>InvalidVpcEndpoint.NotFound</code><message>The Vpc Endpoint Id "
-                f"'{endpoint}' does not exist</message></error><resourceId>{endpoint}</resourceId></item>"
-            )
+            failed += refuse(endpoint, "InvalidVpcEndpoint.NotFound", f"The Vpc Endpoint Id '{endpoint}' does not exist")
         for c in match:
-            c["state"] = new_state
+            if c["state"] in from_states:
+                c["state"] = new_state
+            else:
+                failed += refuse(endpoint, "InvalidState", f"The Vpc Endpoint is in state {c['state']}")
     return (
         f'<{action}Response xmlns="{EC2_NS}"><requestId>proxy</requestId>'
         f"<unsuccessful>{failed}</unsuccessful></{action}Response>"
@@ -102,8 +117,12 @@ def change_connections(action, params, new_state):
 
 CONNECTION_ACTIONS = {
     "DescribeVpcEndpointConnections": lambda p: describe_connections(p),
-    "AcceptVpcEndpointConnections": lambda p: change_connections("AcceptVpcEndpointConnections", p, "available"),
-    "RejectVpcEndpointConnections": lambda p: change_connections("RejectVpcEndpointConnections", p, "rejected"),
+    "AcceptVpcEndpointConnections": lambda p: change_connections(
+        "AcceptVpcEndpointConnections", p, "pending", ("pendingAcceptance",)
+    ),
+    "RejectVpcEndpointConnections": lambda p: change_connections(
+        "RejectVpcEndpointConnections", p, "rejected", ("pendingAcceptance", "pending", "available")
+    ),
 }
 
 

@@ -2,6 +2,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
 use super::*;
+use crate::domain::connections::{Connection, ConnectionPolicy};
 use crate::domain::layout::{
     BrokerSpec, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedService, ServiceSpec,
 };
@@ -30,10 +31,12 @@ fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
         deregistration_delay: None,
         tcp_idle_timeout: None,
         cross_zone: Some(false),
+        security_groups: None,
         service: ServiceSpec {
             acceptance_required: true,
             principals: BTreeSet::from(["arn:aws:iam::123456789012:root".into()]),
             supported_regions: BTreeSet::new(),
+            connections: ConnectionPolicy::default(),
         },
         tags: BTreeMap::from([("team".into(), "data".into())]),
     }
@@ -79,6 +82,7 @@ fn converged(spec: &Spec) -> Observed {
             role: Some(t.role),
             owned: true,
             targets: t.targets.clone(),
+            health: BTreeMap::new(),
             health_check: spec.health_check,
             deregistration_delay: spec.deregistration_delay,
             tags: i.tags_for(spec, &t.role.to_string()),
@@ -393,4 +397,44 @@ fn teardown_deletes_what_the_state_records_and_keeps_an_adopted_load_balancer() 
     let plan = teardown(&rec, false, false);
     assert!(!plan.steps().any(|s| matches!(s, Step::DeleteLoadBalancer { .. })));
     assert_eq!(plan.steps().filter(|s| matches!(s, Step::DeleteListener { .. })).count(), 2);
+}
+
+#[test]
+fn connections_are_answered_after_the_principals_they_depend_on() {
+    let mut s = spec(&[(1, 10, 9092, 9001)]);
+    let o = {
+        let mut o = converged(&s);
+        o.service.as_mut().unwrap().connections = vec![
+            Connection {
+                endpoint_id: "vpce-new".into(),
+                owner: "210987654321".into(),
+                state: "pendingAcceptance".into(),
+            },
+            Connection { endpoint_id: "vpce-old".into(), owner: "123456789012".into(), state: "available".into() },
+        ];
+        o
+    };
+    let i = with_records(&s, &o);
+    assert!(converge(&s, &o, &i).unwrap().is_empty(), "no policy: connections are left alone");
+
+    // The new consumer's account is allowed, the old one's removed.
+    s.service.principals = BTreeSet::from(["arn:aws:iam::210987654321:root".into()]);
+    s.service.connections = ConnectionPolicy { auto_accept: true, reject_unlisted: true };
+    let plan = converge(&s, &o, &i).unwrap();
+    assert_eq!(
+        names(&plan),
+        vec![
+            phase(Phase::Permissions, &["Permissions"]),
+            phase(Phase::Connections, &["AcceptConnections", "RejectConnections"]),
+        ]
+    );
+    assert!(plan.steps().any(|st| matches!(st, Step::AcceptConnections { service, endpoints }
+        if service == "vpce-svc-1" && endpoints == &BTreeSet::from(["vpce-new".to_owned()]))));
+    assert!(plan.steps().any(|st| matches!(st, Step::RejectConnections { endpoints, .. }
+        if endpoints == &BTreeSet::from(["vpce-old".to_owned()]))));
+
+    // A service the resource does not own is refused before any answer.
+    let mut foreign = o.clone();
+    foreign.service.as_mut().unwrap().owned = false;
+    assert!(matches!(converge(&s, &foreign, &instance()), Err(DiffError::ForeignService { .. })));
 }

@@ -11,12 +11,17 @@ use crate::domain::layout::{Role, longest_target_group_name, target_group_name};
 use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
 use crate::domain::validate;
-use crate::domain::validate::{check_elb_name, check_load_balancer_arn, check_principal, parse_duration};
+use crate::domain::validate::{
+    check_elb_name, check_load_balancer_arn, check_principal, check_security_group_id, parse_duration,
+};
 use crate::resources::check::{Checks, port};
 use crate::server::path::AttributePath;
 use crate::server::value::Tri;
 
 pub type Strings = Tri<Vec<Tri<String>>>;
+
+/// Security groups per load balancer (an AWS quota).
+pub const MAX_SECURITY_GROUPS: usize = 5;
 pub type StringMap = Tri<BTreeMap<String, Tri<String>>>;
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -26,6 +31,8 @@ pub struct Model {
     pub vpc_id: Tri<String>,
     pub subnet_ids: Strings,
     pub load_balancer_arn: Tri<String>,
+    pub security_group_ids: Strings,
+    pub enforce_security_group_inbound_rules_on_private_link_traffic: Tri<String>,
     pub broker_port: Tri<f64>,
     pub listener_port_base: Tri<f64>,
     pub brokers: Tri<BTreeMap<String, Broker>>,
@@ -41,6 +48,7 @@ pub struct Model {
     pub load_balancer_dns_name: Tri<String>,
     pub availability_zone_ids: Strings,
     pub bootstrap_servers: Tri<String>,
+    pub target_health: Tri<BTreeMap<String, TargetHealthModel>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -52,6 +60,13 @@ pub struct Broker {
     pub target_group_arn: Tri<String>,
     pub listener_arn: Tri<String>,
     pub targets: Strings,
+}
+
+/// One broker target's health, as `target_health` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct TargetHealthModel {
+    pub state: Tri<String>,
+    pub reason: Tri<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -79,10 +94,21 @@ pub struct EndpointService {
     pub allow_any_principal: Tri<bool>,
     pub supported_regions: Strings,
     pub reject_connections_on_destroy: Tri<bool>,
+    pub auto_accept: Tri<bool>,
+    pub reject_unlisted: Tri<bool>,
+    pub connections: Tri<Vec<ConnectionModel>>,
     pub id: Tri<String>,
     pub service_name: Tri<String>,
     pub availability_zones: Strings,
     pub availability_zone_ids: Strings,
+}
+
+/// One consumer endpoint connection, as `endpoint_service.connections` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct ConnectionModel {
+    pub endpoint_id: Tri<String>,
+    pub owner: Tri<String>,
+    pub state: Tri<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -141,6 +167,54 @@ fn block(name: &str) -> AttributePath {
 }
 
 impl Model {
+    fn check_security_groups(&self, c: &mut Checks) {
+        let enforce = &self.enforce_security_group_inbound_rules_on_private_link_traffic;
+        let enforce_path = path("enforce_security_group_inbound_rules_on_private_link_traffic");
+        if !self.load_balancer_arn.is_null() && self.subnet_ids.is_null() {
+            for (set, name) in [
+                (!self.security_group_ids.is_null(), "security_group_ids"),
+                (!enforce.is_null(), "enforce_security_group_inbound_rules_on_private_link_traffic"),
+            ] {
+                if set {
+                    c.fail(
+                        path(name),
+                        "Not managed on an adopted load balancer",
+                        "With load_balancer_arn the load balancer is borrowed: its security groups stay its own and are only reported. Change them on the load balancer itself.",
+                    );
+                }
+            }
+            return;
+        }
+        if let Some(ids) = self.security_group_ids.known() {
+            if ids.len() > MAX_SECURITY_GROUPS {
+                c.fail(
+                    path("security_group_ids"),
+                    "Too many security groups",
+                    format!(
+                        "{} security groups given; a load balancer takes at most {MAX_SECURITY_GROUPS}.",
+                        ids.len()
+                    ),
+                );
+            }
+            for (i, id) in ids.iter().enumerate() {
+                c.string(id, path("security_group_ids").index(i), "Invalid security group id", check_security_group_id);
+            }
+        }
+        c.string(enforce, enforce_path.clone(), "Invalid setting", |v| match v {
+            "on" | "off" => Ok(()),
+            _ => Err(format!("{v:?} is neither \"on\" nor \"off\"")),
+        });
+        let no_groups =
+            self.security_group_ids.is_null() || self.security_group_ids.known().is_some_and(|s| s.is_empty());
+        if !enforce.is_null() && no_groups {
+            c.fail(
+                enforce_path,
+                "No security groups to enforce",
+                "This setting only exists on a load balancer with security groups: set security_group_ids too.",
+            );
+        }
+    }
+
     /// Every plan-time check that needs no AWS call.
     pub fn check(&self) -> Checks {
         let mut c = Checks::default();
@@ -209,6 +283,7 @@ impl Model {
             "Invalid load balancer ARN",
             check_load_balancer_arn,
         );
+        self.check_security_groups(&mut c);
         port(&mut c, &self.broker_port, path("broker_port"), "broker port");
         port(&mut c, &self.listener_port_base, path("listener_port_base"), "listener port base");
 

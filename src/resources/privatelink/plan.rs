@@ -77,7 +77,10 @@ impl KafkaPrivatelink {
         Ok(!was.is_subset(&now))
     }
 
-    pub(super) async fn plan_inner(&self, req: &PlanRequest) -> Result<(Model, Vec<AttributePath>), Diagnostics> {
+    pub(super) async fn plan_inner(
+        &self,
+        req: &PlanRequest,
+    ) -> Result<(Model, Vec<AttributePath>, Diagnostics), Diagnostics> {
         let config = decode(&req.config, "configuration")?;
         let mut planned = decode(&req.proposed, "proposed state")?;
         let checks = config.check();
@@ -98,6 +101,16 @@ impl KafkaPrivatelink {
                     replace.push(AttributePath::attr(attr));
                 }
             }
+            // AWS never adds a security group to an NLB created without
+            // one, nor removes the last one.
+            let adopted = private.load_balancer == Some(Provenance::Adopted) || config.subnet_ids.is_null();
+            let none = |v: &model::Strings| known_strings(v).map(|s| s.is_empty());
+            if !adopted
+                && let (Some(was), Some(now)) = (none(&p.security_group_ids), none(&config.security_group_ids))
+                && was != now
+            {
+                replace.push(AttributePath::attr("security_group_ids"));
+            }
             if self.replaces_load_balancer(p, &config, &private).await? {
                 replace.push(AttributePath::attr(if config.subnet_ids.is_null() {
                     "load_balancer_arn"
@@ -108,6 +121,33 @@ impl KafkaPrivatelink {
         }
         let prior = if replace.is_empty() { prior } else { None };
         let prior = prior.as_ref();
+        let mut warnings = Diagnostics::new();
+
+        // security groups: what a created load balancer starts with is for life
+        let creating_lb = prior.is_none() && !config.subnet_ids.is_null();
+        if config.security_group_ids.is_null() {
+            planned.security_group_ids = match prior {
+                Some(p) => p.security_group_ids.clone(),
+                None if creating_lb => strings(BTreeSet::new()),
+                None => Tri::Unknown,
+            };
+        }
+        if creating_lb && known_strings(&planned.security_group_ids).is_some_and(|s| s.is_empty()) {
+            warnings.push(
+                Diagnostic::warning(
+                    "A load balancer without security groups, for good",
+                    "The network load balancer is created without security groups, and AWS never adds one later: \
+                     to filter consumer traffic by security group, set security_group_ids now. Setting them later \
+                     replaces the load balancer (and the endpoint service's consumers must reconnect).",
+                )
+                .at(AttributePath::attr("security_group_ids")),
+            );
+        }
+        let enforce = &config.enforce_security_group_inbound_rules_on_private_link_traffic;
+        if enforce.is_null() {
+            planned.enforce_security_group_inbound_rules_on_private_link_traffic =
+                prior.map_or(Tri::Unknown, |p| p.enforce_security_group_inbound_rules_on_private_link_traffic.clone());
+        }
 
         // defaults; whatever is unknown in the configuration stays unknown
         planned.broker_port = with_default(&config.broker_port, DEFAULT_BROKER_PORT);
@@ -291,6 +331,91 @@ impl KafkaPrivatelink {
             }
         }
         planned.bootstrap_servers = bootstrap_hint(&planned);
-        Ok((planned, replace))
+        // As refreshed; `plan_volatile` decides whether it stays.
+        planned.target_health = prior.map_or(Tri::Unknown, |p| p.target_health.clone());
+        warnings.extend(plan_volatile(&mut planned, &config, prior));
+        Ok((planned, replace, warnings))
     }
+}
+
+/// What AWS changes on its own — consumer connections, target health — in
+/// the plan, with a warning naming the connections the apply will accept
+/// or reject. They stay as refreshed only when the plan changes nothing
+/// else: any apply reads them anew, and between plan and apply consumers
+/// connect and health checks run. They are never a reason for a change,
+/// except connections the configuration says to answer.
+fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> Diagnostics {
+    let mut warnings = Diagnostics::new();
+    let cfg = config.endpoint().cloned().unwrap_or_default();
+    let was: Option<Vec<Connection>> =
+        prior.and_then(|p| p.endpoint()).and_then(|e| e.connections.known()).and_then(|cs| {
+            cs.iter()
+                .map(|c| {
+                    Some(Connection {
+                        endpoint_id: c.endpoint_id.known()?.clone(),
+                        owner: c.owner.known()?.clone(),
+                        state: c.state.known()?.clone(),
+                    })
+                })
+                .collect()
+        });
+    let flag = |v: &Tri<bool>| match v {
+        Tri::Unknown => None,
+        v => Some(v.known().copied().unwrap_or(false)),
+    };
+    let policy = flag(&cfg.auto_accept)
+        .zip(flag(&cfg.reject_unlisted))
+        .map(|(auto_accept, reject_unlisted)| ConnectionPolicy { auto_accept, reject_unlisted });
+    let principals =
+        if cfg.allowed_principals.is_null() { Some(BTreeSet::new()) } else { known_strings(&cfg.allowed_principals) };
+    let mut value = Tri::Unknown;
+    if let (Some(was), Some(policy), Some(principals)) = (&was, policy, &principals) {
+        let d = connections::decide(policy, principals, was);
+        let named = |ids: &BTreeSet<String>| {
+            was.iter()
+                .filter(|c| ids.contains(&c.endpoint_id))
+                .map(|c| format!("{} (account {}, {})", c.endpoint_id, c.owner, c.state))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if !d.accept.is_empty() {
+            warnings.push(
+                Diagnostic::warning(
+                    "Endpoint connections to accept",
+                    format!("This apply accepts {} (endpoint_service.auto_accept).", named(&d.accept)),
+                )
+                .at(AttributePath::attr("endpoint_service").index(0).attribute("auto_accept")),
+            );
+        }
+        if !d.reject.is_empty() {
+            warnings.push(
+                Diagnostic::warning(
+                    "Endpoint connections to reject",
+                    format!(
+                        "This apply rejects {}: their accounts are not in allowed_principals (endpoint_service.reject_unlisted).",
+                        named(&d.reject)
+                    ),
+                )
+                .at(AttributePath::attr("endpoint_service").index(0).attribute("reject_unlisted")),
+            );
+        }
+        if d.is_empty() {
+            value = Tri::Known(render::connection_models(was));
+        }
+    }
+    if let Tri::Known(es) = &mut planned.endpoint_service
+        && let Some(es) = es.first_mut()
+    {
+        es.connections = value;
+    }
+    let unchanged = prior.is_some_and(|p| to_value(p).ok() == to_value(&*planned).ok());
+    if !unchanged {
+        if let Tri::Known(es) = &mut planned.endpoint_service
+            && let Some(es) = es.first_mut()
+        {
+            es.connections = Tri::Unknown;
+        }
+        planned.target_health = Tri::Unknown;
+    }
+    warnings
 }

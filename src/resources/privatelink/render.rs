@@ -53,10 +53,24 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
         deregistration_delay: m.deregistration_delay.known().map(|d| *d as u32),
         tcp_idle_timeout: m.tcp_idle_timeout.known().map(|d| *d as u32),
         cross_zone: Some(m.cross_zone_load_balancing.known().copied().unwrap_or(false)),
+        security_groups: match &m.subnet_ids {
+            Tri::Null => None,
+            _ => Some(SecurityGroupSpec {
+                ids: known_strings(&m.security_group_ids).unwrap_or_default(),
+                enforce_on_private_link: m
+                    .enforce_security_group_inbound_rules_on_private_link_traffic
+                    .known()
+                    .map(|v| v == "on"),
+            }),
+        },
         service: ServiceSpec {
             acceptance_required: es.and_then(|e| e.acceptance_required.known().copied()).unwrap_or(true),
             principals: es.and_then(|e| known_strings(&e.allowed_principals)).unwrap_or_default(),
             supported_regions: es.and_then(|e| known_strings(&e.supported_regions)).unwrap_or_default(),
+            connections: ConnectionPolicy {
+                auto_accept: es.and_then(|e| e.auto_accept.known().copied()).unwrap_or(false),
+                reject_unlisted: es.and_then(|e| e.reject_unlisted.known().copied()).unwrap_or(false),
+            },
         },
         tags,
         name,
@@ -191,6 +205,16 @@ pub(super) fn render(
         m.subnet_ids = strings(lb.subnets.clone());
     }
     m.cross_zone_load_balancing = Tri::Known(lb.and_then(|l| l.cross_zone).unwrap_or(false));
+    m.security_group_ids = strings(lb.map(|l| l.security_groups.clone()).unwrap_or_default());
+    // AWS reports the setting only with security groups (moto never does):
+    // otherwise the plan's value stands.
+    m.enforce_security_group_inbound_rules_on_private_link_traffic = match lb.and_then(|l| l.enforce_on_private_link) {
+        Some(on) => Tri::Known(if on { "on" } else { "off" }.to_owned()),
+        None => match &base.enforce_security_group_inbound_rules_on_private_link_traffic {
+            Tri::Known(v) => Tri::Known(v.clone()),
+            _ => Tri::Null,
+        },
+    };
     m.availability_zone_ids = match lb_zone_ids {
         Some(z) => strings(z),
         None if m.availability_zone_ids.is_unknown() => strings(BTreeSet::new()),
@@ -208,6 +232,7 @@ pub(super) fn render(
         (tg, listener)
     };
     let mut brokers = BTreeMap::new();
+    let mut health = BTreeMap::new();
     for (key, b) in base.brokers.known().into_iter().flatten() {
         let mut out = b.clone();
         let (tg, listener) = key.parse::<BrokerId>().map_or((None, None), |id| serving(Role::Broker(id)));
@@ -217,12 +242,23 @@ pub(super) fn render(
             tg.map(|t| t.targets.iter().map(|(ip, p)| format!("{ip}:{p}")).collect::<BTreeSet<_>>())
                 .unwrap_or_default(),
         );
+        let own = match (b.ip.known().and_then(|i| i.parse::<Ipv4Addr>().ok()), port_of(&b.port)) {
+            (Some(ip), Some(port)) => tg.and_then(|t| t.health.get(&(ip, port))),
+            _ => None,
+        };
+        if let Some(h) = own {
+            health.insert(
+                key.clone(),
+                TargetHealthModel { state: Tri::Known(h.state.clone()), reason: h.reason.clone().into() },
+            );
+        }
         if out.availability_zone_id.is_unknown() {
             out.availability_zone_id = Tri::Null;
         }
         brokers.insert(key.clone(), out);
     }
     m.brokers = Tri::Known(brokers);
+    m.target_health = Tri::Known(health);
     if let Some(boot) = base.bootstrap() {
         let (tg, listener) = serving(Role::Bootstrap);
         m.bootstrap = Tri::Known(vec![Bootstrap {
@@ -243,6 +279,7 @@ pub(super) fn render(
         acceptance_required: svc.map(|s| s.acceptance_required).into(),
         allowed_principals: observed_set(&es.allowed_principals, svc.map(|s| s.principals.clone())),
         supported_regions: observed_set(&es.supported_regions, svc.map(|s| s.supported_regions.clone())),
+        connections: Tri::Known(svc.map(|s| connection_models(&s.connections)).unwrap_or_default()),
         id: svc.map(|s| s.id.clone()).into(),
         service_name: svc.map(|s| s.name.clone()).into(),
         availability_zones: strings(svc.map(|s| s.availability_zones.clone()).unwrap_or_default()),
@@ -342,4 +379,16 @@ pub(super) fn bootstrap_hint(m: &Model) -> Tri<String> {
     }
     ports.sort_unstable();
     Tri::Known(ports.iter().map(|p| format!("{dns}:{p}")).collect::<Vec<_>>().join(","))
+}
+
+/// Connections as `endpoint_service.connections` shows them.
+pub(super) fn connection_models(connections: &[Connection]) -> Vec<ConnectionModel> {
+    connections
+        .iter()
+        .map(|c| ConnectionModel {
+            endpoint_id: Tri::Known(c.endpoint_id.clone()),
+            owner: Tri::Known(c.owner.clone()),
+            state: Tri::Known(c.state.clone()),
+        })
+        .collect()
 }

@@ -17,6 +17,8 @@ pub fn schema() -> Schema {
             .attribute(s("vpc_id", "The VPC of the brokers. Changing it replaces everything.").required())
             .attribute(set("subnet_ids", "Subnets of the network load balancer the resource creates, at most one per availability zone. Adding a subnet is done in place; removing one replaces the load balancer. Conflicts with `load_balancer_arn`."))
             .attribute(s("load_balancer_arn", "Adopt this existing network load balancer instead of creating one: only the listeners and attributes this resource manages are changed, and it is never deleted. Computed when the resource creates the load balancer.").optional_computed())
+            .attribute(set("security_group_ids", "Security groups of the load balancer the resource creates (at most 5), e.g. one admitting the consumers' CIDR on the listener ports. Changed in place. AWS never adds a security group to a Network Load Balancer created without one, nor removes the last one: going from none to some, or from some to none, replaces the load balancer (the plan says so). With `load_balancer_arn`: the adopted load balancer's groups, reported only.").optional_computed())
+            .attribute(s("enforce_security_group_inbound_rules_on_private_link_traffic", "`\"on\"` (AWS's default) or `\"off\"`: whether the security groups' inbound rules also filter traffic arriving through PrivateLink. Needs `security_group_ids`. Shown as AWS reports it.").optional_computed())
             .attribute(n("broker_port", "The port brokers listen on, for brokers that name none. Default `9092`.").optional_computed())
             .attribute(n("listener_port_base", "First NLB listener port for brokers without an explicit `listener_port`. Default `9001`.").optional_computed())
             .attribute(
@@ -68,6 +70,16 @@ pub fn schema() -> Schema {
                     .attribute(b("allow_any_principal", "Allow `\"*\"` in `allowed_principals`: any AWS account may connect."))
                     .attribute(set("supported_regions", "Regions consumers may connect from (cross-region PrivateLink); forces cross-zone load balancing."))
                     .attribute(b("reject_connections_on_destroy", "On destroy, reject consumer connections that still exist instead of failing."))
+                    .attribute(b("auto_accept", "Accept, on every apply, the pending connections of accounts that `allowed_principals` lists (any account when `\"*\"` is allowed). The plan names the endpoints it will accept. Default `false`: connections wait for someone to accept them."))
+                    .attribute(b("reject_unlisted", "Reject, on every apply, the pending and available connections of accounts that `allowed_principals` does not list. Removing a principal does not end its account's existing connections on AWS; with this set, the same apply rejects them. Default `false`: such connections are left alone."))
+                    .attribute(
+                        Attribute::new(
+                            "connections",
+                            Type::list(Type::object([("endpoint_id", Type::String), ("owner", Type::String), ("state", Type::String)])),
+                        )
+                        .computed()
+                        .describe("Every consumer endpoint connection AWS reports, by endpoint id: `endpoint_id`, `owner` (the endpoint's account) and `state` (`pendingAcceptance`, `available`, `rejected`, …)."),
+                    )
                     .attribute(s("id", "The service id, `vpce-svc-…`.").computed())
                     .attribute(s("service_name", "The service name consumers use, `com.amazonaws.vpce.<region>.vpce-svc-…`.").computed())
                     .attribute(Attribute::new("availability_zones", Type::set(Type::String)).computed().describe("Zone names (in this account) the service is available in."))
@@ -85,6 +97,11 @@ pub fn schema() -> Schema {
             ))
             .attribute(s("load_balancer_dns_name", "DNS name of the load balancer.").computed())
             .attribute(Attribute::new("availability_zone_ids", Type::set(Type::String)).computed().describe("Availability zone ids of the load balancer's subnets."))
+            .attribute(
+                Attribute::new("target_health", Type::map(Type::object([("state", Type::String), ("reason", Type::String)])))
+                    .computed()
+                    .describe("Each broker's target health as the load balancer sees it, by broker id, read on every refresh in the same call that reads the targets: `state` (`initial`, `healthy`, `unhealthy`, `unused` while no listener uses the group, `unavailable`) and AWS's `reason` code when it gives one (`Target.FailedHealthChecks`, `Elb.RegistrationInProgress`, …). A broker registered by this apply appears from the next refresh on. Informational: it never causes a change, and it is kept apart from `brokers` so that passing `brokers` on stays stable."),
+            )
             .attribute(s("bootstrap_servers", "A `bootstrap.servers` hint for clients inside the VPC: the load balancer's DNS name with the bootstrap port, or with every broker's listener port.").computed()),
     )
 }

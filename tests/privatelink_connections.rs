@@ -1,0 +1,169 @@
+//! The consumer-connection lifecycle of the endpoint service under the real
+//! Terraform: connections shown, accepted with `auto_accept` (and named in
+//! the plan), others left alone, rejected with `reject_unlisted`, and a
+//! removed principal's connections rejected with it. moto 5.2.5 lacks the
+//! connection APIs; the test proxy answers them with state that changes as
+//! AWS's does (see tests/support/fault_proxy.py).
+
+mod common;
+
+use common::aws::{Aws, Network};
+use common::{HEADER, Moto, Workspace};
+
+const LISTED: &str = "111111111111";
+const OTHER: &str = "222222222222";
+
+fn config(net: &Network, principals: &str, extra: &str) -> String {
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name       = "conns"
+  vpc_id     = "{vpc}"
+  subnet_ids = {subnets}
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+  }}
+  endpoint_service {{
+    allowed_principals = [{principals}]
+{extra}  }}
+}}
+
+output "connections" {{ value = kafka_privatelink.k.endpoint_service[0].connections }}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = net.subnets[0].2,
+    )
+}
+
+fn listed() -> String {
+    format!("\"arn:aws:iam::{LISTED}:role/consumer\"")
+}
+
+/// endpoint id → state, as the state shows them.
+fn shown(ws: &Workspace) -> Vec<(String, String, String)> {
+    let v = ws.output("connections");
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            let s = |k: &str| c[k].as_str().unwrap_or_default().to_owned();
+            (s("endpoint_id"), s("owner"), s("state"))
+        })
+        .collect()
+}
+
+/// endpoint id → state, as AWS (the proxy) holds them.
+async fn on_aws(aws: &Aws, service: &str) -> Vec<(String, String)> {
+    let out = aws
+        .ec2
+        .describe_vpc_endpoint_connections()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("service-id").values(service).build())
+        .send()
+        .await
+        .unwrap();
+    let mut v: Vec<(String, String)> = out
+        .vpc_endpoint_connections()
+        .iter()
+        .map(|c| {
+            (
+                c.vpc_endpoint_id().unwrap_or_default().to_owned(),
+                c.vpc_endpoint_state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn plan_exit(ws: &Workspace) -> (Option<i32>, String) {
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), text.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+#[tokio::test]
+async fn connections_are_shown_accepted_when_listed_and_rejected_only_when_asked() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(&net, &listed(), "")).with_moto(&moto);
+    ws.apply();
+    let service = aws.snapshot().await.services.keys().next().unwrap().clone();
+    let proxy = moto.proxy();
+    proxy.connect(&service, "vpce-0aaaaaaaaaaaaaaa1", LISTED, "pendingAcceptance");
+    proxy.connect(&service, "vpce-0bbbbbbbbbbbbbbb2", OTHER, "pendingAcceptance");
+    proxy.connect(&service, "vpce-0ccccccccccccccc3", OTHER, "available");
+
+    // Without auto_accept: shown, nothing to do.
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let seen = shown(&ws);
+    assert_eq!(
+        seen,
+        vec![
+            ("vpce-0aaaaaaaaaaaaaaa1".into(), LISTED.into(), "pendingAcceptance".into()),
+            ("vpce-0bbbbbbbbbbbbbbb2".into(), OTHER.into(), "pendingAcceptance".into()),
+            ("vpce-0ccccccccccccccc3".into(), OTHER.into(), "available".into()),
+        ]
+    );
+    assert_eq!(plan_exit(&ws).0, Some(0), "pending connections alone are no change");
+
+    // auto_accept: the plan names the listed account's pending endpoint only.
+    ws.write("main.tf", &config(&net, &listed(), "    auto_accept = true\n"));
+    let (code, plan) = plan_exit(&ws);
+    assert_eq!(code, Some(2), "{plan}");
+    assert!(plan.contains("Endpoint connections to accept"), "{plan}");
+    assert!(plan.contains(&format!("accepts vpce-0aaaaaaaaaaaaaaa1 (account {LISTED}, pendingAcceptance)")), "{plan}");
+    assert!(!plan.contains("vpce-0bbbbbbbbbbbbbbb2 (account"), "{plan}");
+    ws.apply();
+    assert_eq!(
+        on_aws(&aws, &service).await,
+        vec![
+            ("vpce-0aaaaaaaaaaaaaaa1".into(), "available".into()),
+            ("vpce-0bbbbbbbbbbbbbbb2".into(), "pendingAcceptance".into()),
+            ("vpce-0ccccccccccccccc3".into(), "available".into()),
+        ],
+        "the other account's connections are left alone"
+    );
+    let (code, plan) = plan_exit(&ws);
+    assert_eq!(code, Some(0), "{plan}");
+
+    // A new listed consumer later: the next plan shows it, the apply accepts it.
+    proxy.connect(&service, "vpce-0ddddddddddddddd4", LISTED, "pendingAcceptance");
+    let (code, plan) = plan_exit(&ws);
+    assert_eq!(code, Some(2), "{plan}");
+    assert!(plan.contains("accepts vpce-0ddddddddddddddd4"), "{plan}");
+    ws.apply();
+
+    // reject_unlisted: the other account's pending and available ones go.
+    ws.write("main.tf", &config(&net, &listed(), "    auto_accept = true\n    reject_unlisted = true\n"));
+    let (code, plan) = plan_exit(&ws);
+    assert_eq!(code, Some(2), "{plan}");
+    assert!(plan.contains("Endpoint connections to reject"), "{plan}");
+    assert!(plan.contains("vpce-0bbbbbbbbbbbbbbb2") && plan.contains("vpce-0ccccccccccccccc3"), "{plan}");
+    ws.apply();
+    let states = on_aws(&aws, &service).await;
+    assert_eq!(
+        states,
+        vec![
+            ("vpce-0aaaaaaaaaaaaaaa1".into(), "available".into()),
+            ("vpce-0bbbbbbbbbbbbbbb2".into(), "rejected".into()),
+            ("vpce-0ccccccccccccccc3".into(), "rejected".into()),
+            ("vpce-0ddddddddddddddd4".into(), "available".into()),
+        ]
+    );
+    assert_eq!(plan_exit(&ws).0, Some(0));
+
+    // Removing the principal, with reject_unlisted: its account's
+    // connections are rejected in the same apply.
+    ws.write("main.tf", &config(&net, "", "    auto_accept = true\n    reject_unlisted = true\n"));
+    ws.apply();
+    let states = on_aws(&aws, &service).await;
+    assert!(!states.is_empty());
+    assert!(states.iter().all(|(_, s)| s == "rejected"), "{states:?}");
+    assert_eq!(plan_exit(&ws).0, Some(0));
+
+    // Nothing is live any more: destroy needs no reject_connections_on_destroy.
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}

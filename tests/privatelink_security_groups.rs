@@ -1,0 +1,173 @@
+//! Security groups on the network load balancer, under the real Terraform
+//! against moto: set at creation, changed in place, none ↔ some planned as
+//! a replacement (AWS allows neither in place), a warning when a load
+//! balancer is created without any, and an adopted one's groups reported,
+//! never managed.
+
+mod common;
+
+use common::aws::{Aws, Network};
+use common::{HEADER, Moto, Workspace, diagnostics};
+
+async fn security_group(aws: &Aws, net: &Network, name: &str) -> String {
+    aws.ec2
+        .create_security_group()
+        .group_name(name)
+        .description("consumers of the Kafka PrivateLink")
+        .vpc_id(&net.vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap()
+}
+
+fn config(net: &Network, groups: &str) -> String {
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name       = "sgs"
+  vpc_id     = "{vpc}"
+  subnet_ids = {subnets}
+{groups}  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+  }}
+  endpoint_service {{}}
+}}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = net.subnets[0].2,
+    )
+}
+
+async fn groups_of(aws: &Aws) -> Vec<(String, Vec<String>)> {
+    let out = aws.elb.describe_load_balancers().send().await.unwrap();
+    out.load_balancers()
+        .iter()
+        .map(|lb| {
+            let mut g: Vec<String> = lb.security_groups().to_vec();
+            g.sort();
+            (lb.load_balancer_arn().unwrap().to_owned(), g)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_replaces() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let (a, b) = (security_group(&aws, &net, "a").await, security_group(&aws, &net, "b").await);
+
+    let ws = Workspace::new(&config(
+        &net,
+        &format!(
+            "  security_group_ids = [\"{a}\"]\n  enforce_security_group_inbound_rules_on_private_link_traffic = \"off\"\n"
+        ),
+    ))
+    .with_moto(&moto);
+    let (ok, lines) = ws.plan_json();
+    assert!(ok);
+    assert!(
+        !diagnostics(&lines).iter().any(|d| d.1.contains("without security groups")),
+        "no warning when groups are given"
+    );
+    ws.apply();
+    let created = groups_of(&aws).await;
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].1, vec![a.clone()]);
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Another set of groups: in place, same load balancer.
+    ws.write("main.tf", &config(&net, &format!("  security_group_ids = [\"{a}\", \"{b}\"]\n")));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    let changed = groups_of(&aws).await;
+    let mut both = vec![a.clone(), b.clone()];
+    both.sort();
+    assert_eq!(changed, vec![(created[0].0.clone(), both)], "the same load balancer, both groups");
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Some → none: AWS cannot, so the plan replaces and says why.
+    ws.write("main.tf", &config(&net, "  security_group_ids = []\n"));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("must be replaced"), "{plan}");
+    assert!(flat.contains("# forces replacement"), "{plan}");
+    assert!(flat.contains("A load balancer without security groups, for good"), "{plan}");
+    ws.apply();
+    let replaced = groups_of(&aws).await;
+    assert_eq!(replaced.len(), 1);
+    assert_ne!(replaced[0].0, created[0].0, "a new load balancer");
+    assert!(replaced[0].1.is_empty());
+
+    // None → some: a replacement again.
+    ws.write("main.tf", &config(&net, &format!("  security_group_ids = [\"{a}\"]\n")));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.split_whitespace().collect::<Vec<_>>().join(" ").contains("# forces replacement"), "{plan}");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_security_group_settings_fail_at_plan_with_their_path() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(
+        &net,
+        "  security_group_ids = [\"sg-xyz\"]\n  enforce_security_group_inbound_rules_on_private_link_traffic = \"maybe\"\n",
+    ))
+    .with_moto(&moto);
+    let v = ws.validate_json();
+    let text = v.to_string();
+    assert_eq!(v["valid"], false, "{text}");
+    assert!(text.contains("is not a security group id"), "{text}");
+    assert!(text.contains("is neither \\\"on\\\" nor \\\"off\\\""), "{text}");
+
+    ws.write("main.tf", &config(&net, "  enforce_security_group_inbound_rules_on_private_link_traffic = \"on\"\n"));
+    let text = ws.validate_json().to_string();
+    assert!(text.contains("No security groups to enforce"), "{text}");
+
+    // Adopting: the load balancer's groups are its own.
+    let lb = aws.bare_load_balancer(&net, "theirs").await;
+    ws.write(
+        "main.tf",
+        &format!(
+            r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name               = "sgs"
+  vpc_id             = "{vpc}"
+  load_balancer_arn  = "{lb}"
+  security_group_ids = ["sg-0123456789abcdef0"]
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+  }}
+  endpoint_service {{}}
+}}
+"#,
+            vpc = net.vpc,
+            a = net.subnets[0].2,
+        ),
+    );
+    let text = ws.validate_json().to_string();
+    assert!(text.contains("Not managed on an adopted load balancer"), "{text}");
+}
+
+#[tokio::test]
+async fn a_new_load_balancer_without_groups_is_warned_about() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(&net, "")).with_moto(&moto);
+    let (ok, lines) = ws.plan_json();
+    assert!(ok);
+    let warned: Vec<_> =
+        diagnostics(&lines).into_iter().filter(|d| d.0 == "warning" && d.1.contains("for good")).collect();
+    assert_eq!(warned.len(), 1, "{lines:?}");
+    assert!(warned[0].2.contains("AWS never adds one later"), "{warned:?}");
+}
