@@ -88,15 +88,20 @@ echo
 # The consumer (TiDB Cloud's account, an allowed principal) creates its
 # endpoint: the embedded AWS shows it waiting for acceptance.
 service_id="$("$terraform" output -raw endpoint_service_id)"
-"$venv/bin/python" - "$endpoint" "$service_id" <<'PY'
+consumer() {
+  "$venv/bin/python" - "$endpoint" "$service_id" "$1" <<'PY'
 import json, sys, urllib.request
 body = json.dumps({"service_id": sys.argv[2], "endpoint_id": "vpce-0d3m0c0nsumer0001",
-                   "owner": "664411391173", "state": "pendingAcceptance"}).encode()
+                   "owner": "664411391173", "state": sys.argv[3]}).encode()
 urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/__connections", data=body, method="POST"), timeout=5)
 PY
+}
+consumer pendingAcceptance
 echo "==> a consumer endpoint (account 664411391173) asks to connect; terraform plan:"
 "$terraform" plan -no-color "${vars[@]}" >"$work/plan.log" 2>&1 || { cat "$work/plan.log"; exit 1; }
-sed -n '/Warning: Endpoint connections to accept/,/^$/p;/Warning: Endpoint connections to accept/{n;n;p}' "$work/plan.log" | head -8
+awk '/Warning: Endpoint connections to accept/ {on = 1} on && /^This apply/ {detail = 1}
+     on && NF {print} detail && !NF {exit}' "$work/plan.log"
+
 grep -E "^Plan:" "$work/plan.log" || true
 echo
 echo "==> terraform apply (accepts it)"
@@ -104,5 +109,7 @@ quiet apply -auto-approve "${vars[@]}"
 echo "==> terraform output connections"
 "$terraform" output connections
 echo
+echo "==> the consumer deletes its endpoint (destroy refuses while one is connected)"
+consumer deleted
 echo "==> terraform destroy"
 quiet destroy -auto-approve "${vars[@]}"

@@ -23,7 +23,8 @@ Control endpoints (JSON):
         the provider is frozen mid-apply for a test to kill it
   POST /__connections {"service_id": "vpce-svc-…", "endpoint_id": "vpce-…",
         "owner": "111122223333", "state": "pendingAcceptance"}
-                        -> a consumer endpoint connects to a service
+                        -> a consumer endpoint connects to a service (the
+                           same endpoint again: its state changes)
 Faults are answered in each service's own error shape: ELBv2 HTTP 400
 <ErrorResponse>, EC2 <Response><Errors> (HTTP 503 for RequestLimitExceeded).
 
@@ -178,8 +179,15 @@ class Handler(BaseHTTPRequestHandler):
                 COUNTS.clear()
             return self.reply(200, b"{}", "application/json")
         if self.path == "/__connections":
+            c = json.loads(body)
             with LOCK:
-                CONNECTIONS.append(json.loads(body))
+                # The same endpoint again: its state changed (e.g. the
+                # consumer deleted it).
+                CONNECTIONS[:] = [
+                    x for x in CONNECTIONS
+                    if (x["service_id"], x["endpoint_id"]) != (c["service_id"], c["endpoint_id"])
+                ]
+                CONNECTIONS.append(c)
             return self.reply(200, b"{}", "application/json")
         if self.path == "/__rules":
             with LOCK:
