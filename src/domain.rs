@@ -11,6 +11,7 @@ pub mod layout;
 pub mod listeners;
 pub mod ownership;
 pub mod ports;
+pub mod preflight;
 pub mod validate;
 
 pub use ports::{BrokerId, MAX_LISTENERS_PER_NLB};

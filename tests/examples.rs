@@ -13,6 +13,9 @@ use common::{Moto, Workspace};
 
 const VPC: &str = "vpc-0a1b2c3d4e5f60718";
 const SUBNETS: [&str; 3] = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702", "subnet-0a1b2c3d4e5f60703"];
+/// Broker instances and a security group, for examples that name them.
+const INSTANCES: [&str; 3] = ["i-0a1b2c3d4e5f60701", "i-0a1b2c3d4e5f60702", "i-0a1b2c3d4e5f60703"];
+const SECURITY_GROUP: &str = "sg-0a1b2c3d4e5f60718";
 
 /// Folders holding `.tf` files.
 fn example_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -37,15 +40,61 @@ fn all_examples() -> Vec<String> {
     dirs.iter().map(|d| d.strip_prefix(&repo).unwrap().to_str().unwrap().to_owned()).collect()
 }
 
+/// The real ids of the placeholders the example's files name, made in moto:
+/// broker instances at 10.0.N.10 in subnet N, a security group.
+async fn placeholders(ws: &Workspace, aws: &Aws, net: &Network) -> Vec<(String, String)> {
+    let text: String = std::fs::read_dir(ws.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect();
+    let mut out = Vec::new();
+    if text.contains(SECURITY_GROUP) {
+        let sg = aws
+            .ec2
+            .create_security_group()
+            .group_name("example")
+            .description("example")
+            .vpc_id(&net.vpc)
+            .send()
+            .await
+            .unwrap()
+            .group_id
+            .unwrap();
+        out.push((SECURITY_GROUP.to_owned(), sg));
+    }
+    for (i, placeholder) in INSTANCES.iter().enumerate() {
+        if text.contains(placeholder) {
+            let run = aws
+                .ec2
+                .run_instances()
+                .image_id("ami-12c6146b")
+                .min_count(1)
+                .max_count(1)
+                .subnet_id(&net.subnets[i].0)
+                .private_ip_address(format!("{}.10", net.subnets[i].2))
+                .send()
+                .await
+                .unwrap();
+            out.push(((*placeholder).to_owned(), run.instances()[0].instance_id().unwrap().to_owned()));
+        }
+    }
+    out
+}
+
 /// A copy of the example wired to `moto` and to `net`.
-fn workspace(rel: &str, moto: &Moto, net: &Network) -> Workspace {
+async fn workspace(rel: &str, moto: &Moto, net: &Network, aws: &Aws) -> Workspace {
     let ws = Workspace::from_example(rel).with_moto(moto);
+    let swaps = placeholders(&ws, aws, net).await;
     let mut declares = false;
     for entry in std::fs::read_dir(ws.path()).unwrap().filter_map(Result::ok) {
         let p = entry.path();
         let Ok(mut text) = std::fs::read_to_string(&p) else { continue };
         declares |= text.contains("required_providers");
         text = text.replace(VPC, &net.vpc);
+        for (placeholder, real) in &swaps {
+            text = text.replace(placeholder, real);
+        }
         for (placeholder, (id, _, _)) in SUBNETS.iter().zip(&net.subnets) {
             text = text.replace(placeholder, id);
         }
@@ -74,7 +123,7 @@ async fn every_example_validates_plans_applies_and_destroys() {
         let moto = Moto::start();
         let aws = Aws::new(&moto).await;
         let net = aws.network(0).await;
-        let mut ws = workspace(&rel, &moto, &net);
+        let mut ws = workspace(&rel, &moto, &net, &aws).await;
         let imports = std::fs::read_to_string(ws.path().join("main.tf")).is_ok_and(|t| t.contains("\nimport {"));
         if imports {
             let (_, svc) = aws.materialize_layout(&net, "mz-kafka-lb").await;
@@ -109,7 +158,7 @@ async fn quickstart_outputs_agree_with_moto() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let ws = workspace("examples/quickstart", &moto, &net);
+    let ws = workspace("examples/quickstart", &moto, &net, &aws).await;
     ws.ok(&["apply", "-auto-approve", "-no-color", "-var", &format!("aws_endpoint={}", moto.url)]);
     let routes = aws.snapshot().await.routes();
     let sql = ws.output("materialize_sql");
@@ -131,7 +180,7 @@ async fn msk_example_keeps_ports_aligned_across_id_gaps() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let ws = workspace("examples/msk-materialize", &moto, &net);
+    let ws = workspace("examples/msk-materialize", &moto, &net, &aws).await;
     ws.apply();
     assert_eq!(ws.output("listener_ports"), serde_json::json!({"1": 9001, "2": 9002, "4": 9003}));
     let sql = ws.output("materialize_sql");

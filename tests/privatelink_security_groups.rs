@@ -171,3 +171,47 @@ async fn a_new_load_balancer_without_groups_is_warned_about() {
     assert_eq!(warned.len(), 1, "{lines:?}");
     assert!(warned[0].2.contains("AWS never adds one later"), "{warned:?}");
 }
+
+#[tokio::test]
+async fn an_adopted_load_balancer_reports_its_groups_and_keeps_them() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let sg = security_group(&aws, &net, "theirs").await;
+    let lb = aws
+        .elb
+        .create_load_balancer()
+        .name("theirs")
+        .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .subnets(&net.subnets[0].0)
+        .security_groups(&sg)
+        .send()
+        .await
+        .unwrap();
+    let lb = lb.load_balancers()[0].load_balancer_arn().unwrap().to_owned();
+    let ws = Workspace::new(&format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name              = "sgs"
+  vpc_id            = "{vpc}"
+  load_balancer_arn = "{lb}"
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+  }}
+  endpoint_service {{}}
+}}
+
+output "groups" {{ value = kafka_privatelink.k.security_group_ids }}
+"#,
+        vpc = net.vpc,
+        a = net.subnets[0].2,
+    ))
+    .with_moto(&moto);
+    ws.apply();
+    assert_eq!(ws.output("groups"), serde_json::json!([sg.clone()]));
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(groups_of(&aws).await, vec![(lb, vec![sg])], "the adopted load balancer and its group stay");
+}

@@ -58,8 +58,12 @@ resource "kafka_privatelink" "msk" {
   broker_port = 9096 # SASL/SCRAM
 
   endpoint_service {
-    acceptance_required = false
+    # Materialize's guide ends with "approve the connection request": with
+    # acceptance required, the next apply after Materialize connects accepts
+    # its endpoint (the plan names it), and nobody else's.
+    acceptance_required = true
     allowed_principals  = [var.materialize_principal]
+    auto_accept         = true
   }
 }
 

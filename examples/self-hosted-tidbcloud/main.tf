@@ -1,7 +1,10 @@
-# Self-hosted Kafka → TiDB Cloud over PrivateLink, the layout of TiDB Cloud's
-# guide: a bootstrap listener on 9092 to every broker, one listener per
-# broker from 9093, each broker with an extra EXTERNAL listener on 39092 that
-# advertises b<id>.<az id>.<unique name>.aws.plc.tidbcloud.com:<its port>.
+# Self-hosted Kafka → TiDB Cloud over PrivateLink, exactly as TiDB Cloud's
+# guide builds it: broker EC2 instances registered as instance targets on
+# 39092 (the EXTERNAL listener every broker adds, advertising
+# b<id>.<az id>.<unique name>.aws.plc.tidbcloud.com:<its port>), a bootstrap
+# listener on 9092 to every broker, one listener per broker from 9093, an NLB
+# with a security group admitting TiDB Cloud's CIDR on those ports, and an
+# endpoint service whose connection requests are accepted.
 
 terraform {
   required_providers {
@@ -25,10 +28,20 @@ variable "subnet_ids" {
   default = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702", "subnet-0a1b2c3d4e5f60703"]
 }
 
-variable "broker_ips" {
-  description = "Broker id → private IP."
+variable "broker_instances" {
+  description = "Broker id → the EC2 instance it runs on."
   type        = map(string)
-  default     = { "1" = "10.0.1.10", "2" = "10.0.2.10", "3" = "10.0.3.10" }
+  default = {
+    "1" = "i-0a1b2c3d4e5f60701"
+    "2" = "i-0a1b2c3d4e5f60702"
+    "3" = "i-0a1b2c3d4e5f60703"
+  }
+}
+
+variable "nlb_security_group_id" {
+  description = "The NLB's security group: inbound TCP 9092-9095 from TiDB Cloud's CIDR. Decide at creation: AWS never adds one later."
+  type        = string
+  default     = "sg-0a1b2c3d4e5f60718"
 }
 
 variable "tidbcloud_account" {
@@ -47,7 +60,8 @@ resource "kafka_privatelink" "kafka" {
   name               = "kafka-tidb"
   vpc_id             = var.vpc_id
   subnet_ids         = var.subnet_ids
-  brokers            = { for id, ip in var.broker_ips : id => { ip = ip } }
+  security_group_ids = [var.nlb_security_group_id]
+  brokers            = { for id, instance in var.broker_instances : id => { instance_id = instance } }
   broker_port        = 39092 # the EXTERNAL listener every broker adds
   listener_port_base = 9093
 
@@ -58,6 +72,9 @@ resource "kafka_privatelink" "kafka" {
   endpoint_service {
     acceptance_required = true
     allowed_principals  = ["arn:aws:iam::${var.tidbcloud_account}:root"]
+    # The guide's "accept the connection request": the apply after TiDB
+    # Cloud connects accepts its endpoint; the plan names it first.
+    auto_accept = true
   }
 }
 

@@ -19,6 +19,7 @@ use super::error::{AwsError, ErrorKind};
 use super::retry;
 use crate::domain::connections::Connection;
 use crate::domain::layout::ObservedService;
+use crate::domain::preflight::{Cidr, InboundRule, SecurityGroup};
 
 /// A subnet: where it is and which addresses it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -420,6 +421,154 @@ pub async fn retag(
             .map_err(|e| AwsError::from_sdk("adding EC2 tags", &what, e))?;
     }
     Ok(())
+}
+
+/// The security groups of the network interfaces in `vpc_id` that hold
+/// these addresses (one DescribeNetworkInterfaces per 200 addresses, the
+/// filter's limit). Addresses no interface holds are absent.
+pub async fn groups_of_addresses(
+    ec2: &Client,
+    vpc_id: &str,
+    ips: &BTreeSet<Ipv4Addr>,
+) -> Result<BTreeMap<Ipv4Addr, BTreeSet<String>>, AwsError> {
+    let mut out = BTreeMap::new();
+    let all: Vec<String> = ips.iter().map(ToString::to_string).collect();
+    for chunk in all.chunks(200) {
+        let interfaces = ec2
+            .describe_network_interfaces()
+            .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+            .filters(Filter::builder().name("addresses.private-ip-address").set_values(Some(chunk.to_vec())).build())
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .map_err(|e| AwsError::from_sdk("reading EC2 Network Interfaces of brokers", vpc_id, e))?;
+        for eni in &interfaces {
+            let groups: BTreeSet<String> =
+                eni.groups().iter().filter_map(|g| g.group_id().map(str::to_owned)).collect();
+            for addr in eni.private_ip_addresses().iter().filter_map(|a| a.private_ip_address()) {
+                if let Ok(ip) = addr.parse::<Ipv4Addr>()
+                    && ips.contains(&ip)
+                {
+                    out.entry(ip).or_insert_with(BTreeSet::new).extend(groups.iter().cloned());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Security groups with their inbound rules (one DescribeSecurityGroups).
+pub async fn security_groups(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec<SecurityGroup>, AwsError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let groups = ec2
+        .describe_security_groups()
+        .set_group_ids(Some(ids.iter().cloned().collect()))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| {
+            AwsError::from_sdk("reading EC2 Security Groups", ids.iter().cloned().collect::<Vec<_>>().join(","), e)
+        })?;
+    Ok(groups
+        .iter()
+        .map(|g| SecurityGroup {
+            id: g.group_id().unwrap_or_default().to_owned(),
+            name: g.group_name().unwrap_or_default().to_owned(),
+            inbound: g
+                .ip_permissions()
+                .iter()
+                .map(|p| {
+                    let protocol = p.ip_protocol().filter(|p| *p != "-1").map(str::to_owned);
+                    let port = |v: Option<i32>| v.and_then(|v| u16::try_from(v).ok());
+                    InboundRule {
+                        ports: protocol.as_ref().and_then(|_| Some((port(p.from_port())?, port(p.to_port())?))),
+                        protocol,
+                        cidrs: p.ip_ranges().iter().filter_map(|r| Cidr::parse(r.cidr_ip()?)).collect(),
+                        groups: p
+                            .user_id_group_pairs()
+                            .iter()
+                            .filter_map(|g| g.group_id().map(str::to_owned))
+                            .collect(),
+                        prefix_lists: p
+                            .prefix_list_ids()
+                            .iter()
+                            .filter_map(|l| l.prefix_list_id().map(str::to_owned))
+                            .collect(),
+                    }
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// An EC2 instance as a broker: where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub private_ip: Ipv4Addr,
+}
+
+/// The instances with these ids, in one DescribeInstances; a missing id is
+/// absent from the answer. AWS fails the whole call when one id does not
+/// exist: then each is asked alone, to tell which.
+pub async fn instances(ec2: &Client, ids: &BTreeSet<String>) -> Result<BTreeMap<String, Instance>, AwsError> {
+    match describe_instances(ec2, ids).await? {
+        Some(found) => Ok(found),
+        None => {
+            let mut found = BTreeMap::new();
+            for id in ids {
+                found.extend(describe_instances(ec2, &BTreeSet::from([id.clone()])).await?.unwrap_or_default());
+            }
+            Ok(found)
+        }
+    }
+}
+
+/// `None` when AWS says some id does not exist.
+async fn describe_instances(
+    ec2: &Client,
+    ids: &BTreeSet<String>,
+) -> Result<Option<BTreeMap<String, Instance>>, AwsError> {
+    let pages = ec2
+        .describe_instances()
+        .set_instance_ids(Some(ids.iter().cloned().collect()))
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await;
+    let reservations = match pages {
+        Ok(r) => r,
+        Err(e) => {
+            let e = AwsError::from_sdk("reading EC2 Instances", ids.iter().cloned().collect::<Vec<_>>().join(","), e);
+            return if e.is_not_found() { Ok(None) } else { Err(e) };
+        }
+    };
+    Ok(Some(
+        reservations
+            .iter()
+            .flat_map(|r| r.instances())
+            .filter_map(|i| {
+                Some((
+                    i.instance_id()?.to_owned(),
+                    Instance {
+                        id: i.instance_id()?.to_owned(),
+                        vpc_id: i.vpc_id().unwrap_or_default().to_owned(),
+                        subnet_id: i.subnet_id().unwrap_or_default().to_owned(),
+                        private_ip: i.private_ip_address()?.parse().ok()?,
+                    },
+                ))
+            })
+            .collect(),
+    ))
 }
 
 #[cfg(test)]

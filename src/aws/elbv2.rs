@@ -6,7 +6,6 @@
 //! is always taken from the `Type` field, never from the ARN.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::Client;
@@ -22,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::layout::{
     HealthCheck, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, Role, Target,
-    TargetHealth,
+    TargetHealth, TargetId, TargetKind,
 };
 use crate::domain::ownership::ROLE_TAG;
 
@@ -139,6 +138,7 @@ fn target_group(tg: &TargetGroup) -> ObservedTargetGroup {
         arn: tg.target_group_arn().unwrap_or_default().to_owned(),
         name: tg.target_group_name().unwrap_or_default().to_owned(),
         port: port_of(tg.port()),
+        kind: if tg.target_type() == Some(&TargetTypeEnum::Instance) { TargetKind::Instance } else { TargetKind::Ip },
         vpc_id: tg.vpc_id().unwrap_or_default().to_owned(),
         health_check: HealthCheck {
             protocol: tg.health_check_protocol().and_then(|p| HealthProtocol::parse(p.as_str())),
@@ -241,7 +241,7 @@ async fn target_states(
             let health = d.target_health();
             let state = health.and_then(|h| h.state()).cloned().unwrap_or(TargetHealthStateEnum::Initial);
             let reason = health.and_then(|h| h.reason()).map(|r| r.as_str().to_owned());
-            Some(((t.id()?.parse::<Ipv4Addr>().ok()?, port_of(t.port())), (state, reason)))
+            Some(((TargetId::parse(t.id()?)?, port_of(t.port())), (state, reason)))
         })
         .filter(|(_, (s, _))| *s != TargetHealthStateEnum::Draining)
         .collect())
@@ -424,6 +424,7 @@ pub async fn create_target_group(
     elb: &Client,
     name: &str,
     port: u16,
+    kind: TargetKind,
     vpc_id: &str,
     health: &HealthCheck,
     tag_map: &BTreeMap<String, String>,
@@ -434,7 +435,7 @@ pub async fn create_target_group(
         .protocol(ProtocolEnum::Tcp)
         .port(i32::from(port))
         .vpc_id(vpc_id)
-        .target_type(TargetTypeEnum::Ip)
+        .target_type(TargetTypeEnum::from(kind.as_str()))
         .set_tags(Some(tags(tag_map)));
     req = with_health_check!(req, health);
     let out = req.send().await.map_err(|e| AwsError::from_sdk("creating ELBv2 Target Group", name, e))?;
@@ -478,7 +479,7 @@ pub async fn set_deregistration_delay(elb: &Client, tg_arn: &str, seconds: u32) 
 fn descriptions(targets: &BTreeSet<Target>) -> Vec<TargetDescription> {
     targets
         .iter()
-        .map(|(ip, port)| TargetDescription::builder().id(ip.to_string()).port(i32::from(*port)).build())
+        .map(|(id, port)| TargetDescription::builder().id(id.to_string()).port(i32::from(*port)).build())
         .collect()
 }
 

@@ -53,7 +53,7 @@ impl fmt::Display for AwsError {
 }
 
 /// Error codes that mean "no such object".
-const NOT_FOUND_CODES: [&str; 8] = [
+const NOT_FOUND_CODES: [&str; 10] = [
     "LoadBalancerNotFound",
     "TargetGroupNotFound",
     "ListenerNotFound",
@@ -62,6 +62,8 @@ const NOT_FOUND_CODES: [&str; 8] = [
     "InvalidVpcEndpointServiceId.Malformed",
     "InvalidSubnetID.NotFound",
     "InvalidVpcID.NotFound",
+    "InvalidInstanceID.NotFound",
+    "InvalidInstanceID.Malformed",
 ];
 
 impl AwsError {

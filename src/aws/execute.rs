@@ -191,10 +191,10 @@ fn run<'a>(
                 Ok(Effect::CrossZone(*on))
             })
         }
-        Step::CreateTargetGroup { name, port, health_check, tags, .. } => Box::pin(async move {
+        Step::CreateTargetGroup { name, port, kind, health_check, tags, .. } => Box::pin(async move {
             info!(name, port, "creating target group");
             Ok(Effect::TargetGroup(
-                elbv2::create_target_group(elb, name, *port, &exec.vpc_id, health_check, tags).await?,
+                elbv2::create_target_group(elb, name, *port, *kind, &exec.vpc_id, health_check, tags).await?,
             ))
         }),
         Step::SetHealthCheck { target_group, health_check } => {

@@ -115,7 +115,7 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
         let health =
             bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::target_health(elb, &a).await })).await?;
         for (tg, health) in target_groups.iter_mut().zip(health) {
-            tg.targets = health.keys().copied().collect();
+            tg.targets = health.keys().cloned().collect();
             tg.health = health;
         }
     }

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::connections;
 use super::layout::{
     HealthCheck, LoadBalancerSpec, Observed, ObservedLoadBalancer, ObservedTargetGroup, Role, SecurityGroupSpec, Spec,
-    Target, TargetGroupSpec,
+    Target, TargetGroupSpec, TargetKind,
 };
 use super::ownership::{COMPLETE_TAG, Instance, OwnershipError, Recorded, holder};
 
@@ -85,6 +85,7 @@ pub enum Step {
         role: Role,
         name: String,
         port: u16,
+        kind: TargetKind,
         health_check: HealthCheck,
         tags: BTreeMap<String, String>,
     },
@@ -356,8 +357,8 @@ fn target_groups(
         let reference = match assigned.get(&tg.role) {
             Some(existing) => {
                 let r = TargetGroupRef::Arn(existing.arn.clone());
-                let extra: BTreeSet<Target> = existing.targets.difference(&tg.targets).copied().collect();
-                let missing: BTreeSet<Target> = tg.targets.difference(&existing.targets).copied().collect();
+                let extra: BTreeSet<Target> = existing.targets.difference(&tg.targets).cloned().collect();
+                let missing: BTreeSet<Target> = tg.targets.difference(&existing.targets).cloned().collect();
                 if !missing.is_empty() {
                     s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: missing.clone() });
                     // The new target serves before the old one goes.
@@ -407,6 +408,7 @@ fn target_groups(
                         role: tg.role,
                         name: tg.name.clone(),
                         port: tg.port,
+                        kind: tg.kind,
                         health_check: spec.health_check,
                         tags,
                     },

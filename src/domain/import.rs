@@ -2,8 +2,8 @@
 //! listener serves which broker, which one is the bootstrap, and which broker
 //! ids to use. Pure: it works on what the AWS layer observed.
 //!
-//! - A listener whose target group holds exactly one IP target serves one
-//!   broker: that target's IP and port.
+//! - A listener whose target group holds exactly one target (an IP or an
+//!   EC2 instance) serves one broker: that target and its port.
 //! - A listener whose group holds every broker (and nothing else) is the
 //!   bootstrap listener.
 //! - Broker ids come from our role tags (`kafka-privatelink:role =
@@ -11,16 +11,14 @@
 //!   convention listener port − base + 1, the base being the lowest broker
 //!   listener port. The caller reports the mapping chosen.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
-
-use super::layout::{Observed, Role};
+use super::layout::{Observed, Role, Target, TargetId};
 use super::ownership::OWNER_TAG;
 use super::ports::BrokerId;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedBroker {
-    pub ip: Ipv4Addr,
+    pub target: TargetId,
     pub port: u16,
     pub listener_port: u16,
 }
@@ -66,7 +64,7 @@ pub enum ImportError {
     EmptyGroup { port: u16 },
     #[error(
         "the listener on port {port} forwards to a target group with {count} targets that is not a bootstrap \
-         group (one holding every broker): a broker listener's group holds exactly one IP target"
+         group (one holding every broker): a broker listener's group holds exactly one target"
     )]
     Ambiguous { port: u16, count: usize },
     #[error("the listeners on ports {0} and {1} both look like bootstrap listeners")]
@@ -84,8 +82,8 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
     if observed.listeners.is_empty() {
         return Err(ImportError::NoListeners(lb.arn.clone()));
     }
-    let mut singles: Vec<(u16, Ipv4Addr, u16, Option<Role>)> = Vec::new();
-    let mut multis: Vec<(u16, BTreeSet<(Ipv4Addr, u16)>)> = Vec::new();
+    let mut singles: Vec<(u16, TargetId, u16, Option<Role>)> = Vec::new();
+    let mut multis: Vec<(u16, BTreeSet<Target>)> = Vec::new();
     let mut listeners = observed.listeners.clone();
     listeners.sort_by_key(|l| l.port);
     for l in &listeners {
@@ -97,16 +95,16 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
         match tg.targets.len() {
             0 => return Err(ImportError::EmptyGroup { port: l.port }),
             1 => {
-                let (ip, port) = *tg.targets.iter().next().expect("one target");
-                singles.push((l.port, ip, port, tg.role));
+                let (id, port) = tg.targets.iter().next().cloned().expect("one target");
+                singles.push((l.port, id, port, tg.role));
             }
             _ => multis.push((l.port, tg.targets.clone())),
         }
     }
-    let broker_ips: BTreeSet<Ipv4Addr> = singles.iter().map(|s| s.1).collect();
+    let broker_ips: BTreeSet<&TargetId> = singles.iter().map(|s| &s.1).collect();
     let mut bootstrap = None;
     for (port, targets) in &multis {
-        let ips: BTreeSet<Ipv4Addr> = targets.iter().map(|t| t.0).collect();
+        let ips: BTreeSet<&TargetId> = targets.iter().map(|t| &t.0).collect();
         if ips != broker_ips || targets.len() != ips.len() {
             return Err(ImportError::Ambiguous { port: *port, count: targets.len() });
         }
@@ -114,7 +112,7 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
             return Err(ImportError::TwoBootstraps(first, *port));
         }
         // Targets on the brokers' own ports need no target_port.
-        let own = targets.iter().all(|(ip, p)| singles.iter().any(|s| s.1 == *ip && s.2 == *p));
+        let own = targets.iter().all(|(id, p)| singles.iter().any(|s| s.1 == *id && s.2 == *p));
         let uniform: BTreeSet<u16> = targets.iter().map(|t| t.1).collect();
         let target_port = match (own, uniform.len()) {
             (true, _) => None,
@@ -148,7 +146,7 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
     let brokers = ids
         .into_iter()
         .zip(&singles)
-        .map(|(id, s)| (id, ImportedBroker { ip: s.1, port: s.2, listener_port: s.0 }))
+        .map(|(id, s)| (id, ImportedBroker { target: s.1.clone(), port: s.2, listener_port: s.0 }))
         .collect();
     Ok(ImportedLayout {
         name: lb.tags.get(OWNER_TAG).cloned().unwrap_or_else(|| lb.name.clone()),
@@ -161,16 +159,18 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
     use super::*;
     use crate::domain::layout::{ObservedListener, ObservedLoadBalancer, ObservedTargetGroup};
     use crate::domain::ownership::ROLE_TAG;
 
-    fn ip(n: u8) -> Ipv4Addr {
-        Ipv4Addr::new(10, 0, n, 10)
+    fn ip(n: u8) -> TargetId {
+        TargetId::Ip(Ipv4Addr::new(10, 0, n, 10))
     }
 
     /// (listener port, targets, role tag)
-    type Listener<'a> = (u16, Vec<(Ipv4Addr, u16)>, Option<&'a str>);
+    type Listener<'a> = (u16, Vec<Target>, Option<&'a str>);
 
     fn setup(listeners: &[Listener<'_>]) -> Observed {
         let mut o = Observed {
@@ -187,7 +187,7 @@ mod tests {
             o.target_groups.push(ObservedTargetGroup {
                 arn: arn.clone(),
                 name: format!("mz-kafka-target-group-{i}"),
-                targets: targets.iter().copied().collect(),
+                targets: targets.iter().cloned().collect(),
                 role: role.and_then(Role::parse),
                 tags: role.map(|r| [(ROLE_TAG.to_owned(), r.to_owned())].into()).unwrap_or_default(),
                 ..Default::default()
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(l.ids, IdSource::Convention);
         assert_eq!(l.name, "mz-kafka-lb");
         assert_eq!(l.base, 9001);
-        assert_eq!(l.brokers[&BrokerId::new(3)], ImportedBroker { ip: ip(3), port: 9092, listener_port: 9003 });
+        assert_eq!(l.brokers[&BrokerId::new(3)], ImportedBroker { target: ip(3), port: 9092, listener_port: 9003 });
         assert_eq!(l.mapping(), "9001 → broker 1, 9002 → broker 2, 9003 → broker 3");
     }
 

@@ -35,8 +35,56 @@ impl Role {
     }
 }
 
-/// A registered target: IP and port.
-pub type Target = (Ipv4Addr, u16);
+/// What a target group sends traffic to: an IP address, or an EC2 instance
+/// (its primary private address).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TargetId {
+    Ip(Ipv4Addr),
+    Instance(String),
+}
+
+impl TargetId {
+    /// As ELBv2 spells a target's id: an instance id starts with `i-`.
+    pub fn parse(id: &str) -> Option<TargetId> {
+        if id.starts_with("i-") { Some(TargetId::Instance(id.to_owned())) } else { id.parse().ok().map(TargetId::Ip) }
+    }
+
+    pub fn kind(&self) -> TargetKind {
+        match self {
+            TargetId::Ip(_) => TargetKind::Ip,
+            TargetId::Instance(_) => TargetKind::Instance,
+        }
+    }
+}
+
+impl std::fmt::Display for TargetId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TargetId::Ip(ip) => write!(f, "{ip}"),
+            TargetId::Instance(id) => f.write_str(id),
+        }
+    }
+}
+
+/// A target group's target type; fixed for the group's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub enum TargetKind {
+    #[default]
+    Ip,
+    Instance,
+}
+
+impl TargetKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Ip => "ip",
+            TargetKind::Instance => "instance",
+        }
+    }
+}
+
+/// A registered target: what, and on which port.
+pub type Target = (TargetId, u16);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HealthProtocol {
@@ -84,7 +132,7 @@ pub struct HealthCheck {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerSpec {
-    pub ip: Ipv4Addr,
+    pub target: TargetId,
     /// The port the broker listens on (the target port).
     pub port: u16,
     /// The NLB listener port.
@@ -155,11 +203,18 @@ pub struct TargetGroupSpec {
     pub role: Role,
     pub name: String,
     pub port: u16,
+    pub kind: TargetKind,
     pub targets: BTreeSet<Target>,
     pub listener_port: u16,
 }
 
 impl Spec {
+    /// The cluster's target type: its brokers' (one kind per cluster; the
+    /// plan refuses a mix, since the bootstrap group holds them all).
+    pub fn target_kind(&self) -> TargetKind {
+        self.brokers.values().next().map_or(TargetKind::Ip, |b| b.target.kind())
+    }
+
     /// The target groups, brokers first (by id), then the bootstrap group.
     pub fn target_groups(&self) -> Vec<TargetGroupSpec> {
         let mut out: Vec<TargetGroupSpec> = self
@@ -169,7 +224,8 @@ impl Spec {
                 role: Role::Broker(*id),
                 name: target_group_name(&self.name, Role::Broker(*id), b.port),
                 port: b.port,
-                targets: BTreeSet::from([(b.ip, b.port)]),
+                kind: b.target.kind(),
+                targets: BTreeSet::from([(b.target.clone(), b.port)]),
                 listener_port: b.listener_port,
             })
             .collect();
@@ -181,7 +237,12 @@ impl Spec {
                 role: Role::Bootstrap,
                 name: target_group_name(&self.name, Role::Bootstrap, port),
                 port,
-                targets: self.brokers.values().map(|b| (b.ip, boot.target_port.unwrap_or(b.port))).collect(),
+                kind: self.target_kind(),
+                targets: self
+                    .brokers
+                    .values()
+                    .map(|b| (b.target.clone(), boot.target_port.unwrap_or(b.port)))
+                    .collect(),
                 listener_port: boot.listener_port,
             });
         }
@@ -233,6 +294,7 @@ pub struct ObservedTargetGroup {
     pub arn: String,
     pub name: String,
     pub port: u16,
+    pub kind: TargetKind,
     pub vpc_id: String,
     /// From the role tag.
     pub role: Option<Role>,
@@ -338,7 +400,10 @@ impl Observed {
         let mut out = BTreeMap::new();
         let mut taken: BTreeSet<&str> = BTreeSet::new();
         let fits = |tg: &ObservedTargetGroup, spec: &TargetGroupSpec| {
-            tg.owned && tg.role.is_none_or(|r| r == spec.role) && (spec.role == Role::Bootstrap || tg.serves(spec.port))
+            tg.owned
+                && tg.kind == spec.kind
+                && tg.role.is_none_or(|r| r == spec.role)
+                && (spec.role == Role::Bootstrap || tg.serves(spec.port))
         };
         for spec in desired {
             let by_record = recorded
@@ -374,8 +439,14 @@ mod tests {
             vpc_id: "vpc-1".into(),
             load_balancer: LoadBalancerSpec::Create { subnets: BTreeSet::from(["subnet-1".into()]) },
             brokers: BTreeMap::from([
-                (BrokerId::new(1), BrokerSpec { ip: Ipv4Addr::new(10, 0, 1, 10), port: 9092, listener_port: 9001 }),
-                (BrokerId::new(2), BrokerSpec { ip: Ipv4Addr::new(10, 0, 2, 10), port: 9094, listener_port: 9002 }),
+                (
+                    BrokerId::new(1),
+                    BrokerSpec { target: TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10)), port: 9092, listener_port: 9001 },
+                ),
+                (
+                    BrokerId::new(2),
+                    BrokerSpec { target: TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10)), port: 9094, listener_port: 9002 },
+                ),
             ]),
             bootstrap: Some(BootstrapSpec { listener_port: 9000, target_port: None }),
             health_check: HealthCheck::default(),
@@ -393,12 +464,15 @@ mod tests {
         let tgs = spec().target_groups();
         assert_eq!(tgs.len(), 3);
         assert_eq!(tgs[0].name, "orders-b1-9092");
-        assert_eq!(tgs[1].targets, BTreeSet::from([(Ipv4Addr::new(10, 0, 2, 10), 9094)]));
+        assert_eq!(tgs[1].targets, BTreeSet::from([(TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10)), 9094)]));
         assert_eq!(tgs[2].role, Role::Bootstrap);
         assert_eq!(tgs[2].listener_port, 9000);
         assert_eq!(
             tgs[2].targets,
-            BTreeSet::from([(Ipv4Addr::new(10, 0, 1, 10), 9092), (Ipv4Addr::new(10, 0, 2, 10), 9094)])
+            BTreeSet::from([
+                (TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10)), 9092),
+                (TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10)), 9094)
+            ])
         );
     }
 
@@ -418,15 +492,16 @@ mod tests {
 
     #[test]
     fn a_group_serves_the_port_of_its_targets_not_its_own() {
-        let ip = Ipv4Addr::new(10, 0, 1, 10);
-        let tidb = ObservedTargetGroup { port: 9093, targets: BTreeSet::from([(ip, 39092)]), ..Default::default() };
+        let ip = TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10));
+        let tidb =
+            ObservedTargetGroup { port: 9093, targets: BTreeSet::from([(ip.clone(), 39092)]), ..Default::default() };
         assert!(tidb.serves(39092));
         assert!(!tidb.serves(9093));
         let empty = ObservedTargetGroup { port: 9092, ..Default::default() };
         assert!(empty.serves(9092));
         let stray = ObservedTargetGroup {
             port: 9092,
-            targets: BTreeSet::from([(ip, 9092), (Ipv4Addr::new(10, 0, 1, 11), 9999)]),
+            targets: BTreeSet::from([(ip, 9092), (TargetId::Ip(Ipv4Addr::new(10, 0, 1, 11)), 9999)]),
             ..Default::default()
         };
         assert!(stray.serves(9092), "a stray target does not cost the group");

@@ -208,6 +208,8 @@ fn resume_created(spec: &Spec, lb: &ObservedLoadBalancer) -> Result<Token, Owner
 mod tests {
     use std::net::Ipv4Addr;
 
+    use crate::domain::layout::TargetId;
+
     use super::*;
     use crate::domain::layout::{
         BrokerSpec, HealthCheck, ObservedListener, ObservedService, ObservedTargetGroup, ServiceSpec,
@@ -221,7 +223,7 @@ mod tests {
             load_balancer: mode,
             brokers: BTreeMap::from([(
                 BrokerId::new(1),
-                BrokerSpec { ip: Ipv4Addr::new(10, 0, 1, 10), port: 9092, listener_port: 9001 },
+                BrokerSpec { target: TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10)), port: 9092, listener_port: 9001 },
             )]),
             bootstrap: None,
             health_check: HealthCheck::default(),

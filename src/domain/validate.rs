@@ -219,6 +219,16 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     (digits.is_empty() && total > 0 && total <= MAX).then(|| Duration::from_secs(total))
 }
 
+/// An EC2 instance id: `i-` and 8 or 17 hex digits.
+pub fn check_instance_id(id: &str) -> Result<(), String> {
+    let hex = id.strip_prefix("i-").unwrap_or_default();
+    if matches!(hex.len(), 8 | 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(())
+    } else {
+        Err(format!("{id:?} is not an EC2 instance id such as \"i-0123456789abcdef0\""))
+    }
+}
+
 /// A security group id: `sg-` and 8 or 17 hex digits.
 pub fn check_security_group_id(id: &str) -> Result<(), String> {
     let hex = id.strip_prefix("sg-").unwrap_or_default();

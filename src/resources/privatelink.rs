@@ -13,6 +13,7 @@ mod importing;
 mod list;
 mod model;
 mod plan;
+mod preflight;
 mod private;
 mod render;
 mod schema;
@@ -41,7 +42,7 @@ use crate::domain::diff::{self, DiffError};
 use crate::domain::import;
 use crate::domain::layout::{
     BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, Observed,
-    ObservedTargetGroup, Role, SecurityGroupSpec, ServiceSpec, Spec,
+    ObservedTargetGroup, Role, SecurityGroupSpec, ServiceSpec, Spec, TargetId,
 };
 use crate::domain::ownership::{self, Instance, Recorded, Token, is_reserved_tag};
 use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};

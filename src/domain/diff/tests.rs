@@ -5,12 +5,13 @@ use super::*;
 use crate::domain::connections::{Connection, ConnectionPolicy};
 use crate::domain::layout::{
     BrokerSpec, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedService, ServiceSpec,
+    TargetId,
 };
 use crate::domain::ownership::{INSTANCE_TAG, OWNER_TAG};
 use crate::domain::ports::BrokerId;
 
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(10, 0, 1, last)
+fn ip(last: u8) -> TargetId {
+    TargetId::Ip(Ipv4Addr::new(10, 0, 1, last))
 }
 
 fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
@@ -20,7 +21,7 @@ fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
         load_balancer: LoadBalancerSpec::Create { subnets: BTreeSet::from(["subnet-a".into()]) },
         brokers: brokers
             .iter()
-            .map(|&(id, last, port, lp)| (BrokerId::new(id), BrokerSpec { ip: ip(last), port, listener_port: lp }))
+            .map(|&(id, last, port, lp)| (BrokerId::new(id), BrokerSpec { target: ip(last), port, listener_port: lp }))
             .collect(),
         bootstrap: None,
         health_check: HealthCheck {
@@ -78,6 +79,7 @@ fn converged(spec: &Spec) -> Observed {
             arn: format!("arn:tg/{}", t.name),
             name: t.name.clone(),
             port: t.port,
+            kind: t.kind,
             vpc_id: spec.vpc_id.clone(),
             role: Some(t.role),
             owned: true,

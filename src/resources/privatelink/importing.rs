@@ -62,6 +62,26 @@ impl KafkaPrivatelink {
         }
         let subnets = &subnets[&lb.vpc_id];
         let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
+        // Instance brokers: their private IPs, in one call.
+        let instance_ids: BTreeSet<String> = layout
+            .brokers
+            .values()
+            .filter_map(|b| match &b.target {
+                TargetId::Instance(id) => Some(id.clone()),
+                TargetId::Ip(_) => None,
+            })
+            .collect();
+        let instances = if instance_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            ec2::instances(&clients.ec2, &instance_ids)
+                .await
+                .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?
+        };
+        let ip_of = |t: &TargetId| match t {
+            TargetId::Ip(ip) => Some(*ip),
+            TargetId::Instance(id) => instances.get(id).map(|i| i.private_ip),
+        };
         let ports: BTreeSet<u16> = layout.brokers.values().map(|b| b.port).collect();
         let broker_port =
             if ports.len() == 1 { ports.first().copied().unwrap_or(DEFAULT_BROKER_PORT) } else { DEFAULT_BROKER_PORT };
@@ -93,11 +113,16 @@ impl KafkaPrivatelink {
                     .brokers
                     .iter()
                     .map(|(id, b)| {
+                        let ip = ip_of(&b.target);
                         let broker = model::Broker {
-                            ip: Tri::Known(b.ip.to_string()),
+                            ip: ip.map(|i| i.to_string()).into(),
+                            instance_id: match &b.target {
+                                TargetId::Instance(id) => Tri::Known(id.clone()),
+                                TargetId::Ip(_) => Tri::Null,
+                            },
                             port: Tri::Known(f64::from(b.port)),
                             listener_port: Tri::Known(f64::from(b.listener_port)),
-                            availability_zone_id: zone_of(b.ip).into(),
+                            availability_zone_id: ip.and_then(zone_of).into(),
                             ..Default::default()
                         };
                         (id.to_string(), broker)

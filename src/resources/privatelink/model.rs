@@ -12,7 +12,8 @@ use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
 use crate::domain::validate;
 use crate::domain::validate::{
-    check_elb_name, check_load_balancer_arn, check_principal, check_security_group_id, parse_duration,
+    check_elb_name, check_instance_id, check_load_balancer_arn, check_principal, check_security_group_id,
+    parse_duration,
 };
 use crate::resources::check::{Checks, port};
 use crate::server::path::AttributePath;
@@ -54,6 +55,7 @@ pub struct Model {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Broker {
     pub ip: Tri<String>,
+    pub instance_id: Tri<String>,
     pub port: Tri<f64>,
     pub listener_port: Tri<f64>,
     pub availability_zone_id: Tri<String>,
@@ -315,10 +317,55 @@ impl Model {
                 );
             }
             let mut ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+            let mut instances: BTreeMap<String, String> = BTreeMap::new();
+            let kinds: BTreeSet<bool> = brokers
+                .values()
+                .filter(|b| b.ip.known().is_some() || b.instance_id.known().is_some())
+                .map(|b| b.instance_id.known().is_some())
+                .collect();
+            if kinds.len() > 1 {
+                c.fail(
+                    path("brokers"),
+                    "Brokers of two kinds",
+                    "Give every broker an ip, or every broker an instance_id: a target group has one target type, and the bootstrap group holds every broker.",
+                );
+            }
             for (key, b) in brokers {
                 let bp = path("brokers").key(key.clone());
                 if let Err(e) = key.parse::<BrokerId>() {
                     c.fail(bp.clone(), "Invalid broker id", e.to_string());
+                }
+                match &b.instance_id {
+                    Tri::Known(id) => {
+                        // An ip beside it must be the instance's (checked at plan).
+                        match check_instance_id(id) {
+                            Err(e) => c.fail(bp.attribute("instance_id"), "Invalid instance id", e),
+                            Ok(()) => {
+                                if let Some(other) = instances.insert(id.clone(), key.clone()) {
+                                    c.fail(
+                                        bp.attribute("instance_id"),
+                                        "Duplicate broker instance",
+                                        format!("Broker {other:?} is the same instance {id}."),
+                                    );
+                                }
+                            }
+                        }
+                        port(&mut c, &b.port, bp.attribute("port"), "broker port");
+                        if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port")
+                        {
+                            claim(&mut c, p, bp.attribute("listener_port"));
+                        }
+                        continue;
+                    }
+                    Tri::Unknown => {
+                        port(&mut c, &b.port, bp.attribute("port"), "broker port");
+                        if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port")
+                        {
+                            claim(&mut c, p, bp.attribute("listener_port"));
+                        }
+                        continue;
+                    }
+                    Tri::Null => {}
                 }
                 match &b.ip {
                     Tri::Known(ip) => match ip.parse::<Ipv4Addr>() {
@@ -337,7 +384,11 @@ impl Model {
                             format!("{ip:?} is not an IPv4 address such as \"10.0.1.15\"."),
                         ),
                     },
-                    Tri::Null => c.fail(bp.attribute("ip"), "Missing IP address", "Every broker needs its ip."),
+                    Tri::Null => c.fail(
+                        bp.attribute("ip"),
+                        "Missing broker target",
+                        "Every broker needs its ip, or the instance_id of the EC2 instance it runs on.",
+                    ),
                     Tri::Unknown => {}
                 }
                 port(&mut c, &b.port, bp.attribute("port"), "broker port");

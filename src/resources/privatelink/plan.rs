@@ -163,12 +163,15 @@ impl KafkaPrivatelink {
             _ => planned.tags_all = Tri::Unknown,
         }
 
-        // subnets: the zone of every new broker IP, one subnet per zone
+        // instance brokers: their private IP, read once per new instance
         let prior_brokers = prior.and_then(|p| p.brokers.known());
+        let ips = self.broker_ips(&config, prior_brokers).await?;
+
+        // subnets: the zone of every new broker IP, one subnet per zone
         let needs_zones = config.brokers.known().is_some_and(|bs| {
-            bs.iter().any(|(k, b)| {
+            bs.keys().any(|k| {
                 let was = prior_brokers.and_then(|p| p.get(k));
-                was.is_none_or(|w| w.ip != b.ip || w.availability_zone_id.known().is_none())
+                was.is_none_or(|w| Some(&w.ip) != ips.get(k) || w.availability_zone_id.known().is_none())
             })
         }) || prior.is_none_or(|p| known_strings(&p.subnet_ids) != known_strings(&config.subnet_ids));
         let subnets = match (needs_zones, config.vpc_id.known()) {
@@ -229,11 +232,14 @@ impl KafkaPrivatelink {
                 if b.listener_arn.is_null() {
                     b.listener_arn = Tri::Unknown;
                 }
-                b.targets = match (cfg.ip.known(), port) {
-                    (Some(ip), Some(port)) => strings([format!("{ip}:{port}")]),
+                let ip = ips.get(key).cloned().unwrap_or(Tri::Unknown);
+                b.ip = ip.clone();
+                let target = cfg.instance_id.known().or(ip.known());
+                b.targets = match (target, port) {
+                    (Some(t), Some(port)) => strings([format!("{t}:{port}")]),
                     _ => Tri::Unknown,
                 };
-                b.availability_zone_id = match (cfg.ip.known(), &subnets) {
+                b.availability_zone_id = match (ip.known(), &subnets) {
                     (Some(ip), _)
                         if was
                             .is_some_and(|w| w.ip.known() == Some(ip) && w.availability_zone_id.known().is_some()) =>
@@ -334,6 +340,7 @@ impl KafkaPrivatelink {
         // As refreshed; `plan_volatile` decides whether it stays.
         planned.target_health = prior.map_or(Tri::Unknown, |p| p.target_health.clone());
         warnings.extend(plan_volatile(&mut planned, &config, prior));
+        warnings.extend(self.security_group_warnings(&config, &planned, prior, subnets).await);
         Ok((planned, replace, warnings))
     }
 }
@@ -418,4 +425,83 @@ fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> 
         planned.target_health = Tri::Unknown;
     }
     warnings
+}
+
+impl KafkaPrivatelink {
+    /// Each broker's IP: its own, or its instance's primary private IP —
+    /// the state's while the instance stays the same, else read in one
+    /// DescribeInstances for all new instances. Unknown while its
+    /// `instance_id` is.
+    async fn broker_ips(
+        &self,
+        config: &Model,
+        prior_brokers: Option<&BTreeMap<String, model::Broker>>,
+    ) -> Result<BTreeMap<String, Tri<String>>, Diagnostics> {
+        let Some(brokers) = config.brokers.known() else { return Ok(BTreeMap::new()) };
+        let mut out = BTreeMap::new();
+        let mut lookup: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (key, b) in brokers {
+            let ip = match (&b.ip, &b.instance_id) {
+                (Tri::Known(ip), Tri::Null) => Tri::Known(ip.clone()),
+                (_, Tri::Known(instance)) => {
+                    let was =
+                        prior_brokers.and_then(|p| p.get(key)).filter(|w| w.instance_id.known() == Some(instance));
+                    match was.map(|w| &w.ip) {
+                        Some(Tri::Known(ip)) if b.ip.known().is_none_or(|g| g == ip) => Tri::Known(ip.clone()),
+                        _ => {
+                            lookup.entry(instance.clone()).or_default().push(key.clone());
+                            Tri::Unknown
+                        }
+                    }
+                }
+                _ => Tri::Unknown,
+            };
+            out.insert(key.clone(), ip);
+        }
+        if lookup.is_empty() {
+            return Ok(out);
+        }
+        let clients = self.clients().await?;
+        let ids: BTreeSet<String> = lookup.keys().cloned().collect();
+        let found = ec2::instances(&clients.ec2, &ids)
+            .await
+            .map_err(|e| Diagnostics::from(aws_error("planning", "broker instances", &e)))?;
+        for (instance, keys) in lookup {
+            let at = || AttributePath::attr("brokers").key(keys[0].clone()).attribute("instance_id");
+            let Some(i) = found.get(&instance) else {
+                return Err(Diagnostic::error(
+                    "Unknown broker instance",
+                    format!("No EC2 instance {instance} exists in {}.", clients.region),
+                )
+                .at(at())
+                .into());
+            };
+            if let Some(vpc) = config.vpc_id.known()
+                && &i.vpc_id != vpc
+            {
+                return Err(Diagnostic::error(
+                    "Broker instance outside the VPC",
+                    format!("The instance {instance} is in {}, not in {vpc}.", i.vpc_id),
+                )
+                .at(at())
+                .into());
+            }
+            for key in keys {
+                let given = brokers[&key].ip.known().cloned();
+                if let Some(given) = given.filter(|g| *g != i.private_ip.to_string()) {
+                    return Err(Diagnostic::error(
+                        "Broker IP is not its instance's",
+                        format!(
+                            "The instance {instance} has the IP {}, not {given}; give one or the other.",
+                            i.private_ip
+                        ),
+                    )
+                    .at(AttributePath::attr("brokers").key(key).attribute("ip"))
+                    .into());
+                }
+                out.insert(key, Tri::Known(i.private_ip.to_string()));
+            }
+        }
+        Ok(out)
+    }
 }

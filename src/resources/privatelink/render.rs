@@ -15,10 +15,13 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
     let mut brokers = BTreeMap::new();
     for (key, b) in m.brokers.known().ok_or_else(|| incomplete("brokers"))? {
         let id: BrokerId = key.parse().map_err(|_| incomplete("a broker id"))?;
-        let ip: Ipv4Addr = b.ip.known().and_then(|i| i.parse().ok()).ok_or_else(|| incomplete("a broker ip"))?;
+        let target = match b.instance_id.known() {
+            Some(instance) => TargetId::Instance(instance.clone()),
+            None => TargetId::Ip(b.ip.known().and_then(|i| i.parse().ok()).ok_or_else(|| incomplete("a broker ip"))?),
+        };
         let port = port_of(&b.port).ok_or_else(|| incomplete("a broker port"))?;
         let listener_port = port_of(&b.listener_port).ok_or_else(|| incomplete("a listener port"))?;
-        brokers.insert(id, BrokerSpec { ip, port, listener_port });
+        brokers.insert(id, BrokerSpec { target, port, listener_port });
     }
     let es = m.endpoint();
     let health = m.health();
@@ -239,11 +242,15 @@ pub(super) fn render(
         out.target_group_arn = tg.map(|t| t.arn.clone()).into();
         out.listener_arn = listener.map(|l| l.arn.clone()).into();
         out.targets = strings(
-            tg.map(|t| t.targets.iter().map(|(ip, p)| format!("{ip}:{p}")).collect::<BTreeSet<_>>())
+            tg.map(|t| t.targets.iter().map(|(id, p)| format!("{id}:{p}")).collect::<BTreeSet<_>>())
                 .unwrap_or_default(),
         );
-        let own = match (b.ip.known().and_then(|i| i.parse::<Ipv4Addr>().ok()), port_of(&b.port)) {
-            (Some(ip), Some(port)) => tg.and_then(|t| t.health.get(&(ip, port))),
+        let target = match (b.instance_id.known(), b.ip.known().and_then(|i| i.parse::<Ipv4Addr>().ok())) {
+            (Some(instance), _) => Some(TargetId::Instance(instance.clone())),
+            (None, ip) => ip.map(TargetId::Ip),
+        };
+        let own = match (target, port_of(&b.port)) {
+            (Some(t), Some(port)) => tg.and_then(|g| g.health.get(&(t, port))),
             _ => None,
         };
         if let Some(h) = own {

@@ -26,7 +26,8 @@ pub fn schema() -> Schema {
                     "brokers",
                     Nesting::Map,
                     vec![
-                        s("ip", "The broker's private IPv4 address, inside `vpc_id`.").required(),
+                        s("ip", "The broker's private IPv4 address, inside `vpc_id` (an `ip` target). With `instance_id`: its instance's primary private address, read at plan.").optional_computed(),
+                        s("instance_id", "The EC2 instance the broker runs on, instead of `ip`: the broker's target group is then an `instance` group, its target the instance on `port`, and its zone the instance's subnet's. Every broker of a cluster is given the same way."),
                         n("port", "The port the broker listens on (the target port). Default `broker_port`. Changing it creates a new target group and moves the listener to it; the listener stays.").optional_computed(),
                         n("listener_port", "The NLB listener port of this broker. When unset: on creation `listener_port_base` + the broker's rank by id; for a broker added later, the lowest free port at or above the base. A broker keeps its port for life; adding or removing brokers never moves another broker's port.").optional_computed(),
                         s("availability_zone_id", "Availability zone id of the subnet that holds `ip`.").computed(),

@@ -1,0 +1,146 @@
+//! The security-group preflight under the real Terraform against moto: a
+//! broker EC2 instance whose security group admits only one of the load
+//! balancer's subnets is warned about at plan (naming the group, the port
+//! and the rule to add); a group admitting the VPC is not; a separate
+//! health-check port is checked too; a plan with nothing to do makes no
+//! preflight call.
+
+mod common;
+
+use aws_sdk_ec2::types::{IpPermission, IpRange};
+use common::aws::{Aws, Network};
+use common::{HEADER, Moto, Workspace, diagnostics};
+
+/// A broker instance at `ip` guarded by a new security group `name` that
+/// admits TCP `port` from `cidr`; returns the group id.
+async fn broker(aws: &Aws, net: &Network, subnet: usize, ip: &str, name: &str, port: i32, cidr: &str) -> String {
+    let sg = aws
+        .ec2
+        .create_security_group()
+        .group_name(name)
+        .description("kafka brokers")
+        .vpc_id(&net.vpc)
+        .send()
+        .await
+        .unwrap()
+        .group_id
+        .unwrap();
+    aws.ec2
+        .authorize_security_group_ingress()
+        .group_id(&sg)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(port)
+                .to_port(port)
+                .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    aws.ec2
+        .run_instances()
+        .image_id("ami-12c6146b")
+        .min_count(1)
+        .max_count(1)
+        .subnet_id(&net.subnets[subnet].0)
+        .private_ip_address(ip)
+        .security_group_ids(&sg)
+        .send()
+        .await
+        .unwrap();
+    sg
+}
+
+fn config(net: &Network, health: &str) -> String {
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name        = "pre"
+  vpc_id      = "{vpc}"
+  subnet_ids  = {subnets}
+  broker_port = 39092
+  brokers = {{
+    "1" = {{ ip = "{a}.10" }}
+    "2" = {{ ip = "{b}.10" }}
+  }}
+{health}  endpoint_service {{}}
+}}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        a = net.subnets[0].2,
+        b = net.subnets[1].2,
+    )
+}
+
+fn preflight_warnings(ws: &Workspace) -> Vec<String> {
+    let (ok, lines) = ws.plan_json();
+    assert!(ok, "{lines:?}");
+    diagnostics(&lines)
+        .into_iter()
+        .filter(|d| d.0 == "warning" && d.1.contains("security groups do not admit"))
+        .map(|d| d.2)
+        .collect()
+}
+
+#[tokio::test]
+async fn brokers_whose_security_groups_shut_out_the_load_balancer_are_warned_about() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let vpc_cidr = "10.0.0.0/16";
+    let one_subnet = format!("{}.0/24", net.subnets[0].2);
+    broker(&aws, &net, 0, &format!("{}.10", net.subnets[0].2), "kafka-1", 39092, vpc_cidr).await;
+    let narrow = broker(&aws, &net, 1, &format!("{}.10", net.subnets[1].2), "kafka-2", 39092, &one_subnet).await;
+
+    let ws = Workspace::new(&config(&net, "")).with_moto(&moto);
+    let warnings = preflight_warnings(&ws);
+    assert_eq!(warnings.len(), 1, "only broker 2: {warnings:?}");
+    let w = warnings[0].split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(w.contains(&format!("Broker 2 ({}.10)", net.subnets[1].2)), "{w}");
+    assert!(w.contains(&format!("{narrow} (kafka-2)")), "names the group: {w}");
+    let subnets: Vec<String> = net.subnets.iter().map(|s| format!("{}.0/24", s.2)).collect();
+    assert!(
+        w.contains(&format!(
+            "Add an inbound rule: TCP 39092 from {} (the load balancer's subnets)",
+            subnets.join(", ")
+        )),
+        "{w}"
+    );
+
+    // The group is fixed: no warning; the apply goes on, and a plan with
+    // nothing to do makes no preflight call at all.
+    aws.ec2
+        .authorize_security_group_ingress()
+        .group_id(&narrow)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(39000)
+                .to_port(39999)
+                .ip_ranges(IpRange::builder().cidr_ip(vpc_cidr).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight_warnings(&ws).is_empty());
+    ws.apply();
+    let proxy = moto.proxy();
+    proxy.reset_counts();
+    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let counts = proxy.counts();
+    assert!(!counts.is_empty());
+    for call in ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups"] {
+        assert!(!counts.contains_key(call), "{call} in a no-op plan: {counts:?}");
+    }
+
+    // A health check on another port needs its own rule.
+    ws.write("main.tf", &config(&net, "  health_check {\n    port = \"8080\"\n  }\n"));
+    let warnings = preflight_warnings(&ws);
+    assert_eq!(warnings.len(), 2, "both brokers, port 8080: {warnings:?}");
+    assert!(warnings.iter().all(|w| w.contains("port 8080")), "{warnings:?}");
+}
