@@ -53,7 +53,7 @@ async fn main() {
         region: Some("us-east-1".into()),
         access_key: Some("bench".into()),
         secret_key: Some(Secret::new("bench")),
-        endpoints: Endpoints { ec2: Some(url.clone()), elbv2: Some(url), sts: None },
+        endpoints: Endpoints { ec2: Some(url.clone()), elbv2: Some(url), kafka: None, sts: None },
         ..Default::default()
     }
     .connect()

@@ -7,6 +7,7 @@ pub mod ec2;
 pub mod elbv2;
 pub mod error;
 pub mod execute;
+pub mod msk;
 pub mod observe;
 pub mod retry;
 

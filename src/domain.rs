@@ -9,6 +9,7 @@ pub mod diff;
 pub mod import;
 pub mod layout;
 pub mod listeners;
+pub mod msk;
 pub mod ownership;
 pub mod ports;
 pub mod preflight;

@@ -4,6 +4,7 @@
 
 mod advertised_listeners;
 mod check;
+mod msk_brokers;
 mod privatelink;
 mod provider;
 

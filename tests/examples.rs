@@ -16,6 +16,9 @@ const SUBNETS: [&str; 3] = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f6070
 /// Broker instances and a security group, for examples that name them.
 const INSTANCES: [&str; 3] = ["i-0a1b2c3d4e5f60701", "i-0a1b2c3d4e5f60702", "i-0a1b2c3d4e5f60703"];
 const SECURITY_GROUP: &str = "sg-0a1b2c3d4e5f60718";
+/// The MSK cluster examples name: brokers 1, 2 and 4 (MSK replaced 3) at
+/// 10.0.N.10 in subnet N, answered by the test proxy.
+const MSK_CLUSTER: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2";
 
 /// Folders holding `.tf` files.
 fn example_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -41,14 +44,30 @@ fn all_examples() -> Vec<String> {
 }
 
 /// The real ids of the placeholders the example's files name, made in moto:
-/// broker instances at 10.0.N.10 in subnet N, a security group.
-async fn placeholders(ws: &Workspace, aws: &Aws, net: &Network) -> Vec<(String, String)> {
+/// broker instances at 10.0.N.10 in subnet N, a security group, an MSK
+/// cluster.
+async fn placeholders(ws: &Workspace, moto: &Moto, aws: &Aws, net: &Network) -> Vec<(String, String)> {
     let text: String = std::fs::read_dir(ws.path())
         .unwrap()
         .filter_map(Result::ok)
         .filter_map(|e| std::fs::read_to_string(e.path()).ok())
         .collect();
     let mut out = Vec::new();
+    if text.contains(MSK_CLUSTER) {
+        let brokers: Vec<serde_json::Value> = [(1, 0), (2, 1), (4, 2)]
+            .iter()
+            .map(|&(id, i)| {
+                serde_json::json!({
+                    "id": id,
+                    "ip": format!("{}.10", net.subnets[i].2),
+                    "subnet": net.subnets[i].0,
+                    "host": format!("b-{id}.orders.abc123.c2.kafka.us-east-1.amazonaws.com"),
+                })
+            })
+            .collect();
+        let cluster = serde_json::json!({"arn": MSK_CLUSTER, "brokers": brokers});
+        moto.proxy().post("/__msk", &cluster.to_string());
+    }
     if text.contains(SECURITY_GROUP) {
         let sg = aws
             .ec2
@@ -85,7 +104,7 @@ async fn placeholders(ws: &Workspace, aws: &Aws, net: &Network) -> Vec<(String, 
 /// A copy of the example wired to `moto` and to `net`.
 async fn workspace(rel: &str, moto: &Moto, net: &Network, aws: &Aws) -> Workspace {
     let ws = Workspace::from_example(rel).with_moto(moto);
-    let swaps = placeholders(&ws, aws, net).await;
+    let swaps = placeholders(&ws, moto, aws, net).await;
     let mut declares = false;
     for entry in std::fs::read_dir(ws.path()).unwrap().filter_map(Result::ok) {
         let p = entry.path();

@@ -1,9 +1,8 @@
-# Amazon MSK → Materialize over PrivateLink.
-#
-# Each MSK broker gets its own NLB listener port, keyed by broker id, and the
-# Materialize statements are computed from the same assignment, so they can
-# never disagree with the listeners (even with gaps in broker ids after MSK
-# removed a broker).
+# Amazon MSK → Materialize over PrivateLink, following Materialize's MSK
+# guide. The cluster's brokers come from MSK itself, keyed by broker id; each
+# gets its own NLB listener port, and the Materialize statements are computed
+# from the same assignment, so they can never disagree with the listeners
+# (even with gaps in broker ids after MSK replaced a broker).
 
 terraform {
   required_providers {
@@ -34,14 +33,10 @@ variable "subnet_ids" {
   default     = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702", "subnet-0a1b2c3d4e5f60703"]
 }
 
-variable "brokers" {
-  description = "MSK brokers by broker id: the client IP and the broker's DNS name (aws_msk_broker_nodes gives both)."
-  type        = map(object({ ip = string, host = string }))
-  default = {
-    "1" = { ip = "10.0.1.10", host = "b-1.orders.abc123.c2.kafka.us-east-1.amazonaws.com" }
-    "2" = { ip = "10.0.2.10", host = "b-2.orders.abc123.c2.kafka.us-east-1.amazonaws.com" }
-    "4" = { ip = "10.0.3.10", host = "b-4.orders.abc123.c2.kafka.us-east-1.amazonaws.com" }
-  }
+variable "cluster_arn" {
+  description = "The MSK cluster."
+  type        = string
+  default     = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2"
 }
 
 variable "materialize_principal" {
@@ -50,12 +45,17 @@ variable "materialize_principal" {
   default     = "arn:aws:iam::664411391173:role/mz_00000000-0000-0000-0000-000000000000_u1"
 }
 
+# Materialize connects with SASL/SCRAM: every broker's port is 9096.
+data "kafka_msk_brokers" "orders" {
+  cluster_arn    = var.cluster_arn
+  authentication = "sasl_scram"
+}
+
 resource "kafka_privatelink" "msk" {
-  name        = "orders-msk"
-  vpc_id      = var.vpc_id
-  subnet_ids  = var.subnet_ids
-  brokers     = { for id, b in var.brokers : id => { ip = b.ip } }
-  broker_port = 9096 # SASL/SCRAM
+  name       = "orders-msk"
+  vpc_id     = var.vpc_id
+  subnet_ids = var.subnet_ids
+  brokers    = data.kafka_msk_brokers.orders.brokers
 
   endpoint_service {
     # Materialize's guide ends with "approve the connection request": with
@@ -68,9 +68,7 @@ resource "kafka_privatelink" "msk" {
 }
 
 data "kafka_advertised_listeners" "materialize" {
-  brokers = {
-    for id, b in kafka_privatelink.msk.brokers : id => merge(b, { host = var.brokers[id].host })
-  }
+  brokers               = kafka_privatelink.msk.brokers
   endpoint_service_name = kafka_privatelink.msk.endpoint_service[0].service_name
   security_protocol     = "SASL_SSL"
 }

@@ -37,6 +37,7 @@ impl fmt::Debug for Secret {
 pub struct Endpoints {
     pub ec2: Option<String>,
     pub elbv2: Option<String>,
+    pub kafka: Option<String>,
     pub sts: Option<String>,
 }
 
@@ -79,6 +80,7 @@ pub enum ConfigError {
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
+    pub kafka: aws_sdk_kafka::Client,
     pub region: String,
 }
 
@@ -149,9 +151,14 @@ impl AwsSettings {
         if let Some(url) = &self.endpoints.elbv2 {
             elbv2 = elbv2.endpoint_url(url);
         }
+        let mut kafka = aws_sdk_kafka::config::Builder::from(&sdk);
+        if let Some(url) = &self.endpoints.kafka {
+            kafka = kafka.endpoint_url(url);
+        }
         Ok(Clients {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
+            kafka: aws_sdk_kafka::Client::from_conf(kafka.build()),
             region,
         })
     }

@@ -571,6 +571,33 @@ async fn describe_instances(
     ))
 }
 
+/// These subnets (one DescribeSubnets); absent ones are left out.
+pub async fn subnets_by_ids(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec<Subnet>, AwsError> {
+    let req = ec2.describe_subnets().set_subnet_ids(Some(ids.iter().cloned().collect()));
+    let out =
+        super::error::optional(req.send().await.map_err(|e| {
+            AwsError::from_sdk("reading EC2 Subnets", ids.iter().cloned().collect::<Vec<_>>().join(","), e)
+        }))?;
+    Ok(out
+        .map(|o| {
+            o.subnets()
+                .iter()
+                .filter_map(|s| {
+                    let (network, prefix) = parse_cidr(s.cidr_block()?)?;
+                    Some(Subnet {
+                        id: s.subnet_id()?.to_owned(),
+                        vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
+                        zone_name: s.availability_zone().unwrap_or_default().to_owned(),
+                        zone_id: s.availability_zone_id().unwrap_or_default().to_owned(),
+                        network,
+                        prefix,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,7 +53,7 @@ impl fmt::Display for AwsError {
 }
 
 /// Error codes that mean "no such object".
-const NOT_FOUND_CODES: [&str; 10] = [
+const NOT_FOUND_CODES: [&str; 11] = [
     "LoadBalancerNotFound",
     "TargetGroupNotFound",
     "ListenerNotFound",
@@ -64,6 +64,8 @@ const NOT_FOUND_CODES: [&str; 10] = [
     "InvalidVpcID.NotFound",
     "InvalidInstanceID.NotFound",
     "InvalidInstanceID.Malformed",
+    // MSK
+    "NotFoundException",
 ];
 
 impl AwsError {

@@ -510,6 +510,7 @@ mod tests {
             endpoints: Endpoints {
                 ec2: Some("http://127.0.0.1:1".into()),
                 elbv2: Some("http://127.0.0.1:1".into()),
+                kafka: None,
                 sts: None,
             },
             max_retries: Some(0),

@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use super::advertised_listeners::AdvertisedListeners;
 use super::check::Checks;
+use super::msk_brokers::MskBrokers;
 use super::privatelink::{KafkaPrivatelink, KafkaPrivatelinkList};
 use crate::aws::{AssumeRole, AwsSettings, Clients, Endpoints, Secret};
 use crate::domain::validate;
@@ -104,6 +105,7 @@ struct AssumeRoleConfig {
 struct EndpointsConfig {
     ec2: Tri<String>,
     elbv2: Tri<String>,
+    kafka: Tri<String>,
     sts: Tri<String>,
 }
 
@@ -148,7 +150,7 @@ impl Config {
         }
         if let Some(ep) = self.endpoints.known().and_then(|e| e.first()) {
             let p = block_path("endpoints");
-            for (name, v) in [("ec2", &ep.ec2), ("elbv2", &ep.elbv2), ("sts", &ep.sts)] {
+            for (name, v) in [("ec2", &ep.ec2), ("elbv2", &ep.elbv2), ("kafka", &ep.kafka), ("sts", &ep.sts)] {
                 c.string(v, p.attribute(name), "Invalid endpoint URL", check_url);
             }
         }
@@ -181,6 +183,7 @@ impl Config {
             endpoints: Endpoints {
                 ec2: ep.and_then(|e| e.ec2.known().cloned()),
                 elbv2: ep.and_then(|e| e.elbv2.known().cloned()),
+                kafka: ep.and_then(|e| e.kafka.known().cloned()),
                 sts: ep.and_then(|e| e.sts.known().cloned()),
             },
             max_retries: self.max_retries.known().map(|n| *n as u32),
@@ -241,6 +244,7 @@ fn provider_schema() -> Schema {
                     .describe("Custom service endpoints.")
                     .attribute(endpoint("ec2", "EC2 (VPC endpoint services, subnets)"))
                     .attribute(endpoint("elbv2", "Elastic Load Balancing v2 (NLB, listeners, target groups)"))
+                    .attribute(endpoint("kafka", "Amazon MSK (`kafka_msk_brokers`)"))
                     .attribute(endpoint("sts", "STS (used by `assume_role`)")),
             ))
             .block(NestedBlock::single(
@@ -295,6 +299,6 @@ impl Provider for KafkaProvider {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
-        vec![Arc::new(AdvertisedListeners)]
+        vec![Arc::new(AdvertisedListeners), Arc::new(MskBrokers::new(self.state.clone()))]
     }
 }

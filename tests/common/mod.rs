@@ -314,7 +314,8 @@ impl FaultProxy {
         self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port")
     }
 
-    fn post(&self, path: &str, body: &str) {
+    /// Posts to one of the proxy's control endpoints (see the script's docs).
+    pub fn post(&self, path: &str, body: &str) {
         let mut s = TcpStream::connect(("127.0.0.1", self.port())).expect("connect proxy");
         write!(s, "POST {path} HTTP/1.0\r\nContent-Length: {}\r\n\r\n{body}", body.len()).expect("write");
         let mut out = String::new();

@@ -25,6 +25,10 @@ Control endpoints (JSON):
         "owner": "111122223333", "state": "pendingAcceptance"}
                         -> a consumer endpoint connects to a service (the
                            same endpoint again: its state changes)
+  POST /__msk {"arn": "arn:aws:kafka:…:cluster/…", "brokers": [{"id": 1,
+        "ip": "10.0.1.20", "subnet": "subnet-…", "host": "b-1.…"}],
+        "bootstrap": {"bootstrapBrokerString": "…", …}}
+                        -> an MSK cluster and its brokers (again: replaced)
 Faults are answered in each service's own error shape: ELBv2 HTTP 400
 <ErrorResponse>, EC2 <Response><Errors> (HTTP 503 for RequestLimitExceeded).
 
@@ -57,6 +61,8 @@ LOCK = threading.Lock()
 COUNTS = {}
 RULES = []
 CONNECTIONS = []  # dicts: service_id, endpoint_id, owner, state
+MSK = {}  # cluster ARN -> {"brokers": [...], "bootstrap": {...}}
+MSK_PAGE = 2  # ListNodes answers at most this many nodes a page, to exercise pagination
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 
@@ -133,7 +139,57 @@ def service_of(headers, body):
         return "elbv2"
     if "/ec2/" in auth:
         return "ec2"
+    if "/kafka/" in auth:
+        return "kafka"
     return "other"
+
+
+def msk_answer(path):
+    """Amazon MSK's REST-JSON API (MSK API Reference: ListNodes is
+    GET /v1/clusters/{clusterArn}/nodes with maxResults and nextToken,
+    answering {"nodeInfoList": [{"brokerNodeInfo": {"brokerId": <number>,
+    "clientSubnet", "clientVpcIpAddress", "endpoints": [...]}, "nodeType":
+    "BROKER", ...}], "nextToken"}; GetBootstrapBrokers is
+    GET /v1/clusters/{clusterArn}/bootstrap-brokers; an unknown cluster is
+    HTTP 404 with x-amzn-ErrorType NotFoundException)."""
+    url = urllib.parse.urlparse(path)
+    parts = url.path.split("/")
+    if len(parts) != 5 or parts[1] != "v1" or parts[2] != "clusters":
+        return None
+    arn = urllib.parse.unquote(parts[3])
+    with LOCK:
+        cluster = MSK.get(arn)
+    if cluster is None:
+        body = {"message": f"The requested resource {arn} was not found.", "invalidParameter": "clusterArn"}
+        return 404, json.dumps(body).encode(), "NotFoundException"
+    if parts[4] == "bootstrap-brokers":
+        return 200, json.dumps(cluster.get("bootstrap", {})).encode(), None
+    if parts[4] != "nodes":
+        return None
+    query = urllib.parse.parse_qs(url.query)
+    start = int(query.get("nextToken", ["0"])[0])
+    size = min(int(query.get("maxResults", [MSK_PAGE])[0]), MSK_PAGE)
+    page = cluster["brokers"][start:start + size]
+    nodes = [
+        {
+            "addedToClusterTime": "2026-01-01T00:00:00.000Z",
+            "instanceType": "kafka.m5.large",
+            "nodeARN": f"{arn.replace(':cluster/', ':broker/')}/{b['id']}",
+            "nodeType": "BROKER",
+            "brokerNodeInfo": {
+                "attachedENIId": f"eni-{b['id']:017x}",
+                "brokerId": float(b["id"]),
+                "clientSubnet": b["subnet"],
+                "clientVpcIpAddress": b["ip"],
+                "endpoints": [b["host"]],
+            },
+        }
+        for b in page
+    ]
+    answer = {"nodeInfoList": nodes}
+    if start + size < len(cluster["brokers"]):
+        answer["nextToken"] = str(start + size)
+    return 200, json.dumps(answer).encode(), None
 
 
 def fault(service, code):
@@ -170,6 +226,21 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__counts":
             with LOCK:
                 return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+        if service_of(self.headers, b"") == "kafka":
+            action = "ListNodes" if self.path.split("?")[0].endswith("/nodes") else "GetBootstrapBrokers"
+            with LOCK:
+                COUNTS[f"kafka:{action}"] = COUNTS.get(f"kafka:{action}", 0) + 1
+            answer = msk_answer(self.path)
+            if answer is not None:
+                status, body, error_type = answer
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                if error_type:
+                    self.send_header("x-amzn-ErrorType", error_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
         self.forward(b"")
 
     def do_POST(self):
@@ -177,6 +248,11 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__reset":
             with LOCK:
                 COUNTS.clear()
+            return self.reply(200, b"{}", "application/json")
+        if self.path == "/__msk":
+            c = json.loads(body)
+            with LOCK:
+                MSK[c["arn"]] = {"brokers": c["brokers"], "bootstrap": c.get("bootstrap", {})}
             return self.reply(200, b"{}", "application/json")
         if self.path == "/__connections":
             c = json.loads(body)

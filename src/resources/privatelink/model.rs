@@ -56,6 +56,7 @@ pub struct Model {
 pub struct Broker {
     pub ip: Tri<String>,
     pub instance_id: Tri<String>,
+    pub host: Tri<String>,
     pub port: Tri<f64>,
     pub listener_port: Tri<f64>,
     pub availability_zone_id: Tri<String>,

@@ -265,6 +265,21 @@ impl KafkaPrivatelink {
                     }
                     _ => Tri::Unknown,
                 };
+                if let Tri::Known(given) = &cfg.availability_zone_id {
+                    if let Tri::Known(found) = &b.availability_zone_id
+                        && found != given
+                    {
+                        return Err(Diagnostic::error(
+                            "Broker zone mismatch",
+                            format!(
+                                "Broker {key}'s IP is in {found}, not in {given}; leave availability_zone_id out to have it computed."
+                            ),
+                        )
+                        .at(AttributePath::attr("brokers").key(key.clone()).attribute("availability_zone_id"))
+                        .into());
+                    }
+                    b.availability_zone_id = Tri::Known(given.clone());
+                }
             }
         }
         if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {

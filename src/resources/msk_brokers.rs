@@ -1,0 +1,166 @@
+//! The `kafka_msk_brokers` data source: an Amazon MSK cluster's brokers,
+//! keyed by broker id, in the shape `kafka_privatelink.brokers` takes — so
+//! that MSK is one line, and ports follow broker ids, never list indexes.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::check::Checks;
+use super::provider::ProviderState;
+use crate::aws::{ec2, msk};
+use crate::domain::msk::{Authentication, check_cluster_arn};
+use crate::server::convert::value_error;
+use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::path::AttributePath;
+use crate::server::provider::{Context, DataSource};
+use crate::server::schema::{Attribute, Block, Schema};
+use crate::server::types::Type;
+use crate::server::value::{Tri, Value, from_value, to_value};
+
+pub struct MskBrokers {
+    provider: Arc<ProviderState>,
+}
+
+impl MskBrokers {
+    pub fn new(provider: Arc<ProviderState>) -> Self {
+        Self { provider }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+struct Model {
+    cluster_arn: Tri<String>,
+    authentication: Tri<String>,
+    brokers: Tri<BTreeMap<String, Broker>>,
+    bootstrap_brokers: Tri<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+struct Broker {
+    ip: Tri<String>,
+    port: Tri<f64>,
+    host: Tri<String>,
+    availability_zone_id: Tri<String>,
+    subnet_id: Tri<String>,
+}
+
+impl Model {
+    fn check(&self) -> Checks {
+        let mut c = Checks::default();
+        c.string(&self.cluster_arn, AttributePath::attr("cluster_arn"), "Invalid MSK cluster ARN", check_cluster_arn);
+        c.string(&self.authentication, AttributePath::attr("authentication"), "Invalid authentication", |a| {
+            Authentication::parse(a).map(|_| ())
+        });
+        c
+    }
+}
+
+fn schema() -> Schema {
+    let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
+    Schema::new(
+        0,
+        Block::new()
+            .describe("The brokers of a provisioned Amazon MSK cluster, keyed by broker id, in the shape `kafka_privatelink.brokers` takes: `brokers = data.kafka_msk_brokers.x.brokers`. Read with `ListNodes` and `GetBootstrapBrokers` through the provider's AWS settings (`endpoints { kafka = … }` included).")
+            .attribute(s("cluster_arn", "The cluster's ARN, `arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>`. Checked at plan, before any AWS call.").required())
+            .attribute(s("authentication", "How clients authenticate, which sets every broker's `port`: `plaintext` (9092), `tls` (9094), `sasl_scram` (9096) or `iam` (9098).").required())
+            .attribute(
+                Attribute::new(
+                    "brokers",
+                    Type::map(Type::object([
+                        ("ip", Type::String),
+                        ("port", Type::Number),
+                        ("host", Type::String),
+                        ("availability_zone_id", Type::String),
+                        ("subnet_id", Type::String),
+                    ])),
+                )
+                .computed()
+                .describe("By MSK broker id (`\"1\"`, `\"2\"`, …): `ip` (its client network interface's address), `port` (from `authentication`), `host` (its DNS name), `availability_zone_id` and `subnet_id` (its client subnet)."),
+            )
+            .attribute(s("bootstrap_brokers", "MSK's bootstrap string for `authentication` (private connectivity); empty when the cluster does not offer that mode.").computed()),
+    )
+}
+
+#[async_trait]
+impl DataSource for MskBrokers {
+    fn type_name(&self) -> &'static str {
+        "kafka_msk_brokers"
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match from_value::<Model>(config) {
+            Ok(m) => m.check().0,
+            Err(e) => value_error("configuration", e).into(),
+        }
+    }
+
+    async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {
+        let mut m = from_value::<Model>(&config).map_err(|e| Diagnostics::from(value_error("configuration", e)))?;
+        let checks = m.check();
+        if checks.has_errors() {
+            return Err(checks.0);
+        }
+        let (Some(arn), Some(auth)) = (m.cluster_arn.known().cloned(), m.authentication.known()) else {
+            return Err(
+                Diagnostic::error("Incomplete configuration", "cluster_arn and authentication must be known.").into()
+            );
+        };
+        let auth = Authentication::parse(auth)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid authentication", e)))?;
+        let clients = self.provider.clients().await.map_err(Diagnostics::from)?;
+        let failed = |e: crate::aws::AwsError| {
+            let detail = if e.is_not_found() {
+                format!("No MSK cluster {arn} exists in {}.", clients.region)
+            } else {
+                e.to_string()
+            };
+            Diagnostics::from(
+                Diagnostic::error("Cannot read the MSK cluster", detail).at(AttributePath::attr("cluster_arn")),
+            )
+        };
+        let (brokers, bootstrap) =
+            tokio::try_join!(msk::brokers(&clients.kafka, &arn), msk::bootstrap(&clients.kafka, &arn, auth))
+                .map_err(failed)?;
+        if brokers.is_empty() {
+            return Err(Diagnostic::error(
+                "No brokers to expose",
+                format!(
+                    "The MSK cluster {arn} lists no provisioned brokers; MSK Serverless clusters are out of scope."
+                ),
+            )
+            .at(AttributePath::attr("cluster_arn"))
+            .into());
+        }
+        let subnet_ids: BTreeSet<String> = brokers.iter().map(|b| b.subnet_id.clone()).collect();
+        let subnets = ec2::subnets_by_ids(&clients.ec2, &subnet_ids).await.map_err(failed)?;
+        let zone = |id: &str| subnets.iter().find(|s| s.id == id).map(|s| s.zone_id.clone());
+        m.brokers = Tri::Known(
+            brokers
+                .iter()
+                .map(|b| {
+                    (
+                        b.id.to_string(),
+                        Broker {
+                            ip: Tri::Known(b.ip.to_string()),
+                            port: Tri::Known(f64::from(auth.port())),
+                            host: Tri::Known(b.host.clone()),
+                            availability_zone_id: zone(&b.subnet_id).into(),
+                            subnet_id: Tri::Known(b.subnet_id.clone()),
+                        },
+                    )
+                })
+                .collect(),
+        );
+        m.bootstrap_brokers = Tri::Known(bootstrap);
+        to_value(&m)
+            .and_then(|v| v.conform(&schema().value_type()))
+            .map_err(|e| value_error("data source state", e).into())
+    }
+}
