@@ -69,33 +69,12 @@ async fn placeholders(ws: &Workspace, moto: &Moto, aws: &Aws, net: &Network) -> 
         moto.proxy().post("/__msk", &cluster.to_string());
     }
     if text.contains(SECURITY_GROUP) {
-        let sg = aws
-            .ec2
-            .create_security_group()
-            .group_name("example")
-            .description("example")
-            .vpc_id(&net.vpc)
-            .send()
-            .await
-            .unwrap()
-            .group_id
-            .unwrap();
-        out.push((SECURITY_GROUP.to_owned(), sg));
+        out.push((SECURITY_GROUP.to_owned(), aws.security_group(net, "example", None).await));
     }
     for (i, placeholder) in INSTANCES.iter().enumerate() {
         if text.contains(placeholder) {
-            let run = aws
-                .ec2
-                .run_instances()
-                .image_id("ami-12c6146b")
-                .min_count(1)
-                .max_count(1)
-                .subnet_id(&net.subnets[i].0)
-                .private_ip_address(format!("{}.10", net.subnets[i].2))
-                .send()
-                .await
-                .unwrap();
-            out.push(((*placeholder).to_owned(), run.instances()[0].instance_id().unwrap().to_owned()));
+            let id = aws.instance(net, i, &format!("{}.10", net.subnets[i].2), None).await;
+            out.push(((*placeholder).to_owned(), id));
         }
     }
     out

@@ -35,17 +35,6 @@ resource "kafka_privatelink" "mz" {{
     )
 }
 
-fn no_changes(ws: &Workspace) {
-    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "expected no changes:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test]
 async fn materialize_layout_imports_by_arn_and_by_service_id() {
     let moto = Moto::start();
@@ -58,7 +47,7 @@ async fn materialize_layout_imports_by_arn_and_by_service_id() {
     let out = ws.ok(&["import", "-no-color", "kafka_privatelink.mz", &lb]);
     assert!(out.contains("Broker ids inferred from listener ports"), "{out}");
     assert!(out.contains("9001 → broker 1, 9002 → broker 2, 9003 → broker 3"), "{out}");
-    no_changes(&ws);
+    ws.assert_no_changes();
     let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
     let values = &state["values"]["root_module"]["resources"][0]["values"];
     assert_eq!(values["brokers"]["2"]["listener_port"], 9002);
@@ -74,7 +63,7 @@ async fn materialize_layout_imports_by_arn_and_by_service_id() {
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     // destroy now removes the imported setup completely
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
@@ -94,7 +83,7 @@ async fn generated_configuration_round_trips() {
     let v = ws.validate_json();
     assert_eq!(v["valid"], true, "{v}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
 }
 
 #[tokio::test]
@@ -147,7 +136,7 @@ import {{
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let snap = aws.snapshot().await;
     assert_eq!(snap.target_groups.len(), 4, "nothing recreated: {snap:?}");
 }
@@ -206,7 +195,7 @@ import {{
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let before = aws.snapshot().await;
     assert_eq!(before.target_groups["broker-target-group-2"].1, 9094, "the group keeps its own port");
 
@@ -216,7 +205,7 @@ import {{
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("0 to add, 1 to change, 0 to destroy"), "{plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let after = aws.snapshot().await;
     assert_eq!(
         after.target_groups.keys().collect::<Vec<_>>(),
@@ -268,7 +257,7 @@ resource "kafka_privatelink" "k" {{
     std::fs::remove_file(ws.path().join("terraform.tfstate")).unwrap();
     let out = ws.ok(&["import", "-no-color", "kafka_privatelink.k", &arn]);
     assert!(!out.contains("inferred"), "ids come from our tags, no warning: {out}");
-    no_changes(&ws);
+    ws.assert_no_changes();
 }
 
 #[tokio::test]
@@ -335,7 +324,7 @@ async fn identity_import_and_query_discovery() {
     let plan = q.ok(&["plan", "-no-color"]);
     assert!(plan.contains("2 to import, 0 to add, 1 to change, 0 to destroy"), "{plan}");
     q.apply();
-    no_changes(&q);
+    q.assert_no_changes();
     assert_eq!(aws.snapshot().await.services.len(), 2);
 }
 
@@ -411,7 +400,7 @@ async fn adopting_refuses_foreign_listeners_and_import_then_adopt_keeps_the_load
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("updated in-place") && plan.contains(" 0 to destroy"), "{plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let snap = aws.snapshot().await;
     assert_eq!((snap.target_groups.len(), snap.listeners.len()), (3, 3), "no duplicates: {snap:?}");
     assert!(snap.services.contains_key(&svc));

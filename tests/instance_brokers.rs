@@ -8,7 +8,6 @@
 
 mod common;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetDescription,
     TargetTypeEnum,
@@ -17,52 +16,6 @@ use common::aws::{Aws, Network};
 use common::{HEADER, Moto, Workspace};
 
 const ACCOUNT: &str = "123456789012";
-
-async fn security_group(aws: &Aws, net: &Network, name: &str, port: (i32, i32), cidr: &str) -> String {
-    let sg = aws
-        .ec2
-        .create_security_group()
-        .group_name(name)
-        .description(name)
-        .vpc_id(&net.vpc)
-        .send()
-        .await
-        .unwrap()
-        .group_id
-        .unwrap();
-    aws.ec2
-        .authorize_security_group_ingress()
-        .group_id(&sg)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(port.0)
-                .to_port(port.1)
-                .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    sg
-}
-
-/// A broker EC2 instance at `<subnet prefix>.<last>`; returns its id.
-async fn instance(aws: &Aws, net: &Network, subnet: usize, last: u8, sg: &str) -> String {
-    let out = aws
-        .ec2
-        .run_instances()
-        .image_id("ami-12c6146b")
-        .min_count(1)
-        .max_count(1)
-        .subnet_id(&net.subnets[subnet].0)
-        .private_ip_address(format!("{}.{last}", net.subnets[subnet].2))
-        .security_group_ids(sg)
-        .send()
-        .await
-        .unwrap();
-    out.instances()[0].instance_id().unwrap().to_owned()
-}
 
 /// The guide's NLB: a security group admitting the consumer's CIDR on the
 /// listener ports, instance target groups on the listener ports with every
@@ -153,27 +106,16 @@ async fn groups(aws: &Aws) -> Vec<(String, String, Vec<String>)> {
     out
 }
 
-fn no_changes(ws: &Workspace) {
-    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "expected no changes:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test]
 async fn the_tidb_cloud_guides_setup_imports_exactly_with_generated_configuration() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let brokers_sg = security_group(&aws, &net, "kafka-brokers", (39092, 39092), "10.0.0.0/16").await;
-    let nlb_sg = security_group(&aws, &net, "kafka-nlb", (9092, 9095), "10.8.0.0/16").await;
+    let brokers_sg = aws.security_group(&net, "kafka-brokers", Some(((39092, 39092), "10.0.0.0/16"))).await;
+    let nlb_sg = aws.security_group(&net, "kafka-nlb", Some(((9092, 9095), "10.8.0.0/16"))).await;
     let mut instances = Vec::new();
     for i in 0..3 {
-        instances.push(instance(&aws, &net, i, 10, &brokers_sg).await);
+        instances.push(aws.instance(&net, i, &format!("{}.10", net.subnets[i].2), Some(&brokers_sg)).await);
     }
     let lb = tidb_guide_setup(&aws, &net, &instances, &nlb_sg).await;
     let before = groups(&aws).await;
@@ -198,7 +140,7 @@ async fn the_tidb_cloud_guides_setup_imports_exactly_with_generated_configuratio
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     assert_eq!(groups(&aws).await, before, "nothing recreated or re-registered");
 
     // auto_accept as the guide's last step: a pending TiDB Cloud endpoint.
@@ -267,11 +209,11 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let brokers_sg = security_group(&aws, &net, "kafka-brokers", (39092, 39092), "10.0.0.0/16").await;
-    let nlb_sg = security_group(&aws, &net, "kafka-nlb", (9092, 9095), "10.8.0.0/16").await;
+    let brokers_sg = aws.security_group(&net, "kafka-brokers", Some(((39092, 39092), "10.0.0.0/16"))).await;
+    let nlb_sg = aws.security_group(&net, "kafka-nlb", Some(((9092, 9095), "10.8.0.0/16"))).await;
     let mut instances = Vec::new();
     for i in 0..3 {
-        instances.push(instance(&aws, &net, i, 10, &brokers_sg).await);
+        instances.push(aws.instance(&net, i, &format!("{}.10", net.subnets[i].2), Some(&brokers_sg)).await);
     }
     let ws = Workspace::new(&created_config(&net, &nlb_sg, &instances)).with_moto(&moto);
     let plan = ws.ok(&["plan", "-no-color"]);
@@ -279,7 +221,7 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
     assert!(flat.contains(&format!("ip = \"{}.10\"", net.subnets[1].2)), "the instance's IP at plan: {plan}");
     assert!(flat.contains(&format!("availability_zone_id = \"{}\"", net.subnets[1].1)), "its zone: {plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let made = groups(&aws).await;
     assert_eq!(made.len(), 4);
     for (name, kind, targets) in &made {
@@ -297,12 +239,12 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
 
     // Broker 2's instance is replaced: its group and listener stay, the new
     // instance is registered and the old one deregistered.
-    let replacement = instance(&aws, &net, 1, 20, &brokers_sg).await;
+    let replacement = aws.instance(&net, 1, &format!("{}.20", net.subnets[1].2), Some(&brokers_sg)).await;
     let mut moved = instances.clone();
     moved[1] = replacement.clone();
     ws.write("main.tf", &created_config(&net, &nlb_sg, &moved));
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let after = groups(&aws).await;
     assert_eq!(
         after.iter().map(|g| &g.0).collect::<Vec<_>>(),

@@ -83,17 +83,6 @@ output "ports" {{ value = {{ for id, b in kafka_privatelink.msk.brokers : id => 
     )
 }
 
-fn no_changes(ws: &Workspace) {
-    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test]
 async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
     let moto = Moto::start();
@@ -121,7 +110,7 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
         );
     }
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let sql = ws.output("sql");
     let sql = sql.as_str().unwrap();
     for (id, subnet, port) in [(1, 0, 9001), (2, 1, 9002), (5, 1, 9005)] {
@@ -141,7 +130,7 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to change"), "{plan}");
     ws.apply();
-    no_changes(&ws);
+    ws.assert_no_changes();
     let routes = aws.snapshot().await.routes();
     assert_eq!(routes[&9002], [format!("{}.42:9096", net.subnets[1].2)].into());
     assert_eq!(ws.output("ports")["2"], json!(9002));

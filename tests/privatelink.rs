@@ -45,17 +45,6 @@ fn ports(out: &Value) -> Vec<(String, u64)> {
     out.as_object().unwrap().iter().map(|(k, b)| (k.clone(), b["listener_port"].as_u64().unwrap())).collect()
 }
 
-fn no_changes(ws: &Workspace) {
-    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "expected an empty plan:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[tokio::test]
 async fn lifecycle_create_update_and_destroy() {
     let moto = Moto::start();
@@ -82,7 +71,7 @@ async fn lifecycle_create_update_and_destroy() {
     assert_eq!(principals, &BTreeSet::from(["arn:aws:iam::664411391173:root".to_owned()]));
     assert_eq!(ws.output("service")["id"], svc_id.as_str());
     assert_eq!(snap.cross_zone, Some(false));
-    no_changes(&ws);
+    ws.assert_no_changes();
 
     // add a broker, remove the middle one, move broker 3 to another IP
     let changed = [broker(&net, 1, 0, 10), broker(&net, 3, 2, 99), broker(&net, 4, 0, 40)].concat();
@@ -95,7 +84,7 @@ async fn lifecycle_create_update_and_destroy() {
     assert_eq!(routes.len(), 3);
     assert_eq!(routes[&9003], BTreeSet::from([format!("{}.99:9092", net.subnets[2].2)]), "new IP only");
     assert_eq!(routes[&9002], BTreeSet::from([format!("{}.40:9092", net.subnets[0].2)]));
-    no_changes(&ws);
+    ws.assert_no_changes();
 
     // broker port change: a new group, the listener survives
     let moved = [
@@ -120,7 +109,7 @@ async fn lifecycle_create_update_and_destroy() {
     let snap = aws.snapshot().await;
     let principals = &snap.services.values().next().unwrap().1;
     assert_eq!(principals, &BTreeSet::from(["arn:aws:iam::123456789012:role/reader".to_owned()]));
-    no_changes(&ws);
+    ws.assert_no_changes();
 
     // destroy leaves nothing behind
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
@@ -177,7 +166,7 @@ async fn out_of_band_changes_are_repaired() {
         repaired.services.values().next().unwrap().1,
         BTreeSet::from(["arn:aws:iam::664411391173:root".to_owned()])
     );
-    no_changes(&ws);
+    ws.assert_no_changes();
 
     // the endpoint service itself deleted out of band: recreated
     let svc = repaired.services.keys().next().unwrap();
@@ -187,7 +176,7 @@ async fn out_of_band_changes_are_repaired() {
     assert_eq!(recreated.services.len(), 1);
     assert!(!recreated.services.contains_key(svc.as_str()), "a new service");
     assert_eq!(ws.output("service")["id"], recreated.services.keys().next().unwrap().as_str());
-    no_changes(&ws);
+    ws.assert_no_changes();
 }
 
 #[tokio::test]
@@ -208,7 +197,7 @@ async fn bootstrap_listener_and_cross_region() {
     assert!(routes[&9092].iter().all(|t| t.ends_with(":39092")));
     assert_eq!(snap.cross_zone, Some(true), "supported regions force cross-zone load balancing");
     assert_eq!(snap.services.values().next().unwrap().2, BTreeSet::from(["us-west-2".to_owned()]));
-    no_changes(&ws);
+    ws.assert_no_changes();
 }
 
 #[tokio::test]
@@ -252,7 +241,7 @@ async fn adopts_an_existing_load_balancer_and_leaves_it_on_destroy() {
     ws.apply();
     assert_eq!(ws.output("lb"), lb_arn.as_str());
     assert_eq!(aws.snapshot().await.routes().len(), 1);
-    no_changes(&ws);
+    ws.assert_no_changes();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     let snap = aws.snapshot().await;
     assert_eq!(snap.load_balancers, vec![lb_arn], "the adopted load balancer stays");
@@ -343,7 +332,7 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     let idle = aws.elb.describe_listener_attributes().listener_arn(listener).send().await.unwrap();
     let idle = idle.attributes().iter().find(|a| a.key() == Some("tcp.idle_timeout.seconds")).unwrap();
     assert_eq!(idle.value(), Some("600"));
-    no_changes(&ws);
+    ws.assert_no_changes();
 
     // out-of-band changes to managed attributes show in the plan, and are repaired
     use aws_sdk_elasticloadbalancingv2::types::{ListenerAttribute, TargetGroupAttribute};
@@ -371,7 +360,7 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     let attrs = aws.elb.describe_target_group_attributes().target_group_arn(tg).send().await.unwrap();
     let delay = attrs.attributes().iter().find(|a| a.key() == Some("deregistration_delay.timeout_seconds")).unwrap();
     assert_eq!(delay.value(), Some("30"));
-    no_changes(&ws);
+    ws.assert_no_changes();
 
     // adding a subnet and changing tags: in place, same load balancer
     let id = ws.output("id");
@@ -387,7 +376,7 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     assert!(
         tags.tag_descriptions()[0].tags().iter().any(|t| t.key() == Some("cluster") && t.value() == Some("orders-v2"))
     );
-    no_changes(&ws);
+    ws.assert_no_changes();
 
     // removing a subnet replaces the load balancer
     ws.write("main.tf", &body(&[0, 1], "orders-v2"));

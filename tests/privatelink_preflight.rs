@@ -7,51 +7,8 @@
 
 mod common;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange};
 use common::aws::{Aws, Network};
 use common::{HEADER, Moto, Workspace, diagnostics};
-
-/// A broker instance at `ip` guarded by a new security group `name` that
-/// admits TCP `port` from `cidr`; returns the group id.
-async fn broker(aws: &Aws, net: &Network, subnet: usize, ip: &str, name: &str, port: i32, cidr: &str) -> String {
-    let sg = aws
-        .ec2
-        .create_security_group()
-        .group_name(name)
-        .description("kafka brokers")
-        .vpc_id(&net.vpc)
-        .send()
-        .await
-        .unwrap()
-        .group_id
-        .unwrap();
-    aws.ec2
-        .authorize_security_group_ingress()
-        .group_id(&sg)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(port)
-                .to_port(port)
-                .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    aws.ec2
-        .run_instances()
-        .image_id("ami-12c6146b")
-        .min_count(1)
-        .max_count(1)
-        .subnet_id(&net.subnets[subnet].0)
-        .private_ip_address(ip)
-        .security_group_ids(&sg)
-        .send()
-        .await
-        .unwrap();
-    sg
-}
 
 fn config(net: &Network, health: &str) -> String {
     format!(
@@ -92,8 +49,10 @@ async fn brokers_whose_security_groups_shut_out_the_load_balancer_are_warned_abo
     let net = aws.network(0).await;
     let vpc_cidr = "10.0.0.0/16";
     let one_subnet = format!("{}.0/24", net.subnets[0].2);
-    broker(&aws, &net, 0, &format!("{}.10", net.subnets[0].2), "kafka-1", 39092, vpc_cidr).await;
-    let narrow = broker(&aws, &net, 1, &format!("{}.10", net.subnets[1].2), "kafka-2", 39092, &one_subnet).await;
+    let wide = aws.security_group(&net, "kafka-1", Some(((39092, 39092), vpc_cidr))).await;
+    aws.instance(&net, 0, &format!("{}.10", net.subnets[0].2), Some(&wide)).await;
+    let narrow = aws.security_group(&net, "kafka-2", Some(((39092, 39092), &one_subnet))).await;
+    aws.instance(&net, 1, &format!("{}.10", net.subnets[1].2), Some(&narrow)).await;
 
     let ws = Workspace::new(&config(&net, "")).with_moto(&moto);
     let warnings = preflight_warnings(&ws);
@@ -112,20 +71,7 @@ async fn brokers_whose_security_groups_shut_out_the_load_balancer_are_warned_abo
 
     // The group is fixed: no warning; the apply goes on, and a plan with
     // nothing to do makes no preflight call at all.
-    aws.ec2
-        .authorize_security_group_ingress()
-        .group_id(&narrow)
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(39000)
-                .to_port(39999)
-                .ip_ranges(IpRange::builder().cidr_ip(vpc_cidr).build())
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    aws.allow(&narrow, (39000, 39999), vpc_cidr).await;
     assert!(preflight_warnings(&ws).is_empty());
     ws.apply();
     let proxy = moto.proxy();

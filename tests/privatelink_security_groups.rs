@@ -9,19 +9,6 @@ mod common;
 use common::aws::{Aws, Network};
 use common::{HEADER, Moto, Workspace, diagnostics};
 
-async fn security_group(aws: &Aws, net: &Network, name: &str) -> String {
-    aws.ec2
-        .create_security_group()
-        .group_name(name)
-        .description("consumers of the Kafka PrivateLink")
-        .vpc_id(&net.vpc)
-        .send()
-        .await
-        .unwrap()
-        .group_id
-        .unwrap()
-}
-
 fn config(net: &Network, groups: &str) -> String {
     format!(
         r#"{HEADER}
@@ -58,7 +45,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let (a, b) = (security_group(&aws, &net, "a").await, security_group(&aws, &net, "b").await);
+    let (a, b) = (aws.security_group(&net, "a", None).await, aws.security_group(&net, "b", None).await);
 
     let ws = Workspace::new(&config(
         &net,
@@ -177,7 +164,7 @@ async fn an_adopted_load_balancer_reports_its_groups_and_keeps_them() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let sg = security_group(&aws, &net, "theirs").await;
+    let sg = aws.security_group(&net, "theirs", None).await;
     let lb = aws
         .elb
         .create_load_balancer()

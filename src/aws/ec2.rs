@@ -60,18 +60,20 @@ pub async fn subnets_of_vpc(ec2: &Client, vpc_id: &str) -> Result<Vec<Subnet>, A
         .into_iter()
         // moto may ignore filters; AWS would not return others anyway
         .filter(|s| s.vpc_id() == Some(vpc_id))
-        .filter_map(|s| {
-            let (network, prefix) = parse_cidr(s.cidr_block()?)?;
-            Some(Subnet {
-                id: s.subnet_id()?.to_owned(),
-                vpc_id: vpc_id.to_owned(),
-                zone_name: s.availability_zone().unwrap_or_default().to_owned(),
-                zone_id: s.availability_zone_id().unwrap_or_default().to_owned(),
-                network,
-                prefix,
-            })
-        })
+        .filter_map(|s| subnet(&s))
         .collect())
+}
+
+fn subnet(s: &aws_sdk_ec2::types::Subnet) -> Option<Subnet> {
+    let (network, prefix) = parse_cidr(s.cidr_block()?)?;
+    Some(Subnet {
+        id: s.subnet_id()?.to_owned(),
+        vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
+        zone_name: s.availability_zone().unwrap_or_default().to_owned(),
+        zone_id: s.availability_zone_id().unwrap_or_default().to_owned(),
+        network,
+        prefix,
+    })
 }
 
 fn observed_service(c: &ServiceConfiguration, principals: BTreeSet<String>) -> ObservedService {
@@ -578,24 +580,7 @@ pub async fn subnets_by_ids(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec<
         super::error::optional(req.send().await.map_err(|e| {
             AwsError::from_sdk("reading EC2 Subnets", ids.iter().cloned().collect::<Vec<_>>().join(","), e)
         }))?;
-    Ok(out
-        .map(|o| {
-            o.subnets()
-                .iter()
-                .filter_map(|s| {
-                    let (network, prefix) = parse_cidr(s.cidr_block()?)?;
-                    Some(Subnet {
-                        id: s.subnet_id()?.to_owned(),
-                        vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
-                        zone_name: s.availability_zone().unwrap_or_default().to_owned(),
-                        zone_id: s.availability_zone_id().unwrap_or_default().to_owned(),
-                        network,
-                        prefix,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(out.map(|o| o.subnets().iter().filter_map(subnet).collect()).unwrap_or_default())
 }
 
 #[cfg(test)]

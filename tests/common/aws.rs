@@ -283,3 +283,61 @@ impl Aws {
         (lb, svc.expect("service created"))
     }
 }
+
+impl Aws {
+    /// A security group in `net`, admitting TCP `ports` from `cidr` when given.
+    pub async fn security_group(&self, net: &Network, name: &str, ingress: Option<((i32, i32), &str)>) -> String {
+        let sg = self
+            .ec2
+            .create_security_group()
+            .group_name(name)
+            .description(name)
+            .vpc_id(&net.vpc)
+            .send()
+            .await
+            .unwrap()
+            .group_id
+            .unwrap();
+        if let Some(((from, to), cidr)) = ingress {
+            self.allow(&sg, (from, to), cidr).await;
+        }
+        sg
+    }
+
+    /// Adds an inbound rule: TCP `ports` from `cidr`.
+    pub async fn allow(&self, sg: &str, (from, to): (i32, i32), cidr: &str) {
+        use aws_sdk_ec2::types::{IpPermission, IpRange};
+        self.ec2
+            .authorize_security_group_ingress()
+            .group_id(sg)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(from)
+                    .to_port(to)
+                    .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// An EC2 instance (a broker) at `ip` in subnet `subnet` of `net`,
+    /// guarded by `sg` when given; returns its id.
+    pub async fn instance(&self, net: &Network, subnet: usize, ip: &str, sg: Option<&str>) -> String {
+        let out = self
+            .ec2
+            .run_instances()
+            .image_id("ami-12c6146b")
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(&net.subnets[subnet].0)
+            .private_ip_address(ip)
+            .set_security_group_ids(sg.map(|g| vec![g.to_owned()]))
+            .send()
+            .await
+            .unwrap();
+        out.instances()[0].instance_id().unwrap().to_owned()
+    }
+}

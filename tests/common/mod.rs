@@ -234,6 +234,18 @@ impl Workspace {
         text
     }
 
+    /// `terraform plan -detailed-exitcode` finds nothing to do.
+    pub fn assert_no_changes(&self) {
+        let out = self.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "expected an empty plan:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub fn apply(&self) -> String {
         self.ok(&["apply", "-auto-approve", "-no-color"])
     }
