@@ -168,6 +168,17 @@ fn run_by_hand_it_explains_itself_and_fails() {
 }
 
 #[test]
+fn version_flag_names_the_version_and_the_protocol() {
+    let out = Command::new(common::provider_binary()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("terraform-provider-kafka {version} (Terraform plugin protocol 6.0)\n")
+    );
+}
+
+#[test]
 fn refuses_terraform_without_protocol_6() {
     let id = terraform_identity();
     let out = Command::new(common::provider_binary())

@@ -101,6 +101,11 @@ provider "kafka" {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(all.contains("provider.terraform-provider-kafka"), "provider logs are visible at TF_LOG=trace");
+    let start = all.lines().find(|l| l.contains("starting terraform-provider-kafka")).expect("the startup line");
+    assert!(
+        start.contains(&format!("version={}", env!("CARGO_PKG_VERSION"))) && start.contains("protocol=6.0"),
+        "the startup line names version and protocol: {start}"
+    );
     for secret in ["SECRET-must-not-leak-7f3a", "TOKEN-must-not-leak-91bc"] {
         assert!(!all.contains(secret), "{secret} appeared in the output");
     }
