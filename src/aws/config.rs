@@ -82,6 +82,32 @@ pub struct Clients {
     pub elbv2: aws_sdk_elasticloadbalancingv2::Client,
     pub kafka: aws_sdk_kafka::Client,
     pub region: String,
+    /// Endpoint overrides (the provider's `endpoints`, else AWS_ENDPOINT_URL).
+    pub endpoints: Endpoints,
+}
+
+impl Clients {
+    /// The endpoint a call of `action` ("reading EC2 Subnets", "creating
+    /// ELBv2 …", "reading MSK …") went to: the configured one, or AWS's
+    /// regional default.
+    pub fn endpoint_for(&self, action: &str) -> String {
+        let (configured, default) = if action.contains("ELBv2") {
+            (&self.endpoints.elbv2, "elasticloadbalancing")
+        } else if action.contains("MSK") {
+            (&self.endpoints.kafka, "kafka")
+        } else {
+            (&self.endpoints.ec2, "ec2")
+        };
+        configured.clone().unwrap_or_else(|| format!("https://{default}.{}.amazonaws.com", self.region))
+    }
+
+    /// An AWS error in words, with the endpoint when it could not be reached.
+    pub fn explain(&self, e: &super::AwsError) -> String {
+        match &e.kind {
+            super::ErrorKind::Unreachable(_) => format!("{e} (endpoint {})", self.endpoint_for(&e.action)),
+            _ => e.to_string(),
+        }
+    }
 }
 
 impl AwsSettings {
@@ -159,6 +185,16 @@ impl AwsSettings {
             ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
             elbv2: aws_sdk_elasticloadbalancingv2::Client::from_conf(elbv2.build()),
             kafka: aws_sdk_kafka::Client::from_conf(kafka.build()),
+            endpoints: {
+                let global = sdk.endpoint_url().map(str::to_owned);
+                let pick = |own: &Option<String>| own.clone().or_else(|| global.clone());
+                Endpoints {
+                    ec2: pick(&self.endpoints.ec2),
+                    elbv2: pick(&self.endpoints.elbv2),
+                    kafka: pick(&self.endpoints.kafka),
+                    sts: pick(&self.endpoints.sts),
+                }
+            },
             region,
         })
     }

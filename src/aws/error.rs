@@ -23,7 +23,19 @@ pub enum ErrorKind {
     /// A batch call succeeded but AWS refused some of its items: each
     /// with its reason.
     Partial(String),
+    /// No credentials could be found or loaded (the SDK's message chain).
+    Credentials(String),
+    /// The endpoint could not be reached (the SDK's message chain).
+    Unreachable(String),
 }
+
+/// Where the SDK looks for credentials, in order, and how to set each.
+pub const CREDENTIAL_SOURCES: &str = "The provider looked, in order, in the provider block (access_key and \
+     secret_key), the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), the shared files with their \
+     profile (~/.aws/credentials and ~/.aws/config; AWS_PROFILE or the provider's profile), SSO (aws sso login), \
+     credential_process in the profile, web identity (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), and the \
+     ECS or EC2 instance metadata. Set one of them: \
+     https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct AwsError {
@@ -48,6 +60,8 @@ impl fmt::Display for AwsError {
             }
             ErrorKind::Cancelled => f.write_str("cancelled: Terraform asked the provider to stop"),
             ErrorKind::Partial(reasons) => write!(f, "refused for {reasons}"),
+            ErrorKind::Credentials(chain) => write!(f, "no AWS credentials: {chain}. {CREDENTIAL_SOURCES}"),
+            ErrorKind::Unreachable(chain) => write!(f, "AWS could not be reached: {chain}"),
         }
     }
 }
@@ -83,7 +97,20 @@ impl AwsError {
             Some(code) => {
                 ErrorKind::Api { code: code.to_owned(), message: err.message().unwrap_or_default().to_owned() }
             }
-            None => ErrorKind::Transport(aws_smithy_types::error::display::DisplayErrorContext(&err).to_string()),
+            None => {
+                let chain = display_chain(&err);
+                let lower = chain.to_ascii_lowercase();
+                if lower.contains("credential") {
+                    ErrorKind::Credentials(chain)
+                } else if ["connection refused", "dns error", "tcp connect error", "failed to lookup address"]
+                    .iter()
+                    .any(|m| lower.contains(m))
+                {
+                    ErrorKind::Unreachable(chain)
+                } else {
+                    ErrorKind::Transport(chain)
+                }
+            }
         };
         Self::new(action, object, kind)
     }
@@ -98,6 +125,21 @@ impl AwsError {
             _ => None,
         }
     }
+}
+
+/// An error and its sources by their `Display`, joined with ": " — never a
+/// `Debug` dump. A message its cause repeats word for word is said once.
+pub fn display_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut next = Some(err);
+    while let Some(e) = next {
+        let m = e.to_string();
+        if !m.is_empty() && !parts.iter().any(|p| p == &m) {
+            parts.push(m);
+        }
+        next = e.source();
+    }
+    parts.join(": ")
 }
 
 /// `Ok(None)` for not-found, the error otherwise.

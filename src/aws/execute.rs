@@ -558,6 +558,6 @@ mod tests {
         let mut observed = Observed::default();
         let errors = execute(&clients, &plan, &mut observed, &exec).await.unwrap_err();
         assert!(errors[0].to_string().starts_with("deleting ELBv2 Listener (arn:listener/1): "), "{}", errors[0]);
-        assert!(matches!(errors[0].kind, ErrorKind::Transport(_)));
+        assert!(matches!(errors[0].kind, ErrorKind::Unreachable(_)));
     }
 }

@@ -119,7 +119,7 @@ impl DataSource for MskBrokers {
             let detail = if e.is_not_found() {
                 format!("No MSK cluster {arn} exists in {}.", clients.region)
             } else {
-                e.to_string()
+                clients.explain(&e)
             };
             Diagnostics::from(
                 Diagnostic::error("Cannot read the MSK cluster", detail).at(AttributePath::attr("cluster_arn")),

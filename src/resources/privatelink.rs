@@ -80,7 +80,7 @@ fn encode(m: &Model) -> Result<Value, Diagnostics> {
 
 /// An AWS error as a diagnostic, with what the user can do about the
 /// errors that have a remedy.
-fn aws_error(action: &str, name: &str, e: &AwsError) -> Diagnostic {
+fn aws_error(clients: &Clients, action: &str, name: &str, e: &AwsError) -> Diagnostic {
     let hint = match (&e.kind, e.code()) {
         (ErrorKind::LiveConnections(_), _) => {
             " Delete those endpoints, or set endpoint_service.reject_connections_on_destroy = true to reject them."
@@ -91,7 +91,7 @@ fn aws_error(action: &str, name: &str, e: &AwsError) -> Diagnostic {
         }
         _ => "",
     };
-    Diagnostic::error(format!("Error {action} Kafka PrivateLink ({name})"), format!("{e}.{hint}"))
+    Diagnostic::error(format!("Error {action} Kafka PrivateLink ({name})"), format!("{}.{hint}", clients.explain(e)))
 }
 
 fn diff_error(name: &str, e: &DiffError) -> Diagnostic {
@@ -139,7 +139,7 @@ impl KafkaPrivatelink {
         let clients = self.clients().await?;
         ec2::subnets_of_vpc(&clients.ec2, vpc).await.map_err(|e| {
             Diagnostics::from(
-                Diagnostic::error("Error reading subnets", e.to_string()).at(AttributePath::attr("vpc_id")),
+                Diagnostic::error("Error reading subnets", clients.explain(&e)).at(AttributePath::attr("vpc_id")),
             )
         })
     }
@@ -176,7 +176,7 @@ impl Resource for KafkaPrivatelink {
         let calls = CallCounter::default();
         let mut observed = match observe(clients, &lookup_for(&spec, &recorded, Purpose::Read), &calls).await {
             Ok(o) => o,
-            Err(e) => return fail(aws_error("reading", &spec.name, &e).into()),
+            Err(e) => return fail(aws_error(clients, "reading", &spec.name, &e).into()),
         };
         tracing::debug!(name = %spec.name, aws_calls = calls.get(), "refreshed kafka_privatelink");
         let instance = Instance {

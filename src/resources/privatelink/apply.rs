@@ -54,7 +54,7 @@ impl KafkaPrivatelink {
         .await
         {
             Ok(o) => o,
-            Err(e) => return fail(aws_error(action, &spec.name, &e).into()),
+            Err(e) => return fail(aws_error(clients, action, &spec.name, &e).into()),
         };
         let token = match ownership::resolve(&spec, &observed, private.instance.as_deref(), !creating) {
             Ok(Token::Stored(t)) => t,
@@ -84,7 +84,7 @@ impl KafkaPrivatelink {
                 };
                 if let Err(errors) = execute(clients, &schedule, &mut observed, &exec).await {
                     for e in errors {
-                        diagnostics.push(aws_error(action, &spec.name, &e));
+                        diagnostics.push(aws_error(clients, action, &spec.name, &e));
                     }
                 }
             }
@@ -165,7 +165,7 @@ impl KafkaPrivatelink {
         match execute(clients, &schedule, &mut Observed::default(), &exec).await {
             Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
             // What was deleted is gone from AWS; the next refresh sees it.
-            Err(errors) => keep(errors.iter().map(|e| aws_error("deleting", &spec.name, e)).collect()),
+            Err(errors) => keep(errors.iter().map(|e| aws_error(clients, "deleting", &spec.name, e)).collect()),
         }
     }
 }

@@ -67,7 +67,7 @@ impl KafkaPrivatelink {
                     let clients = self.clients().await?;
                     crate::aws::elbv2::find_load_balancer_by_arn(&clients.elbv2, arn)
                         .await
-                        .map_err(|e| Diagnostics::from(aws_error("planning", arn, &e)))?
+                        .map_err(|e| Diagnostics::from(aws_error(clients, "planning", arn, &e)))?
                         .map(|lb| lb.subnets)
                         .unwrap_or_default()
                 }
@@ -480,7 +480,7 @@ impl KafkaPrivatelink {
         let ids: BTreeSet<String> = lookup.keys().cloned().collect();
         let found = ec2::instances(&clients.ec2, &ids)
             .await
-            .map_err(|e| Diagnostics::from(aws_error("planning", "broker instances", &e)))?;
+            .map_err(|e| Diagnostics::from(aws_error(clients, "planning", "broker instances", &e)))?;
         for (instance, keys) in lookup {
             let at = || AttributePath::attr("brokers").key(keys[0].clone()).attribute("instance_id");
             let Some(i) = found.get(&instance) else {

@@ -1,0 +1,71 @@
+//! A user's first contact with AWS, when it goes wrong: no credentials
+//! anywhere, and an endpoint nobody answers on. The diagnostics say what
+//! happened in words — the SDK's message chain by `Display`, what to do —
+//! and never carry a Rust `Debug` dump.
+
+mod common;
+
+use common::{HEADER, Workspace};
+
+fn config(provider: &str) -> String {
+    format!(
+        r#"{header}
+provider "kafka" {{
+{provider}}}
+
+resource "kafka_privatelink" "k" {{
+  name       = "first"
+  vpc_id     = "vpc-0123456789abcdef0"
+  subnet_ids = ["subnet-0123456789abcdef0"]
+  brokers = {{
+    "1" = {{ ip = "10.0.1.10" }}
+  }}
+  endpoint_service {{}}
+}}
+"#,
+        header = HEADER.replace("provider \"kafka\" {}\n", "")
+    )
+}
+
+/// No Rust `Debug` rendering of an SDK error in `text`.
+fn no_debug_dump(text: &str) {
+    for marker in ["DispatchFailure(", "ConnectorError", "source: ", " { ", "Some(", "headers: {"] {
+        assert!(!text.contains(marker), "a Debug dump ({marker:?}) in:\n{text}");
+    }
+}
+
+#[test]
+fn an_unreachable_endpoint_is_named() {
+    let ws = Workspace::new(&config(
+        "  region     = \"us-east-1\"\n  access_key = \"a\"\n  secret_key = \"b\"\n  max_retries = 0\n  endpoints {\n    ec2   = \"http://127.0.0.1:1\"\n    elbv2 = \"http://127.0.0.1:1\"\n  }\n",
+    ));
+    let out = ws.fails(&["plan", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Error reading subnets"), "{out}");
+    assert!(flat.contains("AWS could not be reached:"), "{out}");
+    assert!(flat.contains("(endpoint http://127.0.0.1:1)"), "{out}");
+    no_debug_dump(&out);
+}
+
+#[test]
+fn missing_credentials_say_where_they_were_looked_for() {
+    // Workspace gives Terraform an empty HOME and no AWS_* variables; the
+    // instance metadata service is not there either.
+    let ws = Workspace::new(&config("  region = \"us-east-1\"\n  max_retries = 0\n"))
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1");
+    let out = ws.fails(&["plan", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("no AWS credentials:"), "{out}");
+    for source in [
+        "AWS_ACCESS_KEY_ID",
+        "~/.aws/credentials",
+        "SSO",
+        "credential_process",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "instance metadata",
+    ] {
+        assert!(flat.contains(source), "{source} named in:\n{out}");
+    }
+    assert!(flat.contains("https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html"), "{out}");
+    no_debug_dump(&out);
+}
