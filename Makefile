@@ -56,10 +56,13 @@ demo: venv build
 	TARGET_DIR="$(TARGET_DIR)" tools/demo.sh
 
 ## bench: speed and memory figures (values, ports, data source), the AWS
-## calls and time of a refresh against moto, and the AWS calls of create,
-## no-op plan and destroy under Terraform
+## calls and time of a refresh against moto, the AWS calls of create,
+## no-op plan and destroy under Terraform, and the release binary's size
 bench: venv
 	$(CARGO) bench
+	$(CARGO) build --release
+	@size=$$(stat -c %s "$(TARGET_DIR)/release/terraform-provider-kafka"); \
+	  echo "release binary: $$((size / 1048576)) MiB ($$size bytes; goal under 40 MB; debug info stripped)"
 
 ## install: the release binary into Terraform's local plugin directory
 ## release: the release binary for this machine's platform, packed as

@@ -5,7 +5,8 @@
 
 mod common;
 
-use common::{HEADER, Workspace};
+use common::aws::Aws;
+use common::{HEADER, Moto, Workspace};
 
 fn config(provider: &str) -> String {
     format!(
@@ -67,5 +68,30 @@ fn missing_credentials_say_where_they_were_looked_for() {
         assert!(flat.contains(source), "{source} named in:\n{out}");
     }
     assert!(flat.contains("https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html"), "{out}");
+    no_debug_dump(&out);
+}
+
+#[tokio::test]
+async fn access_denied_names_the_permission_to_grant() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    moto.proxy()
+        .rules(&serde_json::json!([{"action": "DescribeSubnets", "code": "UnauthorizedOperation", "calls": [1]}]));
+    let ws = Workspace::new(
+        &config("  region = \"us-east-1\"\n")
+            .replace("vpc-0123456789abcdef0", &net.vpc)
+            .replace("subnet-0123456789abcdef0", &net.subnets[0].0),
+    )
+    .with_moto(&moto);
+    let out = ws.fails(&["plan", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(&format!(
+            "reading EC2 Subnets of VPC ({}): UnauthorizedOperation: injected by the test proxy. Grant the IAM permission ec2:DescribeSubnets to the credentials the provider uses",
+            net.vpc
+        )),
+        "{out}"
+    );
     no_debug_dump(&out);
 }

@@ -55,9 +55,18 @@ fn the_policy_lists_exactly_the_calls_the_code_makes() {
         [("src/aws/ec2.rs", "ec2"), ("src/aws/elbv2.rs", "elasticloadbalancing"), ("src/aws/msk.rs", "kafka")]
     {
         let text = std::fs::read_to_string(repo.join(file)).unwrap();
-        let ops = operations(&text);
+        let ops: BTreeSet<String> = operations(&text).into_iter().map(|op| format!("{prefix}:{op}")).collect();
         assert!(!ops.is_empty(), "{file} starts no AWS operation?");
-        called.extend(ops.into_iter().map(|op| format!("{prefix}:{op}")));
+        // Each call's error names the permission it needs (AccessDenied
+        // hints): the same set, spelled by hand at every call site.
+        let named: BTreeSet<String> = text
+            .match_indices("from_sdk_call(")
+            .filter_map(|(i, m)| {
+                text[i + m.len()..].trim_start().strip_prefix('"')?.split('"').next().map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(named, ops, "{file}: the permissions its errors name are the operations it calls");
+        called.extend(ops);
     }
     // No other file under src/ starts an AWS operation itself.
     for dir in ["src/resources", "src/server", "src/domain"] {

@@ -55,7 +55,7 @@ pub async fn subnets_of_vpc(ec2: &Client, vpc_id: &str) -> Result<Vec<Subnet>, A
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| AwsError::from_sdk("reading EC2 Subnets of VPC", vpc_id, e))?;
+        .map_err(|e| AwsError::from_sdk_call("ec2:DescribeSubnets", "reading EC2 Subnets of VPC", vpc_id, e))?;
     Ok(pages
         .into_iter()
         // moto may ignore filters; AWS would not return others anyway
@@ -124,7 +124,12 @@ async fn find_config(
     let configs = match req.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
         Ok(c) => c,
         Err(e) => {
-            let e = AwsError::from_sdk("reading EC2 VPC Endpoint Service", what, e);
+            let e = AwsError::from_sdk_call(
+                "ec2:DescribeVpcEndpointServiceConfigurations",
+                "reading EC2 VPC Endpoint Service",
+                what,
+                e,
+            );
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -155,7 +160,14 @@ pub async fn read_service(
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| AwsError::from_sdk("reading EC2 VPC Endpoint Service allowed principals", id, e))
+            .map_err(|e| {
+                AwsError::from_sdk_call(
+                    "ec2:DescribeVpcEndpointServicePermissions",
+                    "reading EC2 VPC Endpoint Service allowed principals",
+                    id,
+                    e,
+                )
+            })
     };
     let (principals, connections) = tokio::try_join!(principals, connections(ec2, id))?;
     let principals = principals.into_iter().filter_map(|p| p.principal().map(str::to_owned)).collect();
@@ -189,7 +201,9 @@ pub async fn create_service(
     for r in supported_regions {
         req = req.supported_regions(r);
     }
-    let out = req.send().await.map_err(|e| AwsError::from_sdk(action, load_balancer_arn, e))?;
+    let out = req.send().await.map_err(|e| {
+        AwsError::from_sdk_call("ec2:CreateVpcEndpointServiceConfiguration", action, load_balancer_arn, e)
+    })?;
     out.service_configuration()
         .filter(|c| c.service_id().is_some())
         .map(|c| observed_service(c, BTreeSet::new()))
@@ -239,7 +253,9 @@ pub async fn modify_service(
     for r in remove_regions {
         req = req.remove_supported_regions(r);
     }
-    req.send().await.map_err(|e| AwsError::from_sdk("updating EC2 VPC Endpoint Service", id, e))?;
+    req.send().await.map_err(|e| {
+        AwsError::from_sdk_call("ec2:ModifyVpcEndpointServiceConfiguration", "updating EC2 VPC Endpoint Service", id, e)
+    })?;
     Ok(())
 }
 
@@ -256,7 +272,14 @@ pub async fn modify_permissions(
     for p in remove {
         req = req.remove_allowed_principals(p);
     }
-    req.send().await.map_err(|e| AwsError::from_sdk("updating EC2 VPC Endpoint Service allowed principals", id, e))?;
+    req.send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "ec2:ModifyVpcEndpointServicePermissions",
+            "updating EC2 VPC Endpoint Service allowed principals",
+            id,
+            e,
+        )
+    })?;
     Ok(())
 }
 
@@ -271,7 +294,9 @@ pub async fn connections(ec2: &Client, id: &str) -> Result<Vec<Connection>, AwsE
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| AwsError::from_sdk("reading EC2 VPC Endpoint connections", id, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call("ec2:DescribeVpcEndpointConnections", "reading EC2 VPC Endpoint connections", id, e)
+        })?;
     let mut out: Vec<Connection> = all
         .iter()
         // filtered client-side as well: emulators may ignore the filter
@@ -303,7 +328,7 @@ pub async fn accept_connections(ec2: &Client, id: &str, endpoints: &BTreeSet<Str
         .set_vpc_endpoint_ids(Some(endpoints.iter().cloned().collect()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(action, id, e))?;
+        .map_err(|e| AwsError::from_sdk_call("ec2:AcceptVpcEndpointConnections", action, id, e))?;
     unsuccessful(action, id, out.unsuccessful())
 }
 
@@ -337,7 +362,7 @@ pub async fn reject_connections(ec2: &Client, id: &str, endpoints: &[String]) ->
         .set_vpc_endpoint_ids(Some(endpoints.to_vec()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk(action, id, e))?;
+        .map_err(|e| AwsError::from_sdk_call("ec2:RejectVpcEndpointConnections", action, id, e))?;
     unsuccessful(action, id, out.unsuccessful())
 }
 
@@ -372,7 +397,7 @@ pub async fn delete_service(
     let out = match ec2.delete_vpc_endpoint_service_configurations().service_ids(id).send().await {
         Ok(o) => o,
         Err(e) => {
-            let e = AwsError::from_sdk(action, id, e);
+            let e = AwsError::from_sdk_call("ec2:DeleteVpcEndpointServiceConfigurations", action, id, e);
             return if e.is_not_found() { Ok(()) } else { Err(e) };
         }
     };
@@ -411,7 +436,7 @@ pub async fn retag(
             .set_tags(Some(tags))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("removing EC2 tags", &what, e))?;
+            .map_err(|e| AwsError::from_sdk_call("ec2:DeleteTags", "removing EC2 tags", &what, e))?;
     }
     if !add.is_empty() {
         let tags = add.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
@@ -420,7 +445,7 @@ pub async fn retag(
             .set_tags(Some(tags))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("adding EC2 tags", &what, e))?;
+            .map_err(|e| AwsError::from_sdk_call("ec2:CreateTags", "adding EC2 tags", &what, e))?;
     }
     Ok(())
 }
@@ -445,7 +470,14 @@ pub async fn groups_of_addresses(
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| AwsError::from_sdk("reading EC2 Network Interfaces of brokers", vpc_id, e))?;
+            .map_err(|e| {
+                AwsError::from_sdk_call(
+                    "ec2:DescribeNetworkInterfaces",
+                    "reading EC2 Network Interfaces of brokers",
+                    vpc_id,
+                    e,
+                )
+            })?;
         for eni in &interfaces {
             let groups: BTreeSet<String> =
                 eni.groups().iter().filter_map(|g| g.group_id().map(str::to_owned)).collect();
@@ -475,7 +507,12 @@ pub async fn security_groups(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| {
-            AwsError::from_sdk("reading EC2 Security Groups", ids.iter().cloned().collect::<Vec<_>>().join(","), e)
+            AwsError::from_sdk_call(
+                "ec2:DescribeSecurityGroups",
+                "reading EC2 Security Groups",
+                ids.iter().cloned().collect::<Vec<_>>().join(","),
+                e,
+            )
         })?;
     Ok(groups
         .iter()
@@ -550,7 +587,12 @@ async fn describe_instances(
     let reservations = match pages {
         Ok(r) => r,
         Err(e) => {
-            let e = AwsError::from_sdk("reading EC2 Instances", ids.iter().cloned().collect::<Vec<_>>().join(","), e);
+            let e = AwsError::from_sdk_call(
+                "ec2:DescribeInstances",
+                "reading EC2 Instances",
+                ids.iter().cloned().collect::<Vec<_>>().join(","),
+                e,
+            );
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -576,10 +618,14 @@ async fn describe_instances(
 /// These subnets (one DescribeSubnets); absent ones are left out.
 pub async fn subnets_by_ids(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec<Subnet>, AwsError> {
     let req = ec2.describe_subnets().set_subnet_ids(Some(ids.iter().cloned().collect()));
-    let out =
-        super::error::optional(req.send().await.map_err(|e| {
-            AwsError::from_sdk("reading EC2 Subnets", ids.iter().cloned().collect::<Vec<_>>().join(","), e)
-        }))?;
+    let out = super::error::optional(req.send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "ec2:DescribeSubnets",
+            "reading EC2 Subnets",
+            ids.iter().cloned().collect::<Vec<_>>().join(","),
+            e,
+        )
+    }))?;
     Ok(out.map(|o| o.subnets().iter().filter_map(subnet).collect()).unwrap_or_default())
 }
 

@@ -70,24 +70,30 @@ fn load_balancer(lb: &LoadBalancer) -> ObservedLoadBalancer {
 /// The load balancer with this ARN; absent is `None`.
 pub async fn find_load_balancer_by_arn(elb: &Client, arn: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
     let req = elb.describe_load_balancers().load_balancer_arns(arn);
-    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer", arn, e)))?;
+    let out = optional(req.send().await.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:DescribeLoadBalancers", "reading ELBv2 Load Balancer", arn, e)
+    }))?;
     Ok(out.and_then(|o| o.load_balancers().iter().find(|lb| lb.load_balancer_arn() == Some(arn)).map(load_balancer)))
 }
 
 /// The load balancer with this name; absent is `None`.
 pub async fn find_load_balancer_by_name(elb: &Client, name: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
     let req = elb.describe_load_balancers().names(name);
-    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer", name, e)))?;
+    let out = optional(req.send().await.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:DescribeLoadBalancers", "reading ELBv2 Load Balancer", name, e)
+    }))?;
     Ok(out.and_then(|o| o.load_balancers().iter().find(|lb| lb.load_balancer_name() == Some(name)).map(load_balancer)))
 }
 
 pub async fn cross_zone(elb: &Client, lb_arn: &str) -> Result<Option<bool>, AwsError> {
-    let out = elb
-        .describe_load_balancer_attributes()
-        .load_balancer_arn(lb_arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("reading ELBv2 Load Balancer attributes", lb_arn, e))?;
+    let out = elb.describe_load_balancer_attributes().load_balancer_arn(lb_arn).send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+            "reading ELBv2 Load Balancer attributes",
+            lb_arn,
+            e,
+        )
+    })?;
     Ok(out.attributes().iter().find(|a| a.key() == Some(CROSS_ZONE)).and_then(|a| a.value()).map(|v| v == "true"))
 }
 
@@ -102,7 +108,9 @@ pub async fn listeners(elb: &Client, lb_arn: &str) -> Result<Vec<ObservedListene
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| AwsError::from_sdk("reading ELBv2 Listeners of", lb_arn, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call("elasticloadbalancing:DescribeListeners", "reading ELBv2 Listeners of", lb_arn, e)
+        })?;
     Ok(all
         .iter()
         .map(|l| ObservedListener {
@@ -165,7 +173,12 @@ pub async fn target_groups_of(elb: &Client, lb_arn: &str) -> Result<Vec<Observed
     match all {
         Ok(all) => Ok(all.iter().map(target_group).collect()),
         Err(e) => {
-            let e = AwsError::from_sdk("reading ELBv2 Target Groups of", lb_arn, e);
+            let e = AwsError::from_sdk_call(
+                "elasticloadbalancing:DescribeTargetGroups",
+                "reading ELBv2 Target Groups of",
+                lb_arn,
+                e,
+            );
             if e.is_not_found() { Ok(Vec::new()) } else { Err(e) }
         }
     }
@@ -174,7 +187,9 @@ pub async fn target_groups_of(elb: &Client, lb_arn: &str) -> Result<Vec<Observed
 /// The target group with this ARN; absent is `None`.
 pub async fn find_target_group_by_arn(elb: &Client, arn: &str) -> Result<Option<ObservedTargetGroup>, AwsError> {
     let req = elb.describe_target_groups().target_group_arns(arn);
-    let out = optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group", arn, e)))?;
+    let out = optional(req.send().await.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:DescribeTargetGroups", "reading ELBv2 Target Group", arn, e)
+    }))?;
     Ok(out.and_then(|o| o.target_groups().iter().find(|t| t.target_group_arn() == Some(arn)).map(target_group)))
 }
 
@@ -195,7 +210,14 @@ pub async fn find_target_groups_by_names(
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| AwsError::from_sdk("listing ELBv2 Target Groups", "the region", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:DescribeTargetGroups",
+                "listing ELBv2 Target Groups",
+                "the region",
+                e,
+            )
+        })?;
     Ok(all.iter().filter(|t| t.target_group_name().is_some_and(|n| names.contains(n))).map(target_group).collect())
 }
 
@@ -206,8 +228,14 @@ pub async fn find_target_groups_by_arns(
     arns: &[String],
 ) -> Result<Option<Vec<ObservedTargetGroup>>, AwsError> {
     let req = elb.describe_target_groups().set_target_group_arns(Some(arns.to_vec()));
-    let out =
-        optional(req.send().await.map_err(|e| AwsError::from_sdk("reading ELBv2 Target Groups", arns.join(","), e)))?;
+    let out = optional(req.send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:DescribeTargetGroups",
+            "reading ELBv2 Target Groups",
+            arns.join(","),
+            e,
+        )
+    }))?;
     Ok(out.map(|o| o.target_groups().iter().map(target_group).collect()))
 }
 
@@ -227,12 +255,14 @@ async fn target_states(
     elb: &Client,
     tg_arn: &str,
 ) -> Result<BTreeMap<Target, (TargetHealthStateEnum, Option<String>)>, AwsError> {
-    let out = elb
-        .describe_target_health()
-        .target_group_arn(tg_arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group targets", tg_arn, e))?;
+    let out = elb.describe_target_health().target_group_arn(tg_arn).send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:DescribeTargetHealth",
+            "reading ELBv2 Target Group targets",
+            tg_arn,
+            e,
+        )
+    })?;
     Ok(out
         .target_health_descriptions()
         .iter()
@@ -276,12 +306,9 @@ pub async fn await_targets(
 pub async fn tags_of(elb: &Client, arns: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
     let mut out = BTreeMap::new();
     for chunk in arns.chunks(TAGS_PER_CALL) {
-        let resp = elb
-            .describe_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("reading ELBv2 tags", chunk.join(","), e))?;
+        let resp = elb.describe_tags().set_resource_arns(Some(chunk.to_vec())).send().await.map_err(|e| {
+            AwsError::from_sdk_call("elasticloadbalancing:DescribeTags", "reading ELBv2 tags", chunk.join(","), e)
+        })?;
         for d in resp.tag_descriptions() {
             let tags = d
                 .tags()
@@ -301,22 +328,26 @@ pub fn apply_tags(tg: &mut ObservedTargetGroup, tags: BTreeMap<String, String>) 
 }
 
 pub async fn deregistration_delay(elb: &Client, tg_arn: &str) -> Result<Option<u32>, AwsError> {
-    let out = elb
-        .describe_target_group_attributes()
-        .target_group_arn(tg_arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("reading ELBv2 Target Group attributes", tg_arn, e))?;
+    let out = elb.describe_target_group_attributes().target_group_arn(tg_arn).send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:DescribeTargetGroupAttributes",
+            "reading ELBv2 Target Group attributes",
+            tg_arn,
+            e,
+        )
+    })?;
     Ok(out.attributes().iter().find(|a| a.key() == Some(DEREGISTRATION_DELAY)).and_then(|a| a.value()?.parse().ok()))
 }
 
 pub async fn idle_timeout(elb: &Client, listener_arn: &str) -> Result<Option<u32>, AwsError> {
-    let out = elb
-        .describe_listener_attributes()
-        .listener_arn(listener_arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("reading ELBv2 Listener attributes", listener_arn, e))?;
+    let out = elb.describe_listener_attributes().listener_arn(listener_arn).send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:DescribeListenerAttributes",
+            "reading ELBv2 Listener attributes",
+            listener_arn,
+            e,
+        )
+    })?;
     Ok(out.attributes().iter().find(|a| a.key() == Some(TCP_IDLE_TIMEOUT)).and_then(|a| a.value()?.parse().ok()))
 }
 
@@ -341,7 +372,9 @@ pub async fn create_load_balancer(
         .set_tags(Some(tags(tag_map)))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("creating ELBv2 Load Balancer", name, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call("elasticloadbalancing:CreateLoadBalancer", "creating ELBv2 Load Balancer", name, e)
+        })?;
     out.load_balancers().first().filter(|lb| lb.load_balancer_arn().is_some()).map(load_balancer).ok_or_else(|| {
         AwsError::new("creating ELBv2 Load Balancer", name, ErrorKind::Transport("no ARN in the answer".into()))
     })
@@ -361,7 +394,7 @@ pub async fn wait_active(
             .load_balancer_arns(arn)
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk(action, arn, e))?;
+            .map_err(|e| AwsError::from_sdk_call("elasticloadbalancing:DescribeLoadBalancers", action, arn, e))?;
         let Some(lb) = out.load_balancers().first() else { return Ok(None) };
         match lb.state().and_then(|s| s.code()) {
             Some(LoadBalancerStateEnum::Active) => Ok(Some(load_balancer(lb))),
@@ -386,7 +419,9 @@ pub async fn set_subnets(elb: &Client, lb_arn: &str, subnets: &BTreeSet<String>)
         .set_subnets(Some(subnets.iter().cloned().collect()))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("setting ELBv2 Load Balancer subnets", lb_arn, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call("elasticloadbalancing:SetSubnets", "setting ELBv2 Load Balancer subnets", lb_arn, e)
+        })?;
     Ok(())
 }
 
@@ -406,7 +441,14 @@ pub async fn set_security_groups(
         .set_enforce_security_group_inbound_rules_on_private_link_traffic(enforce)
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("setting ELBv2 Load Balancer security groups", lb_arn, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:SetSecurityGroups",
+                "setting ELBv2 Load Balancer security groups",
+                lb_arn,
+                e,
+            )
+        })?;
     Ok(())
 }
 
@@ -416,7 +458,14 @@ pub async fn set_cross_zone(elb: &Client, lb_arn: &str, enabled: bool) -> Result
         .attributes(LoadBalancerAttribute::builder().key(CROSS_ZONE).value(enabled.to_string()).build())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("setting ELBv2 Load Balancer cross-zone load balancing", lb_arn, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "setting ELBv2 Load Balancer cross-zone load balancing",
+                lb_arn,
+                e,
+            )
+        })?;
     Ok(())
 }
 
@@ -438,7 +487,9 @@ pub async fn create_target_group(
         .target_type(TargetTypeEnum::from(kind.as_str()))
         .set_tags(Some(tags(tag_map)));
     req = with_health_check!(req, health);
-    let out = req.send().await.map_err(|e| AwsError::from_sdk("creating ELBv2 Target Group", name, e))?;
+    let out = req.send().await.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:CreateTargetGroup", "creating ELBv2 Target Group", name, e)
+    })?;
     let tg = out.target_groups().first().ok_or_else(|| {
         AwsError::new("creating ELBv2 Target Group", name, ErrorKind::Transport("no target group in the answer".into()))
     })?;
@@ -459,10 +510,14 @@ fn i32_of(v: u32) -> i32 {
 }
 
 pub async fn set_health_check(elb: &Client, tg_arn: &str, health: &HealthCheck) -> Result<(), AwsError> {
-    with_health_check!(elb.modify_target_group().target_group_arn(tg_arn), health)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("updating ELBv2 Target Group health check", tg_arn, e))?;
+    with_health_check!(elb.modify_target_group().target_group_arn(tg_arn), health).send().await.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:ModifyTargetGroup",
+            "updating ELBv2 Target Group health check",
+            tg_arn,
+            e,
+        )
+    })?;
     Ok(())
 }
 
@@ -472,7 +527,14 @@ pub async fn set_deregistration_delay(elb: &Client, tg_arn: &str, seconds: u32) 
         .attributes(TargetGroupAttribute::builder().key(DEREGISTRATION_DELAY).value(seconds.to_string()).build())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("updating ELBv2 Target Group attributes", tg_arn, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "updating ELBv2 Target Group attributes",
+                tg_arn,
+                e,
+            )
+        })?;
     Ok(())
 }
 
@@ -484,18 +546,29 @@ fn descriptions(targets: &BTreeSet<Target>) -> Vec<TargetDescription> {
 }
 
 pub async fn register(elb: &Client, tg_arn: &str, targets: &BTreeSet<Target>) -> Result<(), AwsError> {
-    elb.register_targets()
-        .target_group_arn(tg_arn)
-        .set_targets(Some(descriptions(targets)))
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("registering ELBv2 Target Group targets", tg_arn, e))?;
+    elb.register_targets().target_group_arn(tg_arn).set_targets(Some(descriptions(targets))).send().await.map_err(
+        |e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:RegisterTargets",
+                "registering ELBv2 Target Group targets",
+                tg_arn,
+                e,
+            )
+        },
+    )?;
     Ok(())
 }
 
 pub async fn deregister(elb: &Client, tg_arn: &str, targets: &BTreeSet<Target>) -> Result<(), AwsError> {
     let r = elb.deregister_targets().target_group_arn(tg_arn).set_targets(Some(descriptions(targets))).send().await;
-    optional(r.map_err(|e| AwsError::from_sdk("deregistering ELBv2 Target Group targets", tg_arn, e)))?;
+    optional(r.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:DeregisterTargets",
+            "deregistering ELBv2 Target Group targets",
+            tg_arn,
+            e,
+        )
+    }))?;
     Ok(())
 }
 
@@ -519,7 +592,14 @@ pub async fn create_listener(
         .set_tags(Some(tags(tag_map)))
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("creating ELBv2 Listener", format!("port {port}"), e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:CreateListener",
+                "creating ELBv2 Listener",
+                format!("port {port}"),
+                e,
+            )
+        })?;
     let arn = out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default().to_owned();
     Ok(ObservedListener {
         arn,
@@ -532,12 +612,9 @@ pub async fn create_listener(
 }
 
 pub async fn point_listener(elb: &Client, listener_arn: &str, tg_arn: &str) -> Result<(), AwsError> {
-    elb.modify_listener()
-        .listener_arn(listener_arn)
-        .default_actions(forward(tg_arn))
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("updating ELBv2 Listener", listener_arn, e))?;
+    elb.modify_listener().listener_arn(listener_arn).default_actions(forward(tg_arn)).send().await.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:ModifyListener", "updating ELBv2 Listener", listener_arn, e)
+    })?;
     Ok(())
 }
 
@@ -548,13 +625,22 @@ pub async fn set_idle_timeout(elb: &Client, listener_arn: &str, seconds: u32) ->
         .attributes(ListenerAttribute::builder().key(TCP_IDLE_TIMEOUT).value(seconds.to_string()).build())
         .send()
         .await
-        .map_err(|e| AwsError::from_sdk("updating ELBv2 Listener attributes", listener_arn, e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "updating ELBv2 Listener attributes",
+                listener_arn,
+                e,
+            )
+        })?;
     Ok(())
 }
 
 pub async fn delete_listener(elb: &Client, listener_arn: &str) -> Result<(), AwsError> {
     let r = elb.delete_listener().listener_arn(listener_arn).send().await;
-    optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Listener", listener_arn, e)))?;
+    optional(r.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:DeleteListener", "deleting ELBv2 Listener", listener_arn, e)
+    }))?;
     Ok(())
 }
 
@@ -563,7 +649,10 @@ pub async fn delete_listener(elb: &Client, listener_arn: &str) -> Result<(), Aws
 pub async fn delete_target_group(elb: &Client, tg_arn: &str, stop: &CancellationToken) -> Result<(), AwsError> {
     retry::retry_on(&["ResourceInUse"], Duration::from_secs(120), stop, || async {
         let r = elb.delete_target_group().target_group_arn(tg_arn).send().await;
-        optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Target Group", tg_arn, e))).map(|_| ())
+        optional(r.map_err(|e| {
+            AwsError::from_sdk_call("elasticloadbalancing:DeleteTargetGroup", "deleting ELBv2 Target Group", tg_arn, e)
+        }))
+        .map(|_| ())
     })
     .await
 }
@@ -576,7 +665,9 @@ pub async fn delete_load_balancer(
     stop: &CancellationToken,
 ) -> Result<(), AwsError> {
     let r = elb.delete_load_balancer().load_balancer_arn(lb_arn).send().await;
-    optional(r.map_err(|e| AwsError::from_sdk("deleting ELBv2 Load Balancer", lb_arn, e)))?;
+    optional(r.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:DeleteLoadBalancer", "deleting ELBv2 Load Balancer", lb_arn, e)
+    }))?;
     retry::poll(timeout, Duration::from_secs(10), stop, || async {
         Ok(find_load_balancer_by_arn(elb, lb_arn).await?.is_none().then_some(()))
     })
@@ -602,7 +693,7 @@ pub async fn retag(
             .set_tag_keys(Some(remove.iter().cloned().collect()))
             .send()
             .await
-            .map_err(|e| AwsError::from_sdk("removing ELBv2 tags", arn, e))?;
+            .map_err(|e| AwsError::from_sdk_call("elasticloadbalancing:RemoveTags", "removing ELBv2 tags", arn, e))?;
     }
     if !add.is_empty() {
         add_tags(elb, &[arn.to_owned()], add).await?;
@@ -613,12 +704,9 @@ pub async fn retag(
 /// Adds the same tags to many objects, 20 per call.
 pub async fn add_tags(elb: &Client, arns: &[String], add: &BTreeMap<String, String>) -> Result<(), AwsError> {
     for chunk in arns.chunks(TAGS_PER_CALL) {
-        elb.add_tags()
-            .set_resource_arns(Some(chunk.to_vec()))
-            .set_tags(Some(tags(add)))
-            .send()
-            .await
-            .map_err(|e| AwsError::from_sdk("adding ELBv2 tags", chunk.join(","), e))?;
+        elb.add_tags().set_resource_arns(Some(chunk.to_vec())).set_tags(Some(tags(add))).send().await.map_err(|e| {
+            AwsError::from_sdk_call("elasticloadbalancing:AddTags", "adding ELBv2 tags", chunk.join(","), e)
+        })?;
     }
     Ok(())
 }
@@ -633,6 +721,13 @@ pub async fn all_load_balancers(elb: &Client) -> Result<Vec<ObservedLoadBalancer
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| AwsError::from_sdk("listing ELBv2 Load Balancers", "all", e))?;
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "listing ELBv2 Load Balancers",
+                "all",
+                e,
+            )
+        })?;
     Ok(all.iter().map(load_balancer).collect())
 }

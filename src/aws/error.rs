@@ -27,7 +27,14 @@ pub enum ErrorKind {
     Credentials(String),
     /// The endpoint could not be reached (the SDK's message chain).
     Unreachable(String),
+    /// The credentials lack `permission` (an IAM action such as
+    /// `ec2:DescribeSubnets`).
+    AccessDenied { code: String, message: String, permission: String },
 }
+
+/// Error codes that mean "not allowed" in EC2, ELBv2 and MSK.
+const ACCESS_DENIED_CODES: [&str; 4] =
+    ["AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "ForbiddenException"];
 
 /// Where the SDK looks for credentials, in order, and how to set each.
 pub const CREDENTIAL_SOURCES: &str = "The provider looked, in order, in the provider block (access_key and \
@@ -62,6 +69,14 @@ impl fmt::Display for AwsError {
             ErrorKind::Partial(reasons) => write!(f, "refused for {reasons}"),
             ErrorKind::Credentials(chain) => write!(f, "no AWS credentials: {chain}. {CREDENTIAL_SOURCES}"),
             ErrorKind::Unreachable(chain) => write!(f, "AWS could not be reached: {chain}"),
+            ErrorKind::AccessDenied { code, message, permission } => {
+                let message = if message.is_empty() { String::new() } else { format!(": {message}") };
+                write!(
+                    f,
+                    "{code}{message}. Grant the IAM permission {permission} to the credentials the provider uses \
+                     (every permission it needs: docs/guides/iam-policy.md)"
+                )
+            }
         }
     }
 }
@@ -87,13 +102,24 @@ impl AwsError {
         Self { action: action.into(), object: object.into(), kind }
     }
 
-    /// Wraps an SDK error, keeping AWS's code and message.
-    pub fn from_sdk<E>(action: impl Into<String>, object: impl Into<String>, err: E) -> Self
+    /// Wraps the SDK error of the call of `permission` (its IAM action,
+    /// e.g. `ec2:DescribeSubnets`), keeping AWS's code and message.
+    pub fn from_sdk_call<E>(
+        permission: &'static str,
+        action: impl Into<String>,
+        object: impl Into<String>,
+        err: E,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
         let kind = match err.code() {
             Some(code) if NOT_FOUND_CODES.contains(&code) => ErrorKind::NotFound,
+            Some(code) if ACCESS_DENIED_CODES.contains(&code) => ErrorKind::AccessDenied {
+                code: code.to_owned(),
+                message: err.message().unwrap_or_default().to_owned(),
+                permission: permission.to_owned(),
+            },
             Some(code) => {
                 ErrorKind::Api { code: code.to_owned(), message: err.message().unwrap_or_default().to_owned() }
             }

@@ -20,7 +20,7 @@ pub async fn brokers(client: &aws_sdk_kafka::Client, arn: &str) -> Result<Vec<Ms
         .await
         .into_iter()
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AwsError::from_sdk(action, arn, e))?;
+        .map_err(|e| AwsError::from_sdk_call("kafka:ListNodes", action, arn, e))?;
     let mut out = Vec::new();
     for node in &nodes {
         let Some(b) = node.broker_node_info() else { continue };
@@ -50,12 +50,10 @@ pub async fn brokers(client: &aws_sdk_kafka::Client, arn: &str) -> Result<Vec<Ms
 /// The private bootstrap string for `auth`; empty when the cluster does not
 /// offer that mode.
 pub async fn bootstrap(client: &aws_sdk_kafka::Client, arn: &str, auth: Authentication) -> Result<String, AwsError> {
-    let out = client
-        .get_bootstrap_brokers()
-        .cluster_arn(arn)
-        .send()
-        .await
-        .map_err(|e| AwsError::from_sdk("reading MSK bootstrap brokers", arn, e))?;
+    let out =
+        client.get_bootstrap_brokers().cluster_arn(arn).send().await.map_err(|e| {
+            AwsError::from_sdk_call("kafka:GetBootstrapBrokers", "reading MSK bootstrap brokers", arn, e)
+        })?;
     let s = match auth {
         Authentication::Plaintext => out.bootstrap_broker_string(),
         Authentication::Tls => out.bootstrap_broker_string_tls(),
