@@ -86,21 +86,30 @@ async fn generated_configuration_round_trips() {
     ws.assert_no_changes();
 }
 
-#[tokio::test]
-async fn tidb_cloud_layout_with_bootstrap_imports() {
-    let moto = Moto::start();
-    let aws = Aws::new(&moto).await;
-    let net = aws.network(0).await;
+/// The TiDB Cloud guide's layout built by hand: a bootstrap listener on 9092
+/// to every broker, listeners 9093–9095 to one broker each, every target on
+/// 39092; `group_port` gives each group's own port (None: 39092 too).
+/// Returns the broker IPs and the load balancer's ARN.
+async fn tidb_layout(aws: &Aws, net: &Network, group_port: Option<fn(u16) -> u16>) -> (Vec<String>, String) {
     let all: Vec<(String, u16)> = (0..3).map(|i| (format!("{}.10", net.subnets[i].2), 39092)).collect();
+    let own = |listener: u16| group_port.map_or(39092, |f| f(listener));
     let mut listeners =
-        vec![HandListener { port: 9092, group: "bootstrap-target-group", group_port: 39092, targets: all.clone() }];
+        vec![HandListener { port: 9092, group: "bootstrap-target-group", group_port: own(9092), targets: all.clone() }];
     for (i, group) in ["broker-target-group-1", "broker-target-group-2", "broker-target-group-3"].iter().enumerate() {
-        listeners.push(HandListener { port: 9093 + i as u16, group, group_port: 39092, targets: vec![all[i].clone()] });
+        let port = 9093 + i as u16;
+        listeners.push(HandListener { port, group, group_port: own(port), targets: vec![all[i].clone()] });
     }
-    let principal = "arn:aws:iam::123456789012:root";
-    let (lb, _) =
-        aws.hand_built(&net, "kafka-lb", LoadBalancerTypeEnum::Network, &listeners, Some((true, &[principal]))).await;
-    let config = format!(
+    let (lb, _) = aws
+        .hand_built(net, "kafka-lb", LoadBalancerTypeEnum::Network, &listeners, Some((true, &[TIDB_PRINCIPAL])))
+        .await;
+    (all.into_iter().map(|a| a.0).collect(), lb)
+}
+
+const TIDB_PRINCIPAL: &str = "arn:aws:iam::123456789012:root";
+
+/// The configuration that describes that layout, importing it from `lb`.
+fn tidb_config(net: &Network, ips: &[String], lb: &str) -> String {
+    format!(
         r#"{HEADER}
 resource "kafka_privatelink" "tidb" {{
   name               = "kafka-lb"
@@ -117,7 +126,7 @@ resource "kafka_privatelink" "tidb" {{
     listener_port = 9092
   }}
   endpoint_service {{
-    allowed_principals = ["{principal}"]
+    allowed_principals = ["{TIDB_PRINCIPAL}"]
   }}
 }}
 
@@ -128,10 +137,19 @@ import {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = all[0].0,
-        b = all[1].0,
-        c = all[2].0,
-    );
+        a = ips[0],
+        b = ips[1],
+        c = ips[2],
+    )
+}
+
+#[tokio::test]
+async fn tidb_cloud_layout_with_bootstrap_imports() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let (ips, lb) = tidb_layout(&aws, &net, None).await;
+    let config = tidb_config(&net, &ips, &lb);
     let ws = Workspace::new(&config).with_moto(&moto);
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
@@ -148,50 +166,9 @@ async fn groups_on_the_listener_port_with_targets_on_the_broker_port_are_first_c
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let all: Vec<(String, u16)> = (0..3).map(|i| (format!("{}.10", net.subnets[i].2), 39092)).collect();
-    let mut listeners =
-        vec![HandListener { port: 9092, group: "bootstrap-target-group", group_port: 9092, targets: all.clone() }];
-    for (i, group) in ["broker-target-group-1", "broker-target-group-2", "broker-target-group-3"].iter().enumerate() {
-        let port = 9093 + i as u16;
-        listeners.push(HandListener { port, group, group_port: port, targets: vec![all[i].clone()] });
-    }
-    let principal = "arn:aws:iam::123456789012:root";
-    let (lb, _) =
-        aws.hand_built(&net, "kafka-lb", LoadBalancerTypeEnum::Network, &listeners, Some((true, &[principal]))).await;
-    let config = |third_ip: &str| {
-        format!(
-            r#"{HEADER}
-resource "kafka_privatelink" "tidb" {{
-  name               = "kafka-lb"
-  vpc_id             = "{vpc}"
-  subnet_ids         = {subnets}
-  broker_port        = 39092
-  listener_port_base = 9093
-  brokers = {{
-    "1" = {{ ip = "{a}" }}
-    "2" = {{ ip = "{b}" }}
-    "3" = {{ ip = "{third_ip}" }}
-  }}
-  bootstrap {{
-    listener_port = 9092
-  }}
-  endpoint_service {{
-    allowed_principals = ["{principal}"]
-  }}
-}}
-
-import {{
-  to = kafka_privatelink.tidb
-  id = "{lb}"
-}}
-"#,
-            vpc = net.vpc,
-            subnets = net.subnet_ids_hcl(),
-            a = all[0].0,
-            b = all[1].0,
-        )
-    };
-    let ws = Workspace::new(&config(&all[2].0)).with_moto(&moto);
+    let (ips, lb) = tidb_layout(&aws, &net, Some(|listener| listener)).await;
+    let config = |third_ip: &str| tidb_config(&net, &[ips[0].clone(), ips[1].clone(), third_ip.to_owned()], &lb);
+    let ws = Workspace::new(&config(&ips[2])).with_moto(&moto);
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
     ws.apply();
