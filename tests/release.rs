@@ -101,7 +101,8 @@ output "listener" {{ value = data.kafka_advertised_listeners.l.broker_endpoints[
     assert!(init.contains(&format!("Installed kafka-privatelink/kafka v{version}")), "{init}");
     assert!(!init.contains("development overrides"), "{init}");
     let lock = std::fs::read_to_string(work.join(".terraform.lock.hcl")).unwrap();
-    assert!(lock.contains(&format!("version = \"{version}\"")) && lock.contains("h1:"), "{lock}");
+    let flat = lock.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(&format!("version = \"{version}\"")) && flat.contains("\"h1:"), "{lock}");
     run(&["apply", "-auto-approve", "-no-color"]);
     let out = run(&["output", "-raw", "listener"]);
     assert!(out.ends_with("EXTERNAL://b2.kafka.example.com:9002"), "{out}");
