@@ -17,6 +17,19 @@ use common::{HEADER, Moto, Workspace};
 
 const ACCOUNT: &str = "123456789012";
 
+/// The guide's security groups — the brokers' (39092 from the VPC), the
+/// NLB's (9092–9095 from the consumer's CIDR) — and three broker instances
+/// at 10.0.N.10: (brokers' group, NLB's group, instance ids).
+async fn guide_network(aws: &Aws, net: &Network) -> (String, String, Vec<String>) {
+    let brokers_sg = aws.security_group(net, "kafka-brokers", Some(((39092, 39092), "10.0.0.0/16"))).await;
+    let nlb_sg = aws.security_group(net, "kafka-nlb", Some(((9092, 9095), "10.8.0.0/16"))).await;
+    let mut instances = Vec::new();
+    for i in 0..3 {
+        instances.push(aws.instance(net, i, &format!("{}.10", net.subnets[i].2), Some(&brokers_sg)).await);
+    }
+    (brokers_sg, nlb_sg, instances)
+}
+
 /// The guide's NLB: a security group admitting the consumer's CIDR on the
 /// listener ports, instance target groups on the listener ports with every
 /// target on 39092, a bootstrap listener, an endpoint service requiring
@@ -111,12 +124,7 @@ async fn the_tidb_cloud_guides_setup_imports_exactly_with_generated_configuratio
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let brokers_sg = aws.security_group(&net, "kafka-brokers", Some(((39092, 39092), "10.0.0.0/16"))).await;
-    let nlb_sg = aws.security_group(&net, "kafka-nlb", Some(((9092, 9095), "10.8.0.0/16"))).await;
-    let mut instances = Vec::new();
-    for i in 0..3 {
-        instances.push(aws.instance(&net, i, &format!("{}.10", net.subnets[i].2), Some(&brokers_sg)).await);
-    }
+    let (_, nlb_sg, instances) = guide_network(&aws, &net).await;
     let lb = tidb_guide_setup(&aws, &net, &instances, &nlb_sg).await;
     let before = groups(&aws).await;
 
@@ -209,12 +217,7 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let brokers_sg = aws.security_group(&net, "kafka-brokers", Some(((39092, 39092), "10.0.0.0/16"))).await;
-    let nlb_sg = aws.security_group(&net, "kafka-nlb", Some(((9092, 9095), "10.8.0.0/16"))).await;
-    let mut instances = Vec::new();
-    for i in 0..3 {
-        instances.push(aws.instance(&net, i, &format!("{}.10", net.subnets[i].2), Some(&brokers_sg)).await);
-    }
+    let (brokers_sg, nlb_sg, instances) = guide_network(&aws, &net).await;
     let ws = Workspace::new(&created_config(&net, &nlb_sg, &instances)).with_moto(&moto);
     let plan = ws.ok(&["plan", "-no-color"]);
     let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -64,8 +64,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     let created = groups_of(&aws).await;
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].1, vec![a.clone()]);
-    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    ws.assert_no_changes();
 
     // Another set of groups: in place, same load balancer.
     ws.write("main.tf", &config(&net, &format!("  security_group_ids = [\"{a}\", \"{b}\"]\n")));
@@ -76,8 +75,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     let mut both = vec![a.clone(), b.clone()];
     both.sort();
     assert_eq!(changed, vec![(created[0].0.clone(), both)], "the same load balancer, both groups");
-    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    ws.assert_no_changes();
 
     // Some → none: AWS cannot, so the plan replaces and says why.
     ws.write("main.tf", &config(&net, "  security_group_ids = []\n"));
@@ -197,8 +195,7 @@ output "groups" {{ value = kafka_privatelink.k.security_group_ids }}
     .with_moto(&moto);
     ws.apply();
     assert_eq!(ws.output("groups"), serde_json::json!([sg.clone()]));
-    let out = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    ws.assert_no_changes();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(groups_of(&aws).await, vec![(lb, vec![sg])], "the adopted load balancer and its group stay");
 }
