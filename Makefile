@@ -62,7 +62,7 @@ bench: venv
 	$(CARGO) bench
 	$(CARGO) build --release
 	@size=$$(stat -c %s "$(TARGET_DIR)/release/terraform-provider-kafka"); \
-	  echo "release binary: $$((size / 1048576)) MiB ($$size bytes; goal under 40 MB; debug info stripped)"
+	  echo "release binary: $$((size / 1048576)) MiB ($$size bytes; goal under 40 MB; symbols and debug info stripped)"
 
 ## install: the release binary into Terraform's local plugin directory
 ## release: the release binary for this machine's platform, packed as

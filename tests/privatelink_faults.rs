@@ -44,14 +44,17 @@ fn total(counts: &BTreeMap<String, u64>) -> u64 {
 }
 
 #[tokio::test]
-async fn refresh_stays_within_n_plus_8_calls() {
+async fn create_refresh_and_destroy_stay_within_their_call_budgets() {
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto);
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
     for n in [3usize, 12] {
         let ws = Workspace::new(&config(&net, n)).with_aws_endpoint(&proxy.url);
+        proxy.reset_counts();
         ws.apply();
+        let calls = total(&proxy.counts());
+        assert!(calls <= 3 * n as u64 + 16, "create of {n} brokers: {calls} calls > 3N+16: {:?}", proxy.counts());
         proxy.reset_counts();
         ws.ok(&["plan", "-refresh-only", "-no-color"]);
         let counts = proxy.counts();
@@ -60,7 +63,15 @@ async fn refresh_stays_within_n_plus_8_calls() {
         assert!(calls <= n as u64 + 8, "{n} brokers: {calls} calls > N+8: {counts:?}");
         assert_eq!(counts.get("elbv2:DescribeTargetHealth"), Some(&(n as u64)), "one per target group");
         assert_eq!(counts.get("elbv2:DescribeListeners"), Some(&1), "listeners in one call");
+        proxy.reset_counts();
         ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+        let counts = proxy.counts();
+        let calls = total(&counts);
+        assert!(calls <= 2 * n as u64 + 14, "destroy of {n} brokers: {calls} calls > 2N+14: {counts:?}");
+        // The refresh reads the connections; the service's deletion is
+        // refused by AWS itself while any are live, with no second read.
+        assert_eq!(counts.get("ec2:DescribeVpcEndpointConnections"), Some(&1), "{counts:?}");
+        assert!(aws.snapshot().await.is_empty());
     }
 }
 
@@ -128,20 +139,18 @@ async fn destroy_refuses_live_connections_unless_told_to_reject_them() {
     let ws = Workspace::new(&config(&net, 1)).with_aws_endpoint(&proxy.url);
     ws.apply();
     let service = aws.snapshot().await.services.keys().next().unwrap().clone();
-    // A consumer endpoint is connected (moto cannot model one: the proxy answers).
-    let connections = format!(
-        r#"<DescribeVpcEndpointConnectionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><vpcEndpointConnectionSet><item><serviceId>{service}</serviceId><vpcEndpointId>vpce-0consumer1</vpcEndpointId><vpcEndpointOwner>111122223333</vpcEndpointOwner><vpcEndpointState>available</vpcEndpointState></item></vpcEndpointConnectionSet></DescribeVpcEndpointConnectionsResponse>"#
-    );
-    let rejected = r#"<RejectVpcEndpointConnectionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><unsuccessful/></RejectVpcEndpointConnectionsResponse>"#;
-    proxy.rules(&json!([
-        {"action": "DescribeVpcEndpointConnections", "respond": connections},
-        {"action": "RejectVpcEndpointConnections", "respond": rejected},
-    ]));
+    // A consumer endpoint is connected (moto cannot model one: the proxy
+    // does, and refuses to delete the service while it is, as AWS does).
+    proxy.connect(&service, "vpce-0consumer1", "111122223333", "available");
 
     let out = ws.fails(&["destroy", "-auto-approve", "-no-color"]);
     assert!(out.contains("vpce-0consumer1") && out.contains("reject_connections_on_destroy"), "{out}");
     let snap = aws.snapshot().await;
-    assert_eq!((snap.services.len(), snap.load_balancers.len()), (1, 1), "nothing deleted");
+    assert_eq!(
+        (snap.services.len(), snap.load_balancers.len(), snap.target_groups.len()),
+        (1, 1, 1),
+        "nothing deleted"
+    );
 
     let with_reject = config(&net, 1)
         .replace("    allowed_principals", "    reject_connections_on_destroy = true\n    allowed_principals");
@@ -151,6 +160,9 @@ async fn destroy_refuses_live_connections_unless_told_to_reject_them() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(proxy.counts().get("ec2:RejectVpcEndpointConnections"), Some(&1));
     assert!(aws.snapshot().await.is_empty());
+    let connections = proxy.connections();
+    assert_eq!(connections.len(), 1);
+    assert_eq!(connections[0]["state"], "rejected", "{connections:?}");
 }
 
 #[tokio::test]

@@ -386,7 +386,15 @@ fn unsuccessful(action: &str, id: &str, items: &[UnsuccessfulItem]) -> Result<()
     Err(AwsError::new(action, id, ErrorKind::Partial(reasons.join("; "))))
 }
 
-/// Deletes the service and waits until it is gone.
+/// AWS's refusal to delete a service that consumer endpoints still use
+/// (pending acceptance or available): EC2 error code list,
+/// "ExistingVpcEndpointConnections".
+const IN_USE: &str = "ExistingVpcEndpointConnections";
+
+/// Deletes the service and waits until it is gone. AWS itself refuses
+/// while consumer endpoints are connected, so no check before the call
+/// can race a consumer connecting: the refusal is the check, and it comes
+/// back as [`ErrorKind::LiveConnections`] naming those endpoints.
 pub async fn delete_service(
     ec2: &Client,
     id: &str,
@@ -405,6 +413,12 @@ pub async fn delete_service(
         let code = item.error().and_then(|e| e.code()).unwrap_or("Unsuccessful").to_owned();
         if !code.contains("NotFound") {
             let message = item.error().and_then(|e| e.message()).unwrap_or_default().to_owned();
+            if code == IN_USE {
+                let live = live_connections(ec2, id).await?;
+                if !live.is_empty() {
+                    return Err(AwsError::new(action, id, ErrorKind::LiveConnections(live)));
+                }
+            }
             return Err(AwsError::new(action, id, ErrorKind::Api { code, message }));
         }
     }

@@ -349,17 +349,15 @@ fn run<'a>(
             })
         }
         Step::DeleteService { id, reject_connections } => Box::pin(async move {
-            // Live consumers are checked before anything about the service changes.
-            let live = ec2::live_connections(ec2c, id).await?;
-            if !live.is_empty() {
-                if !*reject_connections {
-                    return Err(StepError::from(AwsError::new(
-                        "deleting EC2 VPC Endpoint Service",
-                        id,
-                        ErrorKind::LiveConnections(live),
-                    )));
+            // The service goes first, and AWS refuses to delete it while
+            // consumers are connected: that refusal stops the destroy
+            // before anything else changes. Told to cut them off, the
+            // provider rejects them first.
+            if *reject_connections {
+                let live = ec2::live_connections(ec2c, id).await?;
+                if !live.is_empty() {
+                    ec2::reject_connections(ec2c, id, &live).await?;
                 }
-                ec2::reject_connections(ec2c, id, &live).await?;
             }
             info!(id, "deleting VPC endpoint service");
             ec2::delete_service(ec2c, id, exec.timeout, &exec.stop).await?;

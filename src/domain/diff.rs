@@ -548,7 +548,8 @@ fn service(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedu
 }
 
 /// The steps that remove everything the state records, and nothing else:
-/// the service (after a check for live connections), then the load
+/// the service first (AWS refuses to delete it while consumers are
+/// connected, which stops a destroy before anything else changes), then the load
 /// balancer when the resource manages it (`delete_load_balancer`: created
 /// or imported, never borrowed) — which takes its listeners along —, or
 /// else the recorded listeners, then the groups. Built from the state

@@ -354,6 +354,13 @@ impl FaultProxy {
         self.post("/__connections", &c.to_string());
     }
 
+    /// Every consumer connection as the proxy holds it now.
+    pub fn connections(&self) -> Vec<serde_json::Value> {
+        let body = http_get(self.port(), "/__connections").expect("connections");
+        let json = body.split("\r\n\r\n").nth(1).unwrap_or("[]");
+        serde_json::from_str(json).expect("connections JSON")
+    }
+
     pub fn reset_counts(&self) {
         self.post("/__reset", "");
     }

@@ -25,6 +25,7 @@ Control endpoints (JSON):
         "owner": "111122223333", "state": "pendingAcceptance"}
                         -> a consumer endpoint connects to a service (the
                            same endpoint again: its state changes)
+  GET  /__connections   -> every connection as the proxy holds it now
   POST /__msk {"arn": "arn:aws:kafka:…:cluster/…", "brokers": [{"id": 1,
         "ip": "10.0.1.20", "subnet": "subnet-…", "host": "b-1.…"}],
         "bootstrap": {"bootstrapBrokerString": "…", …}}
@@ -42,7 +43,9 @@ Accepting makes a pendingAcceptance connection `pending`, and the next
 describe finds it `available` (AWS: pendingAcceptance -> pending ->
 available, https://docs.aws.amazon.com/vpc/latest/privatelink/
 configure-endpoint-service.html#accept-reject-connection-requests);
-rejecting a pending or available one makes it `rejected`. A connection in
+rejecting a pending or available one makes it `rejected`; a service with a
+connection pendingAcceptance, pending or available cannot be deleted (an
+UnsuccessfulItem ExistingVpcEndpointConnections, as AWS answers). A connection in
 any other state comes back as an UnsuccessfulItem (AWS documents the shape,
 not the code: the code here is the proxy's own).
 """
@@ -119,6 +122,29 @@ def change_connections(action, params, new_state, from_states):
     return (
         f'<{action}Response xmlns="{EC2_NS}"><requestId>proxy</requestId>'
         f"<unsuccessful>{failed}</unsuccessful></{action}Response>"
+    )
+
+
+LIVE_STATES = ("pendingAcceptance", "pending", "available")
+
+
+def services_in_use(params):
+    """The services of a DeleteVpcEndpointServiceConfigurations that AWS
+    refuses to delete: those with a connection pending acceptance or
+    available (EC2 API Reference, DeleteVpcEndpointServiceConfigurations;
+    the code is from EC2's error code list: ExistingVpcEndpointConnections,
+    "You cannot delete a VPC endpoint service configuration ... if there are
+    endpoints attached to the service")."""
+    asked = numbered(params, "ServiceId")
+    busy = [s for s in asked if any(c["service_id"] == s and c["state"] in LIVE_STATES for c in CONNECTIONS)]
+    return asked, busy
+
+
+def in_use_items(busy):
+    return "".join(
+        f"<item><error><code>ExistingVpcEndpointConnections</code><message>Service {s} has existing active "
+        f"VPC Endpoint connections</message></error><resourceId>{s}</resourceId></item>"
+        for s in busy
     )
 
 
@@ -226,6 +252,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/__counts":
             with LOCK:
                 return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
+        if self.path == "/__connections":
+            with LOCK:
+                return self.reply(200, json.dumps(CONNECTIONS).encode(), "application/json")
         if service_of(self.headers, b"") == "kafka":
             action = "ListNodes" if self.path.split("?")[0].endswith("/nodes") else "GetBootstrapBrokers"
             with LOCK:
@@ -305,13 +334,34 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, canned.encode())
         if injected:
             return self.reply(*fault(service, injected))
+        if service == "ec2" and action == "DeleteVpcEndpointServiceConfigurations":
+            with LOCK:
+                asked, busy = services_in_use(params)
+            if busy:
+                return self.delete_services(params, asked, busy)
         if service == "ec2" and action in CONNECTION_ACTIONS:
             with LOCK:
                 answer = CONNECTION_ACTIONS[action](params)
             return self.reply(200, answer.encode())
         self.forward(body, rewrite)
 
-    def forward(self, body, rewrite=None):
+    def delete_services(self, params, asked, busy):
+        """Refuses the services in use; moto deletes the others."""
+        items = in_use_items(busy)
+        rest = [s for s in asked if s not in busy]
+        if not rest:
+            answer = (
+                f'<DeleteVpcEndpointServiceConfigurationsResponse xmlns="{EC2_NS}"><requestId>proxy</requestId>'
+                f"<unsuccessful>{items}</unsuccessful></DeleteVpcEndpointServiceConfigurationsResponse>"
+            )
+            return self.reply(200, answer.encode())
+        kept = {k: v for k, v in params.items() if not k.startswith("ServiceId.")}
+        kept.update({f"ServiceId.{i}": [s] for i, s in enumerate(rest, 1)})
+        body = urllib.parse.urlencode(kept, doseq=True).encode()
+        # moto's answer lists its own failures (unknown ids) in <unsuccessful>
+        self.forward(body, rewrite=["<unsuccessful>", f"<unsuccessful>{items}"], empty_set="unsuccessful")
+
+    def forward(self, body, rewrite=None, empty_set=None):
         req = urllib.request.Request(MOTO + self.path, data=body or None, method=self.command)
         for k, v in self.headers.items():
             if k.lower() not in ("host", "content-length", "connection"):
@@ -319,6 +369,9 @@ class Handler(BaseHTTPRequestHandler):
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 answer = resp.read()
+                if empty_set:
+                    # an empty set may come back self-closed
+                    answer = answer.replace(f"<{empty_set}/>".encode(), f"<{empty_set}></{empty_set}>".encode())
                 if rewrite:
                     answer = answer.replace(rewrite[0].encode(), rewrite[1].encode())
                 self.reply(resp.status, answer, resp.headers.get("Content-Type", "text/xml"))
