@@ -61,8 +61,7 @@ demo: venv build
 bench: venv
 	$(CARGO) bench
 	$(CARGO) build --release
-	@size=$$(stat -c %s "$(TARGET_DIR)/release/terraform-provider-kafka"); \
-	  echo "release binary: $$((size / 1048576)) MiB ($$size bytes; goal under 40 MB; symbols and debug info stripped)"
+	@stat -c %s "$(TARGET_DIR)/release/terraform-provider-kafka" | awk '{ printf "release binary: %.1f MB (%.1f MiB, %d bytes; goal under 40 MB; symbols and debug info stripped)\n", $$1 / 1e6, $$1 / 1048576, $$1 }'
 
 ## install: the release binary into Terraform's local plugin directory
 ## release: the release binary for this machine's platform, packed as

@@ -100,6 +100,14 @@ output "listener" {{ value = data.kafka_advertised_listeners.l.broker_endpoints[
     let init = run(&["init", "-no-color"]);
     assert!(init.contains(&format!("Installed kafka-privatelink/kafka v{version}")), "{init}");
     assert!(!init.contains("development overrides"), "{init}");
+    // What Terraform unpacked: the release binary, under the 40 MB goal.
+    let installed = work
+        .join(".terraform/providers/registry.terraform.io/kafka-privatelink/kafka")
+        .join(version)
+        .join(&os_arch)
+        .join(format!("terraform-provider-kafka_v{version}"));
+    let size = std::fs::metadata(&installed).unwrap_or_else(|e| panic!("{}: {e}", installed.display())).len();
+    assert!(size < 40_000_000, "the release binary is {size} bytes, over the 40 MB goal");
     let lock = std::fs::read_to_string(work.join(".terraform.lock.hcl")).unwrap();
     let flat = lock.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("version = \"{version}\"")) && flat.contains("\"h1:"), "{lock}");
