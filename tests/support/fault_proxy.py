@@ -51,6 +51,7 @@ not the code: the code here is the proxy's own).
 """
 
 import json
+import re
 import sys
 import threading
 import time
@@ -349,34 +350,38 @@ class Handler(BaseHTTPRequestHandler):
         """Refuses the services in use; moto deletes the others."""
         items = in_use_items(busy)
         rest = [s for s in asked if s not in busy]
-        if not rest:
-            answer = (
-                f'<DeleteVpcEndpointServiceConfigurationsResponse xmlns="{EC2_NS}"><requestId>proxy</requestId>'
-                f"<unsuccessful>{items}</unsuccessful></DeleteVpcEndpointServiceConfigurationsResponse>"
-            )
-            return self.reply(200, answer.encode())
-        kept = {k: v for k, v in params.items() if not k.startswith("ServiceId.")}
-        kept.update({f"ServiceId.{i}": [s] for i, s in enumerate(rest, 1)})
-        body = urllib.parse.urlencode(kept, doseq=True).encode()
-        # moto's answer lists its own failures (unknown ids) in <unsuccessful>
-        self.forward(body, rewrite=["<unsuccessful>", f"<unsuccessful>{items}"], empty_set="unsuccessful")
+        if rest:
+            kept = {k: v for k, v in params.items() if not k.startswith("ServiceId.")}
+            kept.update({f"ServiceId.{i}": [s] for i, s in enumerate(rest, 1)})
+            status, answer, content_type = self.fetch(urllib.parse.urlencode(kept, doseq=True).encode())
+            if status != 200:
+                return self.reply(status, answer, content_type)
+            # moto's own failures (unknown ids) join the refused ones
+            unsuccessful = re.search(rb"<unsuccessful>(.*)</unsuccessful>", answer, re.S)
+            items += unsuccessful.group(1).decode() if unsuccessful else ""
+        answer = (
+            f'<DeleteVpcEndpointServiceConfigurationsResponse xmlns="{EC2_NS}"><requestId>proxy</requestId>'
+            f"<unsuccessful>{items}</unsuccessful></DeleteVpcEndpointServiceConfigurationsResponse>"
+        )
+        return self.reply(200, answer.encode())
 
-    def forward(self, body, rewrite=None, empty_set=None):
+    def fetch(self, body):
+        """moto's answer to this request with another body: (status, body, content type)."""
         req = urllib.request.Request(MOTO + self.path, data=body or None, method=self.command)
         for k, v in self.headers.items():
             if k.lower() not in ("host", "content-length", "connection"):
                 req.add_header(k, v)
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
-                answer = resp.read()
-                if empty_set:
-                    # an empty set may come back self-closed
-                    answer = answer.replace(f"<{empty_set}/>".encode(), f"<{empty_set}></{empty_set}>".encode())
-                if rewrite:
-                    answer = answer.replace(rewrite[0].encode(), rewrite[1].encode())
-                self.reply(resp.status, answer, resp.headers.get("Content-Type", "text/xml"))
+                return resp.status, resp.read(), resp.headers.get("Content-Type", "text/xml")
         except urllib.error.HTTPError as e:
-            self.reply(e.code, e.read(), e.headers.get("Content-Type", "text/xml"))
+            return e.code, e.read(), e.headers.get("Content-Type", "text/xml")
+
+    def forward(self, body, rewrite=None):
+        status, answer, content_type = self.fetch(body)
+        if rewrite and status == 200:
+            answer = answer.replace(rewrite[0].encode(), rewrite[1].encode())
+        self.reply(status, answer, content_type)
 
 
 if __name__ == "__main__":
