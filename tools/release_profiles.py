@@ -28,12 +28,10 @@ BINARY = "terraform-provider-kafka"
 
 VARIANTS = {
     "profile": {},
-    "thin-lto": {"CARGO_PROFILE_RELEASE_LTO": "thin"},
+    "no-lto": {"CARGO_PROFILE_RELEASE_LTO": "false"},
     "cgu1": {"CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "1"},
-    "thin-lto+cgu1": {
-        "CARGO_PROFILE_RELEASE_LTO": "thin",
-        "CARGO_PROFILE_RELEASE_CODEGEN_UNITS": "1",
-    },
+    "fat-lto": {"CARGO_PROFILE_RELEASE_LTO": "fat"},
+    "debuginfo-only": {"CARGO_PROFILE_RELEASE_LTO": "false", "CARGO_PROFILE_RELEASE_STRIP": "debuginfo"},
 }
 
 
