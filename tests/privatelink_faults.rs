@@ -143,8 +143,16 @@ async fn destroy_refuses_live_connections_unless_told_to_reject_them() {
     // does, and refuses to delete the service while it is, as AWS does).
     proxy.connect(&service, "vpce-0consumer1", "111122223333", "available");
 
+    // Unseen by the state (no refresh): AWS refuses the service's deletion.
+    proxy.reset_counts();
+    let out = ws.fails(&["destroy", "-auto-approve", "-no-color", "-refresh=false"]);
+    assert!(out.contains("vpce-0consumer1") && out.contains("reject_connections_on_destroy"), "{out}");
+    assert_eq!(proxy.counts().get("ec2:DeleteVpcEndpointServiceConfigurations"), Some(&1));
+    // Seen by the refresh: refused before any call that changes anything.
+    proxy.reset_counts();
     let out = ws.fails(&["destroy", "-auto-approve", "-no-color"]);
     assert!(out.contains("vpce-0consumer1") && out.contains("reject_connections_on_destroy"), "{out}");
+    assert_eq!(proxy.counts().get("ec2:DeleteVpcEndpointServiceConfigurations"), None);
     let snap = aws.snapshot().await;
     assert_eq!(
         (snap.services.len(), snap.load_balancers.len(), snap.target_groups.len()),

@@ -155,6 +155,21 @@ impl KafkaPrivatelink {
         let delete_load_balancer = matches!(spec.load_balancer, LoadBalancerSpec::Create { .. })
             && private.load_balancer != Some(Provenance::Adopted);
         let reject = prior.endpoint().and_then(|e| e.reject_connections_on_destroy.known().copied()).unwrap_or(false);
+        // Consumers the refresh just before found connected (or being
+        // connected): refused with no call. Any that connect after it make
+        // AWS refuse the service's deletion, the first step.
+        let live: Vec<String> = prior
+            .recorded_connections()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(Connection::is_live)
+            .map(|c| c.endpoint_id)
+            .collect();
+        if !reject && !live.is_empty() {
+            let service = prior.endpoint().and_then(|e| e.id.known().cloned()).unwrap_or_default();
+            let e = AwsError::new("deleting EC2 VPC Endpoint Service", service, ErrorKind::LiveConnections(live));
+            return keep(std::iter::once(aws_error(clients, "deleting", &spec.name, &e)).collect());
+        }
         let schedule = diff::teardown(&recorded_of(&prior, &private), delete_load_balancer, reject);
         let exec = Execution {
             vpc_id: spec.vpc_id.clone(),

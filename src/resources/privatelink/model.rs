@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::connections::Connection;
 use crate::domain::layout::{Role, longest_target_group_name, target_group_name};
 use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
@@ -141,6 +142,20 @@ pub fn string_map(m: &BTreeMap<String, String>) -> StringMap {
 impl Model {
     pub fn endpoint(&self) -> Option<&EndpointService> {
         self.endpoint_service.known().and_then(|v| v.first())
+    }
+    /// The connections this state recorded, when every one is known.
+    pub fn recorded_connections(&self) -> Option<Vec<Connection>> {
+        self.endpoint().and_then(|e| e.connections.known()).and_then(|cs| {
+            cs.iter()
+                .map(|c| {
+                    Some(Connection {
+                        endpoint_id: c.endpoint_id.known()?.clone(),
+                        owner: c.owner.known()?.clone(),
+                        state: c.state.known()?.clone(),
+                    })
+                })
+                .collect()
+        })
     }
     pub fn bootstrap(&self) -> Option<&Bootstrap> {
         self.bootstrap.known().and_then(|v| v.first())

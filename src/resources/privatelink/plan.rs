@@ -369,18 +369,7 @@ impl KafkaPrivatelink {
 fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> Diagnostics {
     let mut warnings = Diagnostics::new();
     let cfg = config.endpoint().cloned().unwrap_or_default();
-    let was: Option<Vec<Connection>> =
-        prior.and_then(|p| p.endpoint()).and_then(|e| e.connections.known()).and_then(|cs| {
-            cs.iter()
-                .map(|c| {
-                    Some(Connection {
-                        endpoint_id: c.endpoint_id.known()?.clone(),
-                        owner: c.owner.known()?.clone(),
-                        state: c.state.known()?.clone(),
-                    })
-                })
-                .collect()
-        });
+    let was: Option<Vec<Connection>> = prior.and_then(Model::recorded_connections);
     let flag = |v: &Tri<bool>| match v {
         Tri::Unknown => None,
         v => Some(v.known().copied().unwrap_or(false)),
