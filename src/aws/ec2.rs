@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::error::{AwsError, ErrorKind};
 use super::retry;
-use crate::domain::connections::Connection;
+use crate::domain::connections::{Connection, live_endpoints};
 use crate::domain::layout::ObservedService;
 use crate::domain::preflight::{Cidr, InboundRule, SecurityGroup};
 
@@ -315,7 +315,13 @@ pub async fn connections(ec2: &Client, id: &str) -> Result<Vec<Connection>, AwsE
 
 /// Consumer endpoints connected to the service, available or waiting.
 pub async fn live_connections(ec2: &Client, id: &str) -> Result<Vec<String>, AwsError> {
-    Ok(connections(ec2, id).await?.into_iter().filter(Connection::is_live).map(|c| c.endpoint_id).collect())
+    Ok(live_endpoints(connections(ec2, id).await?))
+}
+
+/// The refusal to delete service `id` while these consumer endpoints are
+/// connected: AWS's, or the provider's own from a refreshed state.
+pub fn still_connected(id: &str, endpoints: Vec<String>) -> AwsError {
+    AwsError::new("deleting EC2 VPC Endpoint Service", id, ErrorKind::LiveConnections(endpoints))
 }
 
 /// Accepts these pending connections. AWS answers per endpoint: any it
@@ -416,7 +422,7 @@ pub async fn delete_service(
             if code == IN_USE {
                 let live = live_connections(ec2, id).await?;
                 if !live.is_empty() {
-                    return Err(AwsError::new(action, id, ErrorKind::LiveConnections(live)));
+                    return Err(still_connected(id, live));
                 }
             }
             return Err(AwsError::new(action, id, ErrorKind::Api { code, message }));
@@ -521,12 +527,7 @@ pub async fn security_groups(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| {
-            AwsError::from_sdk_call(
-                "ec2:DescribeSecurityGroups",
-                "reading EC2 Security Groups",
-                ids.iter().cloned().collect::<Vec<_>>().join(","),
-                e,
-            )
+            AwsError::from_sdk_call("ec2:DescribeSecurityGroups", "reading EC2 Security Groups", joined(ids), e)
         })?;
     Ok(groups
         .iter()
@@ -601,12 +602,7 @@ async fn describe_instances(
     let reservations = match pages {
         Ok(r) => r,
         Err(e) => {
-            let e = AwsError::from_sdk_call(
-                "ec2:DescribeInstances",
-                "reading EC2 Instances",
-                ids.iter().cloned().collect::<Vec<_>>().join(","),
-                e,
-            );
+            let e = AwsError::from_sdk_call("ec2:DescribeInstances", "reading EC2 Instances", joined(ids), e);
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
@@ -629,17 +625,19 @@ async fn describe_instances(
     ))
 }
 
+/// Ids as one error object: `a,b,c`.
+fn joined(ids: &BTreeSet<String>) -> String {
+    ids.iter().map(String::as_str).collect::<Vec<_>>().join(",")
+}
+
 /// These subnets (one DescribeSubnets); absent ones are left out.
 pub async fn subnets_by_ids(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec<Subnet>, AwsError> {
     let req = ec2.describe_subnets().set_subnet_ids(Some(ids.iter().cloned().collect()));
-    let out = super::error::optional(req.send().await.map_err(|e| {
-        AwsError::from_sdk_call(
-            "ec2:DescribeSubnets",
-            "reading EC2 Subnets",
-            ids.iter().cloned().collect::<Vec<_>>().join(","),
-            e,
-        )
-    }))?;
+    let out = super::error::optional(
+        req.send()
+            .await
+            .map_err(|e| AwsError::from_sdk_call("ec2:DescribeSubnets", "reading EC2 Subnets", joined(ids), e)),
+    )?;
     Ok(out.map(|o| o.subnets().iter().filter_map(subnet).collect()).unwrap_or_default())
 }
 

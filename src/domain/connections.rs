@@ -39,6 +39,11 @@ impl Connection {
     }
 }
 
+/// The endpoints of the live connections among `cs`: what stops a destroy.
+pub fn live_endpoints(cs: impl IntoIterator<Item = Connection>) -> Vec<String> {
+    cs.into_iter().filter(Connection::is_live).map(|c| c.endpoint_id).collect()
+}
+
 /// What the configuration says about connections.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ConnectionPolicy {
@@ -101,6 +106,18 @@ mod tests {
 
     fn principals(ps: &[&str]) -> BTreeSet<String> {
         ps.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[test]
+    fn live_endpoints_are_those_connected_or_being_connected() {
+        let cs = [
+            conn("vpce-a", "1", PENDING_ACCEPTANCE),
+            conn("vpce-b", "1", PENDING),
+            conn("vpce-c", "1", AVAILABLE),
+            conn("vpce-d", "1", REJECTED),
+            conn("vpce-e", "1", "deleted"),
+        ];
+        assert_eq!(live_endpoints(cs), ["vpce-a", "vpce-b", "vpce-c"]);
     }
 
     #[test]

@@ -158,16 +158,10 @@ impl KafkaPrivatelink {
         // Consumers the refresh just before found connected (or being
         // connected): refused with no call. Any that connect after it make
         // AWS refuse the service's deletion, the first step.
-        let live: Vec<String> = prior
-            .recorded_connections()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(Connection::is_live)
-            .map(|c| c.endpoint_id)
-            .collect();
+        let live = connections::live_endpoints(prior.recorded_connections().unwrap_or_default());
         if !reject && !live.is_empty() {
-            let service = prior.endpoint().and_then(|e| e.id.known().cloned()).unwrap_or_default();
-            let e = AwsError::new("deleting EC2 VPC Endpoint Service", service, ErrorKind::LiveConnections(live));
+            let service = prior.endpoint().and_then(|e| e.id.known()).map_or("", String::as_str);
+            let e = ec2::still_connected(service, live);
             return keep(std::iter::once(aws_error(clients, "deleting", &spec.name, &e)).collect());
         }
         let schedule = diff::teardown(&recorded_of(&prior, &private), delete_load_balancer, reject);
