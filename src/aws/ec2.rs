@@ -220,7 +220,7 @@ pub async fn wait_service_available(
     stop: &CancellationToken,
 ) -> Result<ObservedService, AwsError> {
     let action = "waiting for EC2 VPC Endpoint Service to become available";
-    retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+    retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
         let config = find_config(ec2, Some(id), None).await?;
         match config {
             Some(c) if c.service_state() == Some(&ServiceState::Available) => {
@@ -349,7 +349,7 @@ pub async fn await_accepted(
     stop: &CancellationToken,
 ) -> Result<Vec<Connection>, AwsError> {
     let action = "waiting for accepted EC2 VPC Endpoint connections";
-    retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+    retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
         let now: Vec<Connection> =
             connections(ec2, id).await?.into_iter().filter(|c| endpoints.contains(&c.endpoint_id)).collect();
         let settled = now.iter().all(|c| c.state != crate::domain::connections::PENDING);
@@ -428,7 +428,7 @@ pub async fn delete_service(
             return Err(AwsError::new(action, id, ErrorKind::Api { code, message }));
         }
     }
-    retry::poll(timeout, std::time::Duration::from_secs(5), stop, || async {
+    retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
         Ok(find_config(ec2, Some(id), None).await?.is_none().then_some(()))
     })
     .await

@@ -289,7 +289,7 @@ pub async fn await_targets(
     stop: &CancellationToken,
 ) -> Result<(), AwsError> {
     let action = "waiting for new ELBv2 targets to become ready";
-    retry::poll(timeout, Duration::from_secs(10), stop, || async {
+    retry::poll(timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
         let states = target_states(elb, tg_arn).await?;
         let ready = targets.iter().all(|t| match states.get(t) {
             None => false,
@@ -388,7 +388,7 @@ pub async fn wait_active(
     stop: &CancellationToken,
 ) -> Result<ObservedLoadBalancer, AwsError> {
     let action = "waiting for ELBv2 Load Balancer to become active";
-    retry::poll(timeout, Duration::from_secs(10), stop, || async {
+    retry::poll(timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
         let out = elb
             .describe_load_balancers()
             .load_balancer_arns(arn)
@@ -668,7 +668,7 @@ pub async fn delete_load_balancer(
     optional(r.map_err(|e| {
         AwsError::from_sdk_call("elasticloadbalancing:DeleteLoadBalancer", "deleting ELBv2 Load Balancer", lb_arn, e)
     }))?;
-    retry::poll(timeout, Duration::from_secs(10), stop, || async {
+    retry::poll(timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
         Ok(find_load_balancer_by_arn(elb, lb_arn).await?.is_none().then_some(()))
     })
     .await

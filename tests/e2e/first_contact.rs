@@ -3,10 +3,8 @@
 //! happened in words — the SDK's message chain by `Display`, what to do —
 //! and never carry a Rust `Debug` dump.
 
-mod common;
-
-use common::aws::Aws;
-use common::{HEADER, Moto, Workspace};
+use crate::common::aws::Aws;
+use crate::common::{HEADER, Moto, Workspace};
 
 fn config(provider: &str) -> String {
     format!(

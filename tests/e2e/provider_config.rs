@@ -1,9 +1,7 @@
 //! The `provider "kafka"` block under the real Terraform: bad settings are
 //! caught before anything runs, and secrets never reach any log.
 
-mod common;
-
-use common::{Moto, Workspace};
+use crate::common::{Moto, Workspace};
 
 fn workspace(provider_block: &str) -> Workspace {
     Workspace::new(&format!(
@@ -79,7 +77,7 @@ fn bad_settings_fail_at_plan_with_their_attribute() {
         let ws = workspace(&format!("provider \"kafka\" {{\n  {arg}\n}}\n"));
         let (ok, lines) = ws.plan_json();
         assert!(!ok, "{arg}: plan must fail");
-        let diags = common::diagnostics(&lines);
+        let diags = crate::common::diagnostics(&lines);
         assert!(diags.iter().any(|d| d.1 == *summary), "{arg}: expected {summary:?}, got {diags:?}");
     }
 }

@@ -1,12 +1,10 @@
 //! `kafka_privatelink` end to end: the real Terraform against moto, checking
 //! both Terraform's view (outputs, plans) and what moto holds.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace};
 use serde_json::Value;
 
 /// A resource block over `net` with these broker lines and extra arguments.

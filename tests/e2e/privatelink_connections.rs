@@ -5,10 +5,8 @@
 //! connection APIs; the test proxy answers them with state that changes as
 //! AWS's does (see tests/support/fault_proxy.py).
 
-mod common;
-
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace};
 
 const LISTED: &str = "111111111111";
 const OTHER: &str = "222222222222";

@@ -2,10 +2,8 @@
 //! one name, and values unknown until apply, under the real Terraform
 //! against moto.
 
-mod common;
-
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace};
 
 fn config(net: &Network, extra_brokers: &str) -> String {
     format!(

@@ -2,12 +2,10 @@
 //! by retries, and a failed apply that loses nothing. A fault-injecting proxy
 //! (tests/support/fault_proxy.py) sits between the provider and moto.
 
-mod common;
-
 use std::collections::BTreeMap;
 
-use common::aws::{Aws, Network};
-use common::{FaultProxy, Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{FaultProxy, Moto, Workspace};
 use serde_json::json;
 
 fn config(net: &Network, brokers: usize) -> String {

@@ -13,12 +13,10 @@
 //! failure prints the seed and the sequence of edits that led to it.
 //! `make soak` runs many long sequences.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace};
 
 /// A small xorshift generator: the same seed gives the same sequence.
 struct Rng(u64);

@@ -2,10 +2,8 @@
 //! The static checks run with AWS unreachable, proving they need no AWS call;
 //! the two that need AWS's subnet layout run against moto.
 
-mod common;
-
-use common::aws::Aws;
-use common::{Moto, Workspace, diagnostics};
+use crate::common::aws::Aws;
+use crate::common::{Moto, Workspace, diagnostics};
 
 const HEADER: &str = r#"
 terraform {

@@ -5,10 +5,8 @@
 //! health-check port is checked too; a plan with nothing to do makes no
 //! preflight call.
 
-mod common;
-
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace, diagnostics};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace, diagnostics};
 
 fn config(net: &Network, health: &str) -> String {
     format!(

@@ -4,10 +4,8 @@
 //! balancer is created without any, and an adopted one's groups reported,
 //! never managed.
 
-mod common;
-
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace, diagnostics};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace, diagnostics};
 
 fn config(net: &Network, groups: &str) -> String {
     format!(

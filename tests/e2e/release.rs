@@ -4,14 +4,12 @@
 //! `dev_overrides` — and the installed provider then applies a data source.
 //! Ignored by `make test` (it needs the release build `make release` makes).
 
-mod common;
-
 use std::process::{Command, Stdio};
 
 #[test]
 #[ignore = "needs dist/ from `make release`; run `make test-release`"]
 fn dist_installs_from_a_filesystem_mirror_and_applies() {
-    let repo = common::repo();
+    let repo = crate::common::repo();
     let version = env!("CARGO_PKG_VERSION");
     let os_arch = format!(
         "{}_{}",
@@ -86,7 +84,7 @@ output "listener" {{ value = data.kafka_advertised_listeners.l.broker_endpoints[
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", dir.path())
-            .env("VENV", common::terraform_venv())
+            .env("VENV", crate::common::terraform_venv())
             .env("TF_CLI_CONFIG_FILE", dir.path().join("terraform.rc"))
             .env("CHECKPOINT_DISABLE", "1")
             .env("TF_IN_AUTOMATION", "1")

@@ -5,10 +5,8 @@
 //! `GetBootstrapBrokers`: the test proxy answers them in MSK's REST-JSON
 //! shapes, two nodes a page (tests/support/fault_proxy.py).
 
-mod common;
-
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2";

@@ -1,8 +1,6 @@
 //! `kafka_advertised_listeners` end to end, under the real Terraform.
 
-mod common;
-
-use common::{HEADER, Workspace, diagnostics};
+use crate::common::{HEADER, Workspace, diagnostics};
 use serde_json::json;
 
 fn workspace(body: &str) -> Workspace {

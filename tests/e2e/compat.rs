@@ -4,10 +4,8 @@
 //! update, an import (the `terraform import` command every version has),
 //! destroy, and the data source — so that older Terraform keeps working.
 
-mod common;
-
-use common::aws::{Aws, Network};
-use common::{HEADER, Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace};
 
 fn config(net: &Network, brokers: usize) -> String {
     let lines: String =

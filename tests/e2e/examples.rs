@@ -4,12 +4,10 @@
 //! `subnet-0a1b2c3d4e5f607NN`, brokers in 10.0.1-3.x); the test creates that
 //! network in moto and swaps the ids in, as a reader would with their own.
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
-use common::aws::{Aws, Network};
-use common::{Moto, Workspace};
+use crate::common::aws::{Aws, Network};
+use crate::common::{Moto, Workspace};
 
 const VPC: &str = "vpc-0a1b2c3d4e5f60718";
 const SUBNETS: [&str; 3] = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f60702", "subnet-0a1b2c3d4e5f60703"];
@@ -37,7 +35,7 @@ fn example_dirs(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 fn all_examples() -> Vec<String> {
-    let repo = common::repo();
+    let repo = crate::common::repo();
     let mut dirs = Vec::new();
     example_dirs(&repo.join("examples"), &mut dirs);
     dirs.iter().map(|d| d.strip_prefix(&repo).unwrap().to_str().unwrap().to_owned()).collect()
@@ -106,7 +104,7 @@ async fn workspace(rel: &str, moto: &Moto, net: &Network, aws: &Aws) -> Workspac
             "versions.tf",
             &format!(
                 "terraform {{\n  required_providers {{\n    kafka = {{ source = \"{}\" }}\n  }}\n}}\n",
-                common::PROVIDER_SOURCE
+                crate::common::PROVIDER_SOURCE
             ),
         );
     }
@@ -147,7 +145,7 @@ async fn every_example_validates_plans_applies_and_destroys() {
 fn terraform_fmt_is_clean() {
     let ws = Workspace::new("");
     let out =
-        ws.terraform(&["fmt", "-check", "-recursive", "-diff", common::repo().join("examples").to_str().unwrap()]);
+        ws.terraform(&["fmt", "-check", "-recursive", "-diff", crate::common::repo().join("examples").to_str().unwrap()]);
     assert!(out.status.success(), "terraform fmt would change:\n{}", String::from_utf8_lossy(&out.stdout));
 }
 

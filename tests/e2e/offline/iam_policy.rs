@@ -2,8 +2,6 @@
 //! every SDK operation started in `src/aws` (the only place that talks to
 //! AWS), and nothing else.
 
-mod common;
-
 use std::collections::BTreeSet;
 
 /// `describe_target_groups` → `DescribeTargetGroups`.
@@ -49,7 +47,7 @@ fn operations(text: &str) -> BTreeSet<String> {
 
 #[test]
 fn the_policy_lists_exactly_the_calls_the_code_makes() {
-    let repo = common::repo();
+    let repo = crate::common::repo();
     let mut called = BTreeSet::new();
     for (file, prefix) in
         [("src/aws/ec2.rs", "ec2"), ("src/aws/elbv2.rs", "elasticloadbalancing"), ("src/aws/msk.rs", "kafka")]

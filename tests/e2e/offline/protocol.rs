@@ -2,8 +2,6 @@
 //! that admits only Terraform's certificate, message limits, StopProvider
 //! versus Shutdown, and `--debug`. A gRPC client stands in for Terraform.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -55,7 +53,7 @@ impl Drop for Plugin {
 }
 
 fn launch(client: &Identity, min_port: u16, max_port: u16) -> Plugin {
-    let mut child = Command::new(common::provider_binary())
+    let mut child = Command::new(crate::common::provider_binary())
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_MIN_PORT", min_port.to_string())
@@ -159,7 +157,7 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<std::process::ExitSt
 
 #[test]
 fn run_by_hand_it_explains_itself_and_fails() {
-    let out = Command::new(common::provider_binary()).env_remove(MAGIC_COOKIE_KEY).output().unwrap();
+    let out = Command::new(crate::common::provider_binary()).env_remove(MAGIC_COOKIE_KEY).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("plugin for Terraform") && err.contains("not meant to be run directly"), "{err}");
@@ -169,7 +167,7 @@ fn run_by_hand_it_explains_itself_and_fails() {
 
 #[test]
 fn version_flag_names_the_version_and_the_protocol() {
-    let out = Command::new(common::provider_binary()).arg("--version").output().unwrap();
+    let out = Command::new(crate::common::provider_binary()).arg("--version").output().unwrap();
     assert!(out.status.success());
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(
@@ -181,7 +179,7 @@ fn version_flag_names_the_version_and_the_protocol() {
 #[test]
 fn refuses_terraform_without_protocol_6() {
     let id = terraform_identity();
-    let out = Command::new(common::provider_binary())
+    let out = Command::new(crate::common::provider_binary())
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "4,5")
         .env("PLUGIN_CLIENT_CERT", &id.pem)
@@ -194,7 +192,7 @@ fn refuses_terraform_without_protocol_6() {
 #[tokio::test]
 async fn serves_terraform_over_mutual_tls_in_the_port_range() {
     let id = terraform_identity();
-    let port = common::free_port();
+    let port = crate::common::free_port();
     let plugin = launch(&id, port, port);
     assert_eq!(plugin.addr.port(), port, "PLUGIN_MIN_PORT/PLUGIN_MAX_PORT honoured");
     let mut client = ProviderClient::new(connect(&plugin, Some(&id)).await.expect("Terraform's certificate admitted"));
@@ -272,7 +270,7 @@ async fn stop_cancels_but_only_shutdown_exits() {
 
 #[tokio::test]
 async fn debug_flag_prints_a_reattach_value() {
-    let mut child = Command::new(common::provider_binary())
+    let mut child = Command::new(crate::common::provider_binary())
         .arg("--debug")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

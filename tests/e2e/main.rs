@@ -1,0 +1,57 @@
+//! Every test outside `src/`, in one binary, so the AWS SDK is linked once
+//! (`cargo test --test e2e`). One module a behaviour; the index:
+//!
+//! | module | what it shows |
+//! |---|---|
+//! | `offline::protocol` | the plugin binary as Terraform meets it: handshake, mTLS, limits, stop |
+//! | `offline::proto_descriptor` | `proto/` equals Terraform's own wire schema |
+//! | `offline::docs` | the registry docs match the schema and the examples (`make docs`) |
+//! | `offline::iam_policy` | `docs/iam-policy.json` lists exactly the AWS actions the code calls |
+//! | `provider_config` | the provider block: bad settings caught at plan, secrets never logged |
+//! | `first_contact` | no credentials, an unreachable endpoint: what the user is told |
+//! | `data_source` | `kafka_advertised_listeners` under Terraform |
+//! | `msk` | `kafka_msk_brokers`, alone and chained into the resource |
+//! | `privatelink` | `kafka_privatelink` create, update, drift, destroy |
+//! | `privatelink_validation` | bad input refused at plan with its attribute path |
+//! | `privatelink_ownership` | other states' objects of the same name left alone |
+//! | `privatelink_faults` | call budgets, throttling, failed and killed applies, destroy refusals |
+//! | `privatelink_connections` | consumer connections shown, accepted, rejected |
+//! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
+//! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
+//! | `privatelink_model` | random broker churn under Terraform (`make soak` runs it long) |
+//! | `instance_brokers` | brokers by EC2 instance, the TiDB Cloud guide's setup |
+//! | `import` | importing hand-built and module-built setups |
+//! | `examples` | every example validates, plans, applies and destroys |
+//! | `compat` | the lifecycle under older Terraform (`make test-compat`) |
+//! | `release` | `dist/` installs from a filesystem mirror (`make test-release`, ignored here) |
+//!
+//! `offline::` needs neither Terraform nor moto: `make check` runs it with
+//! the unit tests. Everything else starts its own moto (`common::Moto`) and
+//! runs the real Terraform (`common::Workspace`).
+
+mod common;
+
+mod offline {
+    mod docs;
+    mod iam_policy;
+    mod proto_descriptor;
+    mod protocol;
+}
+
+mod compat;
+mod data_source;
+mod examples;
+mod first_contact;
+mod import;
+mod instance_brokers;
+mod msk;
+mod privatelink;
+mod privatelink_connections;
+mod privatelink_faults;
+mod privatelink_model;
+mod privatelink_ownership;
+mod privatelink_preflight;
+mod privatelink_security_groups;
+mod privatelink_validation;
+mod provider_config;
+mod release;
