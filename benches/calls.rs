@@ -3,7 +3,8 @@
 //! `terraform apply` of a new setup, a `terraform plan` with nothing to do,
 //! and `terraform destroy` — beside the targets 3N+16, N+8 and 2N+14.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/e2e/common/mod.rs"]
+#[allow(unused_imports)]
 mod common;
 
 use common::aws::Aws;

@@ -65,6 +65,26 @@ pub struct AwsSettings {
     pub max_retries: Option<u32>,
 }
 
+/// Retries of a throttled or transiently failing call when `max_retries` is
+/// not set: hashicorp/aws's default, for pipelines that run many applies
+/// against one account at once (the SDK's own default is 2).
+pub const DEFAULT_MAX_RETRIES: u32 = 25;
+
+/// The retries to configure: `max_retries` when set; else the SDK's choice
+/// when the environment names one (`AWS_MAX_ATTEMPTS`); else the default.
+fn retries(max_retries: Option<u32>, env_sets_attempts: bool) -> Option<u32> {
+    match max_retries {
+        Some(n) => Some(n),
+        None if env_sets_attempts => None,
+        None => Some(DEFAULT_MAX_RETRIES),
+    }
+}
+
+fn unlimited_retries(name: &'static str) -> aws_sdk_ec2::config::retry::RetryPartition {
+    use aws_sdk_ec2::config::retry::{RetryPartition, TokenBucket};
+    RetryPartition::custom(name).token_bucket(TokenBucket::unlimited()).build()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
@@ -146,8 +166,8 @@ impl AwsSettings {
             (None, None) => {}
             _ => return Err(ConfigError::PartialStaticCredentials),
         }
-        if let Some(n) = self.max_retries {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.saturating_add(1)));
+        if let Some(retries) = retries(self.max_retries, std::env::var_os("AWS_MAX_ATTEMPTS").is_some()) {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(retries.saturating_add(1)));
         }
         let mut sdk = loader.load().await;
         let region = sdk.region().map(ToString::to_string).ok_or(ConfigError::NoRegion)?;
@@ -169,15 +189,22 @@ impl AwsSettings {
             sdk = sdk.into_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build();
         }
 
-        let mut ec2 = aws_sdk_ec2::config::Builder::from(&sdk);
+        // Each client retries from a bucket of its own with no quota, as
+        // hashicorp/aws does since v5.42: under a throttling storm the SDK's
+        // default bucket (500 tokens, 5 a retry) runs dry after a few dozen
+        // retried calls and then fails calls that still had attempts left.
+        let mut ec2 =
+            aws_sdk_ec2::config::Builder::from(&sdk).retry_partition(unlimited_retries("terraform-provider-kafka-ec2"));
         if let Some(url) = &self.endpoints.ec2 {
             ec2 = ec2.endpoint_url(url);
         }
-        let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk);
+        let mut elbv2 = aws_sdk_elasticloadbalancingv2::config::Builder::from(&sdk)
+            .retry_partition(unlimited_retries("terraform-provider-kafka-elbv2"));
         if let Some(url) = &self.endpoints.elbv2 {
             elbv2 = elbv2.endpoint_url(url);
         }
-        let mut kafka = aws_sdk_kafka::config::Builder::from(&sdk);
+        let mut kafka = aws_sdk_kafka::config::Builder::from(&sdk)
+            .retry_partition(unlimited_retries("terraform-provider-kafka-kafka"));
         if let Some(url) = &self.endpoints.kafka {
             kafka = kafka.endpoint_url(url);
         }
@@ -228,6 +255,14 @@ mod tests {
         };
         let c = s.connect().await.unwrap();
         assert_eq!(c.region, "eu-west-1");
+    }
+
+    #[test]
+    fn retries_default_to_hashicorps_unless_set_or_in_the_environment() {
+        assert_eq!(retries(None, false), Some(DEFAULT_MAX_RETRIES));
+        assert_eq!(retries(None, true), None);
+        assert_eq!(retries(Some(0), true), Some(0));
+        assert_eq!(retries(Some(7), false), Some(7));
     }
 
     #[tokio::test]

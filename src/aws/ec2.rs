@@ -81,7 +81,12 @@ fn observed_service(c: &ServiceConfiguration, principals: BTreeSet<String>) -> O
         id: c.service_id().unwrap_or_default().to_owned(),
         name: c.service_name().unwrap_or_default().to_owned(),
         acceptance_required: c.acceptance_required().unwrap_or(false),
-        supported_regions: c.supported_regions().iter().filter_map(|r| r.region().map(str::to_owned)).collect(),
+        supported_regions: c
+            .supported_regions()
+            .iter()
+            .filter(|r| region_supported(r.service_state()))
+            .filter_map(|r| r.region().map(str::to_owned))
+            .collect(),
         principals,
         availability_zones: c.availability_zones().iter().cloned().collect(),
         availability_zone_ids: c.availability_zone_ids().iter().cloned().collect(),
@@ -96,9 +101,24 @@ fn observed_service(c: &ServiceConfiguration, principals: BTreeSet<String>) -> O
     }
 }
 
+/// Whether a supported region in this state counts as supported: one being
+/// added (`Pending`) is, one being removed (`Deleting`) or gone (`Deleted`,
+/// `Closed`, `Failed`, `Rejected`) is not — so a plan neither adds again a
+/// region AWS is still adding nor removes again one it is still removing.
+fn region_supported(state: Option<&str>) -> bool {
+    matches!(state, None | Some("Available" | "Pending"))
+}
+
+/// Whether a service in this state is gone for good: deleted, failed, or
+/// (absent from the answer) never there. `Deleting` is not gone: its load
+/// balancer stays associated with it until it is.
+fn gone(state: Option<&ServiceState>) -> bool {
+    matches!(state, Some(ServiceState::Deleted | ServiceState::Failed))
+}
+
 /// The endpoint service with this id, or the one in front of this load
-/// balancer, without its principals (one call). Deleted and failed services
-/// count as absent.
+/// balancer, without its principals (one call). Deleted, failed and
+/// deleting services count as absent: a plan rebuilds what is going away.
 pub async fn find_service(
     ec2: &Client,
     id: Option<&str>,
@@ -112,12 +132,27 @@ async fn find_config(
     id: Option<&str>,
     load_balancer_arn: Option<&str>,
 ) -> Result<Option<ServiceConfiguration>, AwsError> {
+    let alive = describe_config(ec2, id, load_balancer_arn).await?;
+    Ok(alive.filter(|c| !gone(c.service_state()) && c.service_state() != Some(&ServiceState::Deleting)))
+}
+
+/// The service with this id, or the one in front of this load balancer, in
+/// whatever state AWS reports it. EC2 documents no filter by load balancer
+/// for DescribeVpcEndpointServiceConfigurations (its filters are
+/// service-name, service-id, service-state, supported-ip-address-types and
+/// tags), so that lookup lists the region's services and picks on this
+/// side; a lookup by id asks for that id alone. A NotFound for the id is
+/// "absent": AWS answers so both for a deleted service and for one created
+/// a moment ago and not yet visible.
+async fn describe_config(
+    ec2: &Client,
+    id: Option<&str>,
+    load_balancer_arn: Option<&str>,
+) -> Result<Option<ServiceConfiguration>, AwsError> {
     let mut req = ec2.describe_vpc_endpoint_service_configurations();
     if let Some(id) = id {
         req = req.service_ids(id);
-    } else if let Some(arn) = load_balancer_arn {
-        req = req.filters(Filter::builder().name("network-load-balancer-arn").values(arn).build());
-    } else {
+    } else if load_balancer_arn.is_none() {
         return Ok(None);
     }
     let what = id.or(load_balancer_arn).unwrap_or_default();
@@ -133,15 +168,13 @@ async fn find_config(
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
-    Ok(configs.into_iter().find(|c| {
-        let alive =
-            !matches!(c.service_state(), Some(ServiceState::Deleted | ServiceState::Deleting | ServiceState::Failed));
-        let matches = match id {
-            Some(id) => c.service_id() == Some(id),
-            None => load_balancer_arn.is_some_and(|arn| c.network_load_balancer_arns().iter().any(|a| a == arn)),
-        };
-        alive && matches
-    }))
+    let matching = configs.into_iter().filter(|c| match id {
+        Some(id) => c.service_id() == Some(id),
+        None => load_balancer_arn.is_some_and(|arn| c.network_load_balancer_arns().iter().any(|a| a == arn)),
+    });
+    // Behind one load balancer, a service being deleted and its successor
+    // may both be listed for a while: the one not going away wins.
+    Ok(matching.min_by_key(|c| (gone(c.service_state()), c.service_state() == Some(&ServiceState::Deleting))))
 }
 
 /// The service and its principals (two calls).
@@ -212,7 +245,10 @@ pub async fn create_service(
         })
 }
 
-/// Polls until the service is `Available` (AWS: `Pending` first).
+/// Polls until the service is `Available`: AWS shows a new or modified
+/// service `Pending` first, and a new one may not be visible at all for a
+/// moment (polled through, as hashicorp/aws's waiter does). `Failed`, or
+/// the service going away meanwhile, ends the wait with an error.
 pub async fn wait_service_available(
     ec2: &Client,
     id: &str,
@@ -221,16 +257,20 @@ pub async fn wait_service_available(
 ) -> Result<ObservedService, AwsError> {
     let action = "waiting for EC2 VPC Endpoint Service to become available";
     retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
-        let config = find_config(ec2, Some(id), None).await?;
-        match config {
-            Some(c) if c.service_state() == Some(&ServiceState::Available) => {
-                Ok(Some(observed_service(&c, BTreeSet::new())))
+        let config = describe_config(ec2, Some(id), None).await?;
+        let Some(c) = config else { return Ok(None) };
+        match c.service_state() {
+            Some(ServiceState::Available) => Ok(Some(observed_service(&c, BTreeSet::new()))),
+            Some(state @ (ServiceState::Failed | ServiceState::Deleting | ServiceState::Deleted)) => {
+                Err(AwsError::new(
+                    action,
+                    id,
+                    ErrorKind::Api {
+                        code: state.as_str().to_owned(),
+                        message: format!("the service entered state {}", state.as_str()),
+                    },
+                ))
             }
-            Some(c) if c.service_state() == Some(&ServiceState::Failed) => Err(AwsError::new(
-                action,
-                id,
-                ErrorKind::Api { code: "Failed".into(), message: "the service entered state Failed".into() },
-            )),
             _ => Ok(None),
         }
     })
@@ -338,9 +378,10 @@ pub async fn accept_connections(ec2: &Client, id: &str, endpoints: &BTreeSet<Str
     unsuccessful(action, id, out.unsuccessful())
 }
 
-/// Waits until accepted connections have left `pending` (AWS:
-/// pendingAcceptance → pending → available), and returns them as AWS
-/// then reports them.
+/// Waits until accepted connections have left `pendingAcceptance` and
+/// `pending` (AWS: pendingAcceptance → pending → available; a read just
+/// after the accept may still show the first), and returns them as AWS then
+/// reports them.
 pub async fn await_accepted(
     ec2: &Client,
     id: &str,
@@ -352,7 +393,7 @@ pub async fn await_accepted(
     retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
         let now: Vec<Connection> =
             connections(ec2, id).await?.into_iter().filter(|c| endpoints.contains(&c.endpoint_id)).collect();
-        let settled = now.iter().all(|c| c.state != crate::domain::connections::PENDING);
+        let settled = now.iter().all(|c| !c.is_settling());
         Ok(settled.then_some(now))
     })
     .await
@@ -428,8 +469,12 @@ pub async fn delete_service(
             return Err(AwsError::new(action, id, ErrorKind::Api { code, message }));
         }
     }
+    // Gone means absent, `Deleted` or `Failed`: while it is `Deleting` AWS
+    // still holds its load balancer ("currently associated with another
+    // service"), so the destroy waits here before deleting that.
     retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
-        Ok(find_config(ec2, Some(id), None).await?.is_none().then_some(()))
+        let now = describe_config(ec2, Some(id), None).await?;
+        Ok(now.is_none_or(|c| gone(c.service_state())).then_some(()))
     })
     .await
     .map_err(|e| {

@@ -306,19 +306,40 @@ pub async fn await_targets(
 pub async fn tags_of(elb: &Client, arns: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
     let mut out = BTreeMap::new();
     for chunk in arns.chunks(TAGS_PER_CALL) {
-        let resp = elb.describe_tags().set_resource_arns(Some(chunk.to_vec())).send().await.map_err(|e| {
-            AwsError::from_sdk_call("elasticloadbalancing:DescribeTags", "reading ELBv2 tags", chunk.join(","), e)
-        })?;
-        for d in resp.tag_descriptions() {
+        match describe_tags(elb, chunk).await {
+            Ok(tags) => out.extend(tags),
+            // One ARN of the batch that just vanished (or, just created, is
+            // not visible yet) fails the whole batch: ask for each alone,
+            // and leave out those AWS does not know.
+            Err(e) if e.is_not_found() && chunk.len() > 1 => {
+                for arn in chunk {
+                    if let Some(tags) = optional(describe_tags(elb, std::slice::from_ref(arn)).await)? {
+                        out.extend(tags);
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+async fn describe_tags(elb: &Client, arns: &[String]) -> Result<BTreeMap<String, BTreeMap<String, String>>, AwsError> {
+    let resp = elb.describe_tags().set_resource_arns(Some(arns.to_vec())).send().await.map_err(|e| {
+        AwsError::from_sdk_call("elasticloadbalancing:DescribeTags", "reading ELBv2 tags", arns.join(","), e)
+    })?;
+    Ok(resp
+        .tag_descriptions()
+        .iter()
+        .map(|d| {
             let tags = d
                 .tags()
                 .iter()
                 .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
                 .collect();
-            out.insert(d.resource_arn().unwrap_or_default().to_owned(), tags);
-        }
-    }
-    Ok(out)
+            (d.resource_arn().unwrap_or_default().to_owned(), tags)
+        })
+        .collect())
 }
 
 /// Sets a group's tags, and its role from them.
@@ -657,17 +678,28 @@ pub async fn delete_target_group(elb: &Client, tg_arn: &str, stop: &Cancellation
     .await
 }
 
-/// Deletes the load balancer and waits until it is gone.
+/// Deletes the load balancer and waits until it is gone. AWS refuses with
+/// ResourceInUse ("currently associated with another service") while an
+/// endpoint service that was just deleted still holds it; that refusal is
+/// retried within `timeout`, and then stands.
 pub async fn delete_load_balancer(
     elb: &Client,
     lb_arn: &str,
     timeout: Duration,
     stop: &CancellationToken,
 ) -> Result<(), AwsError> {
-    let r = elb.delete_load_balancer().load_balancer_arn(lb_arn).send().await;
-    optional(r.map_err(|e| {
-        AwsError::from_sdk_call("elasticloadbalancing:DeleteLoadBalancer", "deleting ELBv2 Load Balancer", lb_arn, e)
-    }))?;
+    retry::retry_on(&["ResourceInUse"], timeout, stop, || async {
+        let r = elb.delete_load_balancer().load_balancer_arn(lb_arn).send().await;
+        optional(r.map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "deleting ELBv2 Load Balancer",
+                lb_arn,
+                e,
+            )
+        }))
+    })
+    .await?;
     retry::poll(timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
         Ok(find_load_balancer_by_arn(elb, lb_arn).await?.is_none().then_some(()))
     })

@@ -13,11 +13,12 @@ use tracing::info;
 use super::config::Clients;
 use super::error::{AwsError, ErrorKind};
 use super::observe::CONCURRENCY;
-use super::{ec2, elbv2};
+use super::{ec2, elbv2, retry};
 use crate::domain::connections::{self, Connection};
 use crate::domain::diff::{Schedule, Step, TargetGroupRef};
 use crate::domain::layout::{
     HealthCheck, Observed, ObservedListener, ObservedLoadBalancer, ObservedService, ObservedTargetGroup, Target,
+    TargetId,
 };
 use crate::domain::ownership::COMPLETE_TAG;
 
@@ -62,6 +63,61 @@ enum Effect {
     LoadBalancerDeleted,
 }
 
+/// How long a call that names an object this apply created waits for AWS
+/// to show that object: AWS may answer NotFound for a while after a
+/// successful create (EC2's eventual-consistency guide; for ELBv2,
+/// hashicorp/terraform-provider-aws #15214, #16860, #19920). Five minutes
+/// is hashicorp/aws's ELBv2 and EC2 propagation timeout; an apply's own
+/// timeout caps it.
+const PROPAGATION: Duration = Duration::from_secs(300);
+
+/// The ids and ARNs of the objects this apply has created so far.
+#[derive(Debug, Default)]
+struct Fresh(BTreeSet<String>);
+
+impl Fresh {
+    fn note(&mut self, effect: &Effect) {
+        let id = match effect {
+            Effect::LoadBalancer(lb, _) => &lb.arn,
+            Effect::TargetGroup(tg) => &tg.arn,
+            Effect::ListenerCreated(l) => &l.arn,
+            Effect::ServiceCreated(s) => &s.id,
+            _ => return,
+        };
+        self.0.insert(id.clone());
+    }
+
+    fn any<'a>(&self, mut ids: impl Iterator<Item = &'a String>) -> bool {
+        ids.any(|id| self.0.contains(id))
+    }
+}
+
+/// Runs `call`, waiting out what AWS may answer for a while and then stop
+/// answering: NotFound when it names an object this apply just created
+/// (`fresh`), and whatever else `also` accepts (`None`: nothing). The last
+/// answer stands once the window has passed.
+async fn settled<T, F, Fut>(
+    fresh: bool,
+    also: Option<fn(&AwsError) -> bool>,
+    exec: &Execution,
+    call: F,
+) -> Result<T, AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    let retryable = |e: &AwsError| (fresh && e.is_not_found()) || also.is_some_and(|f| f(e));
+    let window = if also.is_some() { exec.timeout } else { PROPAGATION.min(exec.timeout) };
+    retry::retry_while(retryable, window, retry::Backoff::PROPAGATION, &exec.stop, call).await
+}
+
+/// AWS refuses to register an instance that is not running yet
+/// (`InvalidTarget`): an instance started in the same apply as its broker
+/// is waited for, as hashicorp/aws's target group attachment does.
+fn instance_not_running(e: &AwsError) -> bool {
+    e.code() == Some("InvalidTarget")
+}
+
 /// Runs `plan` phase by phase, updating `observed` as AWS confirms each
 /// step. Stops after the first phase with a failure (its other steps still
 /// finish) or when `stop` is cancelled; `observed` then holds what exists.
@@ -71,6 +127,7 @@ pub async fn execute(
     observed: &mut Observed,
     exec: &Execution,
 ) -> Result<(), Vec<AwsError>> {
+    let mut fresh = Fresh::default();
     for (name, phase) in schedule.phases.iter().filter(|(_, p)| !p.is_empty()) {
         if exec.stop.is_cancelled() {
             return Err(vec![AwsError::new(
@@ -85,16 +142,20 @@ pub async fn execute(
         loop {
             while running.len() < CONCURRENCY {
                 let Some(step) = pending.next() else { break };
-                match run(clients, step, observed, exec) {
+                match run(clients, step, observed, &fresh, exec) {
                     Ok(fut) => running.push(fut),
                     Err(e) => errors.push(e),
                 }
             }
             let Some(result) = running.next().await else { break };
             match result {
-                Ok(effect) => record(observed, effect),
+                Ok(effect) => {
+                    fresh.note(&effect);
+                    record(observed, effect);
+                }
                 Err(StepError { created, error }) => {
                     if let Some(effect) = created {
+                        fresh.note(&effect);
                         record(observed, effect);
                     }
                     errors.push(error);
@@ -152,20 +213,25 @@ fn service_id(observed: &Observed) -> Result<String, AwsError> {
 }
 
 /// Prepares one step: references are resolved now, against what exists
-/// after the previous phases; the returned future only talks to AWS.
+/// after the previous phases; the returned future only talks to AWS. A
+/// step on an object created earlier in this apply waits out AWS not
+/// showing it yet ([`settled`]).
 fn run<'a>(
     clients: &'a Clients,
     step: &'a Step,
     observed: &Observed,
+    fresh: &Fresh,
     exec: &'a Execution,
 ) -> Result<StepFuture<'a>, AwsError> {
     let elb = &clients.elbv2;
     let ec2c = &clients.ec2;
+    let lb_fresh = observed.load_balancer.as_ref().is_some_and(|l| fresh.0.contains(&l.arn));
     Ok(match step {
         Step::CreateLoadBalancer { name, subnets, security_groups, tags } => Box::pin(async move {
             info!(name, "creating network load balancer");
             let created = elbv2::create_load_balancer(elb, name, subnets, security_groups, tags).await?;
-            match elbv2::wait_active(elb, &created.arn, exec.timeout, &exec.stop).await {
+            let active = settled(true, None, exec, || elbv2::wait_active(elb, &created.arn, exec.timeout, &exec.stop));
+            match active.await {
                 Ok(lb) => Ok(Effect::LoadBalancer(lb, tags.clone())),
                 Err(error) => Err(StepError { created: Some(Effect::LoadBalancer(created, tags.clone())), error }),
             }
@@ -173,21 +239,22 @@ fn run<'a>(
         Step::AddSubnets { subnets } => {
             let arn = lb_arn(observed)?;
             Box::pin(async move {
-                elbv2::set_subnets(elb, &arn, subnets).await?;
+                settled(lb_fresh, None, exec, || elbv2::set_subnets(elb, &arn, subnets)).await?;
                 Ok(Effect::Subnets(subnets.clone()))
             })
         }
         Step::SetSecurityGroups { ids, enforce_on_private_link } => {
             let arn = lb_arn(observed)?;
             Box::pin(async move {
-                elbv2::set_security_groups(elb, &arn, ids, *enforce_on_private_link).await?;
+                settled(lb_fresh, None, exec, || elbv2::set_security_groups(elb, &arn, ids, *enforce_on_private_link))
+                    .await?;
                 Ok(Effect::SecurityGroups(ids.clone(), *enforce_on_private_link))
             })
         }
         Step::SetCrossZone(on) => {
             let arn = lb_arn(observed)?;
             Box::pin(async move {
-                elbv2::set_cross_zone(elb, &arn, *on).await?;
+                settled(lb_fresh, None, exec, || elbv2::set_cross_zone(elb, &arn, *on)).await?;
                 Ok(Effect::CrossZone(*on))
             })
         }
@@ -199,29 +266,36 @@ fn run<'a>(
         }),
         Step::SetHealthCheck { target_group, health_check } => {
             let arn = resolve(observed, target_group)?;
+            let new = fresh.0.contains(&arn);
             Box::pin(async move {
-                elbv2::set_health_check(elb, &arn, health_check).await?;
+                settled(new, None, exec, || elbv2::set_health_check(elb, &arn, health_check)).await?;
                 Ok(Effect::HealthCheck(arn, *health_check))
             })
         }
         Step::SetTargetGroupAttributes { target_group, deregistration_delay } => {
             let arn = resolve(observed, target_group)?;
+            let new = fresh.0.contains(&arn);
             Box::pin(async move {
-                elbv2::set_deregistration_delay(elb, &arn, *deregistration_delay).await?;
+                settled(new, None, exec, || elbv2::set_deregistration_delay(elb, &arn, *deregistration_delay)).await?;
                 Ok(Effect::DeregistrationDelay(arn, *deregistration_delay))
             })
         }
         Step::Register { target_group, targets } => {
             let arn = resolve(observed, target_group)?;
+            let new = fresh.0.contains(&arn);
+            let instances = targets.iter().any(|(id, _)| matches!(id, TargetId::Instance(_)));
+            let also = instances.then_some(instance_not_running as fn(&AwsError) -> bool);
             Box::pin(async move {
-                elbv2::register(elb, &arn, targets).await?;
+                settled(new, also, exec, || elbv2::register(elb, &arn, targets)).await?;
                 Ok(Effect::Registered(arn, targets.clone()))
             })
         }
         Step::AwaitTargets { target_group, targets, serving } => {
             let arn = resolve(observed, target_group)?;
+            let new = fresh.0.contains(&arn);
             Box::pin(async move {
-                elbv2::await_targets(elb, &arn, targets, *serving, exec.timeout, &exec.stop).await?;
+                let wait = || elbv2::await_targets(elb, &arn, targets, *serving, exec.timeout, &exec.stop);
+                settled(new, None, exec, wait).await?;
                 Ok(Effect::Ready)
             })
         }
@@ -236,16 +310,21 @@ fn run<'a>(
         }),
         Step::CreateListener { port, target_group, tags } => {
             let (lb, tg) = (lb_arn(observed)?, resolve(observed, target_group)?);
+            let new = fresh.any([&lb, &tg].into_iter());
             Box::pin(async move {
                 info!(port, "creating listener");
-                Ok(Effect::ListenerCreated(elbv2::create_listener(elb, &lb, *port, &tg, tags).await?))
+                // CreateListener is idempotent: a retry after a NotFound for
+                // a group or load balancer not yet visible creates one listener.
+                let created = settled(new, None, exec, || elbv2::create_listener(elb, &lb, *port, &tg, tags)).await?;
+                Ok(Effect::ListenerCreated(created))
             })
         }
         Step::PointListener { arn, port, target_group } => {
             let tg = resolve(observed, target_group)?;
+            let new = fresh.0.contains(&tg);
             Box::pin(async move {
                 info!(port, "moving listener to another target group");
-                elbv2::point_listener(elb, arn, &tg).await?;
+                settled(new, None, exec, || elbv2::point_listener(elb, arn, &tg)).await?;
                 Ok(Effect::ListenerPointed(arn.clone(), tg))
             })
         }
@@ -253,8 +332,9 @@ fn run<'a>(
             let arn = observed.listener_on(*port).map(|l| l.arn.clone()).ok_or_else(|| {
                 AwsError::new("resolving ELBv2 Listener", format!("port {port}"), ErrorKind::NotFound)
             })?;
+            let new = fresh.0.contains(&arn);
             Box::pin(async move {
-                elbv2::set_idle_timeout(elb, &arn, *seconds).await?;
+                settled(new, None, exec, || elbv2::set_idle_timeout(elb, &arn, *seconds)).await?;
                 Ok(Effect::IdleTimeout(arn, *seconds))
             })
         }
@@ -271,7 +351,7 @@ fn run<'a>(
                 // A service may only front an active load balancer; one still
                 // provisioning (e.g. after an earlier timed-out apply) is awaited.
                 if !active {
-                    elbv2::wait_active(elb, &lb, exec.timeout, &exec.stop).await?;
+                    settled(lb_fresh, None, exec, || elbv2::wait_active(elb, &lb, exec.timeout, &exec.stop)).await?;
                 }
                 let created =
                     ec2::create_service(ec2c, &lb, *acceptance_required, supported_regions, tags, &exec.client_token)
@@ -285,15 +365,24 @@ fn run<'a>(
         }
         Step::ModifyService { acceptance_required, add_regions, remove_regions } => {
             let id = service_id(observed)?;
+            let new = fresh.0.contains(&id);
             Box::pin(async move {
-                ec2::modify_service(ec2c, &id, *acceptance_required, add_regions, remove_regions).await?;
+                let modify = || ec2::modify_service(ec2c, &id, *acceptance_required, add_regions, remove_regions);
+                settled(new, None, exec, modify).await?;
+                // A modified service goes back to `Pending` for a while; the
+                // calls after this one (principals) want it `Available`.
+                ec2::wait_service_available(ec2c, &id, exec.timeout, &exec.stop).await?;
                 Ok(Effect::ServiceModified(*acceptance_required, add_regions.clone(), remove_regions.clone()))
             })
         }
         Step::Permissions { add, remove } => {
             let id = service_id(observed)?;
+            let new = fresh.0.contains(&id);
             Box::pin(async move {
-                ec2::modify_permissions(ec2c, &id, add, remove).await?;
+                // A service that reads `Available` may still be unknown to
+                // this call for a moment (EC2 is eventually consistent per
+                // API action).
+                settled(new, None, exec, || ec2::modify_permissions(ec2c, &id, add, remove)).await?;
                 Ok(Effect::Permissions(add.clone(), remove.clone()))
             })
         }
@@ -317,11 +406,12 @@ fn run<'a>(
         }),
         Step::Retag { arn, add, remove } => {
             let is_service = observed.service.as_ref().is_some_and(|s| &s.id == arn);
+            let new = fresh.0.contains(arn);
             Box::pin(async move {
                 if is_service {
-                    ec2::retag(ec2c, std::slice::from_ref(arn), add, remove).await?;
+                    settled(new, None, exec, || ec2::retag(ec2c, std::slice::from_ref(arn), add, remove)).await?;
                 } else {
-                    elbv2::retag(elb, arn, add, remove).await?;
+                    settled(new, None, exec, || elbv2::retag(elb, arn, add, remove)).await?;
                 }
                 Ok(Effect::Retagged(arn.clone(), add.clone(), remove.clone()))
             })
@@ -336,13 +426,15 @@ fn run<'a>(
             }
             let svc: Vec<String> =
                 observed.service.iter().filter(|s| *service && s.owned).map(|s| s.id.clone()).collect();
+            let (arns_new, svc_new) = (fresh.any(arns.iter()), fresh.any(svc.iter()));
             Box::pin(async move {
                 let mark = BTreeMap::from([(COMPLETE_TAG.to_owned(), "true".to_owned())]);
                 if !arns.is_empty() {
-                    elbv2::add_tags(elb, &arns, &mark).await?;
+                    settled(arns_new, None, exec, || elbv2::add_tags(elb, &arns, &mark)).await?;
                 }
                 if !svc.is_empty() {
-                    ec2::retag(ec2c, &svc, &mark, &BTreeSet::new()).await?;
+                    let none = BTreeSet::new();
+                    settled(svc_new, None, exec, || ec2::retag(ec2c, &svc, &mark, &none)).await?;
                 }
                 arns.extend(svc);
                 Ok(Effect::MarkedComplete(arns))

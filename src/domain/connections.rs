@@ -33,6 +33,12 @@ impl Connection {
         self.state == PENDING_ACCEPTANCE
     }
 
+    /// Accepted, not yet carrying traffic: AWS may still show an accepted
+    /// connection `pendingAcceptance` for a moment, then `pending`.
+    pub fn is_settling(&self) -> bool {
+        matches!(self.state.as_str(), PENDING_ACCEPTANCE | PENDING)
+    }
+
     /// Carrying traffic, or about to: what destroy must not cut silently.
     pub fn is_live(&self) -> bool {
         matches!(self.state.as_str(), PENDING_ACCEPTANCE | PENDING | AVAILABLE)

@@ -228,7 +228,7 @@ fn provider_schema() -> Schema {
             .attribute(string("access_key", "Access key id. Use together with `secret_key`; prefer the environment or a profile.").sensitive())
             .attribute(string("secret_key", "Secret access key.").sensitive())
             .attribute(string("token", "Session token of temporary credentials.").sensitive())
-            .attribute(Attribute::new("max_retries", Type::Number).describe("How many times a throttled or transiently failing AWS call is retried (standard retry mode with backoff). Default: the SDK's (3 attempts)."))
+            .attribute(Attribute::new("max_retries", Type::Number).describe("How many times a throttled or transiently failing AWS call is retried (standard retry mode with backoff). Default: 25, as in the hashicorp/aws provider, or the `AWS_MAX_ATTEMPTS` environment variable's attempts when it is set."))
             .block(NestedBlock::single(
                 "assume_role",
                 Block::new()

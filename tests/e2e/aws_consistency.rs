@@ -1,0 +1,351 @@
+//! Real AWS is not moto. Each test turns on one of AWS's own behaviours in
+//! the test proxy ("AWS BEHAVIOURS" in tests/support/fault_proxy.py: objects
+//! not yet visible after their create, load balancers and services still in
+//! flight, a deleted service still `Deleting`, a stale connection state, an
+//! instance not yet running, throttling) and shows that an apply or a
+//! destroy waits it out: it succeeds, nothing is tainted or replaced, the
+//! next plan (AWS having caught up) is empty, and nothing is orphaned.
+//! `soak_every_behaviour_at_once` runs them all together over random edits
+//! (`make soak-aws` runs it long).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::common::aws::{Aws, Network};
+use crate::common::{FaultProxy, HEADER, Moto, Rng, Workspace, env_number};
+
+/// A configuration of `brokers` brokers (ids from `first`), with `extra`
+/// lines inside the resource and inside its endpoint service.
+fn config(net: &Network, ids: &[u32], extra: &str, service_extra: &str) -> String {
+    let brokers: String = ids
+        .iter()
+        .map(|i| format!("    \"{i}\" = {{ ip = \"{}.{}\" }}\n", net.subnets[*i as usize % 3].2, 10 + i))
+        .collect();
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name       = "consistency"
+  vpc_id     = "{vpc}"
+  subnet_ids = {subnets}
+  brokers = {{
+{brokers}  }}
+{extra}
+  endpoint_service {{
+    allowed_principals = ["arn:aws:iam::123456789012:root"]
+{service_extra}
+  }}
+}}
+"#,
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+    )
+}
+
+/// One moto, the proxy whose behaviours the provider meets, and a network.
+struct World {
+    _moto: Moto,
+    proxy: FaultProxy,
+    aws: Aws,
+    net: Network,
+}
+
+impl World {
+    async fn new() -> Self {
+        let moto = Moto::start();
+        let proxy = FaultProxy::start(&moto);
+        let aws = Aws::new(&moto).await;
+        let net = aws.network(0).await;
+        World { _moto: moto, proxy, aws, net }
+    }
+
+    fn workspace(&self, main_tf: &str) -> Workspace {
+        Workspace::new(main_tf).with_aws_endpoint(&self.proxy.url)
+    }
+
+    /// Runs `args` with `behaviours` on; then AWS catches up (behaviours
+    /// off) and the plan must be empty. Returns what fired.
+    fn under(&self, ws: &Workspace, behaviours: &Value, args: &[&str]) -> BTreeMap<String, u64> {
+        self.proxy.reset_counts();
+        self.proxy.aws(behaviours);
+        let out = ws.terraform(args);
+        let fired: BTreeMap<String, u64> =
+            self.proxy.counts().into_iter().filter(|(k, _)| k.starts_with("aws:")).collect();
+        self.proxy.aws(&json!({}));
+        assert!(
+            out.status.success(),
+            "terraform {args:?} failed under {behaviours} (fired: {fired:?})\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        fired
+    }
+
+    fn apply_under(&self, ws: &Workspace, behaviours: &Value) -> BTreeMap<String, u64> {
+        let fired = self.under(ws, behaviours, &["apply", "-auto-approve", "-no-color"]);
+        let state = ws.ok(&["show", "-no-color"]);
+        assert!(!state.contains("tainted"), "the resource is tainted after an apply that succeeded:\n{state}");
+        ws.assert_no_changes();
+        fired
+    }
+
+    fn destroy_under(&self, ws: &Workspace, behaviours: &Value) -> BTreeMap<String, u64> {
+        self.under(ws, behaviours, &["destroy", "-auto-approve", "-no-color"])
+    }
+
+    /// The load balancer, target groups and service moto holds.
+    async fn ids(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        let s = self.aws.snapshot().await;
+        (
+            s.load_balancers,
+            s.target_groups.values().map(|t| t.0.clone()).collect(),
+            s.services.keys().cloned().collect(),
+        )
+    }
+}
+
+fn fired(counts: &BTreeMap<String, u64>, key: &str) -> u64 {
+    counts.get(key).copied().unwrap_or(0)
+}
+
+#[tokio::test]
+async fn objects_not_yet_visible_after_their_create_are_waited_for() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1, 2, 3], "  tcp_idle_timeout = 600", ""));
+    let on = json!({"invisible": 2});
+    let counts = w.apply_under(&ws, &on);
+    for code in
+        ["LoadBalancerNotFound", "TargetGroupNotFound", "ListenerNotFound", "InvalidVpcEndpointServiceId.NotFound"]
+    {
+        assert!(fired(&counts, &format!("aws:invisible:{code}")) > 0, "{code} never answered: {counts:?}");
+    }
+    let (lbs, groups, services) = w.ids().await;
+    assert_eq!((lbs.len(), groups.len(), services.len()), (1, 3, 1), "one of each, none twice");
+    let routes = w.aws.snapshot().await.routes();
+    assert_eq!(routes.len(), 3, "every broker behind its listener: {routes:?}");
+
+    // An update that creates a group (a new broker) meets the same.
+    ws.write("main.tf", &config(&w.net, &[1, 2, 3, 4], "  tcp_idle_timeout = 600", ""));
+    let counts = w.apply_under(&ws, &on);
+    assert!(fired(&counts, "aws:invisible:TargetGroupNotFound") > 0, "{counts:?}");
+    assert_eq!(w.ids().await.0, lbs, "the same load balancer: nothing replaced");
+    assert_eq!(w.ids().await.2, services, "the same endpoint service: its name, which consumers hold, kept");
+
+    w.destroy_under(&ws, &on);
+    assert!(w.aws.snapshot().await.is_empty(), "nothing orphaned");
+}
+
+#[tokio::test]
+async fn a_load_balancer_provisioning_then_impaired_is_waited_through() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    let counts = w.apply_under(&ws, &json!({"provisioning": 2, "impaired": 2}));
+    assert_eq!(fired(&counts, "aws:provisioning"), 2, "{counts:?}");
+    assert_eq!(fired(&counts, "aws:impaired"), 2, "{counts:?}");
+    assert_eq!(w.ids().await.2.len(), 1, "the service was created once the load balancer was active");
+}
+
+#[tokio::test]
+async fn a_service_pending_after_its_create_and_each_change_is_waited_for() {
+    let w = World::new().await;
+    let on = json!({"pending": 2, "invisible": 1});
+    let ws = w.workspace(&config(&w.net, &[1, 2], "  cross_zone_load_balancing = true", ""));
+    let counts = w.apply_under(&ws, &on);
+    assert!(fired(&counts, "aws:pending") >= 2, "{counts:?}");
+    let services = w.ids().await.2;
+
+    // A change of the service sends it back to Pending; the principals
+    // change after it waits for Available again.
+    let changed = "    acceptance_required = false\n    supported_regions = [\"us-west-2\"]";
+    ws.write(
+        "main.tf",
+        &config(&w.net, &[1, 2], "  cross_zone_load_balancing = true", changed)
+            .replace("123456789012:root\"]", "123456789012:root\", \"arn:aws:iam::210987654321:root\"]"),
+    );
+    let counts = w.apply_under(&ws, &on);
+    assert!(fired(&counts, "aws:pending") >= 2, "{counts:?}");
+    let snapshot = w.aws.snapshot().await;
+    let (acceptance, principals, regions) = &snapshot.services[&services[0]];
+    assert!(!acceptance);
+    assert_eq!(principals.len(), 2, "{principals:?}");
+    assert!(regions.contains("us-west-2"), "{regions:?}");
+
+    // While AWS still adds a region (Pending) or removes one (Deleting), a
+    // plan neither adds nor removes it again.
+    let in_flight = |added: &[&str], removed: &[&str]| json!({"regions": 100, "regions_in_flight": {&services[0]: {"added": added, "removed": removed}}});
+    w.proxy.reset_counts();
+    w.proxy.aws(&in_flight(&["us-west-2"], &[]));
+    ws.assert_no_changes();
+    assert!(fired(&w.proxy.counts(), "aws:regions") > 0, "the region was shown Pending");
+    w.proxy.aws(&json!({}));
+    ws.write(
+        "main.tf",
+        &config(&w.net, &[1, 2], "  cross_zone_load_balancing = true", "    acceptance_required = false"),
+    );
+    let counts = w.apply_under(&ws, &json!({"regions": 2, "pending": 1}));
+    assert!(fired(&counts, "aws:regions") > 0, "{counts:?}");
+    w.proxy.reset_counts();
+    w.proxy.aws(&in_flight(&[], &["us-west-2"]));
+    ws.assert_no_changes();
+    assert!(fired(&w.proxy.counts(), "aws:regions") > 0, "the region was shown Deleting");
+    w.proxy.aws(&json!({}));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(w.aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn destroy_waits_until_the_service_is_gone_before_the_load_balancer() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    ws.apply();
+    let counts = w.destroy_under(&ws, &json!({"deleting": 3}));
+    assert!(fired(&counts, "aws:deleting") > 0, "the service was seen Deleting: {counts:?}");
+    assert!(w.aws.snapshot().await.is_empty(), "the load balancer and its groups went too");
+
+    // AWS's refusal itself ("currently associated with another service"),
+    // should the service's state read gone early, is retried.
+    ws.apply();
+    w.proxy.rules(&json!([{"action": "DeleteLoadBalancer", "code": "ResourceInUse", "calls": [1, 2]}]));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    w.proxy.rules(&json!([]));
+    assert!(w.proxy.counts()["elbv2:DeleteLoadBalancer"] >= 3, "refused twice, then deleted");
+    assert!(w.aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_accepted_connection_read_back_stale_is_waited_for() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1], "", "    auto_accept = true"));
+    ws.apply();
+    let service = w.ids().await.2.remove(0);
+    w.proxy.connect(&service, "vpce-0consumer000001", "123456789012", "pendingAcceptance");
+    let counts = w.apply_under(&ws, &json!({"stale_accept": 2}));
+    assert_eq!(fired(&counts, "aws:stale_accept"), 2, "{counts:?}");
+    let state: Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let connections = &state["values"]["root_module"]["resources"][0]["values"]["endpoint_service"][0]["connections"];
+    assert_eq!(connections[0]["state"], "available", "{connections}");
+}
+
+#[tokio::test]
+async fn an_instance_not_yet_running_is_registered_once_it_runs() {
+    let w = World::new().await;
+    let instance = w.aws.instance(&w.net, 1, &format!("{}.10", w.net.subnets[1].2), None).await;
+    let main_tf = config(&w.net, &[1], "", "").replace(
+        &format!("\"1\" = {{ ip = \"{}.11\" }}", w.net.subnets[1].2),
+        &format!("\"1\" = {{ instance_id = \"{instance}\" }}"),
+    );
+    assert!(main_tf.contains(&instance));
+    let ws = w.workspace(&main_tf);
+    let counts = w.apply_under(&ws, &json!({"starting": 2}));
+    assert_eq!(fired(&counts, "aws:starting"), 2, "{counts:?}");
+    let targets: Vec<_> = w.aws.snapshot().await.target_groups.into_values().flat_map(|t| t.2).collect();
+    assert_eq!(targets, [format!("{instance}:9092")]);
+}
+
+#[tokio::test]
+async fn a_throttling_storm_slows_an_apply_down_and_fails_nothing() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1, 2, 3], "", ""));
+    let storm = json!({"throttle": 0.3, "seed": 7});
+    let mut throttled = w.apply_under(&ws, &storm)["aws:throttle"];
+    ws.write("main.tf", &config(&w.net, &[1, 3, 4], "", ""));
+    throttled += w.apply_under(&ws, &storm)["aws:throttle"];
+    throttled += w.destroy_under(&ws, &storm)["aws:throttle"];
+    assert!(throttled >= 10, "the storm hit {throttled} calls");
+    assert!(w.aws.snapshot().await.is_empty());
+}
+
+/// Every behaviour at once, as a busy AWS account would show them, over a
+/// random sequence of applies (brokers added, removed and moved, the
+/// service's settings changed) and destroys. After every step: it
+/// succeeded, the next plan is empty, moto holds exactly what the state
+/// names (nothing orphaned, nothing twice), and an apply replaced neither
+/// the load balancer nor the endpoint service. Seeded: `AWS_SOAK_SEED`,
+/// `AWS_SOAK_RUNS` (default 1) and `AWS_SOAK_STEPS` (default 3); a failure
+/// prints the seed and the steps. `make soak-aws` runs it long.
+#[tokio::test]
+async fn soak_every_behaviour_at_once() {
+    let seed = env_number("AWS_SOAK_SEED", 0xa115_2026);
+    let runs = env_number("AWS_SOAK_RUNS", 1);
+    let steps = env_number("AWS_SOAK_STEPS", 3);
+    assert!(runs > 0 && steps > 0, "AWS_SOAK_RUNS and AWS_SOAK_STEPS must be positive");
+    for r in 0..runs {
+        soak(seed.wrapping_add(r * 7919), steps).await;
+    }
+}
+
+async fn soak(seed: u64, steps: u64) {
+    let w = World::new().await;
+    let mut rng = Rng::new(seed);
+    let mut ids: Vec<u32> = vec![1, 2, 3];
+    let mut next_id = 4;
+    let mut accept_all = true;
+    let mut done: Vec<String> = vec![format!("create brokers {ids:?}")];
+    let config = |ids: &[u32], accept_all: bool| {
+        let service = if accept_all { "" } else { "    acceptance_required = false" };
+        config(&w.net, ids, "  tcp_idle_timeout = 600", service)
+    };
+    let ws = w.workspace(&config(&ids, accept_all));
+    let mut anchors = None;
+    for step in 0..=steps {
+        let behaviours = json!({
+            "invisible": 1, "provisioning": 1, "impaired": 1, "pending": 1, "regions": 1,
+            "deleting": 2, "stale_accept": 1, "starting": 1, "throttle": 0.1, "seed": seed + step,
+        });
+        let destroy = step > 0 && rng.below(4) == 0;
+        if step > 0 && !destroy {
+            match rng.below(3) {
+                0 if ids.len() < 5 => {
+                    ids.push(next_id);
+                    done.push(format!("add broker {next_id}"));
+                    next_id += 1;
+                }
+                1 if ids.len() > 1 => {
+                    let gone = ids.remove(rng.below(ids.len() as u64) as usize);
+                    done.push(format!("remove broker {gone}"));
+                }
+                _ => {
+                    accept_all = !accept_all;
+                    done.push(format!("acceptance_required = {accept_all}"));
+                }
+            }
+            ws.write("main.tf", &config(&ids, accept_all));
+        }
+        let outcome = std::panic::AssertUnwindSafe(async {
+            if destroy {
+                done.push("destroy".into());
+                w.destroy_under(&ws, &behaviours);
+                assert!(w.aws.snapshot().await.is_empty(), "destroy left objects behind");
+                anchors = None;
+                return;
+            }
+            w.apply_under(&ws, &behaviours);
+            let (lbs, groups, services) = w.ids().await;
+            assert_eq!(lbs.len(), 1, "one load balancer: {lbs:?}");
+            assert_eq!(groups.len(), ids.len(), "one group per broker, nothing orphaned: {groups:?}");
+            assert_eq!(services.len(), 1, "one endpoint service: {services:?}");
+            assert_eq!(w.aws.snapshot().await.routes().len(), ids.len(), "every broker behind a listener");
+            if let Some(before) = &anchors {
+                assert_eq!(before, &(lbs.clone(), services.clone()), "an apply replaced the load balancer or service");
+            }
+            anchors = Some((lbs, services));
+        });
+        if let Err(panic) = futures_catch(outcome).await {
+            let listed: String = done.iter().enumerate().map(|(i, s)| format!("  {}. {s}\n", i + 1)).collect();
+            panic!("AWS soak failed (AWS_SOAK_SEED={seed}) after:\n{listed}{panic}");
+        }
+    }
+    w.destroy_under(&ws, &json!({"invisible": 1, "deleting": 2, "throttle": 0.1, "seed": seed}));
+    assert!(w.aws.snapshot().await.is_empty(), "the last destroy leaves nothing");
+}
+
+/// Runs `f`, turning a panic into its message.
+async fn futures_catch<F: std::future::Future<Output = ()>>(f: std::panic::AssertUnwindSafe<F>) -> Result<(), String> {
+    use futures::FutureExt as _;
+    f.catch_unwind().await.map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default()
+    })
+}
