@@ -1,39 +1,36 @@
 //! `make bench`, part three: the AWS calls one `kafka_privatelink` costs
 //! under the real Terraform, counted by the test proxy in front of moto —
 //! `terraform apply` of a new setup, a `terraform plan` with nothing to do,
-//! and `terraform destroy` — beside the targets 3N+16, N+8 and 2N+14.
+//! and `terraform destroy` — beside the targets 3N+16, N+7+⌈(N+1)/20⌉ and
+//! 2N+14, with AWS behaving as moto does (no extra call is paid for the
+//! eventual-consistency handling). Then how long a create takes when every
+//! AWS call takes 25 ms, with AWS's eventual consistency and in-flight
+//! states on (tests/support/fault_proxy.py, "AWS BEHAVIOURS") and off.
 
 #[path = "../tests/e2e/common/mod.rs"]
 #[allow(unused_imports)]
 mod common;
 
-use common::aws::Aws;
+use common::aws::{Aws, Network};
 use common::{HEADER, Moto, Workspace};
 
 fn total(counts: &std::collections::BTreeMap<String, u64>) -> u64 {
     counts.values().sum()
 }
 
-#[tokio::main(flavor = "current_thread")]
-async fn main() {
-    println!("AWS calls of one kafka_privatelink under Terraform 1.15.5 (against moto)\n");
-    println!(
-        "{:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>8}",
-        "brokers", "create", "3N+16", "no-op", "N+8", "destroy", "2N+14"
-    );
-    for n in [3u64, 24, 48] {
-        let moto = Moto::start();
-        let aws = Aws::new(&moto).await;
-        let net = aws.network(0).await;
-        let brokers: String = (0..n)
-            .map(|i| format!("    \"{}\" = {{ ip = \"{}.{}\" }}\n", i + 1, net.subnets[(i % 3) as usize].2, 10 + i))
-            .collect();
-        let ws = Workspace::new(&format!(
-            r#"{HEADER}
+/// A configuration of `n` brokers named `name`, with listener attributes
+/// when `idle_timeout` (a call per listener on create and on every refresh).
+fn config(net: &Network, name: &str, n: u64, idle_timeout: bool) -> String {
+    let brokers: String = (0..n)
+        .map(|i| format!("    \"{}\" = {{ ip = \"{}.{}\" }}\n", i + 1, net.subnets[(i % 3) as usize].2, 10 + i))
+        .collect();
+    format!(
+        r#"{HEADER}
 resource "kafka_privatelink" "k" {{
-  name       = "bench{n}"
+  name       = "{name}"
   vpc_id     = "{vpc}"
   subnet_ids = {subnets}
+{idle}
   brokers = {{
 {brokers}  }}
   endpoint_service {{
@@ -41,10 +38,24 @@ resource "kafka_privatelink" "k" {{
   }}
 }}
 "#,
-            vpc = net.vpc,
-            subnets = net.subnet_ids_hcl(),
-        ))
-        .with_moto(&moto);
+        vpc = net.vpc,
+        subnets = net.subnet_ids_hcl(),
+        idle = if idle_timeout { "  tcp_idle_timeout = 600" } else { "" },
+    )
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    println!("AWS calls of one kafka_privatelink under Terraform 1.15.5 (against moto)\n");
+    println!(
+        "{:>8} {:>8} {:>8} {:>9} {:>16} {:>8} {:>8}",
+        "brokers", "create", "3N+16", "no-op", "N+7+⌈(N+1)/20⌉", "destroy", "2N+14"
+    );
+    for n in [3u64, 24, 48] {
+        let moto = Moto::start();
+        let aws = Aws::new(&moto).await;
+        let net = aws.network(0).await;
+        let ws = Workspace::new(&config(&net, &format!("bench{n}"), n, false)).with_moto(&moto);
         let proxy = moto.proxy();
         proxy.reset_counts();
         ws.apply();
@@ -57,10 +68,36 @@ resource "kafka_privatelink" "k" {{
         ws.ok(&["destroy", "-auto-approve", "-no-color"]);
         let destroy_counts = proxy.counts();
         let destroy = total(&destroy_counts);
-        println!("{n:>8} {create:>8} {:>8} {noop:>9} {:>8} {destroy:>8} {:>8}", 3 * n + 16, n + 8, 2 * n + 14);
+        let noop_target = n + 7 + (n + 1).div_ceil(20);
+        println!("{n:>8} {create:>8} {:>8} {noop:>9} {noop_target:>16} {destroy:>8} {:>8}", 3 * n + 16, 2 * n + 14);
         if std::env::var_os("BENCH_DETAIL").is_some() {
             println!("         destroy: {destroy_counts:?}");
             println!("         no-op:   {noop_counts:?}");
         }
+    }
+
+    println!("\nA create (tcp_idle_timeout set) at 25 ms an AWS call, AWS's behaviours off and on (seconds, AWS calls)\n");
+    println!("{:>8} {:>10} {:>8} {:>10} {:>8}", "brokers", "as moto", "calls", "as AWS", "calls");
+    let as_aws = serde_json::json!({
+        "latency_ms": 25, "invisible": 1, "provisioning": 2, "impaired": 1, "pending": 2, "stale_accept": 1,
+    });
+    for n in [3u64, 12, 48] {
+        let mut row = Vec::new();
+        for behaviours in [serde_json::json!({"latency_ms": 25}), as_aws.clone()] {
+            let moto = Moto::start();
+            let aws = Aws::new(&moto).await;
+            let net = aws.network(0).await;
+            let ws = Workspace::new(&config(&net, &format!("time{n}"), n, true)).with_moto(&moto);
+            let proxy = moto.proxy();
+            proxy.reset_counts();
+            proxy.aws(&behaviours);
+            let started = std::time::Instant::now();
+            ws.apply();
+            let took = started.elapsed().as_secs_f64();
+            proxy.aws(&serde_json::json!({}));
+            let calls = total(&proxy.counts().into_iter().filter(|(k, _)| !k.starts_with("aws:")).collect());
+            row.push((took, calls));
+        }
+        println!("{n:>8} {:>10.1} {:>8} {:>10.1} {:>8}", row[0].0, row[0].1, row[1].0, row[1].1);
     }
 }

@@ -64,6 +64,35 @@ pub async fn subnets_of_vpc(ec2: &Client, vpc_id: &str) -> Result<Vec<Subnet>, A
         .collect())
 }
 
+/// The subnets of a VPC, waiting for `wanted` among them: a subnet created
+/// a moment ago (by another resource of the same apply) may be missing
+/// from EC2's first answers, so while one is, the VPC is read again, for at
+/// most `window`. The last answer is returned either way; the caller says
+/// which subnet is not there.
+pub async fn subnets_of_vpc_with(
+    ec2: &Client,
+    vpc_id: &str,
+    wanted: &BTreeSet<String>,
+    window: std::time::Duration,
+    stop: &CancellationToken,
+) -> Result<Vec<Subnet>, AwsError> {
+    let holds_all = |subnets: &[Subnet]| wanted.iter().all(|w| subnets.iter().any(|s| &s.id == w));
+    let first = subnets_of_vpc(ec2, vpc_id).await?;
+    if holds_all(&first) {
+        return Ok(first);
+    }
+    let waited = retry::poll(window, retry::Backoff::PROPAGATION, stop, || async {
+        let now = subnets_of_vpc(ec2, vpc_id).await?;
+        Ok(holds_all(&now).then_some(now))
+    })
+    .await;
+    match waited {
+        Ok(all) => Ok(all),
+        Err(e) if e.kind == ErrorKind::Timeout => subnets_of_vpc(ec2, vpc_id).await,
+        Err(e) => Err(e),
+    }
+}
+
 fn subnet(s: &aws_sdk_ec2::types::Subnet) -> Option<Subnet> {
     let (network, prefix) = parse_cidr(s.cidr_block()?)?;
     Some(Subnet {

@@ -21,8 +21,10 @@ mod schema;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
 
 pub use self::list::KafkaPrivatelinkList;
 use self::model::{
@@ -136,14 +138,32 @@ impl KafkaPrivatelink {
 
     /// Zone ids of subnets, from one DescribeSubnets of the VPC.
     async fn subnets(&self, vpc: &str) -> Result<Vec<ec2::Subnet>, Diagnostics> {
+        self.subnets_with(vpc, &BTreeSet::new(), &CancellationToken::new()).await
+    }
+
+    /// Like [`Self::subnets`], reading again for a while when `wanted`
+    /// subnets are missing: one created by another resource of the same
+    /// apply may not be visible yet (EC2 is eventually consistent).
+    async fn subnets_with(
+        &self,
+        vpc: &str,
+        wanted: &BTreeSet<String>,
+        stop: &CancellationToken,
+    ) -> Result<Vec<ec2::Subnet>, Diagnostics> {
         let clients = self.clients().await?;
-        ec2::subnets_of_vpc(&clients.ec2, vpc).await.map_err(|e| {
+        ec2::subnets_of_vpc_with(&clients.ec2, vpc, wanted, SUBNET_PROPAGATION, stop).await.map_err(|e| {
             Diagnostics::from(
                 Diagnostic::error("Error reading subnets", clients.explain(&e)).at(AttributePath::attr("vpc_id")),
             )
         })
     }
 }
+
+/// How long a plan waits for a subnet it is given that the VPC does not
+/// list yet, before saying it is not there: long enough for a subnet made
+/// by another resource of the same apply to appear, short enough that a
+/// mistyped id is still reported soon.
+const SUBNET_PROPAGATION: Duration = Duration::from_secs(30);
 
 #[async_trait]
 impl Resource for KafkaPrivatelink {
@@ -202,8 +222,8 @@ impl Resource for KafkaPrivatelink {
         }
     }
 
-    async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {
-        match self.plan_inner(&req).await {
+    async fn plan(&self, ctx: &Context, req: PlanRequest) -> PlanResponse {
+        match self.plan_inner(&req, &ctx.stop).await {
             Ok((planned, requires_replace, warnings)) => match encode(&planned) {
                 Ok(planned) => PlanResponse {
                     planned,

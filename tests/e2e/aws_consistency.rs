@@ -349,3 +349,37 @@ async fn futures_catch<F: std::future::Future<Output = ()>>(f: std::panic::Asser
             .unwrap_or_default()
     })
 }
+
+#[tokio::test]
+async fn a_subnet_created_a_moment_ago_is_waited_for_at_plan() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    let hidden = &w.net.subnets[2].0;
+    // The apply's own plans (and the one before it) meet a VPC that does
+    // not list the subnet for its first reads.
+    let counts = w.apply_under(&ws, &json!({"hidden_subnets": {hidden: 2}}));
+    assert_eq!(fired(&counts, "aws:hidden_subnets"), 2, "{counts:?}");
+    assert_eq!(w.ids().await.0.len(), 1);
+}
+
+/// What the docs tell a user whose create failed for good: untaint, then
+/// apply, keeps the endpoint service (its name is what consumers hold).
+#[tokio::test]
+async fn a_create_that_failed_for_good_is_kept_by_untaint_then_apply() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    w.proxy.rules(&json!([
+        {"action": "ModifyVpcEndpointServicePermissions", "code": "InvalidPrincipal", "calls": [1]},
+    ]));
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("InvalidPrincipal"), "{out}");
+    assert!(ws.ok(&["show", "-no-color"]).contains("tainted"));
+    let (lbs, _, services) = w.ids().await;
+    assert_eq!((lbs.len(), services.len()), (1, 1));
+    w.proxy.rules(&json!([]));
+    ws.ok(&["untaint", "kafka_privatelink.k"]);
+    ws.apply();
+    ws.assert_no_changes();
+    assert_eq!(w.ids().await, (lbs, w.ids().await.1, services), "the same load balancer and endpoint service");
+    assert_eq!(w.aws.snapshot().await.services.values().next().map(|s| s.1.len()), Some(1), "principal set");
+}

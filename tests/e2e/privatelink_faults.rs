@@ -58,7 +58,8 @@ async fn create_refresh_and_destroy_stay_within_their_call_budgets() {
         let counts = proxy.counts();
         let calls = total(&counts);
         println!("refresh of {n} brokers: {calls} AWS calls {counts:?}");
-        assert!(calls <= n as u64 + 8, "{n} brokers: {calls} calls > N+8: {counts:?}");
+        let target = n as u64 + 7 + (n as u64 + 1).div_ceil(20);
+        assert!(calls <= target, "{n} brokers: {calls} calls > N+7+⌈(N+1)/20⌉ = {target}: {counts:?}");
         assert_eq!(counts.get("elbv2:DescribeTargetHealth"), Some(&(n as u64)), "one per target group");
         assert_eq!(counts.get("elbv2:DescribeListeners"), Some(&1), "listeners in one call");
         proxy.reset_counts();

@@ -64,6 +64,9 @@ AWS BEHAVIOURS (POST /__aws; each key optional; counts of what fired are in
                      service", hashicorp/terraform-provider-aws #5701).
   "stale_accept": n  an accepted connection still reads `pendingAcceptance`
                      n times before it moves on.
+  "hidden_subnets": {"subnet-…": n}
+                     DescribeSubnets leaves that subnet out n times (a subnet
+                     another resource created a moment ago).
   "starting": n      RegisterTargets naming an instance answers InvalidTarget
                      ("…not in a running state…") n times.
   "throttle": p,     each AWS call is throttled with probability p (ELBv2
@@ -145,8 +148,10 @@ MESSAGES = {
 
 def shaped(behaviour, key):
     """Whether answer number k (counted here) about `key` still shows
-    `behaviour`, which lasts AWS[behaviour] answers."""
+    `behaviour`, which lasts AWS[behaviour] answers (or AWS[behaviour][key])."""
     n = AWS.get(behaviour, 0)
+    if isinstance(n, dict):
+        n = n.get(key, 0)
     seen = READS.get((behaviour, key), 0)
     if seen >= n:
         return False
@@ -197,6 +202,10 @@ def shape_answer(action, params, answer):
                 text = text.replace("<Code>active</Code>", "<Code>provisioning</Code>")
             elif shaped("impaired", arn):
                 text = text.replace("<Code>active</Code>", "<Code>active_impaired</Code>")
+    if action == "DescribeSubnets":
+        for subnet in AWS.get("hidden_subnets", {}):
+            if f"<subnetId>{subnet}</subnetId>" in text and shaped("hidden_subnets", subnet):
+                text = without_item(text, f"<item><subnetId>{subnet}</subnetId>")
     if action == "DescribeVpcEndpointServiceConfigurations":
         for sid in re.findall(r"<serviceId>([^<]+)</serviceId>", text):
             if sid in SETTLING and shaped("pending", sid):
@@ -237,6 +246,27 @@ def shape_regions(text, sid, regions):
     stop = following if following >= 0 else len(text)
     head = text[start:stop].replace("<supportedRegionSet/>", f"<supportedRegionSet>{deleting}</supportedRegionSet>", 1)
     return text[:start] + head + text[stop:]
+
+
+def without_item(text, marker):
+    """`text` without the <item> that starts with `marker` (nested items
+    inside it, such as tags, go with it)."""
+    start = text.find(marker)
+    if start < 0:
+        return text
+    depth, i = 0, start
+    while i < len(text):
+        if text.startswith("<item>", i):
+            depth += 1
+            i += len("<item>")
+        elif text.startswith("</item>", i):
+            depth -= 1
+            i += len("</item>")
+            if depth == 0:
+                return text[:start] + text[i:]
+        else:
+            i += 1
+    return text
 
 
 def ghosts_alive():

@@ -80,6 +80,7 @@ impl KafkaPrivatelink {
     pub(super) async fn plan_inner(
         &self,
         req: &PlanRequest,
+        stop: &CancellationToken,
     ) -> Result<(Model, Vec<AttributePath>, Diagnostics), Diagnostics> {
         let config = decode(&req.config, "configuration")?;
         let mut planned = decode(&req.proposed, "proposed state")?;
@@ -175,7 +176,9 @@ impl KafkaPrivatelink {
             })
         }) || prior.is_none_or(|p| known_strings(&p.subnet_ids) != known_strings(&config.subnet_ids));
         let subnets = match (needs_zones, config.vpc_id.known()) {
-            (true, Some(vpc)) => Some(self.subnets(vpc).await?),
+            (true, Some(vpc)) => {
+                Some(self.subnets_with(vpc, &known_strings(&config.subnet_ids).unwrap_or_default(), stop).await?)
+            }
             _ => None,
         };
         if let (Some(subnets), Some(wanted)) = (&subnets, known_strings(&config.subnet_ids)) {
