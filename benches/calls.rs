@@ -76,7 +76,9 @@ async fn main() {
         }
     }
 
-    println!("\nA create (tcp_idle_timeout set) at 25 ms an AWS call, AWS's behaviours off and on (seconds, AWS calls)\n");
+    println!(
+        "\nA create (tcp_idle_timeout set) at 25 ms an AWS call, AWS's behaviours off and on (seconds, AWS calls)\n"
+    );
     println!("{:>8} {:>10} {:>8} {:>10} {:>8}", "brokers", "as moto", "calls", "as AWS", "calls");
     let as_aws = serde_json::json!({
         "latency_ms": 25, "invisible": 1, "provisioning": 2, "impaired": 1, "pending": 2, "stale_accept": 1,

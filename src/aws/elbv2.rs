@@ -148,6 +148,7 @@ fn target_group(tg: &TargetGroup) -> ObservedTargetGroup {
         port: port_of(tg.port()),
         kind: if tg.target_type() == Some(&TargetTypeEnum::Instance) { TargetKind::Instance } else { TargetKind::Ip },
         vpc_id: tg.vpc_id().unwrap_or_default().to_owned(),
+        load_balancer_arns: tg.load_balancer_arns().iter().cloned().collect(),
         health_check: HealthCheck {
             protocol: tg.health_check_protocol().and_then(|p| HealthProtocol::parse(p.as_str())),
             port: health_port,

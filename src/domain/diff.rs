@@ -248,7 +248,7 @@ pub fn converge(spec: &Spec, observed: &Observed, instance: &Instance) -> Result
             Phase::Complete,
             Step::MarkComplete {
                 load_balancer: matches!(spec.load_balancer, LoadBalancerSpec::Create { .. }),
-                groups: matches!(spec.load_balancer, LoadBalancerSpec::Adopt { .. }),
+                groups: true,
                 service: true,
             },
         );
@@ -588,14 +588,13 @@ fn health_matches(want: &HealthCheck, have: &HealthCheck) -> bool {
         && same(want.timeout, have.timeout)
 }
 
-/// Brings an object's tags to `want`. The completion mark is
-/// [`Step::MarkComplete`]'s alone: never added or removed here.
+/// Brings an object's tags to `want`. The completion mark is never removed;
+/// once the instance is complete, `want` holds it, and an object of the
+/// instance without it (imported, or from a version that marked only some)
+/// gets it here: nothing finished stays unmarked.
 fn retag(s: &mut Schedule, arn: &str, have: &BTreeMap<String, String>, want: &BTreeMap<String, String>) {
-    let add: BTreeMap<String, String> = want
-        .iter()
-        .filter(|(k, v)| k.as_str() != COMPLETE_TAG && have.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let add: BTreeMap<String, String> =
+        want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let remove: BTreeSet<String> =
         have.keys().filter(|k| k.as_str() != COMPLETE_TAG && !want.contains_key(*k)).cloned().collect();
     if !add.is_empty() || !remove.is_empty() {

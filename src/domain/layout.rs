@@ -222,7 +222,7 @@ impl Spec {
             .iter()
             .map(|(id, b)| TargetGroupSpec {
                 role: Role::Broker(*id),
-                name: target_group_name(&self.name, Role::Broker(*id), b.port),
+                name: target_group_name(&self.name, Role::Broker(*id), b.target.kind(), b.port),
                 port: b.port,
                 kind: b.target.kind(),
                 targets: BTreeSet::from([(b.target.clone(), b.port)]),
@@ -235,7 +235,7 @@ impl Spec {
             let port = boot.target_port.unwrap_or_else(|| self.brokers.values().map(|b| b.port).min().unwrap_or(9092));
             out.push(TargetGroupSpec {
                 role: Role::Bootstrap,
-                name: target_group_name(&self.name, Role::Bootstrap, port),
+                name: target_group_name(&self.name, Role::Bootstrap, self.target_kind(), port),
                 port,
                 kind: self.target_kind(),
                 targets: self
@@ -250,20 +250,19 @@ impl Spec {
     }
 }
 
-/// `<name>-b<id>-<port>` or `<name>-boot-<port>`: the port is part of the name
-/// because a target group's port cannot change, so a port change needs a
-/// second group while the first still exists.
-pub fn target_group_name(name: &str, role: Role, port: u16) -> String {
-    match role {
-        Role::Broker(id) => format!("{name}-b{id}-{port}"),
-        Role::Bootstrap => format!("{name}-boot-{port}"),
+/// `<name>-b<id>-<port>` or `<name>-boot-<port>` for IP targets,
+/// `<name>-i<id>-<port>` or `<name>-iboot-<port>` for instances. The port is
+/// part of the name because a target group's port cannot change, and so is
+/// the kind because its target type cannot either: either change needs a
+/// second group while the first still exists (the listener moves between
+/// them), and AWS refuses two groups of one name.
+pub fn target_group_name(name: &str, role: Role, kind: TargetKind, port: u16) -> String {
+    match (role, kind) {
+        (Role::Broker(id), TargetKind::Ip) => format!("{name}-b{id}-{port}"),
+        (Role::Broker(id), TargetKind::Instance) => format!("{name}-i{id}-{port}"),
+        (Role::Bootstrap, TargetKind::Ip) => format!("{name}-boot-{port}"),
+        (Role::Bootstrap, TargetKind::Instance) => format!("{name}-iboot-{port}"),
     }
-}
-
-/// The longest target group name `name` leads to, for plan-time checks.
-pub fn longest_target_group_name(name: &str, broker_ids: impl IntoIterator<Item = BrokerId>) -> String {
-    let widest = broker_ids.into_iter().max().unwrap_or(BrokerId::new(0));
-    target_group_name(name, Role::Broker(widest), 65535)
 }
 
 // === what exists ===
@@ -306,6 +305,8 @@ pub struct ObservedTargetGroup {
     pub health_check: HealthCheck,
     pub deregistration_delay: Option<u32>,
     pub tags: BTreeMap<String, String>,
+    /// The load balancers whose listeners forward to the group.
+    pub load_balancer_arns: BTreeSet<String>,
 }
 
 impl ObservedTargetGroup {
@@ -485,9 +486,17 @@ mod tests {
     }
 
     #[test]
-    fn longest_group_names() {
-        let longest = longest_target_group_name("a-twenty-char-name-x", [BrokerId::new(7), BrokerId::new(1001)]);
-        assert_eq!(longest, "a-twenty-char-name-x-b1001-65535");
+    fn group_names_carry_the_role_the_kind_and_the_port() {
+        let names: Vec<String> = [
+            (Role::Broker(BrokerId::new(1001)), TargetKind::Ip),
+            (Role::Broker(BrokerId::new(1001)), TargetKind::Instance),
+            (Role::Bootstrap, TargetKind::Ip),
+            (Role::Bootstrap, TargetKind::Instance),
+        ]
+        .into_iter()
+        .map(|(role, kind)| target_group_name("orders", role, kind, 9092))
+        .collect();
+        assert_eq!(names, ["orders-b1001-9092", "orders-i1001-9092", "orders-boot-9092", "orders-iboot-9092"]);
     }
 
     #[test]

@@ -8,11 +8,17 @@
 //!
 //! A crash in the middle of the first apply loses the token together with the
 //! state. The objects made so far carry it, but not yet [`COMPLETE_TAG`],
-//! which the first apply adds to its anchor objects only once everything
-//! exists. So a create that finds objects of its name carrying a token and no
-//! completion mark resumes them ([`resolve`]); objects that are complete
-//! belong to some other instance, and objects without our tags to nobody we
-//! know: both are refused, never changed.
+//! which the first apply adds to everything it made only once everything
+//! exists (and every later apply adds to whatever of the instance lacks it:
+//! imported objects, those of older versions). So a create that finds
+//! objects of its name that are provably unfinished — a token, no mark, no
+//! object of that token marked, attached to no other load balancer — resumes
+//! them ([`resolve`]); anything else of its name belongs to some other
+//! instance or to nobody we know, and is refused, never changed.
+//!
+//! A crash in the middle of a later apply loses the private state (Terraform
+//! keeps the prior state without it), so the token is read back off the
+//! objects the state records: whatever that apply wrote carries it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,6 +115,9 @@ impl Instance {
 pub enum Token {
     /// Kept in the state.
     Stored(String),
+    /// Read off the objects the state records (the private state was lost:
+    /// the provider was killed in the middle of an apply).
+    Recovered(String),
     /// Read off objects a crashed first apply left behind.
     Resumed(String),
     /// Nothing of ours exists yet (or the state predates tokens): a new one.
@@ -150,13 +159,13 @@ fn unfinished<'a>(name: &str, tags: &'a BTreeMap<String, String>) -> Option<&'a 
         .flatten()
 }
 
-/// Decides this apply's token. `stored` is the state's (`None` when there is
-/// no state, or it predates tokens: `has_state`).
+/// Decides this apply's token. `stored` is the private state's; `recorded`
+/// what the state names (`None`: there is no state).
 pub fn resolve(
     spec: &Spec,
     observed: &Observed,
     stored: Option<&str>,
-    has_state: bool,
+    recorded: Option<&Recorded>,
 ) -> Result<Token, OwnershipError> {
     if let Some(t) = stored {
         return Ok(Token::Stored(t.to_owned()));
@@ -170,18 +179,23 @@ pub fn resolve(
             wanted: spec.vpc_id.clone(),
         });
     }
-    if has_state {
-        // A state from before tokens: its records say what is ours.
-        return Ok(Token::Fresh);
+    if let Some(recorded) = recorded {
+        // The records say what is ours; their token (if they agree on one)
+        // is ours too. A state from before tokens has none: a new one.
+        return Ok(recorded_token(observed, recorded).map_or(Token::Fresh, Token::Recovered));
     }
     match (&spec.load_balancer, &observed.load_balancer) {
         (LoadBalancerSpec::Create { .. }, Some(lb)) => resume_created(spec, lb),
-        (LoadBalancerSpec::Adopt { .. }, Some(lb)) => {
+        (LoadBalancerSpec::Adopt { arn }, Some(lb)) => {
+            let finished = finished_tokens(observed);
             let tokens: BTreeSet<&String> = observed
                 .target_groups
                 .iter()
                 .filter(|t| t.vpc_id == spec.vpc_id)
+                // a group another load balancer uses is some other setup's
+                .filter(|t| t.load_balancer_arns.iter().all(|a| a == arn))
                 .filter_map(|t| unfinished(&spec.name, &t.tags))
+                .filter(|t| !finished.contains(t))
                 .collect();
             match tokens.len() {
                 0 => Ok(Token::Fresh),
@@ -195,6 +209,38 @@ pub fn resolve(
         }
         (_, None) => Ok(Token::Fresh),
     }
+}
+
+/// Every tag map of `observed`, with the id of its object.
+fn all_tags(observed: &Observed) -> impl Iterator<Item = (&str, &BTreeMap<String, String>)> {
+    let lb = observed.load_balancer.iter().map(|l| (l.arn.as_str(), &l.tags));
+    let groups = observed.target_groups.iter().map(|t| (t.arn.as_str(), &t.tags));
+    let listeners = observed.listeners.iter().map(|l| (l.arn.as_str(), &l.tags));
+    let service = observed.service.iter().map(|s| (s.id.as_str(), &s.tags));
+    lb.chain(groups).chain(listeners).chain(service)
+}
+
+/// Tokens some object of which is marked complete: finished instances.
+fn finished_tokens(observed: &Observed) -> BTreeSet<&String> {
+    all_tags(observed).filter(|(_, t)| t.contains_key(COMPLETE_TAG)).filter_map(|(_, t)| t.get(INSTANCE_TAG)).collect()
+}
+
+/// The one token the objects `recorded` names carry, if they carry one.
+fn recorded_token(observed: &Observed, recorded: &Recorded) -> Option<String> {
+    let mine: BTreeSet<&str> = recorded
+        .load_balancer
+        .iter()
+        .chain(recorded.group_arns())
+        .chain(&recorded.listeners)
+        .chain(recorded.service.iter())
+        .map(String::as_str)
+        .collect();
+    let tokens: BTreeSet<&String> = all_tags(observed)
+        .filter(|(id, _)| mine.contains(id))
+        .filter_map(|(_, t)| t.get(INSTANCE_TAG))
+        .filter(|t| !t.is_empty())
+        .collect();
+    (tokens.len() == 1).then(|| tokens.into_iter().next().cloned()).flatten()
 }
 
 fn resume_created(spec: &Spec, lb: &ObservedLoadBalancer) -> Result<Token, OwnershipError> {
@@ -261,35 +307,35 @@ mod tests {
     #[test]
     fn a_stored_token_wins_and_nothing_found_means_fresh() {
         let o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "other"), (COMPLETE_TAG, "true")]));
-        assert_eq!(resolve(&create(), &o, Some("mine"), true), Ok(Token::Stored("mine".into())));
-        assert_eq!(resolve(&create(), &Observed::default(), None, false), Ok(Token::Fresh));
+        assert_eq!(resolve(&create(), &o, Some("mine"), Some(&Recorded::default())), Ok(Token::Stored("mine".into())));
+        assert_eq!(resolve(&create(), &Observed::default(), None, None), Ok(Token::Fresh));
     }
 
     #[test]
     fn a_crashed_first_apply_is_resumed() {
         let o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1")]));
-        assert_eq!(resolve(&create(), &o, None, false), Ok(Token::Resumed("t1".into())));
+        assert_eq!(resolve(&create(), &o, None, None), Ok(Token::Resumed("t1".into())));
     }
 
     #[test]
     fn a_complete_or_foreign_load_balancer_of_the_same_name_is_refused() {
         let complete = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1"), (COMPLETE_TAG, "true")]));
-        let e = resolve(&create(), &complete, None, false).unwrap_err();
+        let e = resolve(&create(), &complete, None, None).unwrap_err();
         assert!(e.to_string().contains("belongs to another kafka_privatelink named \"orders\" (instance t1)"), "{e}");
         assert!(e.to_string().contains("terraform import"), "{e}");
         let foreign = lb(tags(&[("team", "web")]));
-        let e = resolve(&create(), &foreign, None, false).unwrap_err();
+        let e = resolve(&create(), &foreign, None, None).unwrap_err();
         assert!(e.to_string().contains("was not made by a kafka_privatelink resource"), "{e}");
         // another name's unfinished setup is not ours either
         let other = lb(tags(&[(OWNER_TAG, "payments"), (INSTANCE_TAG, "t9")]));
-        assert!(matches!(resolve(&create(), &other, None, false), Err(OwnershipError::NameTaken { .. })));
+        assert!(matches!(resolve(&create(), &other, None, None), Err(OwnershipError::NameTaken { .. })));
     }
 
     #[test]
     fn objects_outside_the_vpc_are_refused() {
         let mut o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1")]));
         o.load_balancer.as_mut().unwrap().vpc_id = "vpc-2".into();
-        assert!(matches!(resolve(&create(), &o, None, false), Err(OwnershipError::WrongVpc { .. })));
+        assert!(matches!(resolve(&create(), &o, None, None), Err(OwnershipError::WrongVpc { .. })));
     }
 
     #[test]
@@ -304,11 +350,59 @@ mod tests {
         };
         o.target_groups =
             vec![group("arn:tg/a", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "a"), (COMPLETE_TAG, "true")]))];
-        assert_eq!(resolve(&adopt, &o, None, false), Ok(Token::Fresh));
+        assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Fresh));
         o.target_groups.push(group("arn:tg/b", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "b")])));
-        assert_eq!(resolve(&adopt, &o, None, false), Ok(Token::Resumed("b".into())));
+        assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Resumed("b".into())));
         o.target_groups.push(group("arn:tg/c", tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "c")])));
-        assert!(matches!(resolve(&adopt, &o, None, false), Err(OwnershipError::AmbiguousResume { .. })));
+        assert!(matches!(resolve(&adopt, &o, None, None), Err(OwnershipError::AmbiguousResume { .. })));
+    }
+
+    #[test]
+    fn a_lost_private_state_recovers_the_token_the_recorded_objects_carry() {
+        let mut o = lb(tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1"), (COMPLETE_TAG, "true")]));
+        o.target_groups = vec![ObservedTargetGroup {
+            arn: "arn:tg/other".into(),
+            vpc_id: "vpc-1".into(),
+            tags: tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t2")]),
+            ..Default::default()
+        }];
+        let recorded = Recorded { load_balancer: Some("arn:lb/orders".into()), ..Default::default() };
+        assert_eq!(resolve(&create(), &o, None, Some(&recorded)), Ok(Token::Recovered("t1".into())));
+        // an object the state does not record proves nothing
+        let none = Recorded { groups: BTreeMap::new(), ..Default::default() };
+        assert_eq!(resolve(&create(), &o, None, Some(&none)), Ok(Token::Fresh));
+        // records that disagree prove nothing either
+        let both = Recorded {
+            load_balancer: Some("arn:lb/orders".into()),
+            leftover_groups: BTreeSet::from(["arn:tg/other".into()]),
+            ..Default::default()
+        };
+        assert_eq!(resolve(&create(), &o, None, Some(&both)), Ok(Token::Fresh));
+    }
+
+    #[test]
+    fn only_provably_unfinished_groups_are_resumed() {
+        let adopt = spec(LoadBalancerSpec::Adopt { arn: "arn:lb/orders".into() });
+        let mut o = lb(BTreeMap::new());
+        let unmarked = tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1")]);
+        o.target_groups = vec![ObservedTargetGroup {
+            arn: "arn:tg/a".into(),
+            vpc_id: "vpc-1".into(),
+            tags: unmarked,
+            load_balancer_arns: BTreeSet::from(["arn:lb/someone-elses".into()]),
+            ..Default::default()
+        }];
+        // behind another load balancer: a finished setup of the same name
+        assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Fresh));
+        // behind none, but its token marks another object complete
+        o.target_groups[0].load_balancer_arns.clear();
+        assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Resumed("t1".into())));
+        o.listeners = vec![ObservedListener {
+            arn: "arn:listener/1".into(),
+            tags: tags(&[(INSTANCE_TAG, "t1"), (COMPLETE_TAG, "true")]),
+            ..Default::default()
+        }];
+        assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Fresh));
     }
 
     #[test]

@@ -13,6 +13,13 @@
 //!
 //! So a fresh cluster of brokers 1, 2, 3 with base 9001 gets 9001–9003, and
 //! adding or removing a broker never moves another broker's port.
+//!
+//! Nothing else moves one either: a broker that has a port keeps it unless
+//! its own `listener_port` says otherwise. Anything that would take it — a
+//! bootstrap listener, another broker's explicit port — is refused
+//! ([`PortError::Displaced`]), naming free ports to use instead: its
+//! clients were told that port, and another target behind it would send
+//! them to the wrong broker.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -71,8 +78,36 @@ pub struct PortRequest {
     pub current: Option<u16>,
 }
 
+/// Who asks for a port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimant {
+    Broker(BrokerId),
+    /// A reserved port's holder, e.g. "the bootstrap listener".
+    Reserved(&'static str),
+}
+
+impl fmt::Display for Claimant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Claimant::Broker(b) => write!(f, "broker {b}"),
+            Claimant::Reserved(what) => f.write_str(what),
+        }
+    }
+}
+
+fn listed(ports: &[u16]) -> String {
+    ports.iter().map(u16::to_string).collect::<Vec<_>>().join(", ")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PortError {
+    #[error(
+        "listener port {port} is broker {broker}'s, and {by} now asks for it. A broker keeps its listener port for \
+         life: its clients were told that port, and anything else behind it would send them to the wrong broker. \
+         Give {by} a free port ({}), or set broker {broker}'s own listener_port to move it deliberately",
+        listed(free)
+    )]
+    Displaced { port: u16, broker: BrokerId, by: Claimant, free: Vec<u16> },
     #[error("listener port {port} is used by both broker {first} and broker {second}")]
     Duplicate { port: u16, first: BrokerId, second: BrokerId },
     #[error("listener port {port} of broker {broker} is also the port of {other}")]
@@ -91,7 +126,15 @@ impl PortError {
             | PortError::Reserved { broker: b, .. }
             | PortError::Exhausted { broker: b, .. }
             | PortError::Zero { broker: b } => *b,
+            PortError::Displaced { by: Claimant::Broker(b), .. } => *b,
+            PortError::Displaced { broker, .. } => *broker,
         }
+    }
+
+    /// Whether a reserved port's holder (the bootstrap listener) is at
+    /// fault rather than a broker.
+    pub fn by_reserved(&self) -> bool {
+        matches!(self, PortError::Displaced { by: Claimant::Reserved(_), .. })
     }
 }
 
@@ -124,14 +167,23 @@ pub fn assign_ports(
         taken.insert(port, id);
         out.insert(id, port);
     }
-    // 2. current ports are kept unless something explicit now claims them
+    // 2. current ports are kept; whatever else claims one is refused
     for (&id, req) in brokers {
-        match (req.explicit, req.current) {
-            (None, Some(port)) if port != 0 && !taken.contains_key(&port) && reserved_name(port).is_none() => {
-                taken.insert(port, id);
-                out.insert(id, port);
+        if let (None, Some(port)) = (req.explicit, req.current)
+            && port != 0
+        {
+            let by =
+                taken.get(&port).map(|b| Claimant::Broker(*b)).or_else(|| reserved_name(port).map(Claimant::Reserved));
+            if let Some(by) = by {
+                return Err(PortError::Displaced {
+                    port,
+                    broker: id,
+                    by,
+                    free: free_ports(brokers, base, reserved, 3),
+                });
             }
-            _ => {}
+            taken.insert(port, id);
+            out.insert(id, port);
         }
     }
     // 3. everyone else: base + rank on a fresh assignment, else the lowest free port
@@ -154,6 +206,18 @@ pub fn assign_ports(
         out.insert(id, port);
     }
     Ok(out)
+}
+
+/// The `n` lowest ports at or above `base` that no broker has or asks for
+/// and nothing reserves.
+fn free_ports(brokers: &BTreeMap<BrokerId, PortRequest>, base: u16, reserved: Reserved<'_>, n: usize) -> Vec<u16> {
+    let used: std::collections::BTreeSet<u16> = brokers
+        .values()
+        .flat_map(|r| [r.explicit, r.current])
+        .flatten()
+        .chain(reserved.0.iter().map(|(p, _)| *p))
+        .collect();
+    (base..=u16::MAX).filter(|p| !used.contains(p)).take(n).collect()
 }
 
 #[cfg(test)]
@@ -245,6 +309,37 @@ mod tests {
     }
 
     #[test]
+    fn a_live_brokers_port_is_never_taken() {
+        let live = ids(&[(1, None, Some(9001)), (2, None, Some(9002)), (3, None, Some(9003))]);
+        // a bootstrap listener on broker 2's port
+        let e = assign_ports(&live, 9001, Reserved(&[(9002, "the bootstrap listener")])).unwrap_err();
+        assert_eq!(
+            e,
+            PortError::Displaced {
+                port: 9002,
+                broker: BrokerId(2),
+                by: Claimant::Reserved("the bootstrap listener"),
+                free: vec![9004, 9005, 9006],
+            }
+        );
+        assert!(e.by_reserved());
+        assert!(e.to_string().contains("Give the bootstrap listener a free port (9004, 9005, 9006)"), "{e}");
+        // a newcomer pinned to broker 1's port
+        let mut pinned = live.clone();
+        pinned.insert(BrokerId(7), PortRequest { explicit: Some(9001), current: None });
+        let e = assign_ports(&pinned, 9001, Reserved::default()).unwrap_err();
+        assert!(matches!(e, PortError::Displaced { port: 9001, broker: BrokerId(1), .. }), "{e}");
+        assert_eq!(e.broker(), BrokerId(7), "the path points at the one asking");
+        // unless broker 1 itself moves, deliberately
+        pinned.insert(BrokerId(1), PortRequest { explicit: Some(9010), current: Some(9001) });
+        let got = assign_ports(&pinned, 9001, Reserved::default()).unwrap();
+        assert_eq!(ports(&got), vec![(1, 9010), (2, 9002), (3, 9003), (7, 9001)]);
+        // a new base moves nobody
+        let got = assign_ports(&live, 9500, Reserved::default()).unwrap();
+        assert_eq!(ports(&got), vec![(1, 9001), (2, 9002), (3, 9003)]);
+    }
+
+    #[test]
     fn exhaustion_is_reported() {
         let e = assign_ports(&ids(&[(1, Some(65535), None), (2, None, None)]), 65535, Reserved::default());
         assert_eq!(e.unwrap_err(), PortError::Exhausted { base: 65535, broker: BrokerId(2) });
@@ -270,17 +365,29 @@ mod tests {
                 let current = (next() % 3 == 0).then(|| 9001 + (next() % 15) as u16);
                 req.insert(id, PortRequest { explicit, current });
             }
-            let Ok(got) = assign_ports(&req, 9001, Reserved::default()) else {
-                // only explicit duplicates may fail here
-                let explicit: Vec<u16> = req.values().filter_map(|r| r.explicit).collect();
-                assert!(!duplicates(explicit).is_empty());
-                continue;
+            let got = match assign_ports(&req, 9001, Reserved::default()) {
+                Ok(got) => got,
+                Err(PortError::Displaced { port, broker, by: Claimant::Broker(other), .. }) => {
+                    // only a port someone else asks for or already has
+                    assert_eq!(req[&broker].current, Some(port));
+                    let theirs = req[&other];
+                    assert!(theirs.explicit == Some(port) || theirs.current == Some(port) && theirs.explicit.is_none());
+                    continue;
+                }
+                Err(e) => {
+                    // else only explicit duplicates may fail here
+                    let explicit: Vec<u16> = req.values().filter_map(|r| r.explicit).collect();
+                    assert!(!duplicates(explicit).is_empty(), "{e}");
+                    continue;
+                }
             };
             assert_eq!(got.len(), req.len());
             assert!(duplicates(got.values().copied()).is_empty());
             for (id, r) in &req {
                 if let Some(p) = r.explicit {
                     assert_eq!(got[id], p);
+                } else if let Some(p) = r.current {
+                    assert_eq!(got[id], p, "broker {id} kept its port");
                 }
             }
             // Re-running with the result as state changes nothing.

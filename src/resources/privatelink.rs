@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 pub use self::list::KafkaPrivatelinkList;
 use self::model::{
     Bootstrap, ConnectionModel, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, TargetHealthModel,
-    known_map, known_strings, string_map, strings,
+    known_map, known_strings, port_of, string_map, strings,
 };
 use self::private::{Private, Provenance, new_token};
 use self::render::{
@@ -108,10 +108,6 @@ fn diff_error(name: &str, e: &DiffError) -> Diagnostic {
         DiffError::Ownership(ownership::OwnershipError::WrongVpc { .. }) => d.at(AttributePath::attr("vpc_id")),
         DiffError::Ownership(_) => d.at(AttributePath::attr("name")),
     }
-}
-
-fn port_of(v: &Tri<f64>) -> Option<u16> {
-    v.known().map(|p| *p as u16)
 }
 
 /// What read, apply and destroy start from: a state or plan with its
@@ -212,12 +208,11 @@ impl Resource for KafkaPrivatelink {
             tracing::warn!(name = %spec.name, "load balancer gone; removing kafka_privatelink from state");
             return ReadResponse { state: None, private: req.private, diagnostics: Diagnostics::new() };
         }
-        let zones = self.load_balancer_zones(&prior, &spec, &observed).await;
+        let mut diagnostics = Diagnostics::new();
+        let zones = self.load_balancer_zones(&prior, &spec, &observed, &mut diagnostics).await;
         let private = with_leftovers(private, &spec, &observed, &recorded);
         match encode(&render(&prior, &spec, &observed, &recorded, zones)) {
-            Ok(state) => {
-                ReadResponse { state: Some(state), private: private.encode(), diagnostics: Diagnostics::new() }
-            }
+            Ok(state) => ReadResponse { state: Some(state), private: private.encode(), diagnostics },
             Err(d) => fail(d),
         }
     }

@@ -232,7 +232,7 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
             "{made:?}"
         );
     }
-    let boot = made.iter().find(|g| g.0.starts_with("tidb-boot")).unwrap();
+    let boot = made.iter().find(|g| g.0.starts_with("tidb-iboot")).expect("the bootstrap group, named for instances");
     assert_eq!(boot.2.len(), 3);
     let out = ws.output("brokers");
     assert_eq!(out["2"]["instance_id"], serde_json::json!(instances[1]));
@@ -252,7 +252,7 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
         made.iter().map(|g| &g.0).collect::<Vec<_>>(),
         "same groups"
     );
-    let b2 = after.iter().find(|g| g.0 == "tidb-b2-39092").unwrap();
+    let b2 = after.iter().find(|g| g.0 == "tidb-i2-39092").expect("broker 2's instance group");
     assert_eq!(b2.2, vec![format!("{replacement}:39092")]);
     assert_eq!(ws.output("brokers")["2"]["ip"], serde_json::json!(format!("{}.20", net.subnets[1].2)));
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);

@@ -16,6 +16,7 @@
 //! | `privatelink_ownership` | other states' objects of the same name left alone |
 //! | `privatelink_faults` | call budgets, throttling, failed and killed applies, destroy refusals |
 //! | `aws_consistency` | AWS's eventual consistency and in-flight states waited out, one test each |
+//! | `crash_points` | the provider killed after every AWS write of a create, an update, a destroy |
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
@@ -41,6 +42,7 @@ mod offline {
 
 mod aws_consistency;
 mod compat;
+mod crash_points;
 mod data_source;
 mod examples;
 mod first_contact;

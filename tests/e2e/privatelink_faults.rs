@@ -232,28 +232,6 @@ async fn max_retries_in_the_provider_block_is_honoured() {
     assert_eq!(aws.snapshot().await.routes().len(), 1);
 }
 
-/// The processes `pid` started, and theirs, from /proc.
-fn descendants(pid: u32) -> Vec<u32> {
-    let parent_of = |p: u32| -> Option<u32> {
-        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
-        // `pid (comm) state ppid …`; comm may hold spaces, so split after ')'.
-        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
-    };
-    let all: Vec<u32> =
-        std::fs::read_dir("/proc").unwrap().filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
-    let mut out = vec![];
-    let mut frontier = vec![pid];
-    while let Some(p) = frontier.pop() {
-        for &c in &all {
-            if parent_of(c) == Some(p) {
-                out.push(c);
-                frontier.push(c);
-            }
-        }
-    }
-    out
-}
-
 #[tokio::test]
 async fn a_provider_killed_mid_create_is_resumed_without_duplicates() {
     let moto = Moto::start();
@@ -270,15 +248,7 @@ async fn a_provider_killed_mid_create_is_resumed_without_duplicates() {
         assert!(std::time::Instant::now() < deadline, "the apply never reached CreateListener");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let providers: Vec<u32> = descendants(apply.id())
-        .into_iter()
-        .filter(|p| {
-            std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.contains("terraform-provider-kafka"))
-        })
-        .collect();
-    assert_eq!(providers.len(), 1, "one provider process under this apply");
-    let killed = std::process::Command::new("kill").args(["-KILL", &providers[0].to_string()]).status().unwrap();
-    assert!(killed.success());
+    crate::common::kill_provider(&apply);
     let status = apply.wait().unwrap();
     assert!(!status.success(), "an apply whose provider was killed fails");
     let half = aws.snapshot().await;

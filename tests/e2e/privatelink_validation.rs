@@ -114,8 +114,8 @@ fn names_and_placement() {
     );
     expect(
         &body("  name = \"a-name-of-twenty-seven-chars\"\n  vpc_id = \"vpc-1\"\n  subnet_ids = [\"subnet-1\"]"),
-        "Name too long for target groups",
-        "a-name-of-twenty-seven-chars",
+        "Name too long for a target group",
+        "\"1\" = { ip",
     );
     expect(
         &body("  name = \"orders\"\n  vpc_id = \"vpc-1\""),
@@ -189,12 +189,12 @@ fn reserved_tags_long_bootstrap_names_and_overflowing_timeouts() {
         "Reserved tag key",
         "kafka-privatelink:owner",
     );
-    // 22 characters: broker groups fit (`-b1-65535`), `-boot-65535` does not
-    let long = "  name = \"a-twenty-two-char-name\"\n  vpc_id = \"vpc-123\"\n  subnet_ids = [\"subnet-1\"]";
+    // 24 characters: the broker's group fits (`-b1-9092`), `-boot-9092` does not
+    let long = "  name = \"a-twenty-four-chars-name\"\n  vpc_id = \"vpc-123\"\n  subnet_ids = [\"subnet-1\"]";
     expect(
         &format!("{long}\n{OK_BROKERS}\n  bootstrap {{\n    listener_port = 9092\n  }}\n{SERVICE}"),
         "Name too long for the bootstrap target group",
-        "a-twenty-two-char-name",
+        "bootstrap {",
     );
     for bad in ["99999999999999999999h", "9000h"] {
         expect(

@@ -21,6 +21,10 @@ Control endpoints (JSON):
        {"action": "...", "hang": 30} -> hold every matching call that long,
         then fail it without forwarding: the call never reached AWS, and
         the provider is frozen mid-apply for a test to kill it
+       {"action": "*write", "crash": 60, "calls": [k]} -> the k-th write
+        (any action but Describe*, List*, Get*) is carried out by moto, but
+        its answer is held that long and never given (counted as
+        "aws:crash"): a provider killed meanwhile never learns what AWS did
   POST /__connections {"service_id": "vpce-svc-…", "endpoint_id": "vpce-…",
         "owner": "111122223333", "state": "pendingAcceptance"}
                         -> a consumer endpoint connects to a service (the
@@ -545,11 +549,18 @@ class Handler(BaseHTTPRequestHandler):
             key = f"{service}:{action}"
             COUNTS[key] = COUNTS.get(key, 0) + 1
             injected = canned = rewrite = hang = None
+            crash = None
+            write = not action.startswith(("Describe", "List", "Get")) and service in ("ec2", "elbv2")
             for r in RULES:
-                if r["action"] not in (action, "*"):
+                if r["action"] not in (action, "*") and not (r["action"] == "*write" and write):
                     continue
                 r["seen"] += 1
-                if "respond" in r:
+                if "crash" in r:
+                    if r["seen"] in r.get("calls", []):
+                        crash = r["crash"]
+                        COUNTS["aws:crash"] = COUNTS.get("aws:crash", 0) + 1
+                        COUNTS["aws:crash:" + action] = 1
+                elif "respond" in r:
                     canned = r["respond"]
                 elif "hang" in r:
                     hang = r["hang"]
@@ -572,6 +583,10 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(*early)
         if hang is not None:
             time.sleep(hang)
+            return self.reply(*fault(service, "ServiceUnavailable"))
+        if crash is not None:
+            self.fetch(body)  # AWS carries it out...
+            time.sleep(crash)  # ...and the answer never arrives
             return self.reply(*fault(service, "ServiceUnavailable"))
         if canned is not None:
             return self.reply(200, canned.encode())

@@ -88,6 +88,7 @@ fn converged(spec: &Spec) -> Observed {
             health_check: spec.health_check,
             deregistration_delay: spec.deregistration_delay,
             tags: i.tags_for(spec, &t.role.to_string()),
+            load_balancer_arns: BTreeSet::new(),
         })
         .collect();
     let listeners = spec

@@ -3,11 +3,15 @@
 
 use super::*;
 
-/// Idempotency token of the endpoint-service creation: the same load
-/// balancer gets the same token, so a retried create returns the first one.
-pub(super) fn client_token(name: &str, observed: &Observed) -> String {
-    let lb = observed.load_balancer.as_ref().map(|l| l.arn.rsplit('/').next().unwrap_or_default()).unwrap_or_default();
-    let mut token = format!("kafka-privatelink-{name}-{lb}");
+/// Idempotency token of this apply's endpoint-service creation: the SDK
+/// re-sends it with every retry of that one call, so a retried create
+/// returns the first service. It is new on every apply: AWS remembers a
+/// token for 24 hours, and refuses a second, different create under it
+/// (`IdempotentParameterMismatch`) or answers it with the first create's
+/// service (deleted since, perhaps). An interrupted apply's service is
+/// found again by its load balancer, not by the token.
+pub(super) fn client_token(instance: &str) -> String {
+    let mut token = format!("kafka-privatelink-{instance}-{}", new_token());
     token.truncate(64);
     token
 }
@@ -56,8 +60,17 @@ impl KafkaPrivatelink {
             Ok(o) => o,
             Err(e) => return fail(aws_error(clients, action, &spec.name, &e).into()),
         };
-        let token = match ownership::resolve(&spec, &observed, private.instance.as_deref(), !creating) {
+        let token = match ownership::resolve(
+            &spec,
+            &observed,
+            private.instance.as_deref(),
+            prior.is_some().then_some(&recorded),
+        ) {
             Ok(Token::Stored(t)) => t,
+            Ok(Token::Recovered(t)) => {
+                tracing::info!(name = %spec.name, "the private state was lost (an interrupted apply): the token is read off the recorded objects");
+                t
+            }
             Ok(Token::Resumed(t)) => {
                 tracing::info!(name = %spec.name, "resuming the objects of an interrupted first apply");
                 t
@@ -79,7 +92,7 @@ impl KafkaPrivatelink {
                 let exec = Execution {
                     vpc_id: spec.vpc_id.clone(),
                     timeout,
-                    client_token: client_token(&spec.name, &observed),
+                    client_token: client_token(&instance.token),
                     stop: ctx.stop.clone(),
                 };
                 if let Err(errors) = execute(clients, &schedule, &mut observed, &exec).await {
@@ -106,7 +119,7 @@ impl KafkaPrivatelink {
             &observed,
             &instance.recorded,
         );
-        let zone_ids = self.load_balancer_zones(&planned, &spec, &observed).await;
+        let zone_ids = self.load_balancer_zones(&planned, &spec, &observed, &mut diagnostics).await;
         let state = render(&planned, &spec, &observed, &instance.recorded, zone_ids);
         match encode(&state) {
             Ok(state) => ApplyResponse { state, private: private.encode(), diagnostics },
@@ -119,21 +132,41 @@ impl KafkaPrivatelink {
 
     /// Zone ids of the load balancer's subnets, when `base` (the plan or the
     /// prior state) does not already hold them for the subnets AWS reports:
-    /// one EC2 call then. `None` keeps `base`'s (or the call failed).
+    /// one EC2 call then. `None` keeps `base`'s. When that call fails, a
+    /// warning says so and the state holds none (null), so that the next
+    /// refresh reads them again instead of keeping an empty set for good.
     pub(super) async fn load_balancer_zones(
         &self,
         base: &Model,
         spec: &Spec,
         observed: &Observed,
-    ) -> Option<BTreeSet<String>> {
+        diagnostics: &mut Diagnostics,
+    ) -> Option<Tri<BTreeSet<String>>> {
         let lb = observed.load_balancer.as_ref()?;
-        let known = base.availability_zone_ids.known().is_some()
+        let held = known_strings(&base.availability_zone_ids);
+        let known = held.is_some_and(|z| !z.is_empty() || lb.subnets.is_empty())
             && known_strings(&base.subnet_ids).is_some_and(|s| s == lb.subnets);
         if known {
             return None;
         }
-        let subnets = self.subnets(&spec.vpc_id).await.ok()?;
-        Some(subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect())
+        match self.subnets(&spec.vpc_id).await {
+            Ok(subnets) => Some(Tri::Known(
+                subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect(),
+            )),
+            Err(d) => {
+                for e in d.iter() {
+                    diagnostics.push(Diagnostic::warning(
+                        "Availability zones not read",
+                        format!(
+                            "The zone ids of the load balancer's subnets could not be read; availability_zone_ids \
+                             stays unset until a refresh reads them. {}",
+                            e.detail
+                        ),
+                    ));
+                }
+                Some(Tri::Null)
+            }
+        }
     }
 
     /// Deletes exactly what the state records — an adopted load balancer

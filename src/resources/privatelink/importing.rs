@@ -173,7 +173,7 @@ impl KafkaPrivatelink {
         };
         let instance = Instance { name: spec.name.clone(), token: new_token(), recorded, complete: true };
         instance.claim(&mut observed, &lb.vpc_id);
-        let state = encode(&render(&base, &spec, &observed, &instance.recorded, Some(zones)))?;
+        let state = encode(&render(&base, &spec, &observed, &instance.recorded, Some(Tri::Known(zones))))?;
         let private = Private {
             instance: Some(instance.token.clone()),
             load_balancer: Some(Provenance::Imported),

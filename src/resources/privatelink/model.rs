@@ -8,7 +8,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::connections::Connection;
-use crate::domain::layout::{Role, longest_target_group_name, target_group_name};
+use crate::domain::layout::{Role, TargetKind, target_group_name};
 use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
 use crate::domain::validate;
@@ -123,6 +123,72 @@ pub struct Timeouts {
 }
 
 /// Every element, if all are known.
+/// The names of the target groups a plan from `prior` to `self` creates
+/// (a new broker, a new `port`, a new bootstrap target port, or a group
+/// the state does not hold yet), each checked against AWS's 32-character
+/// limit; an unknown port counts as the widest. Groups that exist keep
+/// their names, whatever they are.
+impl Model {
+    pub fn check_new_group_names(&self, prior: Option<&Model>) -> Checks {
+        let mut c = Checks::default();
+        let (Tri::Known(name), Some(brokers)) = (&self.name, self.brokers.known()) else { return c };
+        let default_port = port_of(&self.broker_port).unwrap_or(DEFAULT_BROKER_PORT);
+        let prior_brokers = prior.and_then(|p| p.brokers.known());
+        let mut ports = Vec::new();
+        let mut kinds = BTreeSet::new();
+        for (key, b) in brokers {
+            let Ok(id) = key.parse::<BrokerId>() else { continue };
+            let port = if b.port.is_null() { Some(default_port) } else { port_of(&b.port) };
+            let kind = if b.instance_id.is_null() { TargetKind::Ip } else { TargetKind::Instance };
+            kinds.insert(kind);
+            ports.push(port);
+            let was = prior_brokers.and_then(|p| p.get(key));
+            let exists =
+                was.is_some_and(|w| w.target_group_arn.known().is_some() && port.is_some() && port_of(&w.port) == port);
+            if !exists
+                && let Err(e) =
+                    check_elb_name(&target_group_name(name, Role::Broker(id), kind, port.unwrap_or(u16::MAX)))
+            {
+                c.fail(
+                    path("brokers").key(key.clone()),
+                    "Name too long for a target group",
+                    format!("The plan creates a target group for broker {key}, named <name>-b<broker id>-<port>: {e}. Shorten the name."),
+                );
+            }
+        }
+        if let Some(boot) = self.bootstrap() {
+            let port = match &boot.target_port {
+                Tri::Null => ports.iter().copied().collect::<Option<Vec<u16>>>().and_then(|p| p.into_iter().min()),
+                other => port_of(other),
+            };
+            let exists = prior.and_then(Model::bootstrap).is_some_and(|w| w.target_group_arn.known().is_some())
+                && prior.and_then(Model::bootstrap).is_some_and(|w| w.target_port == boot.target_port);
+            if !exists
+                && let Err(e) = check_elb_name(&target_group_name(
+                    name,
+                    Role::Bootstrap,
+                    kinds.into_iter().max().unwrap_or(TargetKind::Ip),
+                    port.unwrap_or(u16::MAX),
+                ))
+            {
+                c.fail(
+                    path("bootstrap").index(0),
+                    "Name too long for the bootstrap target group",
+                    format!(
+                        "The plan creates the bootstrap target group, named <name>-boot-<port>: {e}. Shorten the name."
+                    ),
+                );
+            }
+        }
+        c
+    }
+}
+
+/// A port-valued number (validated as 1–65535 by the checks).
+pub fn port_of(v: &Tri<f64>) -> Option<u16> {
+    v.known().map(|p| *p as u16)
+}
+
 pub fn known_strings(v: &Strings) -> Option<BTreeSet<String>> {
     v.known()?.iter().map(|s| s.known().cloned()).collect()
 }
@@ -236,30 +302,13 @@ impl Model {
     /// Every plan-time check that needs no AWS call.
     pub fn check(&self) -> Checks {
         let mut c = Checks::default();
-        if let Tri::Known(name) = &self.name {
-            if let Err(e) = check_elb_name(name) {
-                c.fail(path("name"), "Invalid name", format!("The load balancer would be named {e}."));
-            } else if let Some(ids) =
-                self.brokers.known().map(|b| b.keys().filter_map(|k| k.parse::<BrokerId>().ok()).collect::<Vec<_>>())
-            {
-                let longest = longest_target_group_name(name, ids);
-                if let Err(e) = check_elb_name(&longest) {
-                    c.fail(
-                        path("name"),
-                        "Name too long for target groups",
-                        format!("Target groups are named <name>-b<broker id>-<port>; the longest here, {e}. Shorten the name."),
-                    );
-                } else if self.bootstrap().is_some() {
-                    let boot = target_group_name(name, Role::Bootstrap, 65535);
-                    if let Err(e) = check_elb_name(&boot) {
-                        c.fail(
-                            path("name"),
-                            "Name too long for the bootstrap target group",
-                            format!("The bootstrap target group is named <name>-boot-<port>; at its longest, {e}. Shorten the name."),
-                        );
-                    }
-                }
-            }
+        // Target group names are checked by the plan, for the groups it
+        // creates (`check_new_group_names`): an imported setup keeps groups
+        // of any name.
+        if let Tri::Known(name) = &self.name
+            && let Err(e) = check_elb_name(name)
+        {
+            c.fail(path("name"), "Invalid name", format!("The load balancer would be named {e}."));
         }
         c.string(&self.vpc_id, path("vpc_id"), "Invalid VPC id", |v| {
             if v.starts_with("vpc-") && v.len() > 4 {

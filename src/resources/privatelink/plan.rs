@@ -20,11 +20,18 @@ pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<S
         || config.bootstrap.is_unknown()
         || config.bootstrap().is_some_and(|b| b.listener_port.is_unknown())
         || brokers.values().any(|b| b.listener_port.is_unknown());
+    let prior_brokers = prior.and_then(|p| p.brokers.known());
     if uncertain {
-        return Ok(BTreeMap::new());
+        // A broker that has a port and asks for none keeps it whatever the
+        // unknowns turn out to be (anything that would take it is refused
+        // once known); the others wait for the apply.
+        return Ok(brokers
+            .iter()
+            .filter(|(_, b)| b.listener_port.is_null())
+            .filter_map(|(k, _)| Some((k.clone(), port_of(&prior_brokers?.get(k)?.listener_port)?)))
+            .collect());
     }
     let base = port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE);
-    let prior_brokers = prior.and_then(|p| p.brokers.known());
     let mut keys = BTreeMap::new();
     let mut requests = BTreeMap::new();
     for (key, b) in brokers {
@@ -36,12 +43,47 @@ pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<S
     let bootstrap = config.bootstrap().and_then(|b| port_of(&b.listener_port));
     let reserved: Vec<(u16, &'static str)> = bootstrap.map(|p| (p, "the bootstrap listener")).into_iter().collect();
     let assigned = ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
-        Diagnostic::error("Invalid listener port", e.to_string()).at(AttributePath::attr("brokers")
-            .key(keys.get(&e.broker()).cloned().unwrap_or_default())
-            .attribute("listener_port"))
+        let at = if e.by_reserved() {
+            AttributePath::attr("bootstrap").index(0).attribute("listener_port")
+        } else {
+            AttributePath::attr("brokers")
+                .key(keys.get(&e.broker()).cloned().unwrap_or_default())
+                .attribute("listener_port")
+        };
+        Diagnostic::error("Invalid listener port", e.to_string()).at(at)
     })?;
     Ok(assigned.into_iter().map(|(id, p)| (keys[&id].clone(), p)).collect())
 }
+/// Whether the resource creates its load balancer (rather than adopting one).
+fn creating_lb_anew(config: &Model) -> bool {
+    !config.subnet_ids.is_null()
+}
+
+/// Whether a list is empty, when the list itself is known (its elements
+/// need not be); a null list is empty.
+fn emptiness(v: &model::Strings) -> Option<bool> {
+    match v {
+        Tri::Known(list) => Some(list.is_empty()),
+        Tri::Null => Some(true),
+        Tri::Unknown => None,
+    }
+}
+
+const UNKNOWN_GROUPS: &str = "Whether the load balancer keeps, gains or loses its security groups decides whether it is \
+     replaced (AWS changes neither none to some nor some to none in place), and this list is unknown until apply. \
+     Give the list itself in the configuration (its ids may be unknown, e.g. [aws_security_group.kafka.id]), or \
+     apply what produces it first (terraform apply -target=…).";
+
+const UNKNOWN_SUBNETS: &str = "A subnet the load balancer has is missing from the known subnet ids, and some ids are \
+     unknown until apply: whether the unknown ones include it decides whether the load balancer is replaced. \
+     List the load balancer's subnets by known ids, or apply what produces the unknown ones first \
+     (terraform apply -target=…).";
+
+/// A plan that cannot say yet whether it replaces the load balancer.
+fn undecidable(attribute: &str, detail: &str) -> Diagnostic {
+    Diagnostic::error("Replacement undecidable at plan", detail).at(AttributePath::attr(attribute))
+}
+
 impl KafkaPrivatelink {
     /// Whether the change from `prior` to `config` needs another load
     /// balancer. Moving between `subnet_ids` and `load_balancer_arn` for the
@@ -58,7 +100,6 @@ impl KafkaPrivatelink {
         if adopted {
             return Ok(true);
         }
-        let Some(now) = known_strings(&config.subnet_ids) else { return Ok(false) };
         let was = match known_strings(&p.subnet_ids) {
             Some(was) if !p.subnet_ids.is_null() => was,
             // From load_balancer_arn to subnet_ids: the subnets AWS holds.
@@ -74,7 +115,23 @@ impl KafkaPrivatelink {
                 None => BTreeSet::new(),
             },
         };
-        Ok(!was.is_subset(&now))
+        // Adding subnets is done in place, removing one replaces. Subnets
+        // known only at apply (made by another resource) are new ones, as
+        // long as every subnet the load balancer has is still listed; if
+        // one is not, an unknown id might be it or not: refused, rather
+        // than planned one way and applied another.
+        let Some(listed) = config.subnet_ids.known() else {
+            return Err(undecidable("subnet_ids", UNKNOWN_SUBNETS).into());
+        };
+        let known: BTreeSet<String> = listed.iter().filter_map(|s| s.known().cloned()).collect();
+        let some_unknown = listed.iter().any(Tri::is_unknown);
+        if was.is_subset(&known) {
+            return Ok(false);
+        }
+        if some_unknown {
+            return Err(undecidable("subnet_ids", UNKNOWN_SUBNETS).into());
+        }
+        Ok(true)
     }
 
     pub(super) async fn plan_inner(
@@ -89,6 +146,11 @@ impl KafkaPrivatelink {
             return Err(checks.0);
         }
         let prior = if req.prior_state.is_null() { None } else { Some(decode(&req.prior_state, "prior state")?) };
+        // A new name replaces everything: every group is then new.
+        let names = config.check_new_group_names(prior.as_ref().filter(|p| p.name == config.name));
+        if names.has_errors() {
+            return Err(names.0);
+        }
 
         // replacement
         let private = Private::decode(&req.prior_private).map_err(Diagnostics::from)?;
@@ -103,14 +165,18 @@ impl KafkaPrivatelink {
                 }
             }
             // AWS never adds a security group to an NLB created without
-            // one, nor removes the last one.
+            // one, nor removes the last one. Whether the list is empty is
+            // known as soon as the list is, its ids unknown or not (`[aws_
+            // security_group.x.id]`); a list unknown as a whole cannot say,
+            // and guessing would either replace the load balancer for
+            // nothing or change the plan at apply: refused instead.
             let adopted = private.load_balancer == Some(Provenance::Adopted) || config.subnet_ids.is_null();
-            let none = |v: &model::Strings| known_strings(v).map(|s| s.is_empty());
-            if !adopted
-                && let (Some(was), Some(now)) = (none(&p.security_group_ids), none(&config.security_group_ids))
-                && was != now
-            {
-                replace.push(AttributePath::attr("security_group_ids"));
+            if !adopted && p.load_balancer_arn.known().is_some() {
+                match (emptiness(&p.security_group_ids), emptiness(&config.security_group_ids)) {
+                    (Some(was), Some(now)) if was != now => replace.push(AttributePath::attr("security_group_ids")),
+                    (Some(_), None) => return Err(undecidable("security_group_ids", UNKNOWN_GROUPS).into()),
+                    _ => {}
+                }
             }
             if self.replaces_load_balancer(p, &config, &private).await? {
                 replace.push(AttributePath::attr(if config.subnet_ids.is_null() {
@@ -120,6 +186,9 @@ impl KafkaPrivatelink {
                 }));
             }
         }
+        // Ports belong to the brokers' advertised listeners, not to the load
+        // balancer: a replacement keeps them.
+        let port_history = prior.clone();
         let prior = if replace.is_empty() { prior } else { None };
         let prior = prior.as_ref();
         let mut warnings = Diagnostics::new();
@@ -128,6 +197,7 @@ impl KafkaPrivatelink {
         let creating_lb = prior.is_none() && !config.subnet_ids.is_null();
         if config.security_group_ids.is_null() {
             planned.security_group_ids = match prior {
+                Some(p) if p.load_balancer_arn.is_null() && creating_lb_anew(&config) => strings(BTreeSet::new()),
                 Some(p) => p.security_group_ids.clone(),
                 None if creating_lb => strings(BTreeSet::new()),
                 None => Tri::Unknown,
@@ -211,7 +281,7 @@ impl KafkaPrivatelink {
         }
 
         // brokers: ports known at plan time, ARNs kept where nothing moved
-        let assigned = assign(&config, prior)?;
+        let assigned = assign(&config, port_history.as_ref())?;
         if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
             for (key, b) in brokers.iter_mut() {
                 let cfg = &cfg_brokers[key];
@@ -225,8 +295,14 @@ impl KafkaPrivatelink {
                 };
                 let same_port = port.is_some() && was.is_some_and(|w| port_of(&w.port) == port);
                 let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
-                b.target_group_arn =
-                    if same_port { was.map_or(Tri::Unknown, |w| w.target_group_arn.clone()) } else { Tri::Unknown };
+                // by ip or by instance: another kind of target, another group
+                let same_kind = !cfg.instance_id.is_unknown()
+                    && was.is_some_and(|w| w.instance_id.is_null() == cfg.instance_id.is_null());
+                b.target_group_arn = if same_port && same_kind {
+                    was.map_or(Tri::Unknown, |w| w.target_group_arn.clone())
+                } else {
+                    Tri::Unknown
+                };
                 if b.target_group_arn.is_null() {
                     b.target_group_arn = Tri::Unknown;
                 }
@@ -287,7 +363,14 @@ impl KafkaPrivatelink {
         }
         if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {
             let was = prior.and_then(|p| p.bootstrap());
-            let same = was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
+            // The bootstrap group holds every broker: its kind is theirs.
+            let kind_of = |m: &Model| {
+                m.brokers.known().map(|bs| bs.values().map(|b| b.instance_id.is_null()).collect::<BTreeSet<bool>>())
+            };
+            let same_kind = !config.brokers.known().is_some_and(|bs| bs.values().any(|b| b.instance_id.is_unknown()))
+                && prior.and_then(kind_of).is_some_and(|k| Some(k) == kind_of(&config));
+            let same = same_kind
+                && was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
             let keep =
                 |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);
             planned.bootstrap = Tri::Known(vec![Bootstrap {
@@ -339,6 +422,15 @@ impl KafkaPrivatelink {
 
         // the load balancer
         match prior {
+            // Deleted out of band (the refresh found it gone): the apply
+            // makes or finds it anew, so what AWS says of it is unknown.
+            Some(p) if p.load_balancer_arn.is_null() => {
+                planned.id = Tri::Unknown;
+                planned.load_balancer_arn =
+                    if config.load_balancer_arn.is_null() { Tri::Unknown } else { config.load_balancer_arn.clone() };
+                planned.load_balancer_dns_name = Tri::Unknown;
+                planned.availability_zone_ids = Tri::Unknown;
+            }
             Some(p) => {
                 planned.id = p.id.clone();
                 planned.load_balancer_arn = p.load_balancer_arn.clone();

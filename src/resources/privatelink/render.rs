@@ -130,7 +130,6 @@ pub(super) enum Purpose {
 /// group an interrupted first apply left behind is resumed and another's
 /// group of the same name is refused rather than handed back by AWS.
 pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, purpose: Purpose) -> Lookup {
-    let creating = purpose == Purpose::Create;
     let (arn, name) = match &spec.load_balancer {
         LoadBalancerSpec::Adopt { arn } => (Some(arn.clone()), None),
         LoadBalancerSpec::Create { .. } => {
@@ -154,7 +153,10 @@ pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, purpose: Purpose) -> 
                 .collect(),
         },
         read_targets: true,
-        read_listener_tags: creating,
+        // Listeners an interrupted apply created are known by their token
+        // alone (Terraform kept no record of them); a plain refresh reads
+        // only what the state records.
+        read_listener_tags: purpose != Purpose::Read,
         read_deregistration_delay: spec.deregistration_delay.is_some(),
         read_idle_timeout: spec.tcp_idle_timeout.is_some(),
     }
@@ -195,7 +197,7 @@ pub(super) fn render(
     spec: &Spec,
     observed: &Observed,
     recorded: &Recorded,
-    lb_zone_ids: Option<BTreeSet<String>>,
+    lb_zone_ids: Option<Tri<BTreeSet<String>>>,
 ) -> Model {
     let mut m = base.clone();
     let lb = observed.load_balancer.as_ref();
@@ -219,7 +221,9 @@ pub(super) fn render(
         },
     };
     m.availability_zone_ids = match lb_zone_ids {
-        Some(z) => strings(z),
+        Some(Tri::Known(z)) => strings(z),
+        Some(_) => Tri::Null,
+        // no load balancer: no zones
         None if m.availability_zone_ids.is_unknown() => strings(BTreeSet::new()),
         None => m.availability_zone_ids.clone(),
     };

@@ -391,3 +391,70 @@ impl Drop for FaultProxy {
         let _ = self.child.wait();
     }
 }
+
+/// The processes `pid` started, and theirs, from /proc.
+fn descendants(pid: u32) -> Vec<u32> {
+    let parent_of = |p: u32| -> Option<u32> {
+        let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).ok()?;
+        // `pid (comm) state ppid …`; comm may hold spaces, so split after ')'.
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+    };
+    let all: Vec<u32> =
+        std::fs::read_dir("/proc").expect("/proc").filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect();
+    let mut out = vec![];
+    let mut frontier = vec![pid];
+    while let Some(p) = frontier.pop() {
+        for &c in &all {
+            if parent_of(c) == Some(p) {
+                out.push(c);
+                frontier.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Kills (SIGKILL) the one provider process the Terraform run `terraform`
+/// started: a CI runner cancelled or evicted mid-apply.
+pub fn kill_provider(terraform: &std::process::Child) {
+    let providers: Vec<u32> = descendants(terraform.id())
+        .into_iter()
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.contains("terraform-provider-kafka"))
+        })
+        .collect();
+    assert_eq!(providers.len(), 1, "one provider process under this Terraform run");
+    let killed = Command::new("kill").args(["-KILL", &providers[0].to_string()]).status().expect("run kill");
+    assert!(killed.success());
+}
+
+impl Workspace {
+    /// Runs `args` with the `k`-th AWS write carried out by AWS but never
+    /// answered, and the provider killed meanwhile. Returns the write that
+    /// crashed, or `None` when the run made fewer than `k` writes (it then
+    /// ran to its end, and must have succeeded).
+    pub fn crash_at_write(&self, proxy: &FaultProxy, k: u32, args: &[&str]) -> Option<String> {
+        proxy.reset_counts();
+        proxy.rules(&serde_json::json!([{"action": "*write", "crash": 120, "calls": [k]}]));
+        let mut run = self.spawn(args);
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let crashed = loop {
+            if let Some(status) = run.try_wait().expect("wait for terraform") {
+                assert!(status.success(), "terraform {args:?} failed before its write {k}");
+                break None;
+            }
+            let counts = proxy.counts();
+            if counts.contains_key("aws:crash") {
+                let action = counts.keys().find_map(|c| c.strip_prefix("aws:crash:")).map(str::to_owned);
+                kill_provider(&run);
+                let status = run.wait().expect("wait for terraform");
+                assert!(!status.success(), "terraform {args:?} succeeded though its provider was killed");
+                break action;
+            }
+            assert!(Instant::now() < deadline, "terraform {args:?} neither finished nor reached write {k}");
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        proxy.rules(&serde_json::json!([]));
+        crashed
+    }
+}
