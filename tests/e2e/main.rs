@@ -16,6 +16,7 @@
 //! | `privatelink_ownership` | other states' objects of the same name left alone |
 //! | `privatelink_faults` | call budgets, throttling, failed and killed applies, destroy refusals |
 //! | `aws_consistency` | AWS's eventual consistency and in-flight states waited out, one test each |
+//! | `safety` | issue-17 regressions: same-name states, live ports, ip ↔ instance, vanished NLB, long names, unknown groups |
 //! | `crash_points` | the provider killed after every AWS write of a create, an update, a destroy |
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
@@ -59,3 +60,4 @@ mod privatelink_security_groups;
 mod privatelink_validation;
 mod provider_config;
 mod release;
+mod safety;

@@ -1,0 +1,240 @@
+//! The defects a pipeline would meet outside the broker map, one regression
+//! test each, under the real Terraform against moto: another state's setup
+//! of the same name left alone, a live broker's port never taken, brokers
+//! switched between ip and instance, a load balancer deleted out of band,
+//! an imported setup with a long name, security groups unknown at plan,
+//! and availability zones that could not be read.
+
+use aws_sdk_elasticloadbalancingv2::types::Tag;
+use serde_json::json;
+
+use crate::common::aws::{Aws, Network};
+use crate::common::{FaultProxy, HEADER, Moto, Workspace, diagnostics};
+
+/// `name`'s resource over `brokers` (its body lines), created with the
+/// network's subnets, or adopting `adopt` when given.
+fn config(net: &Network, name: &str, brokers: &str, adopt: Option<&str>, extra: &str) -> String {
+    let placement = match adopt {
+        Some(arn) => format!("load_balancer_arn = \"{arn}\""),
+        None => format!("subnet_ids = {}", net.subnet_ids_hcl()),
+    };
+    format!(
+        r#"{HEADER}
+resource "kafka_privatelink" "k" {{
+  name   = "{name}"
+  vpc_id = "{vpc}"
+  {placement}
+  brokers = {{
+{brokers}
+  }}
+{extra}
+  endpoint_service {{}}
+}}
+"#,
+        vpc = net.vpc,
+    )
+}
+
+fn ip_broker(net: &Network, id: u32, host: u32) -> String {
+    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}", net.subnets[id as usize % 3].2)
+}
+
+async fn world() -> (Moto, Aws, Network) {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    (moto, aws, net)
+}
+
+#[tokio::test]
+async fn a_state_adopting_another_load_balancer_under_the_same_name_never_touches_the_first() {
+    let (moto, aws, net) = world().await;
+    let staging = Workspace::new(&config(&net, "orders", &ip_broker(&net, 1, 10), None, "")).with_moto(&moto);
+    staging.apply();
+    let before = aws.snapshot().await;
+
+    let other = aws.bare_load_balancer(&net, "other-nlb").await;
+    let prod = Workspace::new(&config(&net, "orders", &ip_broker(&net, 1, 99), Some(&other), "")).with_moto(&moto);
+    let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("orders-b1-9092"), "the group of that name is named: {out}");
+    assert_eq!(aws.snapshot().await.target_groups, before.target_groups, "the first state's groups are untouched");
+    assert_eq!(aws.snapshot().await.listeners, before.listeners);
+
+    // The same with groups a version that marked only the load balancer
+    // left unmarked: behind another load balancer, they are not resumable.
+    let arns: Vec<String> = before.target_groups.values().map(|t| t.0.clone()).collect();
+    aws.elb.remove_tags().set_resource_arns(Some(arns)).tag_keys("kafka-privatelink:complete").send().await.unwrap();
+    let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("orders-b1-9092"), "{out}");
+    let now = aws.snapshot().await;
+    assert_eq!(now.routes(), before.routes(), "staging's broker is still behind its own port");
+    assert_eq!(
+        now.target_groups.values().map(|t| &t.2).collect::<Vec<_>>(),
+        before.target_groups.values().map(|t| &t.2).collect::<Vec<_>>()
+    );
+    // and the next update of the first state marks them again
+    staging.write("main.tf", &config(&net, "orders", &ip_broker(&net, 1, 10), None, "  tags = { team = \"data\" }"));
+    staging.apply();
+    let tags = aws
+        .elb
+        .describe_tags()
+        .set_resource_arns(Some(before.target_groups.values().map(|t| t.0.clone()).collect()))
+        .send()
+        .await
+        .unwrap();
+    let marked = tags
+        .tag_descriptions()
+        .iter()
+        .all(|d| d.tags().iter().any(|t: &Tag| t.key() == Some("kafka-privatelink:complete")));
+    assert!(marked, "every group of a finished setup carries the mark again");
+    staging.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
+
+#[tokio::test]
+async fn a_bootstrap_on_a_live_brokers_port_is_refused_at_plan() {
+    let (moto, aws, net) = world().await;
+    let brokers = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)].join("\n");
+    let ws = Workspace::new(&config(&net, "ports", &brokers, None, "")).with_moto(&moto);
+    ws.apply();
+    let before = aws.snapshot().await;
+    assert!(before.listeners.contains_key(&9002));
+
+    ws.write("main.tf", &config(&net, "ports", &brokers, None, "  bootstrap {\n    listener_port = 9002\n  }"));
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok, "the plan must fail");
+    let diags = diagnostics(&lines);
+    let hit = diags.iter().find(|d| d.1 == "Invalid listener port").unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(hit.2.contains("listener port 9002 is broker 2's"), "{hit:?}");
+    assert!(hit.2.contains("(9004, 9005, 9006)"), "free ports are named: {hit:?}");
+    let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
+    let line = source.lines().nth(hit.3.expect("a range") as usize - 1).unwrap_or_default();
+    assert!(line.contains("listener_port = 9002"), "at the bootstrap's listener_port: {line:?}");
+    assert_eq!(aws.snapshot().await, before, "nothing changed");
+
+    // The free port the error names works, and moves nobody.
+    ws.write("main.tf", &config(&net, "ports", &brokers, None, "  bootstrap {\n    listener_port = 9004\n  }"));
+    ws.apply();
+    ws.assert_no_changes();
+    let after = aws.snapshot().await.routes();
+    for port in [9001, 9002, 9003] {
+        assert_eq!(after[&port], before.routes()[&port], "broker on {port} kept its port");
+    }
+    assert_eq!(after[&9004].len(), 3, "the bootstrap reaches every broker");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
+
+#[tokio::test]
+async fn brokers_switch_between_ip_and_instance_in_place() {
+    let (moto, aws, net) = world().await;
+    let instance = aws.instance(&net, 1, &format!("{}.10", net.subnets[1].2), None).await;
+    let by_ip = ip_broker(&net, 1, 10);
+    let by_instance = format!("    \"1\" = {{ instance_id = \"{instance}\" }}");
+    let ws = Workspace::new(&config(&net, "switch", &by_ip, None, "")).with_moto(&moto);
+    ws.apply();
+    let lb = aws.snapshot().await.load_balancers;
+    for (brokers, target) in
+        [(&by_instance, format!("{instance}:9092")), (&by_ip, format!("{}.10:9092", net.subnets[1].2))]
+    {
+        ws.write("main.tf", &config(&net, "switch", brokers, None, ""));
+        ws.apply();
+        ws.assert_no_changes();
+        let snap = aws.snapshot().await;
+        assert_eq!(snap.load_balancers, lb, "the same load balancer");
+        assert_eq!(snap.target_groups.len(), 1, "one group, the old one gone: {snap:?}");
+        assert_eq!(snap.routes().into_values().collect::<Vec<_>>(), [std::collections::BTreeSet::from([target])]);
+    }
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_load_balancer_deleted_out_of_band_is_made_again() {
+    let (moto, aws, net) = world().await;
+    let ws = Workspace::new(&config(&net, "gone", &ip_broker(&net, 1, 10), None, "")).with_moto(&moto);
+    ws.apply();
+    let before = aws.snapshot().await;
+    let old = before.load_balancers[0].clone();
+    // AWS refuses to delete a load balancer an endpoint service fronts: the
+    // service goes first, then the load balancer; the groups stay.
+    let service = before.services.keys().next().cloned().unwrap();
+    aws.ec2.delete_vpc_endpoint_service_configurations().service_ids(service).send().await.unwrap();
+    aws.elb.delete_load_balancer().load_balancer_arn(&old).send().await.unwrap();
+    ws.apply();
+    ws.assert_no_changes();
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.load_balancers.len(), 1);
+    assert_ne!(snap.load_balancers[0], old, "a new load balancer");
+    assert_eq!(snap.routes().len(), 1, "its broker behind its listener again");
+    let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    assert_eq!(
+        state["values"]["root_module"]["resources"][0]["values"]["load_balancer_arn"],
+        snap.load_balancers[0].as_str()
+    );
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn an_imported_setup_with_a_long_name_plans_without_renaming() {
+    let (moto, aws, net) = world().await;
+    let (lb, _) = aws.materialize_layout(&net, "prod-orders-kafka-nlb-01").await;
+    let ws = Workspace::new(&format!("{HEADER}\nimport {{\n  to = kafka_privatelink.found\n  id = \"{lb}\"\n}}\n"))
+        .with_moto(&moto);
+    ws.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = std::fs::read_to_string(ws.path().join("generated.tf")).unwrap();
+    assert!(generated.contains("prod-orders-kafka-nlb-01"), "{generated}");
+    ws.apply();
+    ws.assert_no_changes();
+    assert_eq!(aws.snapshot().await.load_balancers, [lb], "the same load balancer, not renamed or replaced");
+}
+
+#[tokio::test]
+async fn security_groups_known_only_at_apply_replace_as_planned() {
+    let (moto, aws, net) = world().await;
+    let sg = aws.security_group(&net, "nlb", None).await;
+    let ws = Workspace::new(&config(&net, "groups", &ip_broker(&net, 1, 10), None, "")).with_moto(&moto);
+    ws.apply();
+    let old = aws.snapshot().await.load_balancers;
+    // a group id from a resource of the same apply: unknown at plan
+    let late = format!(
+        "{}\nresource \"terraform_data\" \"sg\" {{\n  input = \"{sg}\"\n}}\n",
+        config(&net, "groups", &ip_broker(&net, 1, 10), None, "  security_group_ids = [terraform_data.sg.output]")
+    );
+    ws.write("main.tf", &late);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("must be replaced"), "none to some is a replacement, said at plan:\n{plan}");
+    ws.apply();
+    ws.assert_no_changes();
+    assert_ne!(aws.snapshot().await.load_balancers, old, "replaced, as planned");
+
+    // A list unknown as a whole cannot say: refused at plan, nothing changed.
+    let whole = format!(
+        "{}\nresource \"terraform_data\" \"sgs\" {{\n  input = [\"{sg}\"]\n}}\n",
+        config(&net, "groups", &ip_broker(&net, 1, 10), None, "  security_group_ids = terraform_data.sgs.output")
+    );
+    ws.write("main.tf", &whole.replace("resource \"terraform_data\" \"sg\"", "resource \"terraform_data\" \"unused\""));
+    let out = ws.fails(&["plan", "-no-color"]);
+    assert!(out.contains("Replacement undecidable at plan"), "{out}");
+}
+
+#[tokio::test]
+async fn zones_that_could_not_be_read_are_read_again() {
+    let (moto, aws, net) = world().await;
+    let proxy = FaultProxy::start(&moto);
+    let ws = Workspace::new(&config(&net, "zones", &ip_broker(&net, 1, 10), None, "")).with_aws_endpoint(&proxy.url);
+    // the plan reads the subnets once; the apply's read after the create fails
+    proxy.rules(&json!([{"action": "DescribeSubnets", "code": "UnauthorizedOperation", "calls": [3]}]));
+    let out = ws.apply();
+    assert!(out.contains("Availability zones not read"), "a warning says so:\n{out}");
+    let zones = |ws: &Workspace| {
+        let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+        state["values"]["root_module"]["resources"][0]["values"]["availability_zone_ids"].clone()
+    };
+    assert_eq!(zones(&ws), serde_json::Value::Null, "unknown, not an empty set for good");
+    proxy.rules(&json!([]));
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    assert_eq!(zones(&ws).as_array().map(Vec::len), Some(3), "the next refresh reads them");
+    ws.assert_no_changes();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
