@@ -70,14 +70,10 @@ pub struct AwsSettings {
 /// against one account at once (the SDK's own default is 2).
 pub const DEFAULT_MAX_RETRIES: u32 = 25;
 
-/// The retries to configure: `max_retries` when set; else the SDK's choice
-/// when the environment names one (`AWS_MAX_ATTEMPTS`); else the default.
-fn retries(max_retries: Option<u32>, env_sets_attempts: bool) -> Option<u32> {
-    match max_retries {
-        Some(n) => Some(n),
-        None if env_sets_attempts => None,
-        None => Some(DEFAULT_MAX_RETRIES),
-    }
+/// The retry settings when nothing chose any: standard mode with
+/// [`DEFAULT_MAX_RETRIES`].
+fn default_retries() -> RetryConfig {
+    RetryConfig::standard().with_max_attempts(DEFAULT_MAX_RETRIES + 1)
 }
 
 fn unlimited_retries(name: &'static str) -> aws_sdk_ec2::config::retry::RetryPartition {
@@ -166,10 +162,15 @@ impl AwsSettings {
             (None, None) => {}
             _ => return Err(ConfigError::PartialStaticCredentials),
         }
-        if let Some(retries) = retries(self.max_retries, std::env::var_os("AWS_MAX_ATTEMPTS").is_some()) {
-            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(retries.saturating_add(1)));
+        if let Some(n) = self.max_retries {
+            loader = loader.retry_config(RetryConfig::standard().with_max_attempts(n.saturating_add(1)));
         }
         let mut sdk = loader.load().await;
+        // Unset everywhere (no max_retries, no AWS_MAX_ATTEMPTS, no
+        // max_attempts or retry_mode in the profile): hashicorp/aws's budget.
+        if self.max_retries.is_none() && sdk.retry_config().is_none_or(|r| *r == RetryConfig::standard()) {
+            sdk = sdk.into_builder().retry_config(default_retries()).build();
+        }
         let region = sdk.region().map(ToString::to_string).ok_or(ConfigError::NoRegion)?;
 
         if let Some(role) = &self.assume_role {
@@ -257,12 +258,20 @@ mod tests {
         assert_eq!(c.region, "eu-west-1");
     }
 
-    #[test]
-    fn retries_default_to_hashicorps_unless_set_or_in_the_environment() {
-        assert_eq!(retries(None, false), Some(DEFAULT_MAX_RETRIES));
-        assert_eq!(retries(None, true), None);
-        assert_eq!(retries(Some(0), true), Some(0));
-        assert_eq!(retries(Some(7), false), Some(7));
+    #[tokio::test]
+    async fn retries_default_to_hashicorps_unless_chosen() {
+        let base = AwsSettings {
+            region: Some("eu-west-1".into()),
+            access_key: Some("a".into()),
+            secret_key: Some(Secret::new("b")),
+            ..Default::default()
+        };
+        let attempts = |c: &Clients| c.ec2.config().retry_config().map(|r| r.max_attempts());
+        let c = base.connect().await.unwrap();
+        assert_eq!(attempts(&c), Some(DEFAULT_MAX_RETRIES + 1));
+        assert_eq!(c.elbv2.config().retry_config().map(|r| r.max_attempts()), Some(DEFAULT_MAX_RETRIES + 1));
+        let c = AwsSettings { max_retries: Some(4), ..base.clone() }.connect().await.unwrap();
+        assert_eq!(attempts(&c), Some(5));
     }
 
     #[tokio::test]

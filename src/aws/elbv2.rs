@@ -682,14 +682,17 @@ pub async fn delete_target_group(elb: &Client, tg_arn: &str, stop: &Cancellation
 /// Deletes the load balancer and waits until it is gone. AWS refuses with
 /// ResourceInUse ("currently associated with another service") while an
 /// endpoint service that was just deleted still holds it; that refusal is
-/// retried within `timeout`, and then stands.
+/// retried for a few minutes (the service's own deletion has been waited
+/// for already, so only a lag is left), and then stands: an association
+/// with a service that is not going away is reported, not waited on.
 pub async fn delete_load_balancer(
     elb: &Client,
     lb_arn: &str,
     timeout: Duration,
     stop: &CancellationToken,
 ) -> Result<(), AwsError> {
-    retry::retry_on(&["ResourceInUse"], timeout, stop, || async {
+    let lag = Duration::from_secs(180).min(timeout);
+    retry::retry_on(&["ResourceInUse"], lag, stop, || async {
         let r = elb.delete_load_balancer().load_balancer_arn(lb_arn).send().await;
         optional(r.map_err(|e| {
             AwsError::from_sdk_call(

@@ -71,6 +71,9 @@ enum Effect {
 /// timeout caps it.
 const PROPAGATION: Duration = Duration::from_secs(300);
 
+/// How long a registration waits for an instance to be running.
+const STARTING: Duration = Duration::from_secs(600);
+
 /// The ids and ARNs of the objects this apply has created so far.
 #[derive(Debug, Default)]
 struct Fresh(BTreeSet<String>);
@@ -107,15 +110,19 @@ where
     Fut: std::future::Future<Output = Result<T, AwsError>>,
 {
     let retryable = |e: &AwsError| (fresh && e.is_not_found()) || also.is_some_and(|f| f(e));
-    let window = if also.is_some() { exec.timeout } else { PROPAGATION.min(exec.timeout) };
+    // hashicorp/aws waits 10 minutes for an instance to run
+    let window = if also.is_some() { STARTING.min(exec.timeout) } else { PROPAGATION.min(exec.timeout) };
     retry::retry_while(retryable, window, retry::Backoff::PROPAGATION, &exec.stop, call).await
 }
 
 /// AWS refuses to register an instance that is not running yet
-/// (`InvalidTarget`): an instance started in the same apply as its broker
-/// is waited for, as hashicorp/aws's target group attachment does.
+/// (`InvalidTarget`, "The following targets are not in a running state and
+/// cannot be registered"): an instance started in the same apply as its
+/// broker is waited for, as hashicorp/aws's target group attachment does.
+/// `InvalidTarget` for anything else (another VPC, a terminated instance)
+/// stands at once.
 fn instance_not_running(e: &AwsError) -> bool {
-    e.code() == Some("InvalidTarget")
+    e.code() == Some("InvalidTarget") && e.to_string().contains("not in a running state")
 }
 
 /// Runs `plan` phase by phase, updating `observed` as AWS confirms each

@@ -182,20 +182,26 @@ pub fn resolve(
     if let Some(recorded) = recorded {
         // The records say what is ours; their token (if they agree on one)
         // is ours too. A state from before tokens has none: a new one.
-        return Ok(recorded_token(observed, recorded).map_or(Token::Fresh, Token::Recovered));
+        return Ok(recorded_token(spec, observed, recorded).map_or(Token::Fresh, Token::Recovered));
     }
     match (&spec.load_balancer, &observed.load_balancer) {
         (LoadBalancerSpec::Create { .. }, Some(lb)) => resume_created(spec, lb),
         (LoadBalancerSpec::Adopt { arn }, Some(lb)) => {
             let finished = finished_tokens(observed);
+            // a token any group of which another load balancer uses is some
+            // other setup's, however its other groups look
+            let elsewhere: BTreeSet<&String> = observed
+                .target_groups
+                .iter()
+                .filter(|t| t.load_balancer_arns.iter().any(|a| a != arn))
+                .filter_map(|t| t.tags.get(INSTANCE_TAG))
+                .collect();
             let tokens: BTreeSet<&String> = observed
                 .target_groups
                 .iter()
                 .filter(|t| t.vpc_id == spec.vpc_id)
-                // a group another load balancer uses is some other setup's
-                .filter(|t| t.load_balancer_arns.iter().all(|a| a == arn))
                 .filter_map(|t| unfinished(&spec.name, &t.tags))
-                .filter(|t| !finished.contains(t))
+                .filter(|t| !finished.contains(t) && !elsewhere.contains(t))
                 .collect();
             match tokens.len() {
                 0 => Ok(Token::Fresh),
@@ -225,18 +231,23 @@ fn finished_tokens(observed: &Observed) -> BTreeSet<&String> {
     all_tags(observed).filter(|(_, t)| t.contains_key(COMPLETE_TAG)).filter_map(|(_, t)| t.get(INSTANCE_TAG)).collect()
 }
 
-/// The one token the objects `recorded` names carry, if they carry one.
-fn recorded_token(observed: &Observed, recorded: &Recorded) -> Option<String> {
-    let mine: BTreeSet<&str> = recorded
-        .load_balancer
-        .iter()
+/// The one token the objects `recorded` names carry, if they carry one and
+/// carry this instance's name: an adopted load balancer is recorded too,
+/// but it is not ours, and may carry another instance's token.
+fn recorded_token(spec: &Spec, observed: &Observed, recorded: &Recorded) -> Option<String> {
+    let lb = match spec.load_balancer {
+        LoadBalancerSpec::Create { .. } => recorded.load_balancer.as_ref(),
+        LoadBalancerSpec::Adopt { .. } => None,
+    };
+    let mine: BTreeSet<&str> = lb
+        .into_iter()
         .chain(recorded.group_arns())
         .chain(&recorded.listeners)
         .chain(recorded.service.iter())
         .map(String::as_str)
         .collect();
     let tokens: BTreeSet<&String> = all_tags(observed)
-        .filter(|(id, _)| mine.contains(id))
+        .filter(|(id, t)| mine.contains(id) && t.get(OWNER_TAG) == Some(&spec.name))
         .filter_map(|(_, t)| t.get(INSTANCE_TAG))
         .filter(|t| !t.is_empty())
         .collect();
@@ -378,6 +389,10 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(resolve(&create(), &o, None, Some(&both)), Ok(Token::Fresh));
+        // an adopted load balancer is recorded but not ours: its token is
+        // another instance's, never recovered
+        let adopt = spec(LoadBalancerSpec::Adopt { arn: "arn:lb/orders".into() });
+        assert_eq!(resolve(&adopt, &o, None, Some(&recorded)), Ok(Token::Fresh));
     }
 
     #[test]
@@ -394,8 +409,19 @@ mod tests {
         }];
         // behind another load balancer: a finished setup of the same name
         assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Fresh));
-        // behind none, but its token marks another object complete
+        // behind none, but a group of the same token is behind another
         o.target_groups[0].load_balancer_arns.clear();
+        o.target_groups.push(ObservedTargetGroup {
+            arn: "arn:tg/b".into(),
+            vpc_id: "vpc-1".into(),
+            tags: tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t1")]),
+            load_balancer_arns: BTreeSet::from(["arn:lb/someone-elses".into()]),
+            ..Default::default()
+        });
+        assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Fresh));
+        o.target_groups.pop();
+        // behind none, and no other sign: resumed; unless its token marks
+        // another object complete
         assert_eq!(resolve(&adopt, &o, None, None), Ok(Token::Resumed("t1".into())));
         o.listeners = vec![ObservedListener {
             arn: "arn:listener/1".into(),

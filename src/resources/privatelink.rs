@@ -155,6 +155,13 @@ impl KafkaPrivatelink {
     }
 }
 
+/// The private state a replacing plan hands to its new instance's plan:
+/// the brokers' ports, nothing of the old instance's ownership.
+fn replacement_private(prior_state: &Value) -> Vec<u8> {
+    let ports = decode(prior_state, "prior state").map(|p| plan::ports_of(&p)).unwrap_or_default();
+    Private { broker_ports: ports, ..Private::default() }.encode()
+}
+
 /// How long a plan waits for a subnet it is given that the VPC does not
 /// list yet, before saying it is not there: long enough for a subnet made
 /// by another resource of the same apply to appear, short enough that a
@@ -222,9 +229,14 @@ impl Resource for KafkaPrivatelink {
             Ok((planned, requires_replace, warnings)) => match encode(&planned) {
                 Ok(planned) => PlanResponse {
                     planned,
-                    // A replacement starts a new instance; otherwise the
-                    // token and records travel on to apply.
-                    private: if requires_replace.is_empty() { req.prior_private.clone() } else { Vec::new() },
+                    // A replacement starts a new instance, which keeps only
+                    // the brokers' ports; otherwise the token and records
+                    // travel on to apply.
+                    private: if requires_replace.is_empty() {
+                        req.prior_private.clone()
+                    } else {
+                        replacement_private(&req.prior_state)
+                    },
                     requires_replace,
                     diagnostics: warnings,
                 },

@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 
 use crate::common::aws::{Aws, Network};
-use crate::common::{FaultProxy, HEADER, Moto, Workspace};
+use crate::common::{CrashRun, FaultProxy, HEADER, Moto, Workspace};
 
 /// Brokers `ids`, each on `port`s of its own where given.
 fn config(net: &Network, brokers: &[(u32, u16)]) -> String {
@@ -82,7 +82,7 @@ async fn a_create_killed_after_any_write_is_resumed() {
     let mut crashed = Vec::new();
     for k in 1.. {
         let ws = Workspace::new(&config(&w.net, &brokers)).with_aws_endpoint(&w.proxy.url);
-        let Some(write) = ws.crash_at_write(&w.proxy, k, APPLY) else {
+        let CrashRun::Crashed(write) = ws.crash_at_write(&w.proxy, k, APPLY) else {
             ws.ok(DESTROY);
             break;
         };
@@ -115,7 +115,13 @@ async fn an_update_killed_after_any_write_is_converged() {
     let mut crashed = Vec::new();
     for k in 1.. {
         ws.write("main.tf", &config(&w.net, &after));
-        let Some(write) = ws.crash_at_write(&w.proxy, k, APPLY) else { break };
+        let write = match ws.crash_at_write(&w.proxy, k, APPLY) {
+            CrashRun::Crashed(write) => write,
+            CrashRun::Finished(ok) => {
+                assert!(ok, "the update failed by itself");
+                break;
+            }
+        };
         crashed.push(write.clone());
         ws.apply();
         w.converged(&ws, &after, &format!("update killed after write {k} ({write})")).await;
@@ -136,7 +142,7 @@ async fn a_destroy_killed_after_any_write_is_finished_by_the_next() {
     for k in 1.. {
         let ws = Workspace::new(&config(&w.net, &brokers)).with_aws_endpoint(&w.proxy.url);
         ws.apply();
-        let Some(write) = ws.crash_at_write(&w.proxy, k, DESTROY) else {
+        let CrashRun::Crashed(write) = ws.crash_at_write(&w.proxy, k, DESTROY) else {
             assert!(w.aws.snapshot().await.is_empty());
             break;
         };

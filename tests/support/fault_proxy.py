@@ -171,7 +171,11 @@ def named_ids(params):
 def invisible(action, params):
     """The NotFound code (and id) for a call naming an object AWS does not
     show yet, or None."""
-    if action in NEW_OBJECTS or action.startswith("Delete"):
+    # A create is refused when it names an object AWS does not show yet
+    # (CreateListener naming a new group: aws/copilot-cli #3833); how EC2
+    # answers a service create naming a load balancer it cannot see yet is
+    # not documented, so that one is left alone, as are deletes.
+    if action == "CreateVpcEndpointServiceConfiguration" or action.startswith("Delete"):
         return None
     for obj in named_ids(params) & FRESH.keys():
         entry = FRESH[obj]
@@ -470,7 +474,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    crash = None  # set for a request whose answer is never to be given
+
     def reply(self, status, body, content_type="text/xml"):
+        if self.crash is not None:
+            # AWS carried the call out (everything above ran as usual); its
+            # answer is held, and never given.
+            time.sleep(self.crash)
+            status, body = fault("ec2", "ServiceUnavailable")
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -478,6 +489,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        self.crash = None
         if self.path == "/__counts":
             with LOCK:
                 return self.reply(200, json.dumps(COUNTS).encode(), "application/json")
@@ -502,6 +514,7 @@ class Handler(BaseHTTPRequestHandler):
         self.forward(b"")
 
     def do_POST(self):
+        self.crash = None
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         if self.path == "/__reset":
             with LOCK:
@@ -584,10 +597,7 @@ class Handler(BaseHTTPRequestHandler):
         if hang is not None:
             time.sleep(hang)
             return self.reply(*fault(service, "ServiceUnavailable"))
-        if crash is not None:
-            self.fetch(body)  # AWS carries it out...
-            time.sleep(crash)  # ...and the answer never arrives
-            return self.reply(*fault(service, "ServiceUnavailable"))
+        self.crash = crash
         if canned is not None:
             return self.reply(200, canned.encode())
         if injected:

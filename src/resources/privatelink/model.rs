@@ -132,56 +132,82 @@ impl Model {
     pub fn check_new_group_names(&self, prior: Option<&Model>) -> Checks {
         let mut c = Checks::default();
         let (Tri::Known(name), Some(brokers)) = (&self.name, self.brokers.known()) else { return c };
-        let default_port = port_of(&self.broker_port).unwrap_or(DEFAULT_BROKER_PORT);
         let prior_brokers = prior.and_then(|p| p.brokers.known());
-        let mut ports = Vec::new();
-        let mut kinds = BTreeSet::new();
         for (key, b) in brokers {
             let Ok(id) = key.parse::<BrokerId>() else { continue };
-            let port = if b.port.is_null() { Some(default_port) } else { port_of(&b.port) };
-            let kind = if b.instance_id.is_null() { TargetKind::Ip } else { TargetKind::Instance };
-            kinds.insert(kind);
-            ports.push(port);
-            let was = prior_brokers.and_then(|p| p.get(key));
-            let exists =
-                was.is_some_and(|w| w.target_group_arn.known().is_some() && port.is_some() && port_of(&w.port) == port);
-            if !exists
-                && let Err(e) =
-                    check_elb_name(&target_group_name(name, Role::Broker(id), kind, port.unwrap_or(u16::MAX)))
-            {
+            let port = self.target_port_of(b);
+            // A group exists for the broker when the state holds one of the
+            // same port and kind; anything else is a new group.
+            let exists = prior_brokers.and_then(|p| p.get(key)).is_some_and(|w| {
+                w.target_group_arn.known().is_some()
+                    && port.is_some()
+                    && prior.and_then(|p| p.target_port_of(w)) == port
+                    && w.instance_id.is_null() == b.instance_id.is_null()
+            });
+            let group = target_group_name(name, Role::Broker(id), kind_of(b), port.unwrap_or(u16::MAX));
+            if !exists && let Err(e) = check_elb_name(&group) {
                 c.fail(
                     path("brokers").key(key.clone()),
                     "Name too long for a target group",
-                    format!("The plan creates a target group for broker {key}, named <name>-b<broker id>-<port>: {e}. Shorten the name."),
+                    format!("The plan creates a target group for broker {key}: {e}. Shorten the name."),
                 );
             }
         }
-        if let Some(boot) = self.bootstrap() {
-            let port = match &boot.target_port {
-                Tri::Null => ports.iter().copied().collect::<Option<Vec<u16>>>().and_then(|p| p.into_iter().min()),
-                other => port_of(other),
-            };
-            let exists = prior.and_then(Model::bootstrap).is_some_and(|w| w.target_group_arn.known().is_some())
-                && prior.and_then(Model::bootstrap).is_some_and(|w| w.target_port == boot.target_port);
-            if !exists
-                && let Err(e) = check_elb_name(&target_group_name(
-                    name,
-                    Role::Bootstrap,
-                    kinds.into_iter().max().unwrap_or(TargetKind::Ip),
-                    port.unwrap_or(u16::MAX),
-                ))
+        if self.bootstrap().is_some() {
+            let port = self.bootstrap_target_port();
+            let kind = brokers.values().map(kind_of).max().unwrap_or(TargetKind::Ip);
+            let exists = prior.is_some_and(|p| {
+                p.bootstrap().is_some_and(|w| w.target_group_arn.known().is_some())
+                    && p.bootstrap_target_port() == port
+                    && p.brokers
+                        .known()
+                        .is_some_and(|bs| bs.values().map(kind_of).max().unwrap_or(TargetKind::Ip) == kind)
+            });
+            let group = target_group_name(name, Role::Bootstrap, kind, port.unwrap_or(u16::MAX));
+            if port.is_some()
+                && !exists
+                && let Err(e) = check_elb_name(&group)
             {
                 c.fail(
                     path("bootstrap").index(0),
                     "Name too long for the bootstrap target group",
-                    format!(
-                        "The plan creates the bootstrap target group, named <name>-boot-<port>: {e}. Shorten the name."
-                    ),
+                    format!("The plan creates the bootstrap target group: {e}. Shorten the name."),
                 );
             }
         }
         c
     }
+
+    /// The port a broker's targets use (`port`, else `broker_port`, else
+    /// 9092); `None` while unknown.
+    fn target_port_of(&self, b: &Broker) -> Option<u16> {
+        match (&b.port, &self.broker_port) {
+            (Tri::Null, Tri::Null) => Some(DEFAULT_BROKER_PORT),
+            (Tri::Null, default) => port_of(default),
+            (port, _) => port_of(port),
+        }
+    }
+
+    /// The bootstrap group's port: its `target_port`, else the lowest of
+    /// the brokers' ports; `None` while unknown.
+    fn bootstrap_target_port(&self) -> Option<u16> {
+        let boot = self.bootstrap()?;
+        match &boot.target_port {
+            Tri::Null => self
+                .brokers
+                .known()?
+                .values()
+                .map(|b| self.target_port_of(b))
+                .collect::<Option<Vec<u16>>>()?
+                .into_iter()
+                .min(),
+            other => port_of(other),
+        }
+    }
+}
+
+fn kind_of(b: &Broker) -> TargetKind {
+    if b.instance_id.is_null() { TargetKind::Ip } else { TargetKind::Instance }
 }
 
 /// A port-valued number (validated as 1–65535 by the checks).

@@ -11,16 +11,24 @@ fn with_default(v: &Tri<f64>, default: u16) -> Tri<f64> {
     }
 }
 
-/// The broker/listener-port assignment for `config`, keeping `prior`'s
-/// ports. Empty while something it depends on (the base, a listener port)
-/// is unknown: those brokers' ports are unknown too.
-pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<String, u16>, Diagnostic> {
+/// The brokers' listener ports in `prior`, by broker key.
+pub(super) fn ports_of(prior: &Model) -> BTreeMap<String, u16> {
+    prior
+        .brokers
+        .known()
+        .map(|bs| bs.iter().filter_map(|(k, b)| Some((k.clone(), port_of(&b.listener_port)?))).collect())
+        .unwrap_or_default()
+}
+
+/// The broker/listener-port assignment for `config`, keeping the `current`
+/// ports. While something it depends on (the base, a listener port) is
+/// unknown, only brokers that keep their port are known.
+pub(super) fn assign(config: &Model, current: &BTreeMap<String, u16>) -> Result<BTreeMap<String, u16>, Diagnostic> {
     let Some(brokers) = config.brokers.known() else { return Ok(BTreeMap::new()) };
     let uncertain = config.listener_port_base.is_unknown()
         || config.bootstrap.is_unknown()
         || config.bootstrap().is_some_and(|b| b.listener_port.is_unknown())
         || brokers.values().any(|b| b.listener_port.is_unknown());
-    let prior_brokers = prior.and_then(|p| p.brokers.known());
     if uncertain {
         // A broker that has a port and asks for none keeps it whatever the
         // unknowns turn out to be (anything that would take it is refused
@@ -28,7 +36,7 @@ pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<S
         return Ok(brokers
             .iter()
             .filter(|(_, b)| b.listener_port.is_null())
-            .filter_map(|(k, _)| Some((k.clone(), port_of(&prior_brokers?.get(k)?.listener_port)?)))
+            .filter_map(|(k, _)| Some((k.clone(), *current.get(k)?)))
             .collect());
     }
     let base = port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE);
@@ -36,8 +44,7 @@ pub(super) fn assign(config: &Model, prior: Option<&Model>) -> Result<BTreeMap<S
     let mut requests = BTreeMap::new();
     for (key, b) in brokers {
         let Ok(id) = key.parse::<BrokerId>() else { continue };
-        let current = prior_brokers.and_then(|p| p.get(key)).and_then(|p| port_of(&p.listener_port));
-        requests.insert(id, PortRequest { explicit: port_of(&b.listener_port), current });
+        requests.insert(id, PortRequest { explicit: port_of(&b.listener_port), current: current.get(key).copied() });
         keys.insert(id, key.clone());
     }
     let bootstrap = config.bootstrap().and_then(|b| port_of(&b.listener_port));
@@ -146,8 +153,10 @@ impl KafkaPrivatelink {
             return Err(checks.0);
         }
         let prior = if req.prior_state.is_null() { None } else { Some(decode(&req.prior_state, "prior state")?) };
-        // A new name replaces everything: every group is then new.
-        let names = config.check_new_group_names(prior.as_ref().filter(|p| p.name == config.name));
+        // A new name replaces a created load balancer and everything with
+        // it: every group is then new. (An adopted one keeps its groups.)
+        let renamed = !config.subnet_ids.is_null() && prior.as_ref().is_some_and(|p| p.name != config.name);
+        let names = config.check_new_group_names(prior.as_ref().filter(|_| !renamed));
         if names.has_errors() {
             return Err(names.0);
         }
@@ -171,7 +180,9 @@ impl KafkaPrivatelink {
             // and guessing would either replace the load balancer for
             // nothing or change the plan at apply: refused instead.
             let adopted = private.load_balancer == Some(Provenance::Adopted) || config.subnet_ids.is_null();
-            if !adopted && p.load_balancer_arn.known().is_some() {
+            // Unset, the load balancer keeps the groups it has (the
+            // attribute is computed): no change at all.
+            if !adopted && p.load_balancer_arn.known().is_some() && !config.security_group_ids.is_null() {
                 match (emptiness(&p.security_group_ids), emptiness(&config.security_group_ids)) {
                     (Some(was), Some(now)) if was != now => replace.push(AttributePath::attr("security_group_ids")),
                     (Some(_), None) => return Err(undecidable("security_group_ids", UNKNOWN_GROUPS).into()),
@@ -187,8 +198,12 @@ impl KafkaPrivatelink {
             }
         }
         // Ports belong to the brokers' advertised listeners, not to the load
-        // balancer: a replacement keeps them.
-        let port_history = prior.clone();
+        // balancer: a replacement keeps them (its new instance is planned
+        // with no prior state, so they travel in the private state).
+        let current_ports = match &prior {
+            Some(p) => ports_of(p),
+            None => private.broker_ports.clone(),
+        };
         let prior = if replace.is_empty() { prior } else { None };
         let prior = prior.as_ref();
         let mut warnings = Diagnostics::new();
@@ -281,7 +296,7 @@ impl KafkaPrivatelink {
         }
 
         // brokers: ports known at plan time, ARNs kept where nothing moved
-        let assigned = assign(&config, port_history.as_ref())?;
+        let assigned = assign(&config, &current_ports)?;
         if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
             for (key, b) in brokers.iter_mut() {
                 let cfg = &cfg_brokers[key];
@@ -435,8 +450,13 @@ impl KafkaPrivatelink {
                 planned.id = p.id.clone();
                 planned.load_balancer_arn = p.load_balancer_arn.clone();
                 planned.load_balancer_dns_name = p.load_balancer_dns_name.clone();
+                // Kept only when the state holds them: zones a failed read
+                // left out (null, or empty from older versions) are read
+                // again by the apply.
+                let held = known_strings(&p.availability_zone_ids)
+                    .is_some_and(|z| !z.is_empty() || known_strings(&p.subnet_ids).is_some_and(|s| s.is_empty()));
                 planned.availability_zone_ids =
-                    if subnets_stable { p.availability_zone_ids.clone() } else { Tri::Unknown };
+                    if subnets_stable && held { p.availability_zone_ids.clone() } else { Tri::Unknown };
             }
             None => {
                 planned.id = Tri::Unknown;

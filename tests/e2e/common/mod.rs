@@ -428,33 +428,39 @@ pub fn kill_provider(terraform: &std::process::Child) {
     assert!(killed.success());
 }
 
+/// How a run with a crash point ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrashRun {
+    /// The provider was killed after this write (its action) went through.
+    Crashed(String),
+    /// The run made fewer writes and ended by itself: whether it succeeded.
+    Finished(bool),
+}
+
 impl Workspace {
     /// Runs `args` with the `k`-th AWS write carried out by AWS but never
-    /// answered, and the provider killed meanwhile. Returns the write that
-    /// crashed, or `None` when the run made fewer than `k` writes (it then
-    /// ran to its end, and must have succeeded).
-    pub fn crash_at_write(&self, proxy: &FaultProxy, k: u32, args: &[&str]) -> Option<String> {
+    /// answered, and the provider killed meanwhile.
+    pub fn crash_at_write(&self, proxy: &FaultProxy, k: u32, args: &[&str]) -> CrashRun {
         proxy.reset_counts();
         proxy.rules(&serde_json::json!([{"action": "*write", "crash": 120, "calls": [k]}]));
         let mut run = self.spawn(args);
         let deadline = Instant::now() + Duration::from_secs(300);
-        let crashed = loop {
+        let ended = loop {
             if let Some(status) = run.try_wait().expect("wait for terraform") {
-                assert!(status.success(), "terraform {args:?} failed before its write {k}");
-                break None;
+                break CrashRun::Finished(status.success());
             }
             let counts = proxy.counts();
             if counts.contains_key("aws:crash") {
-                let action = counts.keys().find_map(|c| c.strip_prefix("aws:crash:")).map(str::to_owned);
+                let action = counts.keys().find_map(|c| c.strip_prefix("aws:crash:")).unwrap_or("?").to_owned();
                 kill_provider(&run);
                 let status = run.wait().expect("wait for terraform");
                 assert!(!status.success(), "terraform {args:?} succeeded though its provider was killed");
-                break action;
+                break CrashRun::Crashed(action);
             }
             assert!(Instant::now() < deadline, "terraform {args:?} neither finished nor reached write {k}");
             std::thread::sleep(Duration::from_millis(100));
         };
         proxy.rules(&serde_json::json!([]));
-        crashed
+        ended
     }
 }
