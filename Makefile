@@ -58,8 +58,8 @@ test-compat: venv
 	  TERRAFORM_VENV="$$v" $(CARGO) test --test e2e compat:: -- --nocapture || exit 1; \
 	done
 
-## soak: the model-based broker-churn test, long: many random sequences of
-## edits (seeded: MODEL_SEED=n reproduces a failure it prints)
+## soak: the model test of the whole resource, long: many random sequences
+## of edits and events (seeded: MODEL_SEED=n reproduces a failure it prints)
 MODEL_RUNS ?= 10
 MODEL_STEPS ?= 25
 soak: venv
@@ -119,6 +119,7 @@ fmt: venv
 lint: venv
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --document-private-items --quiet
 	$(TERRAFORM) fmt -check -recursive examples
 
 ## docs: regenerate the generated parts of docs/ from the schema and examples

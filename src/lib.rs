@@ -14,7 +14,6 @@
 //!   data sources — translating between the three above.
 
 #![forbid(unsafe_code)]
-#![deny(rust_2018_idioms)]
 
 pub mod aws;
 pub mod domain;

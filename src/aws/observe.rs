@@ -80,10 +80,20 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
         target_groups = attached;
     }
 
-    // Recorded groups no listener uses: all in one call, one by one if
+    // Recorded groups no listener uses, and groups a listener forwards to
+    // that the load balancer's list left out (AWS may list a group only a
+    // while after a listener moved to it): all in one call, one by one if
     // some are gone.
-    let missing: Vec<String> =
-        lookup.target_group_arns.iter().filter(|a| !target_groups.iter().any(|t| &t.arn == *a)).cloned().collect();
+    let forwarded = observed.listeners.iter().filter_map(|l| l.target_group_arn.as_ref());
+    let missing: Vec<String> = lookup
+        .target_group_arns
+        .iter()
+        .chain(forwarded)
+        .filter(|a| !target_groups.iter().any(|t| &t.arn == *a))
+        .cloned()
+        .collect::<BTreeSet<String>>()
+        .into_iter()
+        .collect();
     if !missing.is_empty() {
         calls.add(1);
         match elbv2::find_target_groups_by_arns(elb, &missing).await? {

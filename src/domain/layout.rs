@@ -26,7 +26,7 @@ impl fmt::Display for Role {
 }
 
 impl Role {
-    /// Parses the value of [`ROLE_TAG`].
+    /// Parses the value of [`ROLE_TAG`](super::ownership::ROLE_TAG).
     pub fn parse(tag: &str) -> Option<Role> {
         match tag {
             "bootstrap" => Some(Role::Bootstrap),

@@ -383,3 +383,17 @@ async fn a_create_that_failed_for_good_is_kept_by_untaint_then_apply() {
     assert_eq!(w.ids().await, (lbs, w.ids().await.1, services), "the same load balancer and endpoint service");
     assert_eq!(w.aws.snapshot().await.services.values().next().map(|s| s.1.len()), Some(1), "principal set");
 }
+
+#[tokio::test]
+async fn a_tag_read_naming_a_vanished_object_is_read_one_by_one() {
+    let w = World::new().await;
+    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    ws.apply();
+    // AWS fails a whole DescribeTags batch when one ARN of it is gone.
+    w.proxy.rules(&json!([{"action": "DescribeTags", "code": "TargetGroupNotFound", "calls": [1]}]));
+    w.proxy.reset_counts();
+    ws.assert_no_changes();
+    assert!(w.proxy.counts()["elbv2:DescribeTags"] >= 3, "the batch, then one call per ARN: {:?}", w.proxy.counts());
+    w.proxy.rules(&json!([]));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}

@@ -7,6 +7,7 @@
 //! | `offline::proto_descriptor` | `proto/` equals Terraform's own wire schema |
 //! | `offline::docs` | the registry docs match the schema and the examples (`make docs`) |
 //! | `offline::iam_policy` | `docs/iam-policy.json` lists exactly the AWS actions the code calls |
+//! | `offline::layers` | each layer names only what ARCHITECTURE.md allows it |
 //! | `provider_config` | the provider block: bad settings caught at plan, secrets never logged |
 //! | `first_contact` | no credentials, an unreachable endpoint: what the user is told |
 //! | `data_source` | `kafka_advertised_listeners` under Terraform |
@@ -37,6 +38,7 @@ mod common;
 mod offline {
     mod docs;
     mod iam_policy;
+    mod layers;
     mod proto_descriptor;
     mod protocol;
 }

@@ -461,7 +461,7 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
         };
         match result {
             Ok(()) => {}
-            Err(out) if REFUSALS.iter().any(|r| out.contains(r)) => {
+            Err(out) if REFUSALS.iter().any(|r| out.split_whitespace().collect::<Vec<_>>().join(" ").contains(r)) => {
                 if w.setup_named("model").await != snapshot {
                     return fail(&log, format!("a refused apply changed AWS:\n{out}"));
                 }
@@ -493,7 +493,9 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
         (Some(left), Some(arn)) if left.is_empty() => {
             w.aws.elb.delete_load_balancer().load_balancer_arn(arn).send().await.unwrap();
         }
-        (Some(left), Some(_)) => return fail(&log, format!("destroy left listeners on the adopted load balancer: {left:?}")),
+        (Some(left), Some(_)) => {
+            return fail(&log, format!("destroy left listeners on the adopted load balancer: {left:?}"));
+        }
         (Some(_), None) => return fail(&log, "destroy left the load balancer".into()),
         (None, Some(_)) => return fail(&log, "destroy deleted a load balancer it had only adopted".into()),
     }
@@ -619,8 +621,11 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
             describe(&format!("tags = {:?}", c.tags))
         }
         14 => {
-            c.default_tags =
-                if a.is_multiple_of(2) { BTreeMap::new() } else { BTreeMap::from([("env".to_owned(), "prod".to_owned())]) };
+            c.default_tags = if a.is_multiple_of(2) {
+                BTreeMap::new()
+            } else {
+                BTreeMap::from([("env".to_owned(), "prod".to_owned())])
+            };
             describe(&format!("default_tags = {:?}", c.default_tags))
         }
         15 if c.adopt.is_none() => {
@@ -795,6 +800,11 @@ async fn check(
         match setup.get(&port) {
             Some((_, targets)) if *targets == want => {}
             other => return Err(format!("listener {port} of broker {id} serves {other:?}, not {want:?}")),
+        }
+        // Group names never lie: broker N's group is named for broker N.
+        let name = &setup[&port].0;
+        if !name.starts_with(&format!("model-b{id}-")) && !name.starts_with(&format!("model-i{id}-")) {
+            return Err(format!("broker {id} is served by a group named {name}"));
         }
         now.insert(*id, port);
     }

@@ -211,3 +211,15 @@ impl KafkaPrivatelink {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_apply_gets_a_service_token_of_its_own() {
+        let (a, b) = (client_token("0123456789abcdef"), client_token("0123456789abcdef"));
+        assert_ne!(a, b, "a second create under the same token would be IdempotentParameterMismatch for 24 h");
+        assert!(a.starts_with("kafka-privatelink-0123456789abcdef-") && a.len() <= 64, "{a}");
+    }
+}

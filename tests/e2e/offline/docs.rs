@@ -73,3 +73,77 @@ fn registry_docs_match_schema_and_examples() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// "Ownership and safety" says what the resource refuses. Every refusal the
+/// code can produce is named here (the matches are exhaustive, so a new
+/// variant does not compile until it is placed), each with the words the
+/// section must hold for it.
+#[test]
+fn every_refusal_the_code_can_make_is_documented() {
+    use terraform_provider_kafka::domain::diff::DiffError;
+    use terraform_provider_kafka::domain::ownership::OwnershipError;
+    use terraform_provider_kafka::domain::ports::{BrokerId, Claimant, PortError};
+
+    fn ownership(e: &OwnershipError) -> &'static str {
+        match e {
+            OwnershipError::NameTaken { .. } => "finds a load balancer of its name",
+            OwnershipError::WrongVpc { .. } => "Objects outside `vpc_id` are never taken",
+            OwnershipError::AmbiguousResume { .. } => "unfinished setups of its name on one load balancer",
+        }
+    }
+    fn diff(e: &DiffError) -> &'static str {
+        match e {
+            DiffError::ForeignListener { .. } => "A listener on one of the resource's ports that is not its own",
+            DiffError::ForeignService { .. } => "an endpoint service on the load balancer that is not its own",
+            DiffError::ForeignTargetGroup { .. } => "A target group whose name the resource would use",
+            DiffError::MissingLoadBalancer(_) => "does not exist or is not a network load balancer",
+            DiffError::NotNetwork(_) => "does not exist or is not a network load balancer",
+            DiffError::SecurityGroupsFixed { .. } => "security groups AWS cannot change in place",
+            DiffError::Ownership(o) => ownership(o),
+        }
+    }
+    fn ports(e: &PortError) -> &'static str {
+        match e {
+            PortError::Displaced { .. } => "would take a live broker's listener port",
+            PortError::Duplicate { .. } | PortError::Reserved { .. } => "duplicate listener ports",
+            PortError::Exhausted { .. } | PortError::Zero { .. } => "ports outside",
+        }
+    }
+    let s = String::new;
+    let b = BrokerId::new(1);
+    let mut phrases: Vec<&str> = [
+        DiffError::ForeignListener { port: 1, target: s() },
+        DiffError::ForeignService { id: s(), holder: s() },
+        DiffError::ForeignTargetGroup { name: s(), arn: s(), holder: s() },
+        DiffError::MissingLoadBalancer(s()),
+        DiffError::NotNetwork(s()),
+        DiffError::SecurityGroupsFixed { arn: s(), has: true },
+        DiffError::Ownership(OwnershipError::NameTaken { name: s(), arn: s(), holder: s() }),
+        DiffError::Ownership(OwnershipError::WrongVpc { arn: s(), found: s(), wanted: s() }),
+        DiffError::Ownership(OwnershipError::AmbiguousResume { name: s(), arn: s(), tokens: s() }),
+    ]
+    .iter()
+    .map(diff)
+    .collect();
+    phrases.extend(
+        [
+            PortError::Displaced { port: 1, broker: b, by: Claimant::Broker(b), free: vec![] },
+            PortError::Duplicate { port: 1, first: b, second: b },
+            PortError::Reserved { port: 1, broker: b, other: "" },
+            PortError::Exhausted { base: 1, broker: b },
+            PortError::Zero { broker: b },
+        ]
+        .iter()
+        .map(ports),
+    );
+    // Refusals made by the resource itself, not by a domain error type.
+    phrases.extend([
+        "A plan that cannot tell whether it replaces the load balancer",
+        "While consumer endpoints are connected",
+    ]);
+    assert!(!phrases.is_empty());
+    let page = std::fs::read_to_string(crate::common::repo().join("docs/resources/privatelink.md")).unwrap();
+    let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let missing: Vec<&&str> = phrases.iter().filter(|p| !flat.contains(**p)).collect();
+    assert!(missing.is_empty(), "docs/resources/privatelink.md does not document these refusals: {missing:?}");
+}
