@@ -6,7 +6,7 @@
 //! schema, `plan` planning, `apply` create/update/destroy, `render` the way
 //! between values, the domain spec and AWS's answer, `importing` import, and
 //! `list` the `terraform query` list. This file holds the `Resource` glue;
-//! the submodules share its imports.
+//! each submodule names what it uses.
 
 mod apply;
 mod importing;
@@ -19,7 +19,6 @@ mod render;
 mod schema;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,27 +26,15 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 pub use self::list::KafkaPrivatelinkList;
-use self::model::{
-    Bootstrap, ConnectionModel, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, TargetHealthModel,
-    known_map, known_strings, port_of, string_map, strings,
-};
-use self::private::{Private, Provenance, new_token};
-use self::render::{
-    Purpose, bootstrap_hint, cross_zone_left_alone, lookup_for, recorded_of, render, spec_of, with_leftovers,
-};
+use self::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, port_of};
+use self::private::Private;
+use self::render::{Purpose, lookup_for, recorded_of, render, spec_of, with_leftovers};
 use super::provider::ProviderState;
-use crate::aws::execute::{Execution, execute};
-use crate::aws::observe::{CallCounter, Lookup, observe};
+use crate::aws::observe::{CallCounter, observe};
 use crate::aws::{AwsError, Clients, ErrorKind, ec2};
-use crate::domain::connections::{self, Connection, ConnectionPolicy};
-use crate::domain::diff::{self, DiffError};
-use crate::domain::import;
-use crate::domain::layout::{
-    BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, Observed,
-    ObservedTargetGroup, Role, SecurityGroupSpec, ServiceSpec, Spec, TargetId,
-};
-use crate::domain::ownership::{self, Instance, Recorded, Token, is_reserved_tag};
-use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};
+use crate::domain::diff::DiffError;
+use crate::domain::layout::Spec;
+use crate::domain::ownership::{self, Instance};
 use crate::server::convert::value_error;
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;

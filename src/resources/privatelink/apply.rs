@@ -1,7 +1,23 @@
 //! Apply: observe, settle ownership, converge, execute; destroy what the
 //! state records, in dependency order.
 
-use super::*;
+use std::collections::BTreeSet;
+
+use super::model::{Model, known_strings};
+use super::private::{Private, Provenance, new_token};
+use super::render::{Purpose, cross_zone_left_alone, lookup_for, recorded_of, render, with_leftovers};
+use super::{KafkaPrivatelink, Loaded, aws_error, decode, diff_error, encode};
+
+use crate::aws::ec2;
+use crate::aws::execute::{Execution, execute};
+use crate::aws::observe::{CallCounter, observe};
+use crate::domain::diff::DiffError;
+use crate::domain::layout::{LoadBalancerSpec, Observed, Spec};
+use crate::domain::ownership::{Instance, Token};
+use crate::domain::{connections, diff, ownership};
+use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::provider::{ApplyRequest, ApplyResponse, Context};
+use crate::server::value::{Tri, Value};
 
 /// Idempotency token of this apply's endpoint-service creation: the SDK
 /// re-sends it with every retry of that one call, so a retried create

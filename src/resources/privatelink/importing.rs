@@ -1,6 +1,21 @@
 //! Import by NLB ARN, endpoint service id or identity.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use super::model::{Bootstrap, DEFAULT_BROKER_PORT, EndpointService, Model, string_map, strings};
+use super::private::{Private, Provenance, new_token};
+use super::render::{render, spec_of};
+use super::{KafkaPrivatelink, encode, model};
+
+use crate::aws::observe::{CallCounter, Lookup, observe};
+use crate::aws::{Clients, ec2};
+use crate::domain::import;
+use crate::domain::layout::{Role, TargetId};
+use crate::domain::ownership::{Instance, Recorded, is_reserved_tag};
+use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::provider::ImportResponse;
+use crate::server::value::Tri;
 
 impl KafkaPrivatelink {
     /// The load balancer an import id names: an NLB ARN, or an endpoint

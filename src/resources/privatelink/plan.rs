@@ -1,7 +1,27 @@
 //! Planning: ports and zones known at plan time, ARNs kept where nothing
 //! moved, what forces replacement.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use tokio_util::sync::CancellationToken;
+
+use super::model::{
+    Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, known_map, known_strings, port_of,
+    string_map, strings,
+};
+use super::private::{Private, Provenance};
+use super::render::{bootstrap_hint, cross_zone_left_alone};
+use super::{KafkaPrivatelink, aws_error, decode, model};
+
+use crate::aws::ec2;
+use crate::domain::connections::{Connection, ConnectionPolicy};
+use crate::domain::ports::{BrokerId, PortRequest, Reserved};
+use crate::domain::{connections, ports};
+use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::path::AttributePath;
+use crate::server::provider::PlanRequest;
+use crate::server::value::{Tri, to_value};
 
 /// A number attribute with a default: unknown stays unknown.
 fn with_default(v: &Tri<f64>, default: u16) -> Tri<f64> {
@@ -526,7 +546,7 @@ fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> 
             );
         }
         if d.is_empty() {
-            value = Tri::Known(render::connection_models(was));
+            value = Tri::Known(super::render::connection_models(was));
         }
     }
     if let Tri::Known(es) = &mut planned.endpoint_service

@@ -4,8 +4,17 @@
 //! it judges — brokers, ports, health-check port, the load balancer's
 //! subnets or groups — so a plan with nothing to do costs no extra call.
 
-use super::*;
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use super::KafkaPrivatelink;
+use super::model::{Model, known_strings, port_of};
+
+use crate::aws::{AwsError, Clients, ec2};
+use crate::domain::ports::BrokerId;
 use crate::domain::preflight::{self, BrokerGuard, Cidr, LoadBalancerSources};
+use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::path::AttributePath;
 
 impl KafkaPrivatelink {
     pub(super) async fn security_group_warnings(

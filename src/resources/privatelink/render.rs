@@ -1,7 +1,27 @@
 //! Between Terraform values and the domain: the spec a plan asks for,
 //! where to look for its objects, and the state AWS's answer gives.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::Ipv4Addr;
+
+use super::model;
+use super::model::{
+    Bootstrap, ConnectionModel, EndpointService, Model, TargetHealthModel, known_map, known_strings, port_of,
+    string_map, strings,
+};
+use super::private::Private;
+
+use crate::aws::observe::Lookup;
+use crate::domain::connections::{Connection, ConnectionPolicy};
+use crate::domain::diff;
+use crate::domain::layout::{
+    BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, Observed,
+    ObservedTargetGroup, Role, SecurityGroupSpec, ServiceSpec, Spec, TargetId,
+};
+use crate::domain::ownership::{Recorded, is_reserved_tag};
+use crate::domain::ports::BrokerId;
+use crate::server::diag::Diagnostic;
+use crate::server::value::Tri;
 
 /// The domain spec of a fully known planned model.
 pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Result<Spec, Diagnostic> {
