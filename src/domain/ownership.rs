@@ -128,7 +128,11 @@ pub enum Token {
 pub enum OwnershipError {
     #[error(
         "a load balancer named {name:?} already exists ({arn}) and {holder}; nothing of it was changed. \
-         Choose another name, or take it over with `terraform import` (by this ARN)"
+         Choose another name, or take it over with `terraform import` (by this ARN). If this apply \
+         replaces this resource with create_before_destroy (set in its lifecycle, or forced by a resource \
+         that depends on it), that load balancer is the one being replaced: the new one would need the \
+         names the old one still holds, which AWS keeps unique, so remove create_before_destroy (the \
+         replacement then deletes first) or change `name` in the same apply"
     )]
     NameTaken { name: String, arn: String, holder: String },
     #[error("the load balancer {arn} is in {found}, not in the configured VPC {wanted}")]

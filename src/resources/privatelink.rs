@@ -142,13 +142,6 @@ impl KafkaPrivatelink {
     }
 }
 
-/// The private state a replacing plan hands to its new instance's plan:
-/// the brokers' ports, nothing of the old instance's ownership.
-fn replacement_private(prior_state: &Value) -> Vec<u8> {
-    let ports = decode(prior_state, "prior state").map(|p| plan::ports_of(&p)).unwrap_or_default();
-    Private { broker_ports: ports, ..Private::default() }.encode()
-}
-
 /// How long a plan waits for a subnet it is given that the VPC does not
 /// list yet, before saying it is not there: long enough for a subnet made
 /// by another resource of the same apply to appear, short enough that a
@@ -216,14 +209,11 @@ impl Resource for KafkaPrivatelink {
             Ok((planned, requires_replace, warnings)) => match encode(&planned) {
                 Ok(planned) => PlanResponse {
                     planned,
-                    // A replacement starts a new instance, which keeps only
-                    // the brokers' ports; otherwise the token and records
-                    // travel on to apply.
-                    private: if requires_replace.is_empty() {
-                        req.prior_private.clone()
-                    } else {
-                        replacement_private(&req.prior_state)
-                    },
+                    // A replacement starts a new instance; otherwise the
+                    // token and records travel on to apply. (Terraform plans
+                    // the new instance again at apply with no private state
+                    // at all, so nothing could travel to it this way.)
+                    private: if requires_replace.is_empty() { req.prior_private.clone() } else { Vec::new() },
                     requires_replace,
                     diagnostics: warnings,
                 },

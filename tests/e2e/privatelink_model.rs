@@ -373,13 +373,15 @@ struct Failure {
 
 /// Errors a plan or an apply may refuse an edit with: the configuration
 /// asks for something the resource will not do. Anything else is a bug.
-const REFUSALS: [&str; 5] = [
+const REFUSALS: [&str; 6] = [
     "Invalid listener port",
     "Replacement undecidable at plan",
     "Name too long",
     "Duplicate listener port",
     // a replacement's destroy while a consumer is connected
     "consumer endpoints are still connected",
+    // a replacement that would assign ports afresh where that moves some
+    "Replacement would move listener ports",
 ];
 
 fn text(out: &std::process::Output) -> String {

@@ -238,3 +238,66 @@ async fn zones_that_could_not_be_read_are_read_again() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_create_before_destroy_replacement_is_refused_with_what_to_do_and_changes_nothing() {
+    let (moto, aws, net) = world().await;
+    let cbd = "  lifecycle {\n    create_before_destroy = true\n  }";
+    let ws = Workspace::new(&config(&net, "cbd", &ip_broker(&net, 1, 10), None, cbd)).with_moto(&moto);
+    ws.apply();
+    let before = aws.snapshot().await;
+    // Dropping a subnet replaces the load balancer; the new one first.
+    let two = config(&net, "cbd", &ip_broker(&net, 1, 10), None, cbd)
+        .replace(&net.subnet_ids_hcl(), &format!("[\"{}\", \"{}\"]", net.subnets[0].0, net.subnets[1].0));
+    ws.write("main.tf", &two);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("remove create_before_destroy"), "{out}");
+    assert_eq!(aws.snapshot().await, before, "nothing changed");
+    // Without it, the same replacement goes through.
+    ws.write("main.tf", &two.replace(cbd, ""));
+    ws.apply();
+    ws.assert_no_changes();
+    assert_ne!(aws.snapshot().await.load_balancers, before.load_balancers);
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
+    let (moto, aws, net) = world().await;
+    let three = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)].join("\n");
+    let ws = Workspace::new(&config(&net, "moves", &three, None, "")).with_moto(&moto);
+    ws.apply();
+    // Broker 2 goes: broker 3 keeps 9003, a hole at 9002.
+    let two = [ip_broker(&net, 1, 10), ip_broker(&net, 3, 10)].join("\n");
+    ws.write("main.tf", &config(&net, "moves", &two, None, ""));
+    ws.apply();
+    let before = aws.snapshot().await;
+    assert!(before.listeners.contains_key(&9003));
+    // Two subnets instead of three replaces the load balancer; afresh,
+    // broker 3 would get 9002.
+    let subnets = format!("[\"{}\", \"{}\"]", net.subnets[0].0, net.subnets[1].0);
+    ws.write("main.tf", &config(&net, "moves", &two, None, "").replace(&net.subnet_ids_hcl(), &subnets));
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok);
+    let diags = diagnostics(&lines);
+    let hit =
+        diags.iter().find(|d| d.1 == "Replacement would move listener ports").unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(hit.2.contains("broker 3 from 9003 to 9002"), "{hit:?}");
+    assert!(hit.2.contains("brokers[\"3\"].listener_port = 9003"), "{hit:?}");
+    assert_eq!(aws.snapshot().await, before, "nothing changed");
+    // Pinned as the error says, the replacement keeps the port.
+    let pinned = two.replace(
+        &format!("\"3\" = {{ ip = \"{}.10\" }}", net.subnets[0].2),
+        &format!("\"3\" = {{ ip = \"{}.10\", listener_port = 9003 }}", net.subnets[0].2),
+    );
+    assert_ne!(pinned, two, "the pin was written");
+    ws.write("main.tf", &config(&net, "moves", &pinned, None, "").replace(&net.subnet_ids_hcl(), &subnets));
+    ws.apply();
+    ws.assert_no_changes();
+    let after = aws.snapshot().await;
+    assert_ne!(after.load_balancers, before.load_balancers, "replaced");
+    assert_eq!(after.routes()[&9003], before.routes()[&9003], "broker 3 still on 9003");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}

@@ -81,6 +81,33 @@ pub(super) fn assign(config: &Model, current: &BTreeMap<String, u16>) -> Result<
     })?;
     Ok(assigned.into_iter().map(|(id, p)| (keys[&id].clone(), p)).collect())
 }
+/// Refuses a replacement whose new instance, assigning ports afresh, would
+/// give a broker of `prior` another listener port than it has.
+fn check_replacement_keeps_ports(config: &Model, prior: &Model, replace: &[AttributePath]) -> Result<(), Diagnostics> {
+    let fresh = assign(config, &BTreeMap::new()).map_err(Diagnostics::from)?;
+    let moved: Vec<(String, u16, u16)> = ports_of(prior)
+        .into_iter()
+        .filter_map(|(k, was)| fresh.get(&k).filter(|now| **now != was).map(|now| (k, was, *now)))
+        .collect();
+    let Some((first, _, _)) = moved.first() else { return Ok(()) };
+    let why: Vec<String> = replace.iter().map(ToString::to_string).collect();
+    let pins: Vec<String> = moved.iter().map(|(k, was, _)| format!("brokers[\"{k}\"].listener_port = {was}")).collect();
+    let moves: Vec<String> = moved.iter().map(|(k, was, now)| format!("broker {k} from {was} to {now}")).collect();
+    Err(Diagnostic::error(
+        "Replacement would move listener ports",
+        format!(
+            "This plan replaces the load balancer ({}), and a new one assigns listener ports afresh: it would \
+             move {}. A broker keeps its listener port for life (its clients were told it). Pin the ports it \
+             has: {}.",
+            why.join(", "),
+            moves.join(", "),
+            pins.join(", ")
+        ),
+    )
+    .at(AttributePath::attr("brokers").key(first.clone()).attribute("listener_port"))
+    .into())
+}
+
 /// Whether the resource creates its load balancer (rather than adopting one).
 fn creating_lb_anew(config: &Model) -> bool {
     !config.subnet_ids.is_null()
@@ -217,12 +244,17 @@ impl KafkaPrivatelink {
                 }));
             }
         }
-        // Ports belong to the brokers' advertised listeners, not to the load
-        // balancer: a replacement keeps them (its new instance is planned
-        // with no prior state, so they travel in the private state).
-        let current_ports = match &prior {
-            Some(p) => ports_of(p),
-            None => private.broker_ports.clone(),
+        // Ports belong to the brokers' advertised listeners. A replacement's
+        // new instance is planned (again at apply) with no prior state and
+        // no private state: it assigns ports afresh. When that would move a
+        // live broker's port, the replacement is refused, naming the pins
+        // that keep them.
+        if let Some(p) = prior.as_ref().filter(|_| !replace.is_empty()) {
+            check_replacement_keeps_ports(&config, p, &replace)?;
+        }
+        let current_ports = match (&prior, replace.is_empty()) {
+            (Some(p), true) => ports_of(p),
+            _ => BTreeMap::new(),
         };
         let prior = if replace.is_empty() { prior } else { None };
         let prior = prior.as_ref();

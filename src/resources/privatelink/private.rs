@@ -3,7 +3,7 @@
 //! be managed, and target groups an interrupted apply could not delete
 //! yet. Nothing secret: the token is also a tag on every object.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -31,11 +31,6 @@ pub struct Private {
     pub leftover_groups: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub leftover_listeners: BTreeSet<String>,
-    /// The brokers' listener ports, carried by a plan that replaces the
-    /// resource to the plan of its new instance (which Terraform makes
-    /// with no prior state): a replacement keeps every broker's port.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub broker_ports: BTreeMap<String, u16>,
 }
 
 impl Private {
@@ -90,7 +85,6 @@ mod tests {
             load_balancer: Some(Provenance::Imported),
             leftover_groups: BTreeSet::from(["arn:tg".into()]),
             leftover_listeners: BTreeSet::new(),
-            broker_ports: BTreeMap::new(),
         };
         let bytes = p.encode();
         assert_eq!(

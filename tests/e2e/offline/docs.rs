@@ -140,6 +140,10 @@ fn every_refusal_the_code_can_make_is_documented() {
     phrases.extend([
         "A plan that cannot tell whether it replaces the load balancer",
         "While consumer endpoints are connected",
+        // NameTaken's own hint, for a replacement with create_before_destroy
+        "A `create_before_destroy` replacement",
+        // a replacement would assign ports afresh
+        "A replacement that would move a broker's listener port",
     ]);
     assert!(!phrases.is_empty());
     let page = std::fs::read_to_string(crate::common::repo().join("docs/resources/privatelink.md")).unwrap();
