@@ -4,6 +4,7 @@
 
 mod advertised_listeners;
 mod check;
+mod errors;
 mod msk_brokers;
 mod privatelink;
 mod provider;

@@ -14,6 +14,8 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::region::Region;
 
+use super::error::Service;
+
 /// A value that must never reach a log, an error message or state.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -106,21 +108,24 @@ impl Clients {
     /// The endpoint a call of `action` ("reading EC2 Subnets", "creating
     /// ELBv2 …", "reading MSK …") went to: the configured one, or AWS's
     /// regional default.
-    pub fn endpoint_for(&self, action: &str) -> String {
-        let (configured, default) = if action.contains("ELBv2") {
-            (&self.endpoints.elbv2, "elasticloadbalancing")
-        } else if action.contains("MSK") {
-            (&self.endpoints.kafka, "kafka")
-        } else {
-            (&self.endpoints.ec2, "ec2")
+    pub fn endpoint_for(&self, service: Service) -> String {
+        let configured = match service {
+            Service::Ec2 => &self.endpoints.ec2,
+            Service::Elbv2 => &self.endpoints.elbv2,
+            Service::Kafka => &self.endpoints.kafka,
         };
-        configured.clone().unwrap_or_else(|| format!("https://{default}.{}.amazonaws.com", self.region))
+        configured
+            .clone()
+            .unwrap_or_else(|| format!("https://{}.{}.amazonaws.com", service.endpoint_prefix(), self.region))
     }
 
-    /// An AWS error in words, with the endpoint when it could not be reached.
+    /// An AWS error in words, with the endpoint when it could not be
+    /// reached (the error knows its service).
     pub fn explain(&self, e: &super::AwsError) -> String {
-        match &e.kind {
-            super::ErrorKind::Unreachable(_) => format!("{e} (endpoint {})", self.endpoint_for(&e.action)),
+        match (&e.kind, e.service) {
+            (super::ErrorKind::Unreachable(_), Some(service)) => {
+                format!("{e} (endpoint {})", self.endpoint_for(service))
+            }
             _ => e.to_string(),
         }
     }

@@ -81,7 +81,8 @@ pub async fn subnets_of_vpc_with(
     if holds_all(&first) {
         return Ok(first);
     }
-    let waited = retry::poll(window, retry::Backoff::PROPAGATION, stop, || async {
+    let what = retry::Waiting { action: "waiting for EC2 Subnets to be visible", object: vpc_id };
+    let waited = retry::poll(what, window, retry::Backoff::PROPAGATION, stop, || async {
         let now = subnets_of_vpc(ec2, vpc_id).await?;
         Ok(holds_all(&now).then_some(now))
     })
@@ -285,7 +286,8 @@ pub async fn wait_service_available(
     stop: &CancellationToken,
 ) -> Result<ObservedService, AwsError> {
     let action = "waiting for EC2 VPC Endpoint Service to become available";
-    retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
+    let what = retry::Waiting { action, object: id };
+    retry::poll(what, timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
         let config = describe_config(ec2, Some(id), None).await?;
         let Some(c) = config else { return Ok(None) };
         match c.service_state() {
@@ -304,7 +306,6 @@ pub async fn wait_service_available(
         }
     })
     .await
-    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, id, ErrorKind::Timeout) } else { e })
 }
 
 pub async fn modify_service(
@@ -418,15 +419,14 @@ pub async fn await_accepted(
     timeout: std::time::Duration,
     stop: &CancellationToken,
 ) -> Result<Vec<Connection>, AwsError> {
-    let action = "waiting for accepted EC2 VPC Endpoint connections";
-    retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
+    let what = retry::Waiting { action: "waiting for accepted EC2 VPC Endpoint connections", object: id };
+    retry::poll(what, timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
         let now: Vec<Connection> =
             connections(ec2, id).await?.into_iter().filter(|c| endpoints.contains(&c.endpoint_id)).collect();
         let settled = now.iter().all(|c| !c.is_settling());
         Ok(settled.then_some(now))
     })
     .await
-    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, id, ErrorKind::Timeout) } else { e })
 }
 
 /// Rejects these connections (pending or available).
@@ -501,18 +501,12 @@ pub async fn delete_service(
     // Gone means absent, `Deleted` or `Failed`: while it is `Deleting` AWS
     // still holds its load balancer ("currently associated with another
     // service"), so the destroy waits here before deleting that.
-    retry::poll(timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
+    let what = retry::Waiting { action: "waiting for EC2 VPC Endpoint Service deletion", object: id };
+    retry::poll(what, timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
         let now = describe_config(ec2, Some(id), None).await?;
         Ok(now.is_none_or(|c| gone(c.service_state())).then_some(()))
     })
     .await
-    .map_err(|e| {
-        if e.kind == ErrorKind::Timeout {
-            AwsError::new("waiting for EC2 VPC Endpoint Service deletion", id, ErrorKind::Timeout)
-        } else {
-            e
-        }
-    })
 }
 
 /// Adds and removes tags of EC2 objects (the endpoint service).

@@ -289,8 +289,8 @@ pub async fn await_targets(
     timeout: Duration,
     stop: &CancellationToken,
 ) -> Result<(), AwsError> {
-    let action = "waiting for new ELBv2 targets to become ready";
-    retry::poll(timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
+    let what = retry::Waiting { action: "waiting for new ELBv2 targets to become ready", object: tg_arn };
+    retry::poll(what, timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
         let states = target_states(elb, tg_arn).await?;
         let ready = targets.iter().all(|t| match states.get(t) {
             None => false,
@@ -300,7 +300,6 @@ pub async fn await_targets(
         Ok(ready.then_some(()))
     })
     .await
-    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, tg_arn, ErrorKind::Timeout) } else { e })
 }
 
 /// Tags of many objects, 20 per call.
@@ -410,7 +409,8 @@ pub async fn wait_active(
     stop: &CancellationToken,
 ) -> Result<ObservedLoadBalancer, AwsError> {
     let action = "waiting for ELBv2 Load Balancer to become active";
-    retry::poll(timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
+    let what = retry::Waiting { action, object: arn };
+    retry::poll(what, timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
         let out = elb
             .describe_load_balancers()
             .load_balancer_arns(arn)
@@ -432,7 +432,6 @@ pub async fn wait_active(
         }
     })
     .await
-    .map_err(|e| if e.kind == ErrorKind::Timeout { AwsError::new(action, arn, ErrorKind::Timeout) } else { e })
 }
 
 pub async fn set_subnets(elb: &Client, lb_arn: &str, subnets: &BTreeSet<String>) -> Result<(), AwsError> {
@@ -704,17 +703,11 @@ pub async fn delete_load_balancer(
         }))
     })
     .await?;
-    retry::poll(timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
+    let what = retry::Waiting { action: "waiting for ELBv2 Load Balancer deletion", object: lb_arn };
+    retry::poll(what, timeout, retry::Backoff::poll(Duration::from_secs(10)), stop, || async {
         Ok(find_load_balancer_by_arn(elb, lb_arn).await?.is_none().then_some(()))
     })
     .await
-    .map_err(|e| {
-        if e.kind == ErrorKind::Timeout {
-            AwsError::new("waiting for ELBv2 Load Balancer deletion", lb_arn, ErrorKind::Timeout)
-        } else {
-            e
-        }
-    })
 }
 
 pub async fn retag(

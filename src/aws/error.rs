@@ -29,7 +29,7 @@ pub enum ErrorKind {
     Unreachable(String),
     /// The credentials lack `permission` (an IAM action such as
     /// `ec2:DescribeSubnets`).
-    AccessDenied { code: String, message: String, permission: String },
+    AccessDenied { code: String, message: String, permission: &'static str },
 }
 
 /// Error codes that mean "not allowed" in EC2, ELBv2 and MSK.
@@ -51,6 +51,37 @@ pub struct AwsError {
     /// The name, ARN or id of the object.
     pub object: String,
     pub kind: ErrorKind,
+    /// The service that answered (or did not), when a call was made.
+    pub service: Option<Service>,
+}
+
+/// The AWS services the provider calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Ec2,
+    Elbv2,
+    Kafka,
+}
+
+impl Service {
+    /// The service of an IAM permission (`ec2:DescribeSubnets`).
+    pub fn of_permission(permission: &str) -> Option<Service> {
+        match permission.split_once(':')?.0 {
+            "ec2" => Some(Service::Ec2),
+            "elasticloadbalancing" => Some(Service::Elbv2),
+            "kafka" => Some(Service::Kafka),
+            _ => None,
+        }
+    }
+
+    /// Its endpoint's host prefix (`https://<prefix>.<region>.amazonaws.com`).
+    pub fn endpoint_prefix(self) -> &'static str {
+        match self {
+            Service::Ec2 => "ec2",
+            Service::Elbv2 => "elasticloadbalancing",
+            Service::Kafka => "kafka",
+        }
+    }
 }
 
 impl fmt::Display for AwsError {
@@ -99,7 +130,7 @@ const NOT_FOUND_CODES: [&str; 11] = [
 
 impl AwsError {
     pub fn new(action: impl Into<String>, object: impl Into<String>, kind: ErrorKind) -> Self {
-        Self { action: action.into(), object: object.into(), kind }
+        Self { action: action.into(), object: object.into(), kind, service: None }
     }
 
     /// Wraps the SDK error of the call of `permission` (its IAM action,
@@ -118,7 +149,7 @@ impl AwsError {
             Some(code) if ACCESS_DENIED_CODES.contains(&code) => ErrorKind::AccessDenied {
                 code: code.to_owned(),
                 message: err.message().unwrap_or_default().to_owned(),
-                permission: permission.to_owned(),
+                permission,
             },
             Some(code) => {
                 ErrorKind::Api { code: code.to_owned(), message: err.message().unwrap_or_default().to_owned() }
@@ -138,7 +169,7 @@ impl AwsError {
                 }
             }
         };
-        Self::new(action, object, kind)
+        Self { service: Service::of_permission(permission), ..Self::new(action, object, kind) }
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -180,6 +211,14 @@ pub fn optional<T>(r: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_service_comes_from_the_permission() {
+        assert_eq!(Service::of_permission("ec2:DescribeSubnets"), Some(Service::Ec2));
+        assert_eq!(Service::of_permission("elasticloadbalancing:DescribeTags"), Some(Service::Elbv2));
+        assert_eq!(Service::of_permission("kafka:ListNodes"), Some(Service::Kafka));
+        assert_eq!(Service::of_permission("sts:AssumeRole"), None);
+    }
 
     #[test]
     fn messages_read_like_hashicorp_aws() {

@@ -56,6 +56,20 @@ impl Backoff {
     }
 }
 
+/// What a wait is waiting for, as its errors name it: "waiting for ELBv2
+/// Load Balancer to become active (arn…): timed out".
+#[derive(Debug, Clone, Copy)]
+pub struct Waiting<'a> {
+    pub action: &'a str,
+    pub object: &'a str,
+}
+
+impl Waiting<'_> {
+    fn error(self, kind: ErrorKind) -> AwsError {
+        AwsError::new(self.action, self.object, kind)
+    }
+}
+
 /// Sleeps for `pause`, or less when Terraform asks us to stop.
 async fn pause_or_stop(pause: Duration, stop: &CancellationToken) -> Result<(), AwsError> {
     tokio::select! {
@@ -65,8 +79,10 @@ async fn pause_or_stop(pause: Duration, stop: &CancellationToken) -> Result<(), 
 }
 
 /// Calls `check` until it returns `Some`, first at once, then after the
-/// pauses of `backoff`, for at most `timeout`; a stop ends the wait.
+/// pauses of `backoff`, for at most `timeout`; a stop ends the wait. Its
+/// own timeout and stop are errors about `what`.
 pub async fn poll<T, F, Fut>(
+    what: Waiting<'_>,
     timeout: Duration,
     backoff: Backoff,
     stop: &CancellationToken,
@@ -84,9 +100,9 @@ where
         }
         let next = Backoff::jittered(pause);
         if Instant::now() + next > deadline {
-            return Err(AwsError::new("waiting", "", ErrorKind::Timeout));
+            return Err(what.error(ErrorKind::Timeout));
         }
-        pause_or_stop(next, stop).await?;
+        pause_or_stop(next, stop).await.map_err(|e| what.error(e.kind))?;
         pause = backoff.grow(pause);
     }
 }
@@ -142,6 +158,8 @@ mod tests {
 
     use super::*;
 
+    const WHAT: Waiting<'static> = Waiting { action: "waiting for the test", object: "x" };
+
     const FAST: Backoff = Backoff { first: Duration::from_millis(1), max: Duration::from_millis(4) };
 
     fn in_use() -> AwsError {
@@ -168,7 +186,7 @@ mod tests {
     #[tokio::test]
     async fn polls_until_ready() {
         let calls = AtomicU32::new(0);
-        let got = poll(Duration::from_secs(60), FAST, &CancellationToken::new(), || async {
+        let got = poll(WHAT, Duration::from_secs(60), FAST, &CancellationToken::new(), || async {
             Ok((calls.fetch_add(1, Ordering::SeqCst) == 3).then_some("ready"))
         })
         .await;
@@ -179,8 +197,10 @@ mod tests {
     #[tokio::test]
     async fn poll_times_out() {
         let got: Result<(), _> =
-            poll(Duration::from_millis(30), FAST, &CancellationToken::new(), || async { Ok(None) }).await;
-        assert_eq!(got.unwrap_err().kind, ErrorKind::Timeout);
+            poll(WHAT, Duration::from_millis(30), FAST, &CancellationToken::new(), || async { Ok(None) }).await;
+        let e = got.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Timeout);
+        assert_eq!(e.to_string(), "waiting for the test (x): timed out", "the wait names itself");
     }
 
     #[tokio::test]
@@ -189,7 +209,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let started = Instant::now();
         let slow = Backoff { first: Duration::from_millis(10), max: Duration::from_secs(10) };
-        let waiting = poll(Duration::from_secs(600), slow, &stop, || async {
+        let waiting = poll(WHAT, Duration::from_secs(600), slow, &stop, || async {
             calls.fetch_add(1, Ordering::SeqCst);
             Ok(None::<()>)
         });

@@ -116,14 +116,15 @@ impl DataSource for MskBrokers {
             .map_err(|e| Diagnostics::from(Diagnostic::error("Invalid authentication", e)))?;
         let clients = self.provider.clients().await.map_err(Diagnostics::from)?;
         let failed = |e: crate::aws::AwsError| {
-            let detail = if e.is_not_found() {
-                format!("No MSK cluster {arn} exists in {}.", clients.region)
+            let d = if e.is_not_found() {
+                Diagnostic::error(
+                    "Error reading the MSK cluster",
+                    format!("No MSK cluster {arn} exists in {}.", clients.region),
+                )
             } else {
-                clients.explain(&e)
+                super::errors::aws_diagnostic(clients, "reading", "the MSK cluster", &e)
             };
-            Diagnostics::from(
-                Diagnostic::error("Cannot read the MSK cluster", detail).at(AttributePath::attr("cluster_arn")),
-            )
+            Diagnostics::from(d.at(AttributePath::attr("cluster_arn")))
         };
         let (brokers, bootstrap) =
             tokio::try_join!(msk::brokers(&clients.kafka, &arn), msk::bootstrap(&clients.kafka, &arn, auth))

@@ -29,9 +29,10 @@ pub use self::list::KafkaPrivatelinkList;
 use self::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, port_of};
 use self::private::Private;
 use self::render::{Purpose, lookup_for, recorded_of, render, spec_of, with_leftovers};
+use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
 use crate::aws::observe::{CallCounter, observe};
-use crate::aws::{AwsError, Clients, ErrorKind, ec2};
+use crate::aws::{AwsError, Clients, ec2};
 use crate::domain::diff::DiffError;
 use crate::domain::layout::Spec;
 use crate::domain::ownership::{self, Instance};
@@ -70,17 +71,7 @@ fn encode(m: &Model) -> Result<Value, Diagnostics> {
 /// An AWS error as a diagnostic, with what the user can do about the
 /// errors that have a remedy.
 fn aws_error(clients: &Clients, action: &str, name: &str, e: &AwsError) -> Diagnostic {
-    let hint = match (&e.kind, e.code()) {
-        (ErrorKind::LiveConnections(_), _) => {
-            " Delete those endpoints, or set endpoint_service.reject_connections_on_destroy = true to reject them."
-        }
-        (_, Some("DuplicateTargetGroupName")) => {
-            " A target group of that name already exists and is not this resource's; it was left unchanged. \
-             Delete it, or take over its setup with `terraform import`."
-        }
-        _ => "",
-    };
-    Diagnostic::error(format!("Error {action} Kafka PrivateLink ({name})"), format!("{}.{hint}", clients.explain(e)))
+    aws_diagnostic(clients, action, &format!("Kafka PrivateLink ({name})"), e)
 }
 
 fn diff_error(name: &str, e: &DiffError) -> Diagnostic {
@@ -135,9 +126,7 @@ impl KafkaPrivatelink {
     ) -> Result<Vec<ec2::Subnet>, Diagnostics> {
         let clients = self.clients().await?;
         ec2::subnets_of_vpc_with(&clients.ec2, vpc, wanted, SUBNET_PROPAGATION, stop).await.map_err(|e| {
-            Diagnostics::from(
-                Diagnostic::error("Error reading subnets", clients.explain(&e)).at(AttributePath::attr("vpc_id")),
-            )
+            Diagnostics::from(aws_diagnostic(clients, "reading", "subnets", &e).at(AttributePath::attr("vpc_id")))
         })
     }
 }

@@ -7,6 +7,7 @@ use super::model::{Bootstrap, DEFAULT_BROKER_PORT, EndpointService, Model, strin
 use super::private::{Private, Provenance, new_token};
 use super::render::{render, spec_of};
 use super::{KafkaPrivatelink, encode, model};
+use crate::resources::errors::aws_diagnostic;
 
 use crate::aws::observe::{CallCounter, Lookup, observe};
 use crate::aws::{Clients, ec2};
@@ -30,7 +31,7 @@ impl KafkaPrivatelink {
             crate::domain::validate::check_endpoint_service_id(id).map_err(bad)?;
             let svc = ec2::find_service(&clients.ec2, Some(id), None)
                 .await
-                .map_err(|e| Diagnostic::error("Cannot import", e.to_string()))?
+                .map_err(|e| aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e))?
                 .ok_or_else(|| bad(format!("No VPC endpoint service {id} exists in {}.", clients.region)))?;
             return svc
                 .load_balancer_arns
@@ -62,7 +63,7 @@ impl KafkaPrivatelink {
         let calls = CallCounter::default();
         let mut observed = observe(clients, &lookup, &calls)
             .await
-            .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
+            .map_err(|e| Diagnostics::from(aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e)))?;
         let Some(lb) = observed.load_balancer.clone() else {
             return Err(Diagnostic::error(
                 "Invalid import id",
@@ -91,7 +92,7 @@ impl KafkaPrivatelink {
         } else {
             ec2::instances(&clients.ec2, &instance_ids)
                 .await
-                .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?
+                .map_err(|e| Diagnostics::from(aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e)))?
         };
         let ip_of = |t: &TargetId| match t {
             TargetId::Ip(ip) => Some(*ip),

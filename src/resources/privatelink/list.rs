@@ -11,7 +11,7 @@ use serde::Deserialize;
 use super::KafkaPrivatelink;
 use crate::aws::elbv2;
 use crate::server::convert::value_error;
-use crate::server::diag::{Diagnostic, Diagnostics};
+use crate::server::diag::Diagnostics;
 use crate::server::provider::{Context, ListRequest, ListResource, ListResult, Resource};
 use crate::server::schema::{Attribute, Block, Schema};
 use crate::server::types::Type;
@@ -53,8 +53,9 @@ impl ListResource for KafkaPrivatelinkList {
         let config: Config =
             from_value(&req.config).map_err(|e| Diagnostics::from(value_error("list configuration", e)))?;
         let clients = self.resource.clients().await?;
-        let failed =
-            |e: crate::aws::AwsError| Diagnostics::from(Diagnostic::error("Cannot list load balancers", e.to_string()));
+        let failed = |e: crate::aws::AwsError| {
+            Diagnostics::from(crate::resources::errors::aws_diagnostic(clients, "listing", "load balancers", &e))
+        };
         let mut candidates: Vec<_> = elbv2::all_load_balancers(&clients.elbv2)
             .await
             .map_err(failed)?
