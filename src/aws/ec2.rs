@@ -146,74 +146,77 @@ fn gone(state: Option<&ServiceState>) -> bool {
     matches!(state, Some(ServiceState::Deleted | ServiceState::Failed))
 }
 
-/// The endpoint service with this id, or the one in front of this load
-/// balancer, without its principals (one call). Deleted, failed and
-/// deleting services count as absent: a plan rebuilds what is going away.
-pub async fn find_service(
-    ec2: &Client,
-    id: Option<&str>,
-    load_balancer_arn: Option<&str>,
-) -> Result<Option<ObservedService>, AwsError> {
-    Ok(find_config(ec2, id, load_balancer_arn).await?.map(|c| observed_service(&c, BTreeSet::new())))
+/// How an endpoint service is looked up: by its id, or as the one in
+/// front of a load balancer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceKey<'a> {
+    Id(&'a str),
+    LoadBalancer(&'a str),
 }
 
-async fn find_config(
-    ec2: &Client,
-    id: Option<&str>,
-    load_balancer_arn: Option<&str>,
-) -> Result<Option<ServiceConfiguration>, AwsError> {
-    let alive = describe_config(ec2, id, load_balancer_arn).await?;
+impl ServiceKey<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            ServiceKey::Id(s) | ServiceKey::LoadBalancer(s) => s,
+        }
+    }
+
+    fn matches(&self, c: &ServiceConfiguration) -> bool {
+        match self {
+            ServiceKey::Id(id) => c.service_id() == Some(*id),
+            ServiceKey::LoadBalancer(arn) => c.network_load_balancer_arns().iter().any(|a| a == arn),
+        }
+    }
+}
+
+/// The endpoint service `key` names, without its principals (one call).
+/// Deleted, failed and deleting services count as absent: a plan rebuilds
+/// what is going away.
+pub async fn find_service(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<ObservedService>, AwsError> {
+    Ok(find_config(ec2, key).await?.map(|c| observed_service(&c, BTreeSet::new())))
+}
+
+async fn find_config(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<ServiceConfiguration>, AwsError> {
+    let alive = describe_config(ec2, key).await?;
     Ok(alive.filter(|c| !gone(c.service_state()) && c.service_state() != Some(&ServiceState::Deleting)))
 }
 
-/// The service with this id, or the one in front of this load balancer, in
-/// whatever state AWS reports it. EC2 documents no filter by load balancer
-/// for DescribeVpcEndpointServiceConfigurations (its filters are
-/// service-name, service-id, service-state, supported-ip-address-types and
-/// tags), so that lookup lists the region's services and picks on this
-/// side; a lookup by id asks for that id alone. A NotFound for the id is
-/// "absent": AWS answers so both for a deleted service and for one created
-/// a moment ago and not yet visible.
-async fn describe_config(
-    ec2: &Client,
-    id: Option<&str>,
-    load_balancer_arn: Option<&str>,
-) -> Result<Option<ServiceConfiguration>, AwsError> {
+/// The service `key` names, in whatever state AWS reports it. EC2
+/// documents no filter by load balancer for
+/// DescribeVpcEndpointServiceConfigurations (its filters are service-name,
+/// service-id, service-state, supported-ip-address-types and tags), so that
+/// lookup lists the region's services and picks on this side; a lookup by
+/// id asks for that id alone. A NotFound for the id is "absent": AWS
+/// answers so both for a deleted service and for one created a moment ago
+/// and not yet visible.
+async fn describe_config(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<ServiceConfiguration>, AwsError> {
     let mut req = ec2.describe_vpc_endpoint_service_configurations();
-    if let Some(id) = id {
+    if let ServiceKey::Id(id) = key {
         req = req.service_ids(id);
-    } else if load_balancer_arn.is_none() {
-        return Ok(None);
     }
-    let what = id.or(load_balancer_arn).unwrap_or_default();
     let configs = match req.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
         Ok(c) => c,
         Err(e) => {
             let e = AwsError::from_sdk_call(
                 "ec2:DescribeVpcEndpointServiceConfigurations",
                 "reading EC2 VPC Endpoint Service",
-                what,
+                key.as_str(),
                 e,
             );
             return if e.is_not_found() { Ok(None) } else { Err(e) };
         }
     };
-    let matching = configs.into_iter().filter(|c| match id {
-        Some(id) => c.service_id() == Some(id),
-        None => load_balancer_arn.is_some_and(|arn| c.network_load_balancer_arns().iter().any(|a| a == arn)),
-    });
     // Behind one load balancer, a service being deleted and its successor
     // may both be listed for a while: the one not going away wins.
-    Ok(matching.min_by_key(|c| (gone(c.service_state()), c.service_state() == Some(&ServiceState::Deleting))))
+    Ok(configs
+        .into_iter()
+        .filter(|c| key.matches(c))
+        .min_by_key(|c| (gone(c.service_state()), c.service_state() == Some(&ServiceState::Deleting))))
 }
 
-/// The service and its principals (two calls).
-pub async fn read_service(
-    ec2: &Client,
-    id: Option<&str>,
-    load_balancer_arn: Option<&str>,
-) -> Result<Option<ObservedService>, AwsError> {
-    let Some(config) = find_config(ec2, id, load_balancer_arn).await? else { return Ok(None) };
+/// The service `key` names, with its principals and connections.
+pub async fn read_service(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<ObservedService>, AwsError> {
+    let Some(config) = find_config(ec2, key).await? else { return Ok(None) };
     let id = config.service_id().unwrap_or_default();
     let principals = async {
         ec2.describe_vpc_endpoint_service_permissions()
@@ -288,7 +291,7 @@ pub async fn wait_service_available(
     let action = "waiting for EC2 VPC Endpoint Service to become available";
     let what = retry::Waiting { action, object: id };
     retry::poll(what, timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
-        let config = describe_config(ec2, Some(id), None).await?;
+        let config = describe_config(ec2, ServiceKey::Id(id)).await?;
         let Some(c) = config else { return Ok(None) };
         match c.service_state() {
             Some(ServiceState::Available) => Ok(Some(observed_service(&c, BTreeSet::new()))),
@@ -503,7 +506,7 @@ pub async fn delete_service(
     // service"), so the destroy waits here before deleting that.
     let what = retry::Waiting { action: "waiting for EC2 VPC Endpoint Service deletion", object: id };
     retry::poll(what, timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
-        let now = describe_config(ec2, Some(id), None).await?;
+        let now = describe_config(ec2, ServiceKey::Id(id)).await?;
         Ok(now.is_none_or(|c| gone(c.service_state())).then_some(()))
     })
     .await

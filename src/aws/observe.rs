@@ -163,10 +163,15 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
     }
     observed.target_groups = target_groups;
 
-    let lb_arn = lb.as_ref().map(|l| l.arn.as_str());
-    if lookup.service_id.is_some() || lb_arn.is_some() {
+    // The recorded service, else the one in front of the load balancer.
+    let key = match (&lookup.service_id, &lb) {
+        (Some(id), _) => Some(ec2::ServiceKey::Id(id)),
+        (None, Some(lb)) => Some(ec2::ServiceKey::LoadBalancer(&lb.arn)),
+        (None, None) => None,
+    };
+    if let Some(key) = key {
         calls.add(1);
-        observed.service = ec2::read_service(&clients.ec2, lookup.service_id.as_deref(), lb_arn).await?;
+        observed.service = ec2::read_service(&clients.ec2, key).await?;
         calls.add(usize::from(observed.service.is_some()));
     }
     observed.load_balancer = lb;

@@ -29,7 +29,7 @@ impl KafkaPrivatelink {
         }
         if id.starts_with("vpce-svc-") {
             crate::domain::validate::check_endpoint_service_id(id).map_err(bad)?;
-            let svc = ec2::find_service(&clients.ec2, Some(id), None)
+            let svc = ec2::find_service(&clients.ec2, ec2::ServiceKey::Id(id))
                 .await
                 .map_err(|e| aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e))?
                 .ok_or_else(|| bad(format!("No VPC endpoint service {id} exists in {}.", clients.region)))?;
