@@ -410,12 +410,17 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
         log.push(what);
         let main_tf = w.hcl(&c, n).await;
         ws.write("main.tf", &main_tf);
-        let moved: BTreeSet<u32> = c
+        let mut moved: BTreeSet<u32> = c
             .brokers
             .iter()
             .filter(|(id, b)| before.brokers.get(id).is_some_and(|old| old.listener_port != b.listener_port))
             .map(|(id, _)| *id)
             .collect();
+        // `-replace` asks for a new setup: Terraform plans it with no memory
+        // of the old one, so ports are assigned afresh (the plan shows it).
+        if matches!(action, Action::Replace) {
+            moved.extend(c.brokers.keys());
+        }
         let snapshot = w.setup_named("model").await;
         let result = match action {
             Action::Apply => apply(&ws, &[]),

@@ -208,42 +208,12 @@ impl KafkaPrivatelink {
             return Err(names.0);
         }
 
-        // replacement
+        // replacement: what the change needs a new load balancer for
         let private = Private::decode(&req.prior_private).map_err(Diagnostics::from)?;
-        let mut replace = Vec::new();
-        if let Some(p) = &prior {
-            // The name names a load balancer the resource creates; an adopted
-            // one keeps its own, so there a new name is a retag in place.
-            let name_replaces = !config.subnet_ids.is_null();
-            for (attr, was, now) in [("name", &p.name, &config.name), ("vpc_id", &p.vpc_id, &config.vpc_id)] {
-                if (attr != "name" || name_replaces) && (now.is_unknown() || was != now) {
-                    replace.push(AttributePath::attr(attr));
-                }
-            }
-            // AWS never adds a security group to an NLB created without
-            // one, nor removes the last one. Whether the list is empty is
-            // known as soon as the list is, its ids unknown or not (`[aws_
-            // security_group.x.id]`); a list unknown as a whole cannot say,
-            // and guessing would either replace the load balancer for
-            // nothing or change the plan at apply: refused instead.
-            let adopted = private.load_balancer == Some(Provenance::Adopted) || config.subnet_ids.is_null();
-            // Unset, the load balancer keeps the groups it has (the
-            // attribute is computed): no change at all.
-            if !adopted && p.load_balancer_arn.known().is_some() && !config.security_group_ids.is_null() {
-                match (emptiness(&p.security_group_ids), emptiness(&config.security_group_ids)) {
-                    (Some(was), Some(now)) if was != now => replace.push(AttributePath::attr("security_group_ids")),
-                    (Some(_), None) => return Err(undecidable("security_group_ids", UNKNOWN_GROUPS).into()),
-                    _ => {}
-                }
-            }
-            if self.replaces_load_balancer(p, &config, &private).await? {
-                replace.push(AttributePath::attr(if config.subnet_ids.is_null() {
-                    "load_balancer_arn"
-                } else {
-                    "subnet_ids"
-                }));
-            }
-        }
+        let replace = match &prior {
+            Some(p) => self.replacement(&config, p, &private).await?,
+            None => Vec::new(),
+        };
         // Ports belong to the brokers' advertised listeners. A replacement's
         // new instance is planned (again at apply) with no prior state and
         // no private state: it assigns ports afresh. When that would move a
@@ -260,37 +230,72 @@ impl KafkaPrivatelink {
         let prior = prior.as_ref();
         let mut warnings = Diagnostics::new();
 
-        // security groups: what a created load balancer starts with is for life
-        let creating_lb = prior.is_none() && !config.subnet_ids.is_null();
-        if config.security_group_ids.is_null() {
-            planned.security_group_ids = match prior {
-                Some(p) if p.load_balancer_arn.is_null() && creating_lb_anew(&config) => strings(BTreeSet::new()),
-                Some(p) => p.security_group_ids.clone(),
-                None if creating_lb => strings(BTreeSet::new()),
-                None => Tri::Unknown,
-            };
-        }
-        if creating_lb && known_strings(&planned.security_group_ids).is_some_and(|s| s.is_empty()) {
-            warnings.push(
-                Diagnostic::warning(
-                    "A load balancer without security groups, for good",
-                    "The network load balancer is created without security groups, and AWS never adds one later: \
-                     to filter consumer traffic by security group, set security_group_ids now. Setting them later \
-                     replaces the load balancer (and the endpoint service's consumers must reconnect).",
-                )
-                .at(AttributePath::attr("security_group_ids")),
-            );
-        }
-        let enforce = &config.enforce_security_group_inbound_rules_on_private_link_traffic;
-        if enforce.is_null() {
-            planned.enforce_security_group_inbound_rules_on_private_link_traffic =
-                prior.map_or(Tri::Unknown, |p| p.enforce_security_group_inbound_rules_on_private_link_traffic.clone());
-        }
+        plan_security_groups(&mut planned, &config, prior, &mut warnings);
+        self.plan_defaults(&mut planned, &config);
+        // the plan-time AWS reads, and the checks that need them
+        let Facts { ips, subnets } = self.facts(&config, prior, stop).await?;
+        let assigned = assign(&config, &current_ports)?;
+        plan_brokers(&mut planned, &config, prior, &ips, subnets.as_deref(), &assigned)?;
+        plan_bootstrap(&mut planned, &config, prior);
+        plan_endpoint_service(&mut planned, &config, prior);
+        plan_load_balancer(&mut planned, &config, prior);
+        planned.bootstrap_servers = bootstrap_hint(&planned);
+        // As refreshed; `plan_volatile` decides whether it stays.
+        planned.target_health = prior.map_or(Tri::Unknown, |p| p.target_health.clone());
+        warnings.extend(plan_volatile(&mut planned, &config, prior));
+        warnings.extend(self.security_group_warnings(&config, &planned, prior, subnets).await);
+        Ok((planned, replace, warnings))
+    }
 
-        // defaults; whatever is unknown in the configuration stays unknown
+    /// The attributes whose change needs a new load balancer (and so a new
+    /// resource instance). Reads AWS once, only when moving from
+    /// `load_balancer_arn` to `subnet_ids`.
+    async fn replacement(
+        &self,
+        config: &Model,
+        p: &Model,
+        private: &Private,
+    ) -> Result<Vec<AttributePath>, Diagnostics> {
+        let mut replace = Vec::new();
+        // The name names a load balancer the resource creates; an adopted
+        // one keeps its own, so there a new name is a retag in place.
+        let name_replaces = !config.subnet_ids.is_null();
+        for (attr, was, now) in [("name", &p.name, &config.name), ("vpc_id", &p.vpc_id, &config.vpc_id)] {
+            if (attr != "name" || name_replaces) && (now.is_unknown() || was != now) {
+                replace.push(AttributePath::attr(attr));
+            }
+        }
+        // AWS never adds a security group to an NLB created without
+        // one, nor removes the last one. Whether the list is empty is
+        // known as soon as the list is, its ids unknown or not (`[aws_
+        // security_group.x.id]`); a list unknown as a whole cannot say,
+        // and guessing would either replace the load balancer for
+        // nothing or change the plan at apply: refused instead.
+        let adopted = private.load_balancer == Some(Provenance::Adopted) || config.subnet_ids.is_null();
+        // Unset, the load balancer keeps the groups it has (the
+        // attribute is computed): no change at all.
+        if !adopted && p.load_balancer_arn.known().is_some() && !config.security_group_ids.is_null() {
+            match (emptiness(&p.security_group_ids), emptiness(&config.security_group_ids)) {
+                (Some(was), Some(now)) if was != now => replace.push(AttributePath::attr("security_group_ids")),
+                (Some(_), None) => return Err(undecidable("security_group_ids", UNKNOWN_GROUPS).into()),
+                _ => {}
+            }
+        }
+        if self.replaces_load_balancer(p, config, private).await? {
+            replace.push(AttributePath::attr(if config.subnet_ids.is_null() {
+                "load_balancer_arn"
+            } else {
+                "subnet_ids"
+            }));
+        }
+        Ok(replace)
+    }
+
+    /// Defaults, and the tags applied; whatever is unknown in the
+    /// configuration stays unknown.
+    fn plan_defaults(&self, planned: &mut Model, config: &Model) {
         planned.broker_port = with_default(&config.broker_port, DEFAULT_BROKER_PORT);
         planned.listener_port_base = with_default(&config.listener_port_base, DEFAULT_BASE);
-        let broker_port = planned.broker_port.clone();
         let mut tags_all = self.provider.default_tags();
         let tags = if config.tags.is_null() { Some(BTreeMap::new()) } else { known_map(&config.tags) };
         match tags {
@@ -300,10 +305,21 @@ impl KafkaPrivatelink {
             }
             _ => planned.tags_all = Tri::Unknown,
         }
+    }
 
+    /// What the plan reads from AWS: instance brokers' IPs (once per new
+    /// instance) and, when broker IPs or subnets change, the VPC's
+    /// subnets; with the checks that need them (unknown subnets, two in
+    /// one zone). The only AWS reads of a plan besides the preflight.
+    async fn facts(
+        &self,
+        config: &Model,
+        prior: Option<&Model>,
+        stop: &CancellationToken,
+    ) -> Result<Facts, Diagnostics> {
         // instance brokers: their private IP, read once per new instance
         let prior_brokers = prior.and_then(|p| p.brokers.known());
-        let ips = self.broker_ips(&config, prior_brokers).await?;
+        let ips = self.broker_ips(config, prior_brokers).await?;
 
         // subnets: the zone of every new broker IP, one subnet per zone
         let needs_zones = config.brokers.known().is_some_and(|bs| {
@@ -346,184 +362,244 @@ impl KafkaPrivatelink {
                 }
             }
         }
+        Ok(Facts { ips, subnets })
+    }
+}
 
-        // brokers: ports known at plan time, ARNs kept where nothing moved
-        let assigned = assign(&config, &current_ports)?;
-        if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
-            for (key, b) in brokers.iter_mut() {
-                let cfg = &cfg_brokers[key];
-                let was = prior_brokers.and_then(|p| p.get(key));
-                b.port = if cfg.port.is_null() { broker_port.clone() } else { cfg.port.clone() };
-                let port = port_of(&b.port);
-                b.listener_port = match (&cfg.listener_port, assigned.get(key)) {
-                    (Tri::Known(p), _) => Tri::Known(*p),
-                    (_, Some(p)) => Tri::Known(f64::from(*p)),
-                    _ => Tri::Unknown,
-                };
-                let same_port = port.is_some() && was.is_some_and(|w| port_of(&w.port) == port);
-                let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
-                // by ip or by instance: another kind of target, another group
-                let same_kind = !cfg.instance_id.is_unknown()
-                    && was.is_some_and(|w| w.instance_id.is_null() == cfg.instance_id.is_null());
-                b.target_group_arn = if same_port && same_kind {
-                    was.map_or(Tri::Unknown, |w| w.target_group_arn.clone())
-                } else {
-                    Tri::Unknown
-                };
-                if b.target_group_arn.is_null() {
-                    b.target_group_arn = Tri::Unknown;
+/// What the plan reads from AWS.
+struct Facts {
+    ips: BTreeMap<String, Tri<String>>,
+    subnets: Option<Vec<ec2::Subnet>>,
+}
+
+/// Every broker: its port and listener port (known at plan time), its
+/// target group and listener ARNs kept where nothing moved, its IP and
+/// zone (checked against the VPC's subnets when they were read).
+fn plan_brokers(
+    planned: &mut Model,
+    config: &Model,
+    prior: Option<&Model>,
+    ips: &BTreeMap<String, Tri<String>>,
+    subnets: Option<&[ec2::Subnet]>,
+    assigned: &BTreeMap<String, u16>,
+) -> Result<(), Diagnostics> {
+    let prior_brokers = prior.and_then(|p| p.brokers.known());
+    let broker_port = planned.broker_port.clone();
+
+    if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
+        for (key, b) in brokers.iter_mut() {
+            let cfg = &cfg_brokers[key];
+            let was = prior_brokers.and_then(|p| p.get(key));
+            b.port = if cfg.port.is_null() { broker_port.clone() } else { cfg.port.clone() };
+            let port = port_of(&b.port);
+            b.listener_port = match (&cfg.listener_port, assigned.get(key)) {
+                (Tri::Known(p), _) => Tri::Known(*p),
+                (_, Some(p)) => Tri::Known(f64::from(*p)),
+                _ => Tri::Unknown,
+            };
+            let same_port = port.is_some() && was.is_some_and(|w| port_of(&w.port) == port);
+            let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
+            // by ip or by instance: another kind of target, another group
+            let same_kind = !cfg.instance_id.is_unknown()
+                && was.is_some_and(|w| w.instance_id.is_null() == cfg.instance_id.is_null());
+            b.target_group_arn = if same_port && same_kind {
+                was.map_or(Tri::Unknown, |w| w.target_group_arn.clone())
+            } else {
+                Tri::Unknown
+            };
+            if b.target_group_arn.is_null() {
+                b.target_group_arn = Tri::Unknown;
+            }
+            b.listener_arn =
+                if same_listener { was.map_or(Tri::Unknown, |w| w.listener_arn.clone()) } else { Tri::Unknown };
+            if b.listener_arn.is_null() {
+                b.listener_arn = Tri::Unknown;
+            }
+            let ip = ips.get(key).cloned().unwrap_or(Tri::Unknown);
+            b.ip = ip.clone();
+            let target = cfg.instance_id.known().or(ip.known());
+            b.targets = match (target, port) {
+                (Some(t), Some(port)) => strings([format!("{t}:{port}")]),
+                _ => Tri::Unknown,
+            };
+            b.availability_zone_id = match (ip.known(), subnets) {
+                (Some(ip), _)
+                    if was.is_some_and(|w| w.ip.known() == Some(ip) && w.availability_zone_id.known().is_some()) =>
+                {
+                    was.map_or(Tri::Unknown, |w| w.availability_zone_id.clone())
                 }
-                b.listener_arn =
-                    if same_listener { was.map_or(Tri::Unknown, |w| w.listener_arn.clone()) } else { Tri::Unknown };
-                if b.listener_arn.is_null() {
-                    b.listener_arn = Tri::Unknown;
-                }
-                let ip = ips.get(key).cloned().unwrap_or(Tri::Unknown);
-                b.ip = ip.clone();
-                let target = cfg.instance_id.known().or(ip.known());
-                b.targets = match (target, port) {
-                    (Some(t), Some(port)) => strings([format!("{t}:{port}")]),
-                    _ => Tri::Unknown,
-                };
-                b.availability_zone_id = match (ip.known(), &subnets) {
-                    (Some(ip), _)
-                        if was
-                            .is_some_and(|w| w.ip.known() == Some(ip) && w.availability_zone_id.known().is_some()) =>
-                    {
-                        was.map_or(Tri::Unknown, |w| w.availability_zone_id.clone())
-                    }
-                    (Some(ip), Some(subnets)) => {
-                        let addr: Ipv4Addr = ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
-                        match subnets.iter().find(|s| s.contains(addr)) {
-                            Some(s) => Tri::Known(s.zone_id.clone()),
-                            None => {
-                                return Err(Diagnostic::error(
-                                    "Broker outside the VPC",
-                                    format!(
-                                        "{ip} is in no subnet of {}; IP targets must be addresses in the load balancer's VPC.",
-                                        config.vpc_id.known().cloned().unwrap_or_default()
-                                    ),
-                                )
-                                .at(AttributePath::attr("brokers").key(key.clone()).attribute("ip"))
-                                .into());
-                            }
+                (Some(ip), Some(subnets)) => {
+                    let addr: Ipv4Addr = ip.parse().unwrap_or(Ipv4Addr::UNSPECIFIED);
+                    match subnets.iter().find(|s| s.contains(addr)) {
+                        Some(s) => Tri::Known(s.zone_id.clone()),
+                        None => {
+                            return Err(Diagnostic::error(
+                                "Broker outside the VPC",
+                                format!(
+                                    "{ip} is in no subnet of {}; IP targets must be addresses in the load balancer's VPC.",
+                                    config.vpc_id.known().cloned().unwrap_or_default()
+                                ),
+                            )
+                            .at(AttributePath::attr("brokers").key(key.clone()).attribute("ip"))
+                            .into());
                         }
                     }
-                    _ => Tri::Unknown,
-                };
-                if let Tri::Known(given) = &cfg.availability_zone_id {
-                    if let Tri::Known(found) = &b.availability_zone_id
-                        && found != given
-                    {
-                        return Err(Diagnostic::error(
-                            "Broker zone mismatch",
-                            format!(
-                                "Broker {key}'s IP is in {found}, not in {given}; leave availability_zone_id out to have it computed."
-                            ),
-                        )
-                        .at(AttributePath::attr("brokers").key(key.clone()).attribute("availability_zone_id"))
-                        .into());
-                    }
-                    b.availability_zone_id = Tri::Known(given.clone());
                 }
-            }
-        }
-        if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {
-            let was = prior.and_then(|p| p.bootstrap());
-            // The bootstrap group holds every broker: its kind is theirs.
-            let kind_of = |m: &Model| {
-                m.brokers.known().map(|bs| bs.values().map(|b| b.instance_id.is_null()).collect::<BTreeSet<bool>>())
+                _ => Tri::Unknown,
             };
-            let same_kind = !config.brokers.known().is_some_and(|bs| bs.values().any(|b| b.instance_id.is_unknown()))
-                && prior.and_then(kind_of).is_some_and(|k| Some(k) == kind_of(&config));
-            let same = same_kind
-                && was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
-            let keep =
-                |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);
-            planned.bootstrap = Tri::Known(vec![Bootstrap {
-                target_group_arn: keep(was.map(|w| &w.target_group_arn)),
-                listener_arn: keep(was.map(|w| &w.listener_arn)),
-                ..boot
-            }]);
+            if let Tri::Known(given) = &cfg.availability_zone_id {
+                if let Tri::Known(found) = &b.availability_zone_id
+                    && found != given
+                {
+                    return Err(Diagnostic::error(
+                        "Broker zone mismatch",
+                        format!(
+                            "Broker {key}'s IP is in {found}, not in {given}; leave availability_zone_id out to have it computed."
+                        ),
+                    )
+                    .at(AttributePath::attr("brokers").key(key.clone()).attribute("availability_zone_id"))
+                    .into());
+                }
+                b.availability_zone_id = Tri::Known(given.clone());
+            }
         }
+    }
+    Ok(())
+}
 
-        // endpoint service
-        let cfg_es = config.endpoint().cloned().unwrap_or_default();
-        let regions = known_strings(&cfg_es.supported_regions);
-        planned.cross_zone_load_balancing = match (&config.cross_zone_load_balancing, &regions) {
-            _ if cross_zone_left_alone(&config) => prior.map_or(Tri::Unknown, |p| p.cross_zone_load_balancing.clone()),
-            (Tri::Known(v), _) => Tri::Known(*v),
-            (Tri::Unknown, _) => Tri::Unknown,
-            (Tri::Null, Some(r)) if !r.is_empty() => Tri::Known(true),
-            (Tri::Null, None) if !cfg_es.supported_regions.is_null() => Tri::Unknown,
-            (Tri::Null, _) => Tri::Known(false),
+/// The bootstrap listener: its ARNs kept while its ports and the brokers'
+/// kind of target stay.
+fn plan_bootstrap(planned: &mut Model, config: &Model, prior: Option<&Model>) {
+    if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {
+        let was = prior.and_then(|p| p.bootstrap());
+        // The bootstrap group holds every broker: its kind is theirs.
+        let kind_of = |m: &Model| {
+            m.brokers.known().map(|bs| bs.values().map(|b| b.instance_id.is_null()).collect::<BTreeSet<bool>>())
         };
-        // A service that does not exist yet (never created, or deleted out
-        // of band) gets all its computed values at apply time.
-        let was_es = prior.and_then(|p| p.endpoint()).filter(|w| w.id.known().is_some());
-        let keep = |f: fn(&EndpointService) -> &Tri<String>| was_es.map_or(Tri::Unknown, |w| f(w).clone());
-        let subnets_stable = prior.is_some_and(|p| {
-            p.subnet_ids.is_null() == config.subnet_ids.is_null()
-                && known_strings(&p.subnet_ids) == known_strings(&config.subnet_ids)
-        });
-        let zones_stable = was_es.is_some() && subnets_stable;
-        planned.endpoint_service = Tri::Known(vec![EndpointService {
-            acceptance_required: match &cfg_es.acceptance_required {
-                Tri::Null => Tri::Known(true),
-                other => other.clone(),
-            },
-            id: keep(|e| &e.id),
-            service_name: keep(|e| &e.service_name),
-            availability_zones: if zones_stable {
-                was_es.map_or(Tri::Unknown, |w| w.availability_zones.clone())
-            } else {
-                Tri::Unknown
-            },
-            availability_zone_ids: if zones_stable {
-                was_es.map_or(Tri::Unknown, |w| w.availability_zone_ids.clone())
-            } else {
-                Tri::Unknown
-            },
-            ..cfg_es
+        let same_kind = !config.brokers.known().is_some_and(|bs| bs.values().any(|b| b.instance_id.is_unknown()))
+            && prior.and_then(kind_of).is_some_and(|k| Some(k) == kind_of(config));
+        let same = same_kind
+            && was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
+        let keep = |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);
+        planned.bootstrap = Tri::Known(vec![Bootstrap {
+            target_group_arn: keep(was.map(|w| &w.target_group_arn)),
+            listener_arn: keep(was.map(|w| &w.listener_arn)),
+            ..boot
         }]);
+    }
+}
 
-        // the load balancer
-        match prior {
-            // Deleted out of band (the refresh found it gone): the apply
-            // makes or finds it anew, so what AWS says of it is unknown.
-            Some(p) if p.load_balancer_arn.is_null() => {
-                planned.id = Tri::Unknown;
-                planned.load_balancer_arn =
-                    if config.load_balancer_arn.is_null() { Tri::Unknown } else { config.load_balancer_arn.clone() };
-                planned.load_balancer_dns_name = Tri::Unknown;
-                planned.availability_zone_ids = Tri::Unknown;
-            }
-            Some(p) => {
-                planned.id = p.id.clone();
-                planned.load_balancer_arn = p.load_balancer_arn.clone();
-                planned.load_balancer_dns_name = p.load_balancer_dns_name.clone();
-                // Kept only when the state holds them: zones a failed read
-                // left out (null, or empty from older versions) are read
-                // again by the apply.
-                let held = known_strings(&p.availability_zone_ids)
-                    .is_some_and(|z| !z.is_empty() || known_strings(&p.subnet_ids).is_some_and(|s| s.is_empty()));
-                planned.availability_zone_ids =
-                    if subnets_stable && held { p.availability_zone_ids.clone() } else { Tri::Unknown };
-            }
-            None => {
-                planned.id = Tri::Unknown;
-                planned.load_balancer_arn =
-                    if config.load_balancer_arn.is_null() { Tri::Unknown } else { config.load_balancer_arn.clone() };
-                planned.load_balancer_dns_name = Tri::Unknown;
-                planned.availability_zone_ids = Tri::Unknown;
-            }
+/// Security groups: what a created load balancer starts with is for life.
+fn plan_security_groups(planned: &mut Model, config: &Model, prior: Option<&Model>, warnings: &mut Diagnostics) {
+    // security groups: what a created load balancer starts with is for life
+    let creating_lb = prior.is_none() && !config.subnet_ids.is_null();
+    if config.security_group_ids.is_null() {
+        planned.security_group_ids = match prior {
+            Some(p) if p.load_balancer_arn.is_null() && creating_lb_anew(config) => strings(BTreeSet::new()),
+            Some(p) => p.security_group_ids.clone(),
+            None if creating_lb => strings(BTreeSet::new()),
+            None => Tri::Unknown,
+        };
+    }
+    if creating_lb && known_strings(&planned.security_group_ids).is_some_and(|s| s.is_empty()) {
+        warnings.push(
+            Diagnostic::warning(
+                "A load balancer without security groups, for good",
+                "The network load balancer is created without security groups, and AWS never adds one later: \
+                 to filter consumer traffic by security group, set security_group_ids now. Setting them later \
+                 replaces the load balancer (and the endpoint service's consumers must reconnect).",
+            )
+            .at(AttributePath::attr("security_group_ids")),
+        );
+    }
+    let enforce = &config.enforce_security_group_inbound_rules_on_private_link_traffic;
+    if enforce.is_null() {
+        planned.enforce_security_group_inbound_rules_on_private_link_traffic =
+            prior.map_or(Tri::Unknown, |p| p.enforce_security_group_inbound_rules_on_private_link_traffic.clone());
+    }
+}
+
+/// The endpoint service (and cross-zone, which supported regions force):
+/// a service that does not exist yet gets all its computed values at apply.
+fn plan_endpoint_service(planned: &mut Model, config: &Model, prior: Option<&Model>) {
+    let cfg_es = config.endpoint().cloned().unwrap_or_default();
+    let regions = known_strings(&cfg_es.supported_regions);
+    planned.cross_zone_load_balancing = match (&config.cross_zone_load_balancing, &regions) {
+        _ if cross_zone_left_alone(config) => prior.map_or(Tri::Unknown, |p| p.cross_zone_load_balancing.clone()),
+        (Tri::Known(v), _) => Tri::Known(*v),
+        (Tri::Unknown, _) => Tri::Unknown,
+        (Tri::Null, Some(r)) if !r.is_empty() => Tri::Known(true),
+        (Tri::Null, None) if !cfg_es.supported_regions.is_null() => Tri::Unknown,
+        (Tri::Null, _) => Tri::Known(false),
+    };
+    // A service that does not exist yet (never created, or deleted out
+    // of band) gets all its computed values at apply time.
+    let was_es = prior.and_then(|p| p.endpoint()).filter(|w| w.id.known().is_some());
+    let keep = |f: fn(&EndpointService) -> &Tri<String>| was_es.map_or(Tri::Unknown, |w| f(w).clone());
+    let subnets_stable = subnets_stable(config, prior);
+    let zones_stable = was_es.is_some() && subnets_stable;
+    planned.endpoint_service = Tri::Known(vec![EndpointService {
+        acceptance_required: match &cfg_es.acceptance_required {
+            Tri::Null => Tri::Known(true),
+            other => other.clone(),
+        },
+        id: keep(|e| &e.id),
+        service_name: keep(|e| &e.service_name),
+        availability_zones: if zones_stable {
+            was_es.map_or(Tri::Unknown, |w| w.availability_zones.clone())
+        } else {
+            Tri::Unknown
+        },
+        availability_zone_ids: if zones_stable {
+            was_es.map_or(Tri::Unknown, |w| w.availability_zone_ids.clone())
+        } else {
+            Tri::Unknown
+        },
+        ..cfg_es
+    }]);
+}
+
+/// Whether the load balancer keeps its subnets (and so its zones).
+fn subnets_stable(config: &Model, prior: Option<&Model>) -> bool {
+    prior.is_some_and(|p| {
+        p.subnet_ids.is_null() == config.subnet_ids.is_null()
+            && known_strings(&p.subnet_ids) == known_strings(&config.subnet_ids)
+    })
+}
+
+/// What AWS says of the load balancer: the prior's, or unknown until the
+/// apply makes (or finds) it.
+fn plan_load_balancer(planned: &mut Model, config: &Model, prior: Option<&Model>) {
+    let subnets_stable = subnets_stable(config, prior);
+    match prior {
+        // Deleted out of band (the refresh found it gone): the apply
+        // makes or finds it anew, so what AWS says of it is unknown.
+        Some(p) if p.load_balancer_arn.is_null() => {
+            planned.id = Tri::Unknown;
+            planned.load_balancer_arn =
+                if config.load_balancer_arn.is_null() { Tri::Unknown } else { config.load_balancer_arn.clone() };
+            planned.load_balancer_dns_name = Tri::Unknown;
+            planned.availability_zone_ids = Tri::Unknown;
         }
-        planned.bootstrap_servers = bootstrap_hint(&planned);
-        // As refreshed; `plan_volatile` decides whether it stays.
-        planned.target_health = prior.map_or(Tri::Unknown, |p| p.target_health.clone());
-        warnings.extend(plan_volatile(&mut planned, &config, prior));
-        warnings.extend(self.security_group_warnings(&config, &planned, prior, subnets).await);
-        Ok((planned, replace, warnings))
+        Some(p) => {
+            planned.id = p.id.clone();
+            planned.load_balancer_arn = p.load_balancer_arn.clone();
+            planned.load_balancer_dns_name = p.load_balancer_dns_name.clone();
+            // Kept only when the state holds them: zones a failed read
+            // left out (null, or empty from older versions) are read
+            // again by the apply.
+            let held = known_strings(&p.availability_zone_ids)
+                .is_some_and(|z| !z.is_empty() || known_strings(&p.subnet_ids).is_some_and(|s| s.is_empty()));
+            planned.availability_zone_ids =
+                if subnets_stable && held { p.availability_zone_ids.clone() } else { Tri::Unknown };
+        }
+        None => {
+            planned.id = Tri::Unknown;
+            planned.load_balancer_arn =
+                if config.load_balancer_arn.is_null() { Tri::Unknown } else { config.load_balancer_arn.clone() };
+            planned.load_balancer_dns_name = Tri::Unknown;
+            planned.availability_zone_ids = Tri::Unknown;
+        }
     }
 }
 
@@ -674,5 +750,145 @@ impl KafkaPrivatelink {
             }
         }
         Ok(out)
+    }
+}
+
+/// The pure steps of a plan, without Terraform or AWS.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::privatelink::model::Broker;
+
+    fn known(s: &str) -> Tri<String> {
+        Tri::Known(s.to_owned())
+    }
+
+    /// Brokers `(key, ip, listener port)`.
+    fn brokers(list: &[(&str, &str, Option<u16>)]) -> Tri<BTreeMap<String, Broker>> {
+        Tri::Known(
+            list.iter()
+                .map(|(k, ip, lp)| {
+                    let listener_port = lp.map_or(Tri::Null, |p| Tri::Known(f64::from(p)));
+                    ((*k).to_owned(), Broker { ip: known(ip), listener_port, ..Default::default() })
+                })
+                .collect(),
+        )
+    }
+
+    fn created(subnets: &[&str]) -> Model {
+        Model {
+            name: known("orders"),
+            subnet_ids: strings(subnets.iter().map(|s| (*s).to_owned())),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_load_balancer_gone_out_of_band_is_planned_unknown_and_a_present_one_kept() {
+        let config = created(&["subnet-1"]);
+        let mut prior = Model { id: known("arn:lb"), ..created(&["subnet-1"]) };
+        let mut planned = config.clone();
+        plan_load_balancer(&mut planned, &config, Some(&prior));
+        assert!(planned.load_balancer_arn.is_unknown() && planned.id.is_unknown(), "{planned:?}");
+
+        prior.load_balancer_arn = known("arn:lb");
+        prior.availability_zone_ids = strings(["use1-az1".to_owned()]);
+        let mut planned = config.clone();
+        plan_load_balancer(&mut planned, &config, Some(&prior));
+        assert_eq!(planned.load_balancer_arn, known("arn:lb"));
+        assert_eq!(planned.availability_zone_ids, prior.availability_zone_ids, "zones kept with the subnets");
+
+        // zones a failed read left empty are read again
+        prior.availability_zone_ids = strings(Vec::<String>::new());
+        let mut planned = config.clone();
+        plan_load_balancer(&mut planned, &config, Some(&prior));
+        assert!(planned.availability_zone_ids.is_unknown());
+    }
+
+    #[test]
+    fn the_service_defaults_to_acceptance_and_regions_force_cross_zone() {
+        let mut config = created(&["subnet-1"]);
+        config.endpoint_service = Tri::Known(vec![EndpointService::default()]);
+        let mut planned = config.clone();
+        plan_endpoint_service(&mut planned, &config, None);
+        let es = planned.endpoint().cloned().unwrap_or_default();
+        assert_eq!(es.acceptance_required, Tri::Known(true));
+        assert!(es.id.is_unknown(), "a new service's id comes at apply");
+        assert_eq!(planned.cross_zone_load_balancing, Tri::Known(false));
+
+        config.endpoint_service = Tri::Known(vec![EndpointService {
+            supported_regions: strings(["us-west-2".to_owned()]),
+            ..Default::default()
+        }]);
+        let mut planned = config.clone();
+        plan_endpoint_service(&mut planned, &config, None);
+        assert_eq!(planned.cross_zone_load_balancing, Tri::Known(true), "cross-region needs cross-zone");
+    }
+
+    #[test]
+    fn a_replacement_is_refused_only_when_it_would_move_a_port() {
+        let config =
+            Model { brokers: brokers(&[("1", "10.0.1.10", None), ("3", "10.0.1.12", None)]), ..created(&["s"]) };
+        let replace = [AttributePath::attr("subnet_ids")];
+        // no holes: afresh, the same ports
+        let same = Model {
+            brokers: brokers(&[("1", "10.0.1.10", Some(9001)), ("3", "10.0.1.12", Some(9002))]),
+            ..created(&["s"])
+        };
+        assert!(check_replacement_keeps_ports(&config, &same, &replace).is_ok());
+        // broker 2 gone: broker 3 on 9003 would get 9002
+        let holed = Model {
+            brokers: brokers(&[("1", "10.0.1.10", Some(9001)), ("3", "10.0.1.12", Some(9003))]),
+            ..created(&["s"])
+        };
+        let e = check_replacement_keeps_ports(&config, &holed, &replace).unwrap_err();
+        let d = e.iter().next().cloned().expect("one diagnostic");
+        assert!(d.detail.contains("broker 3 from 9003 to 9002") && d.detail.contains("listener_port = 9003"), "{d:?}");
+        // pinned, it passes
+        let pinned =
+            Model { brokers: brokers(&[("1", "10.0.1.10", None), ("3", "10.0.1.12", Some(9003))]), ..created(&["s"]) };
+        assert!(check_replacement_keeps_ports(&pinned, &holed, &replace).is_ok());
+    }
+
+    #[test]
+    fn a_lists_emptiness_is_known_with_the_list_not_its_elements() {
+        assert_eq!(emptiness(&Tri::Null), Some(true));
+        assert_eq!(emptiness(&Tri::Known(vec![Tri::Unknown])), Some(false));
+        assert_eq!(emptiness(&Tri::Known(vec![])), Some(true));
+        assert_eq!(emptiness(&Tri::Unknown), None);
+    }
+
+    #[test]
+    fn bootstrap_arns_are_kept_only_while_nothing_moved() {
+        let boot = |lp: f64| {
+            Tri::Known(vec![Bootstrap {
+                listener_port: Tri::Known(lp),
+                target_group_arn: known("arn:tg"),
+                listener_arn: known("arn:l"),
+                ..Default::default()
+            }])
+        };
+        let prior =
+            Model { brokers: brokers(&[("1", "10.0.1.10", Some(9001))]), bootstrap: boot(9092.0), ..created(&["s"]) };
+        let config =
+            Model { brokers: brokers(&[("1", "10.0.1.10", None)]), bootstrap: boot(9092.0), ..created(&["s"]) };
+        let mut planned = config.clone();
+        plan_bootstrap(&mut planned, &config, Some(&prior));
+        assert_eq!(planned.bootstrap().map(|b| b.target_group_arn.clone()), Some(known("arn:tg")));
+        // another listener port: a new listener
+        let moved = Model { bootstrap: boot(9093.0), ..config.clone() };
+        let mut planned = moved.clone();
+        plan_bootstrap(&mut planned, &moved, Some(&prior));
+        assert!(planned.bootstrap().is_some_and(|b| b.listener_arn.is_unknown() && b.target_group_arn.is_unknown()));
+        // brokers by instance now: another kind of group
+        let mut by_instance = config.clone();
+        if let Tri::Known(bs) = &mut by_instance.brokers {
+            for b in bs.values_mut() {
+                b.instance_id = known("i-1");
+            }
+        }
+        let mut planned = by_instance.clone();
+        plan_bootstrap(&mut planned, &by_instance, Some(&prior));
+        assert!(planned.bootstrap().is_some_and(|b| b.target_group_arn.is_unknown()));
     }
 }
