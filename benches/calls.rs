@@ -22,7 +22,7 @@ fn total(counts: &std::collections::BTreeMap<String, u64>) -> u64 {
 /// when `idle_timeout` (a call per listener on create and on every refresh).
 fn config(net: &Network, name: &str, n: u64, idle_timeout: bool) -> String {
     let brokers: String = (0..n)
-        .map(|i| format!("    \"{}\" = {{ ip = \"{}.{}\" }}\n", i + 1, net.subnets[(i % 3) as usize].2, 10 + i))
+        .map(|i| format!("    \"{}\" = {{ ip = \"{}.{}\" }}\n", i + 1, net.subnets[(i % 3) as usize].prefix, 10 + i))
         .collect();
     format!(
         r#"{HEADER}

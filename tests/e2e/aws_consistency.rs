@@ -20,7 +20,7 @@ use crate::common::{FaultProxy, HEADER, Moto, Rng, Workspace, env_number};
 fn config(net: &Network, ids: &[u32], extra: &str, service_extra: &str) -> String {
     let brokers: String = ids
         .iter()
-        .map(|i| format!("    \"{i}\" = {{ ip = \"{}.{}\" }}\n", net.subnets[*i as usize % 3].2, 10 + i))
+        .map(|i| format!("    \"{i}\" = {{ ip = \"{}.{}\" }}\n", net.subnets[*i as usize % 3].prefix, 10 + i))
         .collect();
     format!(
         r#"{HEADER}
@@ -229,9 +229,9 @@ async fn an_accepted_connection_read_back_stale_is_waited_for() {
 #[tokio::test]
 async fn an_instance_not_yet_running_is_registered_once_it_runs() {
     let w = World::new().await;
-    let instance = w.aws.instance(&w.net, 1, &format!("{}.10", w.net.subnets[1].2), None).await;
+    let instance = w.aws.instance(&w.net, 1, &format!("{}.10", w.net.subnets[1].prefix), None).await;
     let main_tf = config(&w.net, &[1], "", "").replace(
-        &format!("\"1\" = {{ ip = \"{}.11\" }}", w.net.subnets[1].2),
+        &format!("\"1\" = {{ ip = \"{}.11\" }}", w.net.subnets[1].prefix),
         &format!("\"1\" = {{ instance_id = \"{instance}\" }}"),
     );
     assert!(main_tf.contains(&instance));
@@ -354,7 +354,7 @@ async fn futures_catch<F: std::future::Future<Output = ()>>(f: std::panic::Asser
 async fn a_subnet_created_a_moment_ago_is_waited_for_at_plan() {
     let w = World::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
-    let hidden = &w.net.subnets[2].0;
+    let hidden = &w.net.subnets[2].id;
     // The apply's own plans (and the one before it) meet a VPC that does
     // not list the subnet for its first reads.
     let counts = w.apply_under(&ws, &json!({"hidden_subnets": {hidden: 2}}));

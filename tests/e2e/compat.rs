@@ -8,8 +8,9 @@ use crate::common::aws::{Aws, Network};
 use crate::common::{HEADER, Moto, Workspace};
 
 fn config(net: &Network, brokers: usize) -> String {
-    let lines: String =
-        (0..brokers).map(|i| format!("    \"{}\" = {{ ip = \"{}.10\" }}\n", i + 1, net.subnets[i % 3].2)).collect();
+    let lines: String = (0..brokers)
+        .map(|i| format!("    \"{}\" = {{ ip = \"{}.10\" }}\n", i + 1, net.subnets[i % 3].prefix))
+        .collect();
     format!(
         r#"{HEADER}
 resource "kafka_privatelink" "k" {{

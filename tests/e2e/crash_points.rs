@@ -16,7 +16,7 @@ fn config(net: &Network, brokers: &[(u32, u16)]) -> String {
     let lines: String = brokers
         .iter()
         .map(|(i, port)| {
-            format!("    \"{i}\" = {{ ip = \"{}.{}\", port = {port} }}\n", net.subnets[*i as usize % 3].2, 10 + i)
+            format!("    \"{i}\" = {{ ip = \"{}.{}\", port = {port} }}\n", net.subnets[*i as usize % 3].prefix, 10 + i)
         })
         .collect();
     format!(
@@ -64,7 +64,9 @@ impl World {
         let routes = snap.routes();
         let want: BTreeSet<BTreeSet<String>> = brokers
             .iter()
-            .map(|(i, port)| BTreeSet::from([format!("{}.{}:{port}", self.net.subnets[*i as usize % 3].2, 10 + i)]))
+            .map(|(i, port)| {
+                BTreeSet::from([format!("{}.{}:{port}", self.net.subnets[*i as usize % 3].prefix, 10 + i)])
+            })
             .collect();
         let have: BTreeSet<BTreeSet<String>> = routes.values().cloned().collect();
         assert_eq!(routes.len(), brokers.len(), "{what}: a listener per broker: {routes:?}");

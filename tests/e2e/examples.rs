@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::aws::{Aws, Network};
+use crate::common::aws::{Aws, Network, Subnet};
 use crate::common::{Moto, Workspace};
 
 const VPC: &str = "vpc-0a1b2c3d4e5f60718";
@@ -57,8 +57,8 @@ async fn placeholders(ws: &Workspace, moto: &Moto, aws: &Aws, net: &Network) -> 
             .map(|&(id, i)| {
                 serde_json::json!({
                     "id": id,
-                    "ip": format!("{}.10", net.subnets[i].2),
-                    "subnet": net.subnets[i].0,
+                    "ip": format!("{}.10", net.subnets[i].prefix),
+                    "subnet": net.subnets[i].id,
                     "host": format!("b-{id}.orders.abc123.c2.kafka.us-east-1.amazonaws.com"),
                 })
             })
@@ -71,7 +71,7 @@ async fn placeholders(ws: &Workspace, moto: &Moto, aws: &Aws, net: &Network) -> 
     }
     for (i, placeholder) in INSTANCES.iter().enumerate() {
         if text.contains(placeholder) {
-            let id = aws.instance(net, i, &format!("{}.10", net.subnets[i].2), None).await;
+            let id = aws.instance(net, i, &format!("{}.10", net.subnets[i].prefix), None).await;
             out.push(((*placeholder).to_owned(), id));
         }
     }
@@ -91,7 +91,7 @@ async fn workspace(rel: &str, moto: &Moto, net: &Network, aws: &Aws) -> Workspac
         for (placeholder, real) in &swaps {
             text = text.replace(placeholder, real);
         }
-        for (placeholder, (id, _, _)) in SUBNETS.iter().zip(&net.subnets) {
+        for (placeholder, Subnet { id, .. }) in SUBNETS.iter().zip(&net.subnets) {
             text = text.replace(placeholder, id);
         }
         // The examples name real AWS regions; moto serves one.
@@ -166,7 +166,7 @@ async fn quickstart_outputs_agree_with_moto() {
     let sql = sql.as_str().unwrap();
     for (port, id) in [(9093, 1), (9094, 2), (9095, 3)] {
         assert_eq!(routes[&port].iter().next().unwrap(), &format!("10.0.{id}.10:39092"));
-        let zone = &net.subnets[id - 1].1;
+        let zone = &net.subnets[id - 1].zone_id;
         assert!(
             sql.contains(&format!("'b{id}.{zone}.abc.aws.plc.tidbcloud.com:{port}' USING AWS PRIVATELINK privatelink_svc (PORT {port}, AVAILABILITY ZONE '{zone}')")),
             "{sql}"

@@ -79,7 +79,7 @@ async fn access_denied_names_the_permission_to_grant() {
     let ws = Workspace::new(
         &config("  region = \"us-east-1\"\n")
             .replace("vpc-0123456789abcdef0", &net.vpc)
-            .replace("subnet-0123456789abcdef0", &net.subnets[0].0),
+            .replace("subnet-0123456789abcdef0", &net.subnets[0].id),
     )
     .with_moto(&moto);
     let out = ws.fails(&["plan", "-no-color"]);

@@ -27,9 +27,9 @@ resource "kafka_privatelink" "mz" {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].2,
-        b = net.subnets[1].2,
-        c = net.subnets[2].2,
+        a = net.subnets[0].prefix,
+        b = net.subnets[1].prefix,
+        c = net.subnets[2].prefix,
     )
 }
 
@@ -49,7 +49,7 @@ async fn materialize_layout_imports_by_arn_and_by_service_id() {
     let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
     let values = &state["values"]["root_module"]["resources"][0]["values"];
     assert_eq!(values["brokers"]["2"]["listener_port"], 9002);
-    assert_eq!(values["brokers"]["2"]["availability_zone_id"], net.subnets[1].1.as_str());
+    assert_eq!(values["brokers"]["2"]["availability_zone_id"], net.subnets[1].zone_id.as_str());
     assert_eq!(values["endpoint_service"][0]["id"], svc.as_str());
 
     // an import block with the endpoint service id
@@ -89,7 +89,7 @@ async fn generated_configuration_round_trips() {
 /// 39092; `group_port` gives each group's own port (None: 39092 too).
 /// Returns the broker IPs and the load balancer's ARN.
 async fn tidb_layout(aws: &Aws, net: &Network, group_port: Option<fn(u16) -> u16>) -> (Vec<String>, String) {
-    let all: Vec<(String, u16)> = (0..3).map(|i| (format!("{}.10", net.subnets[i].2), 39092)).collect();
+    let all: Vec<(String, u16)> = (0..3).map(|i| (format!("{}.10", net.subnets[i].prefix), 39092)).collect();
     let own = |listener: u16| group_port.map_or(39092, |f| f(listener));
     let mut listeners =
         vec![HandListener { port: 9092, group: "bootstrap-target-group", group_port: own(9092), targets: all.clone() }];
@@ -175,7 +175,7 @@ async fn groups_on_the_listener_port_with_targets_on_the_broker_port_are_first_c
     assert_eq!(before.target_groups["broker-target-group-2"].1, 9094, "the group keeps its own port");
 
     // Broker 3 moves: re-registered in its own group, which is kept.
-    let moved = format!("{}.99", net.subnets[2].2);
+    let moved = format!("{}.99", net.subnets[2].prefix);
     ws.write("main.tf", &config(&moved));
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("0 to add, 1 to change, 0 to destroy"), "{plan}");
@@ -214,9 +214,9 @@ resource "kafka_privatelink" "k" {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].2,
-        b = net.subnets[1].2,
-        c = net.subnets[2].2,
+        a = net.subnets[0].prefix,
+        b = net.subnets[1].prefix,
+        c = net.subnets[2].prefix,
     );
     let ws = Workspace::new(&config).with_moto(&moto);
     ws.apply();
@@ -250,7 +250,7 @@ async fn identity_import_and_query_discovery() {
                 port: 9001,
                 group: "second-0",
                 group_port: 9092,
-                targets: vec![(format!("{}.20", net.subnets[0].2), 9092)],
+                targets: vec![(format!("{}.20", net.subnets[0].prefix), 9092)],
             }],
             None,
         )
@@ -264,7 +264,10 @@ async fn identity_import_and_query_discovery() {
             port: 443,
             group: "web-pool",
             group_port: 8443,
-            targets: vec![(format!("{}.30", net.subnets[0].2), 8443), (format!("{}.31", net.subnets[1].2), 8443)],
+            targets: vec![
+                (format!("{}.30", net.subnets[0].prefix), 8443),
+                (format!("{}.31", net.subnets[1].prefix), 8443),
+            ],
         }],
         None,
     )
@@ -320,15 +323,15 @@ async fn bad_ids_are_explained() {
                     port: 9001,
                     group: "one",
                     group_port: 9092,
-                    targets: vec![(format!("{}.10", net.subnets[0].2), 9092)],
+                    targets: vec![(format!("{}.10", net.subnets[0].prefix), 9092)],
                 },
                 HandListener {
                     port: 9002,
                     group: "pool",
                     group_port: 9092,
                     targets: vec![
-                        (format!("{}.11", net.subnets[1].2), 9092),
-                        (format!("{}.12", net.subnets[2].2), 9092),
+                        (format!("{}.11", net.subnets[1].prefix), 9092),
+                        (format!("{}.12", net.subnets[2].prefix), 9092),
                     ],
                 },
             ],

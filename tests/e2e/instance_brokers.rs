@@ -23,7 +23,7 @@ async fn guide_network(aws: &Aws, net: &Network) -> (String, String, Vec<String>
     let nlb_sg = aws.security_group(net, "kafka-nlb", Some(((9092, 9095), "10.8.0.0/16"))).await;
     let mut instances = Vec::new();
     for i in 0..3 {
-        instances.push(aws.instance(net, i, &format!("{}.10", net.subnets[i].2), Some(&brokers_sg)).await);
+        instances.push(aws.instance(net, i, &format!("{}.10", net.subnets[i].prefix), Some(&brokers_sg)).await);
     }
     (brokers_sg, nlb_sg, instances)
 }
@@ -39,7 +39,7 @@ async fn tidb_guide_setup(aws: &Aws, net: &Network, instances: &[String], nlb_sg
         .name("tidb-kafka-nlb")
         .r#type(LoadBalancerTypeEnum::Network)
         .scheme(LoadBalancerSchemeEnum::Internal)
-        .set_subnets(Some(net.subnets.iter().map(|s| s.0.clone()).collect()))
+        .set_subnets(Some(net.subnets.iter().map(|s| s.id.clone()).collect()))
         .security_groups(nlb_sg)
         .send()
         .await
@@ -219,8 +219,8 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
     let ws = Workspace::new(&created_config(&net, &nlb_sg, &instances)).with_moto(&moto);
     let plan = ws.ok(&["plan", "-no-color"]);
     let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains(&format!("ip = \"{}.10\"", net.subnets[1].2)), "the instance's IP at plan: {plan}");
-    assert!(flat.contains(&format!("availability_zone_id = \"{}\"", net.subnets[1].1)), "its zone: {plan}");
+    assert!(flat.contains(&format!("ip = \"{}.10\"", net.subnets[1].prefix)), "the instance's IP at plan: {plan}");
+    assert!(flat.contains(&format!("availability_zone_id = \"{}\"", net.subnets[1].zone_id)), "its zone: {plan}");
     ws.apply();
     ws.assert_no_changes();
     let made = groups(&aws).await;
@@ -240,7 +240,7 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
 
     // Broker 2's instance is replaced: its group and listener stay, the new
     // instance is registered and the old one deregistered.
-    let replacement = aws.instance(&net, 1, &format!("{}.20", net.subnets[1].2), Some(&brokers_sg)).await;
+    let replacement = aws.instance(&net, 1, &format!("{}.20", net.subnets[1].prefix), Some(&brokers_sg)).await;
     let mut moved = instances.clone();
     moved[1] = replacement.clone();
     ws.write("main.tf", &created_config(&net, &nlb_sg, &moved));
@@ -254,7 +254,7 @@ async fn instance_brokers_are_created_and_a_replaced_instance_is_reregistered() 
     );
     let b2 = after.iter().find(|g| g.0 == "tidb-i2-39092").expect("broker 2's instance group");
     assert_eq!(b2.2, vec![format!("{replacement}:39092")]);
-    assert_eq!(ws.output("brokers")["2"]["ip"], serde_json::json!(format!("{}.20", net.subnets[1].2)));
+    assert_eq!(ws.output("brokers")["2"]["ip"], serde_json::json!(format!("{}.20", net.subnets[1].prefix)));
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }
@@ -275,7 +275,7 @@ async fn instance_broker_mistakes_fail_at_plan() {
             "\"1\" = { instance_id = \"i-0123456789abcdef0\" }\n",
             &format!(
                 "\"1\" = {{ instance_id = \"i-0123456789abcdef0\" }}\n    \"2\" = {{ ip = \"{}.10\" }}\n",
-                net.subnets[0].2
+                net.subnets[0].prefix
             ),
         );
     ws.write("main.tf", &mixed);

@@ -20,7 +20,7 @@ fn cluster(moto: &Moto, net: &Network, brokers: &[(u32, usize, u8)]) {
     let list: Vec<_> = brokers
         .iter()
         .map(|&(id, subnet, last)| {
-            json!({"id": id, "ip": format!("{}.{last}", net.subnets[subnet].2), "subnet": net.subnets[subnet].0, "host": host(id)})
+            json!({"id": id, "ip": format!("{}.{last}", net.subnets[subnet].prefix), "subnet": net.subnets[subnet].id, "host": host(id)})
         })
         .collect();
     let hosts = |port: u16| brokers.iter().map(|b| format!("{}:{port}", host(b.0))).collect::<Vec<_>>().join(",");
@@ -99,9 +99,9 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
         assert!(
             flat.contains(&format!(
                 "\"{id}\" = {{ + availability_zone_id = \"{zone}\" + host = \"{h}\" + ip = \"{ip}.{last}\" + listener_port = {port} + port = 9096",
-                zone = net.subnets[subnet].1,
+                zone = net.subnets[subnet].zone_id,
                 h = host(id),
-                ip = net.subnets[subnet].2,
+                ip = net.subnets[subnet].prefix,
                 last = 20 + id,
             )),
             "broker {id} in\n{plan}"
@@ -112,7 +112,7 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
     let sql = ws.output("sql");
     let sql = sql.as_str().unwrap();
     for (id, subnet, port) in [(1, 0, 9001), (2, 1, 9002), (5, 1, 9005)] {
-        let zone = &net.subnets[subnet].1;
+        let zone = &net.subnets[subnet].zone_id;
         assert!(
             sql.contains(&format!("'{}:9096' USING AWS PRIVATELINK", host(id)))
                 && sql.contains(&format!("(PORT {port}, AVAILABILITY ZONE '{zone}')")),
@@ -121,7 +121,7 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
     }
     assert!(ws.output("bootstrap").as_str().unwrap().starts_with(&format!("{}:9096,", host(1))));
     let routes = aws.snapshot().await.routes();
-    assert_eq!(routes[&9002], [format!("{}.22:9096", net.subnets[1].2)].into());
+    assert_eq!(routes[&9002], [format!("{}.22:9096", net.subnets[1].prefix)].into());
 
     // Broker 2 comes back with another IP: its target moves, its port stays.
     cluster(&moto, &net, &[(1, 0, 21), (2, 1, 42), (3, 2, 23), (4, 0, 24), (5, 1, 25)]);
@@ -130,7 +130,7 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
     ws.apply();
     ws.assert_no_changes();
     let routes = aws.snapshot().await.routes();
-    assert_eq!(routes[&9002], [format!("{}.42:9096", net.subnets[1].2)].into());
+    assert_eq!(routes[&9002], [format!("{}.42:9096", net.subnets[1].prefix)].into());
     assert_eq!(ws.output("ports")["2"], json!(9002));
 
     // A new broker id gets a new port; the others keep theirs.
@@ -166,8 +166,8 @@ async fn every_authentication_mode_has_its_port() {
         ws.apply();
         let brokers = ws.output("brokers");
         assert_eq!(brokers["2"]["port"], json!(port), "{mode}");
-        assert_eq!(brokers["2"]["subnet_id"], json!(net.subnets[1].0), "{mode}");
-        assert_eq!(brokers["2"]["availability_zone_id"], json!(net.subnets[1].1), "{mode}");
+        assert_eq!(brokers["2"]["subnet_id"], json!(net.subnets[1].id), "{mode}");
+        assert_eq!(brokers["2"]["availability_zone_id"], json!(net.subnets[1].zone_id), "{mode}");
         assert!(ws.output("bootstrap").as_str().unwrap().ends_with(&format!(":{port}")), "{mode}");
     }
 }

@@ -34,7 +34,7 @@ output "lb" {{ value = kafka_privatelink.kafka.load_balancer_arn }}
 }
 
 fn broker(net: &Network, id: u32, subnet: usize, host: u8) -> String {
-    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}\n", net.subnets[subnet].2)
+    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}\n", net.subnets[subnet].prefix)
 }
 
 const MZ: &str = r#""arn:aws:iam::664411391173:root""#;
@@ -55,13 +55,13 @@ async fn lifecycle_create_update_and_destroy() {
     ws.apply();
     let brokers = ws.output("brokers");
     assert_eq!(ports(&brokers), vec![("1".into(), 9001), ("2".into(), 9002), ("3".into(), 9003)]);
-    assert_eq!(brokers["2"]["availability_zone_id"], net.subnets[1].1.as_str());
+    assert_eq!(brokers["2"]["availability_zone_id"], net.subnets[1].zone_id.as_str());
     let snap = aws.snapshot().await;
     assert_eq!(snap.load_balancers.len(), 1);
     assert_eq!(snap.target_groups.len(), 3);
     let routes = snap.routes();
     for (i, port) in [9001u16, 9002, 9003].iter().enumerate() {
-        let want = BTreeSet::from([format!("{}.10:9092", net.subnets[i].2)]);
+        let want = BTreeSet::from([format!("{}.10:9092", net.subnets[i].prefix)]);
         assert_eq!(routes[port], want, "listener {port}");
     }
     let (svc_id, (acceptance, principals, _)) = snap.services.iter().next().unwrap();
@@ -80,15 +80,15 @@ async fn lifecycle_create_update_and_destroy() {
     assert_eq!(after["1"]["listener_arn"], brokers["1"]["listener_arn"], "untouched broker keeps its listener");
     let routes = aws.snapshot().await.routes();
     assert_eq!(routes.len(), 3);
-    assert_eq!(routes[&9003], BTreeSet::from([format!("{}.99:9092", net.subnets[2].2)]), "new IP only");
-    assert_eq!(routes[&9002], BTreeSet::from([format!("{}.40:9092", net.subnets[0].2)]));
+    assert_eq!(routes[&9003], BTreeSet::from([format!("{}.99:9092", net.subnets[2].prefix)]), "new IP only");
+    assert_eq!(routes[&9002], BTreeSet::from([format!("{}.40:9092", net.subnets[0].prefix)]));
     ws.assert_no_changes();
 
     // broker port change: a new group, the listener survives
     let moved = [
         broker(&net, 1, 0, 10),
         broker(&net, 3, 2, 99),
-        format!("    \"4\" = {{ ip = \"{}.40\", port = 9094 }}\n", net.subnets[0].2),
+        format!("    \"4\" = {{ ip = \"{}.40\", port = 9094 }}\n", net.subnets[0].prefix),
     ]
     .concat();
     ws.write("main.tf", &config(&net, &moved, "", MZ));
@@ -98,7 +98,7 @@ async fn lifecycle_create_update_and_destroy() {
     assert_ne!(moved_out["4"]["target_group_arn"], after["4"]["target_group_arn"]);
     let snap = aws.snapshot().await;
     assert!(snap.target_groups.contains_key("orders-b4-9094") && !snap.target_groups.contains_key("orders-b4-9092"));
-    assert_eq!(snap.routes()[&9002], BTreeSet::from([format!("{}.40:9094", net.subnets[0].2)]));
+    assert_eq!(snap.routes()[&9002], BTreeSet::from([format!("{}.40:9094", net.subnets[0].prefix)]));
 
     // principals change as a diff
     let other = r#""arn:aws:iam::123456789012:role/reader""#;
@@ -142,7 +142,7 @@ async fn out_of_band_changes_are_repaired() {
         .target_group_arn(tg1)
         .targets(
             aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
-                .id(format!("{}.200", net.subnets[0].2))
+                .id(format!("{}.200", net.subnets[0].prefix))
                 .port(9092)
                 .build(),
         )
@@ -159,7 +159,7 @@ async fn out_of_band_changes_are_repaired() {
     ws.apply();
     let repaired = aws.snapshot().await;
     assert_eq!(repaired.listeners.len(), 2);
-    assert_eq!(repaired.routes()[&9001], BTreeSet::from([format!("{}.10:9092", net.subnets[0].2)]));
+    assert_eq!(repaired.routes()[&9001], BTreeSet::from([format!("{}.10:9092", net.subnets[0].prefix)]));
     assert_eq!(
         repaired.services.values().next().unwrap().1,
         BTreeSet::from(["arn:aws:iam::664411391173:root".to_owned()])
@@ -221,7 +221,7 @@ output "sql" { value = data.kafka_advertised_listeners.mz.materialize_sql }
     let snap = aws.snapshot().await;
     for (port, targets) in snap.routes() {
         let target = targets.iter().next().unwrap();
-        let az = &net.subnets.iter().find(|s| target.starts_with(&s.2)).unwrap().1;
+        let az = &net.subnets.iter().find(|s| target.starts_with(&s.prefix)).unwrap().zone_id;
         let line = format!("'{target}' USING AWS PRIVATELINK privatelink_svc (PORT {port}, AVAILABILITY ZONE '{az}')");
         assert!(sql.contains(&line), "missing {line} in\n{sql}");
     }
@@ -252,7 +252,7 @@ async fn tags_attributes_and_subnets_apply_and_change_in_place() {
     let aws = Aws::new(&moto).await;
     let net = aws.network(5).await;
     let body = |subnets: &[usize], cluster: &str| {
-        let ids: Vec<String> = subnets.iter().map(|i| format!("\"{}\"", net.subnets[*i].0)).collect();
+        let ids: Vec<String> = subnets.iter().map(|i| format!("\"{}\"", net.subnets[*i].id)).collect();
         format!(
             r#"
 terraform {{
@@ -291,8 +291,8 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
 "#,
             vpc = net.vpc,
             ids = ids.join(", "),
-            a = net.subnets[0].2,
-            b = net.subnets[1].2,
+            a = net.subnets[0].prefix,
+            b = net.subnets[1].prefix,
         )
     };
     let ws = Workspace::new(&body(&[0, 1], "orders")).with_moto(&moto);
@@ -300,7 +300,7 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     assert_eq!(ws.output("tags_all"), serde_json::json!({"team": "data", "cluster": "orders"}), "resource tags win");
     assert_eq!(
         ws.output("zones"),
-        serde_json::json!([&net.subnets[0].1, &net.subnets[1].1].into_iter().collect::<BTreeSet<_>>())
+        serde_json::json!([&net.subnets[0].zone_id, &net.subnets[1].zone_id].into_iter().collect::<BTreeSet<_>>())
     );
 
     let snap = aws.snapshot().await;

@@ -30,7 +30,7 @@ output "connections" {{ value = kafka_privatelink.k.endpoint_service[0].connecti
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].2,
+        a = net.subnets[0].prefix,
     )
 }
 

@@ -9,8 +9,9 @@ use crate::common::{FaultProxy, Moto, Workspace};
 use serde_json::json;
 
 fn config(net: &Network, brokers: usize) -> String {
-    let lines: String =
-        (1..=brokers).map(|i| format!("    \"{i}\" = {{ ip = \"{}.{}\" }}\n", net.subnets[i % 3].2, 10 + i)).collect();
+    let lines: String = (1..=brokers)
+        .map(|i| format!("    \"{i}\" = {{ ip = \"{}.{}\" }}\n", net.subnets[i % 3].prefix, 10 + i))
+        .collect();
     format!(
         r#"
 terraform {{
@@ -275,8 +276,8 @@ async fn a_moved_broker_keeps_its_old_target_until_the_new_one_is_healthy() {
     let net = aws.network(0).await;
     let ws = Workspace::new(&config(&net, 2)).with_aws_endpoint(&proxy.url);
     ws.apply();
-    let old = format!("{}.11:9092", net.subnets[1].2);
-    let new = format!("{}.99:9092", net.subnets[1].2);
+    let old = format!("{}.11:9092", net.subnets[1].prefix);
+    let new = format!("{}.99:9092", net.subnets[1].prefix);
     let port = *aws.snapshot().await.routes().iter().find(|(_, t)| t.contains(&old)).expect("broker 1's route").0;
 
     // Broker 1 moves, and its new address never becomes healthy (AWS
@@ -285,7 +286,7 @@ async fn a_moved_broker_keeps_its_old_target_until_the_new_one_is_healthy() {
         &json!([{"action": "DescribeTargetHealth", "rewrite": ["<State>healthy</State>", "<State>initial</State>"]}]),
     );
     let moved = config(&net, 2)
-        .replace(&format!("{}.11", net.subnets[1].2), &format!("{}.99", net.subnets[1].2))
+        .replace(&format!("{}.11", net.subnets[1].prefix), &format!("{}.99", net.subnets[1].prefix))
         .replace("  endpoint_service {", "  timeouts {\n    update = \"15s\"\n  }\n  endpoint_service {");
     ws.write("main.tf", &moved);
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);

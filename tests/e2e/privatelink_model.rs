@@ -175,7 +175,7 @@ resource "kafka_privatelink" "other" {{
 "#,
             vpc = net.vpc,
             subnets = net.subnet_ids_hcl(),
-            a = net.subnets[1].2,
+            a = net.subnets[1].prefix,
         ))
         .with_aws_endpoint(&proxy.url);
         other.apply();
@@ -195,7 +195,7 @@ resource "kafka_privatelink" "other" {{
     }
 
     fn ip(&self, b: &Broker) -> String {
-        format!("{}.{}", self.net.subnets[b.subnet].2, b.host)
+        format!("{}.{}", self.net.subnets[b.subnet].prefix, b.host)
     }
 
     async fn instance_for(&mut self, b: &Broker) -> String {
@@ -265,7 +265,7 @@ resource "kafka_privatelink" "other" {{
             Some(arn) => body.push_str(&format!("  load_balancer_arn = \"{arn}\"\n")),
             None => {
                 let subnets: Vec<String> =
-                    self.net.subnets[..c.subnets].iter().map(|s| format!("\"{}\"", s.0)).collect();
+                    self.net.subnets[..c.subnets].iter().map(|s| format!("\"{}\"", s.id)).collect();
                 body.push_str(&format!("  subnet_ids = [{}]\n", subnets.join(", ")));
                 let mut groups: Vec<String> = c.groups.iter().map(|g| format!("\"{}\"", self.groups[*g])).collect();
                 if c.unknown.contains("security_group") {
@@ -741,7 +741,7 @@ async fn out_of_band(w: &mut World, c: &Config, a: u64) -> String {
             format!("listener {port} deleted")
         }
         1 if !c.brokers.values().any(|b| b.by_instance) => {
-            let stray = format!("{}.250", w.net.subnets[0].2);
+            let stray = format!("{}.250", w.net.subnets[0].prefix);
             let t = aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder().id(&stray).port(9092).build();
             w.aws.elb.register_targets().target_group_arn(&tg).targets(t).send().await.unwrap();
             format!("stray target {stray} registered in {group}")

@@ -20,7 +20,7 @@ resource "kafka_privatelink" "k" {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].2,
+        a = net.subnets[0].prefix,
     )
 }
 
@@ -34,7 +34,7 @@ async fn a_second_state_with_the_same_name_is_refused_and_changes_nothing() {
     let before = aws.snapshot().await;
     assert_eq!(before.load_balancers.len(), 1);
 
-    let prod = Workspace::new(&config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].2)))
+    let prod = Workspace::new(&config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].prefix)))
         .with_moto(&moto);
     let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -82,8 +82,8 @@ output "ports" {{ value = {{ for k, b in kafka_privatelink.k.brokers : k => [b.p
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].2,
-        b = net.subnets[1].2,
+        a = net.subnets[0].prefix,
+        b = net.subnets[1].prefix,
     ))
     .with_moto(&moto);
     let plan = ws.ok(&["plan", "-no-color"]);
@@ -191,7 +191,7 @@ async fn a_target_group_of_the_same_name_is_refused_on_create_and_on_update() {
     let theirs = hand_group(&aws, &net, "orders-b2-9092").await;
     ws.apply();
     let before = aws.snapshot().await;
-    ws.write("main.tf", &config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].2)));
+    ws.write("main.tf", &config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].prefix)));
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("a target group named orders-b2-9092 already exists ({theirs})")), "{out}");

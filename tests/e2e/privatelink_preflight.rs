@@ -25,8 +25,8 @@ resource "kafka_privatelink" "k" {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].2,
-        b = net.subnets[1].2,
+        a = net.subnets[0].prefix,
+        b = net.subnets[1].prefix,
     )
 }
 
@@ -46,19 +46,19 @@ async fn brokers_whose_security_groups_shut_out_the_load_balancer_are_warned_abo
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
     let vpc_cidr = "10.0.0.0/16";
-    let one_subnet = format!("{}.0/24", net.subnets[0].2);
+    let one_subnet = format!("{}.0/24", net.subnets[0].prefix);
     let wide = aws.security_group(&net, "kafka-1", Some(((39092, 39092), vpc_cidr))).await;
-    aws.instance(&net, 0, &format!("{}.10", net.subnets[0].2), Some(&wide)).await;
+    aws.instance(&net, 0, &format!("{}.10", net.subnets[0].prefix), Some(&wide)).await;
     let narrow = aws.security_group(&net, "kafka-2", Some(((39092, 39092), &one_subnet))).await;
-    aws.instance(&net, 1, &format!("{}.10", net.subnets[1].2), Some(&narrow)).await;
+    aws.instance(&net, 1, &format!("{}.10", net.subnets[1].prefix), Some(&narrow)).await;
 
     let ws = Workspace::new(&config(&net, "")).with_moto(&moto);
     let warnings = preflight_warnings(&ws);
     assert_eq!(warnings.len(), 1, "only broker 2: {warnings:?}");
     let w = warnings[0].split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(w.contains(&format!("Broker 2 ({}.10)", net.subnets[1].2)), "{w}");
+    assert!(w.contains(&format!("Broker 2 ({}.10)", net.subnets[1].prefix)), "{w}");
     assert!(w.contains(&format!("{narrow} (kafka-2)")), "names the group: {w}");
-    let subnets: Vec<String> = net.subnets.iter().map(|s| format!("{}.0/24", s.2)).collect();
+    let subnets: Vec<String> = net.subnets.iter().map(|s| format!("{}.0/24", s.prefix)).collect();
     assert!(
         w.contains(&format!(
             "Add an inbound rule: TCP 39092 from {} (the load balancer's subnets)",

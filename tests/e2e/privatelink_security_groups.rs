@@ -22,7 +22,7 @@ resource "kafka_privatelink" "k" {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].2,
+        a = net.subnets[0].prefix,
     )
 }
 
@@ -134,7 +134,7 @@ resource "kafka_privatelink" "k" {{
 }}
 "#,
             vpc = net.vpc,
-            a = net.subnets[0].2,
+            a = net.subnets[0].prefix,
         ),
     );
     let text = ws.validate_json().to_string();
@@ -167,7 +167,7 @@ async fn an_adopted_load_balancer_reports_its_groups_and_keeps_them() {
         .name("theirs")
         .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
         .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
-        .subnets(&net.subnets[0].0)
+        .subnets(&net.subnets[0].id)
         .security_groups(&sg)
         .send()
         .await
@@ -188,7 +188,7 @@ resource "kafka_privatelink" "k" {{
 output "groups" {{ value = kafka_privatelink.k.security_group_ids }}
 "#,
         vpc = net.vpc,
-        a = net.subnets[0].2,
+        a = net.subnets[0].prefix,
     ))
     .with_moto(&moto);
     ws.apply();

@@ -166,13 +166,13 @@ async fn subnet_layout_errors_need_aws_and_name_both_subnets() {
             net.vpc
         )
     };
-    let same_zone = format!("[\"{}\", \"{twin}\"]", net.subnets[0].0);
+    let same_zone = format!("[\"{}\", \"{twin}\"]", net.subnets[0].id);
     let ws = Workspace::new(&resource(&same_zone, "10.9.1.10")).with_moto(&moto);
     let (ok, lines) = ws.plan_json();
     assert!(!ok);
     let d = diagnostics(&lines);
     let hit = d.iter().find(|d| d.1 == "Two subnets in one availability zone").unwrap_or_else(|| panic!("{d:?}"));
-    assert!(hit.2.contains(&net.subnets[0].0) && hit.2.contains(&twin), "names both subnets: {}", hit.2);
+    assert!(hit.2.contains(&net.subnets[0].id) && hit.2.contains(&twin), "names both subnets: {}", hit.2);
 
     let ws = Workspace::new(&resource(&net.subnet_ids_hcl(), "192.168.7.7")).with_moto(&moto);
     let (ok, lines) = ws.plan_json();

@@ -36,7 +36,7 @@ resource "kafka_privatelink" "k" {{
 }
 
 fn ip_broker(net: &Network, id: u32, host: u32) -> String {
-    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}", net.subnets[id as usize % 3].2)
+    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}", net.subnets[id as usize % 3].prefix)
 }
 
 async fn world() -> (Moto, Aws, Network) {
@@ -126,14 +126,14 @@ async fn a_bootstrap_on_a_live_brokers_port_is_refused_at_plan() {
 #[tokio::test]
 async fn brokers_switch_between_ip_and_instance_in_place() {
     let (moto, aws, net) = world().await;
-    let instance = aws.instance(&net, 1, &format!("{}.10", net.subnets[1].2), None).await;
+    let instance = aws.instance(&net, 1, &format!("{}.10", net.subnets[1].prefix), None).await;
     let by_ip = ip_broker(&net, 1, 10);
     let by_instance = format!("    \"1\" = {{ instance_id = \"{instance}\" }}");
     let ws = Workspace::new(&config(&net, "switch", &by_ip, None, "")).with_moto(&moto);
     ws.apply();
     let lb = aws.snapshot().await.load_balancers;
     for (brokers, target) in
-        [(&by_instance, format!("{instance}:9092")), (&by_ip, format!("{}.10:9092", net.subnets[1].2))]
+        [(&by_instance, format!("{instance}:9092")), (&by_ip, format!("{}.10:9092", net.subnets[1].prefix))]
     {
         ws.write("main.tf", &config(&net, "switch", brokers, None, ""));
         ws.apply();
@@ -248,7 +248,7 @@ async fn a_create_before_destroy_replacement_is_refused_with_what_to_do_and_chan
     let before = aws.snapshot().await;
     // Dropping a subnet replaces the load balancer; the new one first.
     let two = config(&net, "cbd", &ip_broker(&net, 1, 10), None, cbd)
-        .replace(&net.subnet_ids_hcl(), &format!("[\"{}\", \"{}\"]", net.subnets[0].0, net.subnets[1].0));
+        .replace(&net.subnet_ids_hcl(), &format!("[\"{}\", \"{}\"]", net.subnets[0].id, net.subnets[1].id));
     ws.write("main.tf", &two);
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -277,7 +277,7 @@ async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
     assert!(before.listeners.contains_key(&9003));
     // Two subnets instead of three replaces the load balancer; afresh,
     // broker 3 would get 9002.
-    let subnets = format!("[\"{}\", \"{}\"]", net.subnets[0].0, net.subnets[1].0);
+    let subnets = format!("[\"{}\", \"{}\"]", net.subnets[0].id, net.subnets[1].id);
     ws.write("main.tf", &config(&net, "moves", &two, None, "").replace(&net.subnet_ids_hcl(), &subnets));
     let (ok, lines) = ws.plan_json();
     assert!(!ok);
@@ -289,8 +289,8 @@ async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
     assert_eq!(aws.snapshot().await, before, "nothing changed");
     // Pinned as the error says, the replacement keeps the port.
     let pinned = two.replace(
-        &format!("\"3\" = {{ ip = \"{}.10\" }}", net.subnets[0].2),
-        &format!("\"3\" = {{ ip = \"{}.10\", listener_port = 9003 }}", net.subnets[0].2),
+        &format!("\"3\" = {{ ip = \"{}.10\" }}", net.subnets[0].prefix),
+        &format!("\"3\" = {{ ip = \"{}.10\", listener_port = 9003 }}", net.subnets[0].prefix),
     );
     assert_ne!(pinned, two, "the pin was written");
     ws.write("main.tf", &config(&net, "moves", &pinned, None, "").replace(&net.subnet_ids_hcl(), &subnets));

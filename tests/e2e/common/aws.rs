@@ -16,13 +16,22 @@ pub struct Aws {
 #[derive(Debug, Clone)]
 pub struct Network {
     pub vpc: String,
-    /// (subnet id, zone id, CIDR prefix such as "10.0.1")
-    pub subnets: Vec<(String, String, String)>,
+    pub subnets: Vec<Subnet>,
+}
+
+/// One subnet of a test network: a /24 in a zone of its own.
+#[derive(Debug, Clone)]
+pub struct Subnet {
+    pub id: String,
+    pub zone_id: String,
+    /// The first three octets of its CIDR, such as "10.0.1": a broker at
+    /// `format!("{prefix}.10")` is in it.
+    pub prefix: String,
 }
 
 impl Network {
     pub fn subnet_ids_hcl(&self) -> String {
-        let ids: Vec<String> = self.subnets.iter().map(|(id, _, _)| format!("\"{id}\"")).collect();
+        let ids: Vec<String> = self.subnets.iter().map(|s| format!("\"{}\"", s.id)).collect();
         format!("[{}]", ids.join(", "))
     }
 }
@@ -95,7 +104,7 @@ impl Aws {
                 .unwrap()
                 .subnet
                 .unwrap();
-            subnets.push((s.subnet_id.unwrap(), s.availability_zone_id.unwrap(), prefix));
+            subnets.push(Subnet { id: s.subnet_id.unwrap(), zone_id: s.availability_zone_id.unwrap(), prefix });
         }
         Network { vpc, subnets }
     }
@@ -186,7 +195,7 @@ impl Aws {
             .name(name)
             .r#type(kind)
             .scheme(LoadBalancerSchemeEnum::Internal)
-            .set_subnets(Some(net.subnets.iter().map(|s| s.0.clone()).collect()))
+            .set_subnets(Some(net.subnets.iter().map(|s| s.id.clone()).collect()))
             .send()
             .await
             .unwrap();
@@ -258,7 +267,7 @@ impl Aws {
             .name(name)
             .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
             .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
-            .subnets(&net.subnets[0].0)
+            .subnets(&net.subnets[0].id)
             .send()
             .await
             .unwrap();
@@ -275,7 +284,7 @@ impl Aws {
                 port: 9001 + i as u16,
                 group: ["mz-kafka-target-group-0", "mz-kafka-target-group-1", "mz-kafka-target-group-2"][i],
                 group_port: 9092,
-                targets: vec![(format!("{}.10", net.subnets[i].2), 9092)],
+                targets: vec![(format!("{}.10", net.subnets[i].prefix), 9092)],
             })
             .collect();
         let kind = aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network;
@@ -332,7 +341,7 @@ impl Aws {
             .image_id("ami-12c6146b")
             .min_count(1)
             .max_count(1)
-            .subnet_id(&net.subnets[subnet].0)
+            .subnet_id(&net.subnets[subnet].id)
             .private_ip_address(ip)
             .set_security_group_ids(sg.map(|g| vec![g.to_owned()]))
             .send()
