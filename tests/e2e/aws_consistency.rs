@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::common::aws::{Aws, Network};
-use crate::common::{FaultProxy, HEADER, Moto, Rng, Workspace, env_number};
+use crate::common::aws::Network;
+use crate::common::{HEADER, Rng, Stage, Workspace, env_number};
 
 /// A configuration of `brokers` brokers (ids from `first`), with `extra`
 /// lines inside the resource and inside its endpoint service.
@@ -43,24 +43,18 @@ resource "kafka_privatelink" "k" {{
 }
 
 /// One moto, the proxy whose behaviours the provider meets, and a network.
-struct World {
-    _moto: Moto,
-    proxy: FaultProxy,
-    aws: Aws,
-    net: Network,
+struct World(Stage);
+
+impl std::ops::Deref for World {
+    type Target = Stage;
+    fn deref(&self) -> &Stage {
+        &self.0
+    }
 }
 
 impl World {
     async fn new() -> Self {
-        let moto = Moto::start();
-        let proxy = FaultProxy::start(&moto);
-        let aws = Aws::new(&moto).await;
-        let net = aws.network(0).await;
-        World { _moto: moto, proxy, aws, net }
-    }
-
-    fn workspace(&self, main_tf: &str) -> Workspace {
-        Workspace::new(main_tf).with_aws_endpoint(&self.proxy.url)
+        World(Stage::new().await)
     }
 
     /// Runs `args` with `behaviours` on; then AWS catches up (behaviours

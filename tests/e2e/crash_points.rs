@@ -8,8 +8,8 @@
 
 use std::collections::BTreeSet;
 
-use crate::common::aws::{Aws, Network};
-use crate::common::{CrashRun, FaultProxy, HEADER, Moto, Workspace};
+use crate::common::aws::Network;
+use crate::common::{CrashRun, HEADER, Stage, Workspace};
 
 /// Brokers `ids`, each on `port`s of its own where given.
 fn config(net: &Network, brokers: &[(u32, u16)]) -> String {
@@ -38,20 +38,18 @@ resource "kafka_privatelink" "k" {{
     )
 }
 
-struct World {
-    _moto: Moto,
-    proxy: FaultProxy,
-    aws: Aws,
-    net: Network,
+struct World(Stage);
+
+impl std::ops::Deref for World {
+    type Target = Stage;
+    fn deref(&self) -> &Stage {
+        &self.0
+    }
 }
 
 impl World {
     async fn new() -> Self {
-        let moto = Moto::start();
-        let proxy = FaultProxy::start(&moto);
-        let aws = Aws::new(&moto).await;
-        let net = aws.network(0).await;
-        World { _moto: moto, proxy, aws, net }
+        World(Stage::new().await)
     }
 
     /// The invariants after a converged apply of `brokers`.

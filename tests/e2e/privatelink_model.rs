@@ -34,8 +34,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::aws::{Aws, Network};
-use crate::common::{CrashRun, FaultProxy, HEADER, Moto, Rng, Workspace, env_number};
+use crate::common::{CrashRun, HEADER, Rng, Stage, Workspace, env_number};
 
 /// One step of a sequence: a number that the runner turns into an edit or
 /// an event fitting the state at that point (so that any sub-sequence is a
@@ -136,10 +135,7 @@ impl Config {
 
 /// Everything a run holds on to.
 struct World {
-    _moto: Moto,
-    proxy: FaultProxy,
-    aws: Aws,
-    net: Network,
+    stage: Stage,
     /// Two security groups for the load balancer.
     groups: [String; 2],
     /// Broker addresses' EC2 instances, made when first asked for.
@@ -154,13 +150,18 @@ struct World {
 /// One load balancer's listeners: port → (group name, targets).
 type Setup = BTreeMap<u16, (String, BTreeSet<String>)>;
 
+impl std::ops::Deref for World {
+    type Target = Stage;
+    fn deref(&self) -> &Stage {
+        &self.stage
+    }
+}
+
 impl World {
     async fn new() -> Self {
-        let moto = Moto::start();
-        let proxy = FaultProxy::start(&moto);
-        let aws = Aws::new(&moto).await;
-        let net = aws.network(0).await;
-        let groups = [aws.security_group(&net, "nlb-a", None).await, aws.security_group(&net, "nlb-b", None).await];
+        let stage = Stage::new().await;
+        let (aws, net) = (&stage.aws, &stage.net);
+        let groups = [aws.security_group(net, "nlb-a", None).await, aws.security_group(net, "nlb-b", None).await];
         let other = Workspace::new(&format!(
             r#"{HEADER}
 resource "kafka_privatelink" "other" {{
@@ -177,13 +178,10 @@ resource "kafka_privatelink" "other" {{
             subnets = net.subnet_ids_hcl(),
             a = net.subnets[1].prefix,
         ))
-        .with_aws_endpoint(&proxy.url);
+        .with_aws_endpoint(&stage.proxy.url);
         other.apply();
         let mut w = World {
-            _moto: moto,
-            proxy,
-            aws,
-            net,
+            stage,
             groups,
             instances: BTreeMap::new(),
             other,

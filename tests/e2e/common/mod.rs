@@ -132,6 +132,32 @@ fn http_get(port: u16, path: &str) -> Option<String> {
     body.starts_with("HTTP/1").then_some(body)
 }
 
+/// What most end-to-end tests stand on: a moto, the proxy in front of it
+/// that the provider talks to (whose faults and AWS behaviours a test turns
+/// on), the test's own AWS access (through moto's own proxy, never
+/// faulted), and a network. Stopped when dropped.
+pub struct Stage {
+    pub moto: Moto,
+    pub proxy: FaultProxy,
+    pub aws: aws::Aws,
+    pub net: aws::Network,
+}
+
+impl Stage {
+    pub async fn new() -> Self {
+        let moto = Moto::start();
+        let proxy = FaultProxy::start(&moto);
+        let aws = aws::Aws::new(&moto).await;
+        let net = aws.network(0).await;
+        Stage { moto, proxy, aws, net }
+    }
+
+    /// A workspace whose provider talks to this stage's proxy.
+    pub fn workspace(&self, main_tf: &str) -> Workspace {
+        Workspace::new(main_tf).with_aws_endpoint(&self.proxy.url)
+    }
+}
+
 /// A Terraform working directory wired to the built provider.
 pub struct Workspace {
     dir: tempfile::TempDir,
