@@ -81,6 +81,8 @@ struct Config {
     adopt: Option<String>,
     /// Values passed through a `terraform_data`, unknown at plan.
     unknown: BTreeSet<&'static str>,
+    /// `lifecycle { create_before_destroy = true }`.
+    create_before_destroy: bool,
 }
 
 const UNKNOWABLE: [&str; 5] = ["idle_timeout", "broker_ip", "security_group", "principal", "tag"];
@@ -107,6 +109,7 @@ impl Config {
             auto_accept: false,
             adopt: None,
             unknown: BTreeSet::new(),
+            create_before_destroy: false,
         };
         for host in [10, 11, 12] {
             let id = c.next_id;
@@ -294,6 +297,9 @@ resource "kafka_privatelink" "other" {{
             }
             body.push_str(&format!("  tags = {{ {} }}\n", tags.join(", ")));
         }
+        if c.create_before_destroy {
+            body.push_str("  lifecycle {\n    create_before_destroy = true\n  }\n");
+        }
         if let Some(h) = c.healthy_threshold {
             body.push_str(&format!("  health_check {{\n    healthy_threshold = {h}\n  }}\n"));
         }
@@ -371,7 +377,7 @@ struct Failure {
 
 /// Errors a plan or an apply may refuse an edit with: the configuration
 /// asks for something the resource will not do. Anything else is a bug.
-const REFUSALS: [&str; 6] = [
+const REFUSALS: [&str; 7] = [
     "Invalid listener port",
     "Replacement undecidable at plan",
     "Name too long",
@@ -380,6 +386,8 @@ const REFUSALS: [&str; 6] = [
     "consumer endpoints are still connected",
     // a replacement that would assign ports afresh where that moves some
     "Replacement would move listener ports",
+    // a replacement under create_before_destroy
+    "remove create_before_destroy",
 ];
 
 fn text(out: &std::process::Output) -> String {
@@ -434,6 +442,16 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
             },
             Action::Reimport => {
                 ws.ok(&["state", "rm", "kafka_privatelink.k"]);
+                // With no state, the setup is another's to this one: the
+                // apply refuses, changing nothing, and points at import.
+                let refused = ws.terraform(&["apply", "-auto-approve", "-no-color"]);
+                let flat = text(&refused).split_whitespace().collect::<Vec<_>>().join(" ");
+                if refused.status.success() || !flat.contains("terraform import") {
+                    return fail(&log, format!("an apply after state rm did not point at import:\n{flat}"));
+                }
+                if w.setup_named("model").await != snapshot {
+                    return fail(&log, "an apply after state rm changed AWS".into());
+                }
                 let lb = w.aws.elb.describe_load_balancers().names("model").send().await;
                 let arn = lb
                     .ok()
@@ -540,12 +558,15 @@ fn apply(ws: &Workspace, extra: &[&str]) -> Result<(), String> {
     if out.status.success() { Ok(()) } else { Err(text(&out)) }
 }
 
+/// How many kinds of edits and events there are.
+const KINDS: u64 = 31;
+
 /// Turns `step` into an edit of `c` or an event in the world.
 async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Action) {
     let a = step.arg;
     let broker = c.nth_broker(a);
     let describe = |s: &str| (s.to_owned(), Action::Apply);
-    match step.kind % 30 {
+    match step.kind % KINDS {
         0 if c.brokers.len() < 5 => {
             let id = c.next_id;
             c.next_id += 1;
@@ -704,7 +725,7 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
             let k = 1 + (a % 7) as u32;
             (format!("{edit}; its apply killed after write {k}"), Action::Crash(k))
         }
-        27 => ("terraform state rm, then import by ARN".into(), Action::Reimport),
+        27 => ("terraform state rm, apply (refused), then import by ARN".into(), Action::Reimport),
         28 => ("terraform apply -replace".into(), Action::Replace),
         29 => {
             c.adopt =
@@ -715,6 +736,13 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
                     }),
                 };
             describe(if c.adopt.is_some() { "adopt the load balancer by ARN" } else { "create it again (subnet_ids)" })
+        }
+        30 if c.adopt.is_none() => {
+            // A replacing change under create_before_destroy: refused, since
+            // the new setup would need the names the old one holds.
+            c.create_before_destroy = true;
+            c.subnets = if c.subnets == 3 { 2 } else { 3 };
+            describe("create_before_destroy, and a change that replaces the load balancer")
         }
         _ => ("nothing".into(), Action::Apply),
     }
@@ -869,7 +897,7 @@ async fn shrink(mut steps: Vec<Step>, mut failure: Failure) -> (Vec<Step>, Failu
 
 fn generate(seed: u64, length: u64) -> Vec<Step> {
     let mut rng = Rng::new(seed);
-    (0..length).map(|_| Step { kind: rng.below(30), arg: rng.next() % 1_000_000 }).collect()
+    (0..length).map(|_| Step { kind: rng.below(KINDS), arg: rng.next() % 1_000_000 }).collect()
 }
 
 #[tokio::test]
@@ -900,5 +928,5 @@ fn generated_sequences_are_reproducible_and_cover_every_kind() {
     assert_eq!(a, generate(42, 500), "the same seed, the same sequence");
     assert_ne!(a, generate(43, 500));
     let kinds: BTreeSet<u64> = a.iter().map(|s| s.kind).collect();
-    assert_eq!(kinds.len(), 30, "every kind of edit and event occurs: {kinds:?}");
+    assert_eq!(kinds.len() as u64, KINDS, "every kind of edit and event occurs: {kinds:?}");
 }
