@@ -8,16 +8,17 @@
 //! listener port base; the bootstrap listener on, off and moved; health
 //! check, deregistration delay, idle timeout, tags and `default_tags`;
 //! subnets added and removed; security groups; cross-zone; the endpoint
-//! service's acceptance, supported regions, principals, `auto_accept`; any
+//! service's acceptance, supported regions, principals, `auto_accept`,
+//! `reject_unlisted`, `reject_connections_on_destroy`; any
 //! of several values made unknown at plan (passed through a
 //! `terraform_data` replaced on every step).
 //! World: a listener deleted, a stray target registered, a broker's target
-//! deregistered, a principal removed and a foreign one added, a group's
-//! tags stripped, all out of band; a consumer connection appearing; a
+//! deregistered, a group's tags stripped, the endpoint service and the load
+//! balancer deleted, all out of band; a consumer connecting and going; a
 //! second state of the same name trying to create; the provider killed
 //! after the k-th AWS write of the next apply; `terraform state rm` then
-//! import; `-replace`; switching between creating and adopting the load
-//! balancer.
+//! import; `-replace`; `create_before_destroy` with a replacing change;
+//! switching between creating and adopting the load balancer.
 //!
 //! After every step: the apply succeeded — or was refused with a known
 //! error and AWS unchanged, and the edit is undone —; the next plan is
@@ -83,6 +84,8 @@ struct Config {
     unknown: BTreeSet<&'static str>,
     /// `lifecycle { create_before_destroy = true }`.
     create_before_destroy: bool,
+    reject_unlisted: bool,
+    reject_connections_on_destroy: bool,
 }
 
 const UNKNOWABLE: [&str; 5] = ["idle_timeout", "broker_ip", "security_group", "principal", "tag"];
@@ -110,6 +113,8 @@ impl Config {
             adopt: None,
             unknown: BTreeSet::new(),
             create_before_destroy: false,
+            reject_unlisted: false,
+            reject_connections_on_destroy: false,
         };
         for host in [10, 11, 12] {
             let id = c.next_id;
@@ -321,6 +326,12 @@ resource "kafka_privatelink" "other" {{
         }
         if c.auto_accept {
             service.push_str("    auto_accept = true\n");
+        }
+        if c.reject_unlisted {
+            service.push_str("    reject_unlisted = true\n");
+        }
+        if c.reject_connections_on_destroy {
+            service.push_str("    reject_connections_on_destroy = true\n");
         }
         let default_tags = if c.default_tags.is_empty() {
             String::new()
@@ -559,7 +570,7 @@ fn apply(ws: &Workspace, extra: &[&str]) -> Result<(), String> {
 }
 
 /// How many kinds of edits and events there are.
-const KINDS: u64 = 31;
+const KINDS: u64 = 34;
 
 /// Turns `step` into an edit of `c` or an event in the world.
 async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Action) {
@@ -744,6 +755,25 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
             c.subnets = if c.subnets == 3 { 2 } else { 3 };
             describe("create_before_destroy, and a change that replaces the load balancer")
         }
+        31 => {
+            c.reject_unlisted = !c.reject_unlisted;
+            describe(&format!("reject_unlisted = {}", c.reject_unlisted))
+        }
+        32 => {
+            c.reject_connections_on_destroy = !c.reject_connections_on_destroy;
+            describe(&format!("reject_connections_on_destroy = {}", c.reject_connections_on_destroy))
+        }
+        33 => {
+            // A consumer deletes its endpoint.
+            let gone = (!w.consumers.is_empty()).then(|| w.consumers.remove(a as usize % w.consumers.len()));
+            match gone {
+                Some((service, endpoint, owner)) => {
+                    w.proxy.connect(&service, &endpoint, &owner, "deleted");
+                    (format!("consumer {endpoint} deletes its endpoint"), Action::Apply)
+                }
+                None => ("no consumer to go".into(), Action::Apply),
+            }
+        }
         _ => ("nothing".into(), Action::Apply),
     }
 }
@@ -758,7 +788,17 @@ async fn out_of_band(w: &mut World, c: &Config, a: u64) -> String {
     let lb = lbs.load_balancers()[0].load_balancer_arn().unwrap().to_owned();
     let groups = w.aws.elb.describe_target_groups().names(group).send().await.unwrap();
     let tg = groups.target_groups()[0].target_group_arn().unwrap().to_owned();
-    match a % 4 {
+    match a % 5 {
+        4 if w.consumers.is_empty() && c.adopt.is_none() => {
+            // AWS deletes a load balancer only once no service fronts it.
+            let svcs = w.aws.ec2.describe_vpc_endpoint_service_configurations().send().await.unwrap();
+            for svc in svcs.service_configurations().iter().filter(|s| s.network_load_balancer_arns().contains(&lb)) {
+                let id = svc.service_id().unwrap_or_default();
+                w.aws.ec2.delete_vpc_endpoint_service_configurations().service_ids(id).send().await.unwrap();
+            }
+            w.aws.elb.delete_load_balancer().load_balancer_arn(&lb).send().await.unwrap();
+            "the endpoint service and the load balancer deleted".into()
+        }
         0 => {
             let listeners = w.aws.elb.describe_listeners().load_balancer_arn(&lb).send().await.unwrap();
             let arn =
