@@ -301,3 +301,33 @@ async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
     assert_eq!(after.routes()[&9003], before.routes()[&9003], "broker 3 still on 9003");
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
 }
+
+/// Found by the model test: a bootstrap moved to another listener port and
+/// from an explicit target port back to the brokers' own kept its old group
+/// and lost every target.
+#[tokio::test]
+async fn a_bootstrap_moved_to_the_brokers_own_ports_reaches_every_broker() {
+    let (moto, aws, net) = world().await;
+    let brokers = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)].join("\n");
+    let boot = |b: &str| format!("  bootstrap {{\n{b}\n  }}");
+    let ws = Workspace::new(&config(
+        &net,
+        "boot",
+        &brokers,
+        None,
+        &boot("    listener_port = 9095\n    target_port = 9094"),
+    ))
+    .with_moto(&moto);
+    ws.apply();
+    assert_eq!(aws.snapshot().await.routes()[&9095].len(), 3);
+    ws.write("main.tf", &config(&net, "boot", &brokers, None, &boot("    listener_port = 9092")));
+    ws.apply();
+    ws.assert_no_changes();
+    let routes = aws.snapshot().await.routes();
+    let want: std::collections::BTreeSet<String> =
+        (1..=3).map(|i| format!("{}.10:9092", net.subnets[i % 3].prefix)).collect();
+    assert_eq!(routes.get(&9092), Some(&want), "{routes:?}");
+    assert!(!routes.contains_key(&9095), "the old listener is gone: {routes:?}");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}

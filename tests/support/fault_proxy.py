@@ -79,6 +79,14 @@ AWS BEHAVIOURS (POST /__aws; each key optional; counts of what fired are in
                      drawn from a generator seeded with k.
   "latency_ms": ms   every AWS call takes this much longer (for make bench).
 
+moto 5.2.5 keys a target group's targets by id alone; AWS by id and port
+(RegisterTargets: "you can register each ... instance or IP address with
+the same target group multiple times using different ports"). So a broker
+moved from one port to another in one group is registered on the new port
+and then deregistered from the old one, which in moto removes the new
+registration: the proxy passes on only the deregistrations of targets moto
+holds on that very port, and answers the rest as AWS does (done).
+
 moto 5.2.5 does not implement the endpoint connection APIs of EC2; this
 proxy answers them from its own state, in the shapes of the EC2 API
 Reference (DescribeVpcEndpointConnections: vpcEndpointConnectionSet of
@@ -611,6 +619,14 @@ class Handler(BaseHTTPRequestHandler):
             with LOCK:
                 answer = CONNECTION_ACTIONS[action](params)
             return self.reply(200, answer.encode())
+        if service == "elbv2" and action == "DeregisterTargets":
+            body = self.deregistrations_by_port(params)
+            if body is None:
+                return self.reply(200, (
+                    '<DeregisterTargetsResponse xmlns="http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/">'
+                    "<DeregisterTargetsResult/><ResponseMetadata><RequestId>proxy</RequestId></ResponseMetadata>"
+                    "</DeregisterTargetsResponse>"
+                ).encode())
         if service == "ec2" and action == "DeleteVpcEndpointServiceConfigurations" and AWS.get("deleting"):
             self.keep_ghosts(params)
         if service in ("ec2", "elbv2") and action == "ModifyVpcEndpointServiceConfiguration":
@@ -659,6 +675,30 @@ class Handler(BaseHTTPRequestHandler):
                 if instances and shaped("starting", instances[0]):
                     return fault(service, "InvalidTarget", instances[0])
         return None
+
+    def deregistrations_by_port(self, params):
+        """The DeregisterTargets body with only the targets moto holds on
+        the port asked (AWS identifies a target by id and port), or None
+        when none is left to pass on."""
+        group = params.get("TargetGroupArn", [""])[0]
+        query = {"Action": ["DescribeTargetHealth"], "Version": params.get("Version", ["2015-12-01"]),
+                 "TargetGroupArn": [group]}
+        status, answer, _ = self.fetch(urllib.parse.urlencode(query, doseq=True).encode())
+        held = set(re.findall(r"<Target>\s*<Id>([^<]+)</Id>\s*<Port>(\d+)</Port>", answer.decode("utf-8", "replace")))
+        if status != 200:
+            return urllib.parse.urlencode(params, doseq=True).encode()
+        kept, i = {k: v for k, v in params.items() if not k.startswith("Targets.member.")}, 1
+        n = 1
+        while f"Targets.member.{n}.Id" in params:
+            tid = params[f"Targets.member.{n}.Id"][0]
+            port = params.get(f"Targets.member.{n}.Port", [None])[0]
+            if port is None or (tid, port) in held:
+                kept[f"Targets.member.{i}.Id"] = [tid]
+                if port is not None:
+                    kept[f"Targets.member.{i}.Port"] = [port]
+                i += 1
+            n += 1
+        return urllib.parse.urlencode(kept, doseq=True).encode() if i > 1 else None
 
     def keep_ghosts(self, params):
         """Before moto forgets the services being deleted, keeps how they
