@@ -1,5 +1,5 @@
 //! The one way an AWS error becomes a diagnostic, for every resource, data
-//! source and list: "Error <doing> <subject>", then AWS's answer in words
+//! source and list: `Error <doing> <subject>`, then AWS's answer in words
 //! (`AwsError`'s wording, the IAM permission to grant when access was
 //! denied, the endpoint when it could not be reached), then what to do
 //! when the provider knows.
