@@ -26,7 +26,7 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 pub use self::list::KafkaPrivatelinkList;
-use self::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, port_of};
+use self::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, defaults, port_of};
 use self::private::Private;
 use self::render::{Purpose, lookup_for, recorded_of, render, spec_of, with_leftovers};
 use super::errors::aws_diagnostic;
@@ -289,7 +289,7 @@ impl Resource for KafkaPrivatelink {
         if !m.subnet_ids.is_null() {
             m.load_balancer_arn = Tri::Null;
         }
-        if m.cross_zone_load_balancing.known() == Some(&false) {
+        if m.cross_zone_load_balancing.known() == Some(&defaults::CROSS_ZONE) {
             m.cross_zone_load_balancing = Tri::Null;
         }
         let broker_port = m.broker_port.clone();
@@ -308,7 +308,7 @@ impl Resource for KafkaPrivatelink {
         }
         if let Tri::Known(es) = &mut m.endpoint_service
             && let Some(e) = es.first_mut()
-            && e.acceptance_required.known() == Some(&true)
+            && e.acceptance_required.known() == Some(&defaults::ACCEPTANCE_REQUIRED)
         {
             e.acceptance_required = Tri::Null;
         }

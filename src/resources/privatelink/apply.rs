@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Model, known_strings};
+use super::model::{Model, defaults, known_strings};
 use super::private::{Private, Provenance, new_token};
 use super::render::{Purpose, cross_zone_left_alone, lookup_for, recorded_of, render, with_leftovers};
 use super::{KafkaPrivatelink, Loaded, aws_error, decode, diff_error, encode};
@@ -203,7 +203,8 @@ impl KafkaPrivatelink {
         // the configuration said last.
         let delete_load_balancer = matches!(spec.load_balancer, LoadBalancerSpec::Create { .. })
             && private.load_balancer != Some(Provenance::Adopted);
-        let reject = prior.endpoint().and_then(|e| e.reject_connections_on_destroy.known().copied()).unwrap_or(false);
+        let reject =
+            prior.endpoint().and_then(|e| e.reject_connections_on_destroy.known().copied()).unwrap_or(defaults::OPT_IN);
         // Consumers the refresh just before found connected (or being
         // connected): refused with no call. Any that connect after it make
         // AWS refuse the service's deletion, the first step.

@@ -264,9 +264,28 @@ impl Model {
     }
 }
 
-pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
-pub const DEFAULT_BROKER_PORT: u16 = 9092;
-pub const DEFAULT_BASE: u16 = crate::domain::ports::DEFAULT_LISTENER_PORT_BASE;
+/// Every default of `kafka_privatelink`, in one table: planning, the
+/// domain spec, rendering and generated configuration all read them here
+/// (the schema's descriptions state the same values).
+pub mod defaults {
+    /// `timeouts`: create, update and delete.
+    pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+    /// `broker_port`.
+    pub const BROKER_PORT: u16 = 9092;
+    /// `listener_port_base`, shared with `kafka_advertised_listeners`.
+    pub const LISTENER_PORT_BASE: u16 = crate::domain::ports::DEFAULT_LISTENER_PORT_BASE;
+    /// `cross_zone_load_balancing`: AWS's own for a network load balancer.
+    pub const CROSS_ZONE: bool = false;
+    /// `endpoint_service.acceptance_required`: connections wait for a yes.
+    pub const ACCEPTANCE_REQUIRED: bool = true;
+    /// `auto_accept`, `reject_unlisted`, `reject_connections_on_destroy`,
+    /// `allow_any_principal`: off.
+    pub const OPT_IN: bool = false;
+}
+
+pub use defaults::{
+    BROKER_PORT as DEFAULT_BROKER_PORT, LISTENER_PORT_BASE as DEFAULT_BASE, TIMEOUT as DEFAULT_TIMEOUT,
+};
 
 fn path(name: &str) -> AttributePath {
     AttributePath::attr(name)

@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 use tokio_util::sync::CancellationToken;
 
 use super::model::{
-    Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, known_map, known_strings, port_of,
+    Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, defaults, known_map, known_strings, port_of,
     string_map, strings,
 };
 use super::private::{Private, Provenance};
@@ -530,7 +530,7 @@ fn plan_endpoint_service(planned: &mut Model, config: &Model, prior: Option<&Mod
         (Tri::Unknown, _) => Tri::Unknown,
         (Tri::Null, Some(r)) if !r.is_empty() => Tri::Known(true),
         (Tri::Null, None) if !cfg_es.supported_regions.is_null() => Tri::Unknown,
-        (Tri::Null, _) => Tri::Known(false),
+        (Tri::Null, _) => Tri::Known(defaults::CROSS_ZONE),
     };
     // A service that does not exist yet (never created, or deleted out
     // of band) gets all its computed values at apply time.
@@ -540,7 +540,7 @@ fn plan_endpoint_service(planned: &mut Model, config: &Model, prior: Option<&Mod
     let zones_stable = was_es.is_some() && subnets_stable;
     planned.endpoint_service = Tri::Known(vec![EndpointService {
         acceptance_required: match &cfg_es.acceptance_required {
-            Tri::Null => Tri::Known(true),
+            Tri::Null => Tri::Known(defaults::ACCEPTANCE_REQUIRED),
             other => other.clone(),
         },
         id: keep(|e| &e.id),
@@ -615,7 +615,7 @@ fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> 
     let was: Option<Vec<Connection>> = prior.and_then(Model::recorded_connections);
     let flag = |v: &Tri<bool>| match v {
         Tri::Unknown => None,
-        v => Some(v.known().copied().unwrap_or(false)),
+        v => Some(v.known().copied().unwrap_or(defaults::OPT_IN)),
     };
     let policy = flag(&cfg.auto_accept)
         .zip(flag(&cfg.reject_unlisted))

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 
 use super::model;
 use super::model::{
-    Bootstrap, ConnectionModel, EndpointService, Model, TargetHealthModel, known_map, known_strings, port_of,
+    Bootstrap, ConnectionModel, EndpointService, Model, TargetHealthModel, defaults, known_map, known_strings, port_of,
     string_map, strings,
 };
 use super::private::Private;
@@ -75,7 +75,7 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
         },
         deregistration_delay: m.deregistration_delay.known().map(|d| *d as u32),
         tcp_idle_timeout: m.tcp_idle_timeout.known().map(|d| *d as u32),
-        cross_zone: Some(m.cross_zone_load_balancing.known().copied().unwrap_or(false)),
+        cross_zone: Some(m.cross_zone_load_balancing.known().copied().unwrap_or(defaults::CROSS_ZONE)),
         security_groups: match &m.subnet_ids {
             Tri::Null => None,
             _ => Some(SecurityGroupSpec {
@@ -87,7 +87,9 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
             }),
         },
         service: ServiceSpec {
-            acceptance_required: es.and_then(|e| e.acceptance_required.known().copied()).unwrap_or(true),
+            acceptance_required: es
+                .and_then(|e| e.acceptance_required.known().copied())
+                .unwrap_or(defaults::ACCEPTANCE_REQUIRED),
             principals: es.and_then(|e| known_strings(&e.allowed_principals)).unwrap_or_default(),
             supported_regions: es.and_then(|e| known_strings(&e.supported_regions)).unwrap_or_default(),
             connections: ConnectionPolicy {
@@ -229,7 +231,7 @@ pub(super) fn render(
     {
         m.subnet_ids = strings(lb.subnets.clone());
     }
-    m.cross_zone_load_balancing = Tri::Known(lb.and_then(|l| l.cross_zone).unwrap_or(false));
+    m.cross_zone_load_balancing = Tri::Known(lb.and_then(|l| l.cross_zone).unwrap_or(defaults::CROSS_ZONE));
     m.security_group_ids = strings(lb.map(|l| l.security_groups.clone()).unwrap_or_default());
     // AWS reports the setting only with security groups (moto never does):
     // otherwise the plan's value stands.
