@@ -331,3 +331,30 @@ async fn a_bootstrap_moved_to_the_brokers_own_ports_reaches_every_broker() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }
+
+/// A bootstrap target deregistered out of band shows in the plan (as a
+/// broker's does) and the apply puts it back.
+#[tokio::test]
+async fn bootstrap_target_drift_shows_in_the_plan_and_is_repaired() {
+    let (moto, aws, net) = world().await;
+    let brokers = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10)].join("\n");
+    let ws = Workspace::new(&config(&net, "drift", &brokers, None, "  bootstrap {\n    listener_port = 9092\n  }"))
+        .with_moto(&moto);
+    ws.apply();
+    ws.assert_no_changes();
+    let before = aws.snapshot().await.routes();
+    let tg = aws.snapshot().await.listeners[&9092].1.clone();
+    let gone = before[&9092].iter().next().cloned().expect("a bootstrap target");
+    let (id, port) = gone.rsplit_once(':').expect("ip:port");
+    let t = aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+        .id(id)
+        .port(port.parse().expect("a port"))
+        .build();
+    aws.elb.deregister_targets().target_group_arn(&tg).targets(t).send().await.unwrap();
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains(&gone), "the plan shows the missing target:\n{plan}");
+    ws.apply();
+    ws.assert_no_changes();
+    assert_eq!(aws.snapshot().await.routes()[&9092], before[&9092], "repaired");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}

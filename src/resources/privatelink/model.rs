@@ -79,6 +79,7 @@ pub struct Bootstrap {
     pub target_port: Tri<f64>,
     pub target_group_arn: Tri<String>,
     pub listener_arn: Tri<String>,
+    pub targets: Strings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

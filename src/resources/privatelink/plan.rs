@@ -481,12 +481,31 @@ fn plan_bootstrap(planned: &mut Model, config: &Model, prior: Option<&Model>) {
         let same = same_kind
             && was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
         let keep = |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);
+        let targets = bootstrap_targets(planned, &boot);
         planned.bootstrap = Tri::Known(vec![Bootstrap {
             target_group_arn: keep(was.map(|w| &w.target_group_arn)),
             listener_arn: keep(was.map(|w| &w.listener_arn)),
+            targets,
             ..boot
         }]);
     }
+}
+
+/// What the bootstrap group will hold: every broker's target, on the
+/// bootstrap's `target_port` or the broker's own port; unknown while any
+/// of that is.
+fn bootstrap_targets(planned: &Model, boot: &Bootstrap) -> model::Strings {
+    let Some(brokers) = planned.brokers.known() else { return Tri::Unknown };
+    let mut out = BTreeSet::new();
+    for b in brokers.values() {
+        let target = b.instance_id.known().or(b.ip.known());
+        let port = if boot.target_port.is_null() { port_of(&b.port) } else { port_of(&boot.target_port) };
+        match (target, port) {
+            (Some(t), Some(p)) => out.insert(format!("{t}:{p}")),
+            _ => return Tri::Unknown,
+        };
+    }
+    strings(out)
 }
 
 /// Security groups: what a created load balancer starts with is for life.

@@ -297,6 +297,10 @@ pub(super) fn render(
         m.bootstrap = Tri::Known(vec![Bootstrap {
             target_group_arn: tg.map(|t| t.arn.clone()).into(),
             listener_arn: listener.map(|l| l.arn.clone()).into(),
+            targets: strings(
+                tg.map(|t| t.targets.iter().map(|(id, p)| format!("{id}:{p}")).collect::<BTreeSet<_>>())
+                    .unwrap_or_default(),
+            ),
             ..boot.clone()
         }]);
     }

@@ -47,7 +47,10 @@ pub fn schema() -> Schema {
                     .attribute(n("listener_port", "Its listener port, e.g. `9092`.").required())
                     .attribute(n("target_port", "The port targeted on every broker. Default: each broker's `port`."))
                     .attribute(s("target_group_arn", "ARN of the bootstrap target group.").computed())
-                    .attribute(s("listener_arn", "ARN of the bootstrap listener.").computed()),
+                    .attribute(s("listener_arn", "ARN of the bootstrap listener.").computed())
+                    .attribute(
+                        Attribute::new("targets", Type::set(Type::String)).computed().describe("The `target:port` targets registered in the bootstrap group; it holds every broker, anything else is removed on the next apply."),
+                    ),
             ))
             .attribute(b("cross_zone_load_balancing", "Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `false`; with `load_balancer_arn`, unset leaves the adopted load balancer's own setting alone.").optional_computed())
             .block(NestedBlock::single(
