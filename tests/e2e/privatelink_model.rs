@@ -852,6 +852,9 @@ async fn check(
     }
     let brokers = ws.output("brokers");
     let setup = w.setup_named("model").await.ok_or("no load balancer named model")?;
+    if c.brokers.is_empty() {
+        return Err("the model has no brokers left to check".into());
+    }
     let mut now = BTreeMap::new();
     for (id, b) in &c.brokers.clone() {
         let port = brokers[id.to_string()]["listener_port"]
