@@ -33,6 +33,7 @@ build:
 ## not on the CPU: on 2 cores, 4 at a time took 147 s where 2 took 214 s.
 TEST_THREADS ?= 4
 test: venv
+	$(PYTHON) tools/one_build.py --self-test
 	$(PYTHON) tools/one_build.py
 	$(CARGO) test -- --test-threads=$(TEST_THREADS)
 
