@@ -42,21 +42,8 @@ resource "kafka_privatelink" "k" {{
     )
 }
 
-/// One moto, the proxy whose behaviours the provider meets, and a network.
-struct World(Stage);
-
-impl std::ops::Deref for World {
-    type Target = Stage;
-    fn deref(&self) -> &Stage {
-        &self.0
-    }
-}
-
-impl World {
-    async fn new() -> Self {
-        World(Stage::new().await)
-    }
-
+/// What these tests ask of their stage, beside `common::Stage`'s own.
+impl Stage {
     /// Runs `args` with `behaviours` on; then AWS catches up (behaviours
     /// off) and the plan must be empty. Returns what fired.
     fn under(&self, ws: &Workspace, behaviours: &Value, args: &[&str]) -> BTreeMap<String, u64> {
@@ -104,7 +91,7 @@ fn fired(counts: &BTreeMap<String, u64>, key: &str) -> u64 {
 
 #[tokio::test]
 async fn objects_not_yet_visible_after_their_create_are_waited_for() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2, 3], "  tcp_idle_timeout = 600", ""));
     let on = json!({"invisible": 2});
     let counts = w.apply_under(&ws, &on);
@@ -131,7 +118,7 @@ async fn objects_not_yet_visible_after_their_create_are_waited_for() {
 
 #[tokio::test]
 async fn a_load_balancer_provisioning_then_impaired_is_waited_through() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
     let counts = w.apply_under(&ws, &json!({"provisioning": 2, "impaired": 2}));
     assert_eq!(fired(&counts, "aws:provisioning"), 2, "{counts:?}");
@@ -141,7 +128,7 @@ async fn a_load_balancer_provisioning_then_impaired_is_waited_through() {
 
 #[tokio::test]
 async fn a_service_pending_after_its_create_and_each_change_is_waited_for() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let on = json!({"pending": 2, "invisible": 1});
     let ws = w.workspace(&config(&w.net, &[1, 2], "  cross_zone_load_balancing = true", ""));
     let counts = w.apply_under(&ws, &on);
@@ -189,7 +176,7 @@ async fn a_service_pending_after_its_create_and_each_change_is_waited_for() {
 
 #[tokio::test]
 async fn destroy_waits_until_the_service_is_gone_before_the_load_balancer() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
     ws.apply();
     let counts = w.destroy_under(&ws, &json!({"deleting": 3}));
@@ -208,7 +195,7 @@ async fn destroy_waits_until_the_service_is_gone_before_the_load_balancer() {
 
 #[tokio::test]
 async fn an_accepted_connection_read_back_stale_is_waited_for() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1], "", "    auto_accept = true"));
     ws.apply();
     let service = w.ids().await.2.remove(0);
@@ -222,7 +209,7 @@ async fn an_accepted_connection_read_back_stale_is_waited_for() {
 
 #[tokio::test]
 async fn an_instance_not_yet_running_is_registered_once_it_runs() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let instance = w.aws.instance(&w.net, 1, &format!("{}.10", w.net.subnets[1].prefix), None).await;
     let main_tf = config(&w.net, &[1], "", "").replace(
         &format!("\"1\" = {{ ip = \"{}.11\" }}", w.net.subnets[1].prefix),
@@ -238,7 +225,7 @@ async fn an_instance_not_yet_running_is_registered_once_it_runs() {
 
 #[tokio::test]
 async fn a_throttling_storm_slows_an_apply_down_and_fails_nothing() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2, 3], "", ""));
     let storm = json!({"throttle": 0.3, "seed": 7});
     let mut throttled = w.apply_under(&ws, &storm)["aws:throttle"];
@@ -269,7 +256,7 @@ async fn soak_every_behaviour_at_once() {
 }
 
 async fn soak(seed: u64, steps: u64) {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let mut rng = Rng::new(seed);
     let mut ids: Vec<u32> = vec![1, 2, 3];
     let mut next_id = 4;
@@ -346,7 +333,7 @@ async fn futures_catch<F: std::future::Future<Output = ()>>(f: std::panic::Asser
 
 #[tokio::test]
 async fn a_subnet_created_a_moment_ago_is_waited_for_at_plan() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
     let hidden = &w.net.subnets[2].id;
     // The apply's own plans (and the one before it) meet a VPC that does
@@ -360,7 +347,7 @@ async fn a_subnet_created_a_moment_ago_is_waited_for_at_plan() {
 /// apply, keeps the endpoint service (its name is what consumers hold).
 #[tokio::test]
 async fn a_create_that_failed_for_good_is_kept_by_untaint_then_apply() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
     w.proxy.rules(&json!([
         {"action": "ModifyVpcEndpointServicePermissions", "code": "InvalidPrincipal", "calls": [1]},
@@ -380,7 +367,7 @@ async fn a_create_that_failed_for_good_is_kept_by_untaint_then_apply() {
 
 #[tokio::test]
 async fn a_tag_read_naming_a_vanished_object_is_read_one_by_one() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
     ws.apply();
     // AWS fails a whole DescribeTags batch when one ARN of it is gone.

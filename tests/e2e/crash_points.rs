@@ -38,20 +38,8 @@ resource "kafka_privatelink" "k" {{
     )
 }
 
-struct World(Stage);
-
-impl std::ops::Deref for World {
-    type Target = Stage;
-    fn deref(&self) -> &Stage {
-        &self.0
-    }
-}
-
-impl World {
-    async fn new() -> Self {
-        World(Stage::new().await)
-    }
-
+/// What these tests ask of their stage, beside `common::Stage`'s own.
+impl Stage {
     /// The invariants after a converged apply of `brokers`.
     async fn converged(&self, ws: &Workspace, brokers: &[(u32, u16)], what: &str) {
         ws.assert_no_changes();
@@ -77,7 +65,7 @@ const DESTROY: &[&str] = &["destroy", "-auto-approve", "-no-color"];
 
 #[tokio::test]
 async fn a_create_killed_after_any_write_is_resumed() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let brokers = [(1, 9092), (2, 9092)];
     let mut crashed = Vec::new();
     for k in 1.. {
@@ -106,7 +94,7 @@ async fn a_create_killed_after_any_write_is_resumed() {
 
 #[tokio::test]
 async fn an_update_killed_after_any_write_is_converged() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let before = [(1, 9092), (2, 9092), (3, 9092)];
     // a new broker, a broker gone, a broker on a new port
     let after = [(1, 9092), (2, 9093), (4, 9092)];
@@ -136,7 +124,7 @@ async fn an_update_killed_after_any_write_is_converged() {
 
 #[tokio::test]
 async fn a_destroy_killed_after_any_write_is_finished_by_the_next() {
-    let w = World::new().await;
+    let w = Stage::new().await;
     let brokers = [(1, 9092), (2, 9092)];
     let mut crashed = Vec::new();
     for k in 1.. {
