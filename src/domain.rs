@@ -4,12 +4,14 @@
 //! the `kafka_privatelink` resource and the `kafka_advertised_listeners`
 //! data source, so both always agree on the broker ↔ port mapping.
 
+pub mod arn;
 pub mod connections;
 pub mod diff;
 pub mod import;
 pub mod layout;
 pub mod listeners;
 pub mod msk;
+pub mod net;
 pub mod ownership;
 pub mod ports;
 pub mod preflight;

@@ -19,7 +19,8 @@ use super::error::{AwsError, ErrorKind};
 use super::retry;
 use crate::domain::connections::{Connection, live_endpoints};
 use crate::domain::layout::ObservedService;
-use crate::domain::preflight::{Cidr, InboundRule, SecurityGroup};
+use crate::domain::net::Cidr;
+use crate::domain::preflight::{InboundRule, SecurityGroup};
 
 /// A subnet: where it is and which addresses it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,21 +29,13 @@ pub struct Subnet {
     pub vpc_id: String,
     pub zone_name: String,
     pub zone_id: String,
-    pub network: Ipv4Addr,
-    pub prefix: u8,
+    pub cidr: Cidr,
 }
 
 impl Subnet {
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
-        let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) };
-        u32::from(ip) & mask == u32::from(self.network) & mask
+        self.cidr.contains(ip)
     }
-}
-
-fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
-    let (net, prefix) = cidr.split_once('/')?;
-    let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
-    Some((net.parse().ok()?, prefix))
 }
 
 /// Every subnet of a VPC (one paginated call).
@@ -95,14 +88,12 @@ pub async fn subnets_of_vpc_with(
 }
 
 fn subnet(s: &aws_sdk_ec2::types::Subnet) -> Option<Subnet> {
-    let (network, prefix) = parse_cidr(s.cidr_block()?)?;
     Some(Subnet {
+        cidr: Cidr::parse(s.cidr_block()?)?,
         id: s.subnet_id()?.to_owned(),
         vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
         zone_name: s.availability_zone().unwrap_or_default().to_owned(),
         zone_id: s.availability_zone_id().unwrap_or_default().to_owned(),
-        network,
-        prefix,
     })
 }
 
@@ -710,25 +701,4 @@ pub async fn subnets_by_ids(ec2: &Client, ids: &BTreeSet<String>) -> Result<Vec<
             .map_err(|e| AwsError::from_sdk_call("ec2:DescribeSubnets", "reading EC2 Subnets", joined(ids), e)),
     )?;
     Ok(out.map(|o| o.subnets().iter().filter_map(subnet).collect()).unwrap_or_default())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subnets_contain_their_addresses() {
-        let (network, prefix) = parse_cidr("10.0.16.0/20").unwrap();
-        let s = Subnet {
-            id: "s".into(),
-            vpc_id: "v".into(),
-            zone_name: String::new(),
-            zone_id: String::new(),
-            network,
-            prefix,
-        };
-        assert!(s.contains("10.0.31.255".parse().unwrap()));
-        assert!(!s.contains("10.0.32.0".parse().unwrap()));
-        assert!(parse_cidr("10.0.0.0/33").is_none());
-    }
 }

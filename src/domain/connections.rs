@@ -10,6 +10,8 @@
 
 use std::collections::BTreeSet;
 
+use super::arn::Arn;
+
 /// One consumer endpoint connected (or asking to connect) to the service.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Connection {
@@ -62,11 +64,9 @@ pub struct ConnectionPolicy {
 /// The account of an allowed principal; `None` for `"*"` and anything that
 /// is not an IAM ARN.
 pub fn principal_account(principal: &str) -> Option<&str> {
-    let mut parts = principal.splitn(6, ':');
-    match (parts.next(), parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some("arn"), Some(_), Some("iam"), Some(""), Some(account)) if !account.is_empty() => Some(account),
-        _ => None,
-    }
+    Arn::parse(principal)
+        .filter(|a| a.service == "iam" && a.region.is_empty() && !a.account.is_empty())
+        .map(|a| a.account)
 }
 
 /// Which connections the policy acts on.

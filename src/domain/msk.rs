@@ -3,6 +3,7 @@
 
 use std::net::Ipv4Addr;
 
+use super::arn::Arn;
 use super::ports::BrokerId;
 
 /// How clients authenticate to the brokers; each mode has its own port on
@@ -50,20 +51,15 @@ pub struct MskBroker {
 
 /// `arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>`.
 pub fn check_cluster_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = match parts.as_slice() {
-        ["arn", partition, "kafka", region, account, resource] => {
-            partition.starts_with("aws")
-                && !region.is_empty()
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && resource.strip_prefix("cluster/").is_some_and(|r| {
-                    let mut it = r.split('/');
-                    matches!((it.next(), it.next(), it.next()), (Some(n), Some(id), None) if !n.is_empty() && !id.is_empty())
-                })
-        }
-        _ => false,
-    };
+    let ok = Arn::parse(arn).is_some_and(|a| {
+        a.service == "kafka"
+            && !a.region.is_empty()
+            && a.has_account_id()
+            && a.resource.strip_prefix("cluster/").is_some_and(|r| {
+                let mut it = r.split('/');
+                matches!((it.next(), it.next(), it.next()), (Some(n), Some(id), None) if !n.is_empty() && !id.is_empty())
+            })
+    });
     if ok {
         Ok(())
     } else {

@@ -15,38 +15,8 @@
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
+use super::net::Cidr;
 use super::ports::BrokerId;
-
-/// An IPv4 network `address/prefix`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Cidr {
-    pub network: Ipv4Addr,
-    pub prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(s: &str) -> Option<Cidr> {
-        let (addr, prefix) = s.split_once('/')?;
-        let prefix: u8 = prefix.parse().ok().filter(|p| *p <= 32)?;
-        Some(Cidr { network: addr.parse().ok()?, prefix })
-    }
-
-    fn mask(self) -> u32 {
-        if self.prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(self.prefix)) }
-    }
-
-    /// Whether every address of `other` is in this network.
-    pub fn covers(self, other: Cidr) -> bool {
-        self.prefix <= other.prefix
-            && (u32::from(self.network) & self.mask()) == (u32::from(other.network) & self.mask())
-    }
-}
-
-impl std::fmt::Display for Cidr {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.network, self.prefix)
-    }
-}
 
 /// One inbound rule, as far as this check needs it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

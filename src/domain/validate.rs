@@ -1,10 +1,13 @@
 //! Every shape check of the provider's inputs, in one place: ELB names,
 //! availability-zone ids, regions, endpoint service names and ids, host and
-//! SQL names, ARNs (principals, load balancers, roles), URLs, durations.
+//! SQL names, ARNs (principals, load balancers, roles), resource ids, URLs,
+//! durations, and AWS's numeric [`limits`].
 //! Each check needs no AWS call and says what is wrong in words a user can
 //! act on; the Terraform types call them at plan time with an attribute path.
 
 use std::time::Duration;
+
+use super::arn::{Arn, is_account_id};
 
 /// An availability-zone id such as `use1-az1` (or a Local Zone id such as
 /// `usw2-lax1-az1`). Ids, unlike names (`us-east-1a`), mean the same physical
@@ -137,16 +140,12 @@ pub fn check_elb_name(name: &str) -> Result<(), String> {
 /// An IAM principal ARN as endpoint services accept it: an account root,
 /// user or role (`arn:aws:iam::123456789012:root`, `…:role/name`).
 pub fn check_principal(p: &str) -> Result<(), String> {
-    let parts: Vec<&str> = p.splitn(6, ':').collect();
-    let ok = match parts.as_slice() {
-        ["arn", partition, "iam", "", account, resource] => {
-            partition.starts_with("aws")
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && (*resource == "root" || resource.starts_with("role/") || resource.starts_with("user/"))
-        }
-        _ => false,
-    };
+    let ok = Arn::parse(p).is_some_and(|a| {
+        a.service == "iam"
+            && a.region.is_empty()
+            && a.has_account_id()
+            && (a.resource == "root" || a.resource.starts_with("role/") || a.resource.starts_with("user/"))
+    });
     if ok {
         Ok(())
     } else {
@@ -156,34 +155,39 @@ pub fn check_principal(p: &str) -> Result<(), String> {
     }
 }
 
+/// A load balancer ARN, by its syntax only: the type is checked against
+/// AWS's answer, never the ARN (moto writes `loadbalancer/app/…` for
+/// network load balancers).
 pub fn check_load_balancer_arn(arn: &str) -> Result<(), String> {
-    // Syntax only: the type is checked against AWS's answer, never the ARN.
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "elasticloadbalancing", region, account, resource]
-            if !region.is_empty() && !account.is_empty() && resource.starts_with("loadbalancer/") =>
-        {
-            Ok(())
-        }
-        _ => Err(format!(
+    let ok = Arn::parse(arn).is_some_and(|a| {
+        a.service == "elasticloadbalancing"
+            && !a.region.is_empty()
+            && !a.account.is_empty()
+            && a.resource.starts_with("loadbalancer/")
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
             "{arn:?} is not a load balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>)"
-        )),
+        ))
     }
 }
 
 pub fn check_role_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "iam", "", account, resource]
-            if partition.starts_with("aws")
-                && account.len() == 12
-                && account.bytes().all(|b| b.is_ascii_digit())
-                && resource.starts_with("role/") =>
-        {
-            Ok(())
-        }
-        _ => Err(format!("{arn:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/name\"")),
+    let ok = Arn::parse(arn).is_some_and(|a| {
+        a.service == "iam" && a.region.is_empty() && a.has_account_id() && a.resource.starts_with("role/")
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{arn:?} is not an IAM role ARN such as \"arn:aws:iam::123456789012:role/name\""))
     }
+}
+
+/// An AWS account id: twelve digits.
+pub fn check_account_id(id: &str) -> Result<(), String> {
+    if is_account_id(id) { Ok(()) } else { Err(format!("{id:?} is not an AWS account id: twelve digits")) }
 }
 
 pub fn check_url(url: &str) -> Result<(), String> {
@@ -237,6 +241,73 @@ pub fn check_security_group_id(id: &str) -> Result<(), String> {
     } else {
         Err(format!("{id:?} is not a security group id such as \"sg-0123456789abcdef0\""))
     }
+}
+
+/// A VPC id: `vpc-` and more.
+pub fn check_vpc_id(id: &str) -> Result<(), String> {
+    prefixed_id(id, "vpc-", "a VPC id such as \"vpc-0123456789abcdef0\"")
+}
+
+/// A subnet id: `subnet-` and more.
+pub fn check_subnet_id(id: &str) -> Result<(), String> {
+    prefixed_id(id, "subnet-", "a subnet id such as \"subnet-0123456789abcdef0\"")
+}
+
+fn prefixed_id(id: &str, prefix: &str, what: &str) -> Result<(), String> {
+    if id.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty()) {
+        Ok(())
+    } else {
+        Err(format!("{id:?} is not {what}"))
+    }
+}
+
+/// `on` or `off`, as ELBv2 spells its few switches given as strings.
+pub fn check_on_off(v: &str) -> Result<(), String> {
+    if matches!(v, "on" | "off") { Ok(()) } else { Err(format!("{v:?} is neither \"on\" nor \"off\"")) }
+}
+
+/// A network load balancer's health check protocols.
+pub fn check_health_check_protocol(p: &str) -> Result<(), String> {
+    if matches!(p, "TCP" | "HTTP" | "HTTPS") { Ok(()) } else { Err(format!("{p:?} is not TCP, HTTP or HTTPS")) }
+}
+
+/// A health check port: `traffic-port` or a port number.
+pub fn check_health_check_port(p: &str) -> Result<(), String> {
+    if p == "traffic-port" || p.parse::<u16>().is_ok_and(|n| n > 0) {
+        Ok(())
+    } else {
+        Err(format!("{p:?} is neither \"traffic-port\" nor a port number"))
+    }
+}
+
+/// A `timeouts` value, as [`parse_duration`] takes it.
+pub fn check_duration(d: &str) -> Result<(), String> {
+    parse_duration(d)
+        .map(|_| ())
+        .ok_or_else(|| format!("{d:?} is not a duration such as \"10m\" or \"1h\" (at most 8784h)"))
+}
+
+/// AWS's bounds on the numbers the provider passes through, inclusive,
+/// each with the words an error uses for it.
+pub mod limits {
+    /// A bounded number: its name in messages and its inclusive range.
+    pub struct Limit {
+        pub what: &'static str,
+        pub min: i64,
+        pub max: i64,
+    }
+
+    pub const PORT: Limit = Limit { what: "port", min: 1, max: 65535 };
+    /// Target group `deregistration_delay.timeout_seconds`.
+    pub const DEREGISTRATION_DELAY: Limit = Limit { what: "deregistration delay", min: 0, max: 3600 };
+    /// Listener `tcp.idle_timeout.seconds`.
+    pub const TCP_IDLE_TIMEOUT: Limit = Limit { what: "TCP idle timeout", min: 60, max: 6000 };
+    pub const HEALTH_CHECK_INTERVAL: Limit = Limit { what: "health check interval", min: 5, max: 300 };
+    pub const HEALTHY_THRESHOLD: Limit = Limit { what: "healthy threshold", min: 2, max: 10 };
+    pub const UNHEALTHY_THRESHOLD: Limit = Limit { what: "unhealthy threshold", min: 2, max: 10 };
+    pub const HEALTH_CHECK_TIMEOUT: Limit = Limit { what: "health check timeout", min: 2, max: 120 };
+    /// The provider's `max_retries`: the SDK's attempts, bounded here.
+    pub const MAX_RETRIES: Limit = Limit { what: "retry count", min: 0, max: 1000 };
 }
 
 #[cfg(test)]
@@ -353,6 +424,26 @@ mod tests {
         assert!(check_elb_name("a_b").is_err());
         assert!(check_elb_name("-ab").is_err());
         assert!(check_elb_name("internal-x").is_err());
+    }
+
+    #[test]
+    fn resource_ids_and_switches() {
+        assert!(check_vpc_id("vpc-0123").is_ok());
+        assert!(check_vpc_id("vpc-").is_err());
+        assert!(check_vpc_id("subnet-1").is_err());
+        assert!(check_subnet_id("subnet-0abc").is_ok());
+        assert!(check_subnet_id("sub-1").is_err());
+        assert!(check_on_off("on").is_ok() && check_on_off("off").is_ok());
+        assert!(check_on_off("On").is_err());
+        assert!(check_health_check_protocol("HTTP").is_ok());
+        assert!(check_health_check_protocol("UDP").is_err());
+        assert!(check_health_check_port("traffic-port").is_ok());
+        assert!(check_health_check_port("8080").is_ok());
+        assert!(check_health_check_port("0").is_err());
+        assert!(check_duration("20m").is_ok());
+        assert!(check_duration("20").unwrap_err().contains("\"10m\""));
+        assert!(check_account_id("123456789012").is_ok());
+        assert!(check_account_id("12345678901").is_err());
     }
 
     #[test]

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::check::{Checks, port};
+use super::check::{BrokerEntry, Checks, ListenerPorts, check_brokers, port};
 use crate::domain::listeners::{
     self, Broker, HostTemplate, ListenerConfig, MaterializeConnection, SecurityProtocol, TIDBCLOUD_TEMPLATE,
 };
-use crate::domain::ports::{self, BrokerId, MAX_LISTENERS_PER_NLB, PortRequest, Reserved};
+use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};
 use crate::domain::validate;
 use crate::server::convert::value_error;
 use crate::server::diag::{Diagnostic, Diagnostics};
@@ -93,6 +93,15 @@ struct Checked {
     protocol: Option<SecurityProtocol>,
 }
 
+impl BrokerEntry for BrokerConfig {
+    fn port(&self) -> &Tri<f64> {
+        &self.port
+    }
+    fn listener_port(&self) -> &Tri<f64> {
+        &self.listener_port
+    }
+}
+
 fn path(name: &str) -> AttributePath {
     AttributePath::attr(name)
 }
@@ -116,53 +125,19 @@ impl Config {
 
         // brokers
         if let Tri::Known(brokers) = &self.brokers {
-            if brokers.is_empty() {
-                c.fail(path("brokers"), "No brokers", "Give at least one broker.");
-            }
-            if brokers.len() > MAX_LISTENERS_PER_NLB {
-                c.fail(
-                    path("brokers"),
-                    "Too many brokers",
-                    format!(
-                        "{} brokers need {} NLB listeners; an NLB has at most {MAX_LISTENERS_PER_NLB} (a hard AWS quota).",
-                        brokers.len(),
-                        brokers.len()
-                    ),
-                );
-            }
-            let mut seen_ports: BTreeMap<u16, String> = BTreeMap::new();
+            let by_id = check_brokers(&mut c, brokers, 0, &mut ListenerPorts::default());
+            out.brokers = by_id.into_iter().map(|(id, (key, b))| (id, (key.clone(), b.clone()))).collect();
             for (key, b) in brokers {
                 let bp = path("brokers").key(key.clone());
-                match key.parse::<BrokerId>() {
-                    Ok(id) => {
-                        out.brokers.insert(id, (key.clone(), b.clone()));
-                    }
-                    Err(e) => c.fail(bp.clone(), "Invalid broker id", e.to_string()),
-                }
-                c.string(
-                    &b.availability_zone_id,
-                    bp.attribute("availability_zone_id"),
-                    "Invalid availability zone id",
-                    validate::check_az_id,
-                );
+                let zone = bp.attribute("availability_zone_id");
+                c.string(&b.availability_zone_id, zone.clone(), "Invalid availability zone id", validate::check_az_id);
                 if b.availability_zone_id.is_null() {
                     c.fail(
-                        bp.attribute("availability_zone_id"),
+                        zone,
                         "Missing availability zone id",
                         "Every broker needs its availability_zone_id, e.g. \"use1-az1\".",
                     );
                 }
-                let listener_port = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port");
-                if let Some(p) = listener_port
-                    && let Some(other) = seen_ports.insert(p, key.clone())
-                {
-                    c.fail(
-                        bp.attribute("listener_port"),
-                        "Duplicate listener port",
-                        format!("Broker {other:?} already uses listener port {p}."),
-                    );
-                }
-                port(&mut c, &b.port, bp.attribute("port"), "broker port");
                 c.string(&b.host, bp.attribute("host"), "Invalid host", validate::check_host);
             }
         }

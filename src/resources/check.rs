@@ -1,6 +1,10 @@
 //! Small helpers shared by the validators of every Terraform type: read a
 //! possibly-unknown attribute, report a problem at its path.
 
+use std::collections::BTreeMap;
+
+use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
+use crate::domain::validate::limits::{self, Limit};
 use crate::server::diag::Diagnostics;
 use crate::server::path::AttributePath;
 use crate::server::value::Tri;
@@ -29,8 +33,12 @@ impl Checks {
         }
     }
 
-    /// A known number must be a whole number in `min..=max`.
-    pub fn range(&mut self, value: &Tri<f64>, path: AttributePath, what: &str, min: i64, max: i64) -> Option<i64> {
+    /// A known number must be a whole number within `limit`.
+    pub fn range(&mut self, value: &Tri<f64>, path: AttributePath, limit: &Limit) -> Option<i64> {
+        self.bounded(value, path, limit.what, limit.min, limit.max)
+    }
+
+    fn bounded(&mut self, value: &Tri<f64>, path: AttributePath, what: &str, min: i64, max: i64) -> Option<i64> {
         let Tri::Known(v) = *value else { return None };
         if v.fract() == 0.0 && v >= min as f64 && v <= max as f64 {
             Some(v as i64)
@@ -45,7 +53,146 @@ impl Checks {
     }
 }
 
-/// A known port number, checked.
+/// A known port number, checked; `what` names the port in the message.
 pub fn port(checks: &mut Checks, value: &Tri<f64>, path: AttributePath, what: &str) -> Option<u16> {
-    checks.range(value, path, what, 1, 65535).map(|p| p as u16)
+    checks.bounded(value, path, what, limits::PORT.min, limits::PORT.max).map(|p| p as u16)
+}
+
+/// The listener ports a configuration takes, each with the path that took
+/// it first: a second use is refused, in one wording for every type.
+#[derive(Default)]
+pub struct ListenerPorts(BTreeMap<u16, AttributePath>);
+
+impl ListenerPorts {
+    /// Checks a listener port and claims it for `at`.
+    pub fn claim(&mut self, c: &mut Checks, value: &Tri<f64>, at: AttributePath) -> Option<u16> {
+        let p = port(c, value, at.clone(), "listener port")?;
+        match self.0.get(&p) {
+            Some(first) => {
+                c.fail(at, "Duplicate listener port", format!("Listener port {p} is already used by {first}."))
+            }
+            None => {
+                self.0.insert(p, at);
+            }
+        }
+        Some(p)
+    }
+}
+
+/// One `brokers` entry, as far as the shared checks read it.
+pub trait BrokerEntry {
+    /// The port the broker's targets use.
+    fn port(&self) -> &Tri<f64>;
+    /// The load balancer port the broker is reached on.
+    fn listener_port(&self) -> &Tri<f64>;
+}
+
+/// What the `brokers` map of `kafka_privatelink` and of
+/// `kafka_advertised_listeners` share: at least one broker, no more
+/// listeners than a network load balancer has (`other_listeners` are the
+/// ones besides the brokers'), each key a broker id, each `port` a port and
+/// each `listener_port` a port used once. Returns the entries whose key is
+/// a broker id, by id; each type checks the rest of an entry itself.
+pub fn check_brokers<'a, B: BrokerEntry>(
+    c: &mut Checks,
+    brokers: &'a BTreeMap<String, B>,
+    other_listeners: usize,
+    listener_ports: &mut ListenerPorts,
+) -> BTreeMap<BrokerId, (&'a String, &'a B)> {
+    let at = AttributePath::attr("brokers");
+    if brokers.is_empty() {
+        c.fail(at.clone(), "No brokers", "Give at least one broker.");
+    }
+    let listeners = brokers.len() + other_listeners;
+    if listeners > MAX_LISTENERS_PER_NLB {
+        c.fail(
+            at.clone(),
+            "Too many listeners",
+            format!("{listeners} listeners are needed; a network load balancer has at most {MAX_LISTENERS_PER_NLB} (a hard AWS quota)."),
+        );
+    }
+    let mut by_id = BTreeMap::new();
+    for (key, b) in brokers {
+        let bp = at.clone().key(key.clone());
+        match key.parse::<BrokerId>() {
+            Ok(id) => {
+                by_id.insert(id, (key, b));
+            }
+            Err(e) => c.fail(bp.clone(), "Invalid broker id", e.to_string()),
+        }
+        port(c, b.port(), bp.attribute("port"), "broker port");
+        listener_ports.claim(c, b.listener_port(), bp.attribute("listener_port"));
+    }
+    by_id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Entry(Tri<f64>, Tri<f64>);
+
+    impl BrokerEntry for Entry {
+        fn port(&self) -> &Tri<f64> {
+            &self.0
+        }
+        fn listener_port(&self) -> &Tri<f64> {
+            &self.1
+        }
+    }
+
+    fn entry(listener_port: Option<f64>) -> Entry {
+        Entry(Tri::Null, listener_port.map_or(Tri::Null, Tri::Known))
+    }
+
+    fn findings(c: &Checks) -> Vec<(String, String)> {
+        c.0.iter().map(|d| (d.path.as_ref().map(ToString::to_string).unwrap_or_default(), d.summary.clone())).collect()
+    }
+
+    #[test]
+    fn a_listener_port_taken_before_the_brokers_is_taken_for_them_too() {
+        let mut c = Checks::default();
+        let mut ports = ListenerPorts::default();
+        let bootstrap = AttributePath::attr("bootstrap").index(0).attribute("listener_port");
+        assert_eq!(ports.claim(&mut c, &Tri::Known(9000.0), bootstrap), Some(9000));
+        let brokers = BTreeMap::from([("1".to_owned(), entry(Some(9000.0))), ("2".to_owned(), entry(Some(9002.0)))]);
+        let by_id = check_brokers(&mut c, &brokers, 1, &mut ports);
+        assert_eq!(by_id.keys().map(ToString::to_string).collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(findings(&c), [(r#"brokers["1"].listener_port"#.to_owned(), "Duplicate listener port".to_owned())]);
+        let detail = &c.0.iter().next().expect("one finding").detail;
+        assert!(detail.contains("bootstrap[0].listener_port"), "{detail}");
+    }
+
+    #[test]
+    fn the_listener_limit_counts_the_other_listeners() {
+        let brokers: BTreeMap<String, Entry> =
+            (1..=MAX_LISTENERS_PER_NLB).map(|i| (i.to_string(), entry(None))).collect();
+        let mut c = Checks::default();
+        check_brokers(&mut c, &brokers, 0, &mut ListenerPorts::default());
+        assert!(findings(&c).is_empty(), "{:?}", findings(&c));
+        check_brokers(&mut c, &brokers, 1, &mut ListenerPorts::default());
+        assert_eq!(findings(&c), [("brokers".to_owned(), "Too many listeners".to_owned())]);
+    }
+
+    #[test]
+    fn bad_keys_and_ports_are_reported_at_the_entry() {
+        let brokers = BTreeMap::from([
+            ("01".to_owned(), entry(None)),
+            ("2".to_owned(), Entry(Tri::Known(0.0), Tri::Known(70000.0))),
+        ]);
+        let mut c = Checks::default();
+        let by_id = check_brokers(&mut c, &brokers, 0, &mut ListenerPorts::default());
+        assert_eq!(by_id.len(), 1);
+        assert_eq!(
+            findings(&c),
+            [
+                (r#"brokers["01"]"#.to_owned(), "Invalid broker id".to_owned()),
+                (r#"brokers["2"].port"#.to_owned(), "Invalid broker port".to_owned()),
+                (r#"brokers["2"].listener_port"#.to_owned(), "Invalid listener port".to_owned()),
+            ]
+        );
+        let mut empty = Checks::default();
+        check_brokers(&mut empty, &BTreeMap::<String, Entry>::new(), 0, &mut ListenerPorts::default());
+        assert_eq!(findings(&empty), [("brokers".to_owned(), "No brokers".to_owned())]);
+    }
 }

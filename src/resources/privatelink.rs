@@ -33,6 +33,7 @@ use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
 use crate::aws::observe::{CallCounter, observe};
 use crate::aws::{AwsError, Clients, ec2};
+use crate::domain::arn::Arn;
 use crate::domain::diff::DiffError;
 use crate::domain::layout::Spec;
 use crate::domain::ownership::{self, Instance};
@@ -252,8 +253,7 @@ impl Resource for KafkaPrivatelink {
 
     fn identity(&self, state: &Value) -> Option<Value> {
         let Value::String(arn) = state.get("load_balancer_arn") else { return None };
-        // arn:<partition>:elasticloadbalancing:<region>:<account>:loadbalancer/…
-        let region = arn.split(':').nth(3).filter(|r| !r.is_empty())?;
+        let region = Arn::parse(arn).map(|a| a.region).filter(|r| !r.is_empty())?;
         Some(Value::Object(BTreeMap::from([
             ("region".to_owned(), Value::from(region)),
             ("load_balancer_arn".to_owned(), Value::from(arn.as_str())),

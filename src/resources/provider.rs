@@ -14,7 +14,7 @@ use super::msk_brokers::MskBrokers;
 use super::privatelink::{KafkaPrivatelink, KafkaPrivatelinkList};
 use crate::aws::{AssumeRole, AwsSettings, Clients, Endpoints, Secret};
 use crate::domain::validate;
-use crate::domain::validate::{check_role_arn, check_url, parse_duration};
+use crate::domain::validate::{check_role_arn, check_url, limits, parse_duration};
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;
 use crate::server::provider::{Context, DataSource, ListResource, Provider, Resource};
@@ -122,7 +122,7 @@ impl Config {
     fn check(&self) -> Checks {
         let mut c = Checks::default();
         c.string(&self.region, AttributePath::attr("region"), "Invalid region", validate::check_region);
-        c.range(&self.max_retries, AttributePath::attr("max_retries"), "retry count", 0, 1000);
+        c.range(&self.max_retries, AttributePath::attr("max_retries"), &limits::MAX_RETRIES);
         match (&self.access_key, &self.secret_key) {
             (Tri::Known(_), Tri::Null) => c.fail(
                 AttributePath::attr("secret_key"),

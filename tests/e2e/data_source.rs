@@ -194,6 +194,6 @@ fn more_than_fifty_brokers_is_refused() {
     ));
     let v = ws.validate_json();
     let d = &v["diagnostics"][0];
-    assert_eq!(d["summary"], "Too many brokers", "{v}");
+    assert_eq!(d["summary"], "Too many listeners", "{v}");
     assert!(d["detail"].as_str().unwrap().contains("at most 50"), "{v}");
 }

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::connections::Connection;
 use crate::domain::layout::{Role, TargetKind, target_group_name};
+use crate::domain::net::parse_ipv4;
 use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
-use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
-use crate::domain::validate;
+use crate::domain::ports::BrokerId;
 use crate::domain::validate::{
-    check_elb_name, check_instance_id, check_load_balancer_arn, check_principal, check_security_group_id,
+    self, check_elb_name, check_instance_id, check_load_balancer_arn, check_principal, check_security_group_id, limits,
     parse_duration,
 };
-use crate::resources::check::{Checks, port};
+use crate::resources::check::{BrokerEntry, Checks, ListenerPorts, check_brokers, port};
 use crate::server::path::AttributePath;
 use crate::server::value::Tri;
 
@@ -207,6 +207,22 @@ impl Model {
     }
 }
 
+impl BrokerEntry for Broker {
+    fn port(&self) -> &Tri<f64> {
+        &self.port
+    }
+    fn listener_port(&self) -> &Tri<f64> {
+        &self.listener_port
+    }
+}
+
+impl Broker {
+    /// Whether the broker's target (its instance or its address) is known.
+    fn target_is_known(&self) -> bool {
+        self.ip.known().is_some() || self.instance_id.known().is_some()
+    }
+}
+
 fn kind_of(b: &Broker) -> TargetKind {
     if b.instance_id.is_null() { TargetKind::Ip } else { TargetKind::Instance }
 }
@@ -330,10 +346,7 @@ impl Model {
                 c.string(id, path("security_group_ids").index(i), "Invalid security group id", check_security_group_id);
             }
         }
-        c.string(enforce, enforce_path.clone(), "Invalid setting", |v| match v {
-            "on" | "off" => Ok(()),
-            _ => Err(format!("{v:?} is neither \"on\" nor \"off\"")),
-        });
+        c.string(enforce, enforce_path.clone(), "Invalid setting", validate::check_on_off);
         let no_groups =
             self.security_group_ids.is_null() || self.security_group_ids.known().is_some_and(|s| s.is_empty());
         if !enforce.is_null() && no_groups {
@@ -345,9 +358,24 @@ impl Model {
         }
     }
 
-    /// Every plan-time check that needs no AWS call.
+    /// Every plan-time check that needs no AWS call, attribute by
+    /// attribute; each step below owns one part of the configuration.
     pub fn check(&self) -> Checks {
         let mut c = Checks::default();
+        self.check_placement(&mut c);
+        self.check_security_groups(&mut c);
+        self.check_brokers(&mut c);
+        self.check_target_settings(&mut c);
+        if let Some(es) = self.endpoint() {
+            self.check_endpoint_service(es, &mut c);
+        }
+        self.check_tags_and_timeouts(&mut c);
+        c
+    }
+
+    /// `name`, `vpc_id`, and where the load balancer is: `subnet_ids` (it is
+    /// created) or `load_balancer_arn` (it is adopted), one of the two.
+    fn check_placement(&self, c: &mut Checks) {
         // Target group names are checked by the plan, for the groups it
         // creates (`check_new_group_names`): an imported setup keeps groups
         // of any name.
@@ -356,13 +384,7 @@ impl Model {
         {
             c.fail(path("name"), "Invalid name", format!("The load balancer would be named {e}."));
         }
-        c.string(&self.vpc_id, path("vpc_id"), "Invalid VPC id", |v| {
-            if v.starts_with("vpc-") && v.len() > 4 {
-                Ok(())
-            } else {
-                Err(format!("{v:?} is not a VPC id such as \"vpc-0123456789abcdef0\""))
-            }
-        });
+        c.string(&self.vpc_id, path("vpc_id"), "Invalid VPC id", validate::check_vpc_id);
         match (&self.subnet_ids, &self.load_balancer_arn) {
             (Tri::Null, Tri::Null) => c.fail(
                 path("subnet_ids"),
@@ -381,13 +403,7 @@ impl Model {
                 c.fail(path("subnet_ids"), "No subnets", "A network load balancer needs at least one subnet.");
             }
             for (i, s) in subnets.iter().enumerate() {
-                c.string(s, path("subnet_ids").index(i), "Invalid subnet id", |s| {
-                    if s.starts_with("subnet-") && s.len() > 7 {
-                        Ok(())
-                    } else {
-                        Err(format!("{s:?} is not a subnet id such as \"subnet-0123456789abcdef0\""))
-                    }
-                });
+                c.string(s, path("subnet_ids").index(i), "Invalid subnet id", validate::check_subnet_id);
             }
         }
         c.string(
@@ -396,196 +412,134 @@ impl Model {
             "Invalid load balancer ARN",
             check_load_balancer_arn,
         );
-        self.check_security_groups(&mut c);
-        port(&mut c, &self.broker_port, path("broker_port"), "broker port");
-        port(&mut c, &self.listener_port_base, path("listener_port_base"), "listener port base");
+    }
 
-        let mut listener_ports: BTreeMap<u16, AttributePath> = BTreeMap::new();
-        let mut claim = |c: &mut Checks, p: u16, at: AttributePath| {
-            if let Some(first) = listener_ports.get(&p) {
-                c.fail(at, "Duplicate listener port", format!("Listener port {p} is already used by {first}."));
-            } else {
-                listener_ports.insert(p, at);
-            }
-        };
+    /// The ports, the brokers and the bootstrap listener: the checks every
+    /// broker map shares ([`check_brokers`]), then one target per broker,
+    /// all of one kind, no address or instance twice.
+    fn check_brokers(&self, c: &mut Checks) {
+        port(c, &self.broker_port, path("broker_port"), "broker port");
+        port(c, &self.listener_port_base, path("listener_port_base"), "listener port base");
+        let mut listener_ports = ListenerPorts::default();
         if let Some(b) = self.bootstrap() {
             let bp = block("bootstrap");
-            if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port") {
-                claim(&mut c, p, bp.attribute("listener_port"));
-            }
-            port(&mut c, &b.target_port, bp.attribute("target_port"), "target port");
+            listener_ports.claim(c, &b.listener_port, bp.attribute("listener_port"));
+            port(c, &b.target_port, bp.attribute("target_port"), "target port");
         }
-        if let Tri::Known(brokers) = &self.brokers {
-            if brokers.is_empty() {
-                c.fail(path("brokers"), "No brokers", "Give at least one broker.");
-            }
-            let listeners = brokers.len() + usize::from(self.bootstrap().is_some());
-            if listeners > MAX_LISTENERS_PER_NLB {
-                c.fail(
-                    path("brokers"),
-                    "Too many listeners",
-                    format!("{listeners} listeners are needed; a network load balancer has at most {MAX_LISTENERS_PER_NLB} (a hard AWS quota)."),
-                );
-            }
-            let mut ips: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
-            let mut instances: BTreeMap<String, String> = BTreeMap::new();
-            let kinds: BTreeSet<bool> = brokers
-                .values()
-                .filter(|b| b.ip.known().is_some() || b.instance_id.known().is_some())
-                .map(|b| b.instance_id.known().is_some())
-                .collect();
-            if kinds.len() > 1 {
-                c.fail(
-                    path("brokers"),
-                    "Brokers of two kinds",
-                    "Give every broker an ip, or every broker an instance_id: a target group has one target type, and the bootstrap group holds every broker.",
-                );
-            }
-            for (key, b) in brokers {
-                let bp = path("brokers").key(key.clone());
-                if let Err(e) = key.parse::<BrokerId>() {
-                    c.fail(bp.clone(), "Invalid broker id", e.to_string());
-                }
-                match &b.instance_id {
-                    Tri::Known(id) => {
-                        // An ip beside it must be the instance's (checked at plan).
-                        match check_instance_id(id) {
-                            Err(e) => c.fail(bp.attribute("instance_id"), "Invalid instance id", e),
-                            Ok(()) => {
-                                if let Some(other) = instances.insert(id.clone(), key.clone()) {
-                                    c.fail(
-                                        bp.attribute("instance_id"),
-                                        "Duplicate broker instance",
-                                        format!("Broker {other:?} is the same instance {id}."),
-                                    );
-                                }
-                            }
+        let Tri::Known(brokers) = &self.brokers else { return };
+        let other_listeners = usize::from(self.bootstrap().is_some());
+        check_brokers(c, brokers, other_listeners, &mut listener_ports);
+        let kinds: BTreeSet<TargetKind> = brokers.values().filter(|b| b.target_is_known()).map(kind_of).collect();
+        if kinds.len() > 1 {
+            c.fail(
+                path("brokers"),
+                "Brokers of two kinds",
+                "Give every broker an ip, or every broker an instance_id: a target group has one target type, and the bootstrap group holds every broker.",
+            );
+        }
+        let mut ips: BTreeMap<Ipv4Addr, &String> = BTreeMap::new();
+        let mut instances: BTreeMap<&String, &String> = BTreeMap::new();
+        for (key, b) in brokers {
+            let bp = path("brokers").key(key.clone());
+            match (&b.instance_id, &b.ip) {
+                // An ip beside an instance must be the instance's (checked at plan).
+                (Tri::Known(id), _) => match check_instance_id(id) {
+                    Err(e) => c.fail(bp.attribute("instance_id"), "Invalid instance id", e),
+                    Ok(()) => {
+                        if let Some(other) = instances.insert(id, key) {
+                            c.fail(
+                                bp.attribute("instance_id"),
+                                "Duplicate broker instance",
+                                format!("Broker {other:?} is the same instance {id}."),
+                            );
                         }
-                        port(&mut c, &b.port, bp.attribute("port"), "broker port");
-                        if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port")
-                        {
-                            claim(&mut c, p, bp.attribute("listener_port"));
-                        }
-                        continue;
                     }
-                    Tri::Unknown => {
-                        port(&mut c, &b.port, bp.attribute("port"), "broker port");
-                        if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port")
-                        {
-                            claim(&mut c, p, bp.attribute("listener_port"));
+                },
+                (Tri::Unknown, _) | (Tri::Null, Tri::Unknown) => {}
+                (Tri::Null, Tri::Known(ip)) => match parse_ipv4(ip) {
+                    Ok(addr) => {
+                        if let Some(other) = ips.insert(addr, key) {
+                            c.fail(
+                                bp.attribute("ip"),
+                                "Duplicate broker IP",
+                                format!("Broker {other:?} has the same IP {ip}."),
+                            );
                         }
-                        continue;
                     }
-                    Tri::Null => {}
-                }
-                match &b.ip {
-                    Tri::Known(ip) => match ip.parse::<Ipv4Addr>() {
-                        Ok(addr) => {
-                            if let Some(other) = ips.insert(addr, key.clone()) {
-                                c.fail(
-                                    bp.attribute("ip"),
-                                    "Duplicate broker IP",
-                                    format!("Broker {other:?} has the same IP {ip}."),
-                                );
-                            }
-                        }
-                        Err(_) => c.fail(
-                            bp.attribute("ip"),
-                            "Invalid IP address",
-                            format!("{ip:?} is not an IPv4 address such as \"10.0.1.15\"."),
-                        ),
-                    },
-                    Tri::Null => c.fail(
-                        bp.attribute("ip"),
-                        "Missing broker target",
-                        "Every broker needs its ip, or the instance_id of the EC2 instance it runs on.",
-                    ),
-                    Tri::Unknown => {}
-                }
-                port(&mut c, &b.port, bp.attribute("port"), "broker port");
-                if let Some(p) = port(&mut c, &b.listener_port, bp.attribute("listener_port"), "listener port") {
-                    claim(&mut c, p, bp.attribute("listener_port"));
-                }
+                    Err(e) => c.fail(bp.attribute("ip"), "Invalid IP address", e),
+                },
+                (Tri::Null, Tri::Null) => c.fail(
+                    bp.attribute("ip"),
+                    "Missing broker target",
+                    "Every broker needs its ip, or the instance_id of the EC2 instance it runs on.",
+                ),
             }
         }
+    }
 
-        c.range(&self.deregistration_delay, path("deregistration_delay"), "deregistration delay", 0, 3600);
-        c.range(&self.tcp_idle_timeout, path("tcp_idle_timeout"), "TCP idle timeout", 60, 6000);
-        if let Some(h) = self.health() {
-            let hp = block("health_check");
-            c.string(&h.protocol, hp.attribute("protocol"), "Invalid health check protocol", |p| {
-                if matches!(p, "TCP" | "HTTP" | "HTTPS") {
-                    Ok(())
-                } else {
-                    Err(format!("{p:?} is not TCP, HTTP or HTTPS"))
-                }
-            });
-            c.string(&h.port, hp.attribute("port"), "Invalid health check port", |p| {
-                if p == "traffic-port" || p.parse::<u16>().is_ok_and(|n| n > 0) {
-                    Ok(())
-                } else {
-                    Err(format!("{p:?} is neither \"traffic-port\" nor a port number"))
-                }
-            });
-            c.range(&h.interval, hp.attribute("interval"), "health check interval", 5, 300);
-            c.range(&h.healthy_threshold, hp.attribute("healthy_threshold"), "healthy threshold", 2, 10);
-            c.range(&h.unhealthy_threshold, hp.attribute("unhealthy_threshold"), "unhealthy threshold", 2, 10);
-            c.range(&h.timeout, hp.attribute("timeout"), "health check timeout", 2, 120);
-        }
+    /// What the target groups and listeners pass to AWS as they are.
+    fn check_target_settings(&self, c: &mut Checks) {
+        c.range(&self.deregistration_delay, path("deregistration_delay"), &limits::DEREGISTRATION_DELAY);
+        c.range(&self.tcp_idle_timeout, path("tcp_idle_timeout"), &limits::TCP_IDLE_TIMEOUT);
+        let Some(h) = self.health() else { return };
+        let hp = block("health_check");
+        c.string(
+            &h.protocol,
+            hp.attribute("protocol"),
+            "Invalid health check protocol",
+            validate::check_health_check_protocol,
+        );
+        c.string(&h.port, hp.attribute("port"), "Invalid health check port", validate::check_health_check_port);
+        c.range(&h.interval, hp.attribute("interval"), &limits::HEALTH_CHECK_INTERVAL);
+        c.range(&h.healthy_threshold, hp.attribute("healthy_threshold"), &limits::HEALTHY_THRESHOLD);
+        c.range(&h.unhealthy_threshold, hp.attribute("unhealthy_threshold"), &limits::UNHEALTHY_THRESHOLD);
+        c.range(&h.timeout, hp.attribute("timeout"), &limits::HEALTH_CHECK_TIMEOUT);
+    }
 
-        if let Some(es) = self.endpoint() {
-            let ep = block("endpoint_service");
-            let any_allowed = es.allow_any_principal.known() == Some(&true);
-            if let Some(ps) = es.allowed_principals.known() {
-                for (i, p) in ps.iter().enumerate() {
-                    match p {
-                        Tri::Known(p) if p == "*" && !any_allowed => c.fail(
-                            ep.attribute("allowed_principals").index(i),
-                            "Any principal not allowed",
-                            "\"*\" lets every AWS account connect; set allow_any_principal = true to mean it.",
-                        ),
-                        Tri::Known(p) if p == "*" => {}
-                        _ => c.string(
-                            p,
-                            ep.attribute("allowed_principals").index(i),
-                            "Invalid principal",
-                            check_principal,
-                        ),
-                    }
-                }
-            }
-            let regions = es.supported_regions.known().map(|r| !r.is_empty()).unwrap_or(false);
-            if let Some(rs) = es.supported_regions.known() {
-                for (i, r) in rs.iter().enumerate() {
-                    c.string(r, ep.attribute("supported_regions").index(i), "Invalid region", validate::check_region);
-                }
-            }
-            if regions && self.cross_zone_load_balancing.known() == Some(&false) {
-                c.fail(
-                    path("cross_zone_load_balancing"),
-                    "Cross-zone load balancing required",
-                    "Cross-region PrivateLink (supported_regions) cannot map consumer zones onto broker zones, so every load balancer node must reach every broker: cross_zone_load_balancing must be true.",
-                );
+    /// Principals (`"*"` only when meant), regions, and the cross-zone
+    /// balancing that cross-region consumers need.
+    fn check_endpoint_service(&self, es: &EndpointService, c: &mut Checks) {
+        let ep = block("endpoint_service");
+        let any_allowed = es.allow_any_principal.known() == Some(&true);
+        for (i, p) in es.allowed_principals.known().into_iter().flatten().enumerate() {
+            let at = ep.attribute("allowed_principals").index(i);
+            match p {
+                Tri::Known(p) if p == "*" && !any_allowed => c.fail(
+                    at,
+                    "Any principal not allowed",
+                    "\"*\" lets every AWS account connect; set allow_any_principal = true to mean it.",
+                ),
+                Tri::Known(p) if p == "*" => {}
+                _ => c.string(p, at, "Invalid principal", check_principal),
             }
         }
-        if let Some(tags) = self.tags.known() {
-            for key in tags.keys().filter(|k| is_reserved_tag(k)) {
-                c.fail(
-                    path("tags").key(key.clone()),
-                    "Reserved tag key",
-                    format!("Tag keys starting with {RESERVED_TAG_PREFIX:?} are the provider's own: they say which resource owns an object. Use another key than {key:?}."),
-                );
-            }
+        let regions = es.supported_regions.known().into_iter().flatten();
+        for (i, r) in regions.enumerate() {
+            c.string(r, ep.attribute("supported_regions").index(i), "Invalid region", validate::check_region);
+        }
+        let cross_region = es.supported_regions.known().is_some_and(|r| !r.is_empty());
+        if cross_region && self.cross_zone_load_balancing.known() == Some(&false) {
+            c.fail(
+                path("cross_zone_load_balancing"),
+                "Cross-zone load balancing required",
+                "Cross-region PrivateLink (supported_regions) cannot map consumer zones onto broker zones, so every load balancer node must reach every broker: cross_zone_load_balancing must be true.",
+            );
+        }
+    }
+
+    /// No reserved tag key; durations that parse.
+    fn check_tags_and_timeouts(&self, c: &mut Checks) {
+        for key in self.tags.known().into_iter().flat_map(|t| t.keys()).filter(|k| is_reserved_tag(k)) {
+            c.fail(
+                path("tags").key(key.clone()),
+                "Reserved tag key",
+                format!("Tag keys starting with {RESERVED_TAG_PREFIX:?} are the provider's own: they say which resource owns an object. Use another key than {key:?}."),
+            );
         }
         if let Some(t) = self.timeouts.known().and_then(|t| t.first()) {
             for (name, v) in [("create", &t.create), ("update", &t.update), ("delete", &t.delete)] {
-                c.string(v, block("timeouts").attribute(name), "Invalid timeout", |d| {
-                    parse_duration(d)
-                        .map(|_| ())
-                        .ok_or_else(|| format!("{d:?} is not a duration such as \"10m\" or \"1h\" (at most 8784h)"))
-                });
+                c.string(v, block("timeouts").attribute(name), "Invalid timeout", validate::check_duration);
             }
         }
-        c
     }
 }

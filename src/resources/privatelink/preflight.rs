@@ -12,7 +12,7 @@ use super::model::{Model, known_strings, port_of};
 
 use crate::aws::{AwsError, Clients, ec2};
 use crate::domain::ports::BrokerId;
-use crate::domain::preflight::{self, BrokerGuard, Cidr, LoadBalancerSources};
+use crate::domain::preflight::{self, BrokerGuard, LoadBalancerSources};
 use crate::server::diag::{Diagnostic, Diagnostics};
 use crate::server::path::AttributePath;
 
@@ -108,11 +108,7 @@ async fn findings(
         None => ec2::subnets_of_vpc(&clients.ec2, vpc).await?,
     };
     let lb = LoadBalancerSources {
-        subnets: subnets
-            .iter()
-            .filter(|s| subnet_ids.contains(&s.id))
-            .map(|s| Cidr { network: s.network, prefix: s.prefix })
-            .collect(),
+        subnets: subnets.iter().filter(|s| subnet_ids.contains(&s.id)).map(|s| s.cidr).collect(),
         groups: lb_groups,
     };
     let ips: BTreeSet<Ipv4Addr> = wanted.iter().map(|w| w.1).collect();

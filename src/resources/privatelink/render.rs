@@ -12,6 +12,7 @@ use super::model::{
 use super::private::Private;
 
 use crate::aws::observe::Lookup;
+use crate::domain::arn::Arn;
 use crate::domain::connections::{Connection, ConnectionPolicy};
 use crate::domain::diff;
 use crate::domain::layout::{
@@ -158,8 +159,8 @@ pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, purpose: Purpose) -> 
             (recorded.load_balancer.clone(), recorded.load_balancer.is_none().then(|| spec.name.clone()))
         }
     };
-    // A group ARN holds its name: `…:targetgroup/<name>/<id>`.
-    let recorded_names: BTreeSet<&str> = recorded.group_arns().filter_map(|a| a.rsplit('/').nth(1)).collect();
+    let recorded_names: BTreeSet<&str> =
+        recorded.group_arns().filter_map(|a| Arn::parse(a)?.target_group_name()).collect();
     Lookup {
         load_balancer_arn: arn,
         load_balancer_name: name,
