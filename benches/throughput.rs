@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use terraform_provider_kafka::domain::ports::{BrokerId, PortRequest, Reserved, assign_ports};
 use terraform_provider_kafka::resources::KafkaProvider;
-use terraform_provider_kafka::server::provider::{Context, Provider};
-use terraform_provider_kafka::server::value::{Value, decode_msgpack, encode_msgpack};
+use terraform_provider_kafka::server::api::provider::{Context, Provider};
+use terraform_provider_kafka::server::api::value::{Value, decode_msgpack, encode_msgpack};
 
 /// Counts bytes allocated, to report memory per operation.
 struct Counting;

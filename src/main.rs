@@ -23,7 +23,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    server::logging::init();
+    server::transport::logging::init();
     tracing::info!(version = VERSION, protocol = PROTOCOL, "starting terraform-provider-kafka");
     let provider = Arc::new(resources::KafkaProvider::new(VERSION));
     let result =

@@ -13,13 +13,13 @@ use crate::domain::listeners::{
 };
 use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};
 use crate::domain::validate;
-use crate::server::convert::value_error;
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::path::AttributePath;
-use crate::server::provider::{Context, DataSource};
-use crate::server::schema::{Attribute, Block, Nesting, Schema};
-use crate::server::types::Type;
-use crate::server::value::{Tri, Value, from_value, to_value};
+use crate::server::api::diag::value_error;
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::{Context, DataSource};
+use crate::server::api::schema::{Attribute, Block, Nesting, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{Tri, Value, from_value, to_value};
 
 pub struct AdvertisedListeners;
 
@@ -394,7 +394,7 @@ fn schema() -> Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::diag::Severity;
+    use crate::server::api::diag::Severity;
 
     fn brokers(entries: &[(&str, &str, Option<i64>)]) -> Value {
         Value::Map(

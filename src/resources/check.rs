@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
 use crate::domain::validate::limits::{self, Limit};
-use crate::server::diag::Diagnostics;
-use crate::server::path::AttributePath;
-use crate::server::value::Tri;
+use crate::server::api::diag::Diagnostics;
+use crate::server::api::path::AttributePath;
+use crate::server::api::value::Tri;
 
 /// Validation findings, each at an attribute path.
 #[derive(Default)]

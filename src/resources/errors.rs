@@ -5,7 +5,7 @@
 //! when the provider knows.
 
 use crate::aws::{AwsError, Clients, ErrorKind};
-use crate::server::diag::Diagnostic;
+use crate::server::api::diag::Diagnostic;
 
 /// `e`, met while `doing` (reading, creating, importing, …) `subject`.
 pub fn aws_diagnostic(clients: &Clients, doing: &str, subject: &str, e: &AwsError) -> Diagnostic {

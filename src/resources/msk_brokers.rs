@@ -12,13 +12,13 @@ use super::check::Checks;
 use super::provider::ProviderState;
 use crate::aws::{ec2, msk};
 use crate::domain::msk::{Authentication, check_cluster_arn};
-use crate::server::convert::value_error;
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::path::AttributePath;
-use crate::server::provider::{Context, DataSource};
-use crate::server::schema::{Attribute, Block, Schema};
-use crate::server::types::Type;
-use crate::server::value::{Tri, Value, from_value, to_value};
+use crate::server::api::diag::value_error;
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::{Context, DataSource};
+use crate::server::api::schema::{Attribute, Block, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{Tri, Value, from_value, to_value};
 
 pub struct MskBrokers {
     provider: Arc<ProviderState>,

@@ -37,15 +37,15 @@ use crate::domain::arn::Arn;
 use crate::domain::diff::DiffError;
 use crate::domain::layout::Spec;
 use crate::domain::ownership::{self, Instance};
-use crate::server::convert::value_error;
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::path::AttributePath;
-use crate::server::provider::{
+use crate::server::api::diag::value_error;
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::{
     ApplyRequest, ApplyResponse, Context, IdentityAttribute, IdentitySchema, ImportResponse, PlanRequest, PlanResponse,
     ReadRequest, ReadResponse, Resource,
 };
-use crate::server::schema::Schema;
-use crate::server::value::{Tri, Value, from_value, to_value};
+use crate::server::api::schema::Schema;
+use crate::server::api::value::{Tri, Value, from_value, to_value};
 
 pub struct KafkaPrivatelink {
     provider: Arc<ProviderState>,
@@ -237,13 +237,13 @@ impl Resource for KafkaPrivatelink {
             attributes: vec![
                 IdentityAttribute {
                     name: "region".into(),
-                    ty: crate::server::types::Type::String,
+                    ty: crate::server::api::types::Type::String,
                     required_for_import: false,
                     description: "The region of the load balancer (default: the provider's).".into(),
                 },
                 IdentityAttribute {
                     name: "load_balancer_arn".into(),
-                    ty: crate::server::types::Type::String,
+                    ty: crate::server::api::types::Type::String,
                     required_for_import: true,
                     description: "The ARN of the network load balancer.".into(),
                 },
@@ -285,7 +285,7 @@ impl Resource for KafkaPrivatelink {
     /// The shortest configuration that plans no changes against `state`:
     /// placement by subnets or by ARN (never both), defaults left out.
     fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
-        let mut m = decode(&crate::server::schema::settable(&schema::schema(), state), "state")?;
+        let mut m = decode(&crate::server::api::schema::settable(&schema::schema(), state), "state")?;
         if !m.subnet_ids.is_null() {
             m.load_balancer_arn = Tri::Null;
         }

@@ -15,12 +15,12 @@ use super::privatelink::{KafkaPrivatelink, KafkaPrivatelinkList};
 use crate::aws::{AssumeRole, AwsSettings, Clients, Endpoints, Secret};
 use crate::domain::validate;
 use crate::domain::validate::{check_role_arn, check_url, limits, parse_duration};
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::path::AttributePath;
-use crate::server::provider::{Context, DataSource, ListResource, Provider, Resource};
-use crate::server::schema::{Attribute, Block, NestedBlock, Schema};
-use crate::server::types::Type;
-use crate::server::value::{Tri, Value, from_value};
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::{Context, DataSource, ListResource, Provider, Resource};
+use crate::server::api::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{Tri, Value, from_value};
 
 /// What configure hands to resources: AWS settings, and clients built from
 /// them on first use.
@@ -265,14 +265,14 @@ impl Provider for KafkaProvider {
     fn validate(&self, config: &Value) -> Diagnostics {
         match from_value::<Config>(config) {
             Ok(c) => c.check().0,
-            Err(e) => crate::server::convert::value_error("provider configuration", e).into(),
+            Err(e) => crate::server::api::diag::value_error("provider configuration", e).into(),
         }
     }
 
     async fn configure(&self, _ctx: &Context, terraform_version: &str, config: Value) -> Diagnostics {
         let config = match from_value::<Config>(&config) {
             Ok(c) => c,
-            Err(e) => return crate::server::convert::value_error("provider configuration", e).into(),
+            Err(e) => return crate::server::api::diag::value_error("provider configuration", e).into(),
         };
         let checks = config.check();
         if checks.has_errors() {

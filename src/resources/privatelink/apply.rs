@@ -15,9 +15,9 @@ use crate::domain::diff::DiffError;
 use crate::domain::layout::{LoadBalancerSpec, Observed, Spec};
 use crate::domain::ownership::{Instance, Token};
 use crate::domain::{connections, diff, ownership};
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::provider::{ApplyRequest, ApplyResponse, Context};
-use crate::server::value::{Tri, Value};
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::provider::{ApplyRequest, ApplyResponse, Context};
+use crate::server::api::value::{Tri, Value};
 
 /// Idempotency token of this apply's endpoint-service creation: the SDK
 /// re-sends it with every retry of that one call, so a retried create

@@ -14,9 +14,9 @@ use crate::aws::{Clients, ec2};
 use crate::domain::import;
 use crate::domain::layout::{Role, TargetId};
 use crate::domain::ownership::{Instance, Recorded, is_reserved_tag};
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::provider::ImportResponse;
-use crate::server::value::Tri;
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::provider::ImportResponse;
+use crate::server::api::value::Tri;
 
 impl KafkaPrivatelink {
     /// The load balancer an import id names: an NLB ARN, or an endpoint

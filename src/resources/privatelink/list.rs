@@ -10,12 +10,12 @@ use serde::Deserialize;
 
 use super::KafkaPrivatelink;
 use crate::aws::elbv2;
-use crate::server::convert::value_error;
-use crate::server::diag::Diagnostics;
-use crate::server::provider::{Context, ListRequest, ListResource, ListResult, Resource};
-use crate::server::schema::{Attribute, Block, Schema};
-use crate::server::types::Type;
-use crate::server::value::{Tri, from_value};
+use crate::server::api::diag::Diagnostics;
+use crate::server::api::diag::value_error;
+use crate::server::api::provider::{Context, ListRequest, ListResource, ListResult, Resource};
+use crate::server::api::schema::{Attribute, Block, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{Tri, from_value};
 
 pub struct KafkaPrivatelinkList {
     resource: Arc<KafkaPrivatelink>,

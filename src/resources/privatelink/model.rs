@@ -17,8 +17,8 @@ use crate::domain::validate::{
     parse_duration,
 };
 use crate::resources::check::{BrokerEntry, Checks, ListenerPorts, check_brokers, port};
-use crate::server::path::AttributePath;
-use crate::server::value::Tri;
+use crate::server::api::path::AttributePath;
+use crate::server::api::value::Tri;
 
 pub type Strings = Tri<Vec<Tri<String>>>;
 

@@ -18,10 +18,10 @@ use crate::aws::ec2;
 use crate::domain::connections::{Connection, ConnectionPolicy};
 use crate::domain::ports::{BrokerId, PortRequest, Reserved};
 use crate::domain::{connections, ports};
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::path::AttributePath;
-use crate::server::provider::PlanRequest;
-use crate::server::value::{Tri, to_value};
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::PlanRequest;
+use crate::server::api::value::{Tri, to_value};
 
 /// A number attribute with a default: unknown stays unknown.
 fn with_default(v: &Tri<f64>, default: u16) -> Tri<f64> {

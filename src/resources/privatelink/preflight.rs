@@ -13,8 +13,8 @@ use super::model::{Model, known_strings, port_of};
 use crate::aws::{AwsError, Clients, ec2};
 use crate::domain::ports::BrokerId;
 use crate::domain::preflight::{self, BrokerGuard, LoadBalancerSources};
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::path::AttributePath;
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
 
 impl KafkaPrivatelink {
     pub(super) async fn security_group_warnings(

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::server::diag::Diagnostic;
+use crate::server::api::diag::Diagnostic;
 
 /// How the resource came to manage its load balancer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,8 +21,8 @@ use crate::domain::layout::{
 };
 use crate::domain::ownership::{Recorded, is_reserved_tag};
 use crate::domain::ports::BrokerId;
-use crate::server::diag::Diagnostic;
-use crate::server::value::Tri;
+use crate::server::api::diag::Diagnostic;
+use crate::server::api::value::Tri;
 
 /// The domain spec of a fully known planned model.
 pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Result<Spec, Diagnostic> {

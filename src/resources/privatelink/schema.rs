@@ -1,7 +1,7 @@
 //! The `kafka_privatelink` schema. Descriptions are the documentation.
 
-use crate::server::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
-use crate::server::types::Type;
+use crate::server::api::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
+use crate::server::api::types::Type;
 
 pub fn schema() -> Schema {
     let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use prost::Message;
 use prost_types::{DescriptorProto, EnumDescriptorProto, FileDescriptorProto, FileDescriptorSet};
-use terraform_provider_kafka::server::pb::FILE_DESCRIPTOR_SET;
+use terraform_provider_kafka::server::transport::pb::FILE_DESCRIPTOR_SET;
 
 /// Reads a varint at `i`; `None` past the end or when over-long.
 fn varint(b: &[u8], mut i: usize) -> Option<(u64, usize)> {

@@ -13,10 +13,10 @@ use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
-use terraform_provider_kafka::server::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
-use terraform_provider_kafka::server::pb::plugin::grpc_controller_client::GrpcControllerClient;
-use terraform_provider_kafka::server::pb::tfplugin6 as pb;
-use terraform_provider_kafka::server::pb::tfplugin6::provider_client::ProviderClient;
+use terraform_provider_kafka::server::transport::handshake::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use terraform_provider_kafka::server::transport::pb::plugin::grpc_controller_client::GrpcControllerClient;
+use terraform_provider_kafka::server::transport::pb::tfplugin6 as pb;
+use terraform_provider_kafka::server::transport::pb::tfplugin6::provider_client::ProviderClient;
 use tonic::transport::{Channel, Endpoint};
 
 /// A client identity like Terraform's: self-signed ECDSA P-521 / SHA-512.
@@ -261,7 +261,7 @@ async fn stop_cancels_but_only_shutdown_exits() {
     assert_eq!(status.code(), tonic::Code::Unimplemented);
 
     GrpcControllerClient::new(channel)
-        .shutdown(terraform_provider_kafka::server::pb::plugin::Empty {})
+        .shutdown(terraform_provider_kafka::server::transport::pb::plugin::Empty {})
         .await
         .expect("shutdown acknowledged");
     let status = wait_exit(&mut plugin.child, Duration::from_secs(10)).expect("process exits after Shutdown");

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use tonic::Request;
 
 use super::ProviderService;
-use crate::server::diag::{Diagnostic, Diagnostics};
-use crate::server::path::AttributePath;
-use crate::server::pb::tfplugin6 as pb;
-use crate::server::pb::tfplugin6::provider_server::Provider as _;
-use crate::server::provider::*;
-use crate::server::schema::{Attribute, Block, Schema};
-use crate::server::types::Type;
-use crate::server::value::{self, Tri, Value};
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::*;
+use crate::server::api::schema::{Attribute, Block, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{self, Tri, Value};
+use crate::server::transport::pb::tfplugin6 as pb;
+use crate::server::transport::pb::tfplugin6::provider_server::Provider as _;
 
 struct TestProvider;
 struct Thing;

@@ -9,7 +9,7 @@ use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, V
 
 use super::tri::TRI_TOKEN;
 use super::{Number, Value, ValueError};
-use crate::server::path::AttributePath;
+use crate::server::api::path::AttributePath;
 
 /// Deserializes `T` from a value.
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ValueError> {
@@ -152,7 +152,7 @@ mod tests {
     use serde::Deserialize;
 
     use super::*;
-    use crate::server::value::Tri;
+    use crate::server::api::value::Tri;
 
     #[derive(Debug, Deserialize, PartialEq)]
     struct Broker {

@@ -10,16 +10,17 @@ use tonic::{Request, Response, Status};
 use tracing::{debug, warn};
 
 use super::convert::{self, decode, encode};
-use super::diag::{Diagnostic, Diagnostics};
 use super::pb::tfplugin6 as pb;
-use super::provider::{
+use crate::server::api::diag::value_error;
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::provider::{
     ApplyRequest, Context, DataSource, IdentitySchema, ListRequest, ListResource, PlanRequest, Provider, ReadRequest,
     Resource,
 };
-use super::schema::Schema;
-use super::types::Type;
-use super::value;
-use super::value::Value;
+use crate::server::api::schema::Schema;
+use crate::server::api::types::Type;
+use crate::server::api::value;
+use crate::server::api::value::Value;
 
 struct Typed<T: ?Sized> {
     inner: Arc<T>,
@@ -276,7 +277,7 @@ impl pb::provider_server::Provider for ProviderService {
                 debug!(type_name = %req.type_name, from = req.version, to = current, "upgrading stored state");
                 json = r.inner.upgrade_state(req.version, json)?;
             }
-            let state = value::from_json(&json, &r.ty).map_err(|e| convert::value_error("stored state", e))?;
+            let state = value::from_json(&json, &r.ty).map_err(|e| value_error("stored state", e))?;
             Ok(encode(&state, &r.ty, "upgraded state")?)
         });
         Ok(Response::new(pb::upgrade_resource_state::Response { upgraded_state, diagnostics }))
@@ -522,7 +523,7 @@ impl pb::provider_server::Provider for ProviderService {
             let raw = req.raw_identity.unwrap_or_default();
             let json: serde_json::Value = serde_json::from_slice(&raw.json)
                 .map_err(|e| Diagnostic::error("Invalid stored identity", e.to_string()))?;
-            let identity = value::from_json(&json, ty).map_err(|e| convert::value_error("stored identity", e))?;
+            let identity = value::from_json(&json, ty).map_err(|e| value_error("stored identity", e))?;
             Ok(pb::ResourceIdentityData { identity_data: Some(encode(&identity, ty, "identity")?) })
         });
         Ok(Response::new(pb::upgrade_resource_identity::Response { upgraded_identity, diagnostics }))

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::Value as Json;
 
 use super::{Number, Value, ValueError};
-use crate::server::path::AttributePath;
-use crate::server::types::Type;
+use crate::server::api::path::AttributePath;
+use crate::server::api::types::Type;
 
 /// Decodes a JSON value of type `ty`. Errors name the attribute path.
 pub fn from_json(json: &Json, ty: &Type) -> Result<Value, ValueError> {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use rmp::Marker;
 
 use super::{Number, Value, ValueError};
-use crate::server::path::Trail;
-use crate::server::types::Type;
+use crate::server::api::path::Trail;
+use crate::server::api::types::Type;
 
 fn err(path: &Trail<'_>, message: impl Into<String>) -> ValueError {
     ValueError { path: path.to_path(), message: message.into() }

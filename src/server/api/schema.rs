@@ -266,7 +266,7 @@ mod tests {
 
     #[test]
     fn settable_drops_read_only_attributes_at_every_depth() {
-        use crate::server::value::Value;
+        use crate::server::api::value::Value;
         let schema = Schema::new(
             0,
             Block::new()

@@ -9,7 +9,7 @@ use serde::ser::{self, Serialize};
 
 use super::tri::UNKNOWN_TOKEN;
 use super::{Number, Value, ValueError};
-use crate::server::path::AttributePath;
+use crate::server::api::path::AttributePath;
 
 /// Serializes `value` into an untyped [`Value`].
 pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Result<Value, ValueError> {
@@ -256,8 +256,8 @@ mod tests {
     use serde::Serialize;
 
     use super::*;
-    use crate::server::types::Type;
-    use crate::server::value::{Tri, from_value};
+    use crate::server::api::types::Type;
+    use crate::server::api::value::{Tri, from_value};
 
     #[derive(Serialize, serde::Deserialize, Debug, PartialEq)]
     struct Endpoint {

@@ -1,12 +1,13 @@
 //! Pure conversions between the protocol's messages and the server's own
 //! types (values, paths, diagnostics, schemas). No I/O.
 
-use super::diag::{Diagnostic, Diagnostics, Severity};
-use super::path::{AttributePath, Step};
 use super::pb::tfplugin6 as pb;
-use super::schema::{Attribute, AttributeType, Block, NestedBlock, Nesting, Schema};
-use super::types::Type;
-use super::value::{self, Value, ValueError};
+use crate::server::api::diag::value_error;
+use crate::server::api::diag::{Diagnostic, Diagnostics, Severity};
+use crate::server::api::path::{AttributePath, Step};
+use crate::server::api::schema::{Attribute, AttributeType, Block, NestedBlock, Nesting, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{self, Value};
 
 pub fn diagnostics(diags: Diagnostics) -> Vec<pb::Diagnostic> {
     diags.into_iter().map(diagnostic).collect()
@@ -41,12 +42,6 @@ pub fn attribute_path(path: &AttributePath) -> pb::AttributePath {
     }
 }
 
-/// A value that Terraform sent and that does not fit the schema.
-pub fn value_error(what: &str, e: ValueError) -> Diagnostic {
-    let path = e.path.clone();
-    Diagnostic::error(format!("Invalid {what}"), e.to_string()).at(path)
-}
-
 /// Decodes a `DynamicValue`; an absent or empty one is null.
 pub fn decode(dv: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
     let Some(dv) = dv else { return Ok(Value::Null) };
@@ -72,7 +67,7 @@ pub fn encode(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diag
     Ok(pb::DynamicValue { msgpack, json: Vec::new() })
 }
 
-pub fn identity_schema(s: &crate::server::provider::IdentitySchema) -> pb::ResourceIdentitySchema {
+pub fn identity_schema(s: &crate::server::api::provider::IdentitySchema) -> pb::ResourceIdentitySchema {
     pb::ResourceIdentitySchema {
         version: s.version,
         identity_attributes: s

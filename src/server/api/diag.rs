@@ -2,6 +2,7 @@
 //! an attribute. Every failure a provider reports travels as one of these.
 
 use super::path::AttributePath;
+use super::value::ValueError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Severity {
@@ -91,4 +92,10 @@ impl IntoIterator for Diagnostics {
     fn into_iter(self) -> Self::IntoIter {
         self.0.into_iter()
     }
+}
+
+/// A value that Terraform sent and that does not fit the schema.
+pub fn value_error(what: &str, e: ValueError) -> Diagnostic {
+    let path = e.path.clone();
+    Diagnostic::error(format!("Invalid {what}"), e.to_string()).at(path)
 }
