@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::common::aws::Network;
+use crate::common::hcl::faults;
 use crate::common::{HEADER, Rng, Stage, Workspace, env_number};
 
 /// A configuration of `brokers` brokers (ids from `first`), with `extra`
@@ -377,4 +378,43 @@ async fn a_tag_read_naming_a_vanished_object_is_read_one_by_one() {
     assert!(w.proxy.counts()["elbv2:DescribeTags"] >= 3, "the batch, then one call per ARN: {:?}", w.proxy.counts());
     w.proxy.rules(&json!([]));
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
+
+#[tokio::test]
+async fn creation_waits_for_the_load_balancer_and_the_service() {
+    let stage = Stage::new().await;
+    let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    // moto is ready at once; AWS is not. The first load balancer lookup (by
+    // name) finds nothing, then the waits see "provisioning" twice; the
+    // service's first two describes say "Pending".
+    proxy.rules(&json!([
+        {"action": "DescribeLoadBalancers", "rewrite": ["<Code>active</Code>", "<Code>provisioning</Code>"], "calls": [2, 3]},
+        {"action": "DescribeVpcEndpointServiceConfigurations", "rewrite": ["Available", "Pending"], "calls": [1, 2]},
+    ]));
+    let ws = Workspace::new(&faults(net, 2).to_string()).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let counts = proxy.counts();
+    assert!(counts["elbv2:DescribeLoadBalancers"] >= 4, "{counts:?}");
+    assert!(counts["ec2:DescribeVpcEndpointServiceConfigurations"] >= 3, "{counts:?}");
+    assert_eq!(aws.snapshot().await.services.len(), 1);
+}
+
+#[tokio::test]
+async fn a_load_balancer_that_fails_to_provision_is_still_recorded() {
+    let stage = Stage::new().await;
+    let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    proxy.rules(&json!([
+        {"action": "DescribeLoadBalancers", "rewrite": ["<Code>active</Code>", "<Code>failed</Code>"], "calls": [2]},
+    ]));
+    let ws = Workspace::new(&faults(net, 2).to_string()).with_aws_endpoint(&proxy.url);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("waiting for ELBv2 Load Balancer to become active"), "{out}");
+    let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let res = &state["values"]["root_module"]["resources"][0];
+    let lb = aws.snapshot().await.load_balancers;
+    assert_eq!(res["values"]["load_balancer_arn"], lb[0].as_str(), "the load balancer is in state: {res}");
+    assert_eq!(res["tainted"], true);
+    proxy.rules(&json!([]));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty(), "nothing orphaned");
 }

@@ -9,6 +9,9 @@
 use std::collections::BTreeSet;
 
 use crate::common::aws::Network;
+use serde_json::json;
+
+use crate::common::hcl::faults;
 use crate::common::{CrashRun, HEADER, Stage, Workspace};
 
 /// Brokers `ids`, each on `port`s of its own where given.
@@ -139,4 +142,37 @@ async fn a_destroy_killed_after_any_write_is_finished_by_the_next() {
         assert!(w.aws.snapshot().await.is_empty(), "destroy killed after write {k} ({write}) left objects");
     }
     assert!(crashed.len() >= 4, "a destroy makes several writes: {crashed:?}");
+}
+
+#[tokio::test]
+async fn a_provider_killed_mid_create_is_resumed_without_duplicates() {
+    let stage = Stage::new().await;
+    let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    // The first listener call never returns: the provider is frozen after
+    // the load balancer and the groups exist.
+    proxy.rules(&json!([{"action": "CreateListener", "hang": 60}]));
+    let ws = Workspace::new(&faults(net, 3).to_string()).with_aws_endpoint(&proxy.url);
+    let mut apply = ws.spawn(&["apply", "-auto-approve", "-no-color"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !proxy.counts().contains_key("elbv2:CreateListener") {
+        assert!(std::time::Instant::now() < deadline, "the apply never reached CreateListener");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    crate::common::kill_provider(&apply);
+    let status = apply.wait().unwrap();
+    assert!(!status.success(), "an apply whose provider was killed fails");
+    let half = aws.snapshot().await;
+    assert_eq!((half.load_balancers.len(), half.target_groups.len(), half.listeners.len()), (1, 3, 0), "{half:?}");
+
+    // Terraform stored nothing for the resource; the next apply resumes
+    // the half-built objects by their token instead of duplicating them.
+    proxy.rules(&json!([]));
+    ws.apply();
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.load_balancers, half.load_balancers, "the same load balancer");
+    assert_eq!(snap.target_groups.keys().collect::<Vec<_>>(), half.target_groups.keys().collect::<Vec<_>>());
+    assert_eq!((snap.listeners.len(), snap.services.len()), (3, 1), "{snap:?}");
+    ws.assert_no_changes();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
 }

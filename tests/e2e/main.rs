@@ -8,18 +8,18 @@
 //! | `offline::docs` | the registry docs match the schema and the examples (`make docs`) |
 //! | `offline::iam_policy` | `docs/iam-policy.json` lists exactly the AWS actions the code calls |
 //! | `offline::layers` | each layer names only what ARCHITECTURE.md allows it |
-//! | `provider_config` | the provider block: bad settings caught at plan, secrets never logged |
+//! | `provider_config` | the provider block: bad settings caught at plan, secrets never logged, `max_retries` |
 //! | `first_contact` | no credentials, an unreachable endpoint: what the user is told |
 //! | `data_source` | `kafka_advertised_listeners` under Terraform |
 //! | `msk` | `kafka_msk_brokers`, alone and chained into the resource |
-//! | `privatelink` | `kafka_privatelink` create, update, drift, destroy |
+//! | `privatelink` | `kafka_privatelink` create, update, drift, destroy; broker moves and target health |
 //! | `privatelink_validation` | bad input refused at plan with its attribute path |
 //! | `privatelink_ownership` | other states' objects of the same name left alone |
-//! | `privatelink_faults` | call budgets, throttling, failed and killed applies, destroy refusals |
-//! | `aws_consistency` | AWS's eventual consistency and in-flight states waited out, one test each |
+//! | `privatelink_faults` | call budgets, throttling retried away, a failed apply that loses nothing |
+//! | `aws_consistency` | AWS's eventual consistency and in-flight states waited out (or a failed load balancer recorded), one test each |
 //! | `safety` | issue-17 regressions: same-name states, live ports, ip ↔ instance, vanished NLB, long names, unknown groups |
-//! | `crash_points` | the provider killed after every AWS write of a create, an update, a destroy |
-//! | `privatelink_connections` | consumer connections shown, accepted, rejected |
+//! | `crash_points` | the provider killed after every AWS write of a create, an update, a destroy, or mid-call |
+//! | `privatelink_connections` | consumer connections shown, accepted, rejected; destroy refused while connected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
 //! | `privatelink_model` | random broker churn under Terraform (`make soak` runs it long) |

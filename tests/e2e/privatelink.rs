@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use crate::common::aws::{Aws, Network};
-use crate::common::{HEADER, Moto, Workspace};
-use serde_json::Value;
+use crate::common::hcl::{Block, broker_ip, faults, object, s};
+use crate::common::{HEADER, Moto, Stage, Workspace};
+use serde_json::{Value, json};
 
 /// A resource block over `net` with these broker lines and extra arguments.
 fn config(net: &Network, brokers: &str, extra: &str, principals: &str) -> String {
@@ -380,4 +381,78 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     ws.write("main.tf", &body(&[0, 1], "orders-v2"));
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("must be replaced") && plan.contains("1 to add, 0 to change, 1 to destroy"), "{plan}");
+}
+
+#[tokio::test]
+async fn a_moved_broker_keeps_its_old_target_until_the_new_one_is_healthy() {
+    let stage = Stage::new().await;
+    let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    let ws = Workspace::new(&faults(net, 2).to_string()).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let old = format!("{}.11:9092", net.subnets[1].prefix);
+    let new = format!("{}.99:9092", net.subnets[1].prefix);
+    let port = *aws.snapshot().await.routes().iter().find(|(_, t)| t.contains(&old)).expect("broker 1's route").0;
+
+    // Broker 1 moves, and its new address never becomes healthy (AWS
+    // reports `initial` while health checks run; moto says `healthy` at once).
+    proxy.rules(
+        &json!([{"action": "DescribeTargetHealth", "rewrite": ["<State>healthy</State>", "<State>initial</State>"]}]),
+    );
+    let moved = faults(net, 2).edit(["kafka_privatelink", "k"], |k| {
+        k.map(
+            "brokers",
+            [
+                (1, object([("ip", s(format!("{}.99", net.subnets[1].prefix)))])),
+                (2, object([("ip", s(broker_ip(net, 2)))])),
+            ],
+        )
+        .block(Block::new("timeouts").str("update", "15s"))
+    });
+    ws.write("main.tf", &moved.to_string());
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("waiting for new ELBv2 targets to become ready"), "{out}");
+    let routes = aws.snapshot().await.routes();
+    assert_eq!(
+        routes[&port],
+        [old.clone(), new.clone()].into(),
+        "the old target serves on while the new one is not healthy"
+    );
+
+    // Once it is healthy, the next apply finishes the move.
+    proxy.rules(&json!([]));
+    ws.apply();
+    assert_eq!(aws.snapshot().await.routes()[&port], [new].into());
+    ws.assert_no_changes();
+}
+
+#[tokio::test]
+async fn target_health_is_shown_and_never_a_reason_for_a_change() {
+    let stage = Stage::new().await;
+    let (proxy, net) = (&stage.proxy, &stage.net);
+    let ws = Workspace::new(&faults(net, 2).to_string()).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let health = |ws: &Workspace| -> Vec<(String, serde_json::Value, serde_json::Value)> {
+        let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+        let health =
+            state["values"]["root_module"]["resources"][0]["values"]["target_health"].as_object().unwrap().clone();
+        health.into_iter().map(|(k, h)| (k, h["state"].clone(), h["reason"].clone())).collect()
+    };
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let seen = health(&ws);
+    assert_eq!(seen.len(), 2);
+    for (id, state, reason) in &seen {
+        assert_eq!((state, reason), (&json!("healthy"), &serde_json::Value::Null), "broker {id}");
+    }
+
+    // Health checks start failing (AWS's own shape for it; moto never fails one).
+    proxy.rules(&json!([{"action": "DescribeTargetHealth", "rewrite": [
+        "<State>healthy</State>", "<State>unhealthy</State><Reason>Target.FailedHealthChecks</Reason>"
+    ]}]));
+    ws.assert_no_changes();
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let seen = health(&ws);
+    assert_eq!(seen.len(), 2);
+    for (id, state, reason) in &seen {
+        assert_eq!((state, reason), (&json!("unhealthy"), &json!("Target.FailedHealthChecks")), "broker {id}");
+    }
 }

@@ -6,7 +6,8 @@
 //! AWS's does (see tests/support/fault_proxy.py).
 
 use crate::common::aws::{Aws, Network};
-use crate::common::{HEADER, Moto, Workspace};
+use crate::common::hcl::faults;
+use crate::common::{HEADER, Moto, Stage, Workspace};
 
 const LISTED: &str = "111111111111";
 const OTHER: &str = "222222222222";
@@ -164,4 +165,46 @@ async fn connections_are_shown_accepted_when_listed_and_rejected_only_when_asked
     // Nothing is live any more: destroy needs no reject_connections_on_destroy.
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn destroy_refuses_live_connections_unless_told_to_reject_them() {
+    let stage = Stage::new().await;
+    let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    let ws = Workspace::new(&faults(net, 1).to_string()).with_aws_endpoint(&proxy.url);
+    ws.apply();
+    let service = aws.snapshot().await.services.keys().next().unwrap().clone();
+    // A consumer endpoint is connected (moto cannot model one: the proxy
+    // does, and refuses to delete the service while it is, as AWS does).
+    proxy.connect(&service, "vpce-0consumer1", "111122223333", "available");
+
+    // Unseen by the state (no refresh): AWS refuses the service's deletion.
+    proxy.reset_counts();
+    let out = ws.fails(&["destroy", "-auto-approve", "-no-color", "-refresh=false"]);
+    assert!(out.contains("vpce-0consumer1") && out.contains("reject_connections_on_destroy"), "{out}");
+    assert_eq!(proxy.counts().get("ec2:DeleteVpcEndpointServiceConfigurations"), Some(&1));
+    // Seen by the refresh: refused before any call that changes anything.
+    proxy.reset_counts();
+    let out = ws.fails(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(out.contains("vpce-0consumer1") && out.contains("reject_connections_on_destroy"), "{out}");
+    assert_eq!(proxy.counts().get("ec2:DeleteVpcEndpointServiceConfigurations"), None);
+    let snap = aws.snapshot().await;
+    assert_eq!(
+        (snap.services.len(), snap.load_balancers.len(), snap.target_groups.len()),
+        (1, 1, 1),
+        "nothing deleted"
+    );
+
+    let with_reject = faults(net, 1).edit(["kafka_privatelink", "k"], |k| {
+        k.edit("endpoint_service", |e| e.set("reject_connections_on_destroy", true))
+    });
+    ws.write("main.tf", &with_reject.to_string());
+    ws.apply();
+    proxy.reset_counts();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert_eq!(proxy.counts().get("ec2:RejectVpcEndpointConnections"), Some(&1));
+    assert!(aws.snapshot().await.is_empty());
+    let connections = proxy.connections();
+    assert_eq!(connections.len(), 1);
+    assert_eq!(connections[0]["state"], "rejected", "{connections:?}");
 }

@@ -1,7 +1,10 @@
 //! The `provider "kafka"` block under the real Terraform: bad settings are
 //! caught before anything runs, and secrets never reach any log.
 
-use crate::common::{Moto, Workspace};
+use serde_json::json;
+
+use crate::common::hcl::faults;
+use crate::common::{Moto, Stage, Workspace};
 
 fn workspace(provider_block: &str) -> Workspace {
     Workspace::new(&format!(
@@ -109,4 +112,19 @@ provider "kafka" {
     }
     let state = std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap();
     assert!(!state.contains("SECRET-must-not-leak"), "provider secrets are not stored in state");
+}
+
+#[tokio::test]
+async fn max_retries_in_the_provider_block_is_honoured() {
+    let stage = Stage::new().await;
+    let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    // Every second call is throttled: one retry is always enough, none is not.
+    proxy.rules(&json!([{"action": "*", "code": "Throttling", "every": 2}]));
+    let retries = |n: u32| faults(net, 1).provider(|p| p.set("max_retries", n)).to_string();
+    let ws = Workspace::new(&retries(0)).with_aws_endpoint(&proxy.url);
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("Throttling"), "{out}");
+    ws.write("main.tf", &retries(1));
+    ws.apply();
+    assert_eq!(aws.snapshot().await.routes().len(), 1);
 }

@@ -9,34 +9,35 @@ use aws_sdk_elasticloadbalancingv2::types::Tag;
 use serde_json::json;
 
 use crate::common::aws::{Aws, Network};
+use crate::common::hcl::{Block, Config, object, s, subnet_ids};
 use crate::common::{FaultProxy, HEADER, Moto, Workspace, diagnostics};
 
-/// `name`'s resource over `brokers` (its body lines), created with the
-/// network's subnets, or adopting `adopt` when given.
-fn config(net: &Network, name: &str, brokers: &str, adopt: Option<&str>, extra: &str) -> String {
-    let placement = match adopt {
-        Some(arn) => format!("load_balancer_arn = \"{arn}\""),
-        None => format!("subnet_ids = {}", net.subnet_ids_hcl()),
-    };
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name   = "{name}"
-  vpc_id = "{vpc}"
-  {placement}
-  brokers = {{
-{brokers}
-  }}
-{extra}
-  endpoint_service {{}}
-}}
-"#,
-        vpc = net.vpc,
-    )
+/// One `brokers` entry: its id and its value.
+type Broker = (u32, String);
+
+/// `name`'s resource over `brokers`, created in the network's subnets,
+/// with an endpoint service of defaults; each test edits it.
+fn setup(net: &Network, name: &str, brokers: &[Broker]) -> Block {
+    Block::resource("kafka_privatelink", "k")
+        .str("name", name)
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .map("brokers", brokers.iter().cloned())
+        .block(Block::new("endpoint_service"))
 }
 
-fn ip_broker(net: &Network, id: u32, host: u32) -> String {
-    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}", net.subnets[id as usize % 3].prefix)
+/// The configuration of one resource.
+fn tf(resource: Block) -> String {
+    Config::new().with(resource).to_string()
+}
+
+/// Broker `id` at `host` in its subnet (`id % 3`).
+fn ip_broker(net: &Network, id: u32, host: u32) -> Broker {
+    (id, object([("ip", s(format!("{}.{host}", net.subnets[id as usize % 3].prefix)))]))
+}
+
+fn bootstrap(listener_port: u16) -> Block {
+    Block::new("bootstrap").set("listener_port", listener_port)
 }
 
 async fn world() -> (Moto, Aws, Network) {
@@ -49,12 +50,15 @@ async fn world() -> (Moto, Aws, Network) {
 #[tokio::test]
 async fn a_state_adopting_another_load_balancer_under_the_same_name_never_touches_the_first() {
     let (moto, aws, net) = world().await;
-    let staging = Workspace::new(&config(&net, "orders", &ip_broker(&net, 1, 10), None, "")).with_moto(&moto);
+    let staging = Workspace::new(&tf(setup(&net, "orders", &[ip_broker(&net, 1, 10)]))).with_moto(&moto);
     staging.apply();
     let before = aws.snapshot().await;
 
     let other = aws.bare_load_balancer(&net, "other-nlb").await;
-    let prod = Workspace::new(&config(&net, "orders", &ip_broker(&net, 1, 99), Some(&other), "")).with_moto(&moto);
+    let prod = Workspace::new(&tf(setup(&net, "orders", &[ip_broker(&net, 1, 99)])
+        .unset("subnet_ids")
+        .str("load_balancer_arn", &other)))
+    .with_moto(&moto);
     let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
     assert!(out.contains("orders-b1-9092"), "the group of that name is named: {out}");
     assert_eq!(aws.snapshot().await.target_groups, before.target_groups, "the first state's groups are untouched");
@@ -73,7 +77,10 @@ async fn a_state_adopting_another_load_balancer_under_the_same_name_never_touche
         before.target_groups.values().map(|t| &t.2).collect::<Vec<_>>()
     );
     // and the next update of the first state marks them again
-    staging.write("main.tf", &config(&net, "orders", &ip_broker(&net, 1, 10), None, "  tags = { team = \"data\" }"));
+    staging.write(
+        "main.tf",
+        &tf(setup(&net, "orders", &[ip_broker(&net, 1, 10)]).set("tags", object([("team", s("data"))]))),
+    );
     staging.apply();
     let tags = aws
         .elb
@@ -93,13 +100,13 @@ async fn a_state_adopting_another_load_balancer_under_the_same_name_never_touche
 #[tokio::test]
 async fn a_bootstrap_on_a_live_brokers_port_is_refused_at_plan() {
     let (moto, aws, net) = world().await;
-    let brokers = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)].join("\n");
-    let ws = Workspace::new(&config(&net, "ports", &brokers, None, "")).with_moto(&moto);
+    let ports = setup(&net, "ports", &[ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)]);
+    let ws = Workspace::new(&tf(ports.clone())).with_moto(&moto);
     ws.apply();
     let before = aws.snapshot().await;
     assert!(before.listeners.contains_key(&9002));
 
-    ws.write("main.tf", &config(&net, "ports", &brokers, None, "  bootstrap {\n    listener_port = 9002\n  }"));
+    ws.write("main.tf", &tf(ports.clone().block(bootstrap(9002))));
     let (ok, lines) = ws.plan_json();
     assert!(!ok, "the plan must fail");
     let diags = diagnostics(&lines);
@@ -112,7 +119,7 @@ async fn a_bootstrap_on_a_live_brokers_port_is_refused_at_plan() {
     assert_eq!(aws.snapshot().await, before, "nothing changed");
 
     // The free port the error names works, and moves nobody.
-    ws.write("main.tf", &config(&net, "ports", &brokers, None, "  bootstrap {\n    listener_port = 9004\n  }"));
+    ws.write("main.tf", &tf(ports.block(bootstrap(9004))));
     ws.apply();
     ws.assert_no_changes();
     let after = aws.snapshot().await.routes();
@@ -128,14 +135,14 @@ async fn brokers_switch_between_ip_and_instance_in_place() {
     let (moto, aws, net) = world().await;
     let instance = aws.instance(&net, 1, &format!("{}.10", net.subnets[1].prefix), None).await;
     let by_ip = ip_broker(&net, 1, 10);
-    let by_instance = format!("    \"1\" = {{ instance_id = \"{instance}\" }}");
-    let ws = Workspace::new(&config(&net, "switch", &by_ip, None, "")).with_moto(&moto);
+    let by_instance = (1, object([("instance_id", s(&instance))]));
+    let ws = Workspace::new(&tf(setup(&net, "switch", std::slice::from_ref(&by_ip)))).with_moto(&moto);
     ws.apply();
     let lb = aws.snapshot().await.load_balancers;
     for (brokers, target) in
         [(&by_instance, format!("{instance}:9092")), (&by_ip, format!("{}.10:9092", net.subnets[1].prefix))]
     {
-        ws.write("main.tf", &config(&net, "switch", brokers, None, ""));
+        ws.write("main.tf", &tf(setup(&net, "switch", std::slice::from_ref(brokers))));
         ws.apply();
         ws.assert_no_changes();
         let snap = aws.snapshot().await;
@@ -150,7 +157,7 @@ async fn brokers_switch_between_ip_and_instance_in_place() {
 #[tokio::test]
 async fn a_load_balancer_deleted_out_of_band_is_made_again() {
     let (moto, aws, net) = world().await;
-    let ws = Workspace::new(&config(&net, "gone", &ip_broker(&net, 1, 10), None, "")).with_moto(&moto);
+    let ws = Workspace::new(&tf(setup(&net, "gone", &[ip_broker(&net, 1, 10)]))).with_moto(&moto);
     ws.apply();
     let before = aws.snapshot().await;
     let old = before.load_balancers[0].clone();
@@ -192,15 +199,15 @@ async fn an_imported_setup_with_a_long_name_plans_without_renaming() {
 async fn security_groups_known_only_at_apply_replace_as_planned() {
     let (moto, aws, net) = world().await;
     let sg = aws.security_group(&net, "nlb", None).await;
-    let ws = Workspace::new(&config(&net, "groups", &ip_broker(&net, 1, 10), None, "")).with_moto(&moto);
+    let groups = setup(&net, "groups", &[ip_broker(&net, 1, 10)]);
+    let ws = Workspace::new(&tf(groups.clone())).with_moto(&moto);
     ws.apply();
     let old = aws.snapshot().await.load_balancers;
     // a group id from a resource of the same apply: unknown at plan
-    let late = format!(
-        "{}\nresource \"terraform_data\" \"sg\" {{\n  input = \"{sg}\"\n}}\n",
-        config(&net, "groups", &ip_broker(&net, 1, 10), None, "  security_group_ids = [terraform_data.sg.output]")
-    );
-    ws.write("main.tf", &late);
+    let late = Config::new()
+        .with(groups.clone().set("security_group_ids", "[terraform_data.sg.output]"))
+        .with(Block::resource("terraform_data", "sg").str("input", &sg));
+    ws.write("main.tf", &late.to_string());
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("must be replaced"), "none to some is a replacement, said at plan:\n{plan}");
     ws.apply();
@@ -208,11 +215,11 @@ async fn security_groups_known_only_at_apply_replace_as_planned() {
     assert_ne!(aws.snapshot().await.load_balancers, old, "replaced, as planned");
 
     // A list unknown as a whole cannot say: refused at plan, nothing changed.
-    let whole = format!(
-        "{}\nresource \"terraform_data\" \"sgs\" {{\n  input = [\"{sg}\"]\n}}\n",
-        config(&net, "groups", &ip_broker(&net, 1, 10), None, "  security_group_ids = terraform_data.sgs.output")
-    );
-    ws.write("main.tf", &whole.replace("resource \"terraform_data\" \"sg\"", "resource \"terraform_data\" \"unused\""));
+    let whole = Config::new()
+        .with(groups.set("security_group_ids", "terraform_data.sgs.output"))
+        .with(Block::resource("terraform_data", "sgs").set("input", format!("[{}]", s(&sg))))
+        .with(Block::resource("terraform_data", "unused").str("input", &sg));
+    ws.write("main.tf", &whole.to_string());
     let out = ws.fails(&["plan", "-no-color"]);
     assert!(out.contains("Replacement undecidable at plan"), "{out}");
 }
@@ -221,7 +228,7 @@ async fn security_groups_known_only_at_apply_replace_as_planned() {
 async fn zones_that_could_not_be_read_are_read_again() {
     let (moto, aws, net) = world().await;
     let proxy = FaultProxy::start(&moto);
-    let ws = Workspace::new(&config(&net, "zones", &ip_broker(&net, 1, 10), None, "")).with_aws_endpoint(&proxy.url);
+    let ws = Workspace::new(&tf(setup(&net, "zones", &[ip_broker(&net, 1, 10)]))).with_aws_endpoint(&proxy.url);
     // the plan reads the subnets once; the apply's read after the create fails
     proxy.rules(&json!([{"action": "DescribeSubnets", "code": "UnauthorizedOperation", "calls": [3]}]));
     let out = ws.apply();
@@ -242,20 +249,20 @@ async fn zones_that_could_not_be_read_are_read_again() {
 #[tokio::test]
 async fn a_create_before_destroy_replacement_is_refused_with_what_to_do_and_changes_nothing() {
     let (moto, aws, net) = world().await;
-    let cbd = "  lifecycle {\n    create_before_destroy = true\n  }";
-    let ws = Workspace::new(&config(&net, "cbd", &ip_broker(&net, 1, 10), None, cbd)).with_moto(&moto);
+    let plain = setup(&net, "cbd", &[ip_broker(&net, 1, 10)]);
+    let cbd = plain.clone().block(Block::new("lifecycle").set("create_before_destroy", true));
+    let ws = Workspace::new(&tf(cbd.clone())).with_moto(&moto);
     ws.apply();
     let before = aws.snapshot().await;
     // Dropping a subnet replaces the load balancer; the new one first.
-    let two = config(&net, "cbd", &ip_broker(&net, 1, 10), None, cbd)
-        .replace(&net.subnet_ids_hcl(), &format!("[\"{}\", \"{}\"]", net.subnets[0].id, net.subnets[1].id));
-    ws.write("main.tf", &two);
+    let two_subnets = subnet_ids(&net.subnets[..2]);
+    ws.write("main.tf", &tf(cbd.set("subnet_ids", &two_subnets)));
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("remove create_before_destroy"), "{out}");
     assert_eq!(aws.snapshot().await, before, "nothing changed");
     // Without it, the same replacement goes through.
-    ws.write("main.tf", &two.replace(cbd, ""));
+    ws.write("main.tf", &tf(plain.set("subnet_ids", two_subnets)));
     ws.apply();
     ws.assert_no_changes();
     assert_ne!(aws.snapshot().await.load_balancers, before.load_balancers);
@@ -266,19 +273,19 @@ async fn a_create_before_destroy_replacement_is_refused_with_what_to_do_and_chan
 #[tokio::test]
 async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
     let (moto, aws, net) = world().await;
-    let three = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)].join("\n");
-    let ws = Workspace::new(&config(&net, "moves", &three, None, "")).with_moto(&moto);
+    let three = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)];
+    let ws = Workspace::new(&tf(setup(&net, "moves", &three))).with_moto(&moto);
     ws.apply();
     // Broker 2 goes: broker 3 keeps 9003, a hole at 9002.
-    let two = [ip_broker(&net, 1, 10), ip_broker(&net, 3, 10)].join("\n");
-    ws.write("main.tf", &config(&net, "moves", &two, None, ""));
+    let two = setup(&net, "moves", &[ip_broker(&net, 1, 10), ip_broker(&net, 3, 10)]);
+    ws.write("main.tf", &tf(two.clone()));
     ws.apply();
     let before = aws.snapshot().await;
     assert!(before.listeners.contains_key(&9003));
     // Two subnets instead of three replaces the load balancer; afresh,
     // broker 3 would get 9002.
-    let subnets = format!("[\"{}\", \"{}\"]", net.subnets[0].id, net.subnets[1].id);
-    ws.write("main.tf", &config(&net, "moves", &two, None, "").replace(&net.subnet_ids_hcl(), &subnets));
+    let two = two.set("subnet_ids", subnet_ids(&net.subnets[..2]));
+    ws.write("main.tf", &tf(two.clone()));
     let (ok, lines) = ws.plan_json();
     assert!(!ok);
     let diags = diagnostics(&lines);
@@ -288,12 +295,9 @@ async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
     assert!(hit.2.contains("brokers[\"3\"].listener_port = 9003"), "{hit:?}");
     assert_eq!(aws.snapshot().await, before, "nothing changed");
     // Pinned as the error says, the replacement keeps the port.
-    let pinned = two.replace(
-        &format!("\"3\" = {{ ip = \"{}.10\" }}", net.subnets[0].prefix),
-        &format!("\"3\" = {{ ip = \"{}.10\", listener_port = 9003 }}", net.subnets[0].prefix),
-    );
-    assert_ne!(pinned, two, "the pin was written");
-    ws.write("main.tf", &config(&net, "moves", &pinned, None, "").replace(&net.subnet_ids_hcl(), &subnets));
+    let broker_3 = object([("ip", s(format!("{}.10", net.subnets[0].prefix))), ("listener_port", "9003".into())]);
+    let pinned = two.map("brokers", [ip_broker(&net, 1, 10), (3, broker_3)]);
+    ws.write("main.tf", &tf(pinned));
     ws.apply();
     ws.assert_no_changes();
     let after = aws.snapshot().await;
@@ -308,19 +312,11 @@ async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
 #[tokio::test]
 async fn a_bootstrap_moved_to_the_brokers_own_ports_reaches_every_broker() {
     let (moto, aws, net) = world().await;
-    let brokers = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)].join("\n");
-    let boot = |b: &str| format!("  bootstrap {{\n{b}\n  }}");
-    let ws = Workspace::new(&config(
-        &net,
-        "boot",
-        &brokers,
-        None,
-        &boot("    listener_port = 9095\n    target_port = 9094"),
-    ))
-    .with_moto(&moto);
+    let boot = setup(&net, "boot", &[ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)]);
+    let ws = Workspace::new(&tf(boot.clone().block(bootstrap(9095).set("target_port", 9094)))).with_moto(&moto);
     ws.apply();
     assert_eq!(aws.snapshot().await.routes()[&9095].len(), 3);
-    ws.write("main.tf", &config(&net, "boot", &brokers, None, &boot("    listener_port = 9092")));
+    ws.write("main.tf", &tf(boot.block(bootstrap(9092))));
     ws.apply();
     ws.assert_no_changes();
     let routes = aws.snapshot().await.routes();
@@ -337,9 +333,8 @@ async fn a_bootstrap_moved_to_the_brokers_own_ports_reaches_every_broker() {
 #[tokio::test]
 async fn bootstrap_target_drift_shows_in_the_plan_and_is_repaired() {
     let (moto, aws, net) = world().await;
-    let brokers = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10)].join("\n");
-    let ws = Workspace::new(&config(&net, "drift", &brokers, None, "  bootstrap {\n    listener_port = 9092\n  }"))
-        .with_moto(&moto);
+    let drift = setup(&net, "drift", &[ip_broker(&net, 1, 10), ip_broker(&net, 2, 10)]).block(bootstrap(9092));
+    let ws = Workspace::new(&tf(drift)).with_moto(&moto);
     ws.apply();
     ws.assert_no_changes();
     let before = aws.snapshot().await.routes();

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod aws;
+pub mod hcl;
 pub mod rng;
 
 pub use rng::{Rng, env_number};
