@@ -4,41 +4,41 @@
 use std::collections::BTreeSet;
 
 use crate::common::aws::{Aws, Network};
-use crate::common::hcl::{Block, broker_ip, faults, object, s};
-use crate::common::{HEADER, Moto, Stage, Workspace};
+use crate::common::hcl::{Block, Config, broker_ip, faults, list, object, s, subnet_ids};
+use crate::common::{Moto, Stage, Workspace};
 use serde_json::{Value, json};
 
-/// A resource block over `net` with these broker lines and extra arguments.
-fn config(net: &Network, brokers: &str, extra: &str, principals: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "kafka" {{
-  name       = "orders"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers = {{
-{brokers}
-  }}
-{extra}
-  endpoint_service {{
-    allowed_principals = [{principals}]
-  }}
-}}
+/// One `brokers` entry: its id and its value.
+type Broker = (u32, String);
 
-output "brokers" {{ value = kafka_privatelink.kafka.brokers }}
-output "service" {{ value = kafka_privatelink.kafka.endpoint_service[0] }}
-output "lb" {{ value = kafka_privatelink.kafka.load_balancer_arn }}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-    )
+/// `orders` over `brokers` in every subnet of `net`, allowing Materialize's
+/// account to connect.
+fn orders(net: &Network, brokers: &[Broker]) -> Block {
+    Block::resource("kafka_privatelink", "kafka")
+        .str("name", "orders")
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .map("brokers", brokers.iter().cloned())
+        .block(Block::new("endpoint_service").set("allowed_principals", list([s(MZ)])))
 }
 
-fn broker(net: &Network, id: u32, subnet: usize, host: u8) -> String {
-    format!("    \"{id}\" = {{ ip = \"{}.{host}\" }}\n", net.subnets[subnet].prefix)
+/// The configuration of `resource`, with outputs for its brokers, its
+/// endpoint service and its load balancer.
+fn tf(resource: Block) -> Config {
+    let output = |name: &str, value: &str| Block::labeled("output", name).set("value", value);
+    Config::new()
+        .with(resource)
+        .with(output("brokers", "kafka_privatelink.kafka.brokers"))
+        .with(output("service", "kafka_privatelink.kafka.endpoint_service[0]"))
+        .with(output("lb", "kafka_privatelink.kafka.load_balancer_arn"))
 }
 
-const MZ: &str = r#""arn:aws:iam::664411391173:root""#;
+/// Broker `id` at `host` in subnet `subnet`.
+fn broker(net: &Network, id: u32, subnet: usize, host: u8) -> Broker {
+    (id, object([("ip", s(format!("{}.{host}", net.subnets[subnet].prefix)))]))
+}
+
+const MZ: &str = "arn:aws:iam::664411391173:root";
 
 fn ports(out: &Value) -> Vec<(String, u64)> {
     out.as_object().unwrap().iter().map(|(k, b)| (k.clone(), b["listener_port"].as_u64().unwrap())).collect()
@@ -49,8 +49,8 @@ async fn lifecycle_create_update_and_destroy() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let three = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10), broker(&net, 3, 2, 10)].concat();
-    let ws = Workspace::new(&config(&net, &three, "", MZ)).with_moto(&moto);
+    let three = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10), broker(&net, 3, 2, 10)];
+    let ws = Workspace::new(&tf(orders(&net, &three)).to_string()).with_moto(&moto);
 
     // create: ports 9001-9003, one group per broker, listeners forward right
     ws.apply();
@@ -73,8 +73,8 @@ async fn lifecycle_create_update_and_destroy() {
     ws.assert_no_changes();
 
     // add a broker, remove the middle one, move broker 3 to another IP
-    let changed = [broker(&net, 1, 0, 10), broker(&net, 3, 2, 99), broker(&net, 4, 0, 40)].concat();
-    ws.write("main.tf", &config(&net, &changed, "", MZ));
+    let changed = [broker(&net, 1, 0, 10), broker(&net, 3, 2, 99), broker(&net, 4, 0, 40)];
+    ws.write("main.tf", &tf(orders(&net, &changed)).to_string());
     ws.apply();
     let after = ws.output("brokers");
     assert_eq!(ports(&after), vec![("1".into(), 9001), ("3".into(), 9003), ("4".into(), 9002)]);
@@ -89,10 +89,9 @@ async fn lifecycle_create_update_and_destroy() {
     let moved = [
         broker(&net, 1, 0, 10),
         broker(&net, 3, 2, 99),
-        format!("    \"4\" = {{ ip = \"{}.40\", port = 9094 }}\n", net.subnets[0].prefix),
-    ]
-    .concat();
-    ws.write("main.tf", &config(&net, &moved, "", MZ));
+        (4, object([("ip", s(format!("{}.40", net.subnets[0].prefix))), ("port", "9094".into())])),
+    ];
+    ws.write("main.tf", &tf(orders(&net, &moved)).to_string());
     ws.apply();
     let moved_out = ws.output("brokers");
     assert_eq!(moved_out["4"]["listener_arn"], after["4"]["listener_arn"], "listener ARN survives a port change");
@@ -102,8 +101,9 @@ async fn lifecycle_create_update_and_destroy() {
     assert_eq!(snap.routes()[&9002], BTreeSet::from([format!("{}.40:9094", net.subnets[0].prefix)]));
 
     // principals change as a diff
-    let other = r#""arn:aws:iam::123456789012:role/reader""#;
-    ws.write("main.tf", &config(&net, &moved, "", other));
+    let other = orders(&net, &moved)
+        .edit("endpoint_service", |e| e.set("allowed_principals", list([s("arn:aws:iam::123456789012:role/reader")])));
+    ws.write("main.tf", &tf(other).to_string());
     ws.apply();
     let snap = aws.snapshot().await;
     let principals = &snap.services.values().next().unwrap().1;
@@ -121,8 +121,8 @@ async fn out_of_band_changes_are_repaired() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(1).await;
-    let two = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10)].concat();
-    let ws = Workspace::new(&config(&net, &two, "", MZ)).with_moto(&moto);
+    let two = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10)];
+    let ws = Workspace::new(&tf(orders(&net, &two)).to_string()).with_moto(&moto);
     ws.apply();
     let snap = aws.snapshot().await;
 
@@ -183,11 +183,13 @@ async fn bootstrap_listener_and_cross_region() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(2).await;
-    let brokers = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10), broker(&net, 3, 2, 10)].concat();
-    let extra = "  listener_port_base = 9093\n  broker_port = 39092\n  bootstrap {\n    listener_port = 9092\n  }\n";
-    let body = config(&net, &brokers, extra, MZ)
-        .replace("    allowed_principals", "    supported_regions = [\"us-west-2\"]\n    allowed_principals");
-    let ws = Workspace::new(&body).with_moto(&moto);
+    let brokers = [broker(&net, 1, 0, 10), broker(&net, 2, 1, 10), broker(&net, 3, 2, 10)];
+    let body = orders(&net, &brokers)
+        .set("listener_port_base", 9093)
+        .set("broker_port", 39092)
+        .block(Block::new("bootstrap").set("listener_port", 9092))
+        .edit("endpoint_service", |e| e.set("supported_regions", list([s("us-west-2")])));
+    let ws = Workspace::new(&tf(body).to_string()).with_moto(&moto);
     ws.apply();
     let snap = aws.snapshot().await;
     let routes = snap.routes();
@@ -204,18 +206,15 @@ async fn feeds_the_data_source_with_ports_moto_holds() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(3).await;
-    let brokers = [broker(&net, 0, 0, 10), broker(&net, 4, 1, 10), broker(&net, 7, 2, 10)].concat();
-    let mut body = config(&net, &brokers, "", MZ);
-    body.push_str(
-        r#"
-data "kafka_advertised_listeners" "mz" {
-  brokers               = kafka_privatelink.kafka.brokers
-  endpoint_service_name = kafka_privatelink.kafka.endpoint_service[0].service_name
-}
-output "sql" { value = data.kafka_advertised_listeners.mz.materialize_sql }
-"#,
-    );
-    let ws = Workspace::new(&body).with_moto(&moto);
+    let brokers = [broker(&net, 0, 0, 10), broker(&net, 4, 1, 10), broker(&net, 7, 2, 10)];
+    let body = tf(orders(&net, &brokers))
+        .with(
+            Block::data("kafka_advertised_listeners", "mz")
+                .set("brokers", "kafka_privatelink.kafka.brokers")
+                .set("endpoint_service_name", "kafka_privatelink.kafka.endpoint_service[0].service_name"),
+        )
+        .with(Block::labeled("output", "sql").set("value", "data.kafka_advertised_listeners.mz.materialize_sql"));
+    let ws = Workspace::new(&body.to_string()).with_moto(&moto);
     ws.apply();
     let sql = ws.output("sql");
     let sql = sql.as_str().unwrap();
@@ -234,9 +233,8 @@ async fn adopts_an_existing_load_balancer_and_leaves_it_on_destroy() {
     let aws = Aws::new(&moto).await;
     let net = aws.network(4).await;
     let lb_arn = aws.bare_load_balancer(&net, "handmade").await;
-    let body = config(&net, &broker(&net, 1, 0, 10), &format!("  load_balancer_arn = \"{lb_arn}\"\n"), MZ)
-        .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), "");
-    let ws = Workspace::new(&body).with_moto(&moto);
+    let body = orders(&net, &[broker(&net, 1, 0, 10)]).unset("subnet_ids").str("load_balancer_arn", &lb_arn);
+    let ws = Workspace::new(&tf(body).to_string()).with_moto(&moto);
     ws.apply();
     assert_eq!(ws.output("lb"), lb_arn.as_str());
     assert_eq!(aws.snapshot().await.routes().len(), 1);

@@ -3,25 +3,22 @@
 //! against moto.
 
 use crate::common::aws::{Aws, Network};
+use crate::common::hcl::{Block, Config, object, s, subnet_ids};
 use crate::common::{HEADER, Moto, Workspace};
 
-fn config(net: &Network, extra_brokers: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name       = "orders"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers = {{
-    "1" = {{ ip = "{a}.10" }}
-{extra_brokers}  }}
-  endpoint_service {{}}
-}}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].prefix,
-    )
+/// `orders` over brokers 1 to `n`, broker `i` in subnet `i - 1`.
+fn orders(net: &Network, n: usize) -> Block {
+    let brokers = (1..=n).map(|i| (i, object([("ip", s(format!("{}.10", net.subnets[i - 1].prefix)))])));
+    Block::resource("kafka_privatelink", "k")
+        .str("name", "orders")
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .map("brokers", brokers)
+        .block(Block::new("endpoint_service"))
+}
+
+fn tf(resource: Block) -> String {
+    Config::new().with(resource).to_string()
 }
 
 #[tokio::test]
@@ -29,13 +26,12 @@ async fn a_second_state_with_the_same_name_is_refused_and_changes_nothing() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let staging = Workspace::new(&config(&net, "")).with_moto(&moto);
+    let staging = Workspace::new(&tf(orders(&net, 1))).with_moto(&moto);
     staging.apply();
     let before = aws.snapshot().await;
     assert_eq!(before.load_balancers.len(), 1);
 
-    let prod = Workspace::new(&config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].prefix)))
-        .with_moto(&moto);
+    let prod = Workspace::new(&tf(orders(&net, 2))).with_moto(&moto);
     let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("a load balancer named \"orders\" already exists"), "{out}");
@@ -110,10 +106,7 @@ async fn tag_drift_on_the_load_balancer_shows_in_the_plan_and_is_repaired() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let ws = Workspace::new(
-        &config(&net, "").replace("  endpoint_service {}", "  endpoint_service {}\n  tags = { team = \"data\" }"),
-    )
-    .with_moto(&moto);
+    let ws = Workspace::new(&tf(orders(&net, 1).set("tags", object([("team", s("data"))])))).with_moto(&moto);
     ws.apply();
     let lb = aws.snapshot().await.load_balancers[0].clone();
     let tag = |k: &str, v: &str| aws_sdk_elasticloadbalancingv2::types::Tag::builder().key(k).value(v).build();
@@ -143,8 +136,7 @@ async fn an_adopted_load_balancer_keeps_the_cross_zone_setting_the_configuration
         .build();
     aws.elb.modify_load_balancer_attributes().load_balancer_arn(&arn).attributes(on).send().await.unwrap();
 
-    let body = config(&net, "")
-        .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), &format!("  load_balancer_arn = \"{arn}\"\n"));
+    let body = tf(orders(&net, 1).unset("subnet_ids").str("load_balancer_arn", &arn));
     let ws = Workspace::new(&body).with_moto(&moto);
     ws.apply();
     assert_eq!(aws.snapshot().await.cross_zone, Some(true), "someone else's setting stays");
@@ -179,7 +171,7 @@ async fn a_target_group_of_the_same_name_is_refused_on_create_and_on_update() {
     let net = aws.network(0).await;
     let theirs = hand_group(&aws, &net, "orders-b1-9092").await;
     let before = aws.snapshot().await;
-    let ws = Workspace::new(&config(&net, "")).with_moto(&moto);
+    let ws = Workspace::new(&tf(orders(&net, 1))).with_moto(&moto);
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("a target group named orders-b1-9092 already exists ({theirs})")), "{out}");
@@ -191,7 +183,7 @@ async fn a_target_group_of_the_same_name_is_refused_on_create_and_on_update() {
     let theirs = hand_group(&aws, &net, "orders-b2-9092").await;
     ws.apply();
     let before = aws.snapshot().await;
-    ws.write("main.tf", &config(&net, &format!("    \"2\" = {{ ip = \"{}.10\" }}\n", net.subnets[1].prefix)));
+    ws.write("main.tf", &tf(orders(&net, 2)));
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("a target group named orders-b2-9092 already exists ({theirs})")), "{out}");
