@@ -13,34 +13,22 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::common::aws::Network;
-use crate::common::hcl::faults;
-use crate::common::{HEADER, Rng, Stage, Workspace, env_number};
+use crate::common::hcl::{Block, Config, PRINCIPAL, faults, list, object, privatelink, s};
+use crate::common::{Rng, Stage, Workspace, env_number};
 
-/// A configuration of `brokers` brokers (ids from `first`), with `extra`
-/// lines inside the resource and inside its endpoint service.
-fn config(net: &Network, ids: &[u32], extra: &str, service_extra: &str) -> String {
-    let brokers: String = ids
-        .iter()
-        .map(|i| format!("    \"{i}\" = {{ ip = \"{}.{}\" }}\n", net.subnets[*i as usize % 3].prefix, 10 + i))
-        .collect();
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name       = "consistency"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers = {{
-{brokers}  }}
-{extra}
-  endpoint_service {{
-    allowed_principals = ["arn:aws:iam::123456789012:root"]
-{service_extra}
-  }}
-}}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-    )
+/// `consistency` over brokers `ids` ([`privatelink`]); each test edits it.
+fn setup(net: &Network, ids: &[u32]) -> Block {
+    privatelink("consistency", net, ids.iter().copied())
+}
+
+/// The configuration of one resource.
+fn tf(resource: Block) -> String {
+    Config::new().with(resource).to_string()
+}
+
+/// The endpoint service's `name` set to `value`.
+fn service(name: &str, value: impl std::fmt::Display) -> impl FnOnce(Block) -> Block {
+    move |e| e.set(name, value)
 }
 
 /// What these tests ask of their stage, beside `common::Stage`'s own.
@@ -93,7 +81,7 @@ fn fired(counts: &BTreeMap<String, u64>, key: &str) -> u64 {
 #[tokio::test]
 async fn objects_not_yet_visible_after_their_create_are_waited_for() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1, 2, 3], "  tcp_idle_timeout = 600", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2, 3]).set("tcp_idle_timeout", 600)));
     let on = json!({"invisible": 2});
     let counts = w.apply_under(&ws, &on);
     for code in
@@ -107,7 +95,7 @@ async fn objects_not_yet_visible_after_their_create_are_waited_for() {
     assert_eq!(routes.len(), 3, "every broker behind its listener: {routes:?}");
 
     // An update that creates a group (a new broker) meets the same.
-    ws.write("main.tf", &config(&w.net, &[1, 2, 3, 4], "  tcp_idle_timeout = 600", ""));
+    ws.write("main.tf", &tf(setup(&w.net, &[1, 2, 3, 4]).set("tcp_idle_timeout", 600)));
     let counts = w.apply_under(&ws, &on);
     assert!(fired(&counts, "aws:invisible:TargetGroupNotFound") > 0, "{counts:?}");
     assert_eq!(w.ids().await.0, lbs, "the same load balancer: nothing replaced");
@@ -120,7 +108,7 @@ async fn objects_not_yet_visible_after_their_create_are_waited_for() {
 #[tokio::test]
 async fn a_load_balancer_provisioning_then_impaired_is_waited_through() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2])));
     let counts = w.apply_under(&ws, &json!({"provisioning": 2, "impaired": 2}));
     assert_eq!(fired(&counts, "aws:provisioning"), 2, "{counts:?}");
     assert_eq!(fired(&counts, "aws:impaired"), 2, "{counts:?}");
@@ -131,19 +119,19 @@ async fn a_load_balancer_provisioning_then_impaired_is_waited_through() {
 async fn a_service_pending_after_its_create_and_each_change_is_waited_for() {
     let w = Stage::new().await;
     let on = json!({"pending": 2, "invisible": 1});
-    let ws = w.workspace(&config(&w.net, &[1, 2], "  cross_zone_load_balancing = true", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2]).set("cross_zone_load_balancing", true)));
     let counts = w.apply_under(&ws, &on);
     assert!(fired(&counts, "aws:pending") >= 2, "{counts:?}");
     let services = w.ids().await.2;
 
     // A change of the service sends it back to Pending; the principals
     // change after it waits for Available again.
-    let changed = "    acceptance_required = false\n    supported_regions = [\"us-west-2\"]";
-    ws.write(
-        "main.tf",
-        &config(&w.net, &[1, 2], "  cross_zone_load_balancing = true", changed)
-            .replace("123456789012:root\"]", "123456789012:root\", \"arn:aws:iam::210987654321:root\"]"),
-    );
+    let changed = setup(&w.net, &[1, 2]).set("cross_zone_load_balancing", true).edit("endpoint_service", |e| {
+        e.set("acceptance_required", false)
+            .set("supported_regions", list([s("us-west-2")]))
+            .set("allowed_principals", list([s(PRINCIPAL), s("arn:aws:iam::210987654321:root")]))
+    });
+    ws.write("main.tf", &tf(changed));
     let counts = w.apply_under(&ws, &on);
     assert!(fired(&counts, "aws:pending") >= 2, "{counts:?}");
     let snapshot = w.aws.snapshot().await;
@@ -162,7 +150,9 @@ async fn a_service_pending_after_its_create_and_each_change_is_waited_for() {
     w.proxy.aws(&json!({}));
     ws.write(
         "main.tf",
-        &config(&w.net, &[1, 2], "  cross_zone_load_balancing = true", "    acceptance_required = false"),
+        &tf(setup(&w.net, &[1, 2])
+            .set("cross_zone_load_balancing", true)
+            .edit("endpoint_service", service("acceptance_required", false))),
     );
     let counts = w.apply_under(&ws, &json!({"regions": 2, "pending": 1}));
     assert!(fired(&counts, "aws:regions") > 0, "{counts:?}");
@@ -178,7 +168,7 @@ async fn a_service_pending_after_its_create_and_each_change_is_waited_for() {
 #[tokio::test]
 async fn destroy_waits_until_the_service_is_gone_before_the_load_balancer() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2])));
     ws.apply();
     let counts = w.destroy_under(&ws, &json!({"deleting": 3}));
     assert!(fired(&counts, "aws:deleting") > 0, "the service was seen Deleting: {counts:?}");
@@ -197,7 +187,7 @@ async fn destroy_waits_until_the_service_is_gone_before_the_load_balancer() {
 #[tokio::test]
 async fn an_accepted_connection_read_back_stale_is_waited_for() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1], "", "    auto_accept = true"));
+    let ws = w.workspace(&tf(setup(&w.net, &[1]).edit("endpoint_service", service("auto_accept", true))));
     ws.apply();
     let service = w.ids().await.2.remove(0);
     w.proxy.connect(&service, "vpce-0consumer000001", "123456789012", "pendingAcceptance");
@@ -212,11 +202,7 @@ async fn an_accepted_connection_read_back_stale_is_waited_for() {
 async fn an_instance_not_yet_running_is_registered_once_it_runs() {
     let w = Stage::new().await;
     let instance = w.aws.instance(&w.net, 1, &format!("{}.10", w.net.subnets[1].prefix), None).await;
-    let main_tf = config(&w.net, &[1], "", "").replace(
-        &format!("\"1\" = {{ ip = \"{}.11\" }}", w.net.subnets[1].prefix),
-        &format!("\"1\" = {{ instance_id = \"{instance}\" }}"),
-    );
-    assert!(main_tf.contains(&instance));
+    let main_tf = tf(setup(&w.net, &[1]).map("brokers", [(1, object([("instance_id", s(&instance))]))]));
     let ws = w.workspace(&main_tf);
     let counts = w.apply_under(&ws, &json!({"starting": 2}));
     assert_eq!(fired(&counts, "aws:starting"), 2, "{counts:?}");
@@ -227,10 +213,10 @@ async fn an_instance_not_yet_running_is_registered_once_it_runs() {
 #[tokio::test]
 async fn a_throttling_storm_slows_an_apply_down_and_fails_nothing() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1, 2, 3], "", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2, 3])));
     let storm = json!({"throttle": 0.3, "seed": 7});
     let mut throttled = w.apply_under(&ws, &storm)["aws:throttle"];
-    ws.write("main.tf", &config(&w.net, &[1, 3, 4], "", ""));
+    ws.write("main.tf", &tf(setup(&w.net, &[1, 3, 4])));
     throttled += w.apply_under(&ws, &storm)["aws:throttle"];
     throttled += w.destroy_under(&ws, &storm)["aws:throttle"];
     assert!(throttled >= 10, "the storm hit {throttled} calls");
@@ -264,8 +250,8 @@ async fn soak(seed: u64, steps: u64) {
     let mut accept_all = true;
     let mut done: Vec<String> = vec![format!("create brokers {ids:?}")];
     let config = |ids: &[u32], accept_all: bool| {
-        let service = if accept_all { "" } else { "    acceptance_required = false" };
-        config(&w.net, ids, "  tcp_idle_timeout = 600", service)
+        let resource = setup(&w.net, ids).set("tcp_idle_timeout", 600);
+        tf(if accept_all { resource } else { resource.edit("endpoint_service", service("acceptance_required", false)) })
     };
     let ws = w.workspace(&config(&ids, accept_all));
     let mut anchors = None;
@@ -335,7 +321,7 @@ async fn futures_catch<F: std::future::Future<Output = ()>>(f: std::panic::Asser
 #[tokio::test]
 async fn a_subnet_created_a_moment_ago_is_waited_for_at_plan() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2])));
     let hidden = &w.net.subnets[2].id;
     // The apply's own plans (and the one before it) meet a VPC that does
     // not list the subnet for its first reads.
@@ -349,7 +335,7 @@ async fn a_subnet_created_a_moment_ago_is_waited_for_at_plan() {
 #[tokio::test]
 async fn a_create_that_failed_for_good_is_kept_by_untaint_then_apply() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2])));
     w.proxy.rules(&json!([
         {"action": "ModifyVpcEndpointServicePermissions", "code": "InvalidPrincipal", "calls": [1]},
     ]));
@@ -369,7 +355,7 @@ async fn a_create_that_failed_for_good_is_kept_by_untaint_then_apply() {
 #[tokio::test]
 async fn a_tag_read_naming_a_vanished_object_is_read_one_by_one() {
     let w = Stage::new().await;
-    let ws = w.workspace(&config(&w.net, &[1, 2], "", ""));
+    let ws = w.workspace(&tf(setup(&w.net, &[1, 2])));
     ws.apply();
     // AWS fails a whole DescribeTags batch when one ARN of it is gone.
     w.proxy.rules(&json!([{"action": "DescribeTags", "code": "TargetGroupNotFound", "calls": [1]}]));
