@@ -13,7 +13,7 @@
 
 use super::layout::{Observed, Role, Target, TargetId};
 use super::ownership::OWNER_TAG;
-use super::ports::BrokerId;
+use super::ports::{BrokerId, DEFAULT_LISTENER_PORT_BASE};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,7 +121,7 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
         };
         bootstrap = Some((*port, target_port));
     }
-    let base = singles.iter().map(|s| s.0).min().unwrap_or(9001);
+    let base = singles.iter().map(|s| s.0).min().unwrap_or(DEFAULT_LISTENER_PORT_BASE);
     let tagged: Option<Vec<BrokerId>> = singles
         .iter()
         .map(|s| match s.3 {

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 
-use super::ports::BrokerId;
+use super::ports::{BrokerId, DEFAULT_BROKER_PORT};
 
 /// What a target group or listener serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -232,7 +232,9 @@ impl Spec {
         if let Some(boot) = self.bootstrap {
             // One group holds every broker. Its port is nominal when targets
             // carry their own ports.
-            let port = boot.target_port.unwrap_or_else(|| self.brokers.values().map(|b| b.port).min().unwrap_or(9092));
+            let port = boot
+                .target_port
+                .unwrap_or_else(|| self.brokers.values().map(|b| b.port).min().unwrap_or(DEFAULT_BROKER_PORT));
             out.push(TargetGroupSpec {
                 role: Role::Bootstrap,
                 name: target_group_name(&self.name, Role::Bootstrap, self.target_kind(), port),

@@ -32,6 +32,9 @@ pub const MAX_LISTENERS_PER_NLB: usize = 50;
 /// resource and the data source share it, so they always agree.
 pub const DEFAULT_LISTENER_PORT_BASE: u16 = 9001;
 
+/// The port brokers listen on when nothing says otherwise: Kafka's own.
+pub const DEFAULT_BROKER_PORT: u16 = 9092;
+
 /// A Kafka broker id (`broker.id` / `node.id`): a non-negative integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BrokerId(u32);

@@ -288,7 +288,7 @@ pub mod defaults {
     /// `timeouts`: create, update and delete.
     pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
     /// `broker_port`.
-    pub const BROKER_PORT: u16 = 9092;
+    pub const BROKER_PORT: u16 = crate::domain::ports::DEFAULT_BROKER_PORT;
     /// `listener_port_base`, shared with `kafka_advertised_listeners`.
     pub const LISTENER_PORT_BASE: u16 = crate::domain::ports::DEFAULT_LISTENER_PORT_BASE;
     /// `cross_zone_load_balancing`: AWS's own for a network load balancer.

@@ -58,10 +58,14 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
             },
         },
         brokers,
-        bootstrap: m.bootstrap().map(|b| BootstrapSpec {
-            listener_port: port_of(&b.listener_port).unwrap_or(9092),
-            target_port: port_of(&b.target_port),
-        }),
+        bootstrap: m
+            .bootstrap()
+            .map(|b| {
+                let listener_port =
+                    port_of(&b.listener_port).ok_or_else(|| incomplete("the bootstrap listener port"))?;
+                Ok::<_, Diagnostic>(BootstrapSpec { listener_port, target_port: port_of(&b.target_port) })
+            })
+            .transpose()?,
         // Unset settings stay `None`: AWS's defaults are left alone.
         health_check: HealthCheck {
             protocol: health.and_then(|h| h.protocol.known()).and_then(|p| HealthProtocol::parse(p)),
