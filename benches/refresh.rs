@@ -98,7 +98,7 @@ async fn main() {
             security_groups: None,
             service: ServiceSpec {
                 acceptance_required: true,
-                principals: BTreeSet::new(),
+                principals: Some(BTreeSet::new()),
                 supported_regions: BTreeSet::new(),
                 ..Default::default()
             },

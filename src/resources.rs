@@ -4,6 +4,8 @@
 
 mod advertised_listeners;
 mod check;
+mod endpoint_accepter;
+mod endpoint_principal;
 mod errors;
 mod msk_brokers;
 mod privatelink;

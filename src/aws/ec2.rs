@@ -209,26 +209,58 @@ async fn describe_config(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<Ser
 pub async fn read_service(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<ObservedService>, AwsError> {
     let Some(config) = find_config(ec2, key).await? else { return Ok(None) };
     let id = config.service_id().unwrap_or_default();
-    let principals = async {
-        ec2.describe_vpc_endpoint_service_permissions()
-            .service_id(id)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| {
-                AwsError::from_sdk_call(
-                    "ec2:DescribeVpcEndpointServicePermissions",
-                    "reading EC2 VPC Endpoint Service allowed principals",
-                    id,
-                    e,
-                )
-            })
-    };
-    let (principals, connections) = tokio::try_join!(principals, connections(ec2, id))?;
-    let principals = principals.into_iter().filter_map(|p| p.principal().map(str::to_owned)).collect();
+    let (principals, connections) = tokio::try_join!(allowed_principals(ec2, id), connections(ec2, id))?;
     Ok(Some(ObservedService { connections, ..observed_service(&config, principals) }))
+}
+
+/// The principals allowed on service `id`. Read whole and matched on this
+/// side: EC2's `principal` filter refuses role ARNs ("contains unsupported
+/// characters", noted in hashicorp/aws's finder).
+pub async fn allowed_principals(ec2: &Client, id: &str) -> Result<BTreeSet<String>, AwsError> {
+    let all = ec2
+        .describe_vpc_endpoint_service_permissions()
+        .service_id(id)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| {
+            AwsError::from_sdk_call(
+                "ec2:DescribeVpcEndpointServicePermissions",
+                "reading EC2 VPC Endpoint Service allowed principals",
+                id,
+                e,
+            )
+        })?;
+    Ok(all.into_iter().filter_map(|p| p.principal().map(str::to_owned)).collect())
+}
+
+/// Allows one principal on service `id`. A service created a moment ago
+/// (by another resource of the same apply) may be unknown to EC2 for a
+/// while: NotFound is waited out for at most `window`.
+pub async fn allow_principal(
+    ec2: &Client,
+    id: &str,
+    principal: &str,
+    window: std::time::Duration,
+    stop: &CancellationToken,
+) -> Result<(), AwsError> {
+    let (one, none) = (BTreeSet::from([principal.to_owned()]), BTreeSet::new());
+    retry::retry_while(AwsError::is_not_found, window, retry::Backoff::PROPAGATION, stop, || {
+        modify_permissions(ec2, id, &one, &none)
+    })
+    .await
+}
+
+/// Removes one principal from service `id`; a service already gone has
+/// none to remove.
+pub async fn disallow_principal(ec2: &Client, id: &str, principal: &str) -> Result<(), AwsError> {
+    let one = BTreeSet::from([principal.to_owned()]);
+    match modify_permissions(ec2, id, &BTreeSet::new(), &one).await {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
 }
 
 fn tag_spec(tags: &BTreeMap<String, String>) -> TagSpecification {

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use super::arn::Arn;
 
 /// One consumer endpoint connected (or asking to connect) to the service.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Connection {
     pub endpoint_id: String,
     /// The account that owns the endpoint.
@@ -30,20 +30,76 @@ pub const AVAILABLE: &str = "available";
 pub const REJECTED: &str = "rejected";
 
 impl Connection {
+    /// Whether the state is one of `states`. AWS has been seen to spell
+    /// states in more than one case (`Pending`, `pending`; hashicorp/aws
+    /// folds them), so case does not count.
+    fn is(&self, states: &[&str]) -> bool {
+        states.iter().any(|s| self.state.eq_ignore_ascii_case(s))
+    }
+
     /// Waiting for the service owner's answer.
     pub fn is_pending_acceptance(&self) -> bool {
-        self.state == PENDING_ACCEPTANCE
+        self.is(&[PENDING_ACCEPTANCE])
     }
 
     /// Accepted, not yet carrying traffic: AWS may still show an accepted
     /// connection `pendingAcceptance` for a moment, then `pending`.
     pub fn is_settling(&self) -> bool {
-        matches!(self.state.as_str(), PENDING_ACCEPTANCE | PENDING)
+        self.is(&[PENDING_ACCEPTANCE, PENDING])
     }
 
     /// Carrying traffic, or about to: what destroy must not cut silently.
     pub fn is_live(&self) -> bool {
-        matches!(self.state.as_str(), PENDING_ACCEPTANCE | PENDING | AVAILABLE)
+        self.is(&[PENDING_ACCEPTANCE, PENDING, AVAILABLE])
+    }
+
+    /// Carrying traffic.
+    pub fn is_available(&self) -> bool {
+        self.is(&[AVAILABLE])
+    }
+
+    /// The consumer's endpoint is gone, or going: nothing left to answer.
+    pub fn is_gone(&self) -> bool {
+        self.is(&["deleting", "deleted"])
+    }
+}
+
+/// Whose connection a `kafka_endpoint_connection_accepter` answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Consumer {
+    /// One endpoint, by id: its connection in whatever state.
+    Endpoint(String),
+    /// The account that owns the endpoint (AWS reports owners, never the
+    /// principal that created an endpoint).
+    Account(String),
+}
+
+/// What a search for a consumer's connection found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Found {
+    /// Nothing to answer yet: the consumer has not asked.
+    Nothing,
+    One(Connection),
+    /// Several requests of one account wait: which is meant is not
+    /// knowable, so none is accepted.
+    Ambiguous(Vec<String>),
+}
+
+/// The connection `consumer` asks for among `cs`. By endpoint id, that
+/// endpoint's connection unless it is gone. By account, only a request
+/// waiting for acceptance: connections already accepted may be another
+/// accepter's (one account, Materialize's for one, serves many
+/// consumers), and rejected or deleted ones linger in AWS's answers after
+/// their consumer has moved on.
+pub fn find(consumer: &Consumer, cs: &[Connection]) -> Found {
+    let candidates: Vec<&Connection> = match consumer {
+        Consumer::Endpoint(id) => cs.iter().filter(|c| &c.endpoint_id == id && !c.is_gone()).collect(),
+        Consumer::Account(account) => cs.iter().filter(|c| &c.owner == account && c.is_pending_acceptance()).collect(),
+    };
+    match candidates.as_slice() {
+        [] => Found::Nothing,
+        [one] => Found::One((*one).clone()),
+        many => Found::Ambiguous(many.iter().map(|c| c.endpoint_id.clone()).collect()),
     }
 }
 
@@ -124,6 +180,43 @@ mod tests {
             conn("vpce-e", "1", "deleted"),
         ];
         assert_eq!(live_endpoints(cs), ["vpce-a", "vpce-b", "vpce-c"]);
+    }
+
+    #[test]
+    fn states_compare_without_case() {
+        assert!(conn("vpce-a", "1", "PendingAcceptance").is_pending_acceptance());
+        assert!(conn("vpce-a", "1", "Available").is_live());
+        assert!(conn("vpce-a", "1", "PENDING").is_settling());
+        assert!(conn("vpce-a", "1", "Deleted").is_gone());
+        assert!(!conn("vpce-a", "1", REJECTED).is_live());
+    }
+
+    #[test]
+    fn an_account_is_answered_only_for_its_one_waiting_request() {
+        let mine = "111111111111";
+        let cs = [
+            conn("vpce-old", mine, REJECTED),
+            conn("vpce-gone", mine, "deleted"),
+            conn("vpce-other", mine, AVAILABLE),
+            conn("vpce-theirs", "222222222222", PENDING_ACCEPTANCE),
+        ];
+        let by_account = Consumer::Account(mine.into());
+        assert_eq!(find(&by_account, &cs), Found::Nothing, "accepted, rejected and deleted ones never count");
+        let mut waiting = cs.to_vec();
+        waiting.push(conn("vpce-new", mine, PENDING_ACCEPTANCE));
+        assert_eq!(find(&by_account, &waiting), Found::One(conn("vpce-new", mine, PENDING_ACCEPTANCE)));
+        waiting.push(conn("vpce-newer", mine, PENDING_ACCEPTANCE));
+        assert_eq!(find(&by_account, &waiting), Found::Ambiguous(vec!["vpce-new".into(), "vpce-newer".into()]));
+    }
+
+    #[test]
+    fn an_endpoint_is_found_in_any_state_but_gone() {
+        let cs = [conn("vpce-a", "1", AVAILABLE), conn("vpce-b", "1", "deleting"), conn("vpce-c", "1", REJECTED)];
+        let by = |id: &str| find(&Consumer::Endpoint(id.into()), &cs);
+        assert_eq!(by("vpce-a"), Found::One(conn("vpce-a", "1", AVAILABLE)));
+        assert_eq!(by("vpce-b"), Found::Nothing);
+        assert_eq!(by("vpce-c"), Found::One(conn("vpce-c", "1", REJECTED)));
+        assert_eq!(by("vpce-x"), Found::Nothing);
     }
 
     #[test]

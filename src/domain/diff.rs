@@ -510,8 +510,8 @@ fn service(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedu
                     tags,
                 },
             );
-            if !want.principals.is_empty() {
-                s.push(Phase::Permissions, Step::Permissions { add: want.principals.clone(), remove: BTreeSet::new() });
+            if let Some(principals) = want.principals.as_ref().filter(|p| !p.is_empty()) {
+                s.push(Phase::Permissions, Step::Permissions { add: principals.clone(), remove: BTreeSet::new() });
             }
         }
         Some(svc) if !svc.owned => {
@@ -529,12 +529,16 @@ fn service(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedu
                     Step::ModifyService { acceptance_required: acceptance, add_regions, remove_regions },
                 );
             }
-            let add: BTreeSet<String> = want.principals.difference(&svc.principals).cloned().collect();
-            let remove: BTreeSet<String> = svc.principals.difference(&want.principals).cloned().collect();
-            if !add.is_empty() || !remove.is_empty() {
-                s.push(Phase::Permissions, Step::Permissions { add, remove });
+            if let Some(principals) = &want.principals {
+                let add: BTreeSet<String> = principals.difference(&svc.principals).cloned().collect();
+                let remove: BTreeSet<String> = svc.principals.difference(principals).cloned().collect();
+                if !add.is_empty() || !remove.is_empty() {
+                    s.push(Phase::Permissions, Step::Permissions { add, remove });
+                }
             }
-            let d = connections::decide(want.connections, &want.principals, &svc.connections);
+            // Listed: by the principals this apply leaves, ours or AWS's.
+            let listed = want.principals.as_ref().unwrap_or(&svc.principals);
+            let d = connections::decide(want.connections, listed, &svc.connections);
             if !d.accept.is_empty() {
                 s.push(Phase::Connections, Step::AcceptConnections { service: svc.id.clone(), endpoints: d.accept });
             }

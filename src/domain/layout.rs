@@ -149,7 +149,9 @@ pub struct BootstrapSpec {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ServiceSpec {
     pub acceptance_required: bool,
-    pub principals: BTreeSet<String>,
+    /// The whole list of allowed principals; `None`: AWS's are left alone
+    /// (others manage them).
+    pub principals: Option<BTreeSet<String>>,
     pub supported_regions: BTreeSet<String>,
     pub connections: ConnectionPolicy,
 }

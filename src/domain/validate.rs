@@ -144,15 +144,22 @@ pub fn check_principal(p: &str) -> Result<(), String> {
         a.service == "iam"
             && a.region.is_empty()
             && a.has_account_id()
-            && (a.resource == "root" || a.resource.starts_with("role/") || a.resource.starts_with("user/"))
+            && (a.resource == "root" || named(a.resource, "role/") || named(a.resource, "user/"))
     });
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "{p:?} is not an IAM principal ARN such as \"arn:aws:iam::123456789012:root\" or \"arn:aws:iam::123456789012:role/name\""
+            "{p:?} is not an IAM principal ARN such as \"arn:aws:iam::123456789012:root\" or \"arn:aws:iam::123456789012:role/name\" (without a path: AWS refuses those)"
         ))
     }
+}
+
+/// `role/<name>`: a name with no path before it, as endpoint services
+/// want it ("Principal ARNs with path components aren't supported",
+/// ModifyVpcEndpointServicePermissions).
+fn named(resource: &str, kind: &str) -> bool {
+    resource.strip_prefix(kind).is_some_and(|name| !name.is_empty() && !name.contains('/'))
 }
 
 /// A load balancer ARN, by its syntax only: the type is checked against
@@ -373,9 +380,14 @@ mod tests {
         ] {
             assert!(check_principal(ok).is_ok(), "{ok}");
         }
-        for bad in
-            ["123456789012", "arn:aws:iam::1234:root", "arn:aws:s3:::bucket", "arn:aws:iam::123456789012:group/x"]
-        {
+        for bad in [
+            "123456789012",
+            "arn:aws:iam::1234:root",
+            "arn:aws:s3:::bucket",
+            "arn:aws:iam::123456789012:group/x",
+            "arn:aws:iam::123456789012:role/team/x",
+            "arn:aws:iam::123456789012:role/",
+        ] {
             assert!(check_principal(bad).is_err(), "{bad}");
         }
     }

@@ -10,6 +10,8 @@ use tokio::sync::OnceCell;
 
 use super::advertised_listeners::AdvertisedListeners;
 use super::check::Checks;
+use super::endpoint_accepter::EndpointConnectionAccepter;
+use super::endpoint_principal::EndpointServicePrincipal;
 use super::msk_brokers::MskBrokers;
 use super::privatelink::{KafkaPrivatelink, KafkaPrivatelinkList};
 use crate::aws::{AssumeRole, AwsSettings, Clients, Endpoints, Secret};
@@ -291,7 +293,11 @@ impl Provider for KafkaProvider {
     }
 
     fn resources(&self) -> Vec<Arc<dyn Resource>> {
-        vec![self.privatelink.clone()]
+        vec![
+            self.privatelink.clone(),
+            Arc::new(EndpointServicePrincipal::new(self.state.clone())),
+            Arc::new(EndpointConnectionAccepter::new(self.state.clone())),
+        ]
     }
 
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {

@@ -30,6 +30,21 @@ Control endpoints (JSON):
                         -> a consumer endpoint connects to a service (the
                            same endpoint again: its state changes)
   GET  /__connections   -> every connection as the proxy holds it now
+  POST /__consumers {"principal": "arn:aws:iam::210987654321:role/mz",
+        "owner": "210987654321", "endpoint_id": "vpce-…",
+        "service_id": "vpce-svc-…"}       (service_id optional: any service)
+                        -> a consumer that creates its endpoint to the service
+                           once the service allows its principal (or "*"): AWS
+                           refuses CreateVpcEndpoint before that, and a
+                           consumer such as Materialize keeps trying. Its
+                           request (pendingAcceptance) shows from the next
+                           DescribeVpcEndpointConnections after a
+                           ModifyVpcEndpointServicePermissions through this
+                           proxy allowed it.
+  POST /__consumers {"endpoint_id": "vpce-…", "delete": true}
+                        -> the consumer deletes its endpoint: its connection
+                           reads `deleted` (AWS keeps listing deleted and
+                           rejected connections for a while)
   POST /__msk {"arn": "arn:aws:kafka:…:cluster/…", "brokers": [{"id": 1,
         "ip": "10.0.1.20", "subnet": "subnet-…", "host": "b-1.…"}],
         "bootstrap": {"bootstrapBrokerString": "…", …}}
@@ -120,6 +135,8 @@ LOCK = threading.Lock()
 COUNTS = {}
 RULES = []
 CONNECTIONS = []  # dicts: service_id, endpoint_id, owner, state
+CONSUMERS = []  # dicts: principal, owner, endpoint_id, service_id (optional)
+PERMISSIONS = {}  # service id -> principals allowed through this proxy
 MSK = {}  # cluster ARN -> {"brokers": [...], "bootstrap": {...}}
 MSK_PAGE = 2  # ListNodes answers at most this many nodes a page, to exercise pagination
 EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
@@ -312,7 +329,30 @@ def numbered(params, prefix):
     return out
 
 
+def note_permissions(params):
+    """ModifyVpcEndpointServicePermissions, as it passes: who is allowed."""
+    allowed = PERMISSIONS.setdefault(params.get("ServiceId", [""])[0], set())
+    allowed.update(numbered(params, "AddAllowedPrincipals"))
+    allowed.difference_update(numbered(params, "RemoveAllowedPrincipals"))
+
+
+def consumers_connect():
+    """Registered consumers whose principal a service now allows make their
+    endpoint: a request waiting for acceptance."""
+    for c in list(CONSUMERS):
+        for sid, allowed in PERMISSIONS.items():
+            if c.get("service_id") not in (None, sid) or not ({c["principal"], "*"} & allowed):
+                continue
+            CONNECTIONS.append(
+                {"service_id": sid, "endpoint_id": c["endpoint_id"], "owner": c["owner"], "state": "pendingAcceptance"}
+            )
+            CONSUMERS.remove(c)
+            COUNTS["aws:consumer"] = COUNTS.get("aws:consumer", 0) + 1
+            break
+
+
 def describe_connections(params):
+    consumers_connect()
     services, i = None, 1
     while f"Filter.{i}.Name" in params:
         if params[f"Filter.{i}.Name"][0] == "service-id":
@@ -544,6 +584,17 @@ class Handler(BaseHTTPRequestHandler):
                 ]
                 CONNECTIONS.append(c)
             return self.reply(200, b"{}", "application/json")
+        if self.path == "/__consumers":
+            c = json.loads(body)
+            with LOCK:
+                if c.get("delete"):
+                    CONSUMERS[:] = [x for x in CONSUMERS if x["endpoint_id"] != c["endpoint_id"]]
+                    for x in CONNECTIONS:
+                        if x["endpoint_id"] == c["endpoint_id"]:
+                            x["state"] = "deleted"
+                else:
+                    CONSUMERS.append(c)
+            return self.reply(200, b"{}", "application/json")
         if self.path == "/__aws":
             with LOCK:
                 AWS.clear()
@@ -615,6 +666,9 @@ class Handler(BaseHTTPRequestHandler):
                 asked, busy = services_in_use(params)
             if busy:
                 return self.delete_services(params, asked, busy)
+        if service == "ec2" and action == "ModifyVpcEndpointServicePermissions":
+            with LOCK:
+                note_permissions(params)
         if service == "ec2" and action in CONNECTION_ACTIONS:
             with LOCK:
                 answer = CONNECTION_ACTIONS[action](params)

@@ -35,7 +35,7 @@ fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
         security_groups: None,
         service: ServiceSpec {
             acceptance_required: true,
-            principals: BTreeSet::from(["arn:aws:iam::123456789012:root".into()]),
+            principals: Some(BTreeSet::from(["arn:aws:iam::123456789012:root".into()])),
             supported_regions: BTreeSet::new(),
             connections: ConnectionPolicy::default(),
         },
@@ -121,7 +121,7 @@ fn converged(spec: &Spec) -> Observed {
             id: "vpce-svc-1".into(),
             acceptance_required: spec.service.acceptance_required,
             supported_regions: spec.service.supported_regions.clone(),
-            principals: spec.service.principals.clone(),
+            principals: spec.service.principals.clone().unwrap_or_default(),
             tags: i.tags_for(spec, "endpoint-service"),
             owned: true,
             ..Default::default()
@@ -321,6 +321,40 @@ fn out_of_band_deletions_and_additions_are_repaired() {
 }
 
 #[test]
+fn unmanaged_principals_are_left_alone_and_still_list_their_consumers() {
+    let mut s = spec(&[(1, 10, 9092, 9001)]);
+    s.service.principals = None;
+    s.service.connections = ConnectionPolicy { auto_accept: true, reject_unlisted: true };
+    let mut o = converged(&s);
+    let svc = o.service.as_mut().unwrap();
+    // added by someone else (a kafka_endpoint_service_principal)
+    svc.principals = BTreeSet::from(["arn:aws:iam::210987654321:root".into()]);
+    svc.connections = vec![
+        Connection {
+            endpoint_id: "vpce-theirs".into(),
+            owner: "210987654321".into(),
+            state: "pendingAcceptance".into(),
+        },
+        Connection { endpoint_id: "vpce-stray".into(), owner: "999999999999".into(), state: "available".into() },
+    ];
+    let plan = converge(&s, &o, &with_records(&s, &o)).unwrap();
+    assert!(!plan.steps().any(|st| matches!(st, Step::Permissions { .. })), "nobody's principal is removed");
+    assert!(
+        plan.steps().any(|st| matches!(st, Step::AcceptConnections { endpoints, .. }
+        if endpoints == &BTreeSet::from(["vpce-theirs".to_owned()]))),
+        "listed by AWS's own principals"
+    );
+    assert!(plan.steps().any(|st| matches!(st, Step::RejectConnections { endpoints, .. }
+        if endpoints == &BTreeSet::from(["vpce-stray".to_owned()]))));
+
+    // Managed, the same principals are the whole list: the stranger's goes.
+    s.service.principals = Some(BTreeSet::new());
+    let plan = converge(&s, &o, &with_records(&s, &o)).unwrap();
+    assert!(plan.steps().any(|st| matches!(st, Step::Permissions { add, remove }
+        if add.is_empty() && remove.contains("arn:aws:iam::210987654321:root"))));
+}
+
+#[test]
 fn foreign_listeners_on_our_ports_are_refused() {
     let s = spec(&[(1, 10, 9092, 9001)]);
     let mut o = converged(&s);
@@ -421,7 +455,7 @@ fn connections_are_answered_after_the_principals_they_depend_on() {
     assert!(converge(&s, &o, &i).unwrap().is_empty(), "no policy: connections are left alone");
 
     // The new consumer's account is allowed, the old one's removed.
-    s.service.principals = BTreeSet::from(["arn:aws:iam::210987654321:root".into()]);
+    s.service.principals = Some(BTreeSet::from(["arn:aws:iam::210987654321:root".into()]));
     s.service.connections = ConnectionPolicy { auto_accept: true, reject_unlisted: true };
     let plan = converge(&s, &o, &i).unwrap();
     assert_eq!(

@@ -8,9 +8,9 @@ use super::private::{Private, Provenance, new_token};
 use super::render::{Purpose, cross_zone_left_alone, lookup_for, recorded_of, render, with_leftovers};
 use super::{KafkaPrivatelink, Loaded, aws_error, decode, diff_error, encode};
 
-use crate::aws::ec2;
 use crate::aws::execute::{Execution, execute};
 use crate::aws::observe::{CallCounter, observe};
+use crate::aws::{ErrorKind, ec2};
 use crate::domain::diff::DiffError;
 use crate::domain::layout::{LoadBalancerSpec, Observed, Spec};
 use crate::domain::ownership::{Instance, Token};
@@ -205,14 +205,24 @@ impl KafkaPrivatelink {
             && private.load_balancer != Some(Provenance::Adopted);
         let reject =
             prior.endpoint().and_then(|e| e.reject_connections_on_destroy.known().copied()).unwrap_or(defaults::OPT_IN);
-        // Consumers the refresh just before found connected (or being
-        // connected): refused with no call. Any that connect after it make
-        // AWS refuse the service's deletion, the first step.
-        let live = connections::live_endpoints(prior.recorded_connections().unwrap_or_default());
-        if !reject && !live.is_empty() {
-            let service = prior.endpoint().and_then(|e| e.id.known()).map_or("", String::as_str);
-            let e = ec2::still_connected(service, live);
-            return keep(std::iter::once(aws_error(clients, "deleting", &spec.name, &e)).collect());
+        // Consumers the refresh found connected (or being connected) are
+        // read once more: in one `terraform destroy` of a whole wiring, an
+        // accepter or the consumer's own endpoint goes between the refresh
+        // and this destroy. Still connected, it is refused before any change;
+        // any that connect after this read make AWS refuse the service's
+        // deletion, the first step.
+        let refreshed = connections::live_endpoints(prior.recorded_connections().unwrap_or_default());
+        let service = prior.endpoint().and_then(|e| e.id.known()).map_or("", String::as_str);
+        if !reject && !refreshed.is_empty() {
+            let live = match ec2::live_connections(&clients.ec2, service).await {
+                Ok(live) => live,
+                Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+                Err(e) => return keep(std::iter::once(aws_error(clients, "deleting", &spec.name, &e)).collect()),
+            };
+            if !live.is_empty() {
+                let e = ec2::still_connected(service, live);
+                return keep(std::iter::once(aws_error(clients, "deleting", &spec.name, &e)).collect());
+            }
         }
         let schedule = diff::teardown(&recorded_of(&prior, &private), delete_load_balancer, reject);
         let exec = Execution {

@@ -574,6 +574,12 @@ fn plan_endpoint_service(planned: &mut Model, config: &Model, prior: Option<&Mod
         } else {
             Tri::Unknown
         },
+        // Unset: AWS's, as refreshed (`plan_volatile` makes it unknown
+        // when the apply could see others' changes).
+        allowed_principals: match &cfg_es.allowed_principals {
+            Tri::Null => was_es.map_or(Tri::Unknown, |w| w.allowed_principals.clone()),
+            set => set.clone(),
+        },
         ..cfg_es
     }]);
 }
@@ -639,8 +645,13 @@ fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> 
     let policy = flag(&cfg.auto_accept)
         .zip(flag(&cfg.reject_unlisted))
         .map(|(auto_accept, reject_unlisted)| ConnectionPolicy { auto_accept, reject_unlisted });
-    let principals =
-        if cfg.allowed_principals.is_null() { Some(BTreeSet::new()) } else { known_strings(&cfg.allowed_principals) };
+    // Unset, the principals that list a consumer are AWS's, as refreshed.
+    let principals = match &cfg.allowed_principals {
+        Tri::Null => Some(
+            prior.and_then(|p| p.endpoint()).and_then(|e| known_strings(&e.allowed_principals)).unwrap_or_default(),
+        ),
+        set => known_strings(set),
+    };
     let mut value = Tri::Unknown;
     if let (Some(was), Some(policy), Some(principals)) = (&was, policy, &principals) {
         let d = connections::decide(policy, principals, was);
@@ -687,6 +698,11 @@ fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> 
             && let Some(es) = es.first_mut()
         {
             es.connections = Tri::Unknown;
+            // Unmanaged principals are whatever AWS holds once the apply
+            // is done; another resource may be adding one meanwhile.
+            if cfg.allowed_principals.is_null() {
+                es.allowed_principals = Tri::Unknown;
+            }
         }
         planned.target_health = Tri::Unknown;
     }

@@ -95,7 +95,13 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
             acceptance_required: es
                 .and_then(|e| e.acceptance_required.known().copied())
                 .unwrap_or(defaults::ACCEPTANCE_REQUIRED),
-            principals: es.and_then(|e| known_strings(&e.allowed_principals)).unwrap_or_default(),
+            // Unknown at apply only when unset in the configuration (set,
+            // every value is known by then): AWS's are left alone.
+            principals: match es.map(|e| &e.allowed_principals) {
+                Some(Tri::Unknown) => None,
+                Some(p) => Some(known_strings(p).unwrap_or_default()),
+                None => Some(BTreeSet::new()),
+            },
             supported_regions: es.and_then(|e| known_strings(&e.supported_regions)).unwrap_or_default(),
             connections: ConnectionPolicy {
                 auto_accept: es.and_then(|e| e.auto_accept.known().copied()).unwrap_or(false),

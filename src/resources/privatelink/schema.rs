@@ -71,7 +71,7 @@ pub fn schema() -> Schema {
                 Block::new()
                     .describe("The VPC endpoint service in front of the load balancer.")
                     .attribute(b("acceptance_required", "Whether each consumer connection must be accepted. Default `true`.").optional_computed())
-                    .attribute(set("allowed_principals", "IAM principals allowed to connect, e.g. `arn:aws:iam::123456789012:root`. `\"*\"` needs `allow_any_principal = true`. Principals added or removed out of band are repaired."))
+                    .attribute(set("allowed_principals", "IAM principals allowed to connect, e.g. `arn:aws:iam::123456789012:root`. `\"*\"` needs `allow_any_principal = true`. Set, it is the whole list: principals added or removed out of band (or by a `kafka_endpoint_service_principal`) are repaired, and `[]` removes every one. Unset, the service's principals are reported and left alone, for `kafka_endpoint_service_principal` resources to manage; never manage one principal both ways.").optional_computed())
                     .attribute(b("allow_any_principal", "Allow `\"*\"` in `allowed_principals`: any AWS account may connect."))
                     .attribute(set("supported_regions", "Regions consumers may connect from (cross-region PrivateLink); forces cross-zone load balancing."))
                     .attribute(b("reject_connections_on_destroy", "On destroy, reject consumer connections that still exist instead of failing."))

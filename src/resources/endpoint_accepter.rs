@@ -1,0 +1,526 @@
+//! Resource `kafka_endpoint_connection_accepter`: waits for one consumer's
+//! endpoint connection request, accepts it, and waits until it carries
+//! traffic; destroying it rejects the connection, as hashicorp/aws's
+//! `aws_vpc_endpoint_connection_accepter` does. Terraform destroys it before
+//! the consumer's own resources, so waiting there for the consumer's
+//! endpoint to go would never end; after the reject, the service's own
+//! destroy finds nothing connected.
+//!
+//! The consumer is named by its endpoint id, or by the account that owns the
+//! endpoint (given as such or as a principal of that account): AWS reports a
+//! connection's owner, never the principal that made it. By account, only a
+//! request that waits for acceptance is taken, and only when it is the one
+//! such request of that account (`domain::connections::find`).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::check::Checks;
+use super::errors::aws_diagnostic;
+use super::provider::ProviderState;
+use crate::aws::{AwsError, Clients, ec2, retry};
+use crate::domain::connections::{Connection, Consumer, Found, find, principal_account};
+use crate::domain::validate::{
+    check_account_id, check_duration, check_endpoint_service_id, check_principal, parse_duration,
+};
+use crate::server::api::diag::{Diagnostic, Diagnostics, value_error};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::{
+    ApplyRequest, ApplyResponse, Context, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
+    Resource,
+};
+use crate::server::api::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{Tri, Value, from_value, to_value};
+
+const TYPE_NAME: &str = "kafka_endpoint_connection_accepter";
+
+/// hashicorp/aws's accepter waits 20 minutes for `available`; a consumer's
+/// endpoint may take minutes to be requested at all.
+const CREATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How often the connections are read while waiting.
+const POLL: Duration = Duration::from_secs(5);
+
+pub struct EndpointConnectionAccepter {
+    provider: Arc<ProviderState>,
+}
+
+impl EndpointConnectionAccepter {
+    pub fn new(provider: Arc<ProviderState>) -> Self {
+        Self { provider }
+    }
+
+    async fn clients(&self) -> Result<&Clients, Diagnostics> {
+        self.provider.clients().await.map_err(Diagnostics::from)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+struct Model {
+    service_id: Tri<String>,
+    vpc_endpoint_id: Tri<String>,
+    principal_arn: Tri<String>,
+    account_id: Tri<String>,
+    owner: Tri<String>,
+    state: Tri<String>,
+    timeouts: Tri<Vec<Timeouts>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+struct Timeouts {
+    create: Tri<String>,
+    delete: Tri<String>,
+}
+
+fn path(name: &str) -> AttributePath {
+    AttributePath::attr(name)
+}
+
+impl Model {
+    fn check(&self) -> Checks {
+        let mut c = Checks::default();
+        c.string(&self.service_id, path("service_id"), "Invalid endpoint service id", check_endpoint_service_id);
+        c.string(&self.vpc_endpoint_id, path("vpc_endpoint_id"), "Invalid VPC endpoint id", |id| {
+            match id.strip_prefix("vpce-") {
+                Some(rest) if !rest.is_empty() && !rest.starts_with("svc-") => Ok(()),
+                _ => Err(format!("{id:?} is not a VPC endpoint id such as \"vpce-0123456789abcdef0\"")),
+            }
+        });
+        c.string(&self.principal_arn, path("principal_arn"), "Invalid principal", |p| {
+            check_principal(p).map_err(|_| {
+                "the value is not an IAM principal ARN such as \"arn:aws:iam::123456789012:root\" or \
+                 \"arn:aws:iam::123456789012:role/name\""
+                    .to_owned()
+            })
+        });
+        c.string(&self.account_id, path("account_id"), "Invalid account id", check_account_id);
+        let given =
+            [&self.vpc_endpoint_id, &self.principal_arn, &self.account_id].into_iter().filter(|v| !v.is_null()).count();
+        if given != 1 {
+            c.fail(
+                path("service_id"),
+                "Exactly one consumer",
+                "Name the consumer whose connection to accept with exactly one of vpc_endpoint_id, principal_arn or account_id.",
+            );
+        }
+        if let Some(t) = self.timeouts.known().and_then(|t| t.first()) {
+            for (name, v) in [("create", &t.create), ("delete", &t.delete)] {
+                c.string(
+                    v,
+                    AttributePath::attr("timeouts").index(0).attribute(name),
+                    "Invalid timeout",
+                    check_duration,
+                );
+            }
+        }
+        c
+    }
+
+    fn timeout(&self, which: fn(&Timeouts) -> &Tri<String>, default: Duration) -> Duration {
+        self.timeouts
+            .known()
+            .and_then(|t| t.first())
+            .and_then(|t| which(t).known().and_then(|d| parse_duration(d)))
+            .unwrap_or(default)
+    }
+
+    /// Whose connection this is, once the configuration is known: an
+    /// endpoint already found is that endpoint.
+    fn consumer(&self) -> Option<Consumer> {
+        if let Some(id) = self.vpc_endpoint_id.known() {
+            return Some(Consumer::Endpoint(id.clone()));
+        }
+        if let Some(account) = self.account_id.known() {
+            return Some(Consumer::Account(account.clone()));
+        }
+        let principal = self.principal_arn.known()?;
+        principal_account(principal).map(|a| Consumer::Account(a.to_owned()))
+    }
+
+    fn with(&self, c: &Connection) -> Model {
+        Model {
+            vpc_endpoint_id: Tri::Known(c.endpoint_id.clone()),
+            owner: Tri::Known(c.owner.clone()),
+            state: Tri::Known(c.state.clone()),
+            ..self.clone()
+        }
+    }
+}
+
+fn schema() -> Schema {
+    let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
+    Schema::new(
+        0,
+        Block::new()
+            .describe("Accepts one consumer's connection to a VPC endpoint service: waits for the consumer's endpoint to ask (its `timeouts.create`), accepts it, and waits until it is `available`. Destroying it rejects the connection, as hashicorp/aws's `aws_vpc_endpoint_connection_accepter` does, so that one `terraform destroy` of a whole wiring ends: Terraform destroys the accepter before the consumer's resources, and the service's destroy then finds nothing connected. Name the consumer by `vpc_endpoint_id`, or by the account that owns its endpoint (`account_id`, or `principal_arn` for that principal's account): AWS reports an endpoint's owner, never the principal that made it, so by account the one request of that account that waits for acceptance is accepted, several are refused as ambiguous, and connections already accepted are never taken over. Changing any argument replaces it; a connection rejected or failed since is accepted again by a replacement. Import with `service_id,vpc_endpoint_id`.")
+            .attribute(s("service_id", "The endpoint service, `vpce-svc-…` (`kafka_privatelink.<name>.endpoint_service[0].id`).").required())
+            .attribute(s("vpc_endpoint_id", "The consumer's endpoint, `vpce-…`. Computed when the consumer is named by account.").optional_computed())
+            .attribute(
+                Attribute::new("principal_arn", Type::String)
+                    .sensitive()
+                    .describe("A principal of the consumer (`materialize_connection_aws_privatelink.principal`): its account's request is accepted. Sensitive; may be unknown until apply."),
+            )
+            .attribute(s("account_id", "The account that owns the consumer's endpoint, twelve digits."))
+            .attribute(s("owner", "The account that owns the endpoint, as AWS reports it.").computed())
+            .attribute(s("state", "The connection's state as last read: `available` once accepted; `rejected`, `failed` or `expired` if it ended since (the next plan replaces this resource to accept a new request).").computed())
+            .block(NestedBlock::single(
+                "timeouts",
+                Block::new()
+                    .describe("How long waits may take.")
+                    .attribute(s("create", "How long to wait for the request and then for `available`. Default `20m`."))
+                    .attribute(s("delete", "How long to wait for the rejected connection to stop being live. Default `10m`.")),
+            )),
+    )
+}
+
+fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
+    from_value::<Model>(v).map_err(|e| value_error(what, e).into())
+}
+
+fn encode(m: &Model) -> Result<Value, Diagnostics> {
+    to_value(m).and_then(|v| v.conform(&schema().value_type())).map_err(|e| Diagnostics::from(value_error("state", e)))
+}
+
+fn error(clients: &Clients, doing: &str, service: &str, e: &AwsError) -> Diagnostics {
+    aws_diagnostic(clients, doing, &format!("a consumer connection of {service}"), e).into()
+}
+
+/// Whether a connection still does what the accepter is for.
+fn accepted(state: &Tri<String>) -> bool {
+    state.known().is_none_or(|s| Connection { state: s.clone(), ..Connection::default() }.is_live())
+}
+
+#[async_trait]
+impl Resource for EndpointConnectionAccepter {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match decode(config, "configuration") {
+            Ok(m) => m.check().0,
+            Err(d) => d,
+        }
+    }
+
+    async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
+        let keep = |d: Diagnostics| ReadResponse {
+            state: Some(req.state.clone()),
+            private: req.private.clone(),
+            diagnostics: d,
+        };
+        let gone = || ReadResponse { state: None, private: Vec::new(), diagnostics: Diagnostics::new() };
+        let m = match decode(&req.state, "state") {
+            Ok(m) => m,
+            Err(d) => return keep(d),
+        };
+        let (Some(service), Some(endpoint)) = (m.service_id.known(), m.vpc_endpoint_id.known()) else {
+            return keep(Diagnostics::new());
+        };
+        let clients = match self.clients().await {
+            Ok(c) => c,
+            Err(d) => return keep(d),
+        };
+        match ec2::connections(&clients.ec2, service).await {
+            Ok(cs) => match find(&Consumer::Endpoint(endpoint.clone()), &cs) {
+                Found::One(c) => match encode(&m.with(&c)) {
+                    Ok(state) => {
+                        ReadResponse { state: Some(state), private: Vec::new(), diagnostics: Diagnostics::new() }
+                    }
+                    Err(d) => keep(d),
+                },
+                // The consumer's endpoint is gone: nothing left to accept.
+                _ => gone(),
+            },
+            Err(e) if e.is_not_found() => gone(),
+            Err(e) => keep(error(clients, "reading", service, &e)),
+        }
+    }
+
+    async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {
+        let respond = |planned: Value, diagnostics: Diagnostics, requires_replace: Vec<AttributePath>| PlanResponse {
+            planned,
+            requires_replace,
+            private: Vec::new(),
+            diagnostics,
+        };
+        if req.proposed.is_null() {
+            return respond(req.proposed.clone(), Diagnostics::new(), Vec::new());
+        }
+        let decoded = (
+            decode(&req.config, "configuration"),
+            decode(&req.proposed, "plan"),
+            decode(&req.prior_state, "prior state"),
+        );
+        let (config, mut planned, prior) = match decoded {
+            (Ok(c), Ok(p), Ok(w)) => (c, p, w),
+            (Err(d), _, _) | (_, Err(d), _) | (_, _, Err(d)) => return respond(req.proposed.clone(), d, Vec::new()),
+        };
+        let checks = config.check();
+        if checks.has_errors() {
+            return respond(req.proposed.clone(), checks.0, Vec::new());
+        }
+        let mut replace = Vec::new();
+        if !req.prior_state.is_null() {
+            for (name, now, was) in [
+                ("service_id", &config.service_id, &prior.service_id),
+                ("principal_arn", &config.principal_arn, &prior.principal_arn),
+                ("account_id", &config.account_id, &prior.account_id),
+            ] {
+                if now != was {
+                    replace.push(path(name));
+                }
+            }
+            if !config.vpc_endpoint_id.is_null() && config.vpc_endpoint_id != prior.vpc_endpoint_id {
+                replace.push(path("vpc_endpoint_id"));
+            }
+            // Rejected or failed since: a new instance accepts anew.
+            if !accepted(&prior.state) {
+                replace.push(path("state"));
+            }
+        }
+        if req.prior_state.is_null() || !replace.is_empty() {
+            planned.vpc_endpoint_id =
+                if config.vpc_endpoint_id.is_null() { Tri::Unknown } else { config.vpc_endpoint_id.clone() };
+            planned.owner = Tri::Unknown;
+            planned.state = Tri::Unknown;
+        }
+        match encode(&planned) {
+            Ok(v) => respond(v, checks.0, replace),
+            Err(d) => respond(req.proposed.clone(), d, Vec::new()),
+        }
+    }
+
+    async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse {
+        let failed = |state: Value, d: Diagnostics| ApplyResponse { state, private: Vec::new(), diagnostics: d };
+        let destroying = req.planned.is_null();
+        let m = match decode(if destroying { &req.prior_state } else { &req.planned }, "state") {
+            Ok(m) => m,
+            Err(d) => return failed(req.prior_state.clone(), d),
+        };
+        let (Some(service), Some(consumer)) = (m.service_id.known().cloned(), m.consumer()) else {
+            return failed(
+                req.prior_state.clone(),
+                Diagnostic::error(
+                    "Incomplete plan",
+                    "The service or the consumer is not known at apply time. This is a bug in the provider.",
+                )
+                .into(),
+            );
+        };
+        let clients = match self.clients().await {
+            Ok(c) => c,
+            Err(d) => return failed(req.prior_state.clone(), d),
+        };
+        if destroying {
+            let Consumer::Endpoint(endpoint) = consumer else {
+                // Never found an endpoint: nothing was accepted.
+                return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() };
+            };
+            let timeout = m.timeout(|t| &t.delete, DELETE_TIMEOUT);
+            return match release(clients, &service, &endpoint, timeout, &ctx.stop).await {
+                Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
+                Err(e) => failed(req.prior_state.clone(), error(clients, "rejecting", &service, &e)),
+            };
+        }
+        let timeout = m.timeout(|t| &t.create, CREATE_TIMEOUT);
+        match accept(clients, &service, &consumer, timeout, &ctx.stop).await {
+            Ok(Ok(c)) if c.is_available() => match encode(&m.with(&c)) {
+                Ok(state) => ApplyResponse { state, private: Vec::new(), diagnostics: Diagnostics::new() },
+                Err(d) => failed(Value::Null, d),
+            },
+            // Accepted but ended otherwise: recorded, so the next plan
+            // replaces it.
+            Ok(Ok(c)) => failed(
+                encode(&m.with(&c)).unwrap_or(Value::Null),
+                Diagnostic::error(
+                    format!("Connection {} not available", c.endpoint_id),
+                    format!("The connection of {} to {service} is {} after it was accepted.", c.endpoint_id, c.state),
+                )
+                .into(),
+            ),
+            Ok(Err(ids)) => failed(
+                Value::Null,
+                Diagnostic::error(
+                    format!("Several connection requests to {service}"),
+                    format!("The account has more than one endpoint waiting for acceptance ({}): which one is meant cannot be told. Name it with vpc_endpoint_id.", ids.join(", ")),
+                )
+                .into(),
+            ),
+            Err(e) => failed(Value::Null, error(clients, "accepting", &service, &e)),
+        }
+    }
+
+    async fn import(&self, _ctx: &Context, id: &str) -> Result<ImportResponse, Diagnostics> {
+        let bad = || {
+            Diagnostics::from(Diagnostic::error(
+                "Invalid import id",
+                "Expected <service_id>,<vpc_endpoint_id>, such as vpce-svc-0123456789abcdef0,vpce-0123456789abcdef0.",
+            ))
+        };
+        let (service, endpoint) = id.split_once(',').ok_or_else(bad)?;
+        let m = Model {
+            service_id: Tri::Known(service.to_owned()),
+            vpc_endpoint_id: Tri::Known(endpoint.to_owned()),
+            ..Model::default()
+        };
+        if m.check().has_errors() {
+            return Err(bad());
+        }
+        let clients = self.clients().await?;
+        let cs = ec2::connections(&clients.ec2, service).await.map_err(|e| error(clients, "importing", service, &e))?;
+        match find(&Consumer::Endpoint(endpoint.to_owned()), &cs) {
+            Found::One(c) => {
+                Ok(ImportResponse { state: encode(&m.with(&c))?, private: Vec::new(), diagnostics: Diagnostics::new() })
+            }
+            _ => Err(Diagnostic::error(
+                "Cannot import a connection that does not exist",
+                format!("{service} has no connection from {endpoint}."),
+            )
+            .into()),
+        }
+    }
+}
+
+/// Waits for `consumer`'s request, accepts it unless it is accepted
+/// already, and waits until it settles. The inner error names the
+/// endpoints of an ambiguous request.
+async fn accept(
+    clients: &Clients,
+    service: &str,
+    consumer: &Consumer,
+    timeout: Duration,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<Result<Connection, Vec<String>>, AwsError> {
+    let ec2c = &clients.ec2;
+    let waiting =
+        retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
+    let found = retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
+        Ok(match find(consumer, &ec2::connections(ec2c, service).await?) {
+            Found::Nothing => None,
+            Found::One(c) => Some(Ok(c)),
+            Found::Ambiguous(ids) => Some(Err(ids)),
+        })
+    })
+    .await?;
+    let c = match found {
+        Ok(c) => c,
+        Err(ids) => return Ok(Err(ids)),
+    };
+    let one = BTreeSet::from([c.endpoint_id.clone()]);
+    if c.is_pending_acceptance()
+        && let Err(e) = ec2::accept_connections(ec2c, service, &one).await
+    {
+        // AWS answers per endpoint: one accepted meanwhile (a stale read)
+        // is fine, anything else stands.
+        let now = ec2::connections(ec2c, service).await?;
+        let settled = now.iter().any(|n| n.endpoint_id == c.endpoint_id && n.is_live() && !n.is_pending_acceptance());
+        if !settled {
+            return Err(e);
+        }
+    }
+    let after = ec2::await_accepted(ec2c, service, &one, timeout, stop).await?;
+    Ok(Ok(after
+        .into_iter()
+        .find(|n| n.endpoint_id == c.endpoint_id)
+        .unwrap_or(Connection { state: "deleted".into(), ..c })))
+}
+
+/// Rejects the endpoint's connection and waits until it is no longer
+/// live. One already rejected, or whose endpoint is gone, is done.
+async fn release(
+    clients: &Clients,
+    service: &str,
+    endpoint: &str,
+    timeout: Duration,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<(), AwsError> {
+    let ec2c = &clients.ec2;
+    let live = |cs: &[Connection]| cs.iter().any(|c| c.endpoint_id == endpoint && c.is_live());
+    match ec2::reject_connections(ec2c, service, &[endpoint.to_owned()]).await {
+        Ok(()) => {}
+        Err(e) if e.is_not_found() => return Ok(()),
+        Err(e) => {
+            let now = match ec2::connections(ec2c, service).await {
+                Ok(now) => now,
+                Err(n) if n.is_not_found() => return Ok(()),
+                Err(n) => return Err(n),
+            };
+            if live(&now) {
+                return Err(e);
+            }
+        }
+    }
+    let waiting =
+        retry::Waiting { action: "waiting for the rejected EC2 VPC Endpoint connection to end", object: service };
+    retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
+        match ec2::connections(ec2c, service).await {
+            Ok(now) => Ok((!live(&now)).then_some(())),
+            Err(e) if e.is_not_found() => Ok(Some(())),
+            Err(e) => Err(e),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(endpoint: Tri<String>, principal: Tri<String>, account: Tri<String>) -> Model {
+        Model {
+            service_id: Tri::Known("vpce-svc-0123456789abcdef0".into()),
+            vpc_endpoint_id: endpoint,
+            principal_arn: principal,
+            account_id: account,
+            ..Model::default()
+        }
+    }
+
+    fn errors(m: &Model) -> Vec<String> {
+        m.check().0.iter().map(|d| d.summary.clone()).collect()
+    }
+
+    #[test]
+    fn exactly_one_consumer_is_named() {
+        let known = |s: &str| Tri::Known(s.to_owned());
+        assert!(errors(&config(known("vpce-0a1"), Tri::Null, Tri::Null)).is_empty());
+        assert!(errors(&config(Tri::Null, Tri::Unknown, Tri::Null)).is_empty(), "unknown until apply");
+        assert_eq!(errors(&config(Tri::Null, Tri::Null, Tri::Null)), ["Exactly one consumer"]);
+        assert_eq!(errors(&config(known("vpce-0a1"), Tri::Null, known("123456789012"))), ["Exactly one consumer"]);
+        assert_eq!(errors(&config(known("vpce-svc-1"), Tri::Null, Tri::Null)), ["Invalid VPC endpoint id"]);
+        assert_eq!(errors(&config(Tri::Null, Tri::Null, known("1234"))), ["Invalid account id"]);
+    }
+
+    #[test]
+    fn a_principal_names_its_account() {
+        let m = config(Tri::Null, Tri::Known("arn:aws:iam::210987654321:role/mz_1".into()), Tri::Null);
+        assert_eq!(m.consumer(), Some(Consumer::Account("210987654321".into())));
+        let found = m.with(&Connection {
+            endpoint_id: "vpce-1".into(),
+            owner: "210987654321".into(),
+            state: "available".into(),
+        });
+        assert_eq!(found.consumer(), Some(Consumer::Endpoint("vpce-1".into())), "once found, that endpoint");
+    }
+
+    #[test]
+    fn only_a_connection_that_ended_asks_for_a_new_acceptance() {
+        for live in ["available", "pending", "pendingAcceptance"] {
+            assert!(accepted(&Tri::Known(live.into())), "{live}");
+        }
+        for ended in ["rejected", "failed", "expired"] {
+            assert!(!accepted(&Tri::Known(ended.into())), "{ended}");
+        }
+        assert!(accepted(&Tri::Unknown));
+    }
+}

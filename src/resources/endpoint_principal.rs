@@ -1,0 +1,314 @@
+//! Resource `kafka_endpoint_service_principal`: one principal allowed on an
+//! endpoint service, managed apart from the service. A consumer's
+//! provider (Materialize's, for one) needs the service's name to create its
+//! side and only then returns the principal to allow: inside
+//! `kafka_privatelink` that is a dependency cycle, as its own resource it
+//! is one more edge of the graph (hashicorp/aws breaks the same cycle with
+//! `aws_vpc_endpoint_service_allowed_principal`).
+//!
+//! The principal may be unknown at plan and is sensitive: no message names
+//! it. It only ever adds and removes itself; a principal already allowed
+//! when it is created belongs to someone else (`allowed_principals`,
+//! another resource, a hand) and is refused, never shared.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use super::check::Checks;
+use super::errors::aws_diagnostic;
+use super::provider::ProviderState;
+use crate::aws::{Clients, ec2};
+use crate::domain::validate::{check_endpoint_service_id, check_principal};
+use crate::server::api::diag::{Diagnostic, Diagnostics, value_error};
+use crate::server::api::path::AttributePath;
+use crate::server::api::provider::{
+    ApplyRequest, ApplyResponse, Context, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
+    Resource,
+};
+use crate::server::api::schema::{Attribute, Block, Schema};
+use crate::server::api::types::Type;
+use crate::server::api::value::{Tri, Value, from_value, to_value};
+
+const TYPE_NAME: &str = "kafka_endpoint_service_principal";
+
+/// How long a create waits for a service EC2 does not show yet: hashicorp/aws's
+/// EC2 propagation timeout.
+const PROPAGATION: std::time::Duration = std::time::Duration::from_secs(300);
+
+pub struct EndpointServicePrincipal {
+    provider: Arc<ProviderState>,
+}
+
+impl EndpointServicePrincipal {
+    pub fn new(provider: Arc<ProviderState>) -> Self {
+        Self { provider }
+    }
+
+    async fn clients(&self) -> Result<&Clients, Diagnostics> {
+        self.provider.clients().await.map_err(Diagnostics::from)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+struct Model {
+    service_id: Tri<String>,
+    principal_arn: Tri<String>,
+}
+
+impl Model {
+    fn check(&self) -> Checks {
+        let mut c = Checks::default();
+        c.string(
+            &self.service_id,
+            AttributePath::attr("service_id"),
+            "Invalid endpoint service id",
+            check_endpoint_service_id,
+        );
+        // The value itself is never repeated: it is sensitive.
+        c.string(&self.principal_arn, AttributePath::attr("principal_arn"), "Invalid principal", |p| {
+            if p == "*" {
+                return Err("\"*\" (any AWS account) is not one principal: set kafka_privatelink's \
+                            endpoint_service.allow_any_principal and allowed_principals to mean it"
+                    .to_owned());
+            }
+            check_principal(p).map_err(|_| {
+                "the value is not an IAM principal ARN such as \"arn:aws:iam::123456789012:root\" or \
+                 \"arn:aws:iam::123456789012:role/name\" (without a path: AWS refuses those)"
+                    .to_owned()
+            })
+        });
+        c
+    }
+
+    /// Both values, once known.
+    fn known(&self) -> Option<(&str, &str)> {
+        Some((self.service_id.known()?.as_str(), self.principal_arn.known()?.as_str()))
+    }
+}
+
+fn schema() -> Schema {
+    Schema::new(
+        0,
+        Block::new()
+            .describe("One IAM principal allowed to connect to a VPC endpoint service, such as the service of a `kafka_privatelink`. Use it when the principal comes from the consumer's own provider (Materialize's `materialize_connection_aws_privatelink.principal`), which needs the service first: as `kafka_privatelink`'s `allowed_principals` that is a dependency cycle, as this resource it is one apply. Leave `kafka_privatelink`'s `endpoint_service.allowed_principals` unset: set, it is the whole list and removes this principal. Never manage one principal both ways; creating this resource for a principal the service already allows is refused. Changing either argument replaces it. Import with `service_id,principal_arn`.")
+            .attribute(
+                Attribute::new("service_id", Type::String)
+                    .required()
+                    .describe("The endpoint service, `vpce-svc-…` (`kafka_privatelink.<name>.endpoint_service[0].id`)."),
+            )
+            .attribute(
+                Attribute::new("principal_arn", Type::String)
+                    .required()
+                    .sensitive()
+                    .describe("The principal to allow: an account root, role or user ARN (`arn:aws:iam::123456789012:root`), without a path. May be unknown until apply; sensitive, so plans and errors never show it."),
+            ),
+    )
+}
+
+fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
+    from_value::<Model>(v).map_err(|e| value_error(what, e).into())
+}
+
+fn encode(m: &Model) -> Value {
+    // Two known strings always fit the schema.
+    to_value(m).unwrap_or(Value::Null)
+}
+
+fn error(clients: &Clients, doing: &str, service: &str, e: &crate::aws::AwsError) -> Diagnostics {
+    aws_diagnostic(clients, doing, &format!("an allowed principal of {service}"), e).into()
+}
+
+#[async_trait]
+impl Resource for EndpointServicePrincipal {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        schema()
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        match decode(config, "configuration") {
+            Ok(m) => m.check().0,
+            Err(d) => d,
+        }
+    }
+
+    async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
+        let keep = |d: Diagnostics| ReadResponse {
+            state: Some(req.state.clone()),
+            private: req.private.clone(),
+            diagnostics: d,
+        };
+        let m = match decode(&req.state, "state") {
+            Ok(m) => m,
+            Err(d) => return keep(d),
+        };
+        let Some((service, principal)) = m.known() else { return keep(Diagnostics::new()) };
+        let clients = match self.clients().await {
+            Ok(c) => c,
+            Err(d) => return keep(d),
+        };
+        match ec2::allowed_principals(&clients.ec2, service).await {
+            Ok(all) if all.contains(principal) => keep(Diagnostics::new()),
+            // Removed out of band, or its service is gone: planned anew.
+            Ok(_) => ReadResponse { state: None, private: Vec::new(), diagnostics: Diagnostics::new() },
+            Err(e) if e.is_not_found() => {
+                ReadResponse { state: None, private: Vec::new(), diagnostics: Diagnostics::new() }
+            }
+            Err(e) => keep(error(clients, "reading", service, &e)),
+        }
+    }
+
+    async fn plan(&self, _ctx: &Context, req: PlanRequest) -> PlanResponse {
+        let respond = |diagnostics: Diagnostics, requires_replace: Vec<AttributePath>| PlanResponse {
+            planned: req.proposed.clone(),
+            requires_replace,
+            private: Vec::new(),
+            diagnostics,
+        };
+        if req.proposed.is_null() {
+            return respond(Diagnostics::new(), Vec::new());
+        }
+        let (config, prior) = match (decode(&req.config, "configuration"), decode(&req.prior_state, "prior state")) {
+            (Ok(c), Ok(p)) => (c, p),
+            (Err(d), _) | (_, Err(d)) => return respond(d, Vec::new()),
+        };
+        let checks = config.check();
+        if checks.has_errors() || req.prior_state.is_null() {
+            return respond(checks.0, Vec::new());
+        }
+        // Either argument changed (or unknown until apply): another principal.
+        let replace = [
+            ("service_id", &config.service_id, &prior.service_id),
+            ("principal_arn", &config.principal_arn, &prior.principal_arn),
+        ]
+        .into_iter()
+        .filter(|(_, now, was)| now != was)
+        .map(|(name, _, _)| AttributePath::attr(name))
+        .collect();
+        respond(checks.0, replace)
+    }
+
+    async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse {
+        let failed =
+            |d: Diagnostics| ApplyResponse { state: req.prior_state.clone(), private: Vec::new(), diagnostics: d };
+        let destroying = req.planned.is_null();
+        let m = match decode(if destroying { &req.prior_state } else { &req.planned }, "state") {
+            Ok(m) => m,
+            Err(d) => return failed(d),
+        };
+        let Some((service, principal)) = m.known() else {
+            return failed(
+                Diagnostic::error(
+                    "Incomplete plan",
+                    "service_id or principal_arn is not known at apply time. This is a bug in the provider.",
+                )
+                .into(),
+            );
+        };
+        let clients = match self.clients().await {
+            Ok(c) => c,
+            Err(d) => return failed(d),
+        };
+        if destroying {
+            return match ec2::disallow_principal(&clients.ec2, service, principal).await {
+                Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
+                Err(e) => failed(error(clients, "removing", service, &e)),
+            };
+        }
+        // One owner per principal: one already allowed is someone else's,
+        // and deleting this resource would take it from them.
+        match ec2::allowed_principals(&clients.ec2, service).await {
+            Ok(all) if all.contains(principal) => {
+                return failed(
+                    Diagnostic::error(
+                        format!("Principal already allowed on {service}"),
+                        "The service already allows this principal: through kafka_privatelink's endpoint_service.allowed_principals, another kafka_endpoint_service_principal, or by hand. Managed twice, the first removal would take it from both. Leave it to the one that manages it (unset allowed_principals to hand it over), or, if an interrupted apply of this resource added it, import it: terraform import <address> <service_id>,<principal_arn>.",
+                    )
+                    .at(AttributePath::attr("principal_arn"))
+                    .into(),
+                );
+            }
+            // A service this apply created may not be visible yet: the add waits for it.
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return failed(error(clients, "reading", service, &e)),
+        }
+        match ec2::allow_principal(&clients.ec2, service, principal, PROPAGATION, &ctx.stop).await {
+            Ok(()) => ApplyResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() },
+            // Not added: nothing to record.
+            Err(e) => ApplyResponse {
+                state: Value::Null,
+                private: Vec::new(),
+                diagnostics: error(clients, "adding", service, &e),
+            },
+        }
+    }
+
+    async fn import(&self, _ctx: &Context, id: &str) -> Result<ImportResponse, Diagnostics> {
+        let bad = || {
+            Diagnostics::from(Diagnostic::error(
+                "Invalid import id",
+                "Expected <service_id>,<principal_arn>, such as vpce-svc-0123456789abcdef0,arn:aws:iam::123456789012:root.",
+            ))
+        };
+        let (service, principal) = id.split_once(',').ok_or_else(bad)?;
+        let m = Model { service_id: Tri::Known(service.to_owned()), principal_arn: Tri::Known(principal.to_owned()) };
+        if m.check().has_errors() {
+            return Err(bad());
+        }
+        let clients = self.clients().await?;
+        let all = ec2::allowed_principals(&clients.ec2, service)
+            .await
+            .map_err(|e| error(clients, "importing", service, &e))?;
+        if !all.contains(principal) {
+            return Err(Diagnostic::error(
+                "Cannot import a principal the service does not allow",
+                format!("{service} does not allow that principal: there is nothing to import."),
+            )
+            .into());
+        }
+        Ok(ImportResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(service: &str, principal: &str) -> Model {
+        Model { service_id: Tri::Known(service.into()), principal_arn: Tri::Known(principal.into()) }
+    }
+
+    fn errors(m: &Model) -> Vec<(String, String)> {
+        m.check()
+            .0
+            .iter()
+            .map(|d| (d.path.as_ref().map(ToString::to_string).unwrap_or_default(), d.detail.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_principal_is_checked_without_being_repeated() {
+        let secret = "arn:aws:iam::123456789012:group/secret-team";
+        let found = errors(&model("vpce-svc-0123456789abcdef0", secret));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "principal_arn");
+        assert!(!found[0].1.contains("secret-team"), "a sensitive value is never echoed: {}", found[0].1);
+        assert!(errors(&model("vpce-svc-0123456789abcdef0", "arn:aws:iam::123456789012:role/mz_abc")).is_empty());
+        assert!(!errors(&model("vpce-svc-0123456789abcdef0", "*")).is_empty(), "any principal is not one");
+        assert!(!errors(&model("vpce-svc-0123456789abcdef0", "arn:aws:iam::123456789012:role/path/name")).is_empty());
+        assert_eq!(errors(&model("svc-1", "arn:aws:iam::123456789012:root"))[0].0, "service_id");
+    }
+
+    #[test]
+    fn unknown_values_pass_until_apply() {
+        let m = Model { service_id: Tri::Unknown, principal_arn: Tri::Unknown };
+        assert!(errors(&m).is_empty());
+        assert_eq!(m.known(), None);
+    }
+}
