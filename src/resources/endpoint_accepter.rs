@@ -178,7 +178,12 @@ fn schema() -> Schema {
     )
 }
 
+/// A value as the model; null (no prior state, a destroy's plan) is the
+/// empty model.
 fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
+    if v.is_null() {
+        return Ok(Model::default());
+    }
     from_value::<Model>(v).map_err(|e| value_error(what, e).into())
 }
 

@@ -107,7 +107,12 @@ fn schema() -> Schema {
     )
 }
 
+/// A value as the model; null (no prior state, a destroy's plan) is the
+/// empty model.
 fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
+    if v.is_null() {
+        return Ok(Model::default());
+    }
     from_value::<Model>(v).map_err(|e| value_error(what, e).into())
 }
 
@@ -229,7 +234,6 @@ impl Resource for EndpointServicePrincipal {
                         format!("Principal already allowed on {service}"),
                         "The service already allows this principal: through kafka_privatelink's endpoint_service.allowed_principals, another kafka_endpoint_service_principal, or by hand. Managed twice, the first removal would take it from both. Leave it to the one that manages it (unset allowed_principals to hand it over), or, if an interrupted apply of this resource added it, import it: terraform import <address> <service_id>,<principal_arn>.",
                     )
-                    .at(AttributePath::attr("principal_arn"))
                     .into(),
                 );
             }

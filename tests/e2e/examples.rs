@@ -14,6 +14,9 @@ const SUBNETS: [&str; 3] = ["subnet-0a1b2c3d4e5f60701", "subnet-0a1b2c3d4e5f6070
 /// Broker instances and a security group, for examples that name them.
 const INSTANCES: [&str; 3] = ["i-0a1b2c3d4e5f60701", "i-0a1b2c3d4e5f60702", "i-0a1b2c3d4e5f60703"];
 const SECURITY_GROUP: &str = "sg-0a1b2c3d4e5f60718";
+/// The consumer examples accept connections from.
+const CONSUMER_ACCOUNT: &str = "210987654321";
+const CONSUMER_PRINCIPAL: &str = "arn:aws:iam::210987654321:root";
 /// The MSK cluster examples name: brokers 1, 2 and 4 (MSK replaced 3) at
 /// 10.0.N.10 in subnet N, answered by the test proxy.
 const MSK_CLUSTER: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2";
@@ -125,6 +128,9 @@ async fn every_example_validates_plans_applies_and_destroys() {
             let (_, svc) = aws.materialize_layout(&net, "mz-kafka-lb").await;
             ws = ws.env("TF_VAR_endpoint_service_id", &svc);
         }
+        // The consumer the accepter examples name: it asks to connect once a
+        // service allows it, as a real consumer would.
+        moto.proxy().consumer(CONSUMER_PRINCIPAL, CONSUMER_ACCOUNT, "vpce-0a1b2c3d4e5f60799", None);
         let v = ws.validate_json();
         assert_eq!(v["valid"], true, "{rel}: {v}");
         let plan = ws.ok(&["plan", "-no-color", "-input=false"]);

@@ -19,6 +19,7 @@
 //! | `aws_consistency` | AWS's eventual consistency and in-flight states waited out (or a failed load balancer recorded), one test each |
 //! | `safety` | issue-17 regressions: same-name states, live ports, ip ↔ instance, vanished NLB, long names, unknown groups |
 //! | `crash_points` | the provider killed after every AWS write of a create, an update, a destroy, or mid-call |
+//! | `consumers` | a consumer wired in one apply and unwired in one destroy: principal and accepter resources |
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected; destroy refused while connected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
@@ -45,6 +46,7 @@ mod offline {
 
 mod aws_consistency;
 mod compat;
+mod consumers;
 mod crash_points;
 mod data_source;
 mod examples;

@@ -186,6 +186,8 @@ impl Workspace {
                 ("TF_INPUT".into(), "0".into()),
                 // No AWS credentials or config from the machine leak in.
                 ("HOME".into(), dir.path().display().to_string()),
+                // Emulated consumers' provisioners run tests/support/consumer.py.
+                ("KAFKA_TEST_SUPPORT".into(), repo().join("tests/support").display().to_string()),
             ],
             dir,
         };
@@ -391,6 +393,16 @@ impl FaultProxy {
         let c =
             serde_json::json!({"service_id": service_id, "endpoint_id": endpoint_id, "owner": owner, "state": state});
         self.post("/__connections", &c.to_string());
+    }
+
+    /// A consumer that creates its endpoint `endpoint_id` (owned by
+    /// `owner`) once a service (`service_id`, or any) allows `principal`.
+    pub fn consumer(&self, principal: &str, owner: &str, endpoint_id: &str, service_id: Option<&str>) {
+        let mut c = serde_json::json!({"principal": principal, "owner": owner, "endpoint_id": endpoint_id});
+        if let Some(s) = service_id {
+            c["service_id"] = s.into();
+        }
+        self.post("/__consumers", &c.to_string());
     }
 
     /// Every consumer connection as the proxy holds it now.

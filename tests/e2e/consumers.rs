@@ -1,0 +1,262 @@
+//! A consumer wired in one apply and unwired in one destroy: the service,
+//! the consumer's principal (`kafka_endpoint_service_principal`), the
+//! acceptance of its endpoint (`kafka_endpoint_connection_accepter`), with
+//! the consumer's own side emulated by `terraform_data` whose provisioners
+//! make its endpoint appear in the test proxy once the service allows its
+//! principal (tests/support/consumer.py), as Materialize's does.
+
+use serde_json::Value;
+
+use crate::common::aws::Network;
+use crate::common::hcl::{Block, Config, list, privatelink, s};
+use crate::common::{Stage, Workspace, diagnostics};
+
+/// Materialize's shared account and a principal of it.
+const ACCOUNT: &str = "664411391173";
+const PRINCIPAL: &str = "arn:aws:iam::664411391173:role/mz_emulated_u1";
+const ENDPOINT: &str = "vpce-0materialize00001";
+
+/// `kafka_privatelink.k` with its principals left to others.
+fn service(net: &Network) -> Block {
+    privatelink("wired", net, 1..=3).edit("endpoint_service", |e| e.unset("allowed_principals"))
+}
+
+/// The consumer's endpoint, emulated: created (once allowed) with the
+/// resource, deleted with it.
+fn consumer(endpoint: &str) -> Block {
+    let run = |json: &str| format!("\"python3 \\\"$KAFKA_TEST_SUPPORT/consumer.py\\\" '${{jsonencode({json})}}'\"");
+    Block::resource("terraform_data", "consumer")
+        .set(
+            "input",
+            format!(
+                "{{ service_id = kafka_privatelink.k.endpoint_service[0].id, principal = {}, owner = {}, endpoint = {} }}",
+                s(PRINCIPAL),
+                s(ACCOUNT),
+                s(endpoint)
+            ),
+        )
+        .block(Block::labeled("provisioner", "local-exec").set(
+            "command",
+            run("{ principal = self.input.principal, owner = self.input.owner, endpoint_id = self.input.endpoint, service_id = self.input.service_id }"),
+        ))
+        .block(
+            Block::labeled("provisioner", "local-exec")
+                .set("when", "destroy")
+                .set("command", run("{ endpoint_id = self.input.endpoint, delete = true }")),
+        )
+}
+
+/// The whole wiring: service, consumer, principal, accepter, and the
+/// consumer's use of the connection after the accepter.
+fn wiring(net: &Network) -> Config {
+    Config::new()
+        .with(service(net))
+        .with(consumer(ENDPOINT))
+        .with(
+            Block::resource("kafka_endpoint_service_principal", "consumer")
+                .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+                .set("principal_arn", "terraform_data.consumer.output.principal"),
+        )
+        .with(
+            Block::resource("kafka_endpoint_connection_accepter", "consumer")
+                .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+                .set("principal_arn", "kafka_endpoint_service_principal.consumer.principal_arn")
+                .block(Block::new("timeouts").str("create", "2m")),
+        )
+        .with(
+            Block::resource("terraform_data", "consumer_kafka")
+                .set("input", "kafka_endpoint_connection_accepter.consumer.vpc_endpoint_id")
+                .set("depends_on", list(["kafka_endpoint_connection_accepter.consumer"])),
+        )
+}
+
+fn connection<'a>(connections: &'a [Value], endpoint: &str) -> Option<&'a Value> {
+    connections.iter().find(|c| c["endpoint_id"] == endpoint)
+}
+
+#[tokio::test]
+async fn one_apply_wires_a_consumer_and_one_destroy_unwires_it() {
+    let w = Stage::new().await;
+    let ws = w.workspace(&wiring(&w.net).to_string());
+    ws.apply();
+
+    let connections = w.proxy.connections();
+    let c = connection(&connections, ENDPOINT).unwrap_or_else(|| panic!("the consumer connected: {connections:?}"));
+    assert_eq!((c["owner"].as_str(), c["state"].as_str()), (Some(ACCOUNT), Some("available")), "{c}");
+    let snapshot = w.aws.snapshot().await;
+    let (_, principals, _) = snapshot.services.values().next().expect("a service");
+    assert_eq!(principals.iter().collect::<Vec<_>>(), [PRINCIPAL], "the consumer's principal, allowed");
+    // The principal the other resource added is neither removed nor shown
+    // as drift; the connection is left as it is.
+    ws.assert_no_changes();
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let state: Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let resources = state["values"]["root_module"]["resources"].as_array().expect("resources").clone();
+    let accepter = resources.iter().find(|r| r["type"] == "kafka_endpoint_connection_accepter").expect("the accepter");
+    assert_eq!(accepter["values"]["vpc_endpoint_id"], ENDPOINT);
+    assert_eq!(accepter["values"]["owner"], ACCOUNT);
+    assert_eq!(accepter["values"]["state"], "available");
+    let composite = resources.iter().find(|r| r["type"] == "kafka_privatelink").expect("the service");
+    assert_eq!(
+        composite["values"]["endpoint_service"][0]["allowed_principals"],
+        serde_json::json!([PRINCIPAL]),
+        "unset, it reports the principal another resource added"
+    );
+    ws.assert_no_changes();
+
+    w.proxy.reset_counts();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(w.aws.snapshot().await.is_empty(), "one destroy took everything");
+    let counts = w.proxy.counts();
+    assert_eq!(counts.get("ec2:RejectVpcEndpointConnections"), Some(&1), "the accepter rejected: {counts:?}");
+    let connections = w.proxy.connections();
+    let c = connection(&connections, ENDPOINT).expect("still listed, as AWS lists ended connections");
+    assert!(matches!(c["state"].as_str(), Some("rejected" | "deleted")), "{c}");
+}
+
+#[tokio::test]
+async fn a_consumer_is_accepted_by_account_or_endpoint_and_never_by_guess() {
+    let w = Stage::new().await;
+    let base = Config::new().with(service(&w.net));
+    let ws = w.workspace(&base.to_string());
+    ws.apply();
+    let service_id = w.aws.snapshot().await.services.keys().next().cloned().expect("a service");
+    // Two requests of one account wait: accepting by account cannot tell
+    // which is meant.
+    w.proxy.connect(&service_id, "vpce-0aaaa000000000001", ACCOUNT, "pendingAcceptance");
+    w.proxy.connect(&service_id, "vpce-0aaaa000000000002", ACCOUNT, "pendingAcceptance");
+    w.proxy.connect(&service_id, "vpce-0bbbb000000000001", "210987654321", "available");
+    let by = |key: &str, value: &str| {
+        Block::resource("kafka_endpoint_connection_accepter", "a")
+            .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+            .str(key, value)
+            .block(Block::new("timeouts").str("create", "30s"))
+    };
+    ws.write("main.tf", &base.clone().with(by("account_id", ACCOUNT)).to_string());
+    let (ok, lines) = ws.plan_json();
+    assert!(ok, "{lines:?}");
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("more than one endpoint waiting") && out.contains("vpce-0aaaa000000000002"), "{out}");
+    let pending = w.proxy.connections().iter().filter(|c| c["state"] == "pendingAcceptance").count();
+    assert_eq!(pending, 2, "neither was accepted");
+
+    // Named by endpoint, that one is accepted.
+    ws.write("main.tf", &base.clone().with(by("vpc_endpoint_id", "vpce-0aaaa000000000002")).to_string());
+    ws.apply();
+    ws.assert_no_changes();
+    let connections = w.proxy.connections();
+    assert_eq!(
+        connection(&connections, "vpce-0aaaa000000000002").map(|c| c["state"].clone()),
+        Some("available".into())
+    );
+    assert_eq!(
+        connection(&connections, "vpce-0aaaa000000000001").map(|c| c["state"].clone()),
+        Some("pendingAcceptance".into())
+    );
+
+    // The account's already accepted connection is never taken over: by
+    // account, the one left waiting is accepted.
+    ws.write(
+        "main.tf",
+        &base
+            .clone()
+            .with(by("vpc_endpoint_id", "vpce-0aaaa000000000002"))
+            .with(
+                Block::resource("kafka_endpoint_connection_accepter", "b")
+                    .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+                    .str("account_id", ACCOUNT)
+                    .block(Block::new("timeouts").str("create", "30s")),
+            )
+            .to_string(),
+    );
+    ws.apply();
+    let state: Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let b = state["values"]["root_module"]["resources"]
+        .as_array()
+        .expect("resources")
+        .iter()
+        .find(|r| r["name"] == "b")
+        .cloned()
+        .expect("accepter b");
+    assert_eq!(b["values"]["vpc_endpoint_id"], "vpce-0aaaa000000000001");
+
+    // A connection rejected out of band is accepted again by a replacement,
+    // which waits for a new request; here none comes, and it says so.
+    ws.write("main.tf", &base.clone().with(by("vpc_endpoint_id", "vpce-0aaaa000000000002")).to_string());
+    ws.apply();
+    w.proxy.connect(&service_id, "vpce-0aaaa000000000002", ACCOUNT, "rejected");
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("must be replaced"), "{plan}");
+
+    // Destroyed, each rejects its own connection; the stranger's stays.
+    ws.write("main.tf", &base.to_string());
+    ws.apply();
+    let connections = w.proxy.connections();
+    assert_eq!(connection(&connections, "vpce-0aaaa000000000001").map(|c| c["state"].clone()), Some("rejected".into()));
+    assert_eq!(
+        connection(&connections, "vpce-0bbbb000000000001").map(|c| c["state"].clone()),
+        Some("available".into())
+    );
+}
+
+#[tokio::test]
+async fn a_principal_already_allowed_is_refused_and_imports_are_by_id() {
+    let w = Stage::new().await;
+    let owned = Config::new().with(
+        privatelink("wired", &w.net, 1..=1)
+            .edit("endpoint_service", |e| e.set("allowed_principals", list([s(PRINCIPAL)]))),
+    );
+    let ws = w.workspace(&owned.to_string());
+    ws.apply();
+    let service_id = w.aws.snapshot().await.services.keys().next().cloned().expect("a service");
+    let principal = Block::resource("kafka_endpoint_service_principal", "p")
+        .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+        .str("principal_arn", PRINCIPAL);
+    ws.write("main.tf", &owned.clone().with(principal.clone()).to_string());
+    let (ok, lines) = ws.plan_json();
+    assert!(ok, "{lines:?}");
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("Principal already allowed"), "{out}");
+    assert!(!out.contains("mz_emulated_u1"), "the sensitive principal is never shown: {out}");
+
+    // Handed over: unset in the service, imported into the resource.
+    let handed = Config::new().with(service(&w.net)).with(principal);
+    ws.write("main.tf", &handed.to_string());
+    ws.ok(&["import", "-no-color", "kafka_endpoint_service_principal.p", &format!("{service_id},{PRINCIPAL}")]);
+    ws.apply();
+    ws.assert_no_changes();
+    let snapshot = w.aws.snapshot().await;
+    assert_eq!(snapshot.services[&service_id].1.iter().collect::<Vec<_>>(), [PRINCIPAL]);
+
+    // A bad import id is refused with the expected shape.
+    let out = ws.fails(&["import", "-no-color", "kafka_endpoint_connection_accepter.x", "vpce-0abc"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Expected <service_id>,<vpc_endpoint_id>") || flat.contains("resource address"), "{out}");
+
+    // An accepter imports by service and endpoint.
+    w.proxy.connect(&service_id, "vpce-0cccc000000000001", ACCOUNT, "available");
+    let accepter = Block::resource("kafka_endpoint_connection_accepter", "x")
+        .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+        .str("vpc_endpoint_id", "vpce-0cccc000000000001");
+    ws.write("main.tf", &handed.with(accepter).to_string());
+    ws.ok(&[
+        "import",
+        "-no-color",
+        "kafka_endpoint_connection_accepter.x",
+        &format!("{service_id},vpce-0cccc000000000001"),
+    ]);
+    ws.assert_no_changes();
+
+    // Bad input is refused at plan, before any AWS call.
+    let bad = Config::new().with(
+        Block::resource("kafka_endpoint_connection_accepter", "bad")
+            .str("service_id", "vpce-svc-0123456789abcdef0")
+            .str("account_id", ACCOUNT)
+            .str("vpc_endpoint_id", "vpce-0123"),
+    );
+    let offline = Workspace::new(&bad.to_string());
+    let (ok, lines) = offline.plan_json();
+    assert!(!ok);
+    let found = diagnostics(&lines);
+    assert!(found.iter().any(|d| d.1 == "Exactly one consumer"), "{found:?}");
+}
