@@ -6,6 +6,7 @@
 
 pub mod arn;
 pub mod connections;
+pub mod consumers;
 pub mod diff;
 pub mod import;
 pub mod layout;

@@ -11,7 +11,6 @@
 //!   (`USING AWS PRIVATELINK … (PORT 9001)`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 use super::ports::BrokerId;
 use super::validate;
@@ -94,7 +93,8 @@ impl HostTemplate {
         self.0.contains(&Part::Slot(p))
     }
 
-    fn fill(&self, broker_id: &str, az_id: &str, unique_name: &str) -> String {
+    /// The host for one broker in one zone.
+    pub fn fill(&self, broker_id: &str, az_id: &str, unique_name: &str) -> String {
         self.0.iter().fold(String::new(), |mut s, part| {
             s.push_str(match part {
                 Part::Text(t) => t,
@@ -244,42 +244,6 @@ pub struct MaterializeConnection {
     pub kafka_name: String,
 }
 
-/// Materialize's two statements, as its documentation writes them.
-pub fn materialize_sql(
-    conn: &MaterializeConnection,
-    endpoints: &[BrokerEndpoint],
-    protocol: SecurityProtocol,
-) -> String {
-    let zones: BTreeSet<&str> = endpoints.iter().map(|e| e.az_id.as_str()).collect();
-    let zones =
-        if conn.cross_region { String::new() } else { zones.iter().map(|z| quote(z)).collect::<Vec<_>>().join(", ") };
-    let pl = &conn.privatelink_name;
-    let mut sql = format!(
-        "CREATE CONNECTION {pl} TO AWS PRIVATELINK (\n    SERVICE NAME {},\n    AVAILABILITY ZONES ({zones})\n);\n\n",
-        quote(&conn.service_name)
-    );
-    let _ = writeln!(sql, "CREATE CONNECTION {} TO KAFKA (\n    BROKERS (", conn.kafka_name);
-    let last = endpoints.len().saturating_sub(1);
-    for (i, e) in endpoints.iter().enumerate() {
-        let zone = if conn.cross_region { String::new() } else { format!(", AVAILABILITY ZONE {}", quote(&e.az_id)) };
-        let sep = if i == last { "" } else { "," };
-        let address = format!("{}:{}", e.advertised_host, e.advertised_port);
-        let _ = writeln!(
-            sql,
-            "        {} USING AWS PRIVATELINK {pl} (PORT {}{zone}){sep}",
-            quote(&address),
-            e.listener_port
-        );
-    }
-    let _ = write!(sql, "    ),\n    SECURITY PROTOCOL = {}\n);\n", quote(protocol.as_str()));
-    sql
-}
-
-/// A SQL string literal.
-fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -328,6 +292,7 @@ mod tests {
 
     #[test]
     fn materialize_statements_match_the_docs() {
+        use crate::domain::consumers::{MaterializeForm, Wiring, materialize, materialize_sql};
         let cfg = ListenerConfig { template: None, ..tidb() };
         let brokers = [
             Broker { host: Some("b-1.hostname-1".into()), port: Some(9096), ..broker(1, "use1-az2", 9001) },
@@ -340,8 +305,16 @@ mod tests {
             privatelink_name: "privatelink_svc".into(),
             kafka_name: "kafka_connection".into(),
         };
+        let wiring = |cross_region| Wiring {
+            template: None,
+            unique_name: "",
+            cross_region,
+            cross_zone: false,
+            bootstrap_port: None,
+        };
+        let m = materialize(MaterializeForm::Brokers, &eps, wiring(false)).unwrap();
         assert_eq!(
-            materialize_sql(&conn, &eps, SecurityProtocol::SaslSsl),
+            materialize_sql(&conn, &m, SecurityProtocol::SaslSsl),
             "CREATE CONNECTION privatelink_svc TO AWS PRIVATELINK (\n    \
              SERVICE NAME 'com.amazonaws.vpce.us-east-1.vpce-svc-0e123abc123198abc',\n    \
              AVAILABILITY ZONES ('use1-az1', 'use1-az2')\n);\n\n\
@@ -351,7 +324,8 @@ mod tests {
              ),\n    SECURITY PROTOCOL = 'SASL_SSL'\n);\n"
         );
         let cross = MaterializeConnection { cross_region: true, ..conn };
-        let sql = materialize_sql(&cross, &eps, SecurityProtocol::Plaintext);
+        let m = materialize(MaterializeForm::Brokers, &eps, wiring(true)).unwrap();
+        let sql = materialize_sql(&cross, &m, SecurityProtocol::Plaintext);
         assert!(sql.contains("AVAILABILITY ZONES ()"), "{sql}");
         assert!(sql.contains("(PORT 9001),"), "{sql}");
         assert!(!sql.contains("AVAILABILITY ZONE '"), "{sql}");
@@ -373,10 +347,5 @@ mod tests {
         assert_eq!(t.fill("3", "use1-az1", ""), "kafka-3.use1-az1.example.com");
         let cfg = ListenerConfig { unique_name: None, ..tidb() };
         assert_eq!(endpoints(&cfg, &[broker(1, "use1-az1", 1)]), Err(ListenerError::MissingUniqueName));
-    }
-
-    #[test]
-    fn sql_quotes_are_escaped() {
-        assert_eq!(quote("it's"), "'it''s'");
     }
 }

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::check::{BrokerEntry, Checks, ListenerPorts, check_brokers, port};
+use crate::domain::consumers::{self, FormError, MaterializeForm};
 use crate::domain::listeners::{
     self, Broker, HostTemplate, ListenerConfig, MaterializeConnection, SecurityProtocol, TIDBCLOUD_TEMPLATE,
 };
@@ -28,7 +29,10 @@ const DEFAULT_BIND_PORT: u16 = 39092;
 const DEFAULT_LISTENER_NAME: &str = "EXTERNAL";
 const DEFAULT_PRIVATELINK_NAME: &str = "privatelink_svc";
 const DEFAULT_KAFKA_NAME: &str = "kafka_connection";
-const PRESETS: [(&str, &str); 1] = [("tidbcloud", TIDBCLOUD_TEMPLATE)];
+/// `tidbcloud` is TiDB Cloud Essential's private link domain (its
+/// Dedicated domains carry a label TiDB does not document: paste the
+/// console's pattern into `tidbcloud_pattern` instead).
+const PRESETS: [(&str, &str); 2] = [("tidbcloud", TIDBCLOUD_TEMPLATE), ("tidbcloud_essential", TIDBCLOUD_TEMPLATE)];
 
 #[derive(Debug, Deserialize)]
 struct Config {
@@ -44,6 +48,10 @@ struct Config {
     cross_region: Tri<bool>,
     privatelink_connection_name: Tri<String>,
     kafka_connection_name: Tri<String>,
+    tidbcloud_pattern: Tri<String>,
+    materialize_form: Tri<String>,
+    bootstrap_listener_port: Tri<f64>,
+    cross_zone_load_balancing: Tri<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -69,10 +77,35 @@ struct State {
     cross_region: bool,
     privatelink_connection_name: String,
     kafka_connection_name: String,
+    tidbcloud_pattern: Option<String>,
+    materialize_form: String,
+    bootstrap_listener_port: Option<u16>,
+    cross_zone_load_balancing: bool,
     broker_endpoints: BTreeMap<String, EndpointState>,
     patterns: BTreeMap<String, String>,
     materialize_sql: Option<String>,
+    materialize_brokers: Vec<MaterializeBrokerState>,
+    materialize_matching_rules: Vec<MatchingRuleState>,
+    materialize_availability_zones: Vec<String>,
+    materialize_privatelink_port: Option<u16>,
+    risingwave_privatelink_targets: String,
+    advertised_hosts: Option<Vec<String>>,
+    advertised_host_wildcards: Option<Vec<String>>,
     bootstrap_servers: String,
+}
+
+#[derive(Debug, Serialize)]
+struct MaterializeBrokerState {
+    broker: String,
+    target_group_port: Option<u16>,
+    availability_zone: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct MatchingRuleState {
+    pattern: String,
+    target_group_port: Option<u16>,
+    availability_zone: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -91,6 +124,10 @@ struct Checked {
     template: Option<HostTemplate>,
     bind_port: Option<u16>,
     protocol: Option<SecurityProtocol>,
+    form: Option<MaterializeForm>,
+    bootstrap_port: Option<u16>,
+    /// Which argument gave the template, for errors about it.
+    template_from: &'static str,
 }
 
 impl BrokerEntry for BrokerConfig {
@@ -115,6 +152,9 @@ impl Config {
             template: None,
             bind_port: port(&mut c, &self.bind_port, path("bind_port"), "bind port"),
             protocol: None,
+            form: None,
+            bootstrap_port: None,
+            template_from: "template",
         };
         if self.listener_port_base.is_null() {
             out.base = Some(DEFAULT_BASE);
@@ -123,9 +163,13 @@ impl Config {
             out.bind_port = Some(DEFAULT_BIND_PORT);
         }
 
-        // brokers
+        // brokers, after the bootstrap listener's port
+        let mut listener_ports = ListenerPorts::default();
+        out.bootstrap_port =
+            listener_ports.claim(&mut c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
         if let Tri::Known(brokers) = &self.brokers {
-            let by_id = check_brokers(&mut c, brokers, 0, &mut ListenerPorts::default());
+            let bootstrap = usize::from(!self.bootstrap_listener_port.is_null());
+            let by_id = check_brokers(&mut c, brokers, bootstrap, &mut listener_ports);
             out.brokers = by_id.into_iter().map(|(id, (key, b))| (id, (key.clone(), b.clone()))).collect();
             for (key, b) in brokers {
                 let bp = path("brokers").key(key.clone());
@@ -142,24 +186,60 @@ impl Config {
             }
         }
 
-        // template and preset
-        match (&self.template, &self.preset) {
-            (Tri::Known(_), Tri::Known(_)) => {
-                c.fail(path("preset"), "Conflicting arguments", "Set either template or preset, not both.")
-            }
-            (Tri::Known(t), _) => match HostTemplate::parse(t) {
+        // template, preset or TiDB Cloud's pattern: one of them
+        let given: Vec<&str> =
+            [("template", &self.template), ("preset", &self.preset), ("tidbcloud_pattern", &self.tidbcloud_pattern)]
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(n, _)| n)
+                .collect();
+        if given.len() > 1 {
+            c.fail(
+                path(given[1]),
+                "Conflicting arguments",
+                format!("Set one of template, preset and tidbcloud_pattern, not {}.", given.join(" and ")),
+            );
+        }
+        match (&self.template, &self.preset, &self.tidbcloud_pattern) {
+            (Tri::Known(t), _, _) => match HostTemplate::parse(t) {
                 Ok(t) => out.template = Some(t),
                 Err(e) => c.fail(path("template"), "Invalid template", e.to_string()),
             },
-            (_, Tri::Known(p)) => match PRESETS.iter().find(|(n, _)| n == p) {
-                Some((_, t)) => out.template = HostTemplate::parse(t).ok(),
+            (_, Tri::Known(p), _) => match PRESETS.iter().find(|(n, _)| n == p) {
+                Some((_, t)) => {
+                    out.template = HostTemplate::parse(t).ok();
+                    out.template_from = "preset";
+                }
                 None => c.fail(
                     path("preset"),
                     "Unknown preset",
-                    format!("{p:?} is not a preset; the presets are: tidbcloud."),
+                    format!(
+                        "{p:?} is not a preset; the presets are: {}.",
+                        PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                    ),
                 ),
             },
+            (_, _, Tri::Known(line)) => match consumers::tidbcloud_template(line).map(|t| HostTemplate::parse(&t)) {
+                Ok(Ok(t)) => {
+                    out.template = Some(t);
+                    out.template_from = "tidbcloud_pattern";
+                }
+                Ok(Err(e)) => c.fail(path("tidbcloud_pattern"), "Invalid TiDB Cloud pattern", e.to_string()),
+                Err(e) => c.fail(path("tidbcloud_pattern"), "Invalid TiDB Cloud pattern", e),
+            },
             _ => {}
+        }
+        match &self.materialize_form {
+            Tri::Known(f) => match MaterializeForm::parse(f) {
+                Some(f) => out.form = Some(f),
+                None => c.fail(
+                    path("materialize_form"),
+                    "Invalid Materialize form",
+                    format!("{f:?} is not one of {}.", MaterializeForm::NAMES.join(", ")),
+                ),
+            },
+            Tri::Null => out.form = Some(MaterializeForm::Brokers),
+            Tri::Unknown => {}
         }
         c.string(&self.unique_name, path("unique_name"), "Invalid unique name", validate::check_unique_name);
         if self.unique_name.is_null()
@@ -217,7 +297,10 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         .iter()
         .map(|(id, (_, b))| (*id, PortRequest { explicit: b.listener_port.known().map(|p| *p as u16), current: None }))
         .collect();
-    let assigned = ports::assign_ports(&requests, base, Reserved::default()).map_err(|e| {
+    // As kafka_privatelink does: the bootstrap listener's port is nobody's.
+    let reserved: Vec<(u16, &'static str)> =
+        checked.bootstrap_port.map(|p| (p, "the bootstrap listener")).into_iter().collect();
+    let assigned = ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
         broker_error(&checked.brokers, e.broker(), "listener_port", "Invalid listener port", e.to_string())
     })?;
 
@@ -260,6 +343,26 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
     let cross_region = config.cross_region.known().copied().unwrap_or(false);
     let privatelink_name = known(&config.privatelink_connection_name, DEFAULT_PRIVATELINK_NAME);
     let kafka_name = known(&config.kafka_connection_name, DEFAULT_KAFKA_NAME);
+    let cross_zone = config.cross_zone_load_balancing.known().copied().unwrap_or(false);
+    let form = checked.form.unwrap_or(MaterializeForm::Brokers);
+    let wiring = consumers::Wiring {
+        template: cfg.template.as_ref(),
+        unique_name: cfg.unique_name.as_deref().unwrap_or(""),
+        cross_region,
+        cross_zone,
+        bootstrap_port: checked.bootstrap_port,
+    };
+    let materialize = consumers::materialize(form, &endpoints, wiring).map_err(|e| {
+        let at = match &e {
+            FormError::NoZoneInTemplate | FormError::Misrouted { .. } => checked.template_from,
+            // the argument that asks for what is missing: an unset one has no line
+            FormError::NeedsTemplate(_) | FormError::NeedsBootstrap | FormError::NeedsCrossZone(_) => {
+                "materialize_form"
+            }
+        };
+        Diagnostic::error(format!("Materialize's {} form cannot reach every broker", form.as_str()), format!("{e}."))
+            .at(path(at))
+    })?;
     let materialize_sql = config.endpoint_service_name.known().map(|service_name| {
         let conn = MaterializeConnection {
             service_name: service_name.clone(),
@@ -267,8 +370,9 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
             privatelink_name: privatelink_name.clone(),
             kafka_name: kafka_name.clone(),
         };
-        listeners::materialize_sql(&conn, &endpoints, cfg.security_protocol)
+        consumers::materialize_sql(&conn, &materialize, cfg.security_protocol)
     });
+    let advertised_hosts = consumers::dns_names(&endpoints, cfg.template.is_some());
 
     let mut brokers_out = BTreeMap::new();
     let mut broker_endpoints = BTreeMap::new();
@@ -302,8 +406,35 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         cross_region,
         privatelink_connection_name: privatelink_name,
         kafka_connection_name: kafka_name,
+        tidbcloud_pattern: config.tidbcloud_pattern.known().cloned(),
+        materialize_form: form.as_str().to_owned(),
+        bootstrap_listener_port: checked.bootstrap_port,
+        cross_zone_load_balancing: cross_zone,
         broker_endpoints,
         materialize_sql,
+        materialize_brokers: materialize
+            .brokers
+            .into_iter()
+            .map(|b| MaterializeBrokerState {
+                broker: b.broker,
+                target_group_port: b.target_group_port,
+                availability_zone: b.availability_zone,
+            })
+            .collect(),
+        materialize_matching_rules: materialize
+            .rules
+            .into_iter()
+            .map(|r| MatchingRuleState {
+                pattern: r.pattern,
+                target_group_port: r.target_group_port,
+                availability_zone: r.availability_zone,
+            })
+            .collect(),
+        materialize_availability_zones: materialize.availability_zones,
+        materialize_privatelink_port: materialize.privatelink_port,
+        risingwave_privatelink_targets: consumers::risingwave_targets(&endpoints),
+        advertised_host_wildcards: advertised_hosts.as_deref().map(consumers::dns_wildcards),
+        advertised_hosts,
     })
 }
 
@@ -361,7 +492,8 @@ fn schema() -> Schema {
             )
             .attribute(n("listener_port_base", "First NLB listener port for brokers without an explicit `listener_port`. Default `9001`.").optional_computed())
             .attribute(s("template", "Advertised host template with placeholders `{broker_id}`, `{az_id}` and `{unique_name}`, e.g. `kafka-{broker_id}.{az_id}.example.com`. Conflicts with `preset`."))
-            .attribute(s("preset", "A named template: `tidbcloud` = `b{broker_id}.{az_id}.{unique_name}.aws.plc.tidbcloud.com`. Conflicts with `template`."))
+            .attribute(s("preset", "A named template: `tidbcloud` (or `tidbcloud_essential`) = `b{broker_id}.{az_id}.{unique_name}.aws.plc.tidbcloud.com`, TiDB Cloud Essential's private link domain. Conflicts with `template` and `tidbcloud_pattern`."))
+            .attribute(s("tidbcloud_pattern", "A \"Kafka Advertised Listener Pattern\" line pasted as TiDB Cloud's console shows it, for any one zone: `<broker_id>.usw2-az1.abc.us-west-2.aws.3199015.tidbcloud.com:<port>` (Dedicated), `<broker_id>.usw2-az1.<unique name>.aws.plc.tidbcloud.com:<port>` (Essential), or a custom domain of that shape; a leading `usw2-az1 =>` is allowed. It becomes the template `b{broker_id}.{az_id}.<rest>`: TiDB's `<broker_id>` is `b` and the broker's id. Conflicts with `template` and `preset`."))
             .attribute(s("unique_name", "The unique name of the consumer's private link domain (TiDB Cloud), lowercase letters and digits."))
             .attribute(s("listener_name", "Name of the Kafka listener brokers add for PrivateLink. Default `EXTERNAL`.").optional_computed())
             .attribute(n("bind_port", "Broker-side port of that listener, the NLB targets' port. Default `39092`.").optional_computed())
@@ -370,6 +502,9 @@ fn schema() -> Schema {
             .attribute(Attribute::new("cross_region", Type::Bool).optional_computed().describe("Cross-region PrivateLink: Materialize statements name no availability zones. Default `false`."))
             .attribute(s("privatelink_connection_name", "Name of Materialize's PrivateLink connection. Default `privatelink_svc`.").optional_computed())
             .attribute(s("kafka_connection_name", "Name of Materialize's Kafka connection. Default `kafka_connection`.").optional_computed())
+            .attribute(s("materialize_form", "Which form of Materialize's Kafka connection `materialize_sql` and the `materialize_*` lists take: `brokers` (default; every broker by its address, with its port and zone), `matching` (one static broker, then a `MATCHING` rule per availability zone that routes brokers by the name they advertise: needs a template with `{az_id}`), or `default` (`AWS PRIVATELINK <connection> (PORT <bootstrap_listener_port>)`: needs a template, `bootstrap_listener_port`, and `cross_zone_load_balancing` unless every broker is in one zone). A form that cannot reach every broker is refused at plan, saying why.").optional_computed())
+            .attribute(n("bootstrap_listener_port", "The bootstrap listener's port (`kafka_privatelink`'s `bootstrap.listener_port`): kept free when ports are assigned, as the resource does, and the default Materialize form's `PORT`."))
+            .attribute(Attribute::new("cross_zone_load_balancing", Type::Bool).optional_computed().describe("Whether the load balancer balances across zones (`kafka_privatelink`'s `cross_zone_load_balancing`); the default Materialize form needs it with brokers in several zones. Default `false`."))
             .attribute(
                 Attribute::nested(
                     "broker_endpoints",
@@ -386,7 +521,22 @@ fn schema() -> Schema {
                 .describe("Per broker id: what the broker must advertise."),
             )
             .attribute(Attribute::new("patterns", Type::map(Type::String)).computed().describe("Per availability zone id, the advertised-listener pattern, e.g. `b<broker_id>.usw2-az1.abc.aws.plc.tidbcloud.com:<port>`. Empty without a template."))
-            .attribute(s("materialize_sql", "Materialize's `CREATE CONNECTION … TO AWS PRIVATELINK` and `CREATE CONNECTION … TO KAFKA` statements. Null without `endpoint_service_name`.").computed())
+            .attribute(s("materialize_sql", "Materialize's `CREATE CONNECTION … TO AWS PRIVATELINK` and `CREATE CONNECTION … TO KAFKA` statements, in `materialize_form`. Null without `endpoint_service_name`.").computed())
+            .attribute(
+                Attribute::new("materialize_brokers", Type::list(Type::object([("broker", Type::String), ("target_group_port", Type::Number), ("availability_zone", Type::String)])))
+                    .computed()
+                    .describe("For Materialize's provider: one `kafka_broker` block each (`dynamic \"kafka_broker\" { for_each = … }`), sorted by numeric broker id: `broker` (`host:port` as advertised), `target_group_port` (its listener port) and `availability_zone` (null cross-region). Every broker in the `brokers` form, the one static broker in the `matching` form, none in the `default` form."),
+            )
+            .attribute(
+                Attribute::new("materialize_matching_rules", Type::list(Type::object([("pattern", Type::String), ("target_group_port", Type::Number), ("availability_zone", Type::String)])))
+                    .computed()
+                    .describe("For Materialize's provider's `broker_matching_rule` blocks, in the `matching` form: per availability zone, a `pattern` matching the `host:port` of that zone's brokers (`*.use1-az1.kafka.example.com:*`), `target_group_port` null (each broker advertises its own listener port), and the `availability_zone`. Empty in the other forms."),
+            )
+            .attribute(Attribute::new("materialize_availability_zones", Type::list(Type::String)).computed().describe("For `materialize_connection_aws_privatelink.availability_zones`: the brokers' zone ids, sorted; empty cross-region."))
+            .attribute(n("materialize_privatelink_port", "For Materialize's provider's `aws_privatelink.privatelink_connection_port` in the `default` form: the bootstrap listener's port. Null in the other forms.").computed())
+            .attribute(s("risingwave_privatelink_targets", "RisingWave's `privatelink.targets`: a JSON list of `{\"port\": <listener port>}`, one per broker in `bootstrap_servers` order, as RisingWave requires.").computed())
+            .attribute(Attribute::new("advertised_hosts", Type::list(Type::String)).computed().describe("The names brokers advertise, in broker id order, for consumers that map names onto their endpoint (ClickPipes' custom private DNS, Databricks' `domain_names`, Confluent's DNS records). Null without a template: brokers advertising their own hosts on their own ports cannot be routed by name."))
+            .attribute(Attribute::new("advertised_host_wildcards", Type::list(Type::String)).computed().describe("One-label wildcards (`*.use1-az1.kafka.example.com`) covering `advertised_hosts`, one per parent domain, for consumers that take wildcards (ClickPipes). Null without a template."))
             .attribute(s("bootstrap_servers", "Comma-separated advertised `host:port` list, for clients' `bootstrap.servers`.").computed()),
     )
 }

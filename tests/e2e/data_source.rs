@@ -197,3 +197,113 @@ fn more_than_fifty_brokers_is_refused() {
     assert_eq!(d["summary"], "Too many listeners", "{v}");
     assert!(d["detail"].as_str().unwrap().contains("at most 50"), "{v}");
 }
+
+/// Every consumer's output under Terraform, as its configuration would
+/// take it: Materialize's provider lists (decoded by Terraform itself),
+/// RisingWave's JSON (`jsondecode`), DNS names, a TiDB Cloud Dedicated
+/// pattern pasted from the console.
+#[test]
+fn consumer_outputs_in_the_shapes_consumers_take() {
+    let ws = workspace(
+        r#"
+data "kafka_advertised_listeners" "k" {
+  brokers = {
+    "10" = { availability_zone_id = "usw2-az1" }
+    "2"  = { availability_zone_id = "usw2-az2" }
+    "1"  = { availability_zone_id = "usw2-az1" }
+  }
+  tidbcloud_pattern       = "usw2-az1 => <broker_id>.usw2-az1.abc.us-west-2.aws.3199015.tidbcloud.com:<port>"
+  listener_port_base      = 9092
+  bootstrap_listener_port = 9092
+  materialize_form        = "matching"
+  endpoint_service_name   = "com.amazonaws.vpce.us-west-2.vpce-svc-0e123abc123198abc"
+}
+
+output "brokers" { value = data.kafka_advertised_listeners.k.materialize_brokers }
+output "rules" { value = data.kafka_advertised_listeners.k.materialize_matching_rules }
+output "zones" { value = data.kafka_advertised_listeners.k.materialize_availability_zones }
+output "sql" { value = data.kafka_advertised_listeners.k.materialize_sql }
+output "targets" { value = jsondecode(data.kafka_advertised_listeners.k.risingwave_privatelink_targets) }
+output "bootstrap" { value = data.kafka_advertised_listeners.k.bootstrap_servers }
+output "hosts" { value = data.kafka_advertised_listeners.k.advertised_hosts }
+output "wildcards" { value = data.kafka_advertised_listeners.k.advertised_host_wildcards }
+"#,
+    );
+    ws.apply();
+    // The bootstrap listener's port is skipped, as kafka_privatelink skips it.
+    let domain = "us-west-2.aws.3199015.tidbcloud.com";
+    assert_eq!(
+        ws.output("bootstrap"),
+        format!("b1.usw2-az1.abc.{domain}:9093,b2.usw2-az2.abc.{domain}:9094,b10.usw2-az1.abc.{domain}:9095").as_str()
+    );
+    assert_eq!(
+        ws.output("brokers"),
+        json!([{"broker": format!("b1.usw2-az1.abc.{domain}:9093"), "target_group_port": 9093, "availability_zone": "usw2-az1"}])
+    );
+    assert_eq!(
+        ws.output("rules"),
+        json!([
+            {"pattern": format!("*.usw2-az1.abc.{domain}:*"), "target_group_port": null, "availability_zone": "usw2-az1"},
+            {"pattern": format!("*.usw2-az2.abc.{domain}:*"), "target_group_port": null, "availability_zone": "usw2-az2"},
+        ])
+    );
+    assert_eq!(ws.output("zones"), json!(["usw2-az1", "usw2-az2"]));
+    let sql = ws.output("sql");
+    let sql = sql.as_str().expect("SQL");
+    assert!(
+        sql.contains(&format!(
+            "MATCHING '*.usw2-az2.abc.{domain}:*' USING AWS PRIVATELINK privatelink_svc (AVAILABILITY ZONE 'usw2-az2')"
+        )),
+        "{sql}"
+    );
+    assert_eq!(ws.output("targets"), json!([{"port": 9093}, {"port": 9094}, {"port": 9095}]), "in bootstrap order");
+    assert_eq!(
+        ws.output("hosts"),
+        json!([
+            format!("b1.usw2-az1.abc.{domain}"),
+            format!("b2.usw2-az2.abc.{domain}"),
+            format!("b10.usw2-az1.abc.{domain}")
+        ])
+    );
+    assert_eq!(ws.output("wildcards"), json!([format!("*.usw2-az1.abc.{domain}"), format!("*.usw2-az2.abc.{domain}")]));
+    ws.assert_no_changes();
+}
+
+/// A Materialize form that cannot reach every broker is refused at plan,
+/// at the argument to change, saying why.
+#[test]
+fn a_materialize_form_that_cannot_reach_every_broker_is_refused_at_plan() {
+    let cases = [
+        (
+            "  materialize_form = \"default\"\n  template = \"b{broker_id}.{az_id}.kafka.example.com\"\n  bootstrap_listener_port = 9000",
+            "materialize_form",
+            "cross_zone_load_balancing = true",
+        ),
+        (
+            "  materialize_form = \"default\"\n  template = \"b{broker_id}.{az_id}.kafka.example.com\"",
+            "materialize_form",
+            "set bootstrap_listener_port",
+        ),
+        ("  materialize_form = \"matching\"", "materialize_form", "set template, preset or tidbcloud_pattern"),
+        (
+            "  materialize_form = \"matching\"\n  template = \"kafka-{broker_id}.example.com\"",
+            "template",
+            "needs {az_id}",
+        ),
+    ];
+    for (extra, at, why) in cases {
+        let ws = workspace(&format!(
+            "data \"kafka_advertised_listeners\" \"k\" {{\n  brokers = {{\n    \"1\" = {{ availability_zone_id = \"usw2-az1\", host = \"b-1.example.com\" }}\n    \"2\" = {{ availability_zone_id = \"usw2-az2\", host = \"b-2.example.com\" }}\n  }}\n{extra}\n}}\n"
+        ));
+        let (ok, lines) = ws.plan_json();
+        assert!(!ok, "{extra}");
+        let found = diagnostics(&lines);
+        let hit =
+            found.iter().find(|d| d.1.contains("cannot reach every broker")).unwrap_or_else(|| panic!("{found:?}"));
+        let flat = hit.2.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(why), "{extra}: {flat}");
+        let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
+        let line = source.lines().nth(hit.3.expect("a range") as usize - 1).unwrap_or_default();
+        assert!(line.trim_start().starts_with(at), "{extra}: pointed at {line:?}, expected {at}");
+    }
+}
