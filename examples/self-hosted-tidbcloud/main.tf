@@ -1,7 +1,7 @@
-# Self-hosted Kafka → TiDB Cloud over PrivateLink, exactly as TiDB Cloud's
-# guide builds it: broker EC2 instances registered as instance targets on
-# 39092 (the EXTERNAL listener every broker adds, advertising
-# b<id>.<az id>.<unique name>.aws.plc.tidbcloud.com:<its port>), a bootstrap
+# Self-hosted Kafka → TiDB Cloud Dedicated over PrivateLink, exactly as TiDB
+# Cloud's guide builds it: broker EC2 instances registered as instance
+# targets on 39092 (the EXTERNAL listener every broker adds, advertising the
+# name TiDB Cloud's console pattern gives it on its own port), a bootstrap
 # listener on 9092 to every broker, one listener per broker from 9093, an NLB
 # with a security group admitting TiDB Cloud's CIDR on those ports, and an
 # endpoint service whose connection requests are accepted.
@@ -50,10 +50,10 @@ variable "tidbcloud_account" {
   default     = "123456789012"
 }
 
-variable "unique_name" {
-  description = "The unique name of your TiDB Cloud private link domain."
+variable "tidbcloud_pattern" {
+  description = "One \"Kafka Advertised Listener Pattern\" line as TiDB Cloud's console shows it (any zone's)."
   type        = string
-  default     = "abc"
+  default     = "usw2-az1 => <broker_id>.usw2-az1.abc.us-west-2.aws.3199015.tidbcloud.com:<port>"
 }
 
 resource "kafka_privatelink" "kafka" {
@@ -79,9 +79,9 @@ resource "kafka_privatelink" "kafka" {
 }
 
 data "kafka_advertised_listeners" "tidbcloud" {
-  brokers     = kafka_privatelink.kafka.brokers
-  preset      = "tidbcloud"
-  unique_name = var.unique_name
+  brokers                 = kafka_privatelink.kafka.brokers
+  tidbcloud_pattern       = var.tidbcloud_pattern
+  bootstrap_listener_port = 9092
 }
 
 output "endpoint_service_name" {

@@ -1,5 +1,6 @@
-# TiDB Cloud: brokers advertise b<id>.<az id>.<unique name>.aws.plc.tidbcloud.com
-# on their NLB port (the layout of TiDB Cloud's self-hosted Kafka guide).
+# TiDB Cloud Essential: brokers advertise
+# b<id>.<az id>.<unique name>.aws.plc.tidbcloud.com on their NLB port. For
+# TiDB Cloud Dedicated, paste the console's pattern into tidbcloud_pattern.
 data "kafka_advertised_listeners" "tidbcloud" {
   brokers = {
     "1" = { availability_zone_id = "usw2-az1" }
