@@ -8,13 +8,16 @@
 //! listener port base; the bootstrap listener on, off and moved; health
 //! check, deregistration delay, idle timeout, tags and `default_tags`;
 //! subnets added and removed; security groups; cross-zone; the endpoint
-//! service's acceptance, supported regions, principals, `auto_accept`,
+//! service's acceptance, supported regions, principals (or
+//! `allowed_principals` left unset, for others to manage), `auto_accept`,
 //! `reject_unlisted`, `reject_connections_on_destroy`; any
 //! of several values made unknown at plan (passed through a
 //! `terraform_data` replaced on every step).
 //! World: a listener deleted, a stray target registered, a broker's target
 //! deregistered, a group's tags stripped, the endpoint service and the load
-//! balancer deleted, all out of band; a consumer connecting and going; a
+//! balancer deleted, all out of band; a principal allowed by another
+//! manager (as `kafka_endpoint_service_principal` does); a consumer
+//! connecting and going; a
 //! second state of the same name trying to create; the provider killed
 //! after the k-th AWS write of the next apply; `terraform state rm` then
 //! import; `-replace`; `create_before_destroy` with a replacing change;
@@ -25,7 +28,9 @@
 //! empty; every broker is behind exactly one listener whose group holds
 //! exactly that broker, on the port the state says; a broker keeps its port
 //! unless its own `listener_port` changed; nothing is left over or
-//! duplicated; another state's setup in the same VPC is untouched. At the
+//! duplicated; the service allows exactly the configured principals, or,
+//! with `allowed_principals` unset, still every principal another manager
+//! allowed; another state's setup in the same VPC is untouched. At the
 //! end, destroy leaves nothing of this resource's and all of the other's.
 //!
 //! Seeded and reproducible: `MODEL_SEED`, `MODEL_RUNS` (default 1),
@@ -86,6 +91,8 @@ struct Config {
     create_before_destroy: bool,
     reject_unlisted: bool,
     reject_connections_on_destroy: bool,
+    /// `allowed_principals` left unset: others manage the principals.
+    unmanaged_principals: bool,
 }
 
 const UNKNOWABLE: [&str; 5] = ["idle_timeout", "broker_ip", "security_group", "principal", "tag"];
@@ -115,6 +122,7 @@ impl Config {
             create_before_destroy: false,
             reject_unlisted: false,
             reject_connections_on_destroy: false,
+            unmanaged_principals: false,
         };
         for host in [10, 11, 12] {
             let id = c.next_id;
@@ -153,6 +161,9 @@ struct World {
     other_before: Setup,
     /// Consumer endpoints connected so far: (service id, endpoint id, owner).
     consumers: Vec<(String, String, String)>,
+    /// Principals allowed behind the resource's back (as a
+    /// kafka_endpoint_service_principal would).
+    others: BTreeSet<String>,
 }
 
 /// One load balancer's listeners: port → (group name, targets).
@@ -166,6 +177,15 @@ impl std::ops::Deref for World {
 }
 
 impl World {
+    /// The model's endpoint service, if it has one.
+    async fn model_service(&self) -> Option<String> {
+        let svc = self.aws.ec2.describe_vpc_endpoint_service_configurations().send().await.ok()?;
+        svc.service_configurations()
+            .iter()
+            .filter(|s| s.network_load_balancer_arns().iter().any(|a| a.contains("/model/")))
+            .find_map(|s| s.service_id().map(str::to_owned))
+    }
+
     async fn new() -> Self {
         let stage = Stage::new().await;
         let (aws, net) = (&stage.aws, &stage.net);
@@ -195,6 +215,7 @@ resource "kafka_privatelink" "other" {{
             other,
             other_before: Setup::new(),
             consumers: Vec::new(),
+            others: BTreeSet::new(),
         };
         w.other_before = w.setup_named("other").await.expect("the other setup");
         w
@@ -317,7 +338,12 @@ resource "kafka_privatelink" "other" {{
             data.insert("principal", principals.remove(0));
             principals.insert(0, "terraform_data.u[\"principal\"].output".into());
         }
-        let mut service = format!("    allowed_principals = [{}]\n", principals.join(", "));
+        let mut service = if c.unmanaged_principals {
+            data.remove("principal");
+            String::new()
+        } else {
+            format!("    allowed_principals = [{}]\n", principals.join(", "))
+        };
         if let Some(a) = c.acceptance {
             service.push_str(&format!("    acceptance_required = {a}\n"));
         }
@@ -570,7 +596,7 @@ fn apply(ws: &Workspace, extra: &[&str]) -> Result<(), String> {
 }
 
 /// How many kinds of edits and events there are.
-const KINDS: u64 = 34;
+const KINDS: u64 = 36;
 
 /// Turns `step` into an edit of `c` or an event in the world.
 async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Action) {
@@ -774,6 +800,29 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
                 None => ("no consumer to go".into(), Action::Apply),
             }
         }
+        34 => {
+            c.unmanaged_principals = !c.unmanaged_principals;
+            describe(if c.unmanaged_principals { "allowed_principals unset" } else { "allowed_principals set again" })
+        }
+        35 => {
+            // Another manager (a kafka_endpoint_service_principal) allows one.
+            let principal = format!("arn:aws:iam::44444444444{}:root", a % 10);
+            match w.model_service().await {
+                Some(id) => {
+                    w.aws
+                        .ec2
+                        .modify_vpc_endpoint_service_permissions()
+                        .service_id(&id)
+                        .add_allowed_principals(&principal)
+                        .send()
+                        .await
+                        .unwrap();
+                    w.others.insert(principal.clone());
+                    (format!("{principal} allowed by another manager"), Action::Apply)
+                }
+                None => ("no service to allow a principal on".into(), Action::Apply),
+            }
+        }
         _ => ("nothing".into(), Action::Apply),
     }
 }
@@ -915,6 +964,24 @@ async fn check(
     }
     if w.setup_named("other").await.as_ref() != Some(&w.other_before) {
         return Err("the other state's setup changed".into());
+    }
+    // Set, allowed_principals is the whole list; unset, nobody's principal
+    // is removed.
+    if let Some(id) = w.model_service().await {
+        let out = w.aws.ec2.describe_vpc_endpoint_service_permissions().service_id(&id).send().await.unwrap();
+        let held: BTreeSet<String> =
+            out.allowed_principals().iter().filter_map(|p| p.principal()).map(str::to_owned).collect();
+        if c.unmanaged_principals {
+            if !w.others.is_subset(&held) {
+                return Err(format!("principals another manager allowed were removed: {:?} not in {held:?}", w.others));
+            }
+        } else {
+            let want: BTreeSet<String> = c.principals.iter().map(|a| format!("arn:aws:iam::{a}:root")).collect();
+            if held != want {
+                return Err(format!("the service allows {held:?}, the configuration {want:?}"));
+            }
+            w.others.clear();
+        }
     }
     *ports = now;
     Ok(())
