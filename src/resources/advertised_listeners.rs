@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::check::{BrokerEntry, Checks, ListenerPorts, check_brokers, port};
 use crate::domain::consumers::{self, FormError, MaterializeForm};
 use crate::domain::listeners::{
-    self, Broker, HostTemplate, ListenerConfig, MaterializeConnection, SecurityProtocol, TIDBCLOUD_TEMPLATE,
+    self, Broker, BrokerEndpoint, HostTemplate, ListenerConfig, MaterializeConnection, SecurityProtocol,
+    TIDBCLOUD_TEMPLATE,
 };
 use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};
 use crate::domain::validate;
@@ -143,7 +144,33 @@ fn path(name: &str) -> AttributePath {
     AttributePath::attr(name)
 }
 
+/// A known choice among `names` (`parse` reads it), `default` when unset;
+/// `None` while unknown or invalid (reported).
+fn choice<T>(
+    c: &mut Checks,
+    value: &Tri<String>,
+    at: &str,
+    summary: &str,
+    parse: fn(&str) -> Option<T>,
+    names: &[&str],
+    default: T,
+) -> Option<T> {
+    match value {
+        Tri::Known(v) => {
+            let parsed = parse(v);
+            if parsed.is_none() {
+                c.fail(path(at), summary, format!("{v:?} is not one of {}.", names.join(", ")));
+            }
+            parsed
+        }
+        Tri::Null => Some(default),
+        Tri::Unknown => None,
+    }
+}
+
 impl Config {
+    /// Every check that needs no computation, one step per part of the
+    /// configuration; what they establish, for `compute`.
     fn check(&self) -> (Checks, Checked) {
         let mut c = Checks::default();
         let mut out = Checked {
@@ -162,37 +189,41 @@ impl Config {
         if self.bind_port.is_null() {
             out.bind_port = Some(DEFAULT_BIND_PORT);
         }
+        self.check_brokers(&mut c, &mut out);
+        self.check_template(&mut c, &mut out);
+        self.check_consumer_settings(&mut c, &mut out);
+        (c, out)
+    }
 
-        // brokers, after the bootstrap listener's port
+    /// The brokers, after the bootstrap listener's port (which none takes).
+    fn check_brokers(&self, c: &mut Checks, out: &mut Checked) {
         let mut listener_ports = ListenerPorts::default();
-        out.bootstrap_port =
-            listener_ports.claim(&mut c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
-        if let Tri::Known(brokers) = &self.brokers {
-            let bootstrap = usize::from(!self.bootstrap_listener_port.is_null());
-            let by_id = check_brokers(&mut c, brokers, bootstrap, &mut listener_ports);
-            out.brokers = by_id.into_iter().map(|(id, (key, b))| (id, (key.clone(), b.clone()))).collect();
-            for (key, b) in brokers {
-                let bp = path("brokers").key(key.clone());
-                let zone = bp.attribute("availability_zone_id");
-                c.string(&b.availability_zone_id, zone.clone(), "Invalid availability zone id", validate::check_az_id);
-                if b.availability_zone_id.is_null() {
-                    c.fail(
-                        zone,
-                        "Missing availability zone id",
-                        "Every broker needs its availability_zone_id, e.g. \"use1-az1\".",
-                    );
-                }
-                c.string(&b.host, bp.attribute("host"), "Invalid host", validate::check_host);
+        out.bootstrap_port = listener_ports.claim(c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
+        let Tri::Known(brokers) = &self.brokers else { return };
+        let bootstrap = usize::from(!self.bootstrap_listener_port.is_null());
+        let by_id = check_brokers(c, brokers, bootstrap, &mut listener_ports);
+        out.brokers = by_id.into_iter().map(|(id, (key, b))| (id, (key.clone(), b.clone()))).collect();
+        for (key, b) in brokers {
+            let bp = path("brokers").key(key.clone());
+            let zone = bp.attribute("availability_zone_id");
+            c.string(&b.availability_zone_id, zone.clone(), "Invalid availability zone id", validate::check_az_id);
+            if b.availability_zone_id.is_null() {
+                c.fail(
+                    zone,
+                    "Missing availability zone id",
+                    "Every broker needs its availability_zone_id, e.g. \"use1-az1\".",
+                );
             }
+            c.string(&b.host, bp.attribute("host"), "Invalid host", validate::check_host);
         }
+    }
 
-        // template, preset or TiDB Cloud's pattern: one of them
-        let given: Vec<&str> =
-            [("template", &self.template), ("preset", &self.preset), ("tidbcloud_pattern", &self.tidbcloud_pattern)]
-                .into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(n, _)| n)
-                .collect();
+    /// One of `template`, `preset` or `tidbcloud_pattern`, and the
+    /// `unique_name` it may need.
+    fn check_template(&self, c: &mut Checks, out: &mut Checked) {
+        let sources =
+            [("template", &self.template), ("preset", &self.preset), ("tidbcloud_pattern", &self.tidbcloud_pattern)];
+        let given: Vec<&str> = sources.iter().filter(|(_, v)| !v.is_null()).map(|(n, _)| *n).collect();
         if given.len() > 1 {
             c.fail(
                 path(given[1]),
@@ -200,46 +231,35 @@ impl Config {
                 format!("Set one of template, preset and tidbcloud_pattern, not {}.", given.join(" and ")),
             );
         }
-        match (&self.template, &self.preset, &self.tidbcloud_pattern) {
-            (Tri::Known(t), _, _) => match HostTemplate::parse(t) {
-                Ok(t) => out.template = Some(t),
-                Err(e) => c.fail(path("template"), "Invalid template", e.to_string()),
-            },
-            (_, Tri::Known(p), _) => match PRESETS.iter().find(|(n, _)| n == p) {
-                Some((_, t)) => {
-                    out.template = HostTemplate::parse(t).ok();
-                    out.template_from = "preset";
-                }
-                None => c.fail(
-                    path("preset"),
+        let parsed = match (&self.template, &self.preset, &self.tidbcloud_pattern) {
+            (Tri::Known(t), _, _) => {
+                Some(("template", "Invalid template", HostTemplate::parse(t).map_err(|e| e.to_string())))
+            }
+            (_, Tri::Known(p), _) => {
+                let known = PRESETS.iter().find(|(n, _)| n == p).map(|(_, t)| *t).ok_or_else(|| {
+                    let names: Vec<&str> = PRESETS.iter().map(|(n, _)| *n).collect();
+                    format!("{p:?} is not a preset; the presets are: {}.", names.join(", "))
+                });
+                Some((
+                    "preset",
                     "Unknown preset",
-                    format!(
-                        "{p:?} is not a preset; the presets are: {}.",
-                        PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
-                    ),
-                ),
-            },
-            (_, _, Tri::Known(line)) => match consumers::tidbcloud_template(line).map(|t| HostTemplate::parse(&t)) {
-                Ok(Ok(t)) => {
-                    out.template = Some(t);
-                    out.template_from = "tidbcloud_pattern";
-                }
-                Ok(Err(e)) => c.fail(path("tidbcloud_pattern"), "Invalid TiDB Cloud pattern", e.to_string()),
-                Err(e) => c.fail(path("tidbcloud_pattern"), "Invalid TiDB Cloud pattern", e),
-            },
-            _ => {}
-        }
-        match &self.materialize_form {
-            Tri::Known(f) => match MaterializeForm::parse(f) {
-                Some(f) => out.form = Some(f),
-                None => c.fail(
-                    path("materialize_form"),
-                    "Invalid Materialize form",
-                    format!("{f:?} is not one of {}.", MaterializeForm::NAMES.join(", ")),
-                ),
-            },
-            Tri::Null => out.form = Some(MaterializeForm::Brokers),
-            Tri::Unknown => {}
+                    known.and_then(|t| HostTemplate::parse(t).map_err(|e| e.to_string())),
+                ))
+            }
+            (_, _, Tri::Known(line)) => Some((
+                "tidbcloud_pattern",
+                "Invalid TiDB Cloud pattern",
+                consumers::tidbcloud_template(line).and_then(|t| HostTemplate::parse(&t).map_err(|e| e.to_string())),
+            )),
+            _ => None,
+        };
+        match parsed {
+            Some((from, _, Ok(t))) => {
+                out.template = Some(t);
+                out.template_from = from;
+            }
+            Some((from, summary, Err(e))) => c.fail(path(from), summary, e),
+            None => {}
         }
         c.string(&self.unique_name, path("unique_name"), "Invalid unique name", validate::check_unique_name);
         if self.unique_name.is_null()
@@ -247,34 +267,41 @@ impl Config {
         {
             c.fail(path("unique_name"), "Missing unique name", "The template uses {unique_name}; set unique_name.");
         }
+    }
+
+    /// The listener's name and protocol, and what consumers are told.
+    fn check_consumer_settings(&self, c: &mut Checks, out: &mut Checked) {
         c.string(&self.listener_name, path("listener_name"), "Invalid listener name", validate::check_listener_name);
-        match &self.security_protocol {
-            Tri::Known(p) => match SecurityProtocol::parse(p) {
-                Some(p) => out.protocol = Some(p),
-                None => c.fail(
-                    path("security_protocol"),
-                    "Invalid security protocol",
-                    format!("{p:?} is not one of {}.", SecurityProtocol::NAMES.join(", ")),
-                ),
-            },
-            Tri::Null => out.protocol = Some(SecurityProtocol::Plaintext),
-            Tri::Unknown => {}
-        }
+        out.protocol = choice(
+            c,
+            &self.security_protocol,
+            "security_protocol",
+            "Invalid security protocol",
+            SecurityProtocol::parse,
+            &SecurityProtocol::NAMES,
+            SecurityProtocol::Plaintext,
+        );
+        out.form = choice(
+            c,
+            &self.materialize_form,
+            "materialize_form",
+            "Invalid Materialize form",
+            MaterializeForm::parse,
+            &MaterializeForm::NAMES,
+            MaterializeForm::Brokers,
+        );
         c.string(
             &self.endpoint_service_name,
             path("endpoint_service_name"),
             "Invalid endpoint service name",
             validate::check_endpoint_service_name,
         );
-        for name in ["privatelink_connection_name", "kafka_connection_name"] {
-            let v = if name == "privatelink_connection_name" {
-                &self.privatelink_connection_name
-            } else {
-                &self.kafka_connection_name
-            };
+        for (name, v) in [
+            ("privatelink_connection_name", &self.privatelink_connection_name),
+            ("kafka_connection_name", &self.kafka_connection_name),
+        ] {
             c.string(v, path(name), "Invalid connection name", validate::check_sql_identifier);
         }
-        (c, out)
     }
 }
 
@@ -290,28 +317,28 @@ fn broker_error(
     Diagnostic::error(summary, detail).at(path("brokers").key(key).attribute(attr))
 }
 
-fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
+/// The listener port of every broker, as `kafka_privatelink` assigns them:
+/// the bootstrap listener's port is nobody's.
+fn assign(checked: &Checked) -> Result<BTreeMap<BrokerId, u16>, Diagnostic> {
     let base = checked.base.unwrap_or(DEFAULT_BASE);
     let requests: BTreeMap<BrokerId, PortRequest> = checked
         .brokers
         .iter()
         .map(|(id, (_, b))| (*id, PortRequest { explicit: b.listener_port.known().map(|p| *p as u16), current: None }))
         .collect();
-    // As kafka_privatelink does: the bootstrap listener's port is nobody's.
     let reserved: Vec<(u16, &'static str)> =
         checked.bootstrap_port.map(|p| (p, "the bootstrap listener")).into_iter().collect();
-    let assigned = ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
+    ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
         broker_error(&checked.brokers, e.broker(), "listener_port", "Invalid listener port", e.to_string())
-    })?;
+    })
+}
 
-    let known = |t: &Tri<String>, default: &str| t.known().cloned().unwrap_or_else(|| default.to_owned());
-    let cfg = ListenerConfig {
-        template: checked.template,
-        unique_name: config.unique_name.known().cloned(),
-        listener_name: known(&config.listener_name, DEFAULT_LISTENER_NAME),
-        bind_port: checked.bind_port.unwrap_or(DEFAULT_BIND_PORT),
-        security_protocol: checked.protocol.unwrap_or(SecurityProtocol::Plaintext),
-    };
+/// What each broker advertises, in broker id order.
+fn advertise(
+    cfg: &ListenerConfig,
+    checked: &Checked,
+    assigned: &BTreeMap<BrokerId, u16>,
+) -> Result<Vec<BrokerEndpoint>, Diagnostic> {
     let brokers: Vec<Broker> = checked
         .brokers
         .iter()
@@ -323,7 +350,7 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
             port: b.port.known().map(|p| *p as u16),
         })
         .collect();
-    let endpoints = listeners::endpoints(&cfg, &brokers).map_err(|e| match e {
+    listeners::endpoints(cfg, &brokers).map_err(|e| match e {
         listeners::ListenerError::MissingHost(id) => broker_error(
             &checked.brokers,
             id,
@@ -337,22 +364,26 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         listeners::ListenerError::MissingUniqueName => {
             Diagnostic::error("Missing unique name", e.to_string()).at(path("unique_name"))
         }
-    })?;
+    })
+}
 
-    let az_ids: BTreeSet<String> = endpoints.iter().map(|e| e.az_id.clone()).collect();
-    let cross_region = config.cross_region.known().copied().unwrap_or(false);
-    let privatelink_name = known(&config.privatelink_connection_name, DEFAULT_PRIVATELINK_NAME);
-    let kafka_name = known(&config.kafka_connection_name, DEFAULT_KAFKA_NAME);
-    let cross_zone = config.cross_zone_load_balancing.known().copied().unwrap_or(false);
+/// Materialize's connection in the configured form, or why that form
+/// cannot reach every broker, at the argument to change.
+fn materialize_of(
+    config: &Config,
+    checked: &Checked,
+    cfg: &ListenerConfig,
+    endpoints: &[BrokerEndpoint],
+) -> Result<consumers::Materialize, Diagnostic> {
     let form = checked.form.unwrap_or(MaterializeForm::Brokers);
     let wiring = consumers::Wiring {
         template: cfg.template.as_ref(),
         unique_name: cfg.unique_name.as_deref().unwrap_or(""),
-        cross_region,
-        cross_zone,
+        cross_region: config.cross_region.known().copied().unwrap_or(false),
+        cross_zone: config.cross_zone_load_balancing.known().copied().unwrap_or(false),
         bootstrap_port: checked.bootstrap_port,
     };
-    let materialize = consumers::materialize(form, &endpoints, wiring).map_err(|e| {
+    consumers::materialize(form, endpoints, wiring).map_err(|e| {
         let at = match &e {
             FormError::NoZoneInTemplate | FormError::Misrouted { .. } => checked.template_from,
             // the argument that asks for what is missing: an unset one has no line
@@ -362,7 +393,25 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         };
         Diagnostic::error(format!("Materialize's {} form cannot reach every broker", form.as_str()), format!("{e}."))
             .at(path(at))
-    })?;
+    })
+}
+
+/// Ports, then what brokers advertise, then what each consumer is told.
+fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
+    let assigned = assign(&checked)?;
+    let known = |t: &Tri<String>, default: &str| t.known().cloned().unwrap_or_else(|| default.to_owned());
+    let cfg = ListenerConfig {
+        template: checked.template.clone(),
+        unique_name: config.unique_name.known().cloned(),
+        listener_name: known(&config.listener_name, DEFAULT_LISTENER_NAME),
+        bind_port: checked.bind_port.unwrap_or(DEFAULT_BIND_PORT),
+        security_protocol: checked.protocol.unwrap_or(SecurityProtocol::Plaintext),
+    };
+    let endpoints = advertise(&cfg, &checked, &assigned)?;
+    let materialize = materialize_of(config, &checked, &cfg, &endpoints)?;
+    let cross_region = config.cross_region.known().copied().unwrap_or(false);
+    let privatelink_name = known(&config.privatelink_connection_name, DEFAULT_PRIVATELINK_NAME);
+    let kafka_name = known(&config.kafka_connection_name, DEFAULT_KAFKA_NAME);
     let materialize_sql = config.endpoint_service_name.known().map(|service_name| {
         let conn = MaterializeConnection {
             service_name: service_name.clone(),
@@ -373,27 +422,18 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         consumers::materialize_sql(&conn, &materialize, cfg.security_protocol)
     });
     let advertised_hosts = consumers::dns_names(&endpoints, cfg.template.is_some());
-
+    let az_ids: BTreeSet<String> = endpoints.iter().map(|e| e.az_id.clone()).collect();
     let mut brokers_out = BTreeMap::new();
     let mut broker_endpoints = BTreeMap::new();
     for e in &endpoints {
         let (key, b) = &checked.brokers[&e.id];
         brokers_out
             .insert(key.clone(), BrokerConfig { listener_port: Tri::Known(f64::from(e.listener_port)), ..b.clone() });
-        broker_endpoints.insert(
-            key.clone(),
-            EndpointState {
-                listener_port: e.listener_port,
-                availability_zone_id: e.az_id.clone(),
-                advertised_host: e.advertised_host.clone(),
-                advertised_listener: e.advertised_listener.clone(),
-                server_properties: e.server_properties.clone(),
-            },
-        );
+        broker_endpoints.insert(key.clone(), EndpointState::from(e));
     }
     Ok(State {
         brokers: brokers_out,
-        listener_port_base: base,
+        listener_port_base: checked.base.unwrap_or(DEFAULT_BASE),
         template: config.template.known().cloned(),
         preset: config.preset.known().cloned(),
         unique_name: config.unique_name.known().cloned(),
@@ -407,35 +447,51 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         privatelink_connection_name: privatelink_name,
         kafka_connection_name: kafka_name,
         tidbcloud_pattern: config.tidbcloud_pattern.known().cloned(),
-        materialize_form: form.as_str().to_owned(),
+        materialize_form: materialize.form.as_str().to_owned(),
         bootstrap_listener_port: checked.bootstrap_port,
-        cross_zone_load_balancing: cross_zone,
+        cross_zone_load_balancing: config.cross_zone_load_balancing.known().copied().unwrap_or(false),
         broker_endpoints,
         materialize_sql,
-        materialize_brokers: materialize
-            .brokers
-            .into_iter()
-            .map(|b| MaterializeBrokerState {
-                broker: b.broker,
-                target_group_port: b.target_group_port,
-                availability_zone: b.availability_zone,
-            })
-            .collect(),
-        materialize_matching_rules: materialize
-            .rules
-            .into_iter()
-            .map(|r| MatchingRuleState {
-                pattern: r.pattern,
-                target_group_port: r.target_group_port,
-                availability_zone: r.availability_zone,
-            })
-            .collect(),
+        materialize_brokers: materialize.brokers.into_iter().map(MaterializeBrokerState::from).collect(),
+        materialize_matching_rules: materialize.rules.into_iter().map(MatchingRuleState::from).collect(),
         materialize_availability_zones: materialize.availability_zones,
         materialize_privatelink_port: materialize.privatelink_port,
         risingwave_privatelink_targets: consumers::risingwave_targets(&endpoints),
         advertised_host_wildcards: advertised_hosts.as_deref().map(consumers::dns_wildcards),
         advertised_hosts,
     })
+}
+
+impl From<&BrokerEndpoint> for EndpointState {
+    fn from(e: &BrokerEndpoint) -> Self {
+        EndpointState {
+            listener_port: e.listener_port,
+            availability_zone_id: e.az_id.clone(),
+            advertised_host: e.advertised_host.clone(),
+            advertised_listener: e.advertised_listener.clone(),
+            server_properties: e.server_properties.clone(),
+        }
+    }
+}
+
+impl From<consumers::MaterializeBroker> for MaterializeBrokerState {
+    fn from(b: consumers::MaterializeBroker) -> Self {
+        MaterializeBrokerState {
+            broker: b.broker,
+            target_group_port: b.target_group_port,
+            availability_zone: b.availability_zone,
+        }
+    }
+}
+
+impl From<consumers::MatchingRule> for MatchingRuleState {
+    fn from(r: consumers::MatchingRule) -> Self {
+        MatchingRuleState {
+            pattern: r.pattern,
+            target_group_port: r.target_group_port,
+            availability_zone: r.availability_zone,
+        }
+    }
 }
 
 #[async_trait]
