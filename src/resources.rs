@@ -10,5 +10,6 @@ mod errors;
 mod msk_brokers;
 mod privatelink;
 mod provider;
+mod values;
 
 pub use provider::KafkaProvider;

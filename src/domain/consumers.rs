@@ -169,19 +169,17 @@ pub fn materialize(
     w: Wiring<'_>,
 ) -> Result<Materialize, FormError> {
     let zone_of = |e: &BrokerEndpoint| (!w.cross_region).then(|| e.az_id.clone());
+    let by_address = |e: &BrokerEndpoint| MaterializeBroker {
+        broker: address(e),
+        target_group_port: Some(e.listener_port),
+        availability_zone: zone_of(e),
+    };
     let availability_zones = if w.cross_region { Vec::new() } else { zones(endpoints) };
     let mut m =
         Materialize { form, brokers: Vec::new(), rules: Vec::new(), privatelink_port: None, availability_zones };
     match form {
         MaterializeForm::Brokers => {
-            m.brokers = endpoints
-                .iter()
-                .map(|e| MaterializeBroker {
-                    broker: address(e),
-                    target_group_port: Some(e.listener_port),
-                    availability_zone: zone_of(e),
-                })
-                .collect();
+            m.brokers = endpoints.iter().map(by_address).collect();
         }
         MaterializeForm::Matching => {
             let template = w.template.ok_or(FormError::NeedsTemplate("matching"))?;
@@ -206,15 +204,7 @@ pub fn materialize(
                 }
             }
             // A static entry to bootstrap from: the lowest broker id.
-            m.brokers = endpoints
-                .first()
-                .map(|e| MaterializeBroker {
-                    broker: address(e),
-                    target_group_port: Some(e.listener_port),
-                    availability_zone: zone_of(e),
-                })
-                .into_iter()
-                .collect();
+            m.brokers = endpoints.first().map(by_address).into_iter().collect();
         }
         MaterializeForm::Default => {
             if w.template.is_none() {

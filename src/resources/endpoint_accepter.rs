@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::check::Checks;
 use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
+use super::values;
 use crate::aws::{AwsError, Clients, ec2, retry};
 use crate::domain::connections::{Connection, Consumer, Found, find, principal_account};
 use crate::domain::validate::{
@@ -35,7 +36,7 @@ use crate::server::api::provider::{
 };
 use crate::server::api::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::server::api::types::Type;
-use crate::server::api::value::{Tri, Value, from_value, to_value};
+use crate::server::api::value::{Tri, Value, to_value};
 
 const TYPE_NAME: &str = "kafka_endpoint_connection_accepter";
 
@@ -178,13 +179,8 @@ fn schema() -> Schema {
     )
 }
 
-/// A value as the model; null (no prior state, a destroy's plan) is the
-/// empty model.
 fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
-    if v.is_null() {
-        return Ok(Model::default());
-    }
-    from_value::<Model>(v).map_err(|e| value_error(what, e).into())
+    values::decode(v, what)
 }
 
 fn encode(m: &Model) -> Result<Value, Diagnostics> {
@@ -218,12 +214,7 @@ impl Resource for EndpointConnectionAccepter {
     }
 
     async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
-        let keep = |d: Diagnostics| ReadResponse {
-            state: Some(req.state.clone()),
-            private: req.private.clone(),
-            diagnostics: d,
-        };
-        let gone = || ReadResponse { state: None, private: Vec::new(), diagnostics: Diagnostics::new() };
+        let keep = |d: Diagnostics| values::kept(&req, d);
         let m = match decode(&req.state, "state") {
             Ok(m) => m,
             Err(d) => return keep(d),
@@ -244,9 +235,9 @@ impl Resource for EndpointConnectionAccepter {
                     Err(d) => keep(d),
                 },
                 // The consumer's endpoint is gone: nothing left to accept.
-                _ => gone(),
+                _ => values::gone(),
             },
-            Err(e) if e.is_not_found() => gone(),
+            Err(e) if e.is_not_found() => values::gone(),
             Err(e) => keep(error(clients, "reading", service, &e)),
         }
     }

@@ -19,9 +19,10 @@ use serde::{Deserialize, Serialize};
 use super::check::Checks;
 use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
+use super::values;
 use crate::aws::{Clients, ec2};
 use crate::domain::validate::{check_endpoint_service_id, check_principal};
-use crate::server::api::diag::{Diagnostic, Diagnostics, value_error};
+use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{
     ApplyRequest, ApplyResponse, Context, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
@@ -29,7 +30,7 @@ use crate::server::api::provider::{
 };
 use crate::server::api::schema::{Attribute, Block, Schema};
 use crate::server::api::types::Type;
-use crate::server::api::value::{Tri, Value, from_value, to_value};
+use crate::server::api::value::{Tri, Value, to_value};
 
 const TYPE_NAME: &str = "kafka_endpoint_service_principal";
 
@@ -107,13 +108,8 @@ fn schema() -> Schema {
     )
 }
 
-/// A value as the model; null (no prior state, a destroy's plan) is the
-/// empty model.
 fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
-    if v.is_null() {
-        return Ok(Model::default());
-    }
-    from_value::<Model>(v).map_err(|e| value_error(what, e).into())
+    values::decode(v, what)
 }
 
 fn encode(m: &Model) -> Value {
@@ -143,11 +139,7 @@ impl Resource for EndpointServicePrincipal {
     }
 
     async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
-        let keep = |d: Diagnostics| ReadResponse {
-            state: Some(req.state.clone()),
-            private: req.private.clone(),
-            diagnostics: d,
-        };
+        let keep = |d: Diagnostics| values::kept(&req, d);
         let m = match decode(&req.state, "state") {
             Ok(m) => m,
             Err(d) => return keep(d),
@@ -160,10 +152,8 @@ impl Resource for EndpointServicePrincipal {
         match ec2::allowed_principals(&clients.ec2, service).await {
             Ok(all) if all.contains(principal) => keep(Diagnostics::new()),
             // Removed out of band, or its service is gone: planned anew.
-            Ok(_) => ReadResponse { state: None, private: Vec::new(), diagnostics: Diagnostics::new() },
-            Err(e) if e.is_not_found() => {
-                ReadResponse { state: None, private: Vec::new(), diagnostics: Diagnostics::new() }
-            }
+            Ok(_) => values::gone(),
+            Err(e) if e.is_not_found() => values::gone(),
             Err(e) => keep(error(clients, "reading", service, &e)),
         }
     }
