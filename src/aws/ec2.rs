@@ -447,8 +447,13 @@ pub async fn await_accepted(
 ) -> Result<Vec<Connection>, AwsError> {
     let what = retry::Waiting { action: "waiting for accepted EC2 VPC Endpoint connections", object: id };
     retry::poll(what, timeout, retry::Backoff::poll(std::time::Duration::from_secs(5)), stop, || async {
-        let now: Vec<Connection> =
-            connections(ec2, id).await?.into_iter().filter(|c| endpoints.contains(&c.endpoint_id)).collect();
+        let now: Vec<Connection> = match connections(ec2, id).await {
+            Ok(all) => all.into_iter().filter(|c| endpoints.contains(&c.endpoint_id)).collect(),
+            // A service this apply created may still be unknown to this
+            // action: not settled yet.
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
         let settled = now.iter().all(|c| !c.is_settling());
         Ok(settled.then_some(now))
     })

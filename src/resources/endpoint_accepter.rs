@@ -44,6 +44,9 @@ const TYPE_NAME: &str = "kafka_endpoint_connection_accepter";
 /// endpoint may take minutes to be requested at all.
 const CREATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// How long a new service may stay unknown to an action: hashicorp/aws's
+/// EC2 propagation timeout.
+const PROPAGATION: Duration = Duration::from_secs(300);
 /// How often the connections are read while waiting.
 const POLL: Duration = Duration::from_secs(5);
 
@@ -401,7 +404,14 @@ async fn accept(
     let waiting =
         retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
     let found = retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
-        Ok(match find(consumer, &ec2::connections(ec2c, service).await?) {
+        let cs = match ec2::connections(ec2c, service).await {
+            Ok(cs) => cs,
+            // A service created a moment ago may be unknown to EC2 for a
+            // while: no request yet.
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        Ok(match find(consumer, &cs) {
             Found::Nothing => None,
             Found::One(c) => Some(Ok(c)),
             Found::Ambiguous(ids) => Some(Err(ids)),
@@ -413,8 +423,12 @@ async fn accept(
         Err(ids) => return Ok(Err(ids)),
     };
     let one = BTreeSet::from([c.endpoint_id.clone()]);
+    // Like the read above, the accept may not know a new service yet.
+    let window = PROPAGATION.min(timeout);
+    let accepted = || ec2::accept_connections(ec2c, service, &one);
     if c.is_pending_acceptance()
-        && let Err(e) = ec2::accept_connections(ec2c, service, &one).await
+        && let Err(e) =
+            retry::retry_while(AwsError::is_not_found, window, retry::Backoff::PROPAGATION, stop, accepted).await
     {
         // AWS answers per endpoint: one accepted meanwhile (a stale read)
         // is fine, anything else stands.

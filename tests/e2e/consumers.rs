@@ -260,3 +260,28 @@ async fn a_principal_already_allowed_is_refused_and_imports_are_by_id() {
     let found = diagnostics(&lines);
     assert!(found.iter().any(|d| d.1 == "Exactly one consumer"), "{found:?}");
 }
+
+/// The same wiring under AWS's own behaviours: the service unknown to the
+/// calls right after its create (the principal's add waits it out), a
+/// connection read back `pendingAcceptance` after the accept, the service
+/// `Pending`, and throttling. One apply, an empty plan, one destroy.
+#[tokio::test]
+async fn the_wiring_waits_out_what_real_aws_does() {
+    let w = Stage::new().await;
+    let ws = w.workspace(&wiring(&w.net).to_string());
+    w.proxy.reset_counts();
+    w.proxy.aws(&serde_json::json!({
+        "invisible": 2, "pending": 1, "stale_accept": 2, "throttle": 0.1, "seed": 19
+    }));
+    ws.apply();
+    let fired: Vec<String> = w.proxy.counts().into_keys().filter(|k| k.starts_with("aws:")).collect();
+    for behaviour in ["aws:invisible", "aws:stale_accept", "aws:consumer"] {
+        assert!(fired.iter().any(|f| f == behaviour), "{behaviour} fired: {fired:?}");
+    }
+    w.proxy.aws(&serde_json::json!({}));
+    let connections = w.proxy.connections();
+    assert_eq!(connection(&connections, ENDPOINT).map(|c| c["state"].clone()), Some("available".into()));
+    ws.assert_no_changes();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(w.aws.snapshot().await.is_empty());
+}
