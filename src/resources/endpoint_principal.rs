@@ -20,7 +20,7 @@ use super::check::Checks;
 use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
 use super::values;
-use crate::aws::{Clients, ec2};
+use crate::aws::{Clients, ErrorKind, ec2, retry};
 use crate::domain::validate::{check_endpoint_service_id, check_principal};
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
@@ -37,6 +37,9 @@ const TYPE_NAME: &str = "kafka_endpoint_service_principal";
 /// How long a create waits for a service EC2 does not show yet: hashicorp/aws's
 /// EC2 propagation timeout.
 const PROPAGATION: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How long a refresh keeps looking for a principal it does not find.
+const CONFIRM: std::time::Duration = std::time::Duration::from_secs(8);
 
 pub struct EndpointServicePrincipal {
     provider: Arc<ProviderState>,
@@ -138,7 +141,7 @@ impl Resource for EndpointServicePrincipal {
         }
     }
 
-    async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
+    async fn read(&self, ctx: &Context, req: ReadRequest) -> ReadResponse {
         let keep = |d: Diagnostics| values::kept(&req, d);
         let m = match decode(&req.state, "state") {
             Ok(m) => m,
@@ -149,11 +152,22 @@ impl Resource for EndpointServicePrincipal {
             Ok(c) => c,
             Err(d) => return keep(d),
         };
-        match ec2::allowed_principals(&clients.ec2, service).await {
-            Ok(all) if all.contains(principal) => keep(Diagnostics::new()),
+        // A principal added a moment ago may not be listed yet: absent, it
+        // is read again for a few seconds before it counts as removed.
+        let waiting = retry::Waiting { action: "reading EC2 VPC Endpoint Service allowed principals", object: service };
+        let listed = retry::poll(waiting, CONFIRM, retry::Backoff::poll(CONFIRM / 4), &ctx.stop, || async {
+            match ec2::allowed_principals(&clients.ec2, service).await {
+                Ok(all) => Ok(all.contains(principal).then_some(true)),
+                Err(e) if e.is_not_found() => Ok(Some(false)),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+        match listed {
+            Ok(true) => keep(Diagnostics::new()),
             // Removed out of band, or its service is gone: planned anew.
-            Ok(_) => values::gone(),
-            Err(e) if e.is_not_found() => values::gone(),
+            Ok(false) => values::gone(),
+            Err(e) if e.kind == ErrorKind::Timeout => values::gone(),
             Err(e) => keep(error(clients, "reading", service, &e)),
         }
     }

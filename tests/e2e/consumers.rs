@@ -228,6 +228,21 @@ async fn a_principal_already_allowed_is_refused_and_imports_are_by_id() {
     let snapshot = w.aws.snapshot().await;
     assert_eq!(snapshot.services[&service_id].1.iter().collect::<Vec<_>>(), [PRINCIPAL]);
 
+    // Removed out of band: the plan says so and the apply allows it again.
+    w.aws
+        .ec2
+        .modify_vpc_endpoint_service_permissions()
+        .service_id(&service_id)
+        .remove_allowed_principals(PRINCIPAL)
+        .send()
+        .await
+        .unwrap();
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("kafka_endpoint_service_principal.p will be created"), "{plan}");
+    ws.apply();
+    assert_eq!(w.aws.snapshot().await.services[&service_id].1.iter().collect::<Vec<_>>(), [PRINCIPAL]);
+    ws.assert_no_changes();
+
     // A bad import id is refused with the expected shape.
     let out = ws.fails(&["import", "-no-color", "kafka_endpoint_connection_accepter.x", "vpce-0abc"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
