@@ -19,7 +19,7 @@ use super::ports::BrokerId;
 use super::validate;
 
 /// The forms of Materialize's Kafka connection over PrivateLink
-/// (https://materialize.com/docs/sql/create-connection/, "Kafka", "AWS
+/// (<https://materialize.com/docs/sql/create-connection/>, "Kafka", "AWS
 /// PrivateLink").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MaterializeForm {

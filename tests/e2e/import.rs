@@ -4,33 +4,25 @@
 //! configuration, `terraform query`, and the errors of bad ids.
 
 use crate::common::aws::{Aws, HandListener, Network};
+use crate::common::hcl::{Block, Config, object, s, subnet_ids};
 use crate::common::{HEADER, Moto, Workspace};
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 
 /// The configuration that describes the Materialize layout.
+/// What Materialize's module builds, as this resource describes it:
+/// brokers 1–3 at .10 of each subnet, connections accepted by AWS.
+fn materialize(net: &Network, name: &str) -> Block {
+    let brokers = (0..3).map(|i| (i + 1, object([("ip", s(format!("{}.10", net.subnets[i].prefix)))])));
+    Block::resource("kafka_privatelink", "mz")
+        .str("name", name)
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .map("brokers", brokers)
+        .block(Block::new("endpoint_service").set("acceptance_required", false))
+}
+
 fn materialize_config(net: &Network, name: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "mz" {{
-  name       = "{name}"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers = {{
-    "1" = {{ ip = "{a}.10" }}
-    "2" = {{ ip = "{b}.10" }}
-    "3" = {{ ip = "{c}.10" }}
-  }}
-  endpoint_service {{
-    acceptance_required = false
-  }}
-}}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].prefix,
-        b = net.subnets[1].prefix,
-        c = net.subnets[2].prefix,
-    )
+    Config::new().with(materialize(net, name)).to_string()
 }
 
 #[tokio::test]
@@ -360,8 +352,9 @@ async fn adopting_refuses_foreign_listeners_and_import_then_adopt_keeps_the_load
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
     let (lb, svc) = aws.materialize_layout(&net, "mz-kafka-lb").await;
-    let config = materialize_config(&net, "kafka-adopt")
-        .replace(&format!("  subnet_ids = {}\n", net.subnet_ids_hcl()), &format!("  load_balancer_arn = \"{lb}\"\n"));
+    let config = Config::new()
+        .with(materialize(&net, "kafka-adopt").unset("subnet_ids").str("load_balancer_arn", &lb))
+        .to_string();
     let ws = Workspace::new(&config).with_moto(&moto);
 
     // Adopt means borrow: listeners someone else made on our ports are

@@ -7,6 +7,7 @@
 //! resource, a broker's instance then replaced.
 
 use crate::common::aws::{Aws, Network};
+use crate::common::hcl::{Block, Config, list, object, s, subnet_ids};
 use crate::common::{HEADER, Moto, Workspace};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetDescription,
@@ -177,37 +178,36 @@ async fn the_tidb_cloud_guides_setup_imports_exactly_with_generated_configuratio
     assert_eq!(conns, vec!["available".to_owned()]);
 }
 
-fn created_config(net: &Network, sg: &str, instances: &[String]) -> String {
-    let brokers: String = instances
-        .iter()
-        .enumerate()
-        .map(|(i, id)| format!("    \"{}\" = {{ instance_id = \"{id}\" }}\n", i + 1))
-        .collect();
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "tidb" {{
-  name               = "tidb"
-  vpc_id             = "{vpc}"
-  subnet_ids         = {subnets}
-  security_group_ids = ["{sg}"]
-  broker_port        = 39092
-  listener_port_base = 9093
-  brokers = {{
-{brokers}  }}
-  bootstrap {{
-    listener_port = 9092
-  }}
-  endpoint_service {{
-    allowed_principals = ["arn:aws:iam::{ACCOUNT}:root"]
-    auto_accept        = true
-  }}
-}}
+/// The guide's setup as the resource creates it: `instances` as brokers 1,
+/// 2, … on 39092, listeners from 9093, the bootstrap on 9092.
+fn tidb(net: &Network, sg: &str, instances: &[String]) -> Block {
+    let brokers = instances.iter().enumerate().map(|(i, id)| (i + 1, object([("instance_id", s(id))])));
+    Block::resource("kafka_privatelink", "tidb")
+        .str("name", "tidb")
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .set("security_group_ids", list([s(sg)]))
+        .set("broker_port", 39092)
+        .set("listener_port_base", 9093)
+        .map("brokers", brokers)
+        .block(Block::new("bootstrap").set("listener_port", 9092))
+        .block(
+            Block::new("endpoint_service")
+                .set("allowed_principals", list([s(format!("arn:aws:iam::{ACCOUNT}:root"))]))
+                .set("auto_accept", true),
+        )
+}
 
-output "brokers" {{ value = kafka_privatelink.tidb.brokers }}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-    )
+/// The configuration of `resource`, with an output of its brokers.
+fn tf(resource: Block) -> String {
+    Config::new()
+        .with(resource)
+        .with(Block::labeled("output", "brokers").set("value", "kafka_privatelink.tidb.brokers"))
+        .to_string()
+}
+
+fn created_config(net: &Network, sg: &str, instances: &[String]) -> String {
+    tf(tidb(net, sg, instances))
 }
 
 #[tokio::test]
@@ -269,16 +269,14 @@ async fn instance_broker_mistakes_fail_at_plan() {
     let out = ws.fails(&["plan", "-no-color"]);
     assert!(out.contains("Unknown broker instance") && out.contains("i-0123456789abcdef0"), "{out}");
 
-    let mixed = created_config(&net, "sg-0123456789abcdef0", &["i-0123456789abcdef0".to_owned()])
-        .replace("  }}\n  bootstrap", "")
-        .replace(
-            "\"1\" = { instance_id = \"i-0123456789abcdef0\" }\n",
-            &format!(
-                "\"1\" = {{ instance_id = \"i-0123456789abcdef0\" }}\n    \"2\" = {{ ip = \"{}.10\" }}\n",
-                net.subnets[0].prefix
-            ),
-        );
-    ws.write("main.tf", &mixed);
+    let mixed = tidb(&net, "sg-0123456789abcdef0", &[]).map(
+        "brokers",
+        [
+            (1, object([("instance_id", s("i-0123456789abcdef0"))])),
+            (2, object([("ip", s(format!("{}.10", net.subnets[0].prefix)))])),
+        ],
+    );
+    ws.write("main.tf", &tf(mixed));
     let text = ws.validate_json().to_string();
     assert!(text.contains("Brokers of two kinds"), "{text}");
     ws.write("main.tf", &created_config(&net, "sg-0123456789abcdef0", &["i-xyz".to_owned()]));
