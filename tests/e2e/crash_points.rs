@@ -11,34 +11,15 @@ use std::collections::BTreeSet;
 use crate::common::aws::Network;
 use serde_json::json;
 
-use crate::common::hcl::faults;
-use crate::common::{CrashRun, HEADER, Stage, Workspace};
+use crate::common::hcl::{Config, broker_ip, faults, object, privatelink, s};
+use crate::common::{CrashRun, Stage, Workspace};
 
-/// Brokers `ids`, each on `port`s of its own where given.
+/// Brokers `ids`, each on the `port` given with it.
 fn config(net: &Network, brokers: &[(u32, u16)]) -> String {
-    let lines: String = brokers
-        .iter()
-        .map(|(i, port)| {
-            format!("    \"{i}\" = {{ ip = \"{}.{}\", port = {port} }}\n", net.subnets[*i as usize % 3].prefix, 10 + i)
-        })
-        .collect();
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name       = "crash"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  tcp_idle_timeout = 600
-  brokers = {{
-{lines}  }}
-  endpoint_service {{
-    allowed_principals = ["arn:aws:iam::123456789012:root"]
-  }}
-}}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-    )
+    let entries =
+        brokers.iter().map(|(id, port)| (*id, object([("ip", s(broker_ip(net, *id))), ("port", port.to_string())])));
+    let resource = privatelink("crash", net, []).set("tcp_idle_timeout", 600).map("brokers", entries);
+    Config::new().with(resource).to_string()
 }
 
 /// What these tests ask of their stage, beside `common::Stage`'s own.

@@ -6,37 +6,30 @@
 //! AWS's does (see tests/support/fault_proxy.py).
 
 use crate::common::aws::{Aws, Network};
-use crate::common::hcl::faults;
-use crate::common::{HEADER, Moto, Stage, Workspace};
+use crate::common::hcl::{Block, Config, faults, list, object, privatelink, s};
+use crate::common::{Moto, Stage, Workspace};
 
 const LISTED: &str = "111111111111";
 const OTHER: &str = "222222222222";
 
-fn config(net: &Network, principals: &str, extra: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name       = "conns"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers = {{
-    "1" = {{ ip = "{a}.10" }}
-  }}
-  endpoint_service {{
-    allowed_principals = [{principals}]
-{extra}  }}
-}}
-
-output "connections" {{ value = kafka_privatelink.k.endpoint_service[0].connections }}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].prefix,
-    )
+/// One broker; the service allows `principals` and answers connections
+/// as `flags` (`auto_accept`, `reject_unlisted`) say.
+fn config(net: &Network, principals: &[String], flags: &[&str]) -> String {
+    let resource = privatelink("conns", net, [])
+        .map("brokers", [(1, object([("ip", s(format!("{}.10", net.subnets[0].prefix)))]))])
+        .edit("endpoint_service", |e| {
+            flags.iter().fold(e.set("allowed_principals", list(principals)), |e, flag| e.set(flag, true))
+        });
+    Config::new()
+        .with(resource)
+        .with(
+            Block::labeled("output", "connections").set("value", "kafka_privatelink.k.endpoint_service[0].connections"),
+        )
+        .to_string()
 }
 
-fn listed() -> String {
-    format!("\"arn:aws:iam::{LISTED}:role/consumer\"")
+fn listed() -> Vec<String> {
+    vec![s(format!("arn:aws:iam::{LISTED}:role/consumer"))]
 }
 
 /// endpoint id → state, as the state shows them.
@@ -86,7 +79,7 @@ async fn connections_are_shown_accepted_when_listed_and_rejected_only_when_asked
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let ws = Workspace::new(&config(&net, &listed(), "")).with_moto(&moto);
+    let ws = Workspace::new(&config(&net, &listed(), &[])).with_moto(&moto);
     ws.apply();
     let service = aws.snapshot().await.services.keys().next().unwrap().clone();
     let proxy = moto.proxy();
@@ -108,7 +101,7 @@ async fn connections_are_shown_accepted_when_listed_and_rejected_only_when_asked
     assert_eq!(plan_exit(&ws).0, Some(0), "pending connections alone are no change");
 
     // auto_accept: the plan names the listed account's pending endpoint only.
-    ws.write("main.tf", &config(&net, &listed(), "    auto_accept = true\n"));
+    ws.write("main.tf", &config(&net, &listed(), &["auto_accept"]));
     let (code, plan) = plan_exit(&ws);
     assert_eq!(code, Some(2), "{plan}");
     assert!(plan.contains("Endpoint connections to accept"), "{plan}");
@@ -135,7 +128,7 @@ async fn connections_are_shown_accepted_when_listed_and_rejected_only_when_asked
     ws.apply();
 
     // reject_unlisted: the other account's pending and available ones go.
-    ws.write("main.tf", &config(&net, &listed(), "    auto_accept = true\n    reject_unlisted = true\n"));
+    ws.write("main.tf", &config(&net, &listed(), &["auto_accept", "reject_unlisted"]));
     let (code, plan) = plan_exit(&ws);
     assert_eq!(code, Some(2), "{plan}");
     assert!(plan.contains("Endpoint connections to reject"), "{plan}");
@@ -155,7 +148,7 @@ async fn connections_are_shown_accepted_when_listed_and_rejected_only_when_asked
 
     // Removing the principal, with reject_unlisted: its account's
     // connections are rejected in the same apply.
-    ws.write("main.tf", &config(&net, "", "    auto_accept = true\n    reject_unlisted = true\n"));
+    ws.write("main.tf", &config(&net, &[], &["auto_accept", "reject_unlisted"]));
     ws.apply();
     let states = on_aws(&aws, &service).await;
     assert!(!states.is_empty());
