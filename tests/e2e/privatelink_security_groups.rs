@@ -5,25 +5,27 @@
 //! never managed.
 
 use crate::common::aws::{Aws, Network};
+use crate::common::hcl::{Block, Config, list, object, privatelink, s};
 use crate::common::{HEADER, Moto, Workspace, diagnostics};
 
-fn config(net: &Network, groups: &str) -> String {
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name       = "sgs"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-{groups}  brokers = {{
-    "1" = {{ ip = "{a}.10" }}
-  }}
-  endpoint_service {{}}
-}}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-        a = net.subnets[0].prefix,
-    )
+/// One broker behind a load balancer the resource creates; each test sets
+/// its groups.
+fn sgs(net: &Network) -> Block {
+    privatelink("sgs", net, [])
+        .map("brokers", [(1, object([("ip", s(format!("{}.10", net.subnets[0].prefix)))]))])
+        .edit("endpoint_service", |e| e.unset("allowed_principals"))
+}
+
+/// `sgs` with `groups` (unset when `None`) and `enforce` (unset when `None`).
+fn config(net: &Network, groups: Option<&[&str]>, enforce: Option<&str>) -> String {
+    let mut resource = sgs(net);
+    if let Some(groups) = groups {
+        resource = resource.set("security_group_ids", list(groups.iter().map(s)));
+    }
+    if let Some(enforce) = enforce {
+        resource = resource.str("enforce_security_group_inbound_rules_on_private_link_traffic", enforce);
+    }
+    Config::new().with(resource).to_string()
 }
 
 async fn groups_of(aws: &Aws) -> Vec<(String, Vec<String>)> {
@@ -45,13 +47,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     let net = aws.network(0).await;
     let (a, b) = (aws.security_group(&net, "a", None).await, aws.security_group(&net, "b", None).await);
 
-    let ws = Workspace::new(&config(
-        &net,
-        &format!(
-            "  security_group_ids = [\"{a}\"]\n  enforce_security_group_inbound_rules_on_private_link_traffic = \"off\"\n"
-        ),
-    ))
-    .with_moto(&moto);
+    let ws = Workspace::new(&config(&net, Some(&[&a]), Some("off"))).with_moto(&moto);
     let (ok, lines) = ws.plan_json();
     assert!(ok);
     assert!(
@@ -65,7 +61,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     ws.assert_no_changes();
 
     // Another set of groups: in place, same load balancer.
-    ws.write("main.tf", &config(&net, &format!("  security_group_ids = [\"{a}\", \"{b}\"]\n")));
+    ws.write("main.tf", &config(&net, Some(&[&a, &b]), None));
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("1 to change, 0 to destroy"), "{plan}");
     ws.apply();
@@ -76,7 +72,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     ws.assert_no_changes();
 
     // Some → none: AWS cannot, so the plan replaces and says why.
-    ws.write("main.tf", &config(&net, "  security_group_ids = []\n"));
+    ws.write("main.tf", &config(&net, Some(&[]), None));
     let plan = ws.ok(&["plan", "-no-color"]);
     let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("must be replaced"), "{plan}");
@@ -89,7 +85,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     assert!(replaced[0].1.is_empty());
 
     // None → some: a replacement again.
-    ws.write("main.tf", &config(&net, &format!("  security_group_ids = [\"{a}\"]\n")));
+    ws.write("main.tf", &config(&net, Some(&[&a]), None));
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.split_whitespace().collect::<Vec<_>>().join(" ").contains("# forces replacement"), "{plan}");
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
@@ -101,42 +97,24 @@ async fn bad_security_group_settings_fail_at_plan_with_their_path() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let ws = Workspace::new(&config(
-        &net,
-        "  security_group_ids = [\"sg-xyz\"]\n  enforce_security_group_inbound_rules_on_private_link_traffic = \"maybe\"\n",
-    ))
-    .with_moto(&moto);
+    let ws = Workspace::new(&config(&net, Some(&["sg-xyz"]), Some("maybe"))).with_moto(&moto);
     let v = ws.validate_json();
     let text = v.to_string();
     assert_eq!(v["valid"], false, "{text}");
     assert!(text.contains("is not a security group id"), "{text}");
     assert!(text.contains("is neither \\\"on\\\" nor \\\"off\\\""), "{text}");
 
-    ws.write("main.tf", &config(&net, "  enforce_security_group_inbound_rules_on_private_link_traffic = \"on\"\n"));
+    ws.write("main.tf", &config(&net, None, Some("on")));
     let text = ws.validate_json().to_string();
     assert!(text.contains("No security groups to enforce"), "{text}");
 
     // Adopting: the load balancer's groups are its own.
     let lb = aws.bare_load_balancer(&net, "theirs").await;
-    ws.write(
-        "main.tf",
-        &format!(
-            r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name               = "sgs"
-  vpc_id             = "{vpc}"
-  load_balancer_arn  = "{lb}"
-  security_group_ids = ["sg-0123456789abcdef0"]
-  brokers = {{
-    "1" = {{ ip = "{a}.10" }}
-  }}
-  endpoint_service {{}}
-}}
-"#,
-            vpc = net.vpc,
-            a = net.subnets[0].prefix,
-        ),
-    );
+    let adopting = sgs(&net)
+        .unset("subnet_ids")
+        .str("load_balancer_arn", &lb)
+        .set("security_group_ids", list([s("sg-0123456789abcdef0")]));
+    ws.write("main.tf", &Config::new().with(adopting).to_string());
     let text = ws.validate_json().to_string();
     assert!(text.contains("Not managed on an adopted load balancer"), "{text}");
 }
@@ -146,7 +124,7 @@ async fn a_new_load_balancer_without_groups_is_warned_about() {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let ws = Workspace::new(&config(&net, "")).with_moto(&moto);
+    let ws = Workspace::new(&config(&net, None, None)).with_moto(&moto);
     let (ok, lines) = ws.plan_json();
     assert!(ok);
     let warned: Vec<_> =
