@@ -24,7 +24,7 @@ use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
 use super::values;
 use crate::aws::{AwsError, Clients, ec2, retry};
-use crate::domain::connections::{Connection, Consumer, Found, find, principal_account};
+use crate::domain::connections::{Connection, Consumer, Found, PENDING, find, principal_account};
 use crate::domain::validate::{
     check_account_id, check_duration, check_endpoint_service_id, check_principal, parse_duration,
 };
@@ -61,6 +61,27 @@ impl EndpointConnectionAccepter {
 
     async fn clients(&self) -> Result<&Clients, Diagnostics> {
         self.provider.clients().await.map_err(Diagnostics::from)
+    }
+
+    /// An update changes only how the consumer is named, or the timeouts:
+    /// nothing on AWS. A consumer known only now must still be the one
+    /// whose endpoint was accepted.
+    fn update(&self, req: &ApplyRequest, planned: &Model) -> ApplyResponse {
+        let owner = planned.owner.known();
+        if let (Some(Consumer::Account(account)), Some(owner)) = (planned.named_account(), owner)
+            && &account != owner
+        {
+            return ApplyResponse {
+                state: req.prior_state.clone(),
+                private: Vec::new(),
+                diagnostics: Diagnostic::error(
+                    "Another consumer",
+                    format!("The accepted endpoint belongs to account {owner}; the configuration now names account {account}. Replace the accepter (terraform apply -replace) to accept that account's request."),
+                )
+                .into(),
+            };
+        }
+        ApplyResponse { state: req.planned.clone(), private: Vec::new(), diagnostics: Diagnostics::new() }
     }
 }
 
@@ -146,6 +167,15 @@ impl Model {
         principal_account(principal).map(|a| Consumer::Account(a.to_owned()))
     }
 
+    /// The account the configuration names, when it names one and it is
+    /// known.
+    fn named_account(&self) -> Option<Consumer> {
+        if let Some(account) = self.account_id.known() {
+            return Some(Consumer::Account(account.clone()));
+        }
+        principal_account(self.principal_arn.known()?).map(|a| Consumer::Account(a.to_owned()))
+    }
+
     fn with(&self, c: &Connection) -> Model {
         Model {
             vpc_endpoint_id: Tri::Known(c.endpoint_id.clone()),
@@ -161,7 +191,7 @@ fn schema() -> Schema {
     Schema::new(
         0,
         Block::new()
-            .describe("Accepts one consumer's connection to a VPC endpoint service: waits for the consumer's endpoint to ask (its `timeouts.create`), accepts it, and waits until it is `available`. Destroying it rejects the connection, as hashicorp/aws's `aws_vpc_endpoint_connection_accepter` does, so that one `terraform destroy` of a whole wiring ends: Terraform destroys the accepter before the consumer's resources, and the service's destroy then finds nothing connected. Name the consumer by `vpc_endpoint_id`, or by the account that owns its endpoint (`account_id`, or `principal_arn` for that principal's account): AWS reports an endpoint's owner, never the principal that made it, so by account the one request of that account that waits for acceptance is accepted, several are refused as ambiguous, and connections already accepted are never taken over. Changing any argument replaces it; a connection rejected or failed since is accepted again by a replacement. Import with `service_id,vpc_endpoint_id`.")
+            .describe("Accepts one consumer's connection to a VPC endpoint service: waits for the consumer's endpoint to ask (its `timeouts.create`), accepts it, and waits until it is `available`. Destroying it rejects the connection, as hashicorp/aws's `aws_vpc_endpoint_connection_accepter` does, so that one `terraform destroy` of a whole wiring ends: Terraform destroys the accepter before the consumer's resources, and the service's destroy then finds nothing connected. Name the consumer by `vpc_endpoint_id`, or by the account that owns its endpoint (`account_id`, or `principal_arn` for that principal's account): AWS reports an endpoint's owner, never the principal that made it, so by account the one request of that account that waits for acceptance is accepted, several are refused as ambiguous, and connections already accepted are never taken over. Another service, endpoint or account replaces it; naming the same consumer another way is an update in place. Named by account, a connection rejected or failed since is replaced by the account's next request. Import with `service_id,vpc_endpoint_id`.")
             .attribute(s("service_id", "The endpoint service, `vpce-svc-…` (`kafka_privatelink.<name>.endpoint_service[0].id`).").required())
             .attribute(s("vpc_endpoint_id", "The consumer's endpoint, `vpce-…`. Computed when the consumer is named by account.").optional_computed())
             .attribute(
@@ -171,7 +201,7 @@ fn schema() -> Schema {
             )
             .attribute(s("account_id", "The account that owns the consumer's endpoint, twelve digits."))
             .attribute(s("owner", "The account that owns the endpoint, as AWS reports it.").computed())
-            .attribute(s("state", "The connection's state as last read: `available` once accepted; `rejected`, `failed` or `expired` if it ended since (the next plan replaces this resource to accept a new request).").computed())
+            .attribute(s("state", "The connection's state as last read: `available` once accepted; `rejected`, `failed` or `expired` if it ended since (named by account, the next plan replaces this resource to accept the account's next request).").computed())
             .block(NestedBlock::single(
                 "timeouts",
                 Block::new()
@@ -192,6 +222,32 @@ fn encode(m: &Model) -> Result<Value, Diagnostics> {
 
 fn error(clients: &Clients, doing: &str, service: &str, e: &AwsError) -> Diagnostics {
     aws_diagnostic(clients, doing, &format!("a consumer connection of {service}"), e).into()
+}
+
+/// What makes the accepter a new one: another service, another endpoint,
+/// another account than the one that owns the accepted endpoint, or (named
+/// by account) a connection that ended since, which a new request replaces.
+/// Naming the same consumer differently (its account instead of one of its
+/// principals, or after an import) changes nothing on AWS: it is an update
+/// in place. A consumer unknown until apply is checked then.
+fn replacements(config: &Model, prior: &Model) -> Vec<AttributePath> {
+    let mut replace = Vec::new();
+    if config.service_id != prior.service_id {
+        replace.push(path("service_id"));
+    }
+    if !config.vpc_endpoint_id.is_null() && config.vpc_endpoint_id != prior.vpc_endpoint_id {
+        replace.push(path("vpc_endpoint_id"));
+    }
+    let named = if config.account_id.is_null() { "principal_arn" } else { "account_id" };
+    if let (Some(Consumer::Account(account)), Some(owner)) = (config.named_account(), prior.owner.known())
+        && &account != owner
+    {
+        replace.push(path(named));
+    }
+    if config.vpc_endpoint_id.is_null() && !accepted(&prior.state) {
+        replace.push(path("state"));
+    }
+    replace
 }
 
 /// Whether a connection still does what the accepter is for.
@@ -268,25 +324,7 @@ impl Resource for EndpointConnectionAccepter {
         if checks.has_errors() {
             return respond(req.proposed.clone(), checks.0, Vec::new());
         }
-        let mut replace = Vec::new();
-        if !req.prior_state.is_null() {
-            for (name, now, was) in [
-                ("service_id", &config.service_id, &prior.service_id),
-                ("principal_arn", &config.principal_arn, &prior.principal_arn),
-                ("account_id", &config.account_id, &prior.account_id),
-            ] {
-                if now != was {
-                    replace.push(path(name));
-                }
-            }
-            if !config.vpc_endpoint_id.is_null() && config.vpc_endpoint_id != prior.vpc_endpoint_id {
-                replace.push(path("vpc_endpoint_id"));
-            }
-            // Rejected or failed since: a new instance accepts anew.
-            if !accepted(&prior.state) {
-                replace.push(path("state"));
-            }
-        }
+        let replace = if req.prior_state.is_null() { Vec::new() } else { replacements(&config, &prior) };
         if req.prior_state.is_null() || !replace.is_empty() {
             planned.vpc_endpoint_id =
                 if config.vpc_endpoint_id.is_null() { Tri::Unknown } else { config.vpc_endpoint_id.clone() };
@@ -331,31 +369,26 @@ impl Resource for EndpointConnectionAccepter {
                 Err(e) => failed(req.prior_state.clone(), error(clients, "rejecting", &service, &e)),
             };
         }
+        if !req.prior_state.is_null() {
+            return self.update(&req, &m);
+        }
         let timeout = m.timeout(|t| &t.create, CREATE_TIMEOUT);
         match accept(clients, &service, &consumer, timeout, &ctx.stop).await {
-            Ok(Ok(c)) if c.is_available() => match encode(&m.with(&c)) {
+            Accepted::Available(c) => match encode(&m.with(&c)) {
                 Ok(state) => ApplyResponse { state, private: Vec::new(), diagnostics: Diagnostics::new() },
                 Err(d) => failed(Value::Null, d),
             },
-            // Accepted but ended otherwise: recorded, so the next plan
-            // replaces it.
-            Ok(Ok(c)) => failed(
+            // Accepted, then not available (in time, or at all): recorded,
+            // so that the connection is named in the state, the resource
+            // tainted, and its destroy rejects it.
+            Accepted::Then(c, why) => failed(
                 encode(&m.with(&c)).unwrap_or(Value::Null),
-                Diagnostic::error(
-                    format!("Connection {} not available", c.endpoint_id),
-                    format!("The connection of {} to {service} is {} after it was accepted.", c.endpoint_id, c.state),
-                )
-                .into(),
+                Diagnostic::error(format!("Connection {} accepted, not available", c.endpoint_id), why).into(),
             ),
-            Ok(Err(ids)) => failed(
-                Value::Null,
-                Diagnostic::error(
-                    format!("Several connection requests to {service}"),
-                    format!("The account has more than one endpoint waiting for acceptance ({}): which one is meant cannot be told. Name it with vpc_endpoint_id.", ids.join(", ")),
-                )
-                .into(),
-            ),
-            Err(e) => failed(Value::Null, error(clients, "accepting", &service, &e)),
+            Accepted::Not(why) => {
+                failed(Value::Null, Diagnostic::error(format!("No connection accepted on {service}"), why).into())
+            }
+            Accepted::Failed(e) => failed(Value::Null, error(clients, "accepting", &service, &e)),
         }
     }
 
@@ -378,6 +411,13 @@ impl Resource for EndpointConnectionAccepter {
         let clients = self.clients().await?;
         let cs = ec2::connections(&clients.ec2, service).await.map_err(|e| error(clients, "importing", service, &e))?;
         match find(&Consumer::Endpoint(endpoint.to_owned()), &cs) {
+            Found::One(c) if c.is_pending_acceptance() => Err(Diagnostic::error(
+                "Cannot import a connection not accepted yet",
+                format!(
+                    "{endpoint} waits for acceptance on {service}: create the accepter instead, and it accepts it."
+                ),
+            )
+            .into()),
             Found::One(c) => {
                 Ok(ImportResponse { state: encode(&m.with(&c))?, private: Vec::new(), diagnostics: Diagnostics::new() })
             }
@@ -390,59 +430,103 @@ impl Resource for EndpointConnectionAccepter {
     }
 }
 
+/// How a create ended.
+enum Accepted {
+    Available(Connection),
+    /// Accepted, then not `available`: the connection as last read, and why.
+    Then(Connection, String),
+    /// Nothing accepted, and why (ambiguous, or a request that cannot be).
+    Not(String),
+    /// Nothing accepted: AWS's error.
+    Failed(AwsError),
+}
+
+/// Waits for `consumer`'s request; a new service unknown to EC2 counts as
+/// "none yet" for at most [`PROPAGATION`].
+async fn await_request(
+    clients: &Clients,
+    service: &str,
+    consumer: &Consumer,
+    timeout: Duration,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<Found, AwsError> {
+    let unknown_since = std::sync::OnceLock::new();
+    let waiting =
+        retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
+    retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
+        let cs = match ec2::connections(&clients.ec2, service).await {
+            Ok(cs) => cs,
+            Err(e) if e.is_not_found() => {
+                let since = unknown_since.get_or_init(std::time::Instant::now);
+                return if since.elapsed() < PROPAGATION { Ok(None) } else { Err(e) };
+            }
+            Err(e) => return Err(e),
+        };
+        Ok(match find(consumer, &cs) {
+            Found::Nothing => None,
+            found => Some(found),
+        })
+    })
+    .await
+}
+
 /// Waits for `consumer`'s request, accepts it unless it is accepted
-/// already, and waits until it settles. The inner error names the
-/// endpoints of an ambiguous request.
+/// already, and waits until it settles.
 async fn accept(
     clients: &Clients,
     service: &str,
     consumer: &Consumer,
     timeout: Duration,
     stop: &tokio_util::sync::CancellationToken,
-) -> Result<Result<Connection, Vec<String>>, AwsError> {
+) -> Accepted {
     let ec2c = &clients.ec2;
-    let waiting =
-        retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
-    let found = retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
-        let cs = match ec2::connections(ec2c, service).await {
-            Ok(cs) => cs,
-            // A service created a moment ago may be unknown to EC2 for a
-            // while: no request yet.
-            Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        Ok(match find(consumer, &cs) {
-            Found::Nothing => None,
-            Found::One(c) => Some(Ok(c)),
-            Found::Ambiguous(ids) => Some(Err(ids)),
-        })
-    })
-    .await?;
-    let c = match found {
-        Ok(c) => c,
-        Err(ids) => return Ok(Err(ids)),
+    let c = match await_request(clients, service, consumer, timeout, stop).await {
+        Ok(Found::One(c)) => c,
+        Ok(Found::Ambiguous(ids)) => {
+            return Accepted::Not(format!(
+                "The account has more than one endpoint waiting for acceptance ({}): which one is meant cannot be told. Name it with vpc_endpoint_id.",
+                ids.join(", ")
+            ));
+        }
+        Ok(Found::Nothing) => return Accepted::Not("No request came.".into()),
+        Err(e) => return Accepted::Failed(e),
     };
+    if !c.is_live() {
+        return Accepted::Not(format!(
+            "The connection of {} is {}: AWS accepts only requests that wait for acceptance. The consumer must make a new endpoint.",
+            c.endpoint_id, c.state
+        ));
+    }
     let one = BTreeSet::from([c.endpoint_id.clone()]);
-    // Like the read above, the accept may not know a new service yet.
+    // Like the wait, the accept may not know a new service yet.
     let window = PROPAGATION.min(timeout);
-    let accepted = || ec2::accept_connections(ec2c, service, &one);
+    let accepting = || ec2::accept_connections(ec2c, service, &one);
     if c.is_pending_acceptance()
         && let Err(e) =
-            retry::retry_while(AwsError::is_not_found, window, retry::Backoff::PROPAGATION, stop, accepted).await
+            retry::retry_while(AwsError::is_not_found, window, retry::Backoff::PROPAGATION, stop, accepting).await
     {
         // AWS answers per endpoint: one accepted meanwhile (a stale read)
         // is fine, anything else stands.
-        let now = ec2::connections(ec2c, service).await?;
-        let settled = now.iter().any(|n| n.endpoint_id == c.endpoint_id && n.is_live() && !n.is_pending_acceptance());
+        let settled = match ec2::connections(ec2c, service).await {
+            Ok(now) => now.iter().any(|n| n.endpoint_id == c.endpoint_id && n.is_live() && !n.is_pending_acceptance()),
+            Err(_) => false,
+        };
         if !settled {
-            return Err(e);
+            return Accepted::Failed(e);
         }
     }
-    let after = ec2::await_accepted(ec2c, service, &one, timeout, stop).await?;
-    Ok(Ok(after
-        .into_iter()
-        .find(|n| n.endpoint_id == c.endpoint_id)
-        .unwrap_or(Connection { state: "deleted".into(), ..c })))
+    // From here on the connection is accepted: every outcome records it.
+    match ec2::await_accepted(ec2c, service, &one, timeout, stop).await {
+        Ok(after) => match after.into_iter().find(|n| n.endpoint_id == c.endpoint_id) {
+            Some(now) if now.is_available() => Accepted::Available(now),
+            Some(now) => {
+                let why = format!("After it was accepted, the connection of {} is {}.", now.endpoint_id, now.state);
+                Accepted::Then(now, why)
+            }
+            None => Accepted::Not(format!("The endpoint {} went away after it was accepted.", c.endpoint_id)),
+        },
+        Err(e) => Accepted::Then(Connection { state: PENDING.to_owned(), ..c }, e.to_string()),
+    }
 }
 
 /// Rejects the endpoint's connection and waits until it is no longer

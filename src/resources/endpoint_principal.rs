@@ -120,8 +120,14 @@ fn encode(m: &Model) -> Value {
     to_value(m).unwrap_or(Value::Null)
 }
 
-fn error(clients: &Clients, doing: &str, service: &str, e: &crate::aws::AwsError) -> Diagnostics {
-    aws_diagnostic(clients, doing, &format!("an allowed principal of {service}"), e).into()
+/// An AWS error about the principal on `service`. AWS's own text may quote
+/// the principal, which is sensitive: it is left out.
+fn error(clients: &Clients, doing: &str, service: &str, principal: &str, e: &crate::aws::AwsError) -> Diagnostics {
+    let mut d = aws_diagnostic(clients, doing, &format!("an allowed principal of {service}"), e);
+    if !principal.is_empty() {
+        d.detail = d.detail.replace(principal, "(the principal)");
+    }
+    d.into()
 }
 
 #[async_trait]
@@ -168,7 +174,7 @@ impl Resource for EndpointServicePrincipal {
             // Removed out of band, or its service is gone: planned anew.
             Ok(false) => values::gone(),
             Err(e) if e.kind == ErrorKind::Timeout => values::gone(),
-            Err(e) => keep(error(clients, "reading", service, &e)),
+            Err(e) => keep(error(clients, "reading", service, principal, &e)),
         }
     }
 
@@ -226,13 +232,24 @@ impl Resource for EndpointServicePrincipal {
         if destroying {
             return match ec2::disallow_principal(&clients.ec2, service, principal).await {
                 Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
-                Err(e) => failed(error(clients, "removing", service, &e)),
+                Err(e) => failed(error(clients, "removing", service, principal, &e)),
             };
         }
         // One owner per principal: one already allowed is someone else's,
-        // and deleting this resource would take it from them.
-        match ec2::allowed_principals(&clients.ec2, service).await {
-            Ok(all) if all.contains(principal) => {
+        // and deleting this resource would take it from them. One this
+        // same apply just removed (a replacement) may still be listed for
+        // a moment: it is read again before the refusal.
+        let waiting = retry::Waiting { action: "reading EC2 VPC Endpoint Service allowed principals", object: service };
+        let still = retry::poll(waiting, CONFIRM, retry::Backoff::poll(CONFIRM / 4), &ctx.stop, || async {
+            match ec2::allowed_principals(&clients.ec2, service).await {
+                Ok(all) if all.contains(principal) => Ok(None),
+                Ok(_) => Ok(Some(false)),
+                Err(e) => Err(e),
+            }
+        })
+        .await;
+        match still {
+            Err(e) if e.kind == ErrorKind::Timeout => {
                 return failed(
                     Diagnostic::error(
                         format!("Principal already allowed on {service}"),
@@ -244,7 +261,7 @@ impl Resource for EndpointServicePrincipal {
             // A service this apply created may not be visible yet: the add waits for it.
             Ok(_) => {}
             Err(e) if e.is_not_found() => {}
-            Err(e) => return failed(error(clients, "reading", service, &e)),
+            Err(e) => return failed(error(clients, "reading", service, principal, &e)),
         }
         match ec2::allow_principal(&clients.ec2, service, principal, PROPAGATION, &ctx.stop).await {
             Ok(()) => ApplyResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() },
@@ -252,7 +269,7 @@ impl Resource for EndpointServicePrincipal {
             Err(e) => ApplyResponse {
                 state: Value::Null,
                 private: Vec::new(),
-                diagnostics: error(clients, "adding", service, &e),
+                diagnostics: error(clients, "adding", service, principal, &e),
             },
         }
     }
@@ -272,7 +289,7 @@ impl Resource for EndpointServicePrincipal {
         let clients = self.clients().await?;
         let all = ec2::allowed_principals(&clients.ec2, service)
             .await
-            .map_err(|e| error(clients, "importing", service, &e))?;
+            .map_err(|e| error(clients, "importing", service, principal, &e))?;
         if !all.contains(principal) {
             return Err(Diagnostic::error(
                 "Cannot import a principal the service does not allow",

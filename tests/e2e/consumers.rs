@@ -180,13 +180,40 @@ async fn a_consumer_is_accepted_by_account_or_endpoint_and_never_by_guess() {
         .expect("accepter b");
     assert_eq!(b["values"]["vpc_endpoint_id"], "vpce-0aaaa000000000001");
 
-    // A connection rejected out of band is accepted again by a replacement,
-    // which waits for a new request; here none comes, and it says so.
+    // Named by endpoint, a connection rejected out of band stays rejected:
+    // AWS accepts only requests that wait, so the state shows it and the
+    // plan changes nothing.
     ws.write("main.tf", &base.clone().with(by("vpc_endpoint_id", "vpce-0aaaa000000000002")).to_string());
     ws.apply();
     w.proxy.connect(&service_id, "vpce-0aaaa000000000002", ACCOUNT, "rejected");
+    ws.assert_no_changes();
+
+    // Named by account, it is replaced, and the replacement accepts the
+    // account's new request.
+    let by_account = base.clone().with(by("account_id", "210987654321"));
+    w.proxy.connect(&service_id, "vpce-0dddd000000000001", "210987654321", "pendingAcceptance");
+    ws.write("main.tf", &by_account.to_string());
+    ws.apply();
+    w.proxy.connect(&service_id, "vpce-0dddd000000000001", "210987654321", "rejected");
     let plan = ws.ok(&["plan", "-no-color"]);
     assert!(plan.contains("must be replaced"), "{plan}");
+    w.proxy.connect(&service_id, "vpce-0dddd000000000002", "210987654321", "pendingAcceptance");
+    ws.apply();
+    ws.assert_no_changes();
+    let connections = w.proxy.connections();
+    assert_eq!(
+        connection(&connections, "vpce-0dddd000000000002").map(|c| c["state"].clone()),
+        Some("available".into())
+    );
+
+    // Naming the same consumer by its principal instead changes nothing on
+    // AWS: an update in place, not a replacement.
+    let by_principal = base.clone().with(by("principal_arn", "arn:aws:iam::210987654321:role/reader"));
+    ws.write("main.tf", &by_principal.to_string());
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("will be updated in-place") && !plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+    ws.assert_no_changes();
 
     // Destroyed, each rejects its own connection; the stranger's stays.
     ws.write("main.tf", &base.to_string());
@@ -296,6 +323,29 @@ async fn the_wiring_waits_out_what_real_aws_does() {
     w.proxy.aws(&serde_json::json!({}));
     let connections = w.proxy.connections();
     assert_eq!(connection(&connections, ENDPOINT).map(|c| c["state"].clone()), Some("available".into()));
+    ws.assert_no_changes();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(w.aws.snapshot().await.is_empty());
+}
+
+/// A create that fails after the load balancer, with the principals left
+/// to others: the state records what exists (no value left unknown, which
+/// Terraform would refuse), and the next apply finishes it.
+#[tokio::test]
+async fn a_failed_service_create_with_unset_principals_is_recorded() {
+    let w = Stage::new().await;
+    let ws = w.workspace(&Config::new().with(service(&w.net)).to_string());
+    w.proxy.rules(&serde_json::json!([
+        {"action": "CreateVpcEndpointServiceConfiguration", "code": "InvalidParameter", "calls": [1]}
+    ]));
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("InvalidParameter") && !out.contains("invalid result object"), "{out}");
+    let state: Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    let k = &state["values"]["root_module"]["resources"][0];
+    assert_eq!(k["tainted"], true, "{k}");
+    assert!(k["values"]["load_balancer_arn"].is_string(), "the load balancer is recorded: {k}");
+    w.proxy.rules(&serde_json::json!([]));
+    ws.apply();
     ws.assert_no_changes();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(w.aws.snapshot().await.is_empty());

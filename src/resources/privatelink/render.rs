@@ -318,9 +318,13 @@ pub(super) fn render(
 
     let svc = observed.service.as_ref();
     let es = base.endpoint().cloned().unwrap_or_default();
-    // Optional sets: what AWS holds, but null stays null while AWS holds none.
+    // Optional sets: what AWS holds, but null stays null while AWS holds
+    // none; with no service (its create failed), nothing is known of them:
+    // an unknown planned value (unset `allowed_principals`) becomes null,
+    // as a state may hold no unknown.
     let observed_set = |configured: &model::Strings, have: Option<BTreeSet<String>>| match have {
         Some(h) if !h.is_empty() || !configured.is_null() => strings(h),
+        _ if matches!(configured, Tri::Unknown) => Tri::Null,
         _ => configured.clone(),
     };
     m.endpoint_service = Tri::Known(vec![EndpointService {
