@@ -298,14 +298,17 @@ pub fn dns_names(endpoints: &[BrokerEndpoint], template_mode: bool) -> Option<Ve
     )
 }
 
-/// One-label wildcards (`*.<parent>`) covering `names`, one per parent
-/// domain of at least two labels, as ClickPipes' custom private DNS takes
-/// them ("a wildcard matches a single DNS label").
+/// One-label wildcards (`*.<parent>`) covering `names`, as ClickPipes'
+/// custom private DNS takes them ("a wildcard matches a single DNS label"):
+/// one per parent domain of at least three labels. A wildcard sends every
+/// name under its parent to the consumer's endpoint, so a parent that looks
+/// like a whole domain (`example.com`) gets none: its names are given
+/// exactly (`dns_names`).
 pub fn dns_wildcards(names: &[String]) -> Vec<String> {
     names
         .iter()
         .filter_map(|n| n.split_once('.').map(|(_, parent)| parent))
-        .filter(|parent| parent.contains('.'))
+        .filter(|parent| parent.matches('.').count() >= 2)
         .map(|parent| format!("*.{parent}"))
         .collect::<BTreeSet<_>>()
         .into_iter()
