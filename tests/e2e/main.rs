@@ -20,6 +20,7 @@
 //! | `safety` | issue-17 regressions: same-name states, live ports, ip ↔ instance, vanished NLB, long names, unknown groups |
 //! | `crash_points` | the provider killed after every AWS write of a create, an update, a destroy, or mid-call |
 //! | `consumers` | a consumer wired in one apply and unwired in one destroy: principal and accepter resources |
+//! | `consumers_model` | random wirings of several consumers under Terraform, invariants after every step (`CONSUMERS_*`) |
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected; destroy refused while connected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
@@ -47,6 +48,7 @@ mod offline {
 mod aws_consistency;
 mod compat;
 mod consumers;
+mod consumers_model;
 mod crash_points;
 mod data_source;
 mod examples;
