@@ -59,12 +59,14 @@ test-compat: venv
 	  TERRAFORM_VENV="$$v" $(CARGO) test --test e2e compat:: -- --nocapture || exit 1; \
 	done
 
-## soak: the model test of the whole resource, long: many random sequences
-## of edits and events (seeded: MODEL_SEED=n reproduces a failure it prints)
+## soak: the model tests, long: many random sequences of edits and events
+## over the whole resource, then over consumer wirings (seeded: MODEL_SEED=n
+## or CONSUMERS_SEED=n reproduces a failure it prints)
 MODEL_RUNS ?= 10
 MODEL_STEPS ?= 25
 soak: venv
 	MODEL_RUNS=$(MODEL_RUNS) MODEL_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e privatelink_model -- --nocapture
+	CONSUMERS_RUNS=$(MODEL_RUNS) CONSUMERS_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e consumers_model -- --nocapture
 
 ## soak-aws: every AWS behaviour moto lacks (eventual consistency,
 ## in-flight states, throttling) on at once over long random sequences of
