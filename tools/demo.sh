@@ -2,7 +2,9 @@
 # `make demo`: start moto and the test proxy in front of it (together the
 # embedded AWS: the proxy answers the endpoint-connection calls moto lacks),
 # apply examples/quickstart with the freshly built provider under the real
-# Terraform, show the outputs, destroy, and stop both again.
+# Terraform, show the outputs, destroy; then wire a consumer in one apply
+# and unwire it in one destroy (examples/clickpipes-one-apply, ClickPipes'
+# side emulated as the tests emulate it), and stop both again.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -113,3 +115,27 @@ echo "==> the consumer deletes its endpoint (destroy refuses while one is connec
 consumer deleted
 echo "==> terraform destroy"
 quiet destroy -auto-approve "${vars[@]}"
+echo
+
+# One apply wires a consumer, one destroy unwires it: the Kafka side of
+# examples/clickpipes-one-apply as it is, ClickPipes' side emulated (its
+# endpoint asks to connect once the service allows ClickPipes' principal).
+mkdir "$work/wired"
+cp "$repo/examples/clickpipes-one-apply/kafka.tf" "$work/wired/kafka.tf"
+cp "$repo/tests/support/consumers/clickpipes-one-apply.tf" "$work/wired/consumer.tf"
+read -r s1 s2 s3 < <(echo "$subnets" | tr -d '[]"' | tr ',' ' ')
+sed -i -e "s/vpc-0a1b2c3d4e5f60718/$vpc/" -e "s/subnet-0a1b2c3d4e5f60701/$s1/" \
+  -e "s/subnet-0a1b2c3d4e5f60702/$s2/" -e "s/subnet-0a1b2c3d4e5f60703/$s3/" "$work/wired/kafka.tf"
+cd "$work/wired"
+export AWS_ENDPOINT_URL="$endpoint" KAFKA_TEST_SUPPORT="$repo/tests/support"
+echo "==> one terraform apply wires ClickPipes (examples/clickpipes-one-apply; its side emulated)"
+quiet apply -auto-approve
+echo "==> the consumer's endpoint, accepted:"
+"$terraform" state show -no-color kafka_endpoint_connection_accepter.clickpipes | grep -E "vpc_endpoint_id|owner|state " || true
+echo "==> the names ClickPipes maps to its endpoint:"
+"$terraform" state show -no-color terraform_data.clickpipes_dns | grep -m1 -A4 "names" || true
+echo "==> terraform plan (nothing left to do)"
+"$terraform" plan -no-color -detailed-exitcode >"$work/plan.log" 2>&1 || { cat "$work/plan.log"; exit 1; }
+grep -E "No changes" "$work/plan.log"
+echo "==> one terraform destroy unwires it (the accepter rejects the connection first)"
+quiet destroy -auto-approve
