@@ -157,14 +157,10 @@ impl Model {
     /// Whose connection this is, once the configuration is known: an
     /// endpoint already found is that endpoint.
     fn consumer(&self) -> Option<Consumer> {
-        if let Some(id) = self.vpc_endpoint_id.known() {
-            return Some(Consumer::Endpoint(id.clone()));
+        match self.vpc_endpoint_id.known() {
+            Some(id) => Some(Consumer::Endpoint(id.clone())),
+            None => self.named_account(),
         }
-        if let Some(account) = self.account_id.known() {
-            return Some(Consumer::Account(account.clone()));
-        }
-        let principal = self.principal_arn.known()?;
-        principal_account(principal).map(|a| Consumer::Account(a.to_owned()))
     }
 
     /// The account the configuration names, when it names one and it is
@@ -441,15 +437,16 @@ enum Accepted {
     Failed(AwsError),
 }
 
-/// Waits for `consumer`'s request; a new service unknown to EC2 counts as
-/// "none yet" for at most [`PROPAGATION`].
+/// Waits for `consumer`'s request: the one connection, or the endpoints of
+/// an ambiguous request. A new service unknown to EC2 counts as "none yet"
+/// for at most [`PROPAGATION`].
 async fn await_request(
     clients: &Clients,
     service: &str,
     consumer: &Consumer,
     timeout: Duration,
     stop: &tokio_util::sync::CancellationToken,
-) -> Result<Found, AwsError> {
+) -> Result<Result<Connection, Vec<String>>, AwsError> {
     let unknown_since = std::sync::OnceLock::new();
     let waiting =
         retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
@@ -464,7 +461,8 @@ async fn await_request(
         };
         Ok(match find(consumer, &cs) {
             Found::Nothing => None,
-            found => Some(found),
+            Found::One(c) => Some(Ok(c)),
+            Found::Ambiguous(ids) => Some(Err(ids)),
         })
     })
     .await
@@ -481,14 +479,13 @@ async fn accept(
 ) -> Accepted {
     let ec2c = &clients.ec2;
     let c = match await_request(clients, service, consumer, timeout, stop).await {
-        Ok(Found::One(c)) => c,
-        Ok(Found::Ambiguous(ids)) => {
+        Ok(Ok(c)) => c,
+        Ok(Err(ids)) => {
             return Accepted::Not(format!(
                 "The account has more than one endpoint waiting for acceptance ({}): which one is meant cannot be told. Name it with vpc_endpoint_id.",
                 ids.join(", ")
             ));
         }
-        Ok(Found::Nothing) => return Accepted::Not("No request came.".into()),
         Err(e) => return Accepted::Failed(e),
     };
     if !c.is_live() {

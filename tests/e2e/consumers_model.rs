@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::common::hcl::{Block, Config, privatelink, s};
+use crate::common::model::{Failure, shrink};
 use crate::common::{Rng, Stage, Workspace, env_number};
 
 const SLOTS: usize = 3;
@@ -199,12 +200,6 @@ async fn check(stage: &Stage, ws: &Workspace, consumers: &Consumers) -> Result<(
     Ok(())
 }
 
-#[derive(Debug)]
-struct Failure {
-    log: Vec<String>,
-    what: String,
-}
-
 async fn run(steps: &[Step]) -> Result<(), Failure> {
     let stage = Stage::new().await;
     let mut consumers = Consumers::new();
@@ -257,23 +252,6 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The shortest sub-sequence that still fails, removing one step at a time.
-async fn shrink(mut steps: Vec<Step>, mut failure: Failure) -> (Vec<Step>, Failure) {
-    let mut i = 0;
-    while i < steps.len() {
-        let mut shorter = steps.clone();
-        shorter.remove(i);
-        match Box::pin(run(&shorter)).await {
-            Err(f) => {
-                steps = shorter;
-                failure = f;
-            }
-            Ok(()) => i += 1,
-        }
-    }
-    (steps, failure)
-}
-
 fn generate(seed: u64, length: u64) -> Vec<Step> {
     let mut rng = Rng::new(seed);
     // A consumer first, so that the short runs in `make test` wire one.
@@ -294,12 +272,13 @@ async fn random_wirings_keep_every_invariant_and_one_destroy_ends_them() {
         let steps = generate(seed, length);
         assert_eq!(steps.len() as u64, length);
         if let Err(failure) = run(&steps).await {
-            let (shortest, failure) = shrink(steps, failure).await;
-            let listed: String = failure.log.iter().enumerate().map(|(i, s)| format!("  {i}. {s}\n")).collect();
+            let (shortest, failure) = shrink(steps, failure, |s| async move { run(&s).await }).await;
             panic!(
-                "consumer model failed (CONSUMERS_SEED={seed}, CONSUMERS_STEPS={length}); shrunk to {} steps {shortest:?}:\n{listed}{}",
-                shortest.len(),
-                failure.what
+                "{}",
+                failure.report(
+                    &format!("consumer model failed (CONSUMERS_SEED={seed}, CONSUMERS_STEPS={length})"),
+                    &shortest
+                )
             );
         }
     }

@@ -40,6 +40,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::model::{Failure, shrink};
 use crate::common::{CrashRun, HEADER, Rng, Stage, Workspace, env_number};
 
 /// One step of a sequence: a number that the runner turns into an edit or
@@ -404,13 +405,6 @@ output "bootstrap" {{ value = kafka_privatelink.k.bootstrap }}
 
 /// What a step did, for the failure report.
 type Log = Vec<String>;
-
-/// Why a run failed: what happened, after which steps.
-#[derive(Debug)]
-struct Failure {
-    log: Log,
-    what: String,
-}
 
 /// Errors a plan or an apply may refuse an edit with: the configuration
 /// asks for something the resource will not do. Anything else is a bug.
@@ -987,24 +981,6 @@ async fn check(
     Ok(())
 }
 
-/// The shortest sub-sequence of `steps` that still fails (removing one step
-/// at a time while the run keeps failing), with its failure.
-async fn shrink(mut steps: Vec<Step>, mut failure: Failure) -> (Vec<Step>, Failure) {
-    let mut i = 0;
-    while i < steps.len() {
-        let mut shorter = steps.clone();
-        shorter.remove(i);
-        match Box::pin(run(&shorter)).await {
-            Err(f) => {
-                steps = shorter;
-                failure = f;
-            }
-            Ok(()) => i += 1,
-        }
-    }
-    (steps, failure)
-}
-
 fn generate(seed: u64, length: u64) -> Vec<Step> {
     let mut rng = Rng::new(seed);
     (0..length).map(|_| Step { kind: rng.below(KINDS), arg: rng.next() % 1_000_000 }).collect()
@@ -1021,12 +997,10 @@ async fn random_edits_of_the_whole_resource_and_its_world_keep_every_invariant()
         let steps = generate(seed, length);
         assert_eq!(steps.len() as u64, length);
         if let Err(failure) = run(&steps).await {
-            let (shortest, failure) = shrink(steps, failure).await;
-            let listed: String = failure.log.iter().enumerate().map(|(i, s)| format!("  {i}. {s}\n")).collect();
+            let (shortest, failure) = shrink(steps, failure, |s| async move { run(&s).await }).await;
             panic!(
-                "model test failed (MODEL_SEED={seed}, MODEL_STEPS={length}); shrunk to {} steps {shortest:?}:\n{listed}{}",
-                shortest.len(),
-                failure.what
+                "{}",
+                failure.report(&format!("model test failed (MODEL_SEED={seed}, MODEL_STEPS={length})"), &shortest)
             );
         }
     }

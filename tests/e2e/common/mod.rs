@@ -8,6 +8,7 @@
 
 pub mod aws;
 pub mod hcl;
+pub mod model;
 pub mod rng;
 
 pub use rng::{Rng, env_number};
