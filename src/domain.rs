@@ -16,6 +16,7 @@ pub mod net;
 pub mod ownership;
 pub mod ports;
 pub mod preflight;
+pub mod promise;
 pub mod validate;
 
 pub use ports::{BrokerId, MAX_LISTENERS_PER_NLB};

@@ -24,6 +24,7 @@
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected; destroy refused while connected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
+//! | `pipelines` | saved plans (also applied after AWS moved), `-refresh-only`, `moved`, `removed` then `import`, `-target`, `-parallelism=1`, workspaces |
 //! | `privatelink_model` | random broker churn under Terraform (`make soak` runs it long) |
 //! | `instance_brokers` | brokers by EC2 instance, the TiDB Cloud guide's setup |
 //! | `import` | importing hand-built and module-built setups |
@@ -56,6 +57,7 @@ mod first_contact;
 mod import;
 mod instance_brokers;
 mod msk;
+mod pipelines;
 mod privatelink;
 mod privatelink_connections;
 mod privatelink_faults;

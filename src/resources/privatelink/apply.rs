@@ -5,19 +5,22 @@ use std::collections::BTreeSet;
 
 use super::model::{Model, defaults, known_strings};
 use super::private::{Private, Provenance, new_token};
-use super::render::{Purpose, cross_zone_left_alone, lookup_for, recorded_of, render, with_leftovers};
+use super::render::{Purpose, cross_zone_left_alone, lookup_for, promised_of, recorded_of, render, with_leftovers};
 use super::{KafkaPrivatelink, Loaded, aws_error, decode, diff_error, encode};
 
 use crate::aws::execute::{Execution, execute};
 use crate::aws::observe::{CallCounter, observe};
 use crate::aws::{ErrorKind, ec2};
 use crate::domain::diff::DiffError;
+use crate::domain::layout::Role;
 use crate::domain::layout::{LoadBalancerSpec, Observed, Spec};
 use crate::domain::ownership::{Instance, Token};
+use crate::domain::promise::{self, Broken};
 use crate::domain::{connections, diff, ownership};
 use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{ApplyRequest, ApplyResponse, Context};
-use crate::server::api::value::{Tri, Value};
+use crate::server::api::value::{Tri, Value, contradictions};
 
 /// Idempotency token of this apply's endpoint-service creation: the SDK
 /// re-sends it with every retry of that one call, so a retried create
@@ -41,6 +44,56 @@ fn provenance(spec: &Spec, prior: Option<&Model>, private: &Private) -> Provenan
         (LoadBalancerSpec::Adopt { arn }, Some(p)) if same_lb(arn) => p,
         (LoadBalancerSpec::Adopt { .. }, _) => Provenance::Adopted,
     }
+}
+
+/// The attribute a broken promise contradicts.
+fn broken_at(b: &Broken) -> AttributePath {
+    let (owner, field) = match b {
+        Broken::LoadBalancer { .. } => return AttributePath::attr("load_balancer_arn"),
+        Broken::Service { .. } => return AttributePath::attr("endpoint_service").index(0).attribute("id"),
+        Broken::Group { role, .. } => (*role, "target_group_arn"),
+        Broken::Listener { role, .. } => (*role, "listener_arn"),
+    };
+    match owner {
+        Role::Broker(id) => AttributePath::attr("brokers").key(id.to_string()).attribute(field),
+        Role::Bootstrap => AttributePath::attr("bootstrap").index(0).attribute(field),
+    }
+}
+
+/// The refusal of a plan that AWS has moved away from since it was made
+/// (a saved plan applied later): nothing was written.
+fn plan_out_of_date(name: &str, broken: &[Broken]) -> Diagnostic {
+    let what: Vec<String> = broken.iter().map(ToString::to_string).collect();
+    Diagnostic::error(
+        format!("Plan out of date for Kafka PrivateLink ({name})"),
+        format!(
+            "Since this plan was made, AWS changed: {}. Applying the plan as it is would make these objects anew, \
+             with other identifiers than the plan shows. Nothing was changed. Run `terraform plan` again (in a \
+             pipeline: save a new plan file, review it, and apply that one); it shows the repair.",
+            what.join("; ")
+        ),
+    )
+    .at(broken_at(&broken[0]))
+}
+
+/// An error, instead of Terraform's "inconsistent result", when AWS changed
+/// values the plan showed while the apply ran: the state holds what AWS
+/// holds, and the next plan shows it.
+fn changed_during_apply(name: &str, planned: &Value, state: &Value) -> Option<Diagnostic> {
+    let paths = contradictions(planned, state);
+    let first = paths.first()?.clone();
+    let named: Vec<String> = paths.iter().map(ToString::to_string).collect();
+    Some(
+        Diagnostic::error(
+            format!("AWS changed during the apply of Kafka PrivateLink ({name})"),
+            format!(
+                "While this apply ran, AWS came to differ from what the plan showed at {}. The state records \
+                 what AWS holds now. Run `terraform plan` again to see what is left to do.",
+                named.join(", ")
+            ),
+        )
+        .at(first),
+    )
 }
 
 impl KafkaPrivatelink {
@@ -105,6 +158,10 @@ impl KafkaPrivatelink {
                 }
             }
             Ok(schedule) => {
+                let broken = promise::broken(&promised_of(&planned), &observed, &schedule);
+                if !broken.is_empty() {
+                    return fail(plan_out_of_date(&spec.name, &broken).into());
+                }
                 let exec = Execution {
                     vpc_id: spec.vpc_id.clone(),
                     timeout,
@@ -138,7 +195,14 @@ impl KafkaPrivatelink {
         let zone_ids = self.load_balancer_zones(&planned, &spec, &observed, &mut diagnostics).await;
         let state = render(&planned, &spec, &observed, &instance.recorded, zone_ids);
         match encode(&state) {
-            Ok(state) => ApplyResponse { state, private: private.encode(), diagnostics },
+            Ok(state) => {
+                if !diagnostics.has_errors()
+                    && let Some(d) = changed_during_apply(&spec.name, &req.planned, &state)
+                {
+                    diagnostics.push(d);
+                }
+                ApplyResponse { state, private: private.encode(), diagnostics }
+            }
             Err(d) => {
                 diagnostics.extend(d);
                 fail(diagnostics)

@@ -21,6 +21,7 @@ use crate::domain::layout::{
 };
 use crate::domain::ownership::{Recorded, is_reserved_tag};
 use crate::domain::ports::BrokerId;
+use crate::domain::promise::Promised;
 use crate::server::api::diag::Diagnostic;
 use crate::server::api::value::Tri;
 
@@ -136,6 +137,33 @@ pub(super) fn recorded_of(m: &Model, private: &Private) -> Recorded {
         listeners: listeners.into_iter().chain(private.leftover_listeners.iter().cloned()).collect(),
         service: m.endpoint().and_then(|e| e.id.known().cloned()),
     }
+}
+
+/// The existing objects a plan names by identifier: known ARNs and ids in
+/// the planned state (a plan leaves unknown what it means to create).
+pub(super) fn promised_of(planned: &Model) -> Promised {
+    let mut promised = Promised {
+        load_balancer: planned.load_balancer_arn.known().cloned(),
+        service: planned.endpoint().and_then(|e| e.id.known().cloned()),
+        ..Promised::default()
+    };
+    let mut keep = |role: Role, group: &Tri<String>, listener: &Tri<String>, port: Option<u16>| {
+        if let Some(arn) = group.known() {
+            promised.groups.insert(role, arn.clone());
+        }
+        if let (Some(arn), Some(port)) = (listener.known(), port) {
+            promised.listeners.insert(role, (arn.clone(), port));
+        }
+    };
+    for (key, b) in planned.brokers.known().into_iter().flatten() {
+        if let Ok(id) = key.parse::<BrokerId>() {
+            keep(Role::Broker(id), &b.target_group_arn, &b.listener_arn, port_of(&b.listener_port));
+        }
+    }
+    if let Some(b) = planned.bootstrap() {
+        keep(Role::Bootstrap, &b.target_group_arn, &b.listener_arn, port_of(&b.listener_port));
+    }
+    promised
 }
 
 /// An adopted load balancer whose cross-zone setting the configuration does

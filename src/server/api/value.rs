@@ -162,6 +162,46 @@ fn conform_at(value: Value, ty: &Type, path: &AttributePath) -> Result<Value, Va
     })
 }
 
+/// Where `actual` contradicts what `planned` promised: every known part of
+/// a planned value must come back equal (Terraform's rule for an apply's
+/// result; an unknown part may become anything). A set with an unknown
+/// element is compared by nothing but that promise; other sets compare
+/// without regard to order.
+pub fn contradictions(planned: &Value, actual: &Value) -> Vec<AttributePath> {
+    let mut out = Vec::new();
+    contradictions_at(planned, actual, &AttributePath::root(), &mut out);
+    out
+}
+
+fn contradictions_at(planned: &Value, actual: &Value, path: &AttributePath, out: &mut Vec<AttributePath>) {
+    match (planned, actual) {
+        (Value::Unknown, _) => {}
+        (Value::Set(p), Value::Set(a)) => {
+            let same = p.iter().any(Value::contains_unknown) || (p.len() == a.len() && p.iter().all(|v| a.contains(v)));
+            if !same {
+                out.push(path.clone());
+            }
+        }
+        (Value::List(p), Value::List(a)) | (Value::Tuple(p), Value::Tuple(a)) if p.len() == a.len() => {
+            for (i, (pv, av)) in p.iter().zip(a).enumerate() {
+                contradictions_at(pv, av, &path.index(i), out);
+            }
+        }
+        (Value::Object(p), Value::Object(a)) => {
+            for (name, pv) in p {
+                contradictions_at(pv, a.get(name).unwrap_or(&Value::Null), &path.attribute(name.clone()), out);
+            }
+        }
+        (Value::Map(p), Value::Map(a)) if p.len() == a.len() && p.keys().all(|k| a.contains_key(k)) => {
+            for (key, pv) in p {
+                contradictions_at(pv, &a[key], &path.key(key.clone()), out);
+            }
+        }
+        (p, a) if p == a => {}
+        _ => out.push(path.clone()),
+    }
+}
+
 fn conform_items(items: Vec<Value>, element: &Type, path: &AttributePath) -> Result<Vec<Value>, ValueError> {
     items.into_iter().enumerate().map(|(i, v)| conform_at(v, element, &path.index(i))).collect()
 }
@@ -212,6 +252,37 @@ mod tests {
         assert_eq!(got.get("a"), &Value::Null);
         assert_eq!(got.get("b"), &Value::Set(vec![1.into(), 2.into()]));
         assert_eq!(got.get("c"), &Value::Null);
+    }
+
+    #[test]
+    fn contradictions_name_each_known_planned_value_that_changed() {
+        let obj = |pairs: Vec<(&str, Value)>| {
+            Value::Object(pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect::<BTreeMap<_, _>>())
+        };
+        let planned = obj(vec![
+            ("arn", "a".into()),
+            ("later", Value::Unknown),
+            ("set", Value::Set(vec!["x".into(), "y".into()])),
+            ("open", Value::Set(vec![Value::Unknown])),
+            ("m", Value::Map(BTreeMap::from([("1".to_owned(), obj(vec![("l", "l1".into())]))]))),
+        ]);
+        let same = obj(vec![
+            ("arn", "a".into()),
+            ("later", "anything".into()),
+            ("set", Value::Set(vec!["y".into(), "x".into()])),
+            ("open", Value::Set(vec!["p".into(), "q".into()])),
+            ("m", Value::Map(BTreeMap::from([("1".to_owned(), obj(vec![("l", "l1".into())]))]))),
+        ]);
+        assert_eq!(contradictions(&planned, &same), Vec::<AttributePath>::new());
+        let moved = obj(vec![
+            ("arn", "b".into()),
+            ("later", Value::Null),
+            ("set", Value::Set(vec!["x".into()])),
+            ("open", Value::Null),
+            ("m", Value::Map(BTreeMap::from([("1".to_owned(), obj(vec![("l", "l2".into())]))]))),
+        ]);
+        let found: Vec<String> = contradictions(&planned, &moved).iter().map(ToString::to_string).collect();
+        assert_eq!(found, vec!["arn", r#"m["1"].l"#, "open", "set"]);
     }
 
     #[test]

@@ -72,6 +72,12 @@ impl Block {
         Block { labels: vec![label.to_owned()], ..Block::new(kind) }
     }
 
+    /// The same block under other labels (`resource "ty" "name"`).
+    pub fn rename(mut self, ty: &str, name: &str) -> Self {
+        self.labels = vec![ty.to_owned(), name.to_owned()];
+        self
+    }
+
     fn position(&self, key: &str) -> Option<usize> {
         self.body.iter().position(|i| matches!(i, Item::Attribute(k, _) | Item::Map(k, _) if k == key))
     }

@@ -299,6 +299,18 @@ impl Workspace {
         self.outputs()[name]["value"].clone()
     }
 
+    /// Attribute `attribute` of the resource at `address` in the state
+    /// (`terraform show -json`); null when there is no such resource.
+    pub fn output_of(&self, address: &str, attribute: &str) -> Value {
+        let shown: Value = serde_json::from_str(&self.ok(&["show", "-json"])).expect("show JSON");
+        let resources = shown["values"]["root_module"]["resources"].as_array().cloned().unwrap_or_default();
+        resources
+            .iter()
+            .find(|r| r["address"] == address)
+            .map(|r| r["values"][attribute].clone())
+            .unwrap_or(Value::Null)
+    }
+
     /// `terraform validate -json`'s diagnostics.
     pub fn validate_json(&self) -> Value {
         let out = self.terraform(&["validate", "-json", "-no-color"]);
