@@ -60,13 +60,15 @@ test-compat: venv
 	done
 
 ## soak: the model tests, long: many random sequences of edits and events
-## over the whole resource, then over consumer wirings (seeded: MODEL_SEED=n
-## or CONSUMERS_SEED=n reproduces a failure it prints)
+## over the whole resource, then over consumer wirings, then saved plans
+## applied after the world moved (seeded: MODEL_SEED=n, CONSUMERS_SEED=n or
+## SAVED_SEED=n reproduces a failure it prints)
 MODEL_RUNS ?= 10
 MODEL_STEPS ?= 25
 soak: venv
 	MODEL_RUNS=$(MODEL_RUNS) MODEL_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e privatelink_model -- --nocapture
 	CONSUMERS_RUNS=$(MODEL_RUNS) CONSUMERS_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e consumers_model -- --nocapture
+	SAVED_RUNS=$(MODEL_RUNS) SAVED_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e privatelink_model::random_saved -- --nocapture
 
 ## soak-aws: every AWS behaviour moto lacks (eventual consistency,
 ## in-flight states, throttling) on at once over long random sequences of

@@ -3,25 +3,10 @@
 //! create, update, import and destroy plans, `-refresh-only`, `moved`,
 //! `removed` then `import`, `-target`, `-parallelism=1` and workspaces.
 
-use std::collections::BTreeMap;
-
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 
 use crate::common::hcl::{Block, Config, PRINCIPAL, broker_ip, object, privatelink, s};
 use crate::common::{Stage, Workspace};
-
-/// The AWS writes among `counts` (what the proxy counted): every call that
-/// neither describes, lists nor gets.
-fn writes(counts: &BTreeMap<String, u64>) -> Vec<String> {
-    counts
-        .keys()
-        .filter(|k| !k.starts_with("aws:"))
-        .filter(|k| {
-            k.split_once(':').is_some_and(|(_, a)| !["Describe", "List", "Get"].iter().any(|p| a.starts_with(p)))
-        })
-        .cloned()
-        .collect()
-}
 
 fn config(stage: &Stage, ids: impl IntoIterator<Item = u32>) -> String {
     Config::new().with(privatelink("saved", &stage.net, ids)).to_string()
@@ -126,7 +111,7 @@ async fn a_saved_plan_applied_after_aws_moved_keeps_its_word_or_refuses_before_a
             assert!(!out.status.success(), "case {i} {moved:?}: applied a plan AWS moved away from: {said}");
             assert!(said.contains("Plan out of date"), "case {i} {moved:?}: {said}");
             assert!(said.contains("Nothing was changed"), "case {i} {moved:?}: {said}");
-            let written = writes(&stage.proxy.counts());
+            let written = stage.proxy.writes();
             assert!(written.is_empty(), "case {i} {moved:?}: a refused plan wrote {written:?}");
         }
         // whichever way it went, a new plan and apply converge
@@ -164,7 +149,7 @@ async fn saved_plans_create_update_import_and_destroy() {
     ));
     stage.proxy.reset_counts();
     saved(&fresh, &[]);
-    assert_eq!(writes(&stage.proxy.counts()), Vec::<String>::new(), "an import writes nothing");
+    assert_eq!(stage.proxy.writes(), Vec::<String>::new(), "an import writes nothing");
     fresh.assert_no_changes();
     // destroy, from the first state
     ws.ok(&["plan", "-no-color", "-destroy", "-out=gone.tfplan"]);
@@ -183,7 +168,7 @@ async fn refresh_only_moved_removed_then_import_write_nothing() {
     move_world(&stage, Moved::TargetsDeregistered).await;
     stage.proxy.reset_counts();
     ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
-    assert_eq!(writes(&stage.proxy.counts()), Vec::<String>::new(), "-refresh-only writes nothing");
+    assert_eq!(stage.proxy.writes(), Vec::<String>::new(), "-refresh-only writes nothing");
     let plan = ws.terraform(&["plan", "-detailed-exitcode", "-no-color"]);
     assert_eq!(plan.status.code(), Some(2), "the drift is still planned for repair: {}", text(&plan));
     ws.apply();
@@ -199,7 +184,7 @@ async fn refresh_only_moved_removed_then_import_write_nothing() {
     assert!(plan.contains("0 to add, 0 to change, 0 to destroy"), "{plan}");
     stage.proxy.reset_counts();
     ws.apply();
-    assert_eq!(writes(&stage.proxy.counts()), Vec::<String>::new(), "a move writes nothing");
+    assert_eq!(stage.proxy.writes(), Vec::<String>::new(), "a move writes nothing");
     ws.assert_no_changes();
 
     // removed { destroy = false }: forgotten, left in AWS
@@ -211,7 +196,7 @@ async fn refresh_only_moved_removed_then_import_write_nothing() {
     ws.write("main.tf", &forgotten.to_string());
     stage.proxy.reset_counts();
     ws.apply();
-    assert_eq!(writes(&stage.proxy.counts()), Vec::<String>::new(), "removed writes nothing");
+    assert_eq!(stage.proxy.writes(), Vec::<String>::new(), "removed writes nothing");
     assert_eq!(stage.aws.snapshot().await.load_balancers, vec![arn.clone()], "left in AWS");
 
     // import {}: taken back, nothing written, nothing more to do
@@ -219,7 +204,7 @@ async fn refresh_only_moved_removed_then_import_write_nothing() {
     ws.write("main.tf", &back);
     stage.proxy.reset_counts();
     ws.apply();
-    assert_eq!(writes(&stage.proxy.counts()), Vec::<String>::new(), "an import writes nothing");
+    assert_eq!(stage.proxy.writes(), Vec::<String>::new(), "an import writes nothing");
     ws.assert_no_changes();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(stage.aws.snapshot().await.is_empty());

@@ -18,7 +18,8 @@
 //! balancer deleted, all out of band; a principal allowed by another
 //! manager (as `kafka_endpoint_service_principal` does); a consumer
 //! connecting and going; a
-//! second state of the same name trying to create; the provider killed
+//! second state of the same name trying to create; a plan saved with
+//! `-out` whose file is applied after one of these events; the provider killed
 //! after the k-th AWS write of the next apply; `terraform state rm` then
 //! import; `-replace`; `create_before_destroy` with a replacing change;
 //! switching between creating and adopting the load balancer.
@@ -499,6 +500,38 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
                     None => Err("no load balancer named model to import".into()),
                 }
             }
+            Action::SavedPlan(event) => {
+                // A pipeline: the plan is saved and reviewed, AWS moves,
+                // then exactly that file is applied. It keeps the plan's
+                // word or refuses before any write; never Terraform's
+                // "inconsistent result".
+                let plan = ws.terraform(&["plan", "-no-color", "-out=saved.tfplan"]);
+                if plan.status.success() {
+                    let what = if event % 3 == 0 {
+                        connect_consumer(&mut w, &c, event).await
+                    } else {
+                        out_of_band(&mut w, &c, event / 3).await
+                    };
+                    log.push(format!("  (between the saved plan and its apply: {what})"));
+                    w.proxy.reset_counts();
+                    let out = ws.terraform(&["apply", "-no-color", "saved.tfplan"]);
+                    let said = text(&out).split_whitespace().collect::<Vec<_>>().join(" ");
+                    let written = w.proxy.writes();
+                    if said.contains("inconsistent") || said.contains("bug in the provider") {
+                        return fail(&log, format!("the saved plan's apply broke Terraform's rules:\n{said}"));
+                    }
+                    // Either way, what moved after the plan is the next
+                    // plan's to repair.
+                    match (out.status.success(), said.contains("Plan out of date")) {
+                        (true, _) => apply(&ws, &[]),
+                        (false, true) if written.is_empty() => apply(&ws, &[]),
+                        (false, true) => return fail(&log, format!("a refused saved plan wrote {written:?}")),
+                        (false, false) => Err(said),
+                    }
+                } else {
+                    Err(text(&plan))
+                }
+            }
             Action::SecondState => {
                 // Another state of the same name tries to create: refused,
                 // nothing changed. Its apply happens in a workspace of its own.
@@ -576,6 +609,9 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
 
 enum Action {
     Apply,
+    /// `terraform plan -out`, an event in the world (its argument), then
+    /// the apply of the saved file.
+    SavedPlan(u64),
     Replace,
     Crash(u32),
     Reimport,
@@ -590,7 +626,7 @@ fn apply(ws: &Workspace, extra: &[&str]) -> Result<(), String> {
 }
 
 /// How many kinds of edits and events there are.
-const KINDS: u64 = 36;
+const KINDS: u64 = 37;
 
 /// Turns `step` into an edit of `c` or an event in the world.
 async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Action) {
@@ -733,22 +769,7 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
             let what = out_of_band(w, c, a).await;
             (format!("out of band: {what}"), Action::Apply)
         }
-        24 => {
-            // A consumer of an allowed account connects.
-            let svc = w.aws.ec2.describe_vpc_endpoint_service_configurations().send().await.unwrap();
-            let ids: Vec<String> = svc
-                .service_configurations()
-                .iter()
-                .filter(|s| s.network_load_balancer_arns().iter().any(|a| a.contains("/model/")))
-                .filter_map(|s| s.service_id().map(str::to_owned))
-                .collect();
-            if let (Some(id), Some(owner)) = (ids.first(), c.principals.iter().next()) {
-                let endpoint = format!("vpce-0model{:010}", a % 1000);
-                w.proxy.connect(id, &endpoint, owner, "pendingAcceptance");
-                w.consumers.push((id.clone(), endpoint, owner.clone()));
-            }
-            ("a consumer connects".into(), Action::Apply)
-        }
+        24 => (connect_consumer(w, c, a).await, Action::Apply),
         25 => ("a second state of the same name tries to create".into(), Action::SecondState),
         26 => {
             // an edit, and the apply that makes it killed after a write
@@ -817,8 +838,32 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
                 None => ("no service to allow a principal on".into(), Action::Apply),
             }
         }
+        36 => {
+            let (edit, _) = Box::pin(apply_step(w, c, Step { kind: a % 23, arg: a / 23 })).await;
+            (format!("{edit}, planned with -out"), Action::SavedPlan(a / 7))
+        }
         _ => ("nothing".into(), Action::Apply),
     }
+}
+
+/// A consumer of an allowed account connects.
+async fn connect_consumer(w: &mut World, c: &Config, a: u64) -> String {
+    let svc = w.aws.ec2.describe_vpc_endpoint_service_configurations().send().await.unwrap();
+    let ids: Vec<String> = svc
+        .service_configurations()
+        .iter()
+        .filter(|s| s.network_load_balancer_arns().iter().any(|a| a.contains("/model/")))
+        .filter_map(|s| s.service_id().map(str::to_owned))
+        .collect();
+    let endpoint = format!("vpce-0model{:010}", a % 1000);
+    if w.consumers.iter().any(|(_, e, _)| *e == endpoint) {
+        return "a consumer already connected connects again (nothing)".into();
+    }
+    if let (Some(id), Some(owner)) = (ids.first(), c.principals.iter().next()) {
+        w.proxy.connect(id, &endpoint, owner, "pendingAcceptance");
+        w.consumers.push((id.clone(), endpoint, owner.clone()));
+    }
+    "a consumer connects".into()
 }
 
 /// One change made behind the resource's back; the next apply repairs it.
@@ -1001,6 +1046,31 @@ async fn random_edits_of_the_whole_resource_and_its_world_keep_every_invariant()
             panic!(
                 "{}",
                 failure.report(&format!("model test failed (MODEL_SEED={seed}, MODEL_STEPS={length})"), &shortest)
+            );
+        }
+    }
+}
+
+/// Pipelines: every step an edit planned with `-out`, then an event in the
+/// world (an out-of-band change, a consumer arriving), then the saved file
+/// applied. `SAVED_SEED`, `SAVED_RUNS` (default 1), `SAVED_STEPS` (default 6).
+#[tokio::test]
+async fn random_saved_plans_applied_after_the_world_moved_keep_their_word_or_refuse() {
+    let seed = env_number("SAVED_SEED", 0x5a7e_d001);
+    let runs = env_number("SAVED_RUNS", 1);
+    let length = env_number("SAVED_STEPS", 6);
+    assert!(runs > 0 && length > 0, "SAVED_RUNS and SAVED_STEPS must be positive");
+    for r in 0..runs {
+        let seed = seed.wrapping_add(r * 7919);
+        let mut rng = Rng::new(seed);
+        let steps: Vec<Step> = (0..length).map(|_| Step { kind: 36, arg: rng.next() % 1_000_000 }).collect();
+        assert_eq!(steps.len() as u64, length);
+        if let Err(failure) = run(&steps).await {
+            let (shortest, failure) = shrink(steps, failure, |s| async move { run(&s).await }).await;
+            panic!(
+                "{}",
+                failure
+                    .report(&format!("saved-plan model failed (SAVED_SEED={seed}, SAVED_STEPS={length})"), &shortest)
             );
         }
     }

@@ -429,6 +429,19 @@ impl FaultProxy {
         self.post("/__reset", "");
     }
 
+    /// The AWS writes since the last reset: every `service:Action` counted
+    /// that neither describes, lists nor gets.
+    pub fn writes(&self) -> Vec<String> {
+        self.counts()
+            .into_keys()
+            .filter(|k| {
+                k.split_once(':').is_some_and(|(service, action)| {
+                    service != "aws" && !["Describe", "List", "Get"].iter().any(|p| action.starts_with(p))
+                })
+            })
+            .collect()
+    }
+
     /// Calls per `service:Action` since the last reset.
     pub fn counts(&self) -> std::collections::BTreeMap<String, u64> {
         let body = http_get(self.port(), "/__counts").expect("counts");
