@@ -9,6 +9,7 @@
 //! each submodule names what it uses.
 
 mod apply;
+mod claims;
 mod importing;
 mod list;
 mod model;
@@ -199,11 +200,15 @@ impl Resource for KafkaPrivatelink {
             Ok((planned, requires_replace, warnings)) => match encode(&planned) {
                 Ok(planned) => PlanResponse {
                     planned,
-                    // A replacement starts a new instance; otherwise the
-                    // token and records travel on to apply. (Terraform plans
-                    // the new instance again at apply with no private state
-                    // at all, so nothing could travel to it this way.)
-                    private: if requires_replace.is_empty() { req.prior_private.clone() } else { Vec::new() },
+                    // The token and records travel on to apply. On a
+                    // replacement, Terraform plans the new instance once more
+                    // with this private state and no prior state: the token
+                    // then names the objects of the instance being replaced,
+                    // which that plan may find in its way (`check_claims`).
+                    // (At apply, Terraform plans the new instance yet again
+                    // with no private state at all: it gets a token of its
+                    // own.)
+                    private: req.prior_private.clone(),
                     requires_replace,
                     diagnostics: warnings,
                 },

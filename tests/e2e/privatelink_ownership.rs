@@ -4,7 +4,7 @@
 
 use crate::common::aws::{Aws, Network};
 use crate::common::hcl::{Block, Config, object, s, subnet_ids};
-use crate::common::{HEADER, Moto, Workspace};
+use crate::common::{HEADER, Moto, Stage, Workspace};
 
 /// `orders` over brokers 1 to `n`, broker `i` in subnet `i - 1`.
 fn orders(net: &Network, n: usize) -> Block {
@@ -32,6 +32,14 @@ async fn a_second_state_with_the_same_name_is_refused_and_changes_nothing() {
     assert_eq!(before.load_balancers.len(), 1);
 
     let prod = Workspace::new(&tf(orders(&net, 2))).with_moto(&moto);
+    // the plan knows already, at `name`
+    let (ok, lines) = prod.plan_json();
+    assert!(!ok, "the plan of a taken name passed");
+    let refused = crate::common::diagnostics(&lines);
+    assert!(
+        refused.iter().any(|d| d.0 == "error" && d.2.contains("a load balancer named \"orders\" already exists")),
+        "{refused:?}"
+    );
     let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("a load balancer named \"orders\" already exists"), "{out}");
@@ -193,4 +201,58 @@ async fn a_target_group_of_the_same_name_is_refused_on_create_and_on_update() {
     let after = aws.snapshot().await;
     assert!(after.load_balancers.is_empty() && after.services.is_empty());
     assert_eq!(after.target_groups.keys().collect::<Vec<_>>(), vec!["orders-b2-9092"], "theirs is kept");
+}
+
+#[tokio::test]
+async fn a_second_adopter_of_one_load_balancer_is_refused_at_plan_and_a_replacement_is_not() {
+    let stage = Stage::new().await;
+    let net = &stage.net;
+    let arn = stage.aws.bare_load_balancer(net, "shared").await;
+    let adopter = |name: &str, broker: u32| {
+        Config::new()
+            .with(
+                Block::resource("kafka_privatelink", "k")
+                    .str("name", name)
+                    .str("vpc_id", &net.vpc)
+                    .str("load_balancer_arn", &arn)
+                    .set("listener_port_base", format!("{}", 9000 + broker * 100))
+                    .map(
+                        "brokers",
+                        [(broker, object([("ip", s(format!("{}.{}", net.subnets[0].prefix, 10 + broker)))]))],
+                    )
+                    .block(Block::new("endpoint_service")),
+            )
+            .to_string()
+    };
+    let first = stage.workspace(&adopter("first", 1));
+    first.apply();
+    let before = stage.aws.snapshot().await;
+
+    // The second's plan reads the load balancer it would adopt and refuses
+    // at `load_balancer_arn`, before any write.
+    let second = stage.workspace(&adopter("second", 2));
+    stage.proxy.reset_counts();
+    let (ok, lines) = second.plan_json();
+    assert!(!ok, "the second adopter's plan passed");
+    let said = crate::common::diagnostics(&lines);
+    let refusal = said.iter().find(|d| d.0 == "error").expect("an error");
+    assert!(refusal.2.contains("the load balancer already has an endpoint service"), "{said:?}");
+    assert!(refusal.2.contains("belongs to another kafka_privatelink named \"first\""), "{said:?}");
+    let line = adopter("second", 2).lines().position(|l| l.contains("load_balancer_arn")).map(|i| i as u64 + 1);
+    assert_eq!(refusal.3, line, "at load_balancer_arn: {said:?}");
+    assert_eq!(stage.proxy.writes(), Vec::<String>::new());
+    assert_eq!(stage.aws.snapshot().await, before);
+
+    // A load balancer that does not exist is refused at plan too.
+    let missing = arn.replace("/shared/", "/gone/");
+    let nowhere = stage.workspace(&adopter("nowhere", 3).replace(&arn, &missing));
+    let (ok, lines) = nowhere.plan_json();
+    assert!(!ok);
+    assert!(crate::common::diagnostics(&lines).iter().any(|d| d.2.contains("does not exist")), "{lines:?}");
+
+    // The first one's own replacement finds its own service on it: planned
+    // and applied, not refused.
+    first.ok(&["apply", "-auto-approve", "-no-color", "-replace=kafka_privatelink.k"]);
+    first.assert_no_changes();
+    first.ok(&["destroy", "-auto-approve", "-no-color"]);
 }

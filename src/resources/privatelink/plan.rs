@@ -227,6 +227,10 @@ impl KafkaPrivatelink {
             _ => BTreeMap::new(),
         };
         let prior = if replace.is_empty() { prior } else { None };
+        if prior.is_none() {
+            let ours: Vec<&str> = private.instance.as_deref().into_iter().collect();
+            self.check_claims(&config, &ours).await?;
+        }
         let prior = prior.as_ref();
         let mut warnings = Diagnostics::new();
 
