@@ -58,7 +58,7 @@ pub struct AwsSettings {
     pub profile: Option<String>,
     pub shared_config_files: Vec<String>,
     pub shared_credentials_files: Vec<String>,
-    pub access_key: Option<String>,
+    pub access_key: Option<Secret>,
     pub secret_key: Option<Secret>,
     pub token: Option<Secret>,
     pub assume_role: Option<AssumeRole>,
@@ -161,7 +161,7 @@ impl AwsSettings {
         match (&self.access_key, &self.secret_key) {
             (Some(ak), Some(sk)) => {
                 let token = self.token.as_ref().map(|t| t.expose().to_owned());
-                let creds = Credentials::new(ak, sk.expose(), token, None, "terraform-provider-kafka");
+                let creds = Credentials::new(ak.expose(), sk.expose(), token, None, "terraform-provider-kafka");
                 loader = loader.credentials_provider(creds);
             }
             (None, None) => {}
@@ -240,7 +240,7 @@ mod tests {
     #[test]
     fn secrets_are_redacted_in_debug_output() {
         let s = AwsSettings {
-            access_key: Some("AKIDEXAMPLE".into()),
+            access_key: Some(Secret::new("AKIDEXAMPLE")),
             secret_key: Some(Secret::new("wJalrXUtnFEMI/K7MDENG")),
             token: Some(Secret::new("session-token-value")),
             ..Default::default()
@@ -248,13 +248,14 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("wJalrXUtnFEMI"), "{shown}");
         assert!(!shown.contains("session-token-value"), "{shown}");
+        assert!(!shown.contains("AKIDEXAMPLE"), "{shown}");
     }
 
     #[tokio::test]
     async fn explicit_region_and_endpoints_build_clients_without_network() {
         let s = AwsSettings {
             region: Some("eu-west-1".into()),
-            access_key: Some("a".into()),
+            access_key: Some(Secret::new("a")),
             secret_key: Some(Secret::new("b")),
             endpoints: Endpoints { ec2: Some("http://127.0.0.1:1".into()), ..Default::default() },
             ..Default::default()
@@ -267,7 +268,7 @@ mod tests {
     async fn retries_default_to_hashicorps_unless_chosen() {
         let base = AwsSettings {
             region: Some("eu-west-1".into()),
-            access_key: Some("a".into()),
+            access_key: Some(Secret::new("a")),
             secret_key: Some(Secret::new("b")),
             ..Default::default()
         };
@@ -281,7 +282,8 @@ mod tests {
 
     #[tokio::test]
     async fn half_static_credentials_are_refused() {
-        let s = AwsSettings { region: Some("eu-west-1".into()), access_key: Some("a".into()), ..Default::default() };
+        let s =
+            AwsSettings { region: Some("eu-west-1".into()), access_key: Some(Secret::new("a")), ..Default::default() };
         assert!(matches!(s.connect().await, Err(ConfigError::PartialStaticCredentials)));
     }
 }

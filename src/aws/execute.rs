@@ -602,7 +602,7 @@ mod tests {
     async fn unreachable() -> Clients {
         AwsSettings {
             region: Some("us-east-1".into()),
-            access_key: Some("a".into()),
+            access_key: Some(crate::aws::config::Secret::new("a")),
             secret_key: Some(Secret::new("b")),
             endpoints: Endpoints {
                 ec2: Some("http://127.0.0.1:1".into()),

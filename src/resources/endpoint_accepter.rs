@@ -192,8 +192,7 @@ fn schema() -> Schema {
             .attribute(s("vpc_endpoint_id", "The consumer's endpoint, `vpce-…`. Computed when the consumer is named by account.").optional_computed())
             .attribute(
                 Attribute::new("principal_arn", Type::String)
-                    .sensitive()
-                    .describe("A principal of the consumer (`materialize_connection_aws_privatelink.principal`): its account's request is accepted. Sensitive; may be unknown until apply."),
+                    .describe("A principal of the consumer (`materialize_connection_aws_privatelink.principal`): its account's request is accepted. May be unknown until apply."),
             )
             .attribute(s("account_id", "The account that owns the consumer's endpoint, twelve digits."))
             .attribute(s("owner", "The account that owns the endpoint, as AWS reports it.").computed())

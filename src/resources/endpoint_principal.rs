@@ -105,8 +105,7 @@ fn schema() -> Schema {
             .attribute(
                 Attribute::new("principal_arn", Type::String)
                     .required()
-                    .sensitive()
-                    .describe("The principal to allow: an account root, role or user ARN (`arn:aws:iam::123456789012:root`), without a path. May be unknown until apply; sensitive, so plans and errors never show it."),
+                    .describe("The principal to allow: an account root, role or user ARN (`arn:aws:iam::123456789012:root`), without a path. May be unknown until apply. Not sensitive: an ARN is an identifier, listed by AWS to anyone who may describe the service (mark your own variable `sensitive` to hide it in your plans)."),
             ),
     )
 }

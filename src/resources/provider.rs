@@ -80,7 +80,9 @@ impl KafkaProvider {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The provider block as Terraform sends it. No `Debug`: it holds the
+/// credentials as given.
+#[derive(Deserialize)]
 struct Config {
     region: Tri<String>,
     profile: Tri<String>,
@@ -95,7 +97,7 @@ struct Config {
     default_tags: Tri<Vec<DefaultTagsConfig>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct AssumeRoleConfig {
     role_arn: Tri<String>,
     session_name: Tri<String>,
@@ -171,7 +173,7 @@ impl Config {
             profile: self.profile.known().cloned(),
             shared_config_files: list(&self.shared_config_files),
             shared_credentials_files: list(&self.shared_credentials_files),
-            access_key: self.access_key.known().cloned(),
+            access_key: self.access_key.known().cloned().map(Secret::new),
             secret_key: self.secret_key.known().map(Secret::new),
             token: self.token.known().map(Secret::new),
             assume_role: role.and_then(|r| {

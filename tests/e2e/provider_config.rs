@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::common::hcl::faults;
+use crate::common::hcl::{Block, faults};
 use crate::common::{Moto, Stage, Workspace};
 
 fn workspace(provider_block: &str) -> Workspace {
@@ -127,4 +127,55 @@ async fn max_retries_in_the_provider_block_is_honoured() {
     ws.write("main.tf", &retries(1));
     ws.apply();
     assert_eq!(aws.snapshot().await.routes().len(), 1);
+}
+
+/// Every value the provider calls sensitive (`resources::SENSITIVE`, the one
+/// list) is set to a value of its own; a whole pipeline (a saved plan, its
+/// apply, a refresh, a destroy) runs at `TF_LOG=trace`, and none of them
+/// shows up in any output, log or state. (`terraform show -json` prints
+/// every value, sensitive variables included, by Terraform's own design.)
+#[tokio::test]
+async fn sensitive_values_appear_nowhere() {
+    let stage = Stage::new().await;
+    let values: Vec<(&str, String)> = terraform_provider_kafka::resources::SENSITIVE
+        .iter()
+        .map(|path| {
+            let name = path.strip_prefix("provider.").expect("only the provider block holds sensitive values");
+            (name, format!("LEAKCHECK{}{}", name.to_uppercase().replace('_', ""), "7f3a91bc"))
+        })
+        .collect();
+    assert!(!values.is_empty());
+    // As a pipeline passes them: sensitive variables set from the
+    // environment (a literal in the configuration would be shown by
+    // Terraform itself, in `terraform show -json`'s configuration).
+    let mut config = faults(&stage.net, 2).provider(|mut p| {
+        for (name, _) in &values {
+            p = p.set(name, format!("var.{name}"));
+        }
+        p
+    });
+    for (name, _) in &values {
+        config = config.with(Block::labeled("variable", name).set("sensitive", "true"));
+    }
+    let mut ws = stage.workspace(&config.to_string()).env("TF_LOG", "trace");
+    for (name, value) in &values {
+        ws = ws.env(&format!("TF_VAR_{name}"), value);
+    }
+    let run = |args: &[&str]| {
+        let out = ws.terraform(args);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "terraform {args:?} failed:\n{text}");
+        text
+    };
+    let mut seen = run(&["plan", "-no-color", "-out=saved.tfplan"]);
+    seen.push_str(&run(&["apply", "-no-color", "saved.tfplan"]));
+    seen.push_str(&run(&["plan", "-no-color", "-refresh-only"]));
+    seen.push_str(&run(&["show", "-no-color"]));
+    seen.push_str(&std::fs::read_to_string(ws.path().join("terraform.tfstate")).expect("state"));
+    seen.push_str(&run(&["destroy", "-auto-approve", "-no-color"]));
+    assert!(seen.contains("provider.terraform-provider-kafka"), "the provider's own trace logs were read");
+    for (name, value) in &values {
+        let at: Vec<&str> = seen.lines().filter(|l| l.contains(value.as_str())).take(3).collect();
+        assert!(at.is_empty(), "the sensitive {name} appeared: {at:?}");
+    }
 }

@@ -155,6 +155,28 @@ impl Block {
         Self::default()
     }
 
+    /// The dotted paths of every sensitive attribute, nested ones included
+    /// (`assume_role.external_id`).
+    pub fn sensitive_paths(&self) -> Vec<String> {
+        fn walk(attrs: &[Attribute], prefix: &str, out: &mut Vec<String>) {
+            for a in attrs {
+                let path = format!("{prefix}{}", a.name);
+                if a.sensitive {
+                    out.push(path.clone());
+                }
+                if let AttributeType::Nested(_, inner) = &a.ty {
+                    walk(inner, &format!("{path}."), out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.attributes, "", &mut out);
+        for b in &self.blocks {
+            out.extend(b.block.sensitive_paths().into_iter().map(|p| format!("{}.{p}", b.type_name)));
+        }
+        out
+    }
+
     #[must_use]
     pub fn describe(mut self, markdown: impl Into<String>) -> Self {
         self.description = markdown.into();

@@ -85,6 +85,23 @@ impl Value {
         matches!(self, Value::Null)
     }
 
+    /// What sort of value it is, for messages: never the value itself,
+    /// which may be a secret.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Unknown => "an unknown value",
+            Value::Null => "null",
+            Value::Bool(_) => "a bool",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Set(_) => "a set",
+            Value::Map(_) => "a map",
+            Value::Object(_) => "an object",
+            Value::Tuple(_) => "a tuple",
+        }
+    }
+
     /// True when this value or anything inside it is unknown.
     pub fn contains_unknown(&self) -> bool {
         match self {
@@ -115,7 +132,7 @@ impl Value {
 
 fn conform_at(value: Value, ty: &Type, path: &AttributePath) -> Result<Value, ValueError> {
     let mismatch =
-        |v: &Value| ValueError { path: path.clone(), message: format!("{v:?} cannot be a {}", ty.to_json()) };
+        |v: &Value| ValueError { path: path.clone(), message: format!("{} cannot be a {}", v.kind(), ty.to_json()) };
     Ok(match (value, ty) {
         (v @ (Value::Null | Value::Unknown), _) | (v, Type::Dynamic) => v,
         (v @ Value::Bool(_), Type::Bool)

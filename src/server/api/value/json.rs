@@ -16,7 +16,15 @@ pub fn from_json(json: &Json, ty: &Type) -> Result<Value, ValueError> {
 }
 
 fn decode(json: &Json, ty: &Type, path: &AttributePath) -> Result<Value, ValueError> {
-    let bad = |what: &str| ValueError { path: path.clone(), message: format!("expected {what}, found {json}") };
+    let found = match json {
+        Json::Null => "null",
+        Json::Bool(_) => "a bool",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
+    };
+    let bad = |what: &str| ValueError { path: path.clone(), message: format!("expected {what}, found {found}") };
     Ok(match (json, ty) {
         (Json::Null, _) => Value::Null,
         (Json::Bool(b), Type::Bool) => Value::Bool(*b),

@@ -250,7 +250,7 @@ fn encode(out: &mut Vec<u8>, value: &Value, ty: &Type, path: &Trail<'_>) -> Resu
             }
         };
     }
-    let mismatch = || err(path, format!("cannot encode {value:?} as {}", ty.to_json()));
+    let mismatch = || err(path, format!("cannot encode {} as {}", value.kind(), ty.to_json()));
     match (value, ty) {
         (Value::Unknown, _) => out.extend_from_slice(&UNKNOWN),
         (Value::Null, _) => w(rmp::encode::write_nil(out)),
