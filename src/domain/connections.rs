@@ -103,6 +103,53 @@ pub fn find(consumer: &Consumer, cs: &[Connection]) -> Found {
     }
 }
 
+/// The consumer's connections among `cs`: its endpoint's, or every one its
+/// account owns.
+pub fn of_consumer<'a>(consumer: &Consumer, cs: &'a [Connection]) -> Vec<&'a Connection> {
+    cs.iter()
+        .filter(|c| match consumer {
+            Consumer::Endpoint(id) => &c.endpoint_id == id,
+            Consumer::Account(account) => &c.owner == account,
+        })
+        .collect()
+}
+
+/// The consumer's connections that someone else accepted while an accepter
+/// waited: accepted now (live, not waiting), and not yet accepted when it
+/// first looked (`first`). By account, those are requests an accepter never
+/// got to see waiting: `endpoint_service.auto_accept`, a service that needs
+/// no acceptance, or another accepter of the same account took them.
+pub fn accepted_by_others(consumer: &Consumer, first: &[Connection], now: &[Connection]) -> Vec<String> {
+    let accepted_before: BTreeSet<&str> = of_consumer(consumer, first)
+        .into_iter()
+        .filter(|c| c.is_live() && !c.is_pending_acceptance())
+        .map(|c| c.endpoint_id.as_str())
+        .collect();
+    of_consumer(consumer, now)
+        .into_iter()
+        .filter(|c| c.is_live() && !c.is_pending_acceptance() && !accepted_before.contains(c.endpoint_id.as_str()))
+        .map(|c| c.endpoint_id.clone())
+        .collect()
+}
+
+/// What an accepter saw of its consumer, in words, for a wait that ends
+/// without a request to accept.
+pub fn sighting(consumer: &Consumer, cs: &[Connection]) -> String {
+    let who = match consumer {
+        Consumer::Endpoint(id) => format!("endpoint {id}"),
+        Consumer::Account(account) => format!("account {account}"),
+    };
+    let mine = of_consumer(consumer, cs);
+    if mine.is_empty() {
+        return format!(
+            "the service has no connection at all from {who}: check that the consumer's principal is allowed \
+             (kafka_endpoint_service_principal or allowed_principals) and that the consumer has created its endpoint"
+        );
+    }
+    let seen: Vec<String> = mine.iter().map(|c| format!("{} ({})", c.endpoint_id, c.state)).collect();
+    format!("the service's connections from {who} are {}, none waiting for acceptance", seen.join(", "))
+}
+
 /// The endpoints of the live connections among `cs`: what stops a destroy.
 pub fn live_endpoints(cs: impl IntoIterator<Item = Connection>) -> Vec<String> {
     cs.into_iter().filter(Connection::is_live).map(|c| c.endpoint_id).collect()
@@ -168,6 +215,29 @@ mod tests {
 
     fn principals(ps: &[&str]) -> BTreeSet<String> {
         ps.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    #[test]
+    fn an_accepter_names_what_it_saw_and_what_others_accepted() {
+        let c = |id: &str, owner: &str, state: &str| Connection {
+            endpoint_id: id.to_owned(),
+            owner: owner.to_owned(),
+            state: state.to_owned(),
+        };
+        let account = Consumer::Account("111111111111".to_owned());
+        let first = vec![c("vpce-old", "111111111111", "available"), c("vpce-x", "222222222222", "pendingAcceptance")];
+        let now = vec![
+            c("vpce-old", "111111111111", "available"),
+            c("vpce-new", "111111111111", "available"),
+            c("vpce-x", "222222222222", "available"),
+            c("vpce-gone", "111111111111", "rejected"),
+        ];
+        assert_eq!(accepted_by_others(&account, &first, &now), vec!["vpce-new".to_owned()]);
+        assert_eq!(accepted_by_others(&account, &now, &now), Vec::<String>::new());
+        let said = sighting(&account, &now);
+        assert!(said.contains("vpce-old (available), vpce-new (available), vpce-gone (rejected)"), "{said}");
+        assert!(!said.contains("vpce-x"), "another account's connection is not this consumer's: {said}");
+        assert!(sighting(&Consumer::Account("333333333333".to_owned()), &now).contains("no connection at all"));
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub const ROLE_TAG: &str = "kafka-privatelink:role";
 pub const INSTANCE_TAG: &str = "kafka-privatelink:instance";
 /// Tag on an instance's anchor objects once its first apply completed.
 pub const COMPLETE_TAG: &str = "kafka-privatelink:complete";
+/// Tag on an endpoint service whose `kafka_privatelink` accepts its
+/// consumers itself (`endpoint_service.auto_accept`): what an accepter reads
+/// to know it would wait for a request it never gets to see.
+pub const AUTO_ACCEPT_TAG: &str = "kafka-privatelink:auto-accept";
 /// Every tag key under this prefix is the provider's own.
 pub const RESERVED_TAG_PREFIX: &str = "kafka-privatelink:";
 
@@ -88,6 +92,9 @@ impl Instance {
         t.insert(INSTANCE_TAG.to_owned(), self.token.clone());
         if self.complete {
             t.insert(COMPLETE_TAG.to_owned(), "true".to_owned());
+        }
+        if role == "endpoint-service" && spec.service.connections.auto_accept {
+            t.insert(AUTO_ACCEPT_TAG.to_owned(), "true".to_owned());
         }
         t
     }

@@ -23,8 +23,12 @@ use super::check::Checks;
 use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
 use super::values;
-use crate::aws::{AwsError, Clients, ec2, retry};
-use crate::domain::connections::{Connection, Consumer, Found, PENDING, find, principal_account};
+use crate::aws::ec2::ServiceKey;
+use crate::aws::{AwsError, Clients, ErrorKind, ec2, retry};
+use crate::domain::connections::{
+    Connection, Consumer, Found, PENDING, accepted_by_others, find, principal_account, sighting,
+};
+use crate::domain::ownership::AUTO_ACCEPT_TAG;
 use crate::domain::validate::{
     check_account_id, check_duration, check_endpoint_service_id, check_principal, parse_duration,
 };
@@ -320,6 +324,30 @@ impl Resource for EndpointConnectionAccepter {
             return respond(req.proposed.clone(), checks.0, Vec::new());
         }
         let replace = if req.prior_state.is_null() { Vec::new() } else { replacements(&config, &prior) };
+        // A new acceptance by account on a service that accepts by itself
+        // would wait out its timeout: refused here when the service exists
+        // (else by the apply's first read).
+        let by_account = config.vpc_endpoint_id.is_null();
+        if (req.prior_state.is_null() || !replace.is_empty())
+            && by_account
+            && let Some(service) = config.service_id.known()
+        {
+            let refusal = match self.clients().await {
+                Ok(clients) => {
+                    accepts_by_itself(clients, service).await.map_err(|e| error(clients, "planning", service, &e))
+                }
+                Err(d) => Err(d),
+            };
+            match refusal {
+                Ok(None) => {}
+                Ok(Some(why)) => {
+                    let d = Diagnostic::error("The service accepts its consumers itself", why)
+                        .at(AttributePath::attr("service_id"));
+                    return respond(req.proposed.clone(), d.into(), Vec::new());
+                }
+                Err(d) => return respond(req.proposed.clone(), d, Vec::new()),
+            }
+        }
         if req.prior_state.is_null() || !replace.is_empty() {
             planned.vpc_endpoint_id =
                 if config.vpc_endpoint_id.is_null() { Tri::Unknown } else { config.vpc_endpoint_id.clone() };
@@ -436,20 +464,50 @@ enum Accepted {
     Failed(AwsError),
 }
 
-/// Waits for `consumer`'s request: the one connection, or the endpoints of
-/// an ambiguous request. A new service unknown to EC2 counts as "none yet"
-/// for at most [`PROPAGATION`].
+/// A timeout as a person reads it: "20 minutes", "90 seconds".
+fn in_words(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        60 => "1 minute".to_owned(),
+        s if s >= 60 && s % 60 == 0 => format!("{} minutes", s / 60),
+        1 => "1 second".to_owned(),
+        s => format!("{s} seconds"),
+    }
+}
+
+/// What the wait for a consumer's request came to.
+enum Request {
+    One(Connection),
+    /// Several requests of the account wait: their endpoints.
+    Ambiguous(Vec<String>),
+    /// Requests of the account were accepted by someone else while this
+    /// accepter waited, for [`TAKEN_GRACE`], and none waits: their endpoints.
+    TakenByOthers(Vec<String>),
+    /// None came in time: what was seen instead, in words.
+    NoneCame(String),
+}
+
+/// How long an accepter by account waits on once it saw a request of its
+/// account accepted by someone else, for a request of its own: another
+/// accepter of the same account may be answering a consumer of its own.
+const TAKEN_GRACE: Duration = Duration::from_secs(60);
+
+/// Waits for `consumer`'s request. A new service unknown to EC2 counts as
+/// "none yet" for at most [`PROPAGATION`].
 async fn await_request(
     clients: &Clients,
     service: &str,
     consumer: &Consumer,
     timeout: Duration,
     stop: &tokio_util::sync::CancellationToken,
-) -> Result<Result<Connection, Vec<String>>, AwsError> {
+) -> Result<Request, AwsError> {
     let unknown_since = std::sync::OnceLock::new();
+    let first: std::sync::OnceLock<Vec<Connection>> = std::sync::OnceLock::new();
+    let last = std::sync::Mutex::new(Vec::new());
+    let taken_since = std::sync::OnceLock::new();
     let waiting =
         retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
-    retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
+    let waited = retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
         let cs = match ec2::connections(&clients.ec2, service).await {
             Ok(cs) => cs,
             Err(e) if e.is_not_found() => {
@@ -458,13 +516,50 @@ async fn await_request(
             }
             Err(e) => return Err(e),
         };
+        let before = first.get_or_init(|| cs.clone());
+        if let Ok(mut l) = last.lock() {
+            l.clone_from(&cs);
+        }
         Ok(match find(consumer, &cs) {
-            Found::Nothing => None,
-            Found::One(c) => Some(Ok(c)),
-            Found::Ambiguous(ids) => Some(Err(ids)),
+            Found::One(c) => Some(Request::One(c)),
+            Found::Ambiguous(ids) => Some(Request::Ambiguous(ids)),
+            Found::Nothing => {
+                let taken = accepted_by_others(consumer, before, &cs);
+                let since = (!taken.is_empty()).then(|| taken_since.get_or_init(std::time::Instant::now));
+                since.filter(|s| s.elapsed() >= TAKEN_GRACE).map(|_| Request::TakenByOthers(taken))
+            }
         })
     })
-    .await
+    .await;
+    match waited {
+        Err(e) if e.kind == ErrorKind::Timeout => {
+            let seen = last.lock().map(|l| l.clone()).unwrap_or_default();
+            Ok(Request::NoneCame(sighting(consumer, &seen)))
+        }
+        other => other,
+    }
+}
+
+/// Refuses to wait, by account, on a service that accepts its consumers
+/// by itself: the request would be accepted before the accepter could see
+/// it waiting, and the accepter would wait out its timeout. `None` when
+/// the service accepts nothing by itself, or is not visible yet.
+async fn accepts_by_itself(clients: &Clients, service: &str) -> Result<Option<String>, AwsError> {
+    let Some(svc) = ec2::find_service(&clients.ec2, ServiceKey::Id(service)).await? else { return Ok(None) };
+    let why = if !svc.acceptance_required {
+        "needs no acceptance (acceptance_required = false): AWS accepts every request at once"
+    } else if svc.tags.get(AUTO_ACCEPT_TAG).is_some_and(|v| v == "true") {
+        "accepts its consumers itself (its kafka_privatelink sets endpoint_service.auto_accept = true): the apply that \
+         runs it accepts every waiting request of an allowed account"
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(format!(
+        "{service} {why}. An accepter that names its consumer by account waits for a request it would never see \
+         waiting. Use one of the two: remove this accepter (the service accepts the consumer), or set \
+         auto_accept = false (acceptance_required = true) on the service; or name the consumer's endpoint with \
+         vpc_endpoint_id, which an accepter records however it was accepted."
+    )))
 }
 
 /// Waits for `consumer`'s request, accepts it unless it is accepted
@@ -477,13 +572,33 @@ async fn accept(
     stop: &tokio_util::sync::CancellationToken,
 ) -> Accepted {
     let ec2c = &clients.ec2;
+    if matches!(consumer, Consumer::Account(_)) {
+        match accepts_by_itself(clients, service).await {
+            Ok(Some(why)) => return Accepted::Not(why),
+            Ok(None) => {}
+            Err(e) => return Accepted::Failed(e),
+        }
+    }
     let c = match await_request(clients, service, consumer, timeout, stop).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(ids)) => {
+        Ok(Request::One(c)) => c,
+        Ok(Request::Ambiguous(ids)) => {
             return Accepted::Not(format!(
                 "The account has more than one endpoint waiting for acceptance ({}): which one is meant cannot be told. Name it with vpc_endpoint_id.",
                 ids.join(", ")
             ));
+        }
+        Ok(Request::TakenByOthers(ids)) => {
+            return Accepted::Not(format!(
+                "While this accepter waited, {} of its consumer's account {} accepted by someone else, and no other \
+                 request waits: endpoint_service.auto_accept on the service's kafka_privatelink, a service that needs \
+                 no acceptance, or another accepter of the same account. Use one of them: remove this accepter, or \
+                 set auto_accept = false; or name the endpoint with vpc_endpoint_id.",
+                ids.join(", "),
+                if ids.len() == 1 { "was" } else { "were" }
+            ));
+        }
+        Ok(Request::NoneCame(seen)) => {
+            return Accepted::Not(format!("No request to accept came within {}: {seen}.", in_words(timeout)));
         }
         Err(e) => return Accepted::Failed(e),
     };

@@ -350,3 +350,45 @@ async fn a_failed_service_create_with_unset_principals_is_recorded() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(w.aws.snapshot().await.is_empty());
 }
+
+#[tokio::test]
+async fn an_accepter_by_account_beside_auto_accept_is_told_at_once_and_a_timeout_says_what_it_saw() {
+    let w = Stage::new().await;
+    let accepting = |c: Config| {
+        c.edit(["kafka_privatelink", "k"], |k| k.edit("endpoint_service", |e| e.set("auto_accept", "true")))
+            .edit(["kafka_endpoint_connection_accepter", "consumer"], |a| {
+                a.edit("timeouts", |t| t.str("create", "10m"))
+            })
+    };
+    // In one apply, the service is new: the accepter's first read at apply
+    // finds the service's auto_accept and refuses at once, not after 10m.
+    let ws = w.workspace(&accepting(wiring(&w.net)).to_string());
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("accepts its consumers itself"), "{flat}");
+    assert!(flat.contains("set auto_accept = false"), "the fix is spelled out: {flat}");
+    assert!(!flat.contains("timed out"), "{flat}");
+
+    // With the service in place, the plan of a new accepter says so.
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok, "an accepter by account beside auto_accept was planned");
+    let said = diagnostics(&lines);
+    assert!(said.iter().any(|d| d.1 == "The service accepts its consumers itself"), "{said:?}");
+    // Terraform's destroy first plans the configuration as it is, refusal
+    // included; -refresh=false destroys what the state holds without it.
+    ws.ok(&["destroy", "-auto-approve", "-no-color", "-refresh=false"]);
+
+    // No consumer at all: the timeout says what it saw, not a bare "timed out".
+    let lonely = Config::new().with(service(&w.net)).with(
+        Block::resource("kafka_endpoint_connection_accepter", "nobody")
+            .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+            .str("account_id", "999999999999")
+            .block(Block::new("timeouts").str("create", "15s")),
+    );
+    let ws = w.workspace(&lonely.to_string());
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("No request to accept came within 15 seconds"), "{flat}");
+    assert!(flat.contains("no connection at all from account 999999999999"), "{flat}");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}

@@ -459,7 +459,7 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
         if matches!(action, Action::Replace) {
             moved.extend(c.brokers.keys());
         }
-        let snapshot = w.setup_named("model").await;
+        let mut snapshot = w.setup_named("model").await;
         let result = match action {
             Action::Apply => apply(&ws, &[]),
             Action::Replace => apply(&ws, &["-replace=kafka_privatelink.k"]),
@@ -513,6 +513,8 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
                         out_of_band(&mut w, &c, event / 3).await
                     };
                     log.push(format!("  (between the saved plan and its apply: {what})"));
+                    // a refusal is judged against the world as it moved
+                    snapshot = w.setup_named("model").await;
                     w.proxy.reset_counts();
                     let out = ws.terraform(&["apply", "-no-color", "saved.tfplan"]);
                     let said = text(&out).split_whitespace().collect::<Vec<_>>().join(" ");

@@ -7,7 +7,7 @@ use crate::domain::layout::{
     BrokerSpec, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedService, ServiceSpec,
     TargetId,
 };
-use crate::domain::ownership::{INSTANCE_TAG, OWNER_TAG};
+use crate::domain::ownership::{AUTO_ACCEPT_TAG, INSTANCE_TAG, OWNER_TAG};
 use crate::domain::ports::BrokerId;
 
 fn ip(last: u8) -> TargetId {
@@ -461,9 +461,14 @@ fn connections_are_answered_after_the_principals_they_depend_on() {
     assert_eq!(
         names(&plan),
         vec![
-            phase(Phase::Permissions, &["Permissions"]),
+            phase(Phase::Permissions, &["Permissions", "Retag"]),
             phase(Phase::Connections, &["AcceptConnections", "RejectConnections"]),
         ]
+    );
+    assert!(
+        plan.steps().any(|st| matches!(st, Step::Retag { add, .. }
+        if add.get(AUTO_ACCEPT_TAG).map(String::as_str) == Some("true"))),
+        "the service says it accepts by itself"
     );
     assert!(plan.steps().any(|st| matches!(st, Step::AcceptConnections { service, endpoints }
         if service == "vpce-svc-1" && endpoints == &BTreeSet::from(["vpce-new".to_owned()]))));
