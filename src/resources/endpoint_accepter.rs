@@ -481,16 +481,22 @@ enum Request {
     /// Several requests of the account wait: their endpoints.
     Ambiguous(Vec<String>),
     /// Requests of the account were accepted by someone else while this
-    /// accepter waited, for [`TAKEN_GRACE`], and none waits: their endpoints.
+    /// accepter waited, for its grace, and none waits: their endpoints.
     TakenByOthers(Vec<String>),
+    /// Connections of the account were accepted before this accepter first
+    /// looked, and no request waited for its grace: their endpoints (an
+    /// interrupted apply of this accepter, or another accepter's).
+    AcceptedBefore(Vec<String>),
     /// None came in time: what was seen instead, in words.
     NoneCame(String),
 }
 
-/// How long an accepter by account waits on once it saw a request of its
-/// account accepted by someone else, for a request of its own: another
-/// accepter of the same account may be answering a consumer of its own.
-const TAKEN_GRACE: Duration = Duration::from_secs(60);
+/// How long an accepter by account waits for a request of its own once
+/// the only connections of its account it sees are accepted ones (someone
+/// else's, or its own from an interrupted apply): a quarter of its create
+/// timeout, at most this. Another accepter of the same account may be
+/// answering a consumer of its own, whose request comes a little later.
+const GRACE: Duration = Duration::from_secs(5 * 60);
 
 /// Waits for `consumer`'s request. A new service unknown to EC2 counts as
 /// "none yet" for at most [`PROPAGATION`].
@@ -505,6 +511,8 @@ async fn await_request(
     let first: std::sync::OnceLock<Vec<Connection>> = std::sync::OnceLock::new();
     let last = std::sync::Mutex::new(Vec::new());
     let taken_since = std::sync::OnceLock::new();
+    let started = std::time::Instant::now();
+    let grace = GRACE.min(timeout / 4);
     let waiting =
         retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
     let waited = retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
@@ -525,8 +533,13 @@ async fn await_request(
             Found::Ambiguous(ids) => Some(Request::Ambiguous(ids)),
             Found::Nothing => {
                 let taken = accepted_by_others(consumer, before, &cs);
-                let since = (!taken.is_empty()).then(|| taken_since.get_or_init(std::time::Instant::now));
-                since.filter(|s| s.elapsed() >= TAKEN_GRACE).map(|_| Request::TakenByOthers(taken))
+                if taken.is_empty() {
+                    let earlier = accepted_by_others(consumer, &[], &cs);
+                    (!earlier.is_empty() && started.elapsed() >= grace).then_some(Request::AcceptedBefore(earlier))
+                } else {
+                    let since = taken_since.get_or_init(std::time::Instant::now);
+                    (since.elapsed() >= grace).then_some(Request::TakenByOthers(taken))
+                }
             }
         })
     })
@@ -595,6 +608,20 @@ async fn accept(
                  set auto_accept = false; or name the endpoint with vpc_endpoint_id.",
                 ids.join(", "),
                 if ids.len() == 1 { "was" } else { "were" }
+            ));
+        }
+        Ok(Request::AcceptedBefore(ids)) => {
+            let imports: Vec<String> =
+                ids.iter().map(|id| format!("terraform import <this accepter's address> {service},{id}")).collect();
+            return Accepted::Not(format!(
+                "No request of the account waited for acceptance, and its {} {} accepted before this accepter looked: by \
+                 an earlier apply of this accepter that was interrupted after its accept, or by another accepter. If it \
+                 is this accepter's, import it ({}); if it is another's, name this consumer's endpoint with \
+                 vpc_endpoint_id.",
+                if ids.len() == 1 { "connection" } else { "connections" },
+                ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
+                    + if ids.len() == 1 { " was" } else { " were" },
+                imports.join("; ")
             ));
         }
         Ok(Request::NoneCame(seen)) => {

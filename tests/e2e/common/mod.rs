@@ -506,8 +506,15 @@ impl Workspace {
     /// Runs `args` with the `k`-th AWS write carried out by AWS but never
     /// answered, and the provider killed meanwhile.
     pub fn crash_at_write(&self, proxy: &FaultProxy, k: u32, args: &[&str]) -> CrashRun {
+        self.crash_at(proxy, "*write", k, args)
+    }
+
+    /// Runs `args` with the `k`-th call of `action` (an AWS action such as
+    /// `AcceptVpcEndpointConnections`, or `*write` for any write) carried
+    /// out by AWS but never answered, and the provider killed meanwhile.
+    pub fn crash_at(&self, proxy: &FaultProxy, action: &str, k: u32, args: &[&str]) -> CrashRun {
         proxy.reset_counts();
-        proxy.rules(&serde_json::json!([{"action": "*write", "crash": 120, "calls": [k]}]));
+        proxy.rules(&serde_json::json!([{"action": action, "crash": 120, "calls": [k]}]));
         let mut run = self.spawn(args);
         let deadline = Instant::now() + Duration::from_secs(300);
         let ended = loop {
