@@ -243,7 +243,7 @@ fn run<'a>(
                 Err(error) => Err(StepError { created: Some(Effect::LoadBalancer(created, tags.clone())), error }),
             }
         }),
-        Step::AddSubnets { subnets } => {
+        Step::SetSubnets { subnets } => {
             let arn = lb_arn(observed)?;
             Box::pin(async move {
                 settled(lb_fresh, None, exec, || elbv2::set_subnets(elb, &arn, subnets)).await?;

@@ -36,9 +36,11 @@ pub enum TargetGroupRef {
 pub enum Phase {
     /// Endpoint service removal (teardown): it must go before its load balancer.
     DropService,
-    /// The load balancer is created.
+    /// The load balancer is created, or subnets it should no longer have
+    /// are removed: AWS takes a new subnet in a zone the load balancer is
+    /// in only once the old one is gone.
     LoadBalancer,
-    /// Its subnets and attributes change; new target groups are created.
+    /// Subnets are added, attributes change; new target groups are created.
     Groups,
     /// Targets are registered, group settings applied.
     Targets,
@@ -89,7 +91,8 @@ pub enum Step {
         health_check: HealthCheck,
         tags: BTreeMap<String, String>,
     },
-    AddSubnets {
+    /// The load balancer's subnets become exactly these (SetSubnets).
+    SetSubnets {
         subnets: BTreeSet<String>,
     },
     SetCrossZone(bool),
@@ -297,8 +300,15 @@ fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut 
             .into());
         }
         (LoadBalancerSpec::Create { subnets }, Some(lb)) => {
-            if !subnets.is_subset(&lb.subnets) {
-                s.push(Phase::Groups, Step::AddSubnets { subnets: lb.subnets.union(subnets).cloned().collect() });
+            // Removal first, addition after: a subnet replaced within one
+            // zone is two changes to AWS. (With nothing kept, the plan
+            // replaces the load balancer instead.)
+            let kept: BTreeSet<String> = lb.subnets.intersection(subnets).cloned().collect();
+            if kept != lb.subnets && !kept.is_empty() {
+                s.push(Phase::LoadBalancer, Step::SetSubnets { subnets: kept.clone() });
+            }
+            if kept != *subnets {
+                s.push(Phase::Groups, Step::SetSubnets { subnets: subnets.clone() });
             }
             if let Some(want) = &spec.security_groups {
                 security_groups(want, lb, s)?;

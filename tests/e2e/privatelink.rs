@@ -375,10 +375,86 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     );
     ws.assert_no_changes();
 
-    // removing a subnet replaces the load balancer
+    // removing a subnet: in place too (SetSubnets removes since 2025-02)
     ws.write("main.tf", &body(&[0, 1], "orders-v2"));
     let plan = ws.ok(&["plan", "-no-color"]);
-    assert!(plan.contains("must be replaced") && plan.contains("1 to add, 0 to change, 1 to destroy"), "{plan}");
+    assert!(plan.contains("1 to change, 0 to destroy") && !plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+    assert_eq!(ws.output("id"), id);
+    assert_eq!(ws.output("zones").as_array().unwrap().len(), 2);
+    ws.assert_no_changes();
+}
+
+/// Subnets change in place: one removed, one replaced within its zone
+/// (removed first, then the new one added, as AWS requires), each keeping
+/// the load balancer and its service; a removal while a consumer is
+/// connected is refused at plan, as AWS would refuse it.
+#[tokio::test]
+async fn subnets_are_removed_and_moved_in_place_unless_consumers_are_connected() {
+    let stage = Stage::new().await;
+    let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    let with = |subnets: &[&str]| {
+        faults(net, 2).edit(["kafka_privatelink", "k"], |k| k.set("subnet_ids", list(subnets.iter().map(s))))
+    };
+    let ids: Vec<&str> = net.subnets.iter().map(|x| x.id.as_str()).collect();
+    let ws = stage.workspace(&with(&ids).to_string());
+    ws.apply();
+    let before = aws.snapshot().await;
+    let service = before.services.keys().next().expect("a service").clone();
+    let lb = before.load_balancers[0].clone();
+    let lb_subnets = || async {
+        let out = aws.elb.describe_load_balancers().load_balancer_arns(&lb).send().await.unwrap();
+        out.load_balancers()[0]
+            .availability_zones()
+            .iter()
+            .filter_map(|z| z.subnet_id().map(str::to_owned))
+            .collect::<BTreeSet<String>>()
+    };
+
+    // one removed
+    ws.write("main.tf", &with(&ids[..2]).to_string());
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to change, 0 to destroy") && !plan.contains("must be replaced"), "{plan}");
+    ws.apply();
+    assert_eq!(lb_subnets().await, ids[..2].iter().map(|x| x.to_string()).collect());
+    ws.assert_no_changes();
+    // (moto refuses fewer than two zones, as for an application load
+    // balancer; a network load balancer may have one: the test keeps two)
+    ws.write("main.tf", &with(&ids).to_string());
+    ws.apply();
+
+    // one replaced within its zone: removed, then the new one added
+    let first = aws.ec2.describe_subnets().subnet_ids(ids[0]).send().await.unwrap();
+    let zone = first.subnets()[0].availability_zone().unwrap().to_owned();
+    let created = aws.ec2.create_subnet().vpc_id(&net.vpc).cidr_block("10.0.9.0/24").availability_zone(&zone);
+    let other = created.send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
+    ws.write("main.tf", &with(&[&other, ids[1], ids[2]]).to_string());
+    proxy.reset_counts();
+    ws.apply();
+    assert_eq!(proxy.counts().get("elbv2:SetSubnets"), Some(&2), "remove, then add: {:?}", proxy.counts());
+    assert_eq!(lb_subnets().await, BTreeSet::from([other.clone(), ids[1].to_owned(), ids[2].to_owned()]));
+    ws.assert_no_changes();
+    let after = aws.snapshot().await;
+    assert_eq!((after.load_balancers, after.services.keys().next()), (vec![lb.clone()], Some(&service)), "kept");
+
+    // a consumer connected: removal refused at plan, before any write
+    proxy.connect(&service, "vpce-0subnets000001", "111111111111", "available");
+    ws.write("main.tf", &with(&[&other, ids[1]]).to_string());
+    proxy.reset_counts();
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok, "a removal with a consumer connected was planned");
+    let said = crate::common::diagnostics(&lines);
+    assert!(
+        said.iter()
+            .any(|d| d.1 == "Subnet removal refused while consumers are connected"
+                && d.2.contains("vpce-0subnets000001")),
+        "{said:?}"
+    );
+    assert_eq!(proxy.writes(), Vec::<String>::new());
+    proxy.connect(&service, "vpce-0subnets000001", "111111111111", "deleted");
+    ws.apply();
+    assert_eq!(lb_subnets().await, BTreeSet::from([other.clone(), ids[1].to_owned()]));
+    ws.assert_no_changes();
 }
 
 #[tokio::test]

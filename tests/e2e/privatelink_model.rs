@@ -409,7 +409,7 @@ type Log = Vec<String>;
 
 /// Errors a plan or an apply may refuse an edit with: the configuration
 /// asks for something the resource will not do. Anything else is a bug.
-const REFUSALS: [&str; 7] = [
+const REFUSALS: [&str; 8] = [
     "Invalid listener port",
     "Replacement undecidable at plan",
     "Name too long",
@@ -420,6 +420,8 @@ const REFUSALS: [&str; 7] = [
     "Replacement would move listener ports",
     // a replacement under create_before_destroy
     "remove create_before_destroy",
+    // a subnet removed while a consumer is connected (AWS refuses it)
+    "Subnet removal refused while consumers are connected",
 ];
 
 fn text(out: &std::process::Output) -> String {

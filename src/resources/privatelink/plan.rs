@@ -129,7 +129,8 @@ const UNKNOWN_GROUPS: &str = "Whether the load balancer keeps, gains or loses it
      apply what produces it first (terraform apply -target=…).";
 
 const UNKNOWN_SUBNETS: &str = "A subnet the load balancer has is missing from the known subnet ids, and some ids are \
-     unknown until apply: whether the unknown ones include it decides whether the load balancer is replaced. \
+     unknown until apply: whether the unknown ones include it decides whether it is removed, or even the load \
+     balancer replaced. \
      List the load balancer's subnets by known ids, or apply what produces the unknown ones first \
      (terraform apply -target=…).";
 
@@ -169,11 +170,12 @@ impl KafkaPrivatelink {
                 None => BTreeSet::new(),
             },
         };
-        // Adding subnets is done in place, removing one replaces. Subnets
-        // known only at apply (made by another resource) are new ones, as
-        // long as every subnet the load balancer has is still listed; if
-        // one is not, an unknown id might be it or not: refused, rather
-        // than planned one way and applied another.
+        // Subnets change in place (SetSubnets removes them since 2025-02),
+        // as long as one the load balancer has stays: with none kept, it
+        // is replaced. Subnets known only at apply (made by another
+        // resource) are new ones, as long as every subnet the load balancer
+        // has is still listed; if one is not, an unknown id might be it or
+        // not: refused, rather than planned one way and applied another.
         let Some(listed) = config.subnet_ids.known() else {
             return Err(undecidable("subnet_ids", UNKNOWN_SUBNETS).into());
         };
@@ -185,7 +187,28 @@ impl KafkaPrivatelink {
         if some_unknown {
             return Err(undecidable("subnet_ids", UNKNOWN_SUBNETS).into());
         }
-        Ok(true)
+        if was.is_disjoint(&known) {
+            return Ok(true);
+        }
+        // AWS refuses to remove a subnet while consumer endpoints are
+        // associated with the load balancer: said here, not at apply.
+        let live = connections::live_endpoints(p.recorded_connections().unwrap_or_default());
+        if !live.is_empty() {
+            let gone: Vec<&String> = was.difference(&known).collect();
+            return Err(Diagnostic::error(
+                "Subnet removal refused while consumers are connected",
+                format!(
+                    "Removing {} from the load balancer is refused by AWS while consumer endpoints are connected \
+                     to its endpoint service ({}). Remove the subnet once they have gone (or rejected: \
+                     endpoint_service.reject_unlisted), or keep it for now.",
+                    gone.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                    live.join(", ")
+                ),
+            )
+            .at(AttributePath::attr("subnet_ids"))
+            .into());
+        }
+        Ok(false)
     }
 
     pub(super) async fn plan_inner(
