@@ -60,6 +60,7 @@ fn load_balancer(lb: &LoadBalancer) -> ObservedLoadBalancer {
         vpc_id: lb.vpc_id().unwrap_or_default().to_owned(),
         is_network: lb.r#type() == Some(&LoadBalancerTypeEnum::Network),
         subnets: lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_owned)).collect(),
+        zone_names: lb.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_owned)).collect(),
         security_groups: lb.security_groups().iter().cloned().collect(),
         enforce_on_private_link: lb.enforce_security_group_inbound_rules_on_private_link_traffic().map(|v| v == "on"),
         active: lb.state().and_then(|s| s.code()) == Some(&LoadBalancerStateEnum::Active),

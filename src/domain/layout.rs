@@ -280,8 +280,8 @@ pub struct ObservedLoadBalancer {
     pub vpc_id: String,
     pub is_network: bool,
     pub subnets: BTreeSet<String>,
-    /// Availability zone ids of its subnets.
-    pub zone_ids: BTreeSet<String>,
+    /// Availability zone names of its subnets, as ELBv2 reports them.
+    pub zone_names: BTreeSet<String>,
     pub cross_zone: Option<bool>,
     pub security_groups: BTreeSet<String>,
     /// `None` when AWS does not report it (no security groups).
@@ -311,6 +311,17 @@ pub struct ObservedTargetGroup {
     pub tags: BTreeMap<String, String>,
     /// The load balancers whose listeners forward to the group.
     pub load_balancer_arns: BTreeSet<String>,
+}
+
+impl ObservedService {
+    /// The zones of `lb` this service does not list: consumers cannot place
+    /// endpoints there through it. AWS updates a service's zones after its
+    /// load balancer's change, and has been seen not to (hashicorp/aws
+    /// #40809). Compared by zone name, which both report in the same
+    /// account.
+    pub fn zones_lagging(&self, lb: &ObservedLoadBalancer) -> Vec<String> {
+        lb.zone_names.difference(&self.availability_zones).cloned().collect()
+    }
 }
 
 impl ObservedTargetGroup {

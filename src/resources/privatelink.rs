@@ -186,7 +186,7 @@ impl Resource for KafkaPrivatelink {
             tracing::warn!(name = %spec.name, "load balancer gone; removing kafka_privatelink from state");
             return ReadResponse { state: None, private: req.private, diagnostics: Diagnostics::new() };
         }
-        let mut diagnostics = Diagnostics::new();
+        let mut diagnostics: Diagnostics = apply::zones_lag(&observed).into_iter().collect();
         let zones = self.load_balancer_zones(&prior, &spec, &observed, &mut diagnostics).await;
         let private = with_leftovers(private, &spec, &observed, &recorded);
         match encode(&render(&prior, &spec, &observed, &recorded, zones)) {

@@ -46,6 +46,34 @@ fn provenance(spec: &Spec, prior: Option<&Model>, private: &Private) -> Provenan
     }
 }
 
+/// A warning when the endpoint service does not list every zone of its
+/// load balancer (after a subnet change, AWS may lag, or not follow).
+pub(super) fn zones_lag(observed: &Observed) -> Option<Diagnostic> {
+    let (lb, svc) = (observed.load_balancer.as_ref()?, observed.service.as_ref().filter(|s| s.owned)?);
+    let lacking = svc.zones_lagging(lb);
+    if lacking.is_empty() {
+        return None;
+    }
+    let list = |z: &BTreeSet<String>| z.iter().cloned().collect::<Vec<_>>().join(", ");
+    Some(
+        Diagnostic::warning(
+            "Endpoint service zones lag the load balancer",
+            format!(
+                "The load balancer is in {}; its endpoint service {} lists {}: consumers cannot place endpoints in \
+                 {} through it yet. AWS updates a service's zones after its load balancer's subnets change, and has \
+                 been seen not to (hashicorp/aws#40809; the remedy reported there is to save the service's load \
+                 balancer association again in the VPC console). Every refresh reads the service again and says so \
+                 while it lags.",
+                list(&lb.zone_names),
+                svc.id,
+                list(&svc.availability_zones),
+                lacking.join(", ")
+            ),
+        )
+        .at(AttributePath::attr("endpoint_service").index(0).attribute("availability_zones")),
+    )
+}
+
 /// The attribute a broken promise contradicts.
 fn broken_at(b: &Broken) -> AttributePath {
     let (owner, field) = match b {
@@ -173,6 +201,9 @@ impl KafkaPrivatelink {
                         diagnostics.push(aws_error(clients, action, &spec.name, &e));
                     }
                 }
+                if schedule.steps().any(|s| matches!(s, diff::Step::SetSubnets { .. })) {
+                    self.reread_zones(&mut observed, &mut diagnostics).await;
+                }
             }
         }
         let nothing_owned = !observed.load_balancer.as_ref().is_some_and(|l| l.owned)
@@ -192,6 +223,7 @@ impl KafkaPrivatelink {
             &observed,
             &instance.recorded,
         );
+        diagnostics.extend(zones_lag(&observed).into_iter().collect());
         let zone_ids = self.load_balancer_zones(&planned, &spec, &observed, &mut diagnostics).await;
         let state = render(&planned, &spec, &observed, &instance.recorded, zone_ids);
         match encode(&state) {
@@ -207,6 +239,37 @@ impl KafkaPrivatelink {
                 diagnostics.extend(d);
                 fail(diagnostics)
             }
+        }
+    }
+
+    /// After a subnet change: the load balancer's zones and its service's,
+    /// as AWS has them now (two reads), so that the state and the lag
+    /// warning speak of the zones after the change.
+    async fn reread_zones(&self, observed: &mut Observed, diagnostics: &mut Diagnostics) {
+        let Ok(clients) = self.clients().await else { return };
+        let Some(arn) = observed.load_balancer.as_ref().map(|l| l.arn.clone()) else { return };
+        let service = observed.service.as_ref().map(|s| s.id.clone());
+        let lb = crate::aws::elbv2::find_load_balancer_by_arn(&clients.elbv2, &arn).await;
+        let svc = match &service {
+            Some(id) => ec2::find_service(&clients.ec2, ec2::ServiceKey::Id(id)).await.map(Some),
+            None => Ok(None),
+        };
+        match (lb, svc) {
+            (Ok(lb), Ok(svc)) => {
+                if let (Some(now), Some(held)) = (lb, observed.load_balancer.as_mut()) {
+                    held.zone_names = now.zone_names;
+                }
+                if let (Some(Some(now)), Some(held)) = (svc, observed.service.as_mut()) {
+                    held.availability_zones = now.availability_zones;
+                    held.availability_zone_ids = now.availability_zone_ids;
+                }
+            }
+            (Err(e), _) | (_, Err(e)) => diagnostics.push(Diagnostic::warning(
+                "Zones not read again",
+                format!(
+                    "After the subnet change, the zones could not be read again ({e}); the next refresh reads them."
+                ),
+            )),
         }
     }
 
