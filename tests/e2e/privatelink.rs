@@ -540,3 +540,40 @@ async fn target_health_is_shown_and_never_a_reason_for_a_change() {
         assert_eq!((state, reason), (&json!("unhealthy"), &json!("Target.FailedHealthChecks")), "broker {id}");
     }
 }
+
+/// Health checks change in place, their protocol and port included: the
+/// target groups (and so the listeners) stay, as AWS's ModifyTargetGroup
+/// allows (hashicorp/aws once forced a replacement here).
+#[tokio::test]
+async fn a_health_check_protocol_change_keeps_every_target_group() {
+    let stage = Stage::new().await;
+    let config = |health: Option<(&str, &str)>| {
+        faults(&stage.net, 2).edit(["kafka_privatelink", "k"], |k| match health {
+            Some((protocol, port)) => {
+                k.block(Block::new("health_check").str("protocol", protocol).str("port", port).set("interval", "10"))
+            }
+            None => k,
+        })
+    };
+    let ws = stage.workspace(&config(None).to_string());
+    ws.apply();
+    let groups = || async {
+        let snap = stage.aws.snapshot().await;
+        snap.target_groups.values().map(|(arn, _, _)| arn.clone()).collect::<BTreeSet<_>>()
+    };
+    let before = groups().await;
+    assert_eq!(before.len(), 2);
+    for (protocol, port) in [("HTTP", "8080"), ("TCP", "traffic-port")] {
+        ws.write("main.tf", &config(Some((protocol, port))).to_string());
+        let plan = ws.ok(&["plan", "-no-color"]);
+        assert!(plan.contains("1 to change") && !plan.contains("must be replaced"), "{plan}");
+        ws.apply();
+        assert_eq!(groups().await, before, "{protocol}: every group kept");
+        let tgs = stage.aws.elb.describe_target_groups().send().await.unwrap();
+        assert!(!tgs.target_groups().is_empty());
+        for tg in tgs.target_groups() {
+            assert_eq!(tg.health_check_protocol().map(|p| p.as_str()), Some(protocol));
+        }
+        ws.assert_no_changes();
+    }
+}
