@@ -48,7 +48,7 @@ fn consumer(endpoint: &str) -> Block {
 
 /// The whole wiring: service, consumer, principal, accepter, and the
 /// consumer's use of the connection after the accepter.
-fn wiring(net: &Network) -> Config {
+pub(crate) fn wiring(net: &Network) -> Config {
     Config::new()
         .with(service(net))
         .with(consumer(ENDPOINT))

@@ -29,6 +29,7 @@
 //! | `instance_brokers` | brokers by EC2 instance, the TiDB Cloud guide's setup |
 //! | `import` | importing hand-built and module-built setups |
 //! | `examples` | every example validates, plans, applies and destroys |
+//! | `upgrade` | states written by the previous release (fixtures) plan no changes |
 //! | `compat` | the lifecycle under older Terraform (`make test-compat`) |
 //! | `release` | `dist/` installs from a filesystem mirror (`make test-release`, ignored here) |
 //!
@@ -69,3 +70,4 @@ mod privatelink_validation;
 mod provider_config;
 mod release;
 mod safety;
+mod upgrade;

@@ -169,16 +169,7 @@ pub struct Workspace {
 impl Workspace {
     pub fn new(main_tf: &str) -> Self {
         let dir = tempfile::Builder::new().prefix("tf-kafka-").tempdir().expect("tempdir");
-        let overrides = provider_binary().parent().expect("binary dir").to_path_buf();
         let cli = dir.path().join(".terraformrc");
-        std::fs::write(
-            &cli,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                overrides.display()
-            ),
-        )
-        .expect("write CLI config");
         let ws = Workspace {
             env: vec![
                 ("TF_CLI_CONFIG_FILE".into(), cli.display().to_string()),
@@ -193,7 +184,21 @@ impl Workspace {
             dir,
         };
         ws.write("main.tf", main_tf);
-        ws
+        ws.with_provider_dir(provider_binary().parent().expect("binary dir"))
+    }
+
+    /// Terraform finds the provider in `dir` (another build of it, such as
+    /// a previous release's) instead of this build's.
+    pub fn with_provider_dir(self, dir: &Path) -> Self {
+        std::fs::write(
+            self.path().join(".terraformrc"),
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"registry.terraform.io/{PROVIDER_SOURCE}\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                dir.display()
+            ),
+        )
+        .expect("write CLI config");
+        self
     }
 
     /// A workspace holding a copy of one of the repository's example folders.
