@@ -51,7 +51,7 @@ async fn main() {
     let (_moto, url) = start_moto();
     let clients = AwsSettings {
         region: Some("us-east-1".into()),
-        access_key: Some("bench".into()),
+        access_key: Some(terraform_provider_kafka::aws::Secret::new("bench")),
         secret_key: Some(Secret::new("bench")),
         endpoints: Endpoints { ec2: Some(url.clone()), elbv2: Some(url), kafka: None, sts: None },
         ..Default::default()

@@ -155,7 +155,8 @@ mod tests {
     #[test]
     fn each_object_gone_is_named() {
         let (promised, full) = world();
-        let cases: Vec<(fn(&mut Observed), Broken)> = vec![
+        type Change = fn(&mut Observed);
+        let cases: Vec<(Change, Broken)> = vec![
             (|o| o.load_balancer = None, Broken::LoadBalancer { arn: "lb".into() }),
             (
                 |o| o.target_groups.retain(|t| t.arn != "tgb"),

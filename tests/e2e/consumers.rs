@@ -402,7 +402,6 @@ async fn a_wiring_killed_after_the_principal_or_the_accept_is_settled_by_the_imp
         ("ModifyVpcEndpointServicePermissions", "kafka_endpoint_service_principal.consumer"),
         ("AcceptVpcEndpointConnections", "kafka_endpoint_connection_accepter.consumer"),
     ];
-    assert!(!cases.is_empty());
     for (action, address) in cases {
         let w = Stage::new().await;
         let config = wiring(&w.net).edit(["kafka_endpoint_connection_accepter", "consumer"], |a| {
