@@ -164,15 +164,28 @@ pub fn holder(tags: &BTreeMap<String, String>) -> String {
 
 /// Who holds an object that a new instance named `name` would have to take
 /// (the load balancer of its name, the service on the load balancer it
-/// adopts), when that is nobody it may take it from: `None` when the object
-/// carries one of `ours` (the tokens of the instance it replaces) or is a
-/// crashed first apply of `name`, which the apply resumes or refuses itself.
-pub fn in_the_way(name: &str, tags: &BTreeMap<String, String>, ours: &[&str]) -> Option<String> {
+/// adopts, a target group of its names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InTheWay {
+    /// In words ([`holder`]).
+    pub holder: String,
+    /// A `kafka_privatelink` of the same name holds it: another state's, or
+    /// this resource's own predecessor, which Terraform destroys before the
+    /// create (a deposed object, an instance being replaced). Only the
+    /// apply can tell the two apart.
+    pub namesake: bool,
+}
+
+/// The holder of an object a new instance named `name` would take, when it
+/// may not: `None` when the object carries one of `ours` (the tokens of the
+/// instance it replaces) or is a crashed first apply of `name`, which the
+/// apply resumes or refuses itself.
+pub fn in_the_way(name: &str, tags: &BTreeMap<String, String>, ours: &[&str]) -> Option<InTheWay> {
     let token = tags.get(INSTANCE_TAG).map(String::as_str);
     if token.is_some_and(|t| !t.is_empty() && ours.contains(&t)) || unfinished(name, tags).is_some() {
         return None;
     }
-    Some(holder(tags))
+    Some(InTheWay { holder: holder(tags), namesake: tags.get(OWNER_TAG).map(String::as_str) == Some(name) })
 }
 
 /// A half-built first apply of `name` that a crash left: our tags, a token,
@@ -345,16 +358,15 @@ mod tests {
             pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
         };
         let other = tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t2"), (COMPLETE_TAG, "true")]);
-        assert_eq!(in_the_way("orders", &other, &["t1"]).as_deref(), Some(holder(&other).as_str()));
+        assert_eq!(in_the_way("orders", &other, &["t1"]), Some(InTheWay { holder: holder(&other), namesake: true }));
+        assert_eq!(in_the_way("payments", &other, &[]).map(|w| w.namesake), Some(false));
         assert_eq!(in_the_way("orders", &other, &["t2"]), None, "the instance being replaced");
         let crashed = tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, "t3")]);
         assert_eq!(in_the_way("orders", &crashed, &[]), None, "resumed or refused by the apply");
         assert!(in_the_way("payments", &crashed, &[]).is_some(), "another name's unfinished objects");
         let hand_made = tags(&[("team", "x")]);
-        assert_eq!(
-            in_the_way("orders", &hand_made, &[]).as_deref(),
-            Some("was not made by a kafka_privatelink resource")
-        );
+        let hand = in_the_way("orders", &hand_made, &[]).expect("in the way");
+        assert_eq!((hand.holder.as_str(), hand.namesake), ("was not made by a kafka_privatelink resource", false));
         let empty_token = tags(&[(OWNER_TAG, "orders"), (INSTANCE_TAG, ""), (COMPLETE_TAG, "true")]);
         assert!(in_the_way("orders", &empty_token, &[""]).is_some(), "an empty token owns nothing");
     }

@@ -389,8 +389,11 @@ async fn creation_waits_for_the_load_balancer_and_the_service() {
 async fn a_load_balancer_that_fails_to_provision_is_still_recorded() {
     let stage = Stage::new().await;
     let (proxy, aws, net) = (&stage.proxy, &stage.aws, &stage.net);
+    // The plan looks for a load balancer of its name (1), so does the
+    // apply's own plan (2) and its read (3); it creates it and waits for
+    // it: the first poll (4) finds it failed.
     proxy.rules(&json!([
-        {"action": "DescribeLoadBalancers", "rewrite": ["<Code>active</Code>", "<Code>failed</Code>"], "calls": [2]},
+        {"action": "DescribeLoadBalancers", "rewrite": ["<Code>active</Code>", "<Code>failed</Code>"], "calls": [4]},
     ]));
     let ws = Workspace::new(&faults(net, 2).to_string()).with_aws_endpoint(&proxy.url);
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);

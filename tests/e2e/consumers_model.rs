@@ -14,9 +14,12 @@
 //!
 //! A consumer that replaces its endpoint, accepted by account or principal,
 //! is accepted again by the apply after (the accepter's refresh finds the old
-//! endpoint gone); by endpoint, in the same apply. Provider kills are left
-//! to `crash_points`: a principal or an accepter killed right after its AWS
-//! write is, by design, settled by import.
+//! endpoint gone); by endpoint, in the same apply.
+//!
+//! A consumer may also be wired by an apply whose provider is killed right
+//! after the principal's add or the accept: the next apply converges, or
+//! refuses naming the `terraform import` that records what was done; the
+//! model runs that import, and one more apply must converge.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,7 +30,7 @@ use crate::common::model::{Failure, shrink};
 use crate::common::{Rng, Stage, Workspace, env_number};
 
 const SLOTS: usize = 3;
-const KINDS: u64 = 5;
+const KINDS: u64 = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Naming {
@@ -116,23 +119,53 @@ fn config(stage: &Stage, consumers: &Consumers) -> String {
     c.to_string()
 }
 
-/// Turns `step` into an edit of `consumers` or an event; what it did.
-async fn apply_step(stage: &Stage, consumers: &mut Consumers, serial: &mut u32, step: Step) -> String {
+/// An apply whose provider is killed right after a consumer resource's
+/// AWS write: the action, and the resource address and import id that
+/// record what it did.
+struct Crash {
+    action: &'static str,
+    address: String,
+    slot: usize,
+}
+
+/// Turns `step` into an edit of `consumers` or an event; what it did, and
+/// the crash its apply is to suffer, if any.
+async fn apply_step(stage: &Stage, consumers: &mut Consumers, serial: &mut u32, step: Step) -> (String, Option<Crash>) {
     let slot = (step.arg % SLOTS as u64) as usize;
     let naming = [Naming::Account, Naming::Principal, Naming::Endpoint][(step.arg / 7 % 3) as usize];
+    let done = |what: String| (what, None);
     match (step.kind % KINDS, consumers.get_mut(&slot)) {
         (0, None) => {
             *serial += 1;
             consumers.insert(slot, Consumer { naming, generation: *serial });
-            format!("consumer {slot} wired, accepted by {naming:?}")
+            done(format!("consumer {slot} wired, accepted by {naming:?}"))
+        }
+        (5, None) => {
+            *serial += 1;
+            consumers.insert(slot, Consumer { naming, generation: *serial });
+            let crash = if step.arg % 2 == 0 {
+                Crash {
+                    action: "ModifyVpcEndpointServicePermissions",
+                    address: format!("kafka_endpoint_service_principal.p{slot}"),
+                    slot,
+                }
+            } else {
+                Crash {
+                    action: "AcceptVpcEndpointConnections",
+                    address: format!("kafka_endpoint_connection_accepter.a{slot}"),
+                    slot,
+                }
+            };
+            let what = format!("consumer {slot} wired by {naming:?}, the apply killed after {}", crash.action);
+            (what, Some(crash))
         }
         (1, Some(_)) => {
             consumers.remove(&slot);
-            format!("consumer {slot} unwired")
+            done(format!("consumer {slot} unwired"))
         }
         (2, Some(c)) => {
             c.naming = naming;
-            format!("consumer {slot}'s accepter names it by {naming:?}")
+            done(format!("consumer {slot}'s accepter names it by {naming:?}"))
         }
         (3, Some(_)) => {
             let service = stage.aws.snapshot().await.services.keys().next().cloned().expect("a service");
@@ -145,14 +178,14 @@ async fn apply_step(stage: &Stage, consumers: &mut Consumers, serial: &mut u32, 
                 .send()
                 .await
                 .expect("remove a principal out of band");
-            format!("consumer {slot}'s principal removed out of band")
+            done(format!("consumer {slot}'s principal removed out of band"))
         }
         (4, Some(c)) => {
             *serial += 1;
             c.generation = *serial;
-            format!("consumer {slot} replaces its endpoint ({})", endpoint(slot, c.generation))
+            done(format!("consumer {slot} replaces its endpoint ({})", endpoint(slot, c.generation)))
         }
-        _ => "nothing".into(),
+        _ => done("nothing".into()),
     }
 }
 
@@ -200,6 +233,42 @@ async fn check(stage: &Stage, ws: &Workspace, consumers: &Consumers) -> Result<(
     Ok(())
 }
 
+/// The apply of a new wiring, killed after `crash.action`; then the next
+/// apply, and the import it names if it refuses; then one more apply.
+async fn crashed(stage: &Stage, ws: &Workspace, consumers: &Consumers, crash: &Crash) -> Result<(), String> {
+    let text = |out: &std::process::Output| {
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    };
+    let run = ws.crash_at(&stage.proxy, crash.action, 1, &["apply", "-auto-approve", "-no-color"]);
+    if !matches!(run, crate::common::CrashRun::Crashed(_)) {
+        return Err(format!("the apply did not reach {}: {run:?}", crash.action));
+    }
+    let next = ws.terraform(&["apply", "-auto-approve", "-no-color"]);
+    if next.status.success() {
+        return Ok(());
+    }
+    let said = text(&next).split_whitespace().collect::<Vec<_>>().join(" ");
+    if !said.contains("terraform import") || said.contains("timed out") {
+        return Err(format!("after the crash, the apply neither converged nor named the import:\n{said}"));
+    }
+    let service = stage.aws.snapshot().await.services.keys().next().cloned().ok_or("no service")?;
+    let c = consumers.get(&crash.slot).ok_or("the crashed consumer is gone")?;
+    let id = if crash.action.starts_with("Modify") {
+        format!("{service},{}", principal(crash.slot))
+    } else {
+        format!("{service},{}", endpoint(crash.slot, c.generation))
+    };
+    let imported = ws.terraform(&["import", "-no-color", &crash.address, &id]);
+    if !imported.status.success() {
+        return Err(format!("the import it named failed:\n{}", text(&imported)));
+    }
+    let last = ws.terraform(&["apply", "-auto-approve", "-no-color"]);
+    if !last.status.success() {
+        return Err(format!("the apply after the import failed:\n{}", text(&last)));
+    }
+    Ok(())
+}
+
 async fn run(steps: &[Step]) -> Result<(), Failure> {
     let stage = Stage::new().await;
     let mut consumers = Consumers::new();
@@ -213,8 +282,18 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
     }
     for step in steps {
         let before = consumers.clone();
-        log.push(apply_step(&stage, &mut consumers, &mut serial, *step).await);
+        let (what, crash) = apply_step(&stage, &mut consumers, &mut serial, *step).await;
+        log.push(what);
         ws.write("main.tf", &config(&stage, &consumers));
+        if let Some(crash) = crash {
+            if let Err(what) = crashed(&stage, &ws, &consumers, &crash).await {
+                return fail(&log, what);
+            }
+            if let Err(what) = check(&stage, &ws, &consumers).await {
+                return fail(&log, what);
+            }
+            continue;
+        }
         // A consumer that replaced its endpoint, accepted by account or
         // principal, is accepted again by the next apply: the one that
         // replaced the endpoint could not know the old one would go.
@@ -254,10 +333,15 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
 
 fn generate(seed: u64, length: u64) -> Vec<Step> {
     let mut rng = Rng::new(seed);
-    // A consumer first, so that the short runs in `make test` wire one.
+    // A consumer first, and a second one wired by an apply that is killed,
+    // so that the short runs in `make test` wire one and meet a crash.
     let first = Step { kind: 0, arg: rng.next() % 1_000_000 };
-    std::iter::once(first)
-        .chain((1..length).map(|_| Step { kind: rng.below(KINDS), arg: rng.next() % 1_000_000 }))
+    let arg = rng.next() % 1_000_000;
+    let second = Step { kind: 5, arg: arg - arg % SLOTS as u64 + (first.arg + 1) % SLOTS as u64 };
+    [first, second]
+        .into_iter()
+        .take(length as usize)
+        .chain((2..length).map(|_| Step { kind: rng.below(KINDS), arg: rng.next() % 1_000_000 }))
         .collect()
 }
 

@@ -357,12 +357,14 @@ async fn adopting_refuses_foreign_listeners_and_import_then_adopt_keeps_the_load
         .to_string();
     let ws = Workspace::new(&config).with_moto(&moto);
 
-    // Adopt means borrow: listeners someone else made on our ports are
-    // refused, and nothing of theirs changes.
+    // Adopt means borrow: the service (and the listeners) someone else made
+    // are refused, at plan already, and nothing of theirs changes.
     let before = aws.snapshot().await;
-    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let out = ws.fails(&["plan", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("port 9001 of the load balancer has a listener this resource does not manage"), "{out}");
+    assert!(flat.contains(&format!("the load balancer already has an endpoint service, {svc}")), "{out}");
+    assert!(flat.contains("was not made by a kafka_privatelink resource"), "{out}");
+    assert!(flat.contains("terraform import"), "{out}");
     assert_eq!(aws.snapshot().await, before, "a refused adoption changes nothing");
 
     // Import gives them to the resource; kept under load_balancer_arn it is

@@ -254,15 +254,20 @@ async fn a_create_before_destroy_replacement_is_refused_with_what_to_do_and_chan
     let ws = Workspace::new(&tf(cbd.clone())).with_moto(&moto);
     ws.apply();
     let before = aws.snapshot().await;
-    // Dropping a subnet replaces the load balancer; the new one first.
-    let two_subnets = subnet_ids(&net.subnets[..2]);
-    ws.write("main.tf", &tf(cbd.set("subnet_ids", &two_subnets)));
+    // A security group on a load balancer made without one replaces it
+    // (AWS never adds one); the new one first, under the names the old one
+    // still holds.
+    let sg = aws.security_group(&net, "cbd", None).await;
+    let groups = crate::common::hcl::list([s(&sg)]);
+    ws.write("main.tf", &tf(cbd.set("security_group_ids", &groups)));
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("remove create_before_destroy"), "{out}");
     assert_eq!(aws.snapshot().await, before, "nothing changed");
     // Without it, the same replacement goes through.
-    ws.write("main.tf", &tf(plain.set("subnet_ids", two_subnets)));
+    ws.write("main.tf", &tf(plain.set("security_group_ids", groups)));
+    // (The failed create left the old one deposed: the plan cannot tell it
+    // from another state's, warns, and the apply destroys it first.)
     ws.apply();
     ws.assert_no_changes();
     assert_ne!(aws.snapshot().await.load_balancers, before.load_balancers);
@@ -282,9 +287,9 @@ async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
     ws.apply();
     let before = aws.snapshot().await;
     assert!(before.listeners.contains_key(&9003));
-    // Two subnets instead of three replaces the load balancer; afresh,
-    // broker 3 would get 9002.
-    let two = two.set("subnet_ids", subnet_ids(&net.subnets[..2]));
+    // A new name replaces the load balancer; afresh, broker 3 would get
+    // 9002.
+    let two = two.str("name", "moved");
     ws.write("main.tf", &tf(two.clone()));
     let (ok, lines) = ws.plan_json();
     assert!(!ok);

@@ -1,31 +1,40 @@
 //! Plan-time refusals of what the apply would refuse anyway, each at its
 //! attribute: a load balancer to adopt that does not exist, is not a
 //! network load balancer, sits in another VPC or is already fronted by an
-//! endpoint service this instance may not take; a load balancer name that
-//! another setup holds. Read only when the plan starts a new instance (a
-//! first apply, or a replacement's new instance): an instance that exists
-//! owns what it holds, and its plan reads nothing more. The apply checks
-//! again, since another apply may claim the same objects in between.
+//! endpoint service this instance may not take; a load balancer or target
+//! group name that another setup holds. The load balancer is read only
+//! when the plan starts a new instance (a first apply, or a replacement's
+//! new instance), the groups only when the plan creates some. The apply
+//! checks again, since another apply may claim the same objects in between.
+//!
+//! An object held by a `kafka_privatelink` of the same name is only a
+//! warning here: it may be this resource's own predecessor, which Terraform
+//! destroys before the create (a deposed object of a failed
+//! create_before_destroy, a tainted instance), and which the plan cannot
+//! see. The apply, which runs after that destroy, refuses it if it is still
+//! there.
 
-use super::model::Model;
+use std::collections::BTreeSet;
+
+use super::model::{Model, NewGroup};
 use super::{KafkaPrivatelink, aws_error, diff_error};
 
 use crate::aws::ec2::{self, ServiceKey};
 use crate::aws::elbv2;
 use crate::domain::diff::DiffError;
 use crate::domain::ownership::{self, OwnershipError};
-use crate::server::api::diag::Diagnostics;
+use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 
 impl KafkaPrivatelink {
     /// Refuses, before any write, a new instance whose objects are taken.
     /// `ours` are the tokens of the instance a replacement replaces: its
     /// objects are still there while the plan is made.
-    pub(super) async fn check_claims(&self, config: &Model, ours: &[&str]) -> Result<(), Diagnostics> {
-        let Some(name) = config.name.known() else { return Ok(()) };
+    pub(super) async fn check_claims(&self, config: &Model, ours: &[&str]) -> Result<Diagnostics, Diagnostics> {
+        let Some(name) = config.name.known() else { return Ok(Diagnostics::new()) };
         let refuse = |e: DiffError, at: &str| Err(Diagnostics::from(diff_error(name, &e).at(AttributePath::attr(at))));
         if config.subnet_ids.is_null() {
-            let Some(arn) = config.load_balancer_arn.known() else { return Ok(()) };
+            let Some(arn) = config.load_balancer_arn.known() else { return Ok(Diagnostics::new()) };
             let clients = self.clients().await?;
             let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
             let Some(lb) = elbv2::find_load_balancer_by_arn(&clients.elbv2, arn).await.map_err(reading)? else {
@@ -40,22 +49,85 @@ impl KafkaPrivatelink {
             }
             let service = ec2::find_service(&clients.ec2, ServiceKey::LoadBalancer(arn)).await.map_err(reading)?;
             if let Some(svc) = service
-                && let Some(holder) = ownership::in_the_way(name, &svc.tags, ours)
+                && let Some(way) = ownership::in_the_way(name, &svc.tags, ours)
             {
-                return refuse(DiffError::ForeignService { id: svc.id, holder }, "load_balancer_arn");
+                let e = DiffError::ForeignService { id: svc.id, holder: way.holder };
+                return claimed(name, &e, way.namesake, AttributePath::attr("load_balancer_arn"));
             }
         } else {
             let clients = self.clients().await?;
             let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
             let Some(lb) = elbv2::find_load_balancer_by_name(&clients.elbv2, name).await.map_err(reading)? else {
-                return Ok(());
+                return Ok(Diagnostics::new());
             };
             let tags = elbv2::tags_of(&clients.elbv2, std::slice::from_ref(&lb.arn)).await.map_err(reading)?;
-            if let Some(holder) = ownership::in_the_way(name, tags.get(&lb.arn).unwrap_or(&Default::default()), ours) {
-                let e = OwnershipError::NameTaken { name: name.clone(), arn: lb.arn, holder };
-                return refuse(DiffError::Ownership(e), "name");
+            if let Some(way) = ownership::in_the_way(name, tags.get(&lb.arn).unwrap_or(&Default::default()), ours) {
+                let e = DiffError::Ownership(OwnershipError::NameTaken {
+                    name: name.clone(),
+                    arn: lb.arn,
+                    holder: way.holder,
+                });
+                return claimed(name, &e, way.namesake, AttributePath::attr("name"));
             }
         }
-        Ok(())
+        Ok(Diagnostics::new())
     }
+
+    /// Refuses, before any write, a target group the plan creates whose
+    /// name a group of another setup (or of no kafka_privatelink) holds:
+    /// names are unique in a region, and AWS would answer the create with
+    /// that group. One listing of the region's groups, only when the plan
+    /// creates groups.
+    pub(super) async fn check_group_names(
+        &self,
+        config: &Model,
+        prior: Option<&Model>,
+        ours: &[&str],
+    ) -> Result<Diagnostics, Diagnostics> {
+        let Some(name) = config.name.known() else { return Ok(Diagnostics::new()) };
+        let new: Vec<NewGroup> = config.new_groups(prior).into_iter().filter(|g| g.port_known).collect();
+        let wanted: BTreeSet<String> = new.iter().map(|g| g.name.clone()).collect();
+        if wanted.is_empty() {
+            return Ok(Diagnostics::new());
+        }
+        let clients = self.clients().await?;
+        let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
+        let found = elbv2::find_target_groups_by_names(&clients.elbv2, &wanted).await.map_err(reading)?;
+        if found.is_empty() {
+            return Ok(Diagnostics::new());
+        }
+        let arns: Vec<String> = found.iter().map(|t| t.arn.clone()).collect();
+        let tags = elbv2::tags_of(&clients.elbv2, &arns).await.map_err(reading)?;
+        let mut warnings = Diagnostics::new();
+        for tg in found {
+            let held = tags.get(&tg.arn).cloned().unwrap_or_default();
+            if let Some(way) = ownership::in_the_way(name, &held, ours) {
+                let at = new.iter().find(|g| g.name == tg.name).map(|g| g.at.clone());
+                let e = DiffError::ForeignTargetGroup { name: tg.name, arn: tg.arn, holder: way.holder };
+                warnings.extend(claimed(name, &e, way.namesake, at.unwrap_or_else(|| AttributePath::attr("brokers")))?);
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+/// An object in the way: refused, or — held by a namesake, perhaps this
+/// resource's own predecessor — a warning that the apply will refuse it
+/// if it is still there.
+fn claimed(name: &str, e: &DiffError, namesake: bool, at: AttributePath) -> Result<Diagnostics, Diagnostics> {
+    let refusal = diff_error(name, e).at(at);
+    if !namesake {
+        return Err(refusal.into());
+    }
+    Ok(Diagnostic::warning(
+        format!("Kafka PrivateLink ({name}) may be refused at apply"),
+        format!(
+            "{} If that is this resource's own predecessor (a deposed object left by a failed \
+             create_before_destroy, or the instance being replaced), Terraform destroys it first and the apply \
+             proceeds; otherwise the apply refuses, changing nothing.",
+            refusal.detail
+        ),
+    )
+    .at(refusal.path.clone().unwrap_or_default())
+    .into())
 }

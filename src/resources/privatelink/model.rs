@@ -129,10 +129,39 @@ pub struct Timeouts {
 /// the state does not hold yet), each checked against AWS's 32-character
 /// limit; an unknown port counts as the widest. Groups that exist keep
 /// their names, whatever they are.
+/// A target group a plan creates.
+pub struct NewGroup {
+    pub name: String,
+    /// The attribute that configures it.
+    pub at: AttributePath,
+    /// The broker's key, for a broker's group.
+    pub broker: Option<String>,
+    /// Whether its port, and so its name, is known (else the name is the
+    /// longest it could be, for the length check).
+    pub port_known: bool,
+}
+
 impl Model {
     pub fn check_new_group_names(&self, prior: Option<&Model>) -> Checks {
         let mut c = Checks::default();
-        let (Tri::Known(name), Some(brokers)) = (&self.name, self.brokers.known()) else { return c };
+        for group in self.new_groups(prior) {
+            if let Err(e) = check_elb_name(&group.name) {
+                let (summary, what) = match &group.broker {
+                    Some(key) => ("Name too long for a target group", format!("a target group for broker {key}")),
+                    None => ("Name too long for the bootstrap target group", "the bootstrap target group".to_owned()),
+                };
+                c.fail(group.at, summary, format!("The plan creates {what}: {e}. Shorten the name."));
+            }
+        }
+        c
+    }
+
+    /// The target groups this plan creates (those the state holds no group
+    /// of the same port and kind for), with their names and where they are
+    /// configured. Only groups whose port is known.
+    pub fn new_groups(&self, prior: Option<&Model>) -> Vec<NewGroup> {
+        let mut out = Vec::new();
+        let (Tri::Known(name), Some(brokers)) = (&self.name, self.brokers.known()) else { return out };
         let prior_brokers = prior.and_then(|p| p.brokers.known());
         for (key, b) in brokers {
             let Ok(id) = key.parse::<BrokerId>() else { continue };
@@ -145,13 +174,13 @@ impl Model {
                     && prior.and_then(|p| p.target_port_of(w)) == port
                     && w.instance_id.is_null() == b.instance_id.is_null()
             });
-            let group = target_group_name(name, Role::Broker(id), kind_of(b), port.unwrap_or(u16::MAX));
-            if !exists && let Err(e) = check_elb_name(&group) {
-                c.fail(
-                    path("brokers").key(key.clone()),
-                    "Name too long for a target group",
-                    format!("The plan creates a target group for broker {key}: {e}. Shorten the name."),
-                );
+            if !exists {
+                out.push(NewGroup {
+                    name: target_group_name(name, Role::Broker(id), kind_of(b), port.unwrap_or(u16::MAX)),
+                    at: path("brokers").key(key.clone()),
+                    broker: Some(key.clone()),
+                    port_known: port.is_some(),
+                });
             }
         }
         if self.bootstrap().is_some() {
@@ -164,19 +193,16 @@ impl Model {
                         .known()
                         .is_some_and(|bs| bs.values().map(kind_of).max().unwrap_or(TargetKind::Ip) == kind)
             });
-            let group = target_group_name(name, Role::Bootstrap, kind, port.unwrap_or(u16::MAX));
-            if port.is_some()
-                && !exists
-                && let Err(e) = check_elb_name(&group)
-            {
-                c.fail(
-                    path("bootstrap").index(0),
-                    "Name too long for the bootstrap target group",
-                    format!("The plan creates the bootstrap target group: {e}. Shorten the name."),
-                );
+            if let (Some(port), false) = (port, exists) {
+                out.push(NewGroup {
+                    name: target_group_name(name, Role::Bootstrap, kind, port),
+                    at: path("bootstrap").index(0),
+                    broker: None,
+                    port_known: true,
+                });
             }
         }
-        c
+        out
     }
 
     /// The port a broker's targets use (`port`, else `broker_port`, else

@@ -230,9 +230,10 @@ impl KafkaPrivatelink {
         if names.has_errors() {
             return Err(names.0);
         }
+        let private = Private::decode(&req.prior_private).map_err(Diagnostics::from)?;
+        let ours: Vec<&str> = private.instance.as_deref().into_iter().collect();
 
         // replacement: what the change needs a new load balancer for
-        let private = Private::decode(&req.prior_private).map_err(Diagnostics::from)?;
         let replace = match &prior {
             Some(p) => self.replacement(&config, p, &private).await?,
             None => Vec::new(),
@@ -250,12 +251,12 @@ impl KafkaPrivatelink {
             _ => BTreeMap::new(),
         };
         let prior = if replace.is_empty() { prior } else { None };
-        if prior.is_none() {
-            let ours: Vec<&str> = private.instance.as_deref().into_iter().collect();
-            self.check_claims(&config, &ours).await?;
-        }
-        let prior = prior.as_ref();
         let mut warnings = Diagnostics::new();
+        if prior.is_none() {
+            warnings.extend(self.check_claims(&config, &ours).await?);
+        }
+        warnings.extend(self.check_group_names(&config, prior.as_ref(), &ours).await?);
+        let prior = prior.as_ref();
 
         plan_security_groups(&mut planned, &config, prior, &mut warnings);
         self.plan_defaults(&mut planned, &config);
