@@ -115,6 +115,12 @@ where
     retry::retry_while(retryable, window, retry::Backoff::PROPAGATION, &exec.stop, call).await
 }
 
+/// AWS refuses a subnet added in a zone whose previous subnet is still
+/// being removed (`InvalidConfigurationRequest`).
+fn removal_in_progress(e: &AwsError) -> bool {
+    e.code() == Some("InvalidConfigurationRequest")
+}
+
 /// AWS refuses to register an instance that is not running yet
 /// (`InvalidTarget`, "The following targets are not in a running state and
 /// cannot be registered"): an instance started in the same apply as its
@@ -243,10 +249,14 @@ fn run<'a>(
                 Err(error) => Err(StepError { created: Some(Effect::LoadBalancer(created, tags.clone())), error }),
             }
         }),
-        Step::SetSubnets { subnets } => {
+        Step::SetSubnets { subnets, after_removal } => {
             let arn = lb_arn(observed)?;
+            // A removal takes up to minutes to complete (AWS: "Subnet changes
+            // within the same Availability Zone must be independent
+            // actions"): the addition after it is refused until then.
+            let also = after_removal.then_some(removal_in_progress as fn(&AwsError) -> bool);
             Box::pin(async move {
-                settled(lb_fresh, None, exec, || elbv2::set_subnets(elb, &arn, subnets)).await?;
+                settled(lb_fresh, also, exec, || elbv2::set_subnets(elb, &arn, subnets)).await?;
                 Ok(Effect::Subnets(subnets.clone()))
             })
         }

@@ -92,8 +92,11 @@ pub enum Step {
         tags: BTreeMap<String, String>,
     },
     /// The load balancer's subnets become exactly these (SetSubnets).
+    /// `after_removal`: a removal in this apply came first, and AWS takes an
+    /// addition in a zone only once a removal there has completed.
     SetSubnets {
         subnets: BTreeSet<String>,
+        after_removal: bool,
     },
     SetCrossZone(bool),
     SetTargetGroupAttributes {
@@ -304,11 +307,12 @@ fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut 
             // zone is two changes to AWS. (With nothing kept, the plan
             // replaces the load balancer instead.)
             let kept: BTreeSet<String> = lb.subnets.intersection(subnets).cloned().collect();
-            if kept != lb.subnets && !kept.is_empty() {
-                s.push(Phase::LoadBalancer, Step::SetSubnets { subnets: kept.clone() });
+            let removing = kept != lb.subnets && !kept.is_empty();
+            if removing {
+                s.push(Phase::LoadBalancer, Step::SetSubnets { subnets: kept.clone(), after_removal: false });
             }
             if kept != *subnets {
-                s.push(Phase::Groups, Step::SetSubnets { subnets: subnets.clone() });
+                s.push(Phase::Groups, Step::SetSubnets { subnets: subnets.clone(), after_removal: removing });
             }
             if let Some(want) = &spec.security_groups {
                 security_groups(want, lb, s)?;

@@ -324,27 +324,27 @@ impl Resource for EndpointConnectionAccepter {
             return respond(req.proposed.clone(), checks.0, Vec::new());
         }
         let replace = if req.prior_state.is_null() { Vec::new() } else { replacements(&config, &prior) };
-        // A new acceptance by account on a service that accepts by itself
-        // would wait out its timeout: refused here when the service exists
-        // (else by the apply's first read).
+        // A new acceptance by account on a service that accepts by itself:
+        // said here when the service exists (a warning: this very plan may
+        // be turning that off; the apply refuses what cannot work).
         let by_account = config.vpc_endpoint_id.is_null();
+        let mut warnings = checks.0;
         if (req.prior_state.is_null() || !replace.is_empty())
             && by_account
             && let Some(service) = config.service_id.known()
         {
-            let refusal = match self.clients().await {
+            let how = match self.clients().await {
                 Ok(clients) => {
-                    accepts_by_itself(clients, service).await.map_err(|e| error(clients, "planning", service, &e))
+                    self_accepting(clients, service).await.map_err(|e| error(clients, "planning", service, &e))
                 }
                 Err(d) => Err(d),
             };
-            match refusal {
-                Ok(None) => {}
-                Ok(Some(why)) => {
-                    let d = Diagnostic::error("The service accepts its consumers itself", why)
-                        .at(AttributePath::attr("service_id"));
-                    return respond(req.proposed.clone(), d.into(), Vec::new());
-                }
+            match how {
+                Ok(SelfAccepting::No) => {}
+                Ok(how) => warnings.push(
+                    Diagnostic::warning("The service accepts its consumers itself", self_accepting_text(service, how))
+                        .at(AttributePath::attr("service_id")),
+                ),
                 Err(d) => return respond(req.proposed.clone(), d, Vec::new()),
             }
         }
@@ -355,7 +355,7 @@ impl Resource for EndpointConnectionAccepter {
             planned.state = Tri::Unknown;
         }
         match encode(&planned) {
-            Ok(v) => respond(v, checks.0, replace),
+            Ok(v) => respond(v, warnings, replace),
             Err(d) => respond(req.proposed.clone(), d, Vec::new()),
         }
     }
@@ -492,11 +492,13 @@ enum Request {
 }
 
 /// How long an accepter by account waits for a request of its own once
-/// the only connections of its account it sees are accepted ones (someone
-/// else's, or its own from an interrupted apply): a quarter of its create
-/// timeout, at most this. Another accepter of the same account may be
-/// answering a consumer of its own, whose request comes a little later.
-const GRACE: Duration = Duration::from_secs(5 * 60);
+/// the only connections of its account it sees are accepted ones (the
+/// service's own acceptance, another accepter's, or its own from an
+/// interrupted apply): half its create timeout, at most this. AWS records
+/// no owner of an acceptance, so which of them it is cannot be known; the
+/// grace lets another accepter's consumer's request, which may come minutes
+/// later, arrive before the accepter gives up and says what it saw.
+const GRACE: Duration = Duration::from_secs(10 * 60);
 
 /// Waits for `consumer`'s request. A new service unknown to EC2 counts as
 /// "none yet" for at most [`PROPAGATION`].
@@ -512,7 +514,7 @@ async fn await_request(
     let last = std::sync::Mutex::new(Vec::new());
     let taken_since = std::sync::OnceLock::new();
     let started = std::time::Instant::now();
-    let grace = GRACE.min(timeout / 4);
+    let grace = GRACE.min(timeout / 2);
     let waiting =
         retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
     let waited = retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
@@ -553,26 +555,50 @@ async fn await_request(
     }
 }
 
-/// Refuses to wait, by account, on a service that accepts its consumers
-/// by itself: the request would be accepted before the accepter could see
-/// it waiting, and the accepter would wait out its timeout. `None` when
-/// the service accepts nothing by itself, or is not visible yet.
-async fn accepts_by_itself(clients: &Clients, service: &str) -> Result<Option<String>, AwsError> {
-    let Some(svc) = ec2::find_service(&clients.ec2, ServiceKey::Id(service)).await? else { return Ok(None) };
-    let why = if !svc.acceptance_required {
-        "needs no acceptance (acceptance_required = false): AWS accepts every request at once"
-    } else if svc.tags.get(AUTO_ACCEPT_TAG).is_some_and(|v| v == "true") {
-        "accepts its consumers itself (its kafka_privatelink sets endpoint_service.auto_accept = true): the apply that \
-         runs it accepts every waiting request of an allowed account"
-    } else {
-        return Ok(None);
+/// How a service accepts consumers by itself, if it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SelfAccepting {
+    No,
+    /// Its kafka_privatelink's `endpoint_service.auto_accept`: every apply of
+    /// it accepts the waiting requests of allowed accounts.
+    AutoAccept,
+    /// `acceptance_required = false`: AWS accepts every request at once.
+    NoAcceptance,
+}
+
+/// How `service` accepts by itself; `No` as well while EC2 does not know
+/// it yet (a service made in the same apply).
+async fn self_accepting(clients: &Clients, service: &str) -> Result<SelfAccepting, AwsError> {
+    let Some(svc) = ec2::find_service(&clients.ec2, ServiceKey::Id(service)).await? else {
+        return Ok(SelfAccepting::No);
     };
-    Ok(Some(format!(
-        "{service} {why}. An accepter that names its consumer by account waits for a request it would never see \
-         waiting. Use one of the two: remove this accepter (the service accepts the consumer), or set \
-         auto_accept = false (acceptance_required = true) on the service; or name the consumer's endpoint with \
+    Ok(if !svc.acceptance_required {
+        SelfAccepting::NoAcceptance
+    } else if svc.tags.get(AUTO_ACCEPT_TAG).is_some_and(|v| v == "true") {
+        SelfAccepting::AutoAccept
+    } else {
+        SelfAccepting::No
+    })
+}
+
+/// What an accepter by account beside a self-accepting service should know.
+fn self_accepting_text(service: &str, how: SelfAccepting) -> String {
+    let why = match how {
+        SelfAccepting::NoAcceptance => {
+            "needs no acceptance (acceptance_required = false): AWS accepts every request at once, so an accepter \
+             that names its consumer by account never sees one waiting, and is refused"
+        }
+        _ => {
+            "accepts its consumers itself (its kafka_privatelink sets endpoint_service.auto_accept = true): a request \
+             that waits while that resource applies is accepted by it, and an accepter that names its consumer by \
+             account then waits for a while and gives up, saying so"
+        }
+    };
+    format!(
+        "{service} {why}. Use one of the two: remove this accepter (the service accepts the consumer), or set \
+         auto_accept = false (and acceptance_required = true) on the service; or name the consumer's endpoint with \
          vpc_endpoint_id, which an accepter records however it was accepted."
-    )))
+    )
 }
 
 /// Waits for `consumer`'s request, accepts it unless it is accepted
@@ -586,9 +612,11 @@ async fn accept(
 ) -> Accepted {
     let ec2c = &clients.ec2;
     if matches!(consumer, Consumer::Account(_)) {
-        match accepts_by_itself(clients, service).await {
-            Ok(Some(why)) => return Accepted::Not(why),
-            Ok(None) => {}
+        match self_accepting(clients, service).await {
+            Ok(SelfAccepting::NoAcceptance) => {
+                return Accepted::Not(self_accepting_text(service, SelfAccepting::NoAcceptance));
+            }
+            Ok(_) => {}
             Err(e) => return Accepted::Failed(e),
         }
     }
@@ -615,9 +643,9 @@ async fn accept(
                 ids.iter().map(|id| format!("terraform import <this accepter's address> {service},{id}")).collect();
             return Accepted::Not(format!(
                 "No request of the account waited for acceptance, and its {} {} accepted before this accepter looked: by \
-                 an earlier apply of this accepter that was interrupted after its accept, or by another accepter. If it \
-                 is this accepter's, import it ({}); if it is another's, name this consumer's endpoint with \
-                 vpc_endpoint_id.",
+                 an earlier apply of this accepter that was interrupted after its accept, by another accepter, or by \
+                 the service itself (endpoint_service.auto_accept, the console). If it is this consumer's, import it \
+                 ({}); if it is another consumer's, name this consumer's endpoint with vpc_endpoint_id.",
                 if ids.len() == 1 { "connection" } else { "connections" },
                 ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(", ")
                     + if ids.len() == 1 { " was" } else { " were" },

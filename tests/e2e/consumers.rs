@@ -351,31 +351,48 @@ async fn a_failed_service_create_with_unset_principals_is_recorded() {
 }
 
 #[tokio::test]
-async fn an_accepter_by_account_beside_auto_accept_is_told_at_once_and_a_timeout_says_what_it_saw() {
+async fn an_accepter_by_account_beside_a_self_accepting_service_is_told_and_a_timeout_says_what_it_saw() {
     let w = Stage::new().await;
-    let accepting = |c: Config| {
-        c.edit(["kafka_privatelink", "k"], |k| k.edit("endpoint_service", |e| e.set("auto_accept", "true")))
+    let service_says = |c: Config, key: &str, value: &str| {
+        let (key, value) = (key.to_owned(), value.to_owned());
+        c.edit(["kafka_privatelink", "k"], move |k| k.edit("endpoint_service", move |e| e.set(&key, &value)))
             .edit(["kafka_endpoint_connection_accepter", "consumer"], |a| {
                 a.edit("timeouts", |t| t.str("create", "10m"))
             })
     };
-    // In one apply, the service is new: the accepter's first read at apply
-    // finds the service's auto_accept and refuses at once, not after 10m.
-    let ws = w.workspace(&accepting(wiring(&w.net)).to_string());
+    // auto_accept and an accepter by account work together in one apply:
+    // the request comes after the service's apply, and the accepter takes it
+    let ws = w.workspace(&service_says(wiring(&w.net), "auto_accept", "true").to_string());
+    ws.apply();
+    ws.assert_no_changes();
+    // a new accepter's plan beside it says what to expect
+    ws.write(
+        "main.tf",
+        &service_says(wiring(&w.net), "auto_accept", "true")
+            .with(
+                Block::resource("kafka_endpoint_connection_accepter", "second")
+                    .set("service_id", "kafka_privatelink.k.endpoint_service[0].id")
+                    .str("account_id", "210987654321"),
+            )
+            .to_string(),
+    );
+    let (ok, lines) = ws.plan_json();
+    assert!(ok, "a warning, not a refusal: {lines:?}");
+    let said = diagnostics(&lines);
+    let warned = said.iter().find(|d| d.1 == "The service accepts its consumers itself").expect("the warning");
+    assert_eq!(warned.0, "warning");
+    assert!(warned.2.contains("set auto_accept = false"), "the fix is spelled out: {warned:?}");
+    ws.write("main.tf", &service_says(wiring(&w.net), "auto_accept", "true").to_string());
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+
+    // A service that needs no acceptance: the accepter's first read at apply
+    // refuses at once, not after its 10 minutes.
+    let ws = w.workspace(&service_says(wiring(&w.net), "acceptance_required", "false").to_string());
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("accepts its consumers itself"), "{flat}");
-    assert!(flat.contains("set auto_accept = false"), "the fix is spelled out: {flat}");
+    assert!(flat.contains("needs no acceptance (acceptance_required = false)"), "{flat}");
     assert!(!flat.contains("timed out"), "{flat}");
-
-    // With the service in place, the plan of a new accepter says so.
-    let (ok, lines) = ws.plan_json();
-    assert!(!ok, "an accepter by account beside auto_accept was planned");
-    let said = diagnostics(&lines);
-    assert!(said.iter().any(|d| d.1 == "The service accepts its consumers itself"), "{said:?}");
-    // Terraform's destroy first plans the configuration as it is, refusal
-    // included; -refresh=false destroys what the state holds without it.
-    ws.ok(&["destroy", "-auto-approve", "-no-color", "-refresh=false"]);
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
 
     // No consumer at all: the timeout says what it saw, not a bare "timed out".
     let lonely = Config::new().with(service(&w.net)).with(

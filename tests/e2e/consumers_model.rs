@@ -26,8 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::common::hcl::{Block, Config, privatelink, s};
-use crate::common::model::{Failure, shrink};
-use crate::common::{Rng, Stage, Workspace, env_number};
+use crate::common::model::{Drive, Failure, drive};
+use crate::common::{Rng, Stage, Workspace};
 
 const SLOTS: usize = 3;
 const KINDS: u64 = 6;
@@ -143,7 +143,7 @@ async fn apply_step(stage: &Stage, consumers: &mut Consumers, serial: &mut u32, 
         (5, None) => {
             *serial += 1;
             consumers.insert(slot, Consumer { naming, generation: *serial });
-            let crash = if step.arg % 2 == 0 {
+            let crash = if step.arg.is_multiple_of(2) {
                 Crash {
                     action: "ModifyVpcEndpointServicePermissions",
                     address: format!("kafka_endpoint_service_principal.p{slot}"),
@@ -347,25 +347,8 @@ fn generate(seed: u64, length: u64) -> Vec<Step> {
 
 #[tokio::test]
 async fn random_wirings_keep_every_invariant_and_one_destroy_ends_them() {
-    let seed = env_number("CONSUMERS_SEED", 0xc0_2026);
-    let runs = env_number("CONSUMERS_RUNS", 1);
-    let length = env_number("CONSUMERS_STEPS", 5);
-    assert!(runs > 0 && length > 0, "CONSUMERS_RUNS and CONSUMERS_STEPS must be positive");
-    for r in 0..runs {
-        let seed = seed.wrapping_add(r * 7919);
-        let steps = generate(seed, length);
-        assert_eq!(steps.len() as u64, length);
-        if let Err(failure) = run(&steps).await {
-            let (shortest, failure) = shrink(steps, failure, |s| async move { run(&s).await }).await;
-            panic!(
-                "{}",
-                failure.report(
-                    &format!("consumer model failed (CONSUMERS_SEED={seed}, CONSUMERS_STEPS={length})"),
-                    &shortest
-                )
-            );
-        }
-    }
+    let d = Drive { name: "consumers model", prefix: "CONSUMERS", seed: 0xc0_2026, steps: 5 };
+    drive(d, generate, |steps| async move { run(&steps).await }).await;
 }
 
 #[test]

@@ -438,10 +438,15 @@ async fn subnets_are_removed_and_moved_in_place_unless_consumers_are_connected()
     let zone = first.subnets()[0].availability_zone().unwrap().to_owned();
     let created = aws.ec2.create_subnet().vpc_id(&net.vpc).cidr_block("10.0.9.0/24").availability_zone(&zone);
     let other = created.send().await.unwrap().subnet.unwrap().subnet_id.unwrap();
+    // AWS refuses the addition while the removal completes: waited out
+    proxy.aws(&serde_json::json!({"subnet_removal": 2}));
     ws.write("main.tf", &with(&[&other, ids[1], ids[2]]).to_string());
     proxy.reset_counts();
     ws.apply();
-    assert_eq!(proxy.counts().get("elbv2:SetSubnets"), Some(&2), "remove, then add: {:?}", proxy.counts());
+    let counts = proxy.counts();
+    assert_eq!(counts.get("aws:subnet_removal"), Some(&2), "the addition was refused twice: {counts:?}");
+    assert_eq!(counts.get("elbv2:SetSubnets"), Some(&4), "remove, then add until taken: {counts:?}");
+    proxy.aws(&serde_json::json!({}));
     assert_eq!(lb_subnets().await, BTreeSet::from([other.clone(), ids[1].to_owned(), ids[2].to_owned()]));
     ws.assert_no_changes();
     let after = aws.snapshot().await;

@@ -41,8 +41,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::common::model::{Failure, shrink};
-use crate::common::{CrashRun, HEADER, Rng, Stage, Workspace, env_number};
+use crate::common::model::{Drive, Failure, drive};
+use crate::common::{CrashRun, HEADER, Rng, Stage, Workspace};
 
 /// One step of a sequence: a number that the runner turns into an edit or
 /// an event fitting the state at that point (so that any sub-sequence is a
@@ -1037,22 +1037,8 @@ fn generate(seed: u64, length: u64) -> Vec<Step> {
 
 #[tokio::test]
 async fn random_edits_of_the_whole_resource_and_its_world_keep_every_invariant() {
-    let seed = env_number("MODEL_SEED", 0x5eed_2026);
-    let runs = env_number("MODEL_RUNS", 1);
-    let length = env_number("MODEL_STEPS", 8);
-    assert!(runs > 0 && length > 0, "MODEL_RUNS and MODEL_STEPS must be positive");
-    for r in 0..runs {
-        let seed = seed.wrapping_add(r * 7919);
-        let steps = generate(seed, length);
-        assert_eq!(steps.len() as u64, length);
-        if let Err(failure) = run(&steps).await {
-            let (shortest, failure) = shrink(steps, failure, |s| async move { run(&s).await }).await;
-            panic!(
-                "{}",
-                failure.report(&format!("model test failed (MODEL_SEED={seed}, MODEL_STEPS={length})"), &shortest)
-            );
-        }
-    }
+    let d = Drive { name: "model test", prefix: "MODEL", seed: 0x5eed_2026, steps: 8 };
+    drive(d, generate, |steps| async move { run(&steps).await }).await;
 }
 
 /// Pipelines: every step an edit planned with `-out`, then an event in the
@@ -1060,24 +1046,12 @@ async fn random_edits_of_the_whole_resource_and_its_world_keep_every_invariant()
 /// applied. `SAVED_SEED`, `SAVED_RUNS` (default 1), `SAVED_STEPS` (default 6).
 #[tokio::test]
 async fn random_saved_plans_applied_after_the_world_moved_keep_their_word_or_refuse() {
-    let seed = env_number("SAVED_SEED", 0x5a7e_d001);
-    let runs = env_number("SAVED_RUNS", 1);
-    let length = env_number("SAVED_STEPS", 6);
-    assert!(runs > 0 && length > 0, "SAVED_RUNS and SAVED_STEPS must be positive");
-    for r in 0..runs {
-        let seed = seed.wrapping_add(r * 7919);
+    let saved = |seed: u64, length: u64| {
         let mut rng = Rng::new(seed);
-        let steps: Vec<Step> = (0..length).map(|_| Step { kind: 36, arg: rng.next() % 1_000_000 }).collect();
-        assert_eq!(steps.len() as u64, length);
-        if let Err(failure) = run(&steps).await {
-            let (shortest, failure) = shrink(steps, failure, |s| async move { run(&s).await }).await;
-            panic!(
-                "{}",
-                failure
-                    .report(&format!("saved-plan model failed (SAVED_SEED={seed}, SAVED_STEPS={length})"), &shortest)
-            );
-        }
-    }
+        (0..length).map(|_| Step { kind: 36, arg: rng.next() % 1_000_000 }).collect::<Vec<_>>()
+    };
+    let d = Drive { name: "saved-plan model", prefix: "SAVED", seed: 0x5a7e_d001, steps: 6 };
+    drive(d, saved, |steps| async move { run(&steps).await }).await;
 }
 
 #[test]

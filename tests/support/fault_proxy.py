@@ -67,6 +67,14 @@ AWS BEHAVIOURS (POST /__aws; each key optional; counts of what fired are in
                      hashicorp/terraform-provider-aws #15214, #16860, #19920
                      (NotFound within the second of a successful create), and
                      per action: Describe may see an object Modify does not.
+  "subnet_removal": n  after a SetSubnets that removes a subnet from a load
+                     balancer, its next n SetSubnets that add one are refused
+                     with InvalidConfigurationRequest while the removal
+                     completes (ELB's "Update the Availability Zones for your
+                     Network Load Balancer": "Subnet changes within the same
+                     Availability Zone must be independent actions. You first
+                     complete removing the existing subnet, then you can add
+                     the new subnet").
   "provisioning": n  a new load balancer reads `provisioning` n times, then
   "impaired": n      `active_impaired` n times (DescribeLoadBalancers State).
   "pending": n       a new or just modified endpoint service reads `Pending` n
@@ -150,6 +158,7 @@ READS = {}  # (behaviour, id) -> how many answers it has shaped so far
 REGIONS = {}  # service id -> {"added": set, "removed": set}
 SETTLING = set()  # services created or modified through the proxy: shown Pending for a while
 GHOSTS = {}  # deleted service id -> {"until": time, "item": xml, "nlbs": [arn]}
+REMOVING = {}  # load balancer ARN -> subnet additions still refused while a removal completes
 
 # The create actions whose objects may not be visible at once: how to find
 # the new id in the answer, and how AWS says it does not know it.
@@ -167,6 +176,7 @@ MESSAGES = {
     "LoadBalancerNotFound": "One or more load balancers not found",
     "TargetGroupNotFound": "One or more target groups not found",
     "ListenerNotFound": "One or more listeners not found",
+    "InvalidConfigurationRequest": "A subnet is being removed from load balancer '{id}'; try again once it is done",
     "InvalidVpcEndpointServiceId.NotFound": "The VpcEndpointService Id '{id}' does not exist",
     "Throttling": "Rate exceeded",
     "RequestLimitExceeded": "Request limit exceeded.",
@@ -605,6 +615,7 @@ class Handler(BaseHTTPRequestHandler):
                 FRESH.clear()
                 SETTLING.clear()
                 REGIONS.clear()
+                REMOVING.clear()
                 for sid, r in AWS.get("regions_in_flight", {}).items():
                     REGIONS[sid] = {"added": set(r.get("added", [])), "removed": set(r.get("removed", []))}
             return self.reply(200, b"{}", "application/json")
@@ -708,10 +719,35 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, answer.encode())
         self.forward(body, rewrite, action, params)
 
+    def subnets_now(self, arn):
+        """The subnets moto holds for the load balancer `arn`."""
+        query = {"Action": ["DescribeLoadBalancers"], "Version": ["2015-12-01"], "LoadBalancerArns.member.1": [arn]}
+        _, answer, _ = self.fetch(urllib.parse.urlencode(query, doseq=True).encode())
+        return set(re.findall(r"<SubnetId>([^<]+)</SubnetId>", answer.decode("utf-8", "replace")))
+
+    def subnet_removal(self, params):
+        """InvalidConfigurationRequest for a subnet added while a removal
+        from the same load balancer completes, or None."""
+        arn = params.get("LoadBalancerArn", [""])[0]
+        wanted = {v for k, vs in params.items() if k.startswith("Subnets.member.") for v in vs}
+        now = self.subnets_now(arn)
+        with LOCK:
+            if wanted < now:
+                REMOVING[arn] = AWS["subnet_removal"]
+            elif wanted - now and REMOVING.get(arn, 0) > 0:
+                REMOVING[arn] -= 1
+                COUNTS["aws:subnet_removal"] = COUNTS.get("aws:subnet_removal", 0) + 1
+                return fault("elbv2", "InvalidConfigurationRequest", arn)
+        return None
+
     def aws_behaviour(self, service, action, params):
         """An answer AWS would give now and moto never does, or None."""
         if service not in ("ec2", "elbv2"):
             return None
+        if action == "SetSubnets" and AWS.get("subnet_removal"):
+            refused = self.subnet_removal(params)
+            if refused:
+                return refused
         with LOCK:
             if AWS.get("throttle") and RNG.random() < AWS["throttle"]:
                 COUNTS["aws:throttle"] = COUNTS.get("aws:throttle", 0) + 1

@@ -26,15 +26,31 @@ use crate::domain::ownership::{self, OwnershipError};
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 
+/// What [`KafkaPrivatelink::check_claims`] found, short of a refusal.
+#[derive(Default)]
+pub(super) struct Claims {
+    pub warnings: Diagnostics,
+    /// A load balancer of the name exists, or one is adopted: its groups'
+    /// names may be taken.
+    pub name_taken: bool,
+}
+
 impl KafkaPrivatelink {
     /// Refuses, before any write, a new instance whose objects are taken.
     /// `ours` are the tokens of the instance a replacement replaces: its
     /// objects are still there while the plan is made.
-    pub(super) async fn check_claims(&self, config: &Model, ours: &[&str]) -> Result<Diagnostics, Diagnostics> {
-        let Some(name) = config.name.known() else { return Ok(Diagnostics::new()) };
+    ///
+    /// With it, whether a load balancer of the configured name exists: a
+    /// create that finds none skips the listing of target groups (Terraform
+    /// plans a create twice, at plan and at apply, and the create's call
+    /// budget counts both). Groups of this name without its load balancer
+    /// are a namesake's that adopts one (a warning at most) or made by hand
+    /// in this naming, which the apply refuses before any write.
+    pub(super) async fn check_claims(&self, config: &Model, ours: &[&str]) -> Result<Claims, Diagnostics> {
+        let Some(name) = config.name.known() else { return Ok(Claims::default()) };
         let refuse = |e: DiffError, at: &str| Err(Diagnostics::from(diff_error(name, &e).at(AttributePath::attr(at))));
         if config.subnet_ids.is_null() {
-            let Some(arn) = config.load_balancer_arn.known() else { return Ok(Diagnostics::new()) };
+            let Some(arn) = config.load_balancer_arn.known() else { return Ok(Claims::default()) };
             let clients = self.clients().await?;
             let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
             let Some(lb) = elbv2::find_load_balancer_by_arn(&clients.elbv2, arn).await.map_err(reading)? else {
@@ -52,25 +68,35 @@ impl KafkaPrivatelink {
                 && let Some(way) = ownership::in_the_way(name, &svc.tags, ours)
             {
                 let e = DiffError::ForeignService { id: svc.id, holder: way.holder };
-                return claimed(name, &e, way.namesake, AttributePath::attr("load_balancer_arn"));
+                let warnings = claimed(name, &e, way.namesake, AttributePath::attr("load_balancer_arn"))?;
+                return Ok(Claims { warnings, name_taken: true });
             }
+            return Ok(Claims { warnings: Diagnostics::new(), name_taken: true });
         } else {
             let clients = self.clients().await?;
             let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
             let Some(lb) = elbv2::find_load_balancer_by_name(&clients.elbv2, name).await.map_err(reading)? else {
-                return Ok(Diagnostics::new());
+                return Ok(Claims::default());
             };
-            let tags = elbv2::tags_of(&clients.elbv2, std::slice::from_ref(&lb.arn)).await.map_err(reading)?;
-            if let Some(way) = ownership::in_the_way(name, tags.get(&lb.arn).unwrap_or(&Default::default()), ours) {
+            // Gone between the two reads (a replacement's destroy just ran):
+            // nothing in the way.
+            let tags = match elbv2::tags_of(&clients.elbv2, std::slice::from_ref(&lb.arn)).await {
+                Ok(tags) => tags,
+                Err(e) if e.is_not_found() => return Ok(Claims::default()),
+                Err(e) => return Err(reading(e)),
+            };
+            let Some(held) = tags.get(&lb.arn) else { return Ok(Claims::default()) };
+            if let Some(way) = ownership::in_the_way(name, held, ours) {
                 let e = DiffError::Ownership(OwnershipError::NameTaken {
                     name: name.clone(),
                     arn: lb.arn,
                     holder: way.holder,
                 });
-                return claimed(name, &e, way.namesake, AttributePath::attr("name"));
+                let warnings = claimed(name, &e, way.namesake, AttributePath::attr("name"))?;
+                return Ok(Claims { warnings, name_taken: true });
             }
         }
-        Ok(Diagnostics::new())
+        Ok(Claims { warnings: Diagnostics::new(), name_taken: true })
     }
 
     /// Refuses, before any write, a target group the plan creates whose
@@ -97,11 +123,17 @@ impl KafkaPrivatelink {
             return Ok(Diagnostics::new());
         }
         let arns: Vec<String> = found.iter().map(|t| t.arn.clone()).collect();
-        let tags = elbv2::tags_of(&clients.elbv2, &arns).await.map_err(reading)?;
+        let tags = match elbv2::tags_of(&clients.elbv2, &arns).await {
+            Ok(tags) => tags,
+            // the one group listed is gone already
+            Err(e) if e.is_not_found() => return Ok(Diagnostics::new()),
+            Err(e) => return Err(reading(e)),
+        };
         let mut warnings = Diagnostics::new();
         for tg in found {
-            let held = tags.get(&tg.arn).cloned().unwrap_or_default();
-            if let Some(way) = ownership::in_the_way(name, &held, ours) {
+            // Listed, then gone before its tags were read: not in the way.
+            let Some(held) = tags.get(&tg.arn) else { continue };
+            if let Some(way) = ownership::in_the_way(name, held, ours) {
                 let at = new.iter().find(|g| g.name == tg.name).map(|g| g.at.clone());
                 let e = DiffError::ForeignTargetGroup { name: tg.name, arn: tg.arn, holder: way.holder };
                 warnings.extend(claimed(name, &e, way.namesake, at.unwrap_or_else(|| AttributePath::attr("brokers")))?);

@@ -252,10 +252,15 @@ impl KafkaPrivatelink {
         };
         let prior = if replace.is_empty() { prior } else { None };
         let mut warnings = Diagnostics::new();
+        let mut groups_may_be_taken = prior.is_some();
         if prior.is_none() {
-            warnings.extend(self.check_claims(&config, &ours).await?);
+            let claims = self.check_claims(&config, &ours).await?;
+            warnings.extend(claims.warnings);
+            groups_may_be_taken = claims.name_taken;
         }
-        warnings.extend(self.check_group_names(&config, prior.as_ref(), &ours).await?);
+        if groups_may_be_taken {
+            warnings.extend(self.check_group_names(&config, prior.as_ref(), &ours).await?);
+        }
         let prior = prior.as_ref();
 
         plan_security_groups(&mut planned, &config, prior, &mut warnings);

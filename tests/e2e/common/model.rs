@@ -44,6 +44,43 @@ where
     (steps, failure)
 }
 
+/// How a model test runs: its name, the prefix of its environment
+/// variables (`MODEL` reads `MODEL_SEED`, `MODEL_RUNS`, `MODEL_STEPS`) and
+/// their defaults (one run).
+pub struct Drive {
+    pub name: &'static str,
+    pub prefix: &'static str,
+    pub seed: u64,
+    pub steps: u64,
+}
+
+/// Runs `<prefix>_RUNS` sequences of `<prefix>_STEPS` steps, each from
+/// `generate(seed, length)` with the seeds following `<prefix>_SEED`; the
+/// first that fails is shrunk and reported with its seed.
+pub async fn drive<S, G, F, Fut>(d: Drive, generate: G, run: F)
+where
+    S: Clone + Debug,
+    G: Fn(u64, u64) -> Vec<S>,
+    F: Fn(Vec<S>) -> Fut,
+    Fut: Future<Output = Result<(), Failure>>,
+{
+    let var = |what: &str| format!("{}_{what}", d.prefix);
+    let seed = super::env_number(&var("SEED"), d.seed);
+    let runs = super::env_number(&var("RUNS"), 1);
+    let length = super::env_number(&var("STEPS"), d.steps);
+    assert!(runs > 0 && length > 0, "{} and {} must be positive", var("RUNS"), var("STEPS"));
+    for r in 0..runs {
+        let seed = seed.wrapping_add(r * 7919);
+        let steps = generate(seed, length);
+        assert_eq!(steps.len() as u64, length);
+        if let Err(failure) = run(steps.clone()).await {
+            let (shortest, failure) = shrink(steps, failure, &run).await;
+            let header = format!("{} failed ({}={seed}, {}={length})", d.name, var("SEED"), var("STEPS"));
+            panic!("{}", failure.report(&header, &shortest));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
