@@ -7,6 +7,10 @@
 //! AWS call takes 25 ms, with AWS's eventual consistency and in-flight
 //! states on (tests/support/fault_proxy.py, "AWS BEHAVIOURS") and off.
 
+// Tests and benches time external processes (Terraform, moto) by the wall
+// clock: std's Instant is right here, unlike in src (clippy.toml).
+#![allow(clippy::disallowed_types)]
+
 #[path = "../tests/e2e/common/mod.rs"]
 #[allow(unused_imports)]
 mod common;

@@ -4,6 +4,10 @@
 //! Compares the calls with the N+8 aim and with the 7N+3 of one
 //! hashicorp/aws resource per object.
 
+// Tests and benches time external processes (Terraform, moto) by the wall
+// clock: std's Instant is right here, unlike in src (clippy.toml).
+#![allow(clippy::disallowed_types)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

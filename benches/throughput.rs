@@ -3,6 +3,9 @@
 //! `kafka_advertised_listeners` read — at the largest size an NLB allows
 //! (50 brokers). Prints time and heap bytes allocated per operation.
 
+// Tests and benches time external processes (Terraform, moto) by the wall
+// clock: std's Instant is right here, unlike in src (clippy.toml).
+#![allow(clippy::disallowed_types)]
 // The one `unsafe` of the project: a global allocator that counts bytes
 // and hands every call on to the system's, under the same contract (each
 // use says so in its SAFETY comment).

@@ -10,6 +10,7 @@ pub mod execute;
 pub mod msk;
 pub mod observe;
 pub mod retry;
+pub mod wait;
 
 pub use config::{AssumeRole, AwsSettings, Clients, ConfigError, Endpoints, Secret};
 pub use error::{AwsError, ErrorKind};

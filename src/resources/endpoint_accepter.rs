@@ -24,10 +24,9 @@ use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
 use super::values;
 use crate::aws::ec2::ServiceKey;
-use crate::aws::{AwsError, Clients, ErrorKind, ec2, retry};
-use crate::domain::connections::{
-    Connection, Consumer, Found, PENDING, accepted_by_others, find, principal_account, sighting,
-};
+use crate::aws::wait::{self, Request};
+use crate::aws::{AwsError, Clients, ec2};
+use crate::domain::connections::{Connection, Consumer, Found, PENDING, find, principal_account};
 use crate::domain::ownership::AUTO_ACCEPT_TAG;
 use crate::domain::validate::{
     check_account_id, check_duration, check_endpoint_service_id, check_principal, parse_duration,
@@ -48,11 +47,6 @@ const TYPE_NAME: &str = "kafka_endpoint_connection_accepter";
 /// endpoint may take minutes to be requested at all.
 const CREATE_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-/// How long a new service may stay unknown to an action: hashicorp/aws's
-/// EC2 propagation timeout.
-const PROPAGATION: Duration = Duration::from_secs(300);
-/// How often the connections are read while waiting.
-const POLL: Duration = Duration::from_secs(5);
 
 pub struct EndpointConnectionAccepter {
     provider: Arc<ProviderState>,
@@ -387,7 +381,7 @@ impl Resource for EndpointConnectionAccepter {
                 return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() };
             };
             let timeout = m.timeout(|t| &t.delete, DELETE_TIMEOUT);
-            return match release(clients, &service, &endpoint, timeout, &ctx.stop).await {
+            return match wait::connection_released(&clients.ec2, &service, &endpoint, timeout, &ctx.stop).await {
                 Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
                 Err(e) => failed(req.prior_state.clone(), error(clients, "rejecting", &service, &e)),
             };
@@ -475,86 +469,6 @@ fn in_words(d: Duration) -> String {
     }
 }
 
-/// What the wait for a consumer's request came to.
-enum Request {
-    One(Connection),
-    /// Several requests of the account wait: their endpoints.
-    Ambiguous(Vec<String>),
-    /// Requests of the account were accepted by someone else while this
-    /// accepter waited, for its grace, and none waits: their endpoints.
-    TakenByOthers(Vec<String>),
-    /// Connections of the account were accepted before this accepter first
-    /// looked, and no request waited for its grace: their endpoints (an
-    /// interrupted apply of this accepter, or another accepter's).
-    AcceptedBefore(Vec<String>),
-    /// None came in time: what was seen instead, in words.
-    NoneCame(String),
-}
-
-/// How long an accepter by account waits for a request of its own once
-/// the only connections of its account it sees are accepted ones (the
-/// service's own acceptance, another accepter's, or its own from an
-/// interrupted apply): half its create timeout, at most this. AWS records
-/// no owner of an acceptance, so which of them it is cannot be known; the
-/// grace lets another accepter's consumer's request, which may come minutes
-/// later, arrive before the accepter gives up and says what it saw.
-const GRACE: Duration = Duration::from_secs(10 * 60);
-
-/// Waits for `consumer`'s request. A new service unknown to EC2 counts as
-/// "none yet" for at most [`PROPAGATION`].
-async fn await_request(
-    clients: &Clients,
-    service: &str,
-    consumer: &Consumer,
-    timeout: Duration,
-    stop: &tokio_util::sync::CancellationToken,
-) -> Result<Request, AwsError> {
-    let unknown_since = std::sync::OnceLock::new();
-    let first: std::sync::OnceLock<Vec<Connection>> = std::sync::OnceLock::new();
-    let last = std::sync::Mutex::new(Vec::new());
-    let taken_since = std::sync::OnceLock::new();
-    let started = std::time::Instant::now();
-    let grace = GRACE.min(timeout / 2);
-    let waiting =
-        retry::Waiting { action: "waiting for a consumer's EC2 VPC Endpoint connection request", object: service };
-    let waited = retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
-        let cs = match ec2::connections(&clients.ec2, service).await {
-            Ok(cs) => cs,
-            Err(e) if e.is_not_found() => {
-                let since = unknown_since.get_or_init(std::time::Instant::now);
-                return if since.elapsed() < PROPAGATION { Ok(None) } else { Err(e) };
-            }
-            Err(e) => return Err(e),
-        };
-        let before = first.get_or_init(|| cs.clone());
-        if let Ok(mut l) = last.lock() {
-            l.clone_from(&cs);
-        }
-        Ok(match find(consumer, &cs) {
-            Found::One(c) => Some(Request::One(c)),
-            Found::Ambiguous(ids) => Some(Request::Ambiguous(ids)),
-            Found::Nothing => {
-                let taken = accepted_by_others(consumer, before, &cs);
-                if taken.is_empty() {
-                    let earlier = accepted_by_others(consumer, &[], &cs);
-                    (!earlier.is_empty() && started.elapsed() >= grace).then_some(Request::AcceptedBefore(earlier))
-                } else {
-                    let since = taken_since.get_or_init(std::time::Instant::now);
-                    (since.elapsed() >= grace).then_some(Request::TakenByOthers(taken))
-                }
-            }
-        })
-    })
-    .await;
-    match waited {
-        Err(e) if e.kind == ErrorKind::Timeout => {
-            let seen = last.lock().map(|l| l.clone()).unwrap_or_default();
-            Ok(Request::NoneCame(sighting(consumer, &seen)))
-        }
-        other => other,
-    }
-}
-
 /// How a service accepts consumers by itself, if it does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SelfAccepting {
@@ -620,7 +534,7 @@ async fn accept(
             Err(e) => return Accepted::Failed(e),
         }
     }
-    let c = match await_request(clients, service, consumer, timeout, stop).await {
+    let c = match wait::connection_request(ec2c, service, consumer, timeout, stop).await {
         Ok(Request::One(c)) => c,
         Ok(Request::Ambiguous(ids)) => {
             return Accepted::Not(format!(
@@ -664,22 +578,10 @@ async fn accept(
         ));
     }
     let one = BTreeSet::from([c.endpoint_id.clone()]);
-    // Like the wait, the accept may not know a new service yet.
-    let window = PROPAGATION.min(timeout);
-    let accepting = || ec2::accept_connections(ec2c, service, &one);
     if c.is_pending_acceptance()
-        && let Err(e) =
-            retry::retry_while(AwsError::is_not_found, window, retry::Backoff::PROPAGATION, stop, accepting).await
+        && let Err(e) = wait::accept_request(ec2c, service, &c.endpoint_id, timeout, stop).await
     {
-        // AWS answers per endpoint: one accepted meanwhile (a stale read)
-        // is fine, anything else stands.
-        let settled = match ec2::connections(ec2c, service).await {
-            Ok(now) => now.iter().any(|n| n.endpoint_id == c.endpoint_id && n.is_live() && !n.is_pending_acceptance()),
-            Err(_) => false,
-        };
-        if !settled {
-            return Accepted::Failed(e);
-        }
+        return Accepted::Failed(e);
     }
     // From here on the connection is accepted: every outcome records it.
     match ec2::await_accepted(ec2c, service, &one, timeout, stop).await {
@@ -693,43 +595,6 @@ async fn accept(
         },
         Err(e) => Accepted::Then(Connection { state: PENDING.to_owned(), ..c }, e.to_string()),
     }
-}
-
-/// Rejects the endpoint's connection and waits until it is no longer
-/// live. One already rejected, or whose endpoint is gone, is done.
-async fn release(
-    clients: &Clients,
-    service: &str,
-    endpoint: &str,
-    timeout: Duration,
-    stop: &tokio_util::sync::CancellationToken,
-) -> Result<(), AwsError> {
-    let ec2c = &clients.ec2;
-    let live = |cs: &[Connection]| cs.iter().any(|c| c.endpoint_id == endpoint && c.is_live());
-    match ec2::reject_connections(ec2c, service, &[endpoint.to_owned()]).await {
-        Ok(()) => {}
-        Err(e) if e.is_not_found() => return Ok(()),
-        Err(e) => {
-            let now = match ec2::connections(ec2c, service).await {
-                Ok(now) => now,
-                Err(n) if n.is_not_found() => return Ok(()),
-                Err(n) => return Err(n),
-            };
-            if live(&now) {
-                return Err(e);
-            }
-        }
-    }
-    let waiting =
-        retry::Waiting { action: "waiting for the rejected EC2 VPC Endpoint connection to end", object: service };
-    retry::poll(waiting, timeout, retry::Backoff::poll(POLL), stop, || async {
-        match ec2::connections(ec2c, service).await {
-            Ok(now) => Ok((!live(&now)).then_some(())),
-            Err(e) if e.is_not_found() => Ok(Some(())),
-            Err(e) => Err(e),
-        }
-    })
-    .await
 }
 
 #[cfg(test)]

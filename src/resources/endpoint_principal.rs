@@ -20,7 +20,8 @@ use super::check::Checks;
 use super::errors::aws_diagnostic;
 use super::provider::ProviderState;
 use super::values;
-use crate::aws::{Clients, ErrorKind, ec2, retry};
+use crate::aws::wait::{self, Listing};
+use crate::aws::{Clients, ec2};
 use crate::domain::validate::{check_endpoint_service_id, check_principal};
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
@@ -33,10 +34,6 @@ use crate::server::api::types::Type;
 use crate::server::api::value::{Tri, Value, to_value};
 
 const TYPE_NAME: &str = "kafka_endpoint_service_principal";
-
-/// How long a create waits for a service EC2 does not show yet: hashicorp/aws's
-/// EC2 propagation timeout.
-const PROPAGATION: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// How long a refresh keeps looking for a principal it does not find.
 const CONFIRM: std::time::Duration = std::time::Duration::from_secs(8);
@@ -159,20 +156,10 @@ impl Resource for EndpointServicePrincipal {
         };
         // A principal added a moment ago may not be listed yet: absent, it
         // is read again for a few seconds before it counts as removed.
-        let waiting = retry::Waiting { action: "reading EC2 VPC Endpoint Service allowed principals", object: service };
-        let listed = retry::poll(waiting, CONFIRM, retry::Backoff::poll(CONFIRM / 4), &ctx.stop, || async {
-            match ec2::allowed_principals(&clients.ec2, service).await {
-                Ok(all) => Ok(all.contains(principal).then_some(true)),
-                Err(e) if e.is_not_found() => Ok(Some(false)),
-                Err(e) => Err(e),
-            }
-        })
-        .await;
-        match listed {
-            Ok(true) => keep(Diagnostics::new()),
+        match wait::principal_listing(&clients.ec2, service, principal, Listing::Listed, CONFIRM, &ctx.stop).await {
+            Ok(Listing::Listed) => keep(Diagnostics::new()),
             // Removed out of band, or its service is gone: planned anew.
-            Ok(false) => values::gone(),
-            Err(e) if e.kind == ErrorKind::Timeout => values::gone(),
+            Ok(Listing::NotListed | Listing::ServiceUnknown) => values::gone(),
             Err(e) => keep(error(clients, "reading", service, principal, &e)),
         }
     }
@@ -238,17 +225,10 @@ impl Resource for EndpointServicePrincipal {
         // and deleting this resource would take it from them. One this
         // same apply just removed (a replacement) may still be listed for
         // a moment: it is read again before the refusal.
-        let waiting = retry::Waiting { action: "reading EC2 VPC Endpoint Service allowed principals", object: service };
-        let still = retry::poll(waiting, CONFIRM, retry::Backoff::poll(CONFIRM / 4), &ctx.stop, || async {
-            match ec2::allowed_principals(&clients.ec2, service).await {
-                Ok(all) if all.contains(principal) => Ok(None),
-                Ok(_) => Ok(Some(false)),
-                Err(e) => Err(e),
-            }
-        })
-        .await;
+        let still =
+            wait::principal_listing(&clients.ec2, service, principal, Listing::NotListed, CONFIRM, &ctx.stop).await;
         match still {
-            Err(e) if e.kind == ErrorKind::Timeout => {
+            Ok(Listing::Listed) => {
                 return failed(
                     Diagnostic::error(
                         format!("Principal already allowed on {service}"),
@@ -258,11 +238,10 @@ impl Resource for EndpointServicePrincipal {
                 );
             }
             // A service this apply created may not be visible yet: the add waits for it.
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
+            Ok(Listing::NotListed | Listing::ServiceUnknown) => {}
             Err(e) => return failed(error(clients, "reading", service, principal, &e)),
         }
-        match ec2::allow_principal(&clients.ec2, service, principal, PROPAGATION, &ctx.stop).await {
+        match ec2::allow_principal(&clients.ec2, service, principal, wait::PROPAGATION, &ctx.stop).await {
             Ok(()) => ApplyResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() },
             // Not added: nothing to record.
             Err(e) => ApplyResponse {

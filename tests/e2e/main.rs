@@ -37,6 +37,10 @@
 //! the unit tests. Everything else starts its own moto (`common::Moto`) and
 //! runs the real Terraform (`common::Workspace`).
 
+// Tests and benches time external processes (Terraform, moto) by the wall
+// clock: std's Instant is right here, unlike in src (clippy.toml).
+#![allow(clippy::disallowed_types)]
+
 mod common;
 
 mod offline {
