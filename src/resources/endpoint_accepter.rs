@@ -362,14 +362,7 @@ impl Resource for EndpointConnectionAccepter {
             Err(d) => return failed(req.prior_state.clone(), d),
         };
         let (Some(service), Some(consumer)) = (m.service_id.known().cloned(), m.consumer()) else {
-            return failed(
-                req.prior_state.clone(),
-                Diagnostic::error(
-                    "Incomplete plan",
-                    "The service or the consumer is not known at apply time. This is a bug in the provider.",
-                )
-                .into(),
-            );
+            return failed(req.prior_state.clone(), Diagnostic::incomplete_plan("The service or the consumer").into());
         };
         let clients = match self.clients().await {
             Ok(c) => c,

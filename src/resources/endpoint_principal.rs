@@ -203,13 +203,7 @@ impl Resource for EndpointServicePrincipal {
             Err(d) => return failed(d),
         };
         let Some((service, principal)) = m.known() else {
-            return failed(
-                Diagnostic::error(
-                    "Incomplete plan",
-                    "service_id or principal_arn is not known at apply time. This is a bug in the provider.",
-                )
-                .into(),
-            );
+            return failed(Diagnostic::incomplete_plan("service_id or principal_arn").into());
         };
         let clients = match self.clients().await {
             Ok(c) => c,

@@ -45,10 +45,7 @@ impl ProviderState {
     pub async fn clients(&self) -> Result<&Clients, Diagnostic> {
         let settings =
             self.configured.read().ok().and_then(|c| c.as_ref().map(|c| c.settings.clone())).ok_or_else(|| {
-                Diagnostic::error(
-                    "Provider not configured",
-                    "The kafka provider was not configured before use. This is a bug in the provider.",
-                )
+                Diagnostic::provider_bug("Provider not configured", "The kafka provider was not configured before use")
             })?;
         self.clients
             .get_or_try_init(|| async move { settings.connect().await })

@@ -27,12 +27,7 @@ use crate::server::api::value::Tri;
 
 /// The domain spec of a fully known planned model.
 pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Result<Spec, Diagnostic> {
-    let incomplete = |what: &str| {
-        Diagnostic::error(
-            "Incomplete plan",
-            format!("{what} is not known at apply time. This is a bug in the provider."),
-        )
-    };
+    let incomplete = Diagnostic::incomplete_plan;
     let name = m.name.known().cloned().ok_or_else(|| incomplete("name"))?;
     let mut brokers = BTreeMap::new();
     for (key, b) in m.brokers.known().ok_or_else(|| incomplete("brokers"))? {

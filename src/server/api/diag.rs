@@ -27,6 +27,23 @@ impl Diagnostic {
         Self { severity: Severity::Warning, summary: summary.into(), detail: detail.into(), path: None }
     }
 
+    /// A state the provider should never reach: `what` went wrong, in the
+    /// one wording every such error has.
+    pub fn provider_bug(summary: impl Into<String>, what: impl std::fmt::Display) -> Self {
+        Self::error(
+            summary,
+            format!(
+                "{what}. This is a bug in the provider; please report it with the plan and the provider's version."
+            ),
+        )
+    }
+
+    /// A planned value that is not known at apply time, as Terraform
+    /// promises every value is by then.
+    pub fn incomplete_plan(what: impl std::fmt::Display) -> Self {
+        Self::provider_bug("Incomplete plan", format!("{what} is not known at apply time"))
+    }
+
     #[must_use]
     pub fn at(mut self, path: AttributePath) -> Self {
         if !path.is_root() {

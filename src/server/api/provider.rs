@@ -177,12 +177,9 @@ pub trait Resource: Send + Sync + 'static {
     /// Rewrites state stored by an older schema version (given as JSON) into
     /// the JSON shape of the current version. Called only for older versions.
     fn upgrade_state(&self, version: i64, _state: serde_json::Value) -> Result<serde_json::Value, Diagnostics> {
-        Err(Diagnostic::error(
+        Err(Diagnostic::provider_bug(
             "Unsupported state version",
-            format!(
-                "{} has no upgrade from schema version {version}. This is a bug in the provider.",
-                self.type_name()
-            ),
+            format!("{} has no upgrade from schema version {version}", self.type_name()),
         )
         .into())
     }
