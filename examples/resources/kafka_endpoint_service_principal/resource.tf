@@ -3,9 +3,8 @@
 # materialize_connection_aws_privatelink.kafka.principal). The service
 # leaves allowed_principals unset, so this resource owns the principal.
 variable "consumer_principal" {
-  type      = string
-  sensitive = true
-  default   = "arn:aws:iam::123456789012:root"
+  type    = string
+  default = "arn:aws:iam::123456789012:root"
 }
 
 resource "kafka_privatelink" "orders" {
