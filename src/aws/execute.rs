@@ -227,7 +227,7 @@ fn service_id(observed: &Observed) -> Result<String, AwsError> {
 /// Prepares one step: references are resolved now, against what exists
 /// after the previous phases; the returned future only talks to AWS. A
 /// step on an object created earlier in this apply waits out AWS not
-/// showing it yet ([`settled`]).
+/// showing it yet ([`settled`]). One family of steps a function.
 fn run<'a>(
     clients: &'a Clients,
     step: &'a Step,
@@ -235,9 +235,64 @@ fn run<'a>(
     fresh: &Fresh,
     exec: &'a Execution,
 ) -> Result<StepFuture<'a>, AwsError> {
-    let elb = &clients.elbv2;
-    let ec2c = &clients.ec2;
-    let lb_fresh = observed.load_balancer.as_ref().is_some_and(|l| fresh.0.contains(&l.arn));
+    let p = Prep { clients, observed, fresh, exec };
+    match step {
+        Step::CreateLoadBalancer { .. }
+        | Step::SetSubnets { .. }
+        | Step::SetSecurityGroups { .. }
+        | Step::SetCrossZone(_)
+        | Step::DeleteLoadBalancer { .. } => load_balancer_step(&p, step),
+        Step::CreateTargetGroup { .. }
+        | Step::SetHealthCheck { .. }
+        | Step::SetTargetGroupAttributes { .. }
+        | Step::Register { .. }
+        | Step::AwaitTargets { .. }
+        | Step::Deregister { .. }
+        | Step::DeleteTargetGroup { .. } => target_group_step(&p, step),
+        Step::DeleteListener { .. }
+        | Step::CreateListener { .. }
+        | Step::PointListener { .. }
+        | Step::SetIdleTimeout { .. } => listener_step(&p, step),
+        Step::CreateService { .. }
+        | Step::ModifyService { .. }
+        | Step::Permissions { .. }
+        | Step::AcceptConnections { .. }
+        | Step::RejectConnections { .. }
+        | Step::DeleteService { .. } => service_step(&p, step),
+        Step::Retag { .. } | Step::MarkComplete { .. } => tags_step(&p, step),
+    }
+}
+
+/// What preparing a step reads: the clients, what exists after the
+/// previous phases, what this apply created, the execution's settings.
+struct Prep<'a, 'o> {
+    clients: &'a Clients,
+    observed: &'o Observed,
+    fresh: &'o Fresh,
+    exec: &'a Execution,
+}
+
+impl Prep<'_, '_> {
+    /// Whether the load balancer is one this apply created.
+    fn lb_fresh(&self) -> bool {
+        self.observed.load_balancer.as_ref().is_some_and(|l| self.fresh.0.contains(&l.arn))
+    }
+}
+
+/// A step of another family handed to a preparer: a bug of this module,
+/// reported rather than panicking.
+fn misrouted(step: &Step) -> AwsError {
+    AwsError::new(
+        "preparing a step",
+        format!("{step:?}"),
+        ErrorKind::Transport("a step reached the wrong family of steps: a bug of the provider".to_owned()),
+    )
+}
+
+/// The load balancer: created (and awaited), its subnets, security groups and cross-zone setting, deleted.
+fn load_balancer_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, AwsError> {
+    let (elb, exec, observed) = (&p.clients.elbv2, p.exec, p.observed);
+    let lb_fresh = p.lb_fresh();
     Ok(match step {
         Step::CreateLoadBalancer { name, subnets, security_groups, tags } => Box::pin(async move {
             info!(name, "creating network load balancer");
@@ -274,6 +329,19 @@ fn run<'a>(
                 Ok(Effect::CrossZone(*on))
             })
         }
+        Step::DeleteLoadBalancer { arn } => Box::pin(async move {
+            info!(arn, "deleting network load balancer");
+            elbv2::delete_load_balancer(elb, arn, exec.timeout, &exec.stop).await?;
+            Ok(Effect::LoadBalancerDeleted)
+        }),
+        _ => return Err(misrouted(step)),
+    })
+}
+
+/// Target groups: created, their health check and attributes, targets registered, awaited and deregistered, deleted.
+fn target_group_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, AwsError> {
+    let (elb, exec, observed, fresh) = (&p.clients.elbv2, p.exec, p.observed, p.fresh);
+    Ok(match step {
         Step::CreateTargetGroup { name, port, kind, health_check, tags, .. } => Box::pin(async move {
             info!(name, port, "creating target group");
             Ok(Effect::TargetGroup(
@@ -319,6 +387,19 @@ fn run<'a>(
             elbv2::deregister(elb, target_group, targets).await?;
             Ok(Effect::Deregistered(target_group.clone(), targets.clone()))
         }),
+        Step::DeleteTargetGroup { arn, name } => Box::pin(async move {
+            info!(name, "deleting target group");
+            elbv2::delete_target_group(elb, arn, &exec.stop).await?;
+            Ok(Effect::TargetGroupDeleted(arn.clone()))
+        }),
+        _ => return Err(misrouted(step)),
+    })
+}
+
+/// Listeners: created, moved to another group, their idle timeout, deleted.
+fn listener_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, AwsError> {
+    let (elb, exec, observed, fresh) = (&p.clients.elbv2, p.exec, p.observed, p.fresh);
+    Ok(match step {
         Step::DeleteListener { arn, port } => Box::pin(async move {
             info!(port, "deleting listener");
             elbv2::delete_listener(elb, arn).await?;
@@ -354,11 +435,15 @@ fn run<'a>(
                 Ok(Effect::IdleTimeout(arn, *seconds))
             })
         }
-        Step::DeleteTargetGroup { arn, name } => Box::pin(async move {
-            info!(name, "deleting target group");
-            elbv2::delete_target_group(elb, arn, &exec.stop).await?;
-            Ok(Effect::TargetGroupDeleted(arn.clone()))
-        }),
+        _ => return Err(misrouted(step)),
+    })
+}
+
+/// The endpoint service: created (and awaited), modified, its principals, its consumers' connections, deleted.
+fn service_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, AwsError> {
+    let (elb, ec2c, exec, observed, fresh) = (&p.clients.elbv2, &p.clients.ec2, p.exec, p.observed, p.fresh);
+    let lb_fresh = p.lb_fresh();
+    Ok(match step {
         Step::CreateService { acceptance_required, supported_regions, tags } => {
             let lb = lb_arn(observed)?;
             let active = observed.load_balancer.as_ref().is_some_and(|l| l.active);
@@ -420,6 +505,29 @@ fn run<'a>(
             ec2::reject_connections(ec2c, service, &ids).await?;
             Ok(Effect::Connections(endpoints.clone(), connections::REJECTED))
         }),
+        Step::DeleteService { id, reject_connections } => Box::pin(async move {
+            // The service goes first, and AWS refuses to delete it while
+            // consumers are connected: that refusal stops the destroy
+            // before anything else changes. Told to cut them off, the
+            // provider rejects them first.
+            if *reject_connections {
+                let live = ec2::live_connections(ec2c, id).await?;
+                if !live.is_empty() {
+                    ec2::reject_connections(ec2c, id, &live).await?;
+                }
+            }
+            info!(id, "deleting VPC endpoint service");
+            ec2::delete_service(ec2c, id, exec.timeout, &exec.stop).await?;
+            Ok(Effect::ServiceDeleted)
+        }),
+        _ => return Err(misrouted(step)),
+    })
+}
+
+/// Tags of the instance's objects, and the completion mark of a first apply.
+fn tags_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, AwsError> {
+    let (elb, ec2c, exec, observed, fresh) = (&p.clients.elbv2, &p.clients.ec2, p.exec, p.observed, p.fresh);
+    Ok(match step {
         Step::Retag { arn, add, remove } => {
             let is_service = observed.service.as_ref().is_some_and(|s| &s.id == arn);
             let new = fresh.0.contains(arn);
@@ -456,26 +564,7 @@ fn run<'a>(
                 Ok(Effect::MarkedComplete(arns))
             })
         }
-        Step::DeleteService { id, reject_connections } => Box::pin(async move {
-            // The service goes first, and AWS refuses to delete it while
-            // consumers are connected: that refusal stops the destroy
-            // before anything else changes. Told to cut them off, the
-            // provider rejects them first.
-            if *reject_connections {
-                let live = ec2::live_connections(ec2c, id).await?;
-                if !live.is_empty() {
-                    ec2::reject_connections(ec2c, id, &live).await?;
-                }
-            }
-            info!(id, "deleting VPC endpoint service");
-            ec2::delete_service(ec2c, id, exec.timeout, &exec.stop).await?;
-            Ok(Effect::ServiceDeleted)
-        }),
-        Step::DeleteLoadBalancer { arn } => Box::pin(async move {
-            info!(arn, "deleting network load balancer");
-            elbv2::delete_load_balancer(elb, arn, exec.timeout, &exec.stop).await?;
-            Ok(Effect::LoadBalancerDeleted)
-        }),
+        _ => return Err(misrouted(step)),
     })
 }
 
