@@ -12,7 +12,7 @@ use crate::resources::errors::aws_diagnostic;
 use crate::aws::observe::{CallCounter, Lookup, observe};
 use crate::aws::{Clients, ec2};
 use crate::domain::import;
-use crate::domain::layout::{Role, TargetId};
+use crate::domain::layout::{Observed, ObservedLoadBalancer, Role, TargetId};
 use crate::domain::ownership::{Instance, Recorded, is_reserved_tag};
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::provider::ImportResponse;
@@ -57,13 +57,39 @@ impl KafkaPrivatelink {
         arn: &str,
         subnets: &mut BTreeMap<String, Vec<ec2::Subnet>>,
     ) -> Result<ImportResponse, Diagnostics> {
+        let Found { mut observed, lb, layout, instances } = self.read_for_import(arn).await?;
+        if !subnets.contains_key(&lb.vpc_id) {
+            subnets.insert(lb.vpc_id.clone(), self.subnets(&lb.vpc_id).await?);
+        }
+        let subnets = &subnets[&lb.vpc_id];
+        let default_tags = self.provider.default_tags();
+        let base = imported_model(&layout, &lb, &observed, subnets, &instances, &default_tags);
+        let spec = spec_of(&base, &default_tags).map_err(Diagnostics::from)?;
+        let zones = subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect();
+        let instance = Instance {
+            name: spec.name.clone(),
+            token: new_token(),
+            recorded: imported_records(&layout, &lb, &observed),
+            complete: true,
+        };
+        instance.claim(&mut observed, &lb.vpc_id);
+        let state = encode(&render(&base, &spec, &observed, &instance.recorded, Some(Tri::Known(zones))))?;
+        let private = Private {
+            instance: Some(instance.token.clone()),
+            load_balancer: Some(Provenance::Imported),
+            ..Private::default()
+        };
+        Ok(ImportResponse { state, private: private.encode(), diagnostics: import_warnings(&layout, &lb, &observed) })
+    }
+
+    /// What an import reads of AWS: the load balancer and everything
+    /// behind it, the layout it holds, and its instance brokers' IPs (one
+    /// call for all).
+    async fn read_for_import(&self, arn: &str) -> Result<Found, Diagnostics> {
         let clients = self.clients().await?;
-        let arn = arn.to_owned();
-        let lookup = Lookup { load_balancer_arn: Some(arn.clone()), read_targets: true, ..Lookup::default() };
-        let calls = CallCounter::default();
-        let mut observed = observe(clients, &lookup, &calls)
-            .await
-            .map_err(|e| Diagnostics::from(aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e)))?;
+        let failed = |e| Diagnostics::from(aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e));
+        let lookup = Lookup { load_balancer_arn: Some(arn.to_owned()), read_targets: true, ..Lookup::default() };
+        let observed = observe(clients, &lookup, &CallCounter::default()).await.map_err(failed)?;
         let Some(lb) = observed.load_balancer.clone() else {
             return Err(Diagnostic::error(
                 "Invalid import id",
@@ -73,12 +99,6 @@ impl KafkaPrivatelink {
         };
         let layout = import::classify(&observed)
             .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
-        if !subnets.contains_key(&lb.vpc_id) {
-            subnets.insert(lb.vpc_id.clone(), self.subnets(&lb.vpc_id).await?);
-        }
-        let subnets = &subnets[&lb.vpc_id];
-        let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
-        // Instance brokers: their private IPs, in one call.
         let instance_ids: BTreeSet<String> = layout
             .brokers
             .values()
@@ -90,129 +110,235 @@ impl KafkaPrivatelink {
         let instances = if instance_ids.is_empty() {
             BTreeMap::new()
         } else {
-            ec2::instances(&clients.ec2, &instance_ids)
-                .await
-                .map_err(|e| Diagnostics::from(aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e)))?
+            ec2::instances(&clients.ec2, &instance_ids).await.map_err(failed)?
         };
-        let ip_of = |t: &TargetId| match t {
-            TargetId::Ip(ip) => Some(*ip),
-            TargetId::Instance(id) => instances.get(id).map(|i| i.private_ip),
-        };
-        let ports: BTreeSet<u16> = layout.brokers.values().map(|b| b.port).collect();
-        let broker_port =
-            if ports.len() == 1 { ports.first().copied().unwrap_or(DEFAULT_BROKER_PORT) } else { DEFAULT_BROKER_PORT };
+        Ok(Found { observed, lb, layout, instances })
+    }
+}
 
-        let default_tags = self.provider.default_tags();
-        let own_tags: BTreeMap<String, String> = observed
-            .service
-            .as_ref()
-            .map(|s| &s.tags)
-            .unwrap_or(&lb.tags)
-            .iter()
-            .filter(|(k, v)| !is_reserved_tag(k) && default_tags.get(*k) != Some(*v))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let svc = observed.service.as_ref();
-        let optional_set = |s: Option<&BTreeSet<String>>| match s {
-            Some(s) if !s.is_empty() => strings(s.clone()),
-            _ => Tri::Null,
-        };
-        let base = Model {
-            name: Tri::Known(layout.name.clone()),
-            vpc_id: Tri::Known(lb.vpc_id.clone()),
-            subnet_ids: strings(lb.subnets.clone()),
-            load_balancer_arn: Tri::Known(lb.arn.clone()),
-            broker_port: Tri::Known(f64::from(broker_port)),
-            listener_port_base: Tri::Known(f64::from(layout.base)),
-            brokers: Tri::Known(
-                layout
-                    .brokers
-                    .iter()
-                    .map(|(id, b)| {
-                        let ip = ip_of(&b.target);
-                        let broker = model::Broker {
-                            ip: ip.map(|i| i.to_string()).into(),
-                            instance_id: match &b.target {
-                                TargetId::Instance(id) => Tri::Known(id.clone()),
-                                TargetId::Ip(_) => Tri::Null,
-                            },
-                            port: Tri::Known(f64::from(b.port)),
-                            listener_port: Tri::Known(f64::from(b.listener_port)),
-                            availability_zone_id: ip.and_then(zone_of).into(),
-                            ..Default::default()
-                        };
-                        (id.to_string(), broker)
-                    })
-                    .collect(),
-            ),
-            bootstrap: match layout.bootstrap {
-                Some((listener_port, target_port)) => Tri::Known(vec![Bootstrap {
-                    listener_port: Tri::Known(f64::from(listener_port)),
-                    target_port: target_port.map(f64::from).into(),
-                    ..Default::default()
-                }]),
-                None => Tri::Null,
+/// What an import found in AWS.
+struct Found {
+    observed: Observed,
+    lb: ObservedLoadBalancer,
+    layout: import::ImportedLayout,
+    instances: BTreeMap<String, ec2::Instance>,
+}
+
+/// The configuration an imported layout stands for: brokers by id with
+/// their targets, ports and zones, the bootstrap listener, the service's
+/// principals and regions, and the tags that are not the provider's own or
+/// its `default_tags`.
+fn imported_model(
+    layout: &import::ImportedLayout,
+    lb: &ObservedLoadBalancer,
+    observed: &Observed,
+    subnets: &[ec2::Subnet],
+    instances: &BTreeMap<String, ec2::Instance>,
+    default_tags: &BTreeMap<String, String>,
+) -> Model {
+    let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
+    let ip_of = |t: &TargetId| match t {
+        TargetId::Ip(ip) => Some(*ip),
+        TargetId::Instance(id) => instances.get(id).map(|i| i.private_ip),
+    };
+    let ports: BTreeSet<u16> = layout.brokers.values().map(|b| b.port).collect();
+    let broker_port =
+        if ports.len() == 1 { ports.first().copied().unwrap_or(DEFAULT_BROKER_PORT) } else { DEFAULT_BROKER_PORT };
+    let own_tags: BTreeMap<String, String> = observed
+        .service
+        .as_ref()
+        .map(|s| &s.tags)
+        .unwrap_or(&lb.tags)
+        .iter()
+        .filter(|(k, v)| !is_reserved_tag(k) && default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let svc = observed.service.as_ref();
+    let optional_set = |s: Option<&BTreeSet<String>>| match s {
+        Some(s) if !s.is_empty() => strings(s.clone()),
+        _ => Tri::Null,
+    };
+    let broker = |b: &import::ImportedBroker| {
+        let ip = ip_of(&b.target);
+        model::Broker {
+            ip: ip.map(|i| i.to_string()).into(),
+            instance_id: match &b.target {
+                TargetId::Instance(id) => Tri::Known(id.clone()),
+                TargetId::Ip(_) => Tri::Null,
             },
-            endpoint_service: Tri::Known(vec![EndpointService {
-                allowed_principals: optional_set(svc.map(|s| &s.principals)),
-                supported_regions: optional_set(svc.map(|s| &s.supported_regions)),
+            port: Tri::Known(f64::from(b.port)),
+            listener_port: Tri::Known(f64::from(b.listener_port)),
+            availability_zone_id: ip.and_then(zone_of).into(),
+            ..Default::default()
+        }
+    };
+    Model {
+        name: Tri::Known(layout.name.clone()),
+        vpc_id: Tri::Known(lb.vpc_id.clone()),
+        subnet_ids: strings(lb.subnets.clone()),
+        load_balancer_arn: Tri::Known(lb.arn.clone()),
+        broker_port: Tri::Known(f64::from(broker_port)),
+        listener_port_base: Tri::Known(f64::from(layout.base)),
+        brokers: Tri::Known(layout.brokers.iter().map(|(id, b)| (id.to_string(), broker(b))).collect()),
+        bootstrap: match layout.bootstrap {
+            Some((listener_port, target_port)) => Tri::Known(vec![Bootstrap {
+                listener_port: Tri::Known(f64::from(listener_port)),
+                target_port: target_port.map(f64::from).into(),
                 ..Default::default()
             }]),
-            tags: if own_tags.is_empty() { Tri::Null } else { string_map(&own_tags) },
-            ..Model::default()
+            None => Tri::Null,
+        },
+        endpoint_service: Tri::Known(vec![EndpointService {
+            allowed_principals: optional_set(svc.map(|s| &s.principals)),
+            supported_regions: optional_set(svc.map(|s| &s.supported_regions)),
+            ..Default::default()
+        }]),
+        tags: if own_tags.is_empty() { Tri::Null } else { string_map(&own_tags) },
+        ..Model::default()
+    }
+}
+
+/// What an import gives the resource: the load balancer, the groups behind
+/// the listeners the layout classified, those listeners, and the service.
+fn imported_records(layout: &import::ImportedLayout, lb: &ObservedLoadBalancer, observed: &Observed) -> Recorded {
+    let group_on = |port: u16| {
+        observed
+            .listener_on(port)
+            .and_then(|l| l.target_group_arn.clone())
+            .filter(|a| observed.target_group(a).is_some())
+    };
+    let mut groups: BTreeMap<Role, String> =
+        layout.brokers.iter().filter_map(|(id, b)| Some((Role::Broker(*id), group_on(b.listener_port)?))).collect();
+    if let Some((port, _)) = layout.bootstrap
+        && let Some(arn) = group_on(port)
+    {
+        groups.insert(Role::Bootstrap, arn);
+    }
+    let ports: BTreeSet<u16> =
+        layout.brokers.values().map(|b| b.listener_port).chain(layout.bootstrap.map(|b| b.0)).collect();
+    Recorded {
+        load_balancer: Some(lb.arn.clone()),
+        listeners: observed.listeners.iter().filter(|l| ports.contains(&l.port)).map(|l| l.arn.clone()).collect(),
+        service: observed.service.as_ref().map(|s| s.id.clone()),
+        groups,
+        leftover_groups: BTreeSet::new(),
+    }
+}
+
+/// What an import says besides the state: broker ids it had to infer, a
+/// load balancer no service fronts.
+fn import_warnings(layout: &import::ImportedLayout, lb: &ObservedLoadBalancer, observed: &Observed) -> Diagnostics {
+    let mut diagnostics = Diagnostics::new();
+    if layout.ids == import::IdSource::Convention {
+        diagnostics.warning(
+            "Broker ids inferred from listener ports",
+            format!(
+                "{} carries no broker ids of ours, so each broker's id is its listener port − {} + 1: {}.                      Write the brokers map with these ids, or change them before the next apply.",
+                lb.name,
+                layout.base,
+                layout.mapping()
+            ),
+        );
+    }
+    if observed.service.is_none() {
+        diagnostics.warning(
+            "No endpoint service",
+            format!("No VPC endpoint service fronts {}; the next apply creates one.", lb.arn),
+        );
+    }
+    diagnostics
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::import::{IdSource, ImportedBroker, ImportedLayout};
+    use crate::domain::layout::{ObservedListener, ObservedService, ObservedTargetGroup};
+    use crate::domain::ports::BrokerId;
+
+    fn layout() -> ImportedLayout {
+        let broker = |ip: &str, listener_port| ImportedBroker {
+            target: TargetId::Ip(ip.parse().expect("an address")),
+            port: 9092,
+            listener_port,
         };
-        let spec = spec_of(&base, &default_tags).map_err(Diagnostics::from)?;
-        let zones = subnets.iter().filter(|s| lb.subnets.contains(&s.id)).map(|s| s.zone_id.clone()).collect();
-        // Import gives the resource the load balancer, the groups behind the
-        // listeners it classified, those listeners and the service.
-        let group_on = |port: u16| {
-            observed
-                .listener_on(port)
-                .and_then(|l| l.target_group_arn.clone())
-                .filter(|a| observed.target_group(a).is_some())
-        };
-        let mut groups: BTreeMap<Role, String> =
-            layout.brokers.iter().filter_map(|(id, b)| Some((Role::Broker(*id), group_on(b.listener_port)?))).collect();
-        if let Some((port, _)) = layout.bootstrap
-            && let Some(arn) = group_on(port)
-        {
-            groups.insert(Role::Bootstrap, arn);
+        ImportedLayout {
+            name: "mz".into(),
+            brokers: BTreeMap::from([
+                (BrokerId::new(1), broker("10.0.1.10", 9001)),
+                (BrokerId::new(2), broker("10.0.2.10", 9002)),
+            ]),
+            bootstrap: Some((9000, None)),
+            base: 9001,
+            ids: IdSource::Convention,
         }
-        let ports: BTreeSet<u16> =
-            layout.brokers.values().map(|b| b.listener_port).chain(layout.bootstrap.map(|b| b.0)).collect();
-        let recorded = Recorded {
-            load_balancer: Some(lb.arn.clone()),
-            listeners: observed.listeners.iter().filter(|l| ports.contains(&l.port)).map(|l| l.arn.clone()).collect(),
-            service: observed.service.as_ref().map(|s| s.id.clone()),
-            groups,
-            leftover_groups: BTreeSet::new(),
+    }
+
+    #[test]
+    fn an_import_records_the_classified_listeners_their_groups_and_the_service_only() {
+        let lb = ObservedLoadBalancer { arn: "lb".into(), name: "mz-lb".into(), ..Default::default() };
+        let listener = |port, tg: &str| ObservedListener {
+            arn: format!("l{port}"),
+            port,
+            target_group_arn: Some(tg.to_owned()),
+            ..Default::default()
         };
-        let instance = Instance { name: spec.name.clone(), token: new_token(), recorded, complete: true };
-        instance.claim(&mut observed, &lb.vpc_id);
-        let state = encode(&render(&base, &spec, &observed, &instance.recorded, Some(Tri::Known(zones))))?;
-        let private = Private {
-            instance: Some(instance.token.clone()),
-            load_balancer: Some(Provenance::Imported),
-            ..Private::default()
+        let observed = Observed {
+            load_balancer: Some(lb.clone()),
+            target_groups: ["tg1", "tg2", "tgb", "web"]
+                .iter()
+                .map(|a| ObservedTargetGroup { arn: (*a).to_owned(), ..Default::default() })
+                .collect(),
+            // 443 is someone else's listener: not the import's
+            listeners: vec![listener(9001, "tg1"), listener(9002, "tg2"), listener(9000, "tgb"), listener(443, "web")],
+            service: Some(ObservedService { id: "vpce-svc-1".into(), ..Default::default() }),
         };
-        let mut diagnostics = Diagnostics::new();
-        if layout.ids == import::IdSource::Convention {
-            diagnostics.warning(
-                "Broker ids inferred from listener ports",
-                format!(
-                    "{} carries no broker ids of ours, so each broker's id is its listener port − {} + 1: {}.                      Write the brokers map with these ids, or change them before the next apply.",
-                    lb.name,
-                    layout.base,
-                    layout.mapping()
-                ),
-            );
-        }
-        if observed.service.is_none() {
-            diagnostics.warning(
-                "No endpoint service",
-                format!("No VPC endpoint service fronts {}; the next apply creates one.", lb.arn),
-            );
-        }
-        Ok(ImportResponse { state, private: private.encode(), diagnostics })
+        let recorded = imported_records(&layout(), &lb, &observed);
+        assert_eq!(recorded.load_balancer.as_deref(), Some("lb"));
+        assert_eq!(recorded.service.as_deref(), Some("vpce-svc-1"));
+        assert_eq!(
+            recorded.groups,
+            BTreeMap::from([
+                (Role::Broker(BrokerId::new(1)), "tg1".to_owned()),
+                (Role::Broker(BrokerId::new(2)), "tg2".to_owned()),
+                (Role::Bootstrap, "tgb".to_owned()),
+            ])
+        );
+        assert_eq!(recorded.listeners, BTreeSet::from(["l9000".to_owned(), "l9001".to_owned(), "l9002".to_owned()]));
+        let said = import_warnings(&layout(), &lb, &observed);
+        assert_eq!(said.iter().count(), 1, "inferred ids are said, a present service is not: {said:?}");
+        assert!(said.iter().any(|d| d.detail.contains("9001 → broker 1, 9002 → broker 2")));
+    }
+
+    #[test]
+    fn an_imported_model_keeps_the_brokers_ports_and_zones_and_leaves_reserved_and_default_tags_out() {
+        let lb = ObservedLoadBalancer {
+            arn: "lb".into(),
+            vpc_id: "vpc-1".into(),
+            subnets: BTreeSet::from(["subnet-a".to_owned()]),
+            tags: BTreeMap::from([
+                ("team".to_owned(), "data".to_owned()),
+                ("env".to_owned(), "prod".to_owned()),
+                ("kafka-privatelink:owner".to_owned(), "mz".to_owned()),
+            ]),
+            ..Default::default()
+        };
+        let observed = Observed { load_balancer: Some(lb.clone()), ..Default::default() };
+        let subnets = [ec2::Subnet {
+            id: "subnet-a".into(),
+            vpc_id: "vpc-1".into(),
+            zone_name: "us-east-1a".into(),
+            zone_id: "use1-az1".into(),
+            cidr: crate::domain::net::Cidr::parse("10.0.1.0/24").expect("a CIDR"),
+        }];
+        let defaults = BTreeMap::from([("env".to_owned(), "prod".to_owned())]);
+        let m = imported_model(&layout(), &lb, &observed, &subnets, &BTreeMap::new(), &defaults);
+        let brokers = m.brokers.known().expect("brokers");
+        assert_eq!(brokers.len(), 2);
+        assert_eq!(brokers["1"].availability_zone_id, Tri::Known("use1-az1".to_owned()));
+        assert_eq!(brokers["2"].availability_zone_id, Tri::Null, "10.0.2.10 is in no subnet given");
+        assert_eq!(m.broker_port, Tri::Known(9092.0));
+        assert_eq!(m.listener_port_base, Tri::Known(9001.0));
+        assert_eq!(m.tags, string_map(&BTreeMap::from([("team".to_owned(), "data".to_owned())])));
     }
 }
