@@ -111,6 +111,36 @@ quiet apply -auto-approve "${vars[@]}"
 echo "==> terraform output connections"
 "$terraform" output connections
 echo
+# A pipeline: the plan is saved and reviewed, AWS moves, the file is applied.
+aws_change() {
+  "$venv/bin/python" - "$endpoint" "$1" <<'PY'
+import sys, boto3
+elb = boto3.client("elbv2", endpoint_url=sys.argv[1], region_name="us-east-1")
+lb = elb.describe_load_balancers()["LoadBalancers"][0]["LoadBalancerArn"]
+first = sorted(elb.describe_listeners(LoadBalancerArn=lb)["Listeners"], key=lambda l: l["Port"])[0]
+if sys.argv[2] == "deregister":
+    tg = first["DefaultActions"][0]["TargetGroupArn"]
+    targets = [d["Target"] for d in elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]]
+    elb.deregister_targets(TargetGroupArn=tg, Targets=targets)
+else:
+    elb.delete_listener(ListenerArn=first["ListenerArn"])
+print(f"    listener {first['Port']}: {sys.argv[2]}")
+PY
+}
+echo "==> a saved plan (terraform plan -out) repairs a target deregistered out of band"
+aws_change deregister
+quiet plan -out=reviewed.tfplan "${vars[@]}"
+grep -E "^Plan:" "$work/last.log" || true
+echo "==> before its apply, the broker's listener is deleted out of band; terraform apply reviewed.tfplan:"
+aws_change delete
+if "$terraform" apply -no-color reviewed.tfplan >"$work/stale.log" 2>&1; then
+  echo "the stale saved plan was applied"; cat "$work/stale.log"; exit 1
+fi
+grep -A14 "Error: Plan out of date" "$work/stale.log" | grep -vE '^[[:space:]]*$|with kafka|on main.tf|^ *[0-9]+:' | sed 's/^/    /'
+echo "==> plan again, apply: the new plan shows the repair"
+quiet apply -auto-approve "${vars[@]}"
+echo
+
 echo "==> the consumer deletes its endpoint (destroy refuses while one is connected)"
 consumer deleted
 echo "==> terraform destroy"
