@@ -63,11 +63,11 @@ enum Effect {
     LoadBalancerDeleted,
 }
 
-/// How long a call that names an object this apply created waits for AWS
-/// to show that object: AWS may answer NotFound for a while after a
-/// successful create (EC2's eventual-consistency guide; for ELBv2,
-/// hashicorp/terraform-provider-aws #15214, #16860, #19920), for
-/// hashicorp/aws's propagation timeout; an apply's own timeout caps it.
+// How long a call that names an object this apply created waits for AWS to
+// show that object: AWS may answer NotFound for a while after a successful
+// create (EC2's eventual-consistency guide; for ELBv2,
+// hashicorp/terraform-provider-aws #15214, #16860, #19920), for
+// hashicorp/aws's propagation timeout; an apply's own timeout caps it.
 use super::wait::PROPAGATION;
 
 /// How long a registration waits for an instance to be running.

@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 use super::{AwsError, ErrorKind, ec2, retry};
 use crate::domain::connections::{Connection, Consumer, Found, accepted_by_others, find, sighting};
 
-/// How long a new object may stay unknown to EC2's other calls: hashicorp/
-/// aws's `ec2PropagationTimeout` (5 minutes).
+/// How long a new object may stay unknown to EC2's and ELBv2's other calls:
+/// hashicorp/aws's propagation timeout (5 minutes).
 pub const PROPAGATION: Duration = Duration::from_secs(300);
 
 /// How often a consumer's connections are read while waiting.

@@ -36,17 +36,6 @@ pub enum Broken {
     Service { id: String },
 }
 
-impl Broken {
-    /// The role whose attribute it breaks, if any (the load balancer and
-    /// the service belong to the whole resource).
-    pub fn role(&self) -> Option<Role> {
-        match self {
-            Broken::Group { role, .. } | Broken::Listener { role, .. } => Some(*role),
-            Broken::LoadBalancer { .. } | Broken::Service { .. } => None,
-        }
-    }
-}
-
 fn whose(role: Role) -> String {
     match role {
         Role::Broker(id) => format!("broker {id}'s"),

@@ -6,8 +6,8 @@
 //! is one more edge of the graph (hashicorp/aws breaks the same cycle with
 //! `aws_vpc_endpoint_service_allowed_principal`).
 //!
-//! The principal may be unknown at plan and is sensitive: no message names
-//! it. It only ever adds and removes itself; a principal already allowed
+//! The principal may be unknown at plan; it is an identifier, not a
+//! secret (`resources::SENSITIVE`). It only ever adds and removes itself; a principal already allowed
 //! when it is created belongs to someone else (`allowed_principals`,
 //! another resource, a hand) and is refused, never shared.
 
@@ -67,7 +67,7 @@ impl Model {
             "Invalid endpoint service id",
             check_endpoint_service_id,
         );
-        // The value itself is never repeated: it is sensitive.
+        // The value is not repeated: the attribute path names it.
         c.string(&self.principal_arn, AttributePath::attr("principal_arn"), "Invalid principal", |p| {
             if p == "*" {
                 return Err("\"*\" (any AWS account) is not one principal: set kafka_privatelink's \
@@ -117,7 +117,8 @@ fn encode(m: &Model) -> Value {
 }
 
 /// An AWS error about the principal on `service`. AWS's own text may quote
-/// the principal, which is sensitive: it is left out.
+/// the principal, which the user may have kept in a sensitive variable: it
+/// is left out of the message.
 fn error(clients: &Clients, doing: &str, service: &str, principal: &str, e: &crate::aws::AwsError) -> Diagnostics {
     let mut d = aws_diagnostic(clients, doing, &format!("an allowed principal of {service}"), e);
     if !principal.is_empty() {

@@ -52,6 +52,7 @@ async fn move_world(stage: &Stage, moved: Moved) {
         }
         Moved::TargetsDeregistered => {
             let health = elb.describe_target_health().target_group_arn(&tg).send().await.unwrap();
+            assert!(!health.target_health_descriptions().is_empty(), "a target to deregister");
             for d in health.target_health_descriptions() {
                 let t = d.target().unwrap();
                 let t = TargetDescription::builder().id(t.id().unwrap()).port(t.port().unwrap()).build();

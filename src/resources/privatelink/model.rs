@@ -123,12 +123,6 @@ pub struct Timeouts {
     pub delete: Tri<String>,
 }
 
-/// Every element, if all are known.
-/// The names of the target groups a plan from `prior` to `self` creates
-/// (a new broker, a new `port`, a new bootstrap target port, or a group
-/// the state does not hold yet), each checked against AWS's 32-character
-/// limit; an unknown port counts as the widest. Groups that exist keep
-/// their names, whatever they are.
 /// A target group a plan creates.
 pub struct NewGroup {
     pub name: String,
@@ -142,6 +136,11 @@ pub struct NewGroup {
 }
 
 impl Model {
+    /// The names of the target groups a plan from `prior` to `self` creates
+    /// (a new broker, a new `port`, a new bootstrap target port, or a group
+    /// the state does not hold yet), each checked against AWS's 32-character
+    /// limit; an unknown port counts as the widest. Groups that exist keep
+    /// their names, whatever they are.
     pub fn check_new_group_names(&self, prior: Option<&Model>) -> Checks {
         let mut c = Checks::default();
         for group in self.new_groups(prior) {
@@ -158,7 +157,8 @@ impl Model {
 
     /// The target groups this plan creates (those the state holds no group
     /// of the same port and kind for), with their names and where they are
-    /// configured. Only groups whose port is known.
+    /// configured. A broker group whose port is unknown is named with the
+    /// widest port (`port_known` is false).
     pub fn new_groups(&self, prior: Option<&Model>) -> Vec<NewGroup> {
         let mut out = Vec::new();
         let (Tri::Known(name), Some(brokers)) = (&self.name, self.brokers.known()) else { return out };
