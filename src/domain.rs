@@ -8,6 +8,7 @@ pub mod arn;
 pub mod connections;
 pub mod consumers;
 pub mod diff;
+pub mod effect;
 pub mod import;
 pub mod layout;
 pub mod listeners;

@@ -14,12 +14,10 @@ use super::config::Clients;
 use super::error::{AwsError, ErrorKind};
 use super::observe::CONCURRENCY;
 use super::{ec2, elbv2, retry};
-use crate::domain::connections::{self, Connection};
+use crate::domain::connections::{self};
 use crate::domain::diff::{Schedule, Step, TargetGroupRef};
-use crate::domain::layout::{
-    HealthCheck, Observed, ObservedListener, ObservedLoadBalancer, ObservedService, ObservedTargetGroup, Target,
-    TargetId,
-};
+use crate::domain::effect::Effect;
+use crate::domain::layout::{Observed, ObservedService, TargetId};
 use crate::domain::ownership::COMPLETE_TAG;
 
 /// What executing a plan needs besides the plan.
@@ -31,36 +29,6 @@ pub struct Execution {
     /// Makes a retried endpoint-service creation idempotent.
     pub client_token: String,
     pub stop: CancellationToken,
-}
-
-/// One confirmed change.
-enum Effect {
-    LoadBalancer(ObservedLoadBalancer, BTreeMap<String, String>),
-    Subnets(BTreeSet<String>),
-    CrossZone(bool),
-    SecurityGroups(BTreeSet<String>, Option<bool>),
-    TargetGroup(ObservedTargetGroup),
-    Registered(String, BTreeSet<Target>),
-    Ready,
-    Deregistered(String, BTreeSet<Target>),
-    HealthCheck(String, HealthCheck),
-    DeregistrationDelay(String, u32),
-    ListenerCreated(ObservedListener),
-    ListenerPointed(String, String),
-    ListenerDeleted(String),
-    IdleTimeout(String, u32),
-    TargetGroupDeleted(String),
-    ServiceCreated(ObservedService),
-    ServiceModified(Option<bool>, BTreeSet<String>, BTreeSet<String>),
-    Permissions(BTreeSet<String>, BTreeSet<String>),
-    Retagged(String, BTreeMap<String, String>, BTreeSet<String>),
-    MarkedComplete(Vec<String>),
-    /// These connections are now in this state.
-    Connections(BTreeSet<String>, &'static str),
-    /// These connections, as AWS now reports them.
-    ConnectionsNow(Vec<Connection>),
-    ServiceDeleted,
-    LoadBalancerDeleted,
 }
 
 // How long a call that names an object this apply created waits for AWS to
@@ -79,14 +47,9 @@ struct Fresh(BTreeSet<String>);
 
 impl Fresh {
     fn note(&mut self, effect: &Effect) {
-        let id = match effect {
-            Effect::LoadBalancer(lb, _) => &lb.arn,
-            Effect::TargetGroup(tg) => &tg.arn,
-            Effect::ListenerCreated(l) => &l.arn,
-            Effect::ServiceCreated(s) => &s.id,
-            _ => return,
-        };
-        self.0.insert(id.clone());
+        if let Some(id) = effect.created() {
+            self.0.insert(id.to_owned());
+        }
     }
 
     fn any<'a>(&self, mut ids: impl Iterator<Item = &'a String>) -> bool {
@@ -163,12 +126,12 @@ pub async fn execute(
             match result {
                 Ok(effect) => {
                     fresh.note(&effect);
-                    record(observed, effect);
+                    observed.record(effect);
                 }
                 Err(StepError { created, error }) => {
                     if let Some(effect) = created {
                         fresh.note(&effect);
-                        record(observed, effect);
+                        observed.record(effect);
                     }
                     errors.push(error);
                 }
@@ -566,128 +529,6 @@ fn tags_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, Aws
         }
         _ => return Err(misrouted(step)),
     })
-}
-
-fn record(o: &mut Observed, effect: Effect) {
-    match effect {
-        Effect::LoadBalancer(mut lb, tags) => {
-            lb.tags = tags;
-            lb.owned = true;
-            o.load_balancer = Some(lb);
-        }
-        Effect::Ready => {}
-        Effect::MarkedComplete(arns) => {
-            for arn in arns {
-                if let Some(tags) = tags_of(o, &arn) {
-                    tags.insert(COMPLETE_TAG.to_owned(), "true".to_owned());
-                }
-            }
-        }
-        Effect::Subnets(s) => {
-            if let Some(lb) = o.load_balancer.as_mut() {
-                lb.subnets = s;
-            }
-        }
-        Effect::SecurityGroups(ids, enforce) => {
-            if let Some(lb) = o.load_balancer.as_mut() {
-                lb.security_groups = ids;
-                if enforce.is_some() {
-                    lb.enforce_on_private_link = enforce;
-                }
-            }
-        }
-        Effect::CrossZone(on) => {
-            if let Some(lb) = o.load_balancer.as_mut() {
-                lb.cross_zone = Some(on);
-            }
-        }
-        Effect::TargetGroup(mut tg) => {
-            tg.owned = true;
-            o.target_groups.push(tg);
-        }
-        Effect::Registered(arn, t) => {
-            if let Some(tg) = o.target_groups.iter_mut().find(|g| g.arn == arn) {
-                tg.targets.extend(t);
-            }
-        }
-        Effect::Deregistered(arn, t) => {
-            if let Some(tg) = o.target_groups.iter_mut().find(|g| g.arn == arn) {
-                tg.targets.retain(|x| !t.contains(x));
-            }
-        }
-        Effect::HealthCheck(arn, hc) => {
-            if let Some(tg) = o.target_groups.iter_mut().find(|g| g.arn == arn) {
-                tg.health_check = hc;
-            }
-        }
-        Effect::DeregistrationDelay(arn, d) => {
-            if let Some(tg) = o.target_groups.iter_mut().find(|g| g.arn == arn) {
-                tg.deregistration_delay = Some(d);
-            }
-        }
-        Effect::ListenerCreated(l) => o.listeners.push(l),
-        Effect::ListenerPointed(arn, tg) => {
-            if let Some(l) = o.listeners.iter_mut().find(|l| l.arn == arn) {
-                l.target_group_arn = Some(tg);
-            }
-        }
-        Effect::ListenerDeleted(arn) => o.listeners.retain(|l| l.arn != arn),
-        Effect::IdleTimeout(arn, s) => {
-            if let Some(l) = o.listeners.iter_mut().find(|l| l.arn == arn) {
-                l.idle_timeout = Some(s);
-            }
-        }
-        Effect::TargetGroupDeleted(arn) => o.target_groups.retain(|t| t.arn != arn),
-        Effect::ServiceCreated(s) => o.service = Some(ObservedService { owned: true, ..s }),
-        Effect::ServiceModified(acceptance, add, remove) => {
-            if let Some(s) = o.service.as_mut() {
-                if let Some(a) = acceptance {
-                    s.acceptance_required = a;
-                }
-                s.supported_regions.extend(add);
-                s.supported_regions.retain(|r| !remove.contains(r));
-            }
-        }
-        Effect::Permissions(add, remove) => {
-            if let Some(s) = o.service.as_mut() {
-                s.principals.extend(add);
-                s.principals.retain(|p| !remove.contains(p));
-            }
-        }
-        Effect::Retagged(arn, add, remove) => {
-            if let Some(tags) = tags_of(o, &arn) {
-                tags.retain(|k, _| !remove.contains(k));
-                tags.extend(add);
-            }
-        }
-        Effect::Connections(endpoints, state) => {
-            for c in o.service.iter_mut().flat_map(|s| s.connections.iter_mut()) {
-                if endpoints.contains(&c.endpoint_id) {
-                    c.state = state.to_owned();
-                }
-            }
-        }
-        Effect::ConnectionsNow(now) => {
-            for c in o.service.iter_mut().flat_map(|s| s.connections.iter_mut()) {
-                if let Some(n) = now.iter().find(|n| n.endpoint_id == c.endpoint_id) {
-                    c.state = n.state.clone();
-                }
-            }
-        }
-        Effect::ServiceDeleted => o.service = None,
-        Effect::LoadBalancerDeleted => o.load_balancer = None,
-    }
-}
-
-/// The tags of the object with this ARN or id, as recorded.
-fn tags_of<'a>(o: &'a mut Observed, arn: &str) -> Option<&'a mut BTreeMap<String, String>> {
-    if o.load_balancer.as_ref().is_some_and(|l| l.arn == arn) {
-        o.load_balancer.as_mut().map(|l| &mut l.tags)
-    } else if o.service.as_ref().is_some_and(|s| s.id == arn) {
-        o.service.as_mut().map(|s| &mut s.tags)
-    } else {
-        o.target_groups.iter_mut().find(|t| t.arn == arn).map(|t| &mut t.tags)
-    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::check::Checks;
-use super::errors::aws_diagnostic;
+use super::errors::{Doing, Subject, aws_diagnostic};
 use super::provider::ProviderState;
 use super::values;
 use crate::aws::ec2::ServiceKey;
@@ -213,8 +213,8 @@ fn encode(m: &Model) -> Result<Value, Diagnostics> {
     to_value(m).and_then(|v| v.conform(&schema().value_type())).map_err(|e| Diagnostics::from(value_error("state", e)))
 }
 
-fn error(clients: &Clients, doing: &str, service: &str, e: &AwsError) -> Diagnostics {
-    aws_diagnostic(clients, doing, &format!("a consumer connection of {service}"), e).into()
+fn error(clients: &Clients, doing: Doing, service: &str, e: &AwsError) -> Diagnostics {
+    aws_diagnostic(clients, doing, &Subject::Connection(service), e).into()
 }
 
 /// What makes the accepter a new one: another service, another endpoint,
@@ -290,7 +290,7 @@ impl Resource for EndpointConnectionAccepter {
                 _ => values::gone(),
             },
             Err(e) if e.is_not_found() => values::gone(),
-            Err(e) => keep(error(clients, "reading", service, &e)),
+            Err(e) => keep(error(clients, Doing::Reading, service, &e)),
         }
     }
 
@@ -329,7 +329,7 @@ impl Resource for EndpointConnectionAccepter {
         {
             let how = match self.clients().await {
                 Ok(clients) => {
-                    self_accepting(clients, service).await.map_err(|e| error(clients, "planning", service, &e))
+                    self_accepting(clients, service).await.map_err(|e| error(clients, Doing::Planning, service, &e))
                 }
                 Err(d) => Err(d),
             };
@@ -376,7 +376,7 @@ impl Resource for EndpointConnectionAccepter {
             let timeout = m.timeout(|t| &t.delete, DELETE_TIMEOUT);
             return match wait::connection_released(&clients.ec2, &service, &endpoint, timeout, &ctx.stop).await {
                 Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
-                Err(e) => failed(req.prior_state.clone(), error(clients, "rejecting", &service, &e)),
+                Err(e) => failed(req.prior_state.clone(), error(clients, Doing::Rejecting, &service, &e)),
             };
         }
         if !req.prior_state.is_null() {
@@ -398,7 +398,7 @@ impl Resource for EndpointConnectionAccepter {
             Accepted::Not(why) => {
                 failed(Value::Null, Diagnostic::error(format!("No connection accepted on {service}"), why).into())
             }
-            Accepted::Failed(e) => failed(Value::Null, error(clients, "accepting", &service, &e)),
+            Accepted::Failed(e) => failed(Value::Null, error(clients, Doing::Accepting, &service, &e)),
         }
     }
 
@@ -419,7 +419,8 @@ impl Resource for EndpointConnectionAccepter {
             return Err(bad());
         }
         let clients = self.clients().await?;
-        let cs = ec2::connections(&clients.ec2, service).await.map_err(|e| error(clients, "importing", service, &e))?;
+        let cs =
+            ec2::connections(&clients.ec2, service).await.map_err(|e| error(clients, Doing::Importing, service, &e))?;
         match find(&Consumer::Endpoint(endpoint.to_owned()), &cs) {
             Found::One(c) if c.is_pending_acceptance() => Err(Diagnostic::error(
                 "Cannot import a connection not accepted yet",

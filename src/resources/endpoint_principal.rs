@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
 use super::check::Checks;
-use super::errors::aws_diagnostic;
+use super::errors::{Doing, Subject, aws_diagnostic};
 use super::provider::ProviderState;
 use super::values;
 use crate::aws::wait::{self, Listing};
@@ -119,8 +119,8 @@ fn encode(m: &Model) -> Value {
 /// An AWS error about the principal on `service`. AWS's own text may quote
 /// the principal, which the user may have kept in a sensitive variable: it
 /// is left out of the message.
-fn error(clients: &Clients, doing: &str, service: &str, principal: &str, e: &crate::aws::AwsError) -> Diagnostics {
-    let mut d = aws_diagnostic(clients, doing, &format!("an allowed principal of {service}"), e);
+fn error(clients: &Clients, doing: Doing, service: &str, principal: &str, e: &crate::aws::AwsError) -> Diagnostics {
+    let mut d = aws_diagnostic(clients, doing, &Subject::Principal(service), e);
     if !principal.is_empty() {
         d.detail = d.detail.replace(principal, "(the principal)");
     }
@@ -161,7 +161,7 @@ impl Resource for EndpointServicePrincipal {
             Ok(Listing::Listed) => keep(Diagnostics::new()),
             // Removed out of band, or its service is gone: planned anew.
             Ok(Listing::NotListed | Listing::ServiceUnknown) => values::gone(),
-            Err(e) => keep(error(clients, "reading", service, principal, &e)),
+            Err(e) => keep(error(clients, Doing::Reading, service, principal, &e)),
         }
     }
 
@@ -213,7 +213,7 @@ impl Resource for EndpointServicePrincipal {
         if destroying {
             return match ec2::disallow_principal(&clients.ec2, service, principal).await {
                 Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
-                Err(e) => failed(error(clients, "removing", service, principal, &e)),
+                Err(e) => failed(error(clients, Doing::Removing, service, principal, &e)),
             };
         }
         // One owner per principal: one already allowed is someone else's,
@@ -234,7 +234,7 @@ impl Resource for EndpointServicePrincipal {
             }
             // A service this apply created may not be visible yet: the add waits for it.
             Ok(Listing::NotListed | Listing::ServiceUnknown) => {}
-            Err(e) => return failed(error(clients, "reading", service, principal, &e)),
+            Err(e) => return failed(error(clients, Doing::Reading, service, principal, &e)),
         }
         match ec2::allow_principal(&clients.ec2, service, principal, wait::PROPAGATION, &ctx.stop).await {
             Ok(()) => ApplyResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() },
@@ -242,7 +242,7 @@ impl Resource for EndpointServicePrincipal {
             Err(e) => ApplyResponse {
                 state: Value::Null,
                 private: Vec::new(),
-                diagnostics: error(clients, "adding", service, principal, &e),
+                diagnostics: error(clients, Doing::Adding, service, principal, &e),
             },
         }
     }
@@ -262,7 +262,7 @@ impl Resource for EndpointServicePrincipal {
         let clients = self.clients().await?;
         let all = ec2::allowed_principals(&clients.ec2, service)
             .await
-            .map_err(|e| error(clients, "importing", service, principal, &e))?;
+            .map_err(|e| error(clients, Doing::Importing, service, principal, &e))?;
         if !all.contains(principal) {
             return Err(Diagnostic::error(
                 "Cannot import a principal the service does not allow",

@@ -2,6 +2,7 @@
 //! keyed by broker id, in the shape `kafka_privatelink.brokers` takes — so
 //! that MSK is one line, and ports follow broker ids, never list indexes.
 
+use crate::resources::errors::{Doing, Subject};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -118,11 +119,11 @@ impl DataSource for MskBrokers {
         let failed = |e: crate::aws::AwsError| {
             let d = if e.is_not_found() {
                 Diagnostic::error(
-                    "Error reading the MSK cluster",
+                    format!("Error {} {}", Doing::Reading.as_str(), Subject::MskCluster(&arn)),
                     format!("No MSK cluster {arn} exists in {}.", clients.region),
                 )
             } else {
-                super::errors::aws_diagnostic(clients, "reading", "the MSK cluster", &e)
+                super::errors::aws_diagnostic(clients, Doing::Reading, &Subject::MskCluster(&arn), &e)
             };
             Diagnostics::from(d.at(AttributePath::attr("cluster_arn")))
         };

@@ -30,7 +30,7 @@ pub use self::list::KafkaPrivatelinkList;
 use self::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, defaults, port_of};
 use self::private::Private;
 use self::render::{Purpose, lookup_for, recorded_of, render, spec_of, with_leftovers};
-use super::errors::aws_diagnostic;
+use super::errors::{Doing, Subject, aws_diagnostic};
 use super::provider::ProviderState;
 use crate::aws::observe::{CallCounter, observe};
 use crate::aws::{AwsError, Clients, ec2};
@@ -72,8 +72,8 @@ fn encode(m: &Model) -> Result<Value, Diagnostics> {
 
 /// An AWS error as a diagnostic, with what the user can do about the
 /// errors that have a remedy.
-fn aws_error(clients: &Clients, action: &str, name: &str, e: &AwsError) -> Diagnostic {
-    aws_diagnostic(clients, action, &format!("Kafka PrivateLink ({name})"), e)
+fn aws_error(clients: &Clients, doing: Doing, name: &str, e: &AwsError) -> Diagnostic {
+    aws_diagnostic(clients, doing, &Subject::PrivateLink(name), e)
 }
 
 fn diff_error(name: &str, e: &DiffError) -> Diagnostic {
@@ -128,7 +128,9 @@ impl KafkaPrivatelink {
     ) -> Result<Vec<ec2::Subnet>, Diagnostics> {
         let clients = self.clients().await?;
         ec2::subnets_of_vpc_with(&clients.ec2, vpc, wanted, SUBNET_PROPAGATION, stop).await.map_err(|e| {
-            Diagnostics::from(aws_diagnostic(clients, "reading", "subnets", &e).at(AttributePath::attr("vpc_id")))
+            Diagnostics::from(
+                aws_diagnostic(clients, Doing::Reading, &Subject::Subnets(vpc), &e).at(AttributePath::attr("vpc_id")),
+            )
         })
     }
 }
@@ -170,7 +172,7 @@ impl Resource for KafkaPrivatelink {
         let calls = CallCounter::default();
         let mut observed = match observe(clients, &lookup_for(&spec, &recorded, Purpose::Read), &calls).await {
             Ok(o) => o,
-            Err(e) => return fail(aws_error(clients, "reading", &spec.name, &e).into()),
+            Err(e) => return fail(aws_error(clients, Doing::Reading, &spec.name, &e).into()),
         };
         tracing::debug!(name = %spec.name, aws_calls = calls.get(), "refreshed kafka_privatelink");
         let instance = Instance {

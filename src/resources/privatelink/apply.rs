@@ -1,6 +1,7 @@
 //! Apply: observe, settle ownership, converge, execute; destroy what the
 //! state records, in dependency order.
 
+use crate::resources::errors::{Doing, aws_warning};
 use std::collections::BTreeSet;
 
 use super::model::{Model, defaults, known_strings};
@@ -144,7 +145,7 @@ impl KafkaPrivatelink {
         let prior = if req.prior_state.is_null() { None } else { decode(&req.prior_state, "prior state").ok() };
         let creating = prior.is_none();
         let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
-        let action = if creating { "creating" } else { "updating" };
+        let action = if creating { Doing::Creating } else { Doing::Updating };
         let recorded = prior.as_ref().map(|p| recorded_of(p, &private)).unwrap_or_default();
         let calls = CallCounter::default();
         let mut observed = match observe(
@@ -264,11 +265,11 @@ impl KafkaPrivatelink {
                     held.availability_zone_ids = now.availability_zone_ids;
                 }
             }
-            (Err(e), _) | (_, Err(e)) => diagnostics.push(Diagnostic::warning(
+            (Err(e), _) | (_, Err(e)) => diagnostics.push(aws_warning(
+                clients,
                 "Zones not read again",
-                format!(
-                    "After the subnet change, the zones could not be read again ({e}); the next refresh reads them."
-                ),
+                "After the subnet change, the zones could not be read again; the next refresh reads them.",
+                &e,
             )),
         }
     }
@@ -344,11 +345,11 @@ impl KafkaPrivatelink {
             let live = match ec2::live_connections(&clients.ec2, service).await {
                 Ok(live) => live,
                 Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
-                Err(e) => return keep(std::iter::once(aws_error(clients, "deleting", &spec.name, &e)).collect()),
+                Err(e) => return keep(std::iter::once(aws_error(clients, Doing::Deleting, &spec.name, &e)).collect()),
             };
             if !live.is_empty() {
                 let e = ec2::still_connected(service, live);
-                return keep(std::iter::once(aws_error(clients, "deleting", &spec.name, &e)).collect());
+                return keep(std::iter::once(aws_error(clients, Doing::Deleting, &spec.name, &e)).collect());
             }
         }
         let schedule = diff::teardown(&recorded_of(&prior, &private), delete_load_balancer, reject);
@@ -361,7 +362,7 @@ impl KafkaPrivatelink {
         match execute(clients, &schedule, &mut Observed::default(), &exec).await {
             Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
             // What was deleted is gone from AWS; the next refresh sees it.
-            Err(errors) => keep(errors.iter().map(|e| aws_error(clients, "deleting", &spec.name, e)).collect()),
+            Err(errors) => keep(errors.iter().map(|e| aws_error(clients, Doing::Deleting, &spec.name, e)).collect()),
         }
     }
 }

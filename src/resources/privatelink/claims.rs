@@ -14,6 +14,7 @@
 //! see. The apply, which runs after that destroy, refuses it if it is still
 //! there.
 
+use crate::resources::errors::Doing;
 use std::collections::BTreeSet;
 
 use super::model::{Model, NewGroup};
@@ -52,7 +53,7 @@ impl KafkaPrivatelink {
         if config.subnet_ids.is_null() {
             let Some(arn) = config.load_balancer_arn.known() else { return Ok(Claims::default()) };
             let clients = self.clients().await?;
-            let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
+            let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));
             let Some(lb) = elbv2::find_load_balancer_by_arn(&clients.elbv2, arn).await.map_err(reading)? else {
                 return refuse(DiffError::MissingLoadBalancer(arn.clone()), "load_balancer_arn");
             };
@@ -74,7 +75,7 @@ impl KafkaPrivatelink {
             return Ok(Claims { warnings: Diagnostics::new(), name_taken: true });
         } else {
             let clients = self.clients().await?;
-            let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
+            let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));
             let Some(lb) = elbv2::find_load_balancer_by_name(&clients.elbv2, name).await.map_err(reading)? else {
                 return Ok(Claims::default());
             };
@@ -117,7 +118,7 @@ impl KafkaPrivatelink {
             return Ok(Diagnostics::new());
         }
         let clients = self.clients().await?;
-        let reading = |e| Diagnostics::from(aws_error(clients, "planning", name, &e));
+        let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));
         let found = elbv2::find_target_groups_by_names(&clients.elbv2, &wanted).await.map_err(reading)?;
         if found.is_empty() {
             return Ok(Diagnostics::new());

@@ -7,7 +7,7 @@ use super::model::{Bootstrap, DEFAULT_BROKER_PORT, EndpointService, Model, strin
 use super::private::{Private, Provenance, new_token};
 use super::render::{render, spec_of};
 use super::{KafkaPrivatelink, encode, model};
-use crate::resources::errors::aws_diagnostic;
+use crate::resources::errors::{Doing, Subject, aws_diagnostic};
 
 use crate::aws::observe::{CallCounter, Lookup, observe};
 use crate::aws::{Clients, ec2};
@@ -31,7 +31,7 @@ impl KafkaPrivatelink {
             crate::domain::validate::check_endpoint_service_id(id).map_err(bad)?;
             let svc = ec2::find_service(&clients.ec2, ec2::ServiceKey::Id(id))
                 .await
-                .map_err(|e| aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e))?
+                .map_err(|e| aws_diagnostic(clients, Doing::Importing, &Subject::PrivateLink(id), &e))?
                 .ok_or_else(|| bad(format!("No VPC endpoint service {id} exists in {}.", clients.region)))?;
             return svc
                 .load_balancer_arns
@@ -87,7 +87,7 @@ impl KafkaPrivatelink {
     /// call for all).
     async fn read_for_import(&self, arn: &str) -> Result<Found, Diagnostics> {
         let clients = self.clients().await?;
-        let failed = |e| Diagnostics::from(aws_diagnostic(clients, "importing", "Kafka PrivateLink", &e));
+        let failed = |e| Diagnostics::from(aws_diagnostic(clients, Doing::Importing, &Subject::PrivateLink(arn), &e));
         let lookup = Lookup { load_balancer_arn: Some(arn.to_owned()), read_targets: true, ..Lookup::default() };
         let observed = observe(clients, &lookup, &CallCounter::default()).await.map_err(failed)?;
         let Some(lb) = observed.load_balancer.clone() else {

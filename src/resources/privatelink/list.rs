@@ -2,6 +2,7 @@
 //! balancer in the region with the Kafka shape (listeners that each forward
 //! to one IP target, optionally a bootstrap), as importable resources.
 
+use crate::resources::errors::{Doing, Subject};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -54,7 +55,12 @@ impl ListResource for KafkaPrivatelinkList {
             from_value(&req.config).map_err(|e| Diagnostics::from(value_error("list configuration", e)))?;
         let clients = self.resource.clients().await?;
         let failed = |e: crate::aws::AwsError| {
-            Diagnostics::from(crate::resources::errors::aws_diagnostic(clients, "listing", "load balancers", &e))
+            Diagnostics::from(crate::resources::errors::aws_diagnostic(
+                clients,
+                Doing::Listing,
+                &Subject::LoadBalancers,
+                &e,
+            ))
         };
         let mut candidates: Vec<_> = elbv2::all_load_balancers(&clients.elbv2)
             .await

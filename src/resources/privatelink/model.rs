@@ -136,6 +136,12 @@ pub struct NewGroup {
 }
 
 impl Model {
+    /// The name errors call the resource by; a name known only after the
+    /// apply is said so.
+    pub fn label(&self) -> &str {
+        self.name.known().map_or("name known after apply", String::as_str)
+    }
+
     /// The names of the target groups a plan from `prior` to `self` creates
     /// (a new broker, a new `port`, a new bootstrap target port, or a group
     /// the state does not hold yet), each checked against AWS's 32-character

@@ -1,6 +1,7 @@
 //! Planning: ports and zones known at plan time, ARNs kept where nothing
 //! moved, what forces replacement.
 
+use crate::resources::errors::Doing;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
@@ -163,7 +164,7 @@ impl KafkaPrivatelink {
                     let clients = self.clients().await?;
                     crate::aws::elbv2::find_load_balancer_by_arn(&clients.elbv2, arn)
                         .await
-                        .map_err(|e| Diagnostics::from(aws_error(clients, "planning", arn, &e)))?
+                        .map_err(|e| Diagnostics::from(aws_error(clients, Doing::Planning, config.label(), &e)))?
                         .map(|lb| lb.subnets)
                         .unwrap_or_default()
                 }
@@ -780,7 +781,7 @@ impl KafkaPrivatelink {
         let ids: BTreeSet<String> = lookup.keys().cloned().collect();
         let found = ec2::instances(&clients.ec2, &ids)
             .await
-            .map_err(|e| Diagnostics::from(aws_error(clients, "planning", "broker instances", &e)))?;
+            .map_err(|e| Diagnostics::from(aws_error(clients, Doing::Planning, config.label(), &e)))?;
         for (instance, keys) in lookup {
             let at = || AttributePath::attr("brokers").key(keys[0].clone()).attribute("instance_id");
             let Some(i) = found.get(&instance) else {

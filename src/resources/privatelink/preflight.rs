@@ -4,6 +4,7 @@
 //! it judges — brokers, ports, health-check port, the load balancer's
 //! subnets or groups — so a plan with nothing to do costs no extra call.
 
+use crate::resources::errors::aws_warning;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
@@ -66,9 +67,11 @@ impl KafkaPrivatelink {
             }
             // The check is advice: an error reading what it judges is
             // reported as such, and the plan goes on.
-            Err(e) => out.push(Diagnostic::warning(
+            Err(e) => out.push(aws_warning(
+                clients,
                 "Security groups not checked",
-                format!("The brokers' security groups could not be read: {e}."),
+                "The brokers' security groups could not be read; the plan goes on without the check.",
+                &e,
             )),
         }
         out
