@@ -35,7 +35,7 @@ const DEFAULT_KAFKA_NAME: &str = "kafka_connection";
 /// console's pattern into `tidbcloud_pattern` instead).
 const PRESETS: [(&str, &str); 2] = [("tidbcloud", TIDBCLOUD_TEMPLATE), ("tidbcloud_essential", TIDBCLOUD_TEMPLATE)];
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 struct Config {
     brokers: Tri<BTreeMap<String, BrokerConfig>>,
     listener_port_base: Tri<f64>,
@@ -165,6 +165,15 @@ fn choice<T>(
         }
         Tri::Null => Some(default),
         Tri::Unknown => None,
+    }
+}
+
+impl super::values::Typed for Config {
+    fn schema() -> Schema {
+        schema()
+    }
+    fn check(&self) -> Checks {
+        Config::check(self).0
     }
 }
 
@@ -505,10 +514,7 @@ impl DataSource for AdvertisedListeners {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match from_value::<Config>(config) {
-            Ok(c) => c.check().0.0,
-            Err(e) => value_error("configuration", e).into(),
-        }
+        super::values::validate::<Config>(config)
     }
 
     async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {

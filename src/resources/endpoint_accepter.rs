@@ -28,10 +28,8 @@ use crate::aws::wait::{self, Request};
 use crate::aws::{AwsError, Clients, ec2};
 use crate::domain::connections::{Connection, Consumer, Found, PENDING, find, principal_account};
 use crate::domain::ownership::AUTO_ACCEPT_TAG;
-use crate::domain::validate::{
-    check_account_id, check_duration, check_endpoint_service_id, check_principal, parse_duration,
-};
-use crate::server::api::diag::{Diagnostic, Diagnostics, value_error};
+use crate::domain::validate::{check_account_id, check_endpoint_service_id, check_principal};
+use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{
     ApplyRequest, ApplyResponse, Context, ImportResponse, PlanRequest, PlanResponse, ReadRequest, ReadResponse,
@@ -39,7 +37,7 @@ use crate::server::api::provider::{
 };
 use crate::server::api::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::server::api::types::Type;
-use crate::server::api::value::{Tri, Value, to_value};
+use crate::server::api::value::{Tri, Value};
 
 const TYPE_NAME: &str = "kafka_endpoint_connection_accepter";
 
@@ -131,25 +129,12 @@ impl Model {
                 "Name the consumer whose connection to accept with exactly one of vpc_endpoint_id, principal_arn or account_id.",
             );
         }
-        if let Some(t) = self.timeouts.known().and_then(|t| t.first()) {
-            for (name, v) in [("create", &t.create), ("delete", &t.delete)] {
-                c.string(
-                    v,
-                    AttributePath::attr("timeouts").index(0).attribute(name),
-                    "Invalid timeout",
-                    check_duration,
-                );
-            }
-        }
+        values::check_timeouts(&mut c, &self.timeouts, &[("create", |t| &t.create), ("delete", |t| &t.delete)]);
         c
     }
 
     fn timeout(&self, which: fn(&Timeouts) -> &Tri<String>, default: Duration) -> Duration {
-        self.timeouts
-            .known()
-            .and_then(|t| t.first())
-            .and_then(|t| which(t).known().and_then(|d| parse_duration(d)))
-            .unwrap_or(default)
+        values::timeout(&self.timeouts, which, default)
     }
 
     /// Whose connection this is, once the configuration is known: an
@@ -210,7 +195,16 @@ fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
 }
 
 fn encode(m: &Model) -> Result<Value, Diagnostics> {
-    to_value(m).and_then(|v| v.conform(&schema().value_type())).map_err(|e| Diagnostics::from(value_error("state", e)))
+    values::encode(m)
+}
+
+impl values::Typed for Model {
+    fn schema() -> Schema {
+        schema()
+    }
+    fn check(&self) -> Checks {
+        Model::check(self)
+    }
 }
 
 fn error(clients: &Clients, doing: Doing, service: &str, e: &AwsError) -> Diagnostics {
@@ -259,10 +253,7 @@ impl Resource for EndpointConnectionAccepter {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match decode(config, "configuration") {
-            Ok(m) => m.check().0,
-            Err(d) => d,
-        }
+        values::validate::<Model>(config)
     }
 
     async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {

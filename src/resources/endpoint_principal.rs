@@ -31,7 +31,7 @@ use crate::server::api::provider::{
 };
 use crate::server::api::schema::{Attribute, Block, Schema};
 use crate::server::api::types::Type;
-use crate::server::api::value::{Tri, Value, to_value};
+use crate::server::api::value::{Tri, Value};
 
 const TYPE_NAME: &str = "kafka_endpoint_service_principal";
 
@@ -113,7 +113,16 @@ fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
 
 fn encode(m: &Model) -> Value {
     // Two known strings always fit the schema.
-    to_value(m).unwrap_or(Value::Null)
+    values::encode(m).unwrap_or(Value::Null)
+}
+
+impl values::Typed for Model {
+    fn schema() -> Schema {
+        schema()
+    }
+    fn check(&self) -> Checks {
+        Model::check(self)
+    }
 }
 
 /// An AWS error about the principal on `service`. AWS's own text may quote
@@ -138,10 +147,7 @@ impl Resource for EndpointServicePrincipal {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match decode(config, "configuration") {
-            Ok(m) => m.check().0,
-            Err(d) => d,
-        }
+        values::validate::<Model>(config)
     }
 
     async fn read(&self, ctx: &Context, req: ReadRequest) -> ReadResponse {

@@ -59,6 +59,15 @@ impl Model {
     }
 }
 
+impl super::values::Typed for Model {
+    fn schema() -> Schema {
+        schema()
+    }
+    fn check(&self) -> Checks {
+        Model::check(self)
+    }
+}
+
 fn schema() -> Schema {
     let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
     Schema::new(
@@ -96,10 +105,7 @@ impl DataSource for MskBrokers {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match from_value::<Model>(config) {
-            Ok(m) => m.check().0,
-            Err(e) => value_error("configuration", e).into(),
-        }
+        super::values::validate::<Model>(config)
     }
 
     async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {

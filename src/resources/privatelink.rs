@@ -19,6 +19,8 @@ mod private;
 mod render;
 mod schema;
 
+use super::values;
+use crate::resources::check::Checks;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +40,6 @@ use crate::domain::arn::Arn;
 use crate::domain::diff::DiffError;
 use crate::domain::layout::Spec;
 use crate::domain::ownership::{self, Instance};
-use crate::server::api::diag::value_error;
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{
@@ -46,7 +47,7 @@ use crate::server::api::provider::{
     ReadRequest, ReadResponse, Resource,
 };
 use crate::server::api::schema::Schema;
-use crate::server::api::value::{Tri, Value, from_value, to_value};
+use crate::server::api::value::{Tri, Value};
 
 pub struct KafkaPrivatelink {
     provider: Arc<ProviderState>,
@@ -61,13 +62,20 @@ impl KafkaPrivatelink {
 const TYPE_NAME: &str = "kafka_privatelink";
 
 fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
-    from_value::<Model>(v).map_err(|e| value_error(what, e).into())
+    values::decode(v, what)
 }
 
 fn encode(m: &Model) -> Result<Value, Diagnostics> {
-    to_value(m)
-        .and_then(|v| v.conform(&schema::schema().value_type()))
-        .map_err(|e| Diagnostics::from(value_error("state", e)))
+    values::encode(m)
+}
+
+impl values::Typed for Model {
+    fn schema() -> Schema {
+        schema::schema()
+    }
+    fn check(&self) -> Checks {
+        Model::check(self)
+    }
 }
 
 /// An AWS error as a diagnostic, with what the user can do about the
@@ -152,10 +160,7 @@ impl Resource for KafkaPrivatelink {
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
-        match decode(config, "configuration") {
-            Ok(m) => m.check().0,
-            Err(d) => d,
-        }
+        values::validate::<Model>(config)
     }
 
     async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {

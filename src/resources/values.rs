@@ -1,12 +1,66 @@
-//! What every resource does alike between Terraform's values and its
-//! model: decode a value (null meaning the empty model), and answer a
-//! refresh that keeps the state or finds the object gone.
+//! The skeleton every resource and data source shares between Terraform's
+//! values and its model: a [`Typed`] model (its schema and its checks),
+//! decoded (null meaning the empty model), validated and encoded alike; a
+//! `timeouts` block read and checked alike; and a refresh that keeps the
+//! state or finds the object gone.
 
+use std::time::Duration;
+
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::check::Checks;
+use crate::domain::validate::{check_duration, parse_duration};
 use crate::server::api::diag::{Diagnostics, value_error};
+use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{ReadRequest, ReadResponse};
-use crate::server::api::value::{Value, from_value};
+use crate::server::api::schema::Schema;
+use crate::server::api::value::{Tri, Value, from_value, to_value};
+
+/// A resource's or data source's model: the values of its one schema.
+pub trait Typed: Serialize + DeserializeOwned + Default {
+    fn schema() -> Schema;
+    /// The configuration's shape checks: no AWS call, every error at its
+    /// attribute.
+    fn check(&self) -> Checks;
+}
+
+/// `ValidateResourceConfig` / `ValidateDataResourceConfig`: the model's checks.
+pub fn validate<T: Typed>(config: &Value) -> Diagnostics {
+    match decode::<T>(config, "configuration") {
+        Ok(m) => m.check().0,
+        Err(d) => d,
+    }
+}
+
+/// `m` as a value of its schema's type.
+pub fn encode<T: Typed>(m: &T) -> Result<Value, Diagnostics> {
+    to_value(m)
+        .and_then(|v| v.conform(&T::schema().value_type()))
+        .map_err(|e| Diagnostics::from(value_error("state", e)))
+}
+
+/// One operation's timeout from a `timeouts` block: as configured, else
+/// `default`.
+pub fn timeout<T>(block: &Tri<Vec<T>>, which: fn(&T) -> &Tri<String>, default: Duration) -> Duration {
+    block
+        .known()
+        .and_then(|t| t.first())
+        .and_then(|t| which(t).known().and_then(|d| parse_duration(d)))
+        .unwrap_or(default)
+}
+
+/// One duration of a `timeouts` block: its name and where it is kept.
+pub type TimeoutField<T> = (&'static str, fn(&T) -> &Tri<String>);
+
+/// Checks each named duration of a `timeouts` block.
+pub fn check_timeouts<T>(c: &mut Checks, block: &Tri<Vec<T>>, fields: &[TimeoutField<T>]) {
+    let Some(t) = block.known().and_then(|t| t.first()) else { return };
+    for (name, which) in fields {
+        let at = AttributePath::attr("timeouts").index(0).attribute(*name);
+        c.string(which(t), at, "Invalid timeout", check_duration);
+    }
+}
 
 /// `v` as the model `T`; null (no prior state, a destroy's plan) is
 /// `T::default()`. `what` names the value in the error.

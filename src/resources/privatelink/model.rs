@@ -2,6 +2,7 @@
 //! at validate/plan time, before any AWS call. Every leaf is a [`Tri`]: at
 //! validation time anything may still be unknown.
 
+use crate::resources::values;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
@@ -14,7 +15,6 @@ use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::BrokerId;
 use crate::domain::validate::{
     self, check_elb_name, check_instance_id, check_load_balancer_arn, check_principal, check_security_group_id, limits,
-    parse_duration,
 };
 use crate::resources::check::{BrokerEntry, Checks, ListenerPorts, check_brokers, port};
 use crate::server::api::path::AttributePath;
@@ -305,11 +305,7 @@ impl Model {
         self.health_check.known().and_then(|v| v.first())
     }
     pub fn timeout(&self, which: fn(&Timeouts) -> &Tri<String>) -> std::time::Duration {
-        self.timeouts
-            .known()
-            .and_then(|t| t.first())
-            .and_then(|t| which(t).known().and_then(|d| parse_duration(d)))
-            .unwrap_or(DEFAULT_TIMEOUT)
+        values::timeout(&self.timeouts, which, DEFAULT_TIMEOUT)
     }
 }
 
@@ -568,10 +564,10 @@ impl Model {
                 format!("Tag keys starting with {RESERVED_TAG_PREFIX:?} are the provider's own: they say which resource owns an object. Use another key than {key:?}."),
             );
         }
-        if let Some(t) = self.timeouts.known().and_then(|t| t.first()) {
-            for (name, v) in [("create", &t.create), ("update", &t.update), ("delete", &t.delete)] {
-                c.string(v, block("timeouts").attribute(name), "Invalid timeout", validate::check_duration);
-            }
-        }
+        values::check_timeouts(
+            c,
+            &self.timeouts,
+            &[("create", |t| &t.create), ("update", |t| &t.update), ("delete", |t| &t.delete)],
+        );
     }
 }
