@@ -11,7 +11,7 @@ use tracing::debug;
 use super::config::Clients;
 use super::error::AwsError;
 use super::{ec2, elbv2};
-use crate::domain::layout::{Observed, ObservedTargetGroup};
+use crate::domain::layout::{Observed, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup};
 
 /// At most this many AWS calls of one kind run at once.
 pub(super) const CONCURRENCY: usize = 8;
@@ -60,13 +60,7 @@ impl CallCounter {
 pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) -> Result<Observed, AwsError> {
     let elb = &clients.elbv2;
     let mut observed = Observed::default();
-
-    calls.add(1);
-    let mut lb = match (&lookup.load_balancer_arn, &lookup.load_balancer_name) {
-        (Some(arn), _) => elbv2::find_load_balancer_by_arn(elb, arn).await?,
-        (None, Some(name)) => elbv2::find_load_balancer_by_name(elb, name).await?,
-        (None, None) => None,
-    };
+    let mut lb = load_balancer(elb, lookup, calls).await?;
     let mut target_groups: Vec<ObservedTargetGroup> = Vec::new();
     if let Some(lb) = lb.as_mut() {
         calls.add(3);
@@ -79,12 +73,56 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
         observed.listeners = listeners;
         target_groups = attached;
     }
+    unattached_groups(elb, lookup, &observed.listeners, &mut target_groups, calls).await?;
+    if lookup.read_targets {
+        targets(elb, &mut target_groups, calls).await?;
+    }
+    tags(elb, lookup, lb.as_mut(), &mut target_groups, &mut observed.listeners, calls).await?;
+    attributes(elb, lookup, &mut target_groups, &mut observed.listeners, calls).await?;
+    observed.target_groups = target_groups;
 
-    // Recorded groups no listener uses, and groups a listener forwards to
-    // that the load balancer's list left out (AWS may list a group only a
-    // while after a listener moved to it): all in one call, one by one if
-    // some are gone.
-    let forwarded = observed.listeners.iter().filter_map(|l| l.target_group_arn.as_ref());
+    // The recorded service, else the one in front of the load balancer.
+    let key = match (&lookup.service_id, &lb) {
+        (Some(id), _) => Some(ec2::ServiceKey::Id(id)),
+        (None, Some(lb)) => Some(ec2::ServiceKey::LoadBalancer(&lb.arn)),
+        (None, None) => None,
+    };
+    if let Some(key) = key {
+        calls.add(1);
+        observed.service = ec2::read_service(&clients.ec2, key).await?;
+        calls.add(usize::from(observed.service.is_some()));
+    }
+    observed.load_balancer = lb;
+    debug!(calls = calls.get(), "refreshed Kafka PrivateLink objects");
+    Ok(observed)
+}
+
+/// The load balancer the lookup names, by ARN, else by name (one call).
+async fn load_balancer(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lookup: &Lookup,
+    calls: &CallCounter,
+) -> Result<Option<ObservedLoadBalancer>, AwsError> {
+    calls.add(1);
+    match (&lookup.load_balancer_arn, &lookup.load_balancer_name) {
+        (Some(arn), _) => elbv2::find_load_balancer_by_arn(elb, arn).await,
+        (None, Some(name)) => elbv2::find_load_balancer_by_name(elb, name).await,
+        (None, None) => Ok(None),
+    }
+}
+
+/// Recorded groups no listener uses, and groups a listener forwards to
+/// that the load balancer's list left out (AWS may list a group only a
+/// while after a listener moved to it): all in one call, one by one if
+/// some are gone; then the groups the lookup names that are still unseen.
+async fn unattached_groups(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lookup: &Lookup,
+    listeners: &[ObservedListener],
+    target_groups: &mut Vec<ObservedTargetGroup>,
+    calls: &CallCounter,
+) -> Result<(), AwsError> {
+    let forwarded = listeners.iter().filter_map(|l| l.target_group_arn.as_ref());
     let missing: Vec<String> = lookup
         .target_group_arns
         .iter()
@@ -118,65 +156,83 @@ pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) ->
             }
         }
     }
+    Ok(())
+}
 
-    let tg_arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
-    if lookup.read_targets {
-        calls.add(target_groups.len());
-        let health =
-            bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::target_health(elb, &a).await })).await?;
-        for (tg, health) in target_groups.iter_mut().zip(health) {
-            tg.targets = health.keys().cloned().collect();
-            tg.health = health;
-        }
+/// Each group's targets and their health: DescribeTargetHealth per group.
+async fn targets(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    target_groups: &mut [ObservedTargetGroup],
+    calls: &CallCounter,
+) -> Result<(), AwsError> {
+    calls.add(target_groups.len());
+    let arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
+    let health = bounded(arns.iter().cloned().map(|a| async move { elbv2::target_health(elb, &a).await })).await?;
+    for (tg, health) in target_groups.iter_mut().zip(health) {
+        tg.targets = health.keys().cloned().collect();
+        tg.health = health;
     }
-    let listener_arns: Vec<String> =
-        if lookup.read_listener_tags { observed.listeners.iter().map(|l| l.arn.clone()).collect() } else { Vec::new() };
-    let arns: Vec<String> =
-        lb.iter().map(|l| l.arn.clone()).chain(tg_arns.iter().cloned()).chain(listener_arns).collect();
+    Ok(())
+}
+
+/// The tags of the load balancer, its groups and (when asked) its
+/// listeners: DescribeTags per 20 ARNs.
+async fn tags(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lookup: &Lookup,
+    lb: Option<&mut ObservedLoadBalancer>,
+    target_groups: &mut [ObservedTargetGroup],
+    listeners: &mut [ObservedListener],
+    calls: &CallCounter,
+) -> Result<(), AwsError> {
+    let listener_arns = listeners.iter().filter(|_| lookup.read_listener_tags).map(|l| l.arn.clone());
+    let arns: Vec<String> = lb
+        .iter()
+        .map(|l| l.arn.clone())
+        .chain(target_groups.iter().map(|t| t.arn.clone()))
+        .chain(listener_arns)
+        .collect();
     calls.add(arns.len().div_ceil(20));
     let mut tags = elbv2::tags_of(elb, &arns).await?;
-    if let Some(lb) = lb.as_mut() {
+    if let Some(lb) = lb {
         lb.tags = tags.remove(&lb.arn).unwrap_or_default();
     }
-    for tg in &mut target_groups {
+    for tg in target_groups {
         elbv2::apply_tags(tg, tags.remove(&tg.arn).unwrap_or_default());
     }
-    for l in &mut observed.listeners {
+    for l in listeners {
         l.tags = tags.remove(&l.arn).unwrap_or_default();
     }
+    Ok(())
+}
+
+/// The attributes the lookup asks for: each group's deregistration delay,
+/// each listener's idle timeout (one call per object).
+async fn attributes(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lookup: &Lookup,
+    target_groups: &mut [ObservedTargetGroup],
+    listeners: &mut [ObservedListener],
+    calls: &CallCounter,
+) -> Result<(), AwsError> {
     if lookup.read_deregistration_delay {
         calls.add(target_groups.len());
+        let arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
         let delays =
-            bounded(tg_arns.iter().cloned().map(|a| async move { elbv2::deregistration_delay(elb, &a).await })).await?;
+            bounded(arns.into_iter().map(|a| async move { elbv2::deregistration_delay(elb, &a).await })).await?;
         for (tg, d) in target_groups.iter_mut().zip(delays) {
             tg.deregistration_delay = d;
         }
     }
     if lookup.read_idle_timeout {
-        calls.add(observed.listeners.len());
-        let listener_arns: Vec<String> = observed.listeners.iter().map(|l| l.arn.clone()).collect();
-        let idle =
-            bounded(listener_arns.into_iter().map(|a| async move { elbv2::idle_timeout(elb, &a).await })).await?;
-        for (l, t) in observed.listeners.iter_mut().zip(idle) {
+        calls.add(listeners.len());
+        let arns: Vec<String> = listeners.iter().map(|l| l.arn.clone()).collect();
+        let idle = bounded(arns.into_iter().map(|a| async move { elbv2::idle_timeout(elb, &a).await })).await?;
+        for (l, t) in listeners.iter_mut().zip(idle) {
             l.idle_timeout = t;
         }
     }
-    observed.target_groups = target_groups;
-
-    // The recorded service, else the one in front of the load balancer.
-    let key = match (&lookup.service_id, &lb) {
-        (Some(id), _) => Some(ec2::ServiceKey::Id(id)),
-        (None, Some(lb)) => Some(ec2::ServiceKey::LoadBalancer(&lb.arn)),
-        (None, None) => None,
-    };
-    if let Some(key) = key {
-        calls.add(1);
-        observed.service = ec2::read_service(&clients.ec2, key).await?;
-        calls.add(usize::from(observed.service.is_some()));
-    }
-    observed.load_balancer = lb;
-    debug!(calls = calls.get(), "refreshed Kafka PrivateLink objects");
-    Ok(observed)
+    Ok(())
 }
 
 /// Runs futures with at most [`CONCURRENCY`] in flight, keeping their order.

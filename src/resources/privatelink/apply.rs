@@ -1,12 +1,16 @@
 //! Apply: observe, settle ownership, converge, execute; destroy what the
 //! state records, in dependency order.
 
+use crate::aws::Clients;
+use crate::domain::ownership::Recorded;
 use crate::resources::errors::{Doing, aws_warning};
 use std::collections::BTreeSet;
+use tokio_util::sync::CancellationToken;
 
 use super::model::{Model, defaults, known_strings};
 use super::private::{Private, Provenance, new_token};
-use super::render::{Purpose, cross_zone_left_alone, lookup_for, promised_of, recorded_of, render, with_leftovers};
+use super::to_domain::{Purpose, cross_zone_left_alone, lookup_for, promised_of, recorded_of};
+use super::to_state::{render, with_leftovers};
 use super::{KafkaPrivatelink, Loaded, aws_error, decode, diff_error, encode};
 
 use crate::aws::execute::{Execution, execute};
@@ -125,6 +129,48 @@ fn changed_during_apply(name: &str, planned: &Value, state: &Value) -> Option<Di
     )
 }
 
+/// The token that marks this instance's objects: the stored one, one read
+/// off the recorded objects or left by an interrupted first apply, or a new
+/// one.
+fn token_of(
+    spec: &Spec,
+    observed: &Observed,
+    private: &Private,
+    recorded: Option<&Recorded>,
+) -> Result<String, Diagnostic> {
+    match ownership::resolve(spec, observed, private.instance.as_deref(), recorded) {
+        Ok(Token::Stored(t)) => Ok(t),
+        Ok(Token::Recovered(t)) => {
+            tracing::info!(name = %spec.name, "the private state was lost (an interrupted apply): the token is read off the recorded objects");
+            Ok(t)
+        }
+        Ok(Token::Resumed(t)) => {
+            tracing::info!(name = %spec.name, "resuming the objects of an interrupted first apply");
+            Ok(t)
+        }
+        Ok(Token::Fresh) => Ok(new_token()),
+        Err(e) => Err(diff_error(&spec.name, &DiffError::from(e))),
+    }
+}
+
+/// Whether a first apply created nothing of its own: then it has no state.
+fn created_nothing(observed: &Observed) -> bool {
+    observed.load_balancer.is_none()
+        || (!observed.load_balancer.as_ref().is_some_and(|l| l.owned)
+            && !observed.target_groups.iter().any(|t| t.owned)
+            && !observed.service.as_ref().is_some_and(|s| s.owned))
+}
+
+/// What running a schedule needs besides the schedule.
+struct Run<'a> {
+    spec: &'a Spec,
+    timeout: std::time::Duration,
+    token: &'a str,
+    action: Doing,
+    clients: &'a Clients,
+    stop: &'a CancellationToken,
+}
+
 impl KafkaPrivatelink {
     pub(super) async fn converge(&self, ctx: &Context, req: &ApplyRequest) -> ApplyResponse {
         let fail = |d: Diagnostics| ApplyResponse {
@@ -144,74 +190,38 @@ impl KafkaPrivatelink {
         }
         let prior = if req.prior_state.is_null() { None } else { decode(&req.prior_state, "prior state").ok() };
         let creating = prior.is_none();
-        let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
         let action = if creating { Doing::Creating } else { Doing::Updating };
         let recorded = prior.as_ref().map(|p| recorded_of(p, &private)).unwrap_or_default();
-        let calls = CallCounter::default();
-        let mut observed = match observe(
-            clients,
-            &lookup_for(&spec, &recorded, if creating { Purpose::Create } else { Purpose::Update }),
-            &calls,
-        )
-        .await
+        let purpose = if creating { Purpose::Create } else { Purpose::Update };
+        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, purpose), &CallCounter::default()).await
         {
             Ok(o) => o,
             Err(e) => return fail(aws_error(clients, action, &spec.name, &e).into()),
         };
-        let token = match ownership::resolve(
-            &spec,
-            &observed,
-            private.instance.as_deref(),
-            prior.is_some().then_some(&recorded),
-        ) {
-            Ok(Token::Stored(t)) => t,
-            Ok(Token::Recovered(t)) => {
-                tracing::info!(name = %spec.name, "the private state was lost (an interrupted apply): the token is read off the recorded objects");
-                t
-            }
-            Ok(Token::Resumed(t)) => {
-                tracing::info!(name = %spec.name, "resuming the objects of an interrupted first apply");
-                t
-            }
-            Ok(Token::Fresh) => new_token(),
-            Err(e) => return fail(diff_error(&spec.name, &DiffError::from(e)).into()),
+        let token = match token_of(&spec, &observed, &private, prior.is_some().then_some(&recorded)) {
+            Ok(t) => t,
+            Err(d) => return fail(d.into()),
         };
         let instance = Instance { name: spec.name.clone(), token, recorded, complete: !creating };
         instance.claim(&mut observed, &spec.vpc_id);
         let mut diagnostics = Diagnostics::new();
         match diff::converge(&spec, &observed, &instance) {
-            Err(e) => {
-                diagnostics.push(diff_error(&spec.name, &e));
-                if creating {
-                    return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
-                }
+            Err(e) if creating => {
+                let diagnostics = Diagnostics::from(diff_error(&spec.name, &e));
+                return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
             }
+            Err(e) => diagnostics.push(diff_error(&spec.name, &e)),
             Ok(schedule) => {
                 let broken = promise::broken(&promised_of(&planned), &observed, &schedule);
                 if !broken.is_empty() {
                     return fail(plan_out_of_date(&spec.name, &broken).into());
                 }
-                let exec = Execution {
-                    vpc_id: spec.vpc_id.clone(),
-                    timeout,
-                    client_token: client_token(&instance.token),
-                    stop: ctx.stop.clone(),
-                };
-                if let Err(errors) = execute(clients, &schedule, &mut observed, &exec).await {
-                    for e in errors {
-                        diagnostics.push(aws_error(clients, action, &spec.name, &e));
-                    }
-                }
-                if schedule.steps().any(|s| matches!(s, diff::Step::SetSubnets { .. })) {
-                    self.reread_zones(&mut observed, &mut diagnostics).await;
-                }
+                let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
+                let run = Run { spec: &spec, timeout, token: &instance.token, action, clients, stop: &ctx.stop };
+                self.run(&run, &schedule, &mut observed, &mut diagnostics).await;
             }
         }
-        let nothing_owned = !observed.load_balancer.as_ref().is_some_and(|l| l.owned)
-            && !observed.target_groups.iter().any(|t| t.owned)
-            && !observed.service.as_ref().is_some_and(|s| s.owned);
-        if creating && (observed.load_balancer.is_none() || nothing_owned) {
-            // Nothing was created: no state.
+        if creating && created_nothing(&observed) {
             return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
         }
         let private = with_leftovers(
@@ -224,23 +234,61 @@ impl KafkaPrivatelink {
             &observed,
             &instance.recorded,
         );
-        diagnostics.extend(zones_lag(&observed).into_iter().collect());
-        let zone_ids = self.load_balancer_zones(&planned, &spec, &observed, &mut diagnostics).await;
-        let state = render(&planned, &spec, &observed, &instance.recorded, zone_ids);
-        match encode(&state) {
-            Ok(state) => {
-                if !diagnostics.has_errors()
-                    && let Some(d) = changed_during_apply(&spec.name, &req.planned, &state)
-                {
-                    diagnostics.push(d);
-                }
-                ApplyResponse { state, private: private.encode(), diagnostics }
-            }
+        let state = self.applied_state(req, &planned, &spec, &observed, &instance.recorded, &mut diagnostics).await;
+        match state {
+            Ok(state) => ApplyResponse { state, private: private.encode(), diagnostics },
             Err(d) => {
                 diagnostics.extend(d);
                 fail(diagnostics)
             }
         }
+    }
+
+    /// Executes the schedule; AWS's errors join `diagnostics`, and what was
+    /// done stays recorded in `observed`.
+    async fn run(
+        &self,
+        run: &Run<'_>,
+        schedule: &diff::Schedule,
+        observed: &mut Observed,
+        diagnostics: &mut Diagnostics,
+    ) {
+        let exec = Execution {
+            vpc_id: run.spec.vpc_id.clone(),
+            timeout: run.timeout,
+            client_token: client_token(run.token),
+            stop: run.stop.clone(),
+        };
+        if let Err(errors) = execute(run.clients, schedule, observed, &exec).await {
+            for e in errors {
+                diagnostics.push(aws_error(run.clients, run.action, &run.spec.name, &e));
+            }
+        }
+        if schedule.steps().any(|s| matches!(s, diff::Step::SetSubnets { .. })) {
+            self.reread_zones(observed, diagnostics).await;
+        }
+    }
+
+    /// The state an apply returns, checked against the plan: a value AWS
+    /// changed during the apply is reported here, as the provider's error.
+    async fn applied_state(
+        &self,
+        req: &ApplyRequest,
+        planned: &Model,
+        spec: &Spec,
+        observed: &Observed,
+        recorded: &Recorded,
+        diagnostics: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
+        diagnostics.extend(zones_lag(observed).into_iter().collect());
+        let zone_ids = self.load_balancer_zones(planned, spec, observed, diagnostics).await;
+        let state = encode(&render(planned, spec, observed, recorded, zone_ids))?;
+        if !diagnostics.has_errors()
+            && let Some(d) = changed_during_apply(&spec.name, &req.planned, &state)
+        {
+            diagnostics.push(d);
+        }
+        Ok(state)
     }
 
     /// After a subnet change: the load balancer's zones and its service's,

@@ -5,7 +5,8 @@ use std::net::Ipv4Addr;
 
 use super::model::{Bootstrap, DEFAULT_BROKER_PORT, EndpointService, Model, string_map, strings};
 use super::private::{Private, Provenance, new_token};
-use super::render::{render, spec_of};
+use super::to_domain::spec_of;
+use super::to_state::render;
 use super::{KafkaPrivatelink, encode, model};
 use crate::resources::errors::{Doing, Subject, aws_diagnostic};
 

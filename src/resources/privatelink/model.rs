@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::connections::Connection;
-use crate::domain::layout::{Role, TargetKind, target_group_name};
+use crate::domain::layout::{Role, TargetId, TargetKind, target_group_name};
 use crate::domain::net::parse_ipv4;
 use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
 use crate::domain::ports::BrokerId;
@@ -252,6 +252,41 @@ impl Broker {
     /// Whether the broker's target (its instance or its address) is known.
     fn target_is_known(&self) -> bool {
         self.ip.known().is_some() || self.instance_id.known().is_some()
+    }
+
+    /// The broker's target: its instance when it names one (its `ip` is
+    /// then the instance's), else its address; `None` while unknown.
+    pub fn target(&self) -> Option<TargetId> {
+        match self.instance_id.known() {
+            Some(instance) => Some(TargetId::Instance(instance.clone())),
+            None => self.ip.known().and_then(|i| i.parse().ok()).map(TargetId::Ip),
+        }
+    }
+}
+
+/// Where the load balancer comes from. `subnet_ids` alone decides:
+/// `load_balancer_arn` is also computed for a load balancer the resource
+/// creates. Unknown subnets still mean a created one.
+#[derive(Debug, Clone, Copy)]
+pub enum Placement<'a> {
+    /// Created in these subnets.
+    Create(&'a Strings),
+    /// An existing network load balancer, by ARN.
+    Adopt(&'a Tri<String>),
+}
+
+impl Model {
+    pub fn placement(&self) -> Placement<'_> {
+        if self.subnet_ids.is_null() {
+            Placement::Adopt(&self.load_balancer_arn)
+        } else {
+            Placement::Create(&self.subnet_ids)
+        }
+    }
+
+    /// Whether the resource creates its load balancer (else it adopts one).
+    pub fn creates(&self) -> bool {
+        matches!(self.placement(), Placement::Create(_))
     }
 }
 

@@ -12,7 +12,8 @@ use super::model::{
     string_map, strings,
 };
 use super::private::{Private, Provenance};
-use super::render::{bootstrap_hint, cross_zone_left_alone};
+use super::to_domain::cross_zone_left_alone;
+use super::to_state::bootstrap_hint;
 use super::{KafkaPrivatelink, aws_error, decode, model};
 
 use crate::aws::ec2;
@@ -718,7 +719,7 @@ fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> 
             );
         }
         if d.is_empty() {
-            value = Tri::Known(super::render::connection_models(was));
+            value = Tri::Known(super::to_state::connection_models(was));
         }
     }
     if let Tri::Known(es) = &mut planned.endpoint_service
