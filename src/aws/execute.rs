@@ -219,9 +219,8 @@ fn run<'a>(
         Step::CreateService { .. }
         | Step::ModifyService { .. }
         | Step::Permissions { .. }
-        | Step::AcceptConnections { .. }
-        | Step::RejectConnections { .. }
         | Step::DeleteService { .. } => service_step(&p, step),
+        Step::AcceptConnections { .. } | Step::RejectConnections { .. } => connection_step(&p, step),
         Step::Retag { .. } | Step::MarkComplete { .. } => tags_step(&p, step),
     }
 }
@@ -450,6 +449,29 @@ fn service_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, 
                 Ok(Effect::Permissions(add.clone(), remove.clone()))
             })
         }
+        Step::DeleteService { id, reject_connections } => Box::pin(async move {
+            // The service goes first, and AWS refuses to delete it while
+            // consumers are connected: that refusal stops the destroy
+            // before anything else changes. Told to cut them off, the
+            // provider rejects them first.
+            if *reject_connections {
+                let live = ec2::live_connections(ec2c, id).await?;
+                if !live.is_empty() {
+                    ec2::reject_connections(ec2c, id, &live).await?;
+                }
+            }
+            info!(id, "deleting VPC endpoint service");
+            ec2::delete_service(ec2c, id, exec.timeout, &exec.stop).await?;
+            Ok(Effect::ServiceDeleted)
+        }),
+        _ => return Err(misrouted(step)),
+    })
+}
+
+/// Consumers' connections: accepted (and awaited), or rejected.
+fn connection_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, AwsError> {
+    let (ec2c, exec) = (&p.clients.ec2, p.exec);
+    Ok(match step {
         Step::AcceptConnections { service, endpoints } => Box::pin(async move {
             info!(service, endpoints = ?endpoints, "accepting consumer connections");
             ec2::accept_connections(ec2c, service, endpoints).await?;
@@ -467,21 +489,6 @@ fn service_step<'a>(p: &Prep<'a, '_>, step: &'a Step) -> Result<StepFuture<'a>, 
             let ids: Vec<String> = endpoints.iter().cloned().collect();
             ec2::reject_connections(ec2c, service, &ids).await?;
             Ok(Effect::Connections(endpoints.clone(), connections::REJECTED))
-        }),
-        Step::DeleteService { id, reject_connections } => Box::pin(async move {
-            // The service goes first, and AWS refuses to delete it while
-            // consumers are connected: that refusal stops the destroy
-            // before anything else changes. Told to cut them off, the
-            // provider rejects them first.
-            if *reject_connections {
-                let live = ec2::live_connections(ec2c, id).await?;
-                if !live.is_empty() {
-                    ec2::reject_connections(ec2c, id, &live).await?;
-                }
-            }
-            info!(id, "deleting VPC endpoint service");
-            ec2::delete_service(ec2c, id, exec.timeout, &exec.stop).await?;
-            Ok(Effect::ServiceDeleted)
         }),
         _ => return Err(misrouted(step)),
     })

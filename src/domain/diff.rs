@@ -262,8 +262,108 @@ pub fn converge(spec: &Spec, observed: &Observed, instance: &Instance) -> Result
     Ok(s)
 }
 
+/// A group the role keeps: targets registered before others leave, its
+/// settings and tags brought to the spec.
+fn existing_group(
+    spec: &Spec,
+    tg: &TargetGroupSpec,
+    existing: &ObservedTargetGroup,
+    observed: &Observed,
+    tags: BTreeMap<String, String>,
+    s: &mut Schedule,
+) -> TargetGroupRef {
+    let r = TargetGroupRef::Arn(existing.arn.clone());
+    let extra: BTreeSet<Target> = existing.targets.difference(&tg.targets).cloned().collect();
+    let missing: BTreeSet<Target> = tg.targets.difference(&existing.targets).cloned().collect();
+    if !missing.is_empty() {
+        s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: missing.clone() });
+        // The new target serves before the old one goes.
+        if !extra.is_empty() {
+            let serving = observed.listeners.iter().any(|l| l.target_group_arn.as_ref() == Some(&existing.arn));
+            s.push(Phase::TargetsReady, Step::AwaitTargets { target_group: r.clone(), targets: missing, serving });
+        }
+    }
+    if !extra.is_empty() {
+        s.push(Phase::Deregister, Step::Deregister { target_group: existing.arn.clone(), targets: extra });
+    }
+    if !health_matches(&spec.health_check, &existing.health_check) {
+        s.push(Phase::Targets, Step::SetHealthCheck { target_group: r.clone(), health_check: spec.health_check });
+    }
+    if let Some(d) = spec.deregistration_delay
+        && existing.deregistration_delay != Some(d)
+    {
+        s.push(Phase::Targets, Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d });
+    }
+    retag(s, &existing.arn, &existing.tags, &tags);
+    r
+}
+
+/// A group the role needs anew, with its targets; a listener serving today
+/// moves to it only once it holds them.
+fn new_group(
+    spec: &Spec,
+    tg: &TargetGroupSpec,
+    observed: &Observed,
+    tags: BTreeMap<String, String>,
+    s: &mut Schedule,
+) -> Result<TargetGroupRef, DiffError> {
+    // AWS answers a create whose name and settings match an existing group
+    // with that group: another's group of this name would silently become
+    // ours.
+    if let Some(taken) = observed.target_group_by_name(&tg.name).filter(|t| !t.owned) {
+        return Err(DiffError::ForeignTargetGroup {
+            name: tg.name.clone(),
+            arn: taken.arn.clone(),
+            holder: holder(&taken.tags),
+        });
+    }
+    s.push(
+        Phase::Groups,
+        Step::CreateTargetGroup {
+            role: tg.role,
+            name: tg.name.clone(),
+            port: tg.port,
+            kind: tg.kind,
+            health_check: spec.health_check,
+            tags,
+        },
+    );
+    let r = TargetGroupRef::New(tg.name.clone());
+    s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: tg.targets.clone() });
+    if observed.listener_on(tg.listener_port).is_some_and(|l| l.owned) {
+        s.push(
+            Phase::TargetsReady,
+            Step::AwaitTargets { target_group: r.clone(), targets: tg.targets.clone(), serving: false },
+        );
+    }
+    if let Some(d) = spec.deregistration_delay {
+        s.push(Phase::Targets, Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d });
+    }
+    Ok(r)
+}
+
+/// An existing load balancer the spec may use: a network load balancer in
+/// the VPC, and — when the spec creates one — this instance's.
+fn usable(spec: &Spec, lb: &ObservedLoadBalancer) -> Result<(), DiffError> {
+    if !lb.is_network {
+        return Err(DiffError::NotNetwork(lb.arn.clone()));
+    }
+    if lb.vpc_id != spec.vpc_id {
+        let e = OwnershipError::WrongVpc { arn: lb.arn.clone(), found: lb.vpc_id.clone(), wanted: spec.vpc_id.clone() };
+        return Err(e.into());
+    }
+    if matches!(spec.load_balancer, LoadBalancerSpec::Create { .. }) && !lb.owned {
+        let e = OwnershipError::NameTaken { name: lb.name.clone(), arn: lb.arn.clone(), holder: holder(&lb.tags) };
+        return Err(e.into());
+    }
+    Ok(())
+}
+
 fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut Schedule) -> Result<(), DiffError> {
     let lb_tags = instance.tags_for(spec, "load-balancer");
+    if let Some(lb) = &observed.load_balancer {
+        usable(spec, lb)?;
+    }
     match (&spec.load_balancer, &observed.load_balancer) {
         (LoadBalancerSpec::Create { subnets }, None) => {
             let groups = spec.security_groups.clone().unwrap_or_default();
@@ -285,23 +385,6 @@ fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut 
             }
         }
         (LoadBalancerSpec::Adopt { arn }, None) => return Err(DiffError::MissingLoadBalancer(arn.clone())),
-        (_, Some(lb)) if !lb.is_network => return Err(DiffError::NotNetwork(lb.arn.clone())),
-        (_, Some(lb)) if lb.vpc_id != spec.vpc_id => {
-            return Err(OwnershipError::WrongVpc {
-                arn: lb.arn.clone(),
-                found: lb.vpc_id.clone(),
-                wanted: spec.vpc_id.clone(),
-            }
-            .into());
-        }
-        (LoadBalancerSpec::Create { .. }, Some(lb)) if !lb.owned => {
-            return Err(OwnershipError::NameTaken {
-                name: lb.name.clone(),
-                arn: lb.arn.clone(),
-                holder: holder(&lb.tags),
-            }
-            .into());
-        }
         (LoadBalancerSpec::Create { subnets }, Some(lb)) => {
             // Removal first, addition after: a subnet replaced within one
             // zone is two changes to AWS. (With nothing kept, the plan
@@ -367,84 +450,9 @@ fn target_groups(
     let mut refs = BTreeMap::new();
     for tg in desired {
         let tags = instance.tags_for(spec, &tg.role.to_string());
-        let serving_listener = observed.listener_on(tg.listener_port);
         let reference = match assigned.get(&tg.role) {
-            Some(existing) => {
-                let r = TargetGroupRef::Arn(existing.arn.clone());
-                let extra: BTreeSet<Target> = existing.targets.difference(&tg.targets).cloned().collect();
-                let missing: BTreeSet<Target> = tg.targets.difference(&existing.targets).cloned().collect();
-                if !missing.is_empty() {
-                    s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: missing.clone() });
-                    // The new target serves before the old one goes.
-                    if !extra.is_empty() {
-                        let serving =
-                            observed.listeners.iter().any(|l| l.target_group_arn.as_ref() == Some(&existing.arn));
-                        s.push(
-                            Phase::TargetsReady,
-                            Step::AwaitTargets { target_group: r.clone(), targets: missing, serving },
-                        );
-                    }
-                }
-                if !extra.is_empty() {
-                    s.push(Phase::Deregister, Step::Deregister { target_group: existing.arn.clone(), targets: extra });
-                }
-                if !health_matches(&spec.health_check, &existing.health_check) {
-                    s.push(
-                        Phase::Targets,
-                        Step::SetHealthCheck { target_group: r.clone(), health_check: spec.health_check },
-                    );
-                }
-                if let Some(d) = spec.deregistration_delay
-                    && existing.deregistration_delay != Some(d)
-                {
-                    s.push(
-                        Phase::Targets,
-                        Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d },
-                    );
-                }
-                retag(s, &existing.arn, &existing.tags, &tags);
-                r
-            }
-            None => {
-                // AWS answers a create whose name and settings match an
-                // existing group with that group: another's group of this
-                // name would silently become ours.
-                if let Some(taken) = observed.target_group_by_name(&tg.name).filter(|t| !t.owned) {
-                    return Err(DiffError::ForeignTargetGroup {
-                        name: tg.name.clone(),
-                        arn: taken.arn.clone(),
-                        holder: holder(&taken.tags),
-                    });
-                }
-                s.push(
-                    Phase::Groups,
-                    Step::CreateTargetGroup {
-                        role: tg.role,
-                        name: tg.name.clone(),
-                        port: tg.port,
-                        kind: tg.kind,
-                        health_check: spec.health_check,
-                        tags,
-                    },
-                );
-                let r = TargetGroupRef::New(tg.name.clone());
-                s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: tg.targets.clone() });
-                // A listener that serves today moves here only once the
-                // new group holds its targets.
-                if serving_listener.is_some_and(|l| l.owned) {
-                    s.push(
-                        Phase::TargetsReady,
-                        Step::AwaitTargets { target_group: r.clone(), targets: tg.targets.clone(), serving: false },
-                    );
-                }
-                if let Some(d) = spec.deregistration_delay {
-                    s.push(
-                        Phase::Targets,
-                        Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d },
-                    );
-                }
-                r
-            }
+            Some(existing) => existing_group(spec, tg, existing, observed, tags, s),
+            None => new_group(spec, tg, observed, tags, s)?,
         };
         refs.insert(tg.role, reference);
     }

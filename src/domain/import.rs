@@ -73,37 +73,19 @@ pub enum ImportError {
     Convention { port: u16, base: u16 },
 }
 
-/// Classifies the listeners of the observed load balancer.
-pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
-    let lb = observed.load_balancer.as_ref().ok_or_else(|| ImportError::NoListeners(String::new()))?;
-    if !lb.is_network {
-        return Err(ImportError::NotNetwork(lb.arn.clone()));
-    }
-    if observed.listeners.is_empty() {
-        return Err(ImportError::NoListeners(lb.arn.clone()));
-    }
-    let mut singles: Vec<(u16, TargetId, u16, Option<Role>)> = Vec::new();
-    let mut multis: Vec<(u16, BTreeSet<Target>)> = Vec::new();
-    let mut listeners = observed.listeners.clone();
-    listeners.sort_by_key(|l| l.port);
-    for l in &listeners {
-        let tg = l
-            .target_group_arn
-            .as_deref()
-            .and_then(|a| observed.target_group(a))
-            .ok_or(ImportError::NoForward(l.port))?;
-        match tg.targets.len() {
-            0 => return Err(ImportError::EmptyGroup { port: l.port }),
-            1 => {
-                let (id, port) = tg.targets.iter().next().cloned().expect("one target");
-                singles.push((l.port, id, port, tg.role));
-            }
-            _ => multis.push((l.port, tg.targets.clone())),
-        }
-    }
+/// A listener to one target: its port, the target, the target's port and
+/// the group's role tag.
+type Single = (u16, TargetId, u16, Option<Role>);
+
+/// The bootstrap listener, if one listener forwards to every broker: its
+/// port and, when its targets are not the brokers' own ports, their port.
+fn bootstrap_of(
+    singles: &[Single],
+    multis: &[(u16, BTreeSet<Target>)],
+) -> Result<Option<(u16, Option<u16>)>, ImportError> {
     let broker_ips: BTreeSet<&TargetId> = singles.iter().map(|s| &s.1).collect();
     let mut bootstrap = None;
-    for (port, targets) in &multis {
+    for (port, targets) in multis {
         let ips: BTreeSet<&TargetId> = targets.iter().map(|t| &t.0).collect();
         if ips != broker_ips || targets.len() != ips.len() {
             return Err(ImportError::Ambiguous { port: *port, count: targets.len() });
@@ -121,7 +103,12 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
         };
         bootstrap = Some((*port, target_port));
     }
-    let base = singles.iter().map(|s| s.0).min().unwrap_or(DEFAULT_LISTENER_PORT_BASE);
+    Ok(bootstrap)
+}
+
+/// The brokers' ids: from their groups' role tags when every group has a
+/// distinct one, else by the convention (listener port − base + 1).
+fn broker_ids(singles: &[Single], base: u16) -> Result<(Vec<BrokerId>, IdSource), ImportError> {
     let tagged: Option<Vec<BrokerId>> = singles
         .iter()
         .map(|s| match s.3 {
@@ -143,6 +130,40 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
             IdSource::Convention,
         ),
     };
+    Ok((ids, source))
+}
+
+/// Classifies the listeners of the observed load balancer.
+pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
+    let lb = observed.load_balancer.as_ref().ok_or_else(|| ImportError::NoListeners(String::new()))?;
+    if !lb.is_network {
+        return Err(ImportError::NotNetwork(lb.arn.clone()));
+    }
+    if observed.listeners.is_empty() {
+        return Err(ImportError::NoListeners(lb.arn.clone()));
+    }
+    let mut singles: Vec<Single> = Vec::new();
+    let mut multis: Vec<(u16, BTreeSet<Target>)> = Vec::new();
+    let mut listeners = observed.listeners.clone();
+    listeners.sort_by_key(|l| l.port);
+    for l in &listeners {
+        let tg = l
+            .target_group_arn
+            .as_deref()
+            .and_then(|a| observed.target_group(a))
+            .ok_or(ImportError::NoForward(l.port))?;
+        match tg.targets.len() {
+            0 => return Err(ImportError::EmptyGroup { port: l.port }),
+            1 => {
+                let (id, port) = tg.targets.iter().next().cloned().expect("one target");
+                singles.push((l.port, id, port, tg.role));
+            }
+            _ => multis.push((l.port, tg.targets.clone())),
+        }
+    }
+    let bootstrap = bootstrap_of(&singles, &multis)?;
+    let base = singles.iter().map(|s| s.0).min().unwrap_or(DEFAULT_LISTENER_PORT_BASE);
+    let (ids, source) = broker_ids(&singles, base)?;
     let brokers = ids
         .into_iter()
         .zip(&singles)

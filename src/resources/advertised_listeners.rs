@@ -405,6 +405,22 @@ fn materialize_of(
     })
 }
 
+/// Each broker as configured with its listener port, and its endpoint.
+fn brokers_out(
+    checked: &Checked,
+    endpoints: &[BrokerEndpoint],
+) -> (BTreeMap<String, BrokerConfig>, BTreeMap<String, EndpointState>) {
+    let mut brokers = BTreeMap::new();
+    let mut broker_endpoints = BTreeMap::new();
+    for e in endpoints {
+        let (key, b) = &checked.brokers[&e.id];
+        brokers
+            .insert(key.clone(), BrokerConfig { listener_port: Tri::Known(f64::from(e.listener_port)), ..b.clone() });
+        broker_endpoints.insert(key.clone(), EndpointState::from(e));
+    }
+    (brokers, broker_endpoints)
+}
+
 /// Ports, then what brokers advertise, then what each consumer is told.
 fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
     let assigned = assign(&checked)?;
@@ -432,14 +448,7 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
     });
     let advertised_hosts = consumers::dns_names(&endpoints, cfg.template.is_some());
     let az_ids: BTreeSet<String> = endpoints.iter().map(|e| e.az_id.clone()).collect();
-    let mut brokers_out = BTreeMap::new();
-    let mut broker_endpoints = BTreeMap::new();
-    for e in &endpoints {
-        let (key, b) = &checked.brokers[&e.id];
-        brokers_out
-            .insert(key.clone(), BrokerConfig { listener_port: Tri::Known(f64::from(e.listener_port)), ..b.clone() });
-        broker_endpoints.insert(key.clone(), EndpointState::from(e));
-    }
+    let (brokers_out, broker_endpoints) = brokers_out(&checked, &endpoints);
     Ok(State {
         brokers: brokers_out,
         listener_port_base: checked.base.unwrap_or(DEFAULT_BASE),

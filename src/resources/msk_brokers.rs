@@ -94,6 +94,28 @@ fn schema() -> Schema {
     )
 }
 
+/// The brokers as the data source lists them, by id, with each one's zone.
+fn brokers_of(
+    brokers: &[crate::domain::msk::MskBroker],
+    subnets: &[ec2::Subnet],
+    auth: Authentication,
+) -> BTreeMap<String, Broker> {
+    let zone = |id: &str| subnets.iter().find(|s| s.id == id).map(|s| s.zone_id.clone());
+    brokers
+        .iter()
+        .map(|b| {
+            let broker = Broker {
+                ip: Tri::Known(b.ip.to_string()),
+                port: Tri::Known(f64::from(auth.port())),
+                host: Tri::Known(b.host.clone()),
+                availability_zone_id: zone(&b.subnet_id).into(),
+                subnet_id: Tri::Known(b.subnet_id.clone()),
+            };
+            (b.id.to_string(), broker)
+        })
+        .collect()
+}
+
 #[async_trait]
 impl DataSource for MskBrokers {
     fn type_name(&self) -> &'static str {
@@ -148,24 +170,7 @@ impl DataSource for MskBrokers {
         }
         let subnet_ids: BTreeSet<String> = brokers.iter().map(|b| b.subnet_id.clone()).collect();
         let subnets = ec2::subnets_by_ids(&clients.ec2, &subnet_ids).await.map_err(failed)?;
-        let zone = |id: &str| subnets.iter().find(|s| s.id == id).map(|s| s.zone_id.clone());
-        m.brokers = Tri::Known(
-            brokers
-                .iter()
-                .map(|b| {
-                    (
-                        b.id.to_string(),
-                        Broker {
-                            ip: Tri::Known(b.ip.to_string()),
-                            port: Tri::Known(f64::from(auth.port())),
-                            host: Tri::Known(b.host.clone()),
-                            availability_zone_id: zone(&b.subnet_id).into(),
-                            subnet_id: Tri::Known(b.subnet_id.clone()),
-                        },
-                    )
-                })
-                .collect(),
-        );
+        m.brokers = Tri::Known(brokers_of(&brokers, &subnets, auth));
         m.bootstrap_brokers = Tri::Known(bootstrap);
         to_value(&m)
             .and_then(|v| v.conform(&schema().value_type()))

@@ -178,16 +178,10 @@ impl KafkaPrivatelink {
             private: req.private.clone(),
             diagnostics: d,
         };
-        let Loaded { model: planned, private, mut spec, clients } =
-            match self.load(&req.planned, "planned state", &req.private).await {
-                Ok(l) => l,
-                Err(d) => return fail(d),
-            };
-        match decode(&req.config, "configuration") {
-            Ok(config) if cross_zone_left_alone(&config) => spec.cross_zone = None,
-            Ok(_) => {}
+        let Loaded { model: planned, private, spec, clients } = match self.load_planned(req).await {
+            Ok(l) => l,
             Err(d) => return fail(d),
-        }
+        };
         let prior = if req.prior_state.is_null() { None } else { decode(&req.prior_state, "prior state").ok() };
         let creating = prior.is_none();
         let action = if creating { Doing::Creating } else { Doing::Updating };
@@ -224,24 +218,27 @@ impl KafkaPrivatelink {
         if creating && created_nothing(&observed) {
             return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
         }
-        let private = with_leftovers(
-            Private {
-                instance: Some(instance.token.clone()),
-                load_balancer: Some(provenance(&spec, prior.as_ref(), &private)),
-                ..Private::default()
-            },
-            &spec,
-            &observed,
-            &instance.recorded,
-        );
-        let state = self.applied_state(req, &planned, &spec, &observed, &instance.recorded, &mut diagnostics).await;
-        match state {
+        let provenance = provenance(&spec, prior.as_ref(), &private);
+        let private =
+            Private { instance: Some(instance.token.clone()), load_balancer: Some(provenance), ..Private::default() };
+        let private = with_leftovers(private, &spec, &observed, &instance.recorded);
+        match self.applied_state(req, &planned, &spec, &observed, &instance.recorded, &mut diagnostics).await {
             Ok(state) => ApplyResponse { state, private: private.encode(), diagnostics },
             Err(d) => {
                 diagnostics.extend(d);
                 fail(diagnostics)
             }
         }
+    }
+
+    /// The planned state, its spec (an adopted load balancer's cross-zone
+    /// setting left alone when the configuration does not name it).
+    async fn load_planned(&self, req: &ApplyRequest) -> Result<Loaded<'_>, Diagnostics> {
+        let mut loaded = self.load(&req.planned, "planned state", &req.private).await?;
+        if cross_zone_left_alone(&decode(&req.config, "configuration")?) {
+            loaded.spec.cross_zone = None;
+        }
+        Ok(loaded)
     }
 
     /// Executes the schedule; AWS's errors join `diagnostics`, and what was

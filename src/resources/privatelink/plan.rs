@@ -744,6 +744,36 @@ fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> 
     warnings
 }
 
+/// Each broker's IP as far as the configuration and the prior state know
+/// it, and the instances whose IP is still to read (with their brokers).
+type IpLookup = (BTreeMap<String, Tri<String>>, BTreeMap<String, Vec<String>>);
+
+fn ips_known(
+    brokers: &BTreeMap<String, model::Broker>,
+    prior_brokers: Option<&BTreeMap<String, model::Broker>>,
+) -> IpLookup {
+    let mut out = BTreeMap::new();
+    let mut lookup: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (key, b) in brokers {
+        let ip = match (&b.ip, &b.instance_id) {
+            (Tri::Known(ip), Tri::Null) => Tri::Known(ip.clone()),
+            (_, Tri::Known(instance)) => {
+                let was = prior_brokers.and_then(|p| p.get(key)).filter(|w| w.instance_id.known() == Some(instance));
+                match was.map(|w| &w.ip) {
+                    Some(Tri::Known(ip)) if b.ip.known().is_none_or(|g| g == ip) => Tri::Known(ip.clone()),
+                    _ => {
+                        lookup.entry(instance.clone()).or_default().push(key.clone());
+                        Tri::Unknown
+                    }
+                }
+            }
+            _ => Tri::Unknown,
+        };
+        out.insert(key.clone(), ip);
+    }
+    (out, lookup)
+}
+
 impl KafkaPrivatelink {
     /// Each broker's IP: its own, or its instance's primary private IP —
     /// the state's while the instance stays the same, else read in one
@@ -755,26 +785,7 @@ impl KafkaPrivatelink {
         prior_brokers: Option<&BTreeMap<String, model::Broker>>,
     ) -> Result<BTreeMap<String, Tri<String>>, Diagnostics> {
         let Some(brokers) = config.brokers.known() else { return Ok(BTreeMap::new()) };
-        let mut out = BTreeMap::new();
-        let mut lookup: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for (key, b) in brokers {
-            let ip = match (&b.ip, &b.instance_id) {
-                (Tri::Known(ip), Tri::Null) => Tri::Known(ip.clone()),
-                (_, Tri::Known(instance)) => {
-                    let was =
-                        prior_brokers.and_then(|p| p.get(key)).filter(|w| w.instance_id.known() == Some(instance));
-                    match was.map(|w| &w.ip) {
-                        Some(Tri::Known(ip)) if b.ip.known().is_none_or(|g| g == ip) => Tri::Known(ip.clone()),
-                        _ => {
-                            lookup.entry(instance.clone()).or_default().push(key.clone());
-                            Tri::Unknown
-                        }
-                    }
-                }
-                _ => Tri::Unknown,
-            };
-            out.insert(key.clone(), ip);
-        }
+        let (mut out, lookup) = ips_known(brokers, prior_brokers);
         if lookup.is_empty() {
             return Ok(out);
         }
