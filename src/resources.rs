@@ -10,6 +10,7 @@ mod errors;
 mod msk_brokers;
 mod privatelink;
 mod provider;
+pub mod refusals;
 mod values;
 
 pub use provider::KafkaProvider;

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use super::check::Checks;
 use super::errors::{Doing, Subject, aws_diagnostic};
 use super::provider::ProviderState;
+use super::refusals::{AccepterRefusal, refuse};
 use super::values;
 use crate::aws::ec2::ServiceKey;
 use crate::aws::wait::{self, Request};
@@ -70,11 +71,7 @@ impl EndpointConnectionAccepter {
             return ApplyResponse {
                 state: req.prior_state.clone(),
                 private: Vec::new(),
-                diagnostics: Diagnostic::error(
-                    "Another consumer",
-                    format!("The accepted endpoint belongs to account {owner}; the configuration now names account {account}. Replace the accepter (terraform apply -replace) to accept that account's request."),
-                )
-                .into(),
+                diagnostics: refuse(&AccepterRefusal::AnotherConsumer { owner: owner.clone(), account }).into(),
             };
         }
         ApplyResponse { state: req.planned.clone(), private: Vec::new(), diagnostics: Diagnostics::new() }
@@ -384,10 +381,10 @@ impl Resource for EndpointConnectionAccepter {
             // tainted, and its destroy rejects it.
             Accepted::Then(c, why) => failed(
                 encode(&m.with(&c)).unwrap_or(Value::Null),
-                Diagnostic::error(format!("Connection {} accepted, not available", c.endpoint_id), why).into(),
+                refuse(&AccepterRefusal::AcceptedNotAvailable { endpoint: c.endpoint_id.clone(), why }).into(),
             ),
             Accepted::Not(why) => {
-                failed(Value::Null, Diagnostic::error(format!("No connection accepted on {service}"), why).into())
+                failed(Value::Null, refuse(&AccepterRefusal::NoneAccepted { service: service.clone(), why }).into())
             }
             Accepted::Failed(e) => failed(Value::Null, error(clients, Doing::Accepting, &service, &e)),
         }
@@ -413,20 +410,18 @@ impl Resource for EndpointConnectionAccepter {
         let cs =
             ec2::connections(&clients.ec2, service).await.map_err(|e| error(clients, Doing::Importing, service, &e))?;
         match find(&Consumer::Endpoint(endpoint.to_owned()), &cs) {
-            Found::One(c) if c.is_pending_acceptance() => Err(Diagnostic::error(
-                "Cannot import a connection not accepted yet",
-                format!(
-                    "{endpoint} waits for acceptance on {service}: create the accepter instead, and it accepts it."
-                ),
-            )
+            Found::One(c) if c.is_pending_acceptance() => Err(refuse(&AccepterRefusal::ImportPending {
+                service: service.to_owned(),
+                endpoint: endpoint.to_owned(),
+            })
             .into()),
             Found::One(c) => {
                 Ok(ImportResponse { state: encode(&m.with(&c))?, private: Vec::new(), diagnostics: Diagnostics::new() })
             }
-            _ => Err(Diagnostic::error(
-                "Cannot import a connection that does not exist",
-                format!("{service} has no connection from {endpoint}."),
-            )
+            _ => Err(refuse(&AccepterRefusal::ImportMissing {
+                service: service.to_owned(),
+                endpoint: endpoint.to_owned(),
+            })
             .into()),
         }
     }

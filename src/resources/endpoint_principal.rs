@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::check::Checks;
 use super::errors::{Doing, Subject, aws_diagnostic};
 use super::provider::ProviderState;
+use super::refusals::{PrincipalRefusal, refuse};
 use super::values;
 use crate::aws::wait::{self, Listing};
 use crate::aws::{Clients, ec2};
@@ -230,13 +231,7 @@ impl Resource for EndpointServicePrincipal {
             wait::principal_listing(&clients.ec2, service, principal, Listing::NotListed, CONFIRM, &ctx.stop).await;
         match still {
             Ok(Listing::Listed) => {
-                return failed(
-                    Diagnostic::error(
-                        format!("Principal already allowed on {service}"),
-                        "The service already allows this principal: through kafka_privatelink's endpoint_service.allowed_principals, another kafka_endpoint_service_principal, or by hand. Managed twice, the first removal would take it from both. Leave it to the one that manages it (unset allowed_principals to hand it over), or, if an interrupted apply of this resource added it, import it: terraform import <address> <service_id>,<principal_arn>.",
-                    )
-                    .into(),
-                );
+                return failed(refuse(&PrincipalRefusal::AlreadyAllowed { service: service.to_owned() }).into());
             }
             // A service this apply created may not be visible yet: the add waits for it.
             Ok(Listing::NotListed | Listing::ServiceUnknown) => {}
@@ -270,11 +265,7 @@ impl Resource for EndpointServicePrincipal {
             .await
             .map_err(|e| error(clients, Doing::Importing, service, principal, &e))?;
         if !all.contains(principal) {
-            return Err(Diagnostic::error(
-                "Cannot import a principal the service does not allow",
-                format!("{service} does not allow that principal: there is nothing to import."),
-            )
-            .into());
+            return Err(refuse(&PrincipalRefusal::ImportNotAllowed { service: service.to_owned() }).into());
         }
         Ok(ImportResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() })
     }

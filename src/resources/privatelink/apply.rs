@@ -4,6 +4,7 @@
 use crate::aws::Clients;
 use crate::domain::ownership::Recorded;
 use crate::resources::errors::{Doing, aws_warning};
+use crate::resources::refusals::{LinkRefusal, refuse};
 use std::collections::BTreeSet;
 use tokio_util::sync::CancellationToken;
 
@@ -96,17 +97,8 @@ fn broken_at(b: &Broken) -> AttributePath {
 /// The refusal of a plan that AWS has moved away from since it was made
 /// (a saved plan applied later): nothing was written.
 fn plan_out_of_date(name: &str, broken: &[Broken]) -> Diagnostic {
-    let what: Vec<String> = broken.iter().map(ToString::to_string).collect();
-    Diagnostic::error(
-        format!("Plan out of date for Kafka PrivateLink ({name})"),
-        format!(
-            "Since this plan was made, AWS changed: {}. Applying the plan as it is would make these objects anew, \
-             with other identifiers than the plan shows. Nothing was changed. Run `terraform plan` again (in a \
-             pipeline: save a new plan file, review it, and apply that one); it shows the repair.",
-            what.join("; ")
-        ),
-    )
-    .at(broken_at(&broken[0]))
+    let broken = broken.iter().map(|b| (b.clone(), broken_at(b))).collect();
+    refuse(&LinkRefusal::PlanOutOfDate { name: name.to_owned(), broken })
 }
 
 /// An error, instead of Terraform's "inconsistent result", when AWS changed
@@ -114,19 +106,7 @@ fn plan_out_of_date(name: &str, broken: &[Broken]) -> Diagnostic {
 /// holds, and the next plan shows it.
 fn changed_during_apply(name: &str, planned: &Value, state: &Value) -> Option<Diagnostic> {
     let paths = contradictions(planned, state);
-    let first = paths.first()?.clone();
-    let named: Vec<String> = paths.iter().map(ToString::to_string).collect();
-    Some(
-        Diagnostic::error(
-            format!("AWS changed during the apply of Kafka PrivateLink ({name})"),
-            format!(
-                "While this apply ran, AWS came to differ from what the plan showed at {}. The state records \
-                 what AWS holds now. Run `terraform plan` again to see what is left to do.",
-                named.join(", ")
-            ),
-        )
-        .at(first),
-    )
+    (!paths.is_empty()).then(|| refuse(&LinkRefusal::ChangedDuringApply { name: name.to_owned(), paths }))
 }
 
 /// The token that marks this instance's objects: the stored one, one read

@@ -2,6 +2,7 @@
 //! moved, what forces replacement.
 
 use crate::resources::errors::Doing;
+use crate::resources::refusals::{LinkRefusal, Undecided, refuse};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
@@ -79,7 +80,7 @@ pub(super) fn assign(config: &Model, current: &BTreeMap<String, u16>) -> Result<
                 .key(keys.get(&e.broker()).cloned().unwrap_or_default())
                 .attribute("listener_port")
         };
-        Diagnostic::error("Invalid listener port", e.to_string()).at(at)
+        refuse(&LinkRefusal::ListenerPort { error: e, at })
     })?;
     Ok(assigned.into_iter().map(|(id, p)| (keys[&id].clone(), p)).collect())
 }
@@ -91,23 +92,11 @@ fn check_replacement_keeps_ports(config: &Model, prior: &Model, replace: &[Attri
         .into_iter()
         .filter_map(|(k, was)| fresh.get(&k).filter(|now| **now != was).map(|now| (k, was, *now)))
         .collect();
-    let Some((first, _, _)) = moved.first() else { return Ok(()) };
-    let why: Vec<String> = replace.iter().map(ToString::to_string).collect();
-    let pins: Vec<String> = moved.iter().map(|(k, was, _)| format!("brokers[\"{k}\"].listener_port = {was}")).collect();
-    let moves: Vec<String> = moved.iter().map(|(k, was, now)| format!("broker {k} from {was} to {now}")).collect();
-    Err(Diagnostic::error(
-        "Replacement would move listener ports",
-        format!(
-            "This plan replaces the load balancer ({}), and a new one assigns listener ports afresh: it would \
-             move {}. A broker keeps its listener port for life (its clients were told it). Pin the ports it \
-             has: {}.",
-            why.join(", "),
-            moves.join(", "),
-            pins.join(", ")
-        ),
-    )
-    .at(AttributePath::attr("brokers").key(first.clone()).attribute("listener_port"))
-    .into())
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let because: Vec<String> = replace.iter().map(ToString::to_string).collect();
+    Err(refuse(&LinkRefusal::MovesPorts { because, moved }).into())
 }
 
 /// Whether the resource creates its load balancer (rather than adopting one).
@@ -123,22 +112,6 @@ fn emptiness(v: &model::Strings) -> Option<bool> {
         Tri::Null => Some(true),
         Tri::Unknown => None,
     }
-}
-
-const UNKNOWN_GROUPS: &str = "Whether the load balancer keeps, gains or loses its security groups decides whether it is \
-     replaced (AWS changes neither none to some nor some to none in place), and this list is unknown until apply. \
-     Give the list itself in the configuration (its ids may be unknown, e.g. [aws_security_group.kafka.id]), or \
-     apply what produces it first (terraform apply -target=…).";
-
-const UNKNOWN_SUBNETS: &str = "A subnet the load balancer has is missing from the known subnet ids, and some ids are \
-     unknown until apply: whether the unknown ones include it decides whether it is removed, or even the load \
-     balancer replaced. \
-     List the load balancer's subnets by known ids, or apply what produces the unknown ones first \
-     (terraform apply -target=…).";
-
-/// A plan that cannot say yet whether it replaces the load balancer.
-fn undecidable(attribute: &str, detail: &str) -> Diagnostic {
-    Diagnostic::error("Replacement undecidable at plan", detail).at(AttributePath::attr(attribute))
 }
 
 impl KafkaPrivatelink {
@@ -179,7 +152,7 @@ impl KafkaPrivatelink {
         // has is still listed; if one is not, an unknown id might be it or
         // not: refused, rather than planned one way and applied another.
         let Some(listed) = config.subnet_ids.known() else {
-            return Err(undecidable("subnet_ids", UNKNOWN_SUBNETS).into());
+            return Err(refuse(&LinkRefusal::Undecidable(Undecided::SubnetIds)).into());
         };
         let known: BTreeSet<String> = listed.iter().filter_map(|s| s.known().cloned()).collect();
         let some_unknown = listed.iter().any(Tri::is_unknown);
@@ -187,7 +160,7 @@ impl KafkaPrivatelink {
             return Ok(false);
         }
         if some_unknown {
-            return Err(undecidable("subnet_ids", UNKNOWN_SUBNETS).into());
+            return Err(refuse(&LinkRefusal::Undecidable(Undecided::SubnetIds)).into());
         }
         if was.is_disjoint(&known) {
             return Ok(true);
@@ -196,19 +169,8 @@ impl KafkaPrivatelink {
         // associated with the load balancer: said here, not at apply.
         let live = connections::live_endpoints(p.recorded_connections().unwrap_or_default());
         if !live.is_empty() {
-            let gone: Vec<&String> = was.difference(&known).collect();
-            return Err(Diagnostic::error(
-                "Subnet removal refused while consumers are connected",
-                format!(
-                    "Removing {} from the load balancer is refused by AWS while consumer endpoints are connected \
-                     to its endpoint service ({}). Remove the subnet once they have gone (or rejected: \
-                     endpoint_service.reject_unlisted), or keep it for now.",
-                    gone.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
-                    live.join(", ")
-                ),
-            )
-            .at(AttributePath::attr("subnet_ids"))
-            .into());
+            let gone: Vec<String> = was.difference(&known).cloned().collect();
+            return Err(refuse(&LinkRefusal::SubnetRemoval { gone, live }).into());
         }
         Ok(false)
     }
@@ -312,7 +274,7 @@ impl KafkaPrivatelink {
         if !adopted && p.load_balancer_arn.known().is_some() && !config.security_group_ids.is_null() {
             match (emptiness(&p.security_group_ids), emptiness(&config.security_group_ids)) {
                 (Some(was), Some(now)) if was != now => replace.push(AttributePath::attr("security_group_ids")),
-                (Some(_), None) => return Err(undecidable("security_group_ids", UNKNOWN_GROUPS).into()),
+                (Some(_), None) => return Err(refuse(&LinkRefusal::Undecidable(Undecided::SecurityGroupIds)).into()),
                 _ => {}
             }
         }
@@ -374,23 +336,17 @@ impl KafkaPrivatelink {
             for id in &wanted {
                 match subnets.iter().find(|s| &s.id == id) {
                     None => {
-                        return Err(Diagnostic::error(
-                            "Unknown subnet",
-                            format!("{id} is not a subnet of {}.", config.vpc_id.known().cloned().unwrap_or_default()),
-                        )
-                        .at(AttributePath::attr("subnet_ids"))
-                        .into());
+                        let vpc = config.vpc_id.known().cloned().unwrap_or_default();
+                        return Err(refuse(&LinkRefusal::UnknownSubnet { id: id.clone(), vpc }).into());
                     }
                     Some(s) => {
                         if let Some(other) = by_zone.insert(&s.zone_id, &s.id) {
-                            return Err(Diagnostic::error(
-                                "Two subnets in one availability zone",
-                                format!(
-                                    "{other} and {id} are both in {} ({}); a load balancer takes one subnet per availability zone.",
-                                    s.zone_id, s.zone_name
-                                ),
-                            )
-                            .at(AttributePath::attr("subnet_ids"))
+                            return Err(refuse(&LinkRefusal::TwoSubnetsInZone {
+                                first: other.to_owned(),
+                                second: id.clone(),
+                                zone_id: s.zone_id.clone(),
+                                zone_name: s.zone_name.clone(),
+                            })
                             .into());
                         }
                     }
@@ -468,15 +424,9 @@ fn plan_brokers(
                     match subnets.iter().find(|s| s.contains(addr)) {
                         Some(s) => Tri::Known(s.zone_id.clone()),
                         None => {
-                            return Err(Diagnostic::error(
-                                "Broker outside the VPC",
-                                format!(
-                                    "{ip} is in no subnet of {}; IP targets must be addresses in the load balancer's VPC.",
-                                    config.vpc_id.known().cloned().unwrap_or_default()
-                                ),
-                            )
-                            .at(AttributePath::attr("brokers").key(key.clone()).attribute("ip"))
-                            .into());
+                            let vpc = config.vpc_id.known().cloned().unwrap_or_default();
+                            let r = LinkRefusal::BrokerOutsideVpc { key: key.clone(), ip: ip.clone(), vpc };
+                            return Err(refuse(&r).into());
                         }
                     }
                 }
@@ -486,14 +436,12 @@ fn plan_brokers(
                 if let Tri::Known(found) = &b.availability_zone_id
                     && found != given
                 {
-                    return Err(Diagnostic::error(
-                        "Broker zone mismatch",
-                        format!(
-                            "Broker {key}'s IP is in {found}, not in {given}; leave availability_zone_id out to have it computed."
-                        ),
-                    )
-                    .at(AttributePath::attr("brokers").key(key.clone()).attribute("availability_zone_id"))
-                    .into());
+                    let r = LinkRefusal::BrokerZoneMismatch {
+                        key: key.clone(),
+                        found: found.clone(),
+                        given: given.clone(),
+                    };
+                    return Err(refuse(&r).into());
                 }
                 b.availability_zone_id = Tri::Known(given.clone());
             }
@@ -795,37 +743,22 @@ impl KafkaPrivatelink {
             .await
             .map_err(|e| Diagnostics::from(aws_error(clients, Doing::Planning, config.label(), &e)))?;
         for (instance, keys) in lookup {
-            let at = || AttributePath::attr("brokers").key(keys[0].clone()).attribute("instance_id");
+            let key = keys[0].clone();
             let Some(i) = found.get(&instance) else {
-                return Err(Diagnostic::error(
-                    "Unknown broker instance",
-                    format!("No EC2 instance {instance} exists in {}.", clients.region),
-                )
-                .at(at())
-                .into());
+                let region = clients.region.to_string();
+                return Err(refuse(&LinkRefusal::UnknownInstance { key, instance, region }).into());
             };
             if let Some(vpc) = config.vpc_id.known()
                 && &i.vpc_id != vpc
             {
-                return Err(Diagnostic::error(
-                    "Broker instance outside the VPC",
-                    format!("The instance {instance} is in {}, not in {vpc}.", i.vpc_id),
-                )
-                .at(at())
-                .into());
+                let found = i.vpc_id.clone();
+                return Err(refuse(&LinkRefusal::InstanceOutsideVpc { key, instance, found, vpc: vpc.clone() }).into());
             }
             for key in keys {
                 let given = brokers[&key].ip.known().cloned();
                 if let Some(given) = given.filter(|g| *g != i.private_ip.to_string()) {
-                    return Err(Diagnostic::error(
-                        "Broker IP is not its instance's",
-                        format!(
-                            "The instance {instance} has the IP {}, not {given}; give one or the other.",
-                            i.private_ip
-                        ),
-                    )
-                    .at(AttributePath::attr("brokers").key(key).attribute("ip"))
-                    .into());
+                    let has = i.private_ip.to_string();
+                    return Err(refuse(&LinkRefusal::IpNotInstances { key, instance, has, given }).into());
                 }
                 out.insert(key, Tri::Known(i.private_ip.to_string()));
             }

@@ -136,18 +136,61 @@ fn every_refusal_the_code_can_make_is_documented() {
         .iter()
         .map(ports),
     );
-    // Refusals made by the resource itself, not by a domain error type.
+    // What the resource says beside its typed refusals (checked below).
     phrases.extend([
-        "A plan that cannot tell whether it replaces the load balancer",
-        "While consumer endpoints are connected",
         // NameTaken's own hint, for a replacement with create_before_destroy
         "A `create_before_destroy` replacement",
-        // a replacement would assign ports afresh
-        "A replacement that would move a broker's listener port",
     ]);
     assert!(!phrases.is_empty());
     let page = std::fs::read_to_string(crate::common::repo().join("docs/resources/privatelink.md")).unwrap();
     let flat = page.split_whitespace().collect::<Vec<_>>().join(" ");
     let missing: Vec<&&str> = phrases.iter().filter(|p| !flat.contains(**p)).collect();
     assert!(missing.is_empty(), "docs/resources/privatelink.md does not document these refusals: {missing:?}");
+}
+
+/// Every refusal a resource makes of its own (`resources::refusals`) is
+/// listed in its page's "Errors it reports" section, and that list holds
+/// nothing else: each bold item there holds the fixed words of one kind,
+/// and each kind's fixed words stand in one bold item. (A kind with no
+/// example has its item left over; one with no item is missing.)
+#[test]
+fn every_typed_refusal_is_listed_on_its_page() {
+    use std::collections::BTreeMap;
+    use terraform_provider_kafka::resources::refusals::{AccepterRefusal, LinkRefusal, PrincipalRefusal, Refusal};
+
+    fn kinds<R: Refusal>(into: &mut BTreeMap<&'static str, Vec<&'static str>>) {
+        let examples = R::examples();
+        assert!(!examples.is_empty());
+        for (page, fixed) in examples.iter().map(Refusal::documented) {
+            into.entry(page).or_default().push(fixed);
+        }
+    }
+    let mut by_page = BTreeMap::new();
+    kinds::<LinkRefusal>(&mut by_page);
+    kinds::<AccepterRefusal>(&mut by_page);
+    kinds::<PrincipalRefusal>(&mut by_page);
+    assert_eq!(by_page.len(), 3);
+    let mut problems = Vec::new();
+    for (page, fixed) in &by_page {
+        let text = std::fs::read_to_string(crate::common::repo().join(page)).unwrap();
+        let section = text.split("\n## Errors it reports\n").nth(1).and_then(|s| s.split("\n## ").next());
+        let Some(section) = section else {
+            problems.push(format!("{page}: no \"## Errors it reports\" section"));
+            continue;
+        };
+        let flat = section.split_whitespace().collect::<Vec<_>>().join(" ");
+        let items: Vec<&str> = flat.split("**").skip(1).step_by(2).collect();
+        assert!(!items.is_empty(), "{page}: no bold items in its errors section");
+        for f in fixed {
+            if !items.iter().any(|i| i.contains(f)) {
+                problems.push(format!("{page}: no item for {f:?}"));
+            }
+        }
+        for i in &items {
+            if !fixed.iter().any(|f| i.contains(f)) {
+                problems.push(format!("{page}: {i:?} names no refusal the code makes"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }
