@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use super::check::{BrokerEntry, Checks, ListenerPorts, check_brokers, port};
+use super::check::{BrokerEntry, Checks, ListenerPorts, PortAsk, assign_listener_ports, check_brokers, port};
 use crate::domain::consumers::{self, FormError, MaterializeForm};
 use crate::domain::listeners::{
     self, Broker, BrokerEndpoint, HostTemplate, ListenerConfig, MaterializeConnection, SecurityProtocol,
     TIDBCLOUD_TEMPLATE,
 };
-use crate::domain::ports::{self, BrokerId, PortRequest, Reserved};
+use crate::domain::ports::BrokerId;
 use crate::domain::validate;
 use crate::server::api::diag::value_error;
 use crate::server::api::diag::{Diagnostic, Diagnostics};
@@ -329,17 +329,15 @@ fn broker_error(
 /// The listener port of every broker, as `kafka_privatelink` assigns them:
 /// the bootstrap listener's port is nobody's.
 fn assign(checked: &Checked) -> Result<BTreeMap<BrokerId, u16>, Diagnostic> {
-    let base = checked.base.unwrap_or(DEFAULT_BASE);
-    let requests: BTreeMap<BrokerId, PortRequest> = checked
+    let asks = checked
         .brokers
-        .iter()
-        .map(|(id, (_, b))| (*id, PortRequest { explicit: b.listener_port.known().map(|p| *p as u16), current: None }))
+        .values()
+        .map(|(key, b)| (key.clone(), PortAsk { explicit: b.listener_port.known().map(|p| *p as u16), current: None }))
         .collect();
-    let reserved: Vec<(u16, &'static str)> =
-        checked.bootstrap_port.map(|p| (p, "the bootstrap listener")).into_iter().collect();
-    ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
-        broker_error(&checked.brokers, e.broker(), "listener_port", "Invalid listener port", e.to_string())
-    })
+    let base = checked.base.unwrap_or(DEFAULT_BASE);
+    let assigned = assign_listener_ports(&asks, base, checked.bootstrap_port.map(|p| (p, None)))?;
+    let ids = checked.brokers.iter().map(|(id, (key, _))| (key, *id));
+    Ok(ids.filter_map(|(key, id)| Some((id, *assigned.get(key)?))).collect())
 }
 
 /// What each broker advertises, in broker id order.

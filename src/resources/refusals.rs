@@ -188,24 +188,8 @@ impl Refusal for LinkRefusal {
             LinkRefusal::IpNotInstances { instance, has, given, .. } => {
                 format!("The instance {instance} has the IP {has}, not {given}; give one or the other.")
             }
-            LinkRefusal::PlanOutOfDate { broken, .. } => {
-                let what: Vec<String> = broken.iter().map(|(b, _)| b.to_string()).collect();
-                format!(
-                    "Since this plan was made, AWS changed: {}. Applying the plan as it is would make these objects \
-                     anew, with other identifiers than the plan shows. Nothing was changed. Run `terraform plan` \
-                     again (in a pipeline: save a new plan file, review it, and apply that one); it shows the \
-                     repair.",
-                    what.join("; ")
-                )
-            }
-            LinkRefusal::ChangedDuringApply { paths, .. } => {
-                let named: Vec<String> = paths.iter().map(ToString::to_string).collect();
-                format!(
-                    "While this apply ran, AWS came to differ from what the plan showed at {}. The state records \
-                     what AWS holds now. Run `terraform plan` again to see what is left to do.",
-                    list(&named)
-                )
-            }
+            LinkRefusal::PlanOutOfDate { broken, .. } => out_of_date(broken),
+            LinkRefusal::ChangedDuringApply { paths, .. } => changed(paths),
         }
     }
 
@@ -268,6 +252,25 @@ impl Refusal for LinkRefusal {
             LinkRefusal::ChangedDuringApply { name: s(), paths: vec![] },
         ]
     }
+}
+
+fn out_of_date(broken: &[(Broken, AttributePath)]) -> String {
+    let what: Vec<String> = broken.iter().map(|(b, _)| b.to_string()).collect();
+    format!(
+        "Since this plan was made, AWS changed: {}. Applying the plan as it is would make these objects anew, with \
+         other identifiers than the plan shows. Nothing was changed. Run `terraform plan` again (in a pipeline: \
+         save a new plan file, review it, and apply that one); it shows the repair.",
+        what.join("; ")
+    )
+}
+
+fn changed(paths: &[AttributePath]) -> String {
+    let named: Vec<String> = paths.iter().map(ToString::to_string).collect();
+    format!(
+        "While this apply ran, AWS came to differ from what the plan showed at {}. The state records what AWS holds \
+         now. Run `terraform plan` again to see what is left to do.",
+        list(&named)
+    )
 }
 
 const UNKNOWN_GROUPS: &str = "Whether the load balancer keeps, gains or loses its security groups decides whether it \

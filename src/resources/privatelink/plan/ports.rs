@@ -1,0 +1,79 @@
+//! Listener ports at plan time: defaults, the assignment (shared with
+//! the data source through `resources::check`), and the refusal of a
+//! replacement that would move them.
+
+use crate::resources::check::{PortAsk, assign_listener_ports};
+use crate::resources::refusals::{LinkRefusal, refuse};
+use std::collections::BTreeMap;
+
+use crate::resources::privatelink::model::{DEFAULT_BASE, Model, port_of};
+
+use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::path::AttributePath;
+use crate::server::api::value::Tri;
+
+/// A number attribute with a default: unknown stays unknown.
+pub(super) fn with_default(v: &Tri<f64>, default: u16) -> Tri<f64> {
+    match v {
+        Tri::Null => Tri::Known(f64::from(default)),
+        other => other.clone(),
+    }
+}
+
+/// The brokers' listener ports in `prior`, by broker key.
+pub(super) fn ports_of(prior: &Model) -> BTreeMap<String, u16> {
+    prior
+        .brokers
+        .known()
+        .map(|bs| bs.iter().filter_map(|(k, b)| Some((k.clone(), port_of(&b.listener_port)?))).collect())
+        .unwrap_or_default()
+}
+
+/// The broker/listener-port assignment for `config`, keeping the `current`
+/// ports. While something it depends on (the base, a listener port) is
+/// unknown, only brokers that keep their port are known.
+pub(super) fn assign(config: &Model, current: &BTreeMap<String, u16>) -> Result<BTreeMap<String, u16>, Diagnostic> {
+    let Some(brokers) = config.brokers.known() else { return Ok(BTreeMap::new()) };
+    let uncertain = config.listener_port_base.is_unknown()
+        || config.bootstrap.is_unknown()
+        || config.bootstrap().is_some_and(|b| b.listener_port.is_unknown())
+        || brokers.values().any(|b| b.listener_port.is_unknown());
+    if uncertain {
+        // A broker that has a port and asks for none keeps it whatever the
+        // unknowns turn out to be (anything that would take it is refused
+        // once known); the others wait for the apply.
+        return Ok(brokers
+            .iter()
+            .filter(|(_, b)| b.listener_port.is_null())
+            .filter_map(|(k, _)| Some((k.clone(), *current.get(k)?)))
+            .collect());
+    }
+    let base = port_of(&config.listener_port_base).unwrap_or(DEFAULT_BASE);
+    let asks = brokers
+        .iter()
+        .map(|(key, b)| {
+            (key.clone(), PortAsk { explicit: port_of(&b.listener_port), current: current.get(key).copied() })
+        })
+        .collect();
+    let bootstrap_at = AttributePath::attr("bootstrap").index(0).attribute("listener_port");
+    let bootstrap = config.bootstrap().and_then(|b| port_of(&b.listener_port)).map(|p| (p, Some(bootstrap_at)));
+    assign_listener_ports(&asks, base, bootstrap)
+}
+/// Refuses a replacement whose new instance, assigning ports afresh, would
+/// give a broker of `prior` another listener port than it has.
+pub(super) fn check_replacement_keeps_ports(
+    config: &Model,
+    prior: &Model,
+    replace: &[AttributePath],
+) -> Result<(), Diagnostics> {
+    let fresh = assign(config, &BTreeMap::new()).map_err(Diagnostics::from)?;
+    let moved: Vec<(String, u16, u16)> = ports_of(prior)
+        .into_iter()
+        .filter_map(|(k, was)| fresh.get(&k).filter(|now| **now != was).map(|now| (k, was, *now)))
+        .collect();
+    if moved.is_empty() {
+        return Ok(());
+    }
+    let because: Vec<String> = replace.iter().map(ToString::to_string).collect();
+    Err(refuse(&LinkRefusal::MovesPorts { because, moved }).into())
+}
