@@ -300,7 +300,7 @@ impl Resource for KafkaPrivatelink {
     /// placement by subnets or by ARN (never both), defaults left out.
     fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
         let mut m = decode(&crate::server::api::schema::settable(&schema::schema(), state), "state")?;
-        if !m.subnet_ids.is_null() {
+        if m.creates() {
             m.load_balancer_arn = Tri::Null;
         }
         if m.cross_zone_load_balancing.known() == Some(&defaults::CROSS_ZONE) {

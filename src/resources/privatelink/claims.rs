@@ -50,7 +50,7 @@ impl KafkaPrivatelink {
     pub(super) async fn check_claims(&self, config: &Model, ours: &[&str]) -> Result<Claims, Diagnostics> {
         let Some(name) = config.name.known() else { return Ok(Claims::default()) };
         let refuse = |e: DiffError, at: &str| Err(Diagnostics::from(diff_error(name, &e).at(AttributePath::attr(at))));
-        if config.subnet_ids.is_null() {
+        if !config.creates() {
             let Some(arn) = config.load_balancer_arn.known() else { return Ok(Claims::default()) };
             let clients = self.clients().await?;
             let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));

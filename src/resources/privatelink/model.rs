@@ -178,11 +178,11 @@ impl Model {
                 w.target_group_arn.known().is_some()
                     && port.is_some()
                     && prior.and_then(|p| p.target_port_of(w)) == port
-                    && w.instance_id.is_null() == b.instance_id.is_null()
+                    && w.target_kind() == b.target_kind()
             });
             if !exists {
                 out.push(NewGroup {
-                    name: target_group_name(name, Role::Broker(id), kind_of(b), port.unwrap_or(u16::MAX)),
+                    name: target_group_name(name, Role::Broker(id), b.target_kind(), port.unwrap_or(u16::MAX)),
                     at: path("brokers").key(key.clone()),
                     broker: Some(key.clone()),
                     port_known: port.is_some(),
@@ -191,13 +191,13 @@ impl Model {
         }
         if self.bootstrap().is_some() {
             let port = self.bootstrap_target_port();
-            let kind = brokers.values().map(kind_of).max().unwrap_or(TargetKind::Ip);
+            let kind = brokers.values().map(Broker::target_kind).max().unwrap_or(TargetKind::Ip);
             let exists = prior.is_some_and(|p| {
                 p.bootstrap().is_some_and(|w| w.target_group_arn.known().is_some())
                     && p.bootstrap_target_port() == port
                     && p.brokers
                         .known()
-                        .is_some_and(|bs| bs.values().map(kind_of).max().unwrap_or(TargetKind::Ip) == kind)
+                        .is_some_and(|bs| bs.values().map(Broker::target_kind).max().unwrap_or(TargetKind::Ip) == kind)
             });
             if let (Some(port), false) = (port, exists) {
                 out.push(NewGroup {
@@ -254,6 +254,12 @@ impl Broker {
         self.ip.known().is_some() || self.instance_id.known().is_some()
     }
 
+    /// The target type its group needs: an instance when `instance_id` is
+    /// set (known or not), else an IP.
+    pub fn target_kind(&self) -> TargetKind {
+        if self.instance_id.is_null() { TargetKind::Ip } else { TargetKind::Instance }
+    }
+
     /// The broker's target: its instance when it names one (its `ip` is
     /// then the instance's), else its address; `None` while unknown.
     pub fn target(&self) -> Option<TargetId> {
@@ -288,10 +294,6 @@ impl Model {
     pub fn creates(&self) -> bool {
         matches!(self.placement(), Placement::Create(_))
     }
-}
-
-fn kind_of(b: &Broker) -> TargetKind {
-    if b.instance_id.is_null() { TargetKind::Ip } else { TargetKind::Instance }
 }
 
 /// A port-valued number (validated as 1–65535 by the checks).
@@ -379,7 +381,7 @@ impl Model {
     fn check_security_groups(&self, c: &mut Checks) {
         let enforce = &self.enforce_security_group_inbound_rules_on_private_link_traffic;
         let enforce_path = path("enforce_security_group_inbound_rules_on_private_link_traffic");
-        if !self.load_balancer_arn.is_null() && self.subnet_ids.is_null() {
+        if !self.load_balancer_arn.is_null() && !self.creates() {
             for (set, name) in [
                 (!self.security_group_ids.is_null(), "security_group_ids"),
                 (!enforce.is_null(), "enforce_security_group_inbound_rules_on_private_link_traffic"),
@@ -492,7 +494,8 @@ impl Model {
         let Tri::Known(brokers) = &self.brokers else { return };
         let other_listeners = usize::from(self.bootstrap().is_some());
         check_brokers(c, brokers, other_listeners, &mut listener_ports);
-        let kinds: BTreeSet<TargetKind> = brokers.values().filter(|b| b.target_is_known()).map(kind_of).collect();
+        let kinds: BTreeSet<TargetKind> =
+            brokers.values().filter(|b| b.target_is_known()).map(Broker::target_kind).collect();
         if kinds.len() > 1 {
             c.fail(
                 path("brokers"),

@@ -25,7 +25,6 @@ mod tests;
 use attributes::*;
 use facts::Facts;
 use ports::*;
-use replacement::creating_lb_anew;
 
 impl KafkaPrivatelink {
     pub(super) async fn plan_inner(
@@ -42,7 +41,7 @@ impl KafkaPrivatelink {
         let prior = if req.prior_state.is_null() { None } else { Some(decode(&req.prior_state, "prior state")?) };
         // A new name replaces a created load balancer and everything with
         // it: every group is then new. (An adopted one keeps its groups.)
-        let renamed = !config.subnet_ids.is_null() && prior.as_ref().is_some_and(|p| p.name != config.name);
+        let renamed = config.creates() && prior.as_ref().is_some_and(|p| p.name != config.name);
         let names = config.check_new_group_names(prior.as_ref().filter(|_| !renamed));
         if names.has_errors() {
             return Err(names.0);

@@ -97,9 +97,7 @@ async fn findings(
         wanted.push((id, ip, [Some(port), health_port].into_iter().flatten().collect()));
     }
     let (subnet_ids, lb_groups) = match (known_strings(&config.subnet_ids), config.load_balancer_arn.known()) {
-        (Some(ids), _) if !config.subnet_ids.is_null() => {
-            (ids, known_strings(&planned.security_group_ids).unwrap_or_default())
-        }
+        (Some(ids), _) if config.creates() => (ids, known_strings(&planned.security_group_ids).unwrap_or_default()),
         (_, Some(arn)) => match crate::aws::elbv2::find_load_balancer_by_arn(&clients.elbv2, arn).await? {
             Some(lb) => (lb.subnets, lb.security_groups),
             None => return Ok(Vec::new()),

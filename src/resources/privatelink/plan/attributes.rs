@@ -19,8 +19,6 @@ use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 use crate::server::api::value::{Tri, to_value};
 
-use super::*;
-
 /// Every broker: its port and listener port (known at plan time), its
 /// target group and listener ARNs kept where nothing moved, its IP and
 /// zone (checked against the VPC's subnets when they were read).
@@ -49,8 +47,7 @@ pub(super) fn plan_brokers(
             let same_port = port.is_some() && was.is_some_and(|w| port_of(&w.port) == port);
             let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
             // by ip or by instance: another kind of target, another group
-            let same_kind = !cfg.instance_id.is_unknown()
-                && was.is_some_and(|w| w.instance_id.is_null() == cfg.instance_id.is_null());
+            let same_kind = !cfg.instance_id.is_unknown() && was.is_some_and(|w| w.target_kind() == cfg.target_kind());
             b.target_group_arn = if same_port && same_kind {
                 was.map_or(Tri::Unknown, |w| w.target_group_arn.clone())
             } else {
@@ -115,7 +112,7 @@ pub(super) fn plan_bootstrap(planned: &mut Model, config: &Model, prior: Option<
         let was = prior.and_then(|p| p.bootstrap());
         // The bootstrap group holds every broker: its kind is theirs.
         let kind_of = |m: &Model| {
-            m.brokers.known().map(|bs| bs.values().map(|b| b.instance_id.is_null()).collect::<BTreeSet<bool>>())
+            m.brokers.known().map(|bs| bs.values().map(model::Broker::target_kind).collect::<BTreeSet<_>>())
         };
         let same_kind = !config.brokers.known().is_some_and(|bs| bs.values().any(|b| b.instance_id.is_unknown()))
             && prior.and_then(kind_of).is_some_and(|k| Some(k) == kind_of(config));
@@ -157,10 +154,10 @@ pub(super) fn plan_security_groups(
     warnings: &mut Diagnostics,
 ) {
     // security groups: what a created load balancer starts with is for life
-    let creating_lb = prior.is_none() && !config.subnet_ids.is_null();
+    let creating_lb = prior.is_none() && config.creates();
     if config.security_group_ids.is_null() {
         planned.security_group_ids = match prior {
-            Some(p) if p.load_balancer_arn.is_null() && creating_lb_anew(config) => strings(BTreeSet::new()),
+            Some(p) if p.load_balancer_arn.is_null() && config.creates() => strings(BTreeSet::new()),
             Some(p) => p.security_group_ids.clone(),
             None if creating_lb => strings(BTreeSet::new()),
             None => Tri::Unknown,
@@ -233,8 +230,7 @@ pub(super) fn plan_endpoint_service(planned: &mut Model, config: &Model, prior: 
 /// Whether the load balancer keeps its subnets (and so its zones).
 pub(super) fn subnets_stable(config: &Model, prior: Option<&Model>) -> bool {
     prior.is_some_and(|p| {
-        p.subnet_ids.is_null() == config.subnet_ids.is_null()
-            && known_strings(&p.subnet_ids) == known_strings(&config.subnet_ids)
+        p.creates() == config.creates() && known_strings(&p.subnet_ids) == known_strings(&config.subnet_ids)
     })
 }
 

@@ -15,11 +15,6 @@ use crate::server::api::diag::Diagnostics;
 use crate::server::api::path::AttributePath;
 use crate::server::api::value::Tri;
 
-/// Whether the resource creates its load balancer (rather than adopting one).
-pub(super) fn creating_lb_anew(config: &Model) -> bool {
-    !config.subnet_ids.is_null()
-}
-
 /// Whether a list is empty, when the list itself is known (its elements
 /// need not be); a null list is empty.
 pub(super) fn emptiness(v: &model::Strings) -> Option<bool> {
@@ -27,6 +22,17 @@ pub(super) fn emptiness(v: &model::Strings) -> Option<bool> {
         Tri::Known(list) => Some(list.is_empty()),
         Tri::Null => Some(true),
         Tri::Unknown => None,
+    }
+}
+
+/// Whether the state's load balancer is borrowed (adopted through
+/// `load_balancer_arn`), never the resource's to take over: as the private
+/// state says, else (a state written before it said) as the prior
+/// configuration does.
+fn borrowed(prior: &Model, private: &Private) -> bool {
+    match private.load_balancer {
+        Some(provenance) => provenance == Provenance::Adopted,
+        None => !prior.creates(),
     }
 }
 
@@ -42,17 +48,15 @@ impl KafkaPrivatelink {
         config: &Model,
         private: &Private,
     ) -> Result<bool, Diagnostics> {
-        if config.subnet_ids.is_null() {
+        if !config.creates() {
             // Adopting: another load balancer than the state's is another setup.
             return Ok(!config.load_balancer_arn.is_null() && config.load_balancer_arn != p.load_balancer_arn);
         }
-        let adopted = private.load_balancer == Some(Provenance::Adopted)
-            || (private.load_balancer.is_none() && p.subnet_ids.is_null());
-        if adopted {
+        if borrowed(p, private) {
             return Ok(true);
         }
         let was = match known_strings(&p.subnet_ids) {
-            Some(was) if !p.subnet_ids.is_null() => was,
+            Some(was) if p.creates() => was,
             // From load_balancer_arn to subnet_ids: the subnets AWS holds.
             _ => match p.load_balancer_arn.known() {
                 Some(arn) => {
@@ -108,7 +112,7 @@ impl KafkaPrivatelink {
         let mut replace = Vec::new();
         // The name names a load balancer the resource creates; an adopted
         // one keeps its own, so there a new name is a retag in place.
-        let name_replaces = !config.subnet_ids.is_null();
+        let name_replaces = config.creates();
         for (attr, was, now) in [("name", &p.name, &config.name), ("vpc_id", &p.vpc_id, &config.vpc_id)] {
             if (attr != "name" || name_replaces) && (now.is_unknown() || was != now) {
                 replace.push(AttributePath::attr(attr));
@@ -120,10 +124,10 @@ impl KafkaPrivatelink {
         // security_group.x.id]`); a list unknown as a whole cannot say,
         // and guessing would either replace the load balancer for
         // nothing or change the plan at apply: refused instead.
-        let adopted = private.load_balancer == Some(Provenance::Adopted) || config.subnet_ids.is_null();
+        let manages_groups = config.creates() && private.load_balancer != Some(Provenance::Adopted);
         // Unset, the load balancer keeps the groups it has (the
         // attribute is computed): no change at all.
-        if !adopted && p.load_balancer_arn.known().is_some() && !config.security_group_ids.is_null() {
+        if manages_groups && p.load_balancer_arn.known().is_some() && !config.security_group_ids.is_null() {
             match (emptiness(&p.security_group_ids), emptiness(&config.security_group_ids)) {
                 (Some(was), Some(now)) if was != now => replace.push(AttributePath::attr("security_group_ids")),
                 (Some(_), None) => return Err(refuse(&LinkRefusal::Undecidable(Undecided::SecurityGroupIds)).into()),
@@ -131,11 +135,7 @@ impl KafkaPrivatelink {
             }
         }
         if self.replaces_load_balancer(p, config, private).await? {
-            replace.push(AttributePath::attr(if config.subnet_ids.is_null() {
-                "load_balancer_arn"
-            } else {
-                "subnet_ids"
-            }));
+            replace.push(AttributePath::attr(if config.creates() { "subnet_ids" } else { "load_balancer_arn" }));
         }
         Ok(replace)
     }
