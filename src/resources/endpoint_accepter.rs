@@ -181,8 +181,8 @@ fn schema() -> Schema {
                 "timeouts",
                 Block::new()
                     .describe("How long waits may take.")
-                    .attribute(s("create", "How long to wait for the request and then for `available`. Default `20m`."))
-                    .attribute(s("delete", "How long to wait for the rejected connection to stop being live. Default `10m`.")),
+                    .attribute(s("create", &format!("How long to wait for the request and then for `available`. Default `{}m`.", CREATE_TIMEOUT.as_secs() / 60)))
+                    .attribute(s("delete", &format!("How long to wait for the rejected connection to stop being live. Default `{}m`.", DELETE_TIMEOUT.as_secs() / 60))),
             )),
     )
 }

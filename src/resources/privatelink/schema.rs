@@ -3,11 +3,9 @@
 use crate::server::api::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::server::api::types::Type;
 
+use super::model::defaults;
+
 pub fn schema() -> Schema {
-    let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
-    let n = |name: &str, doc: &str| Attribute::new(name, Type::Number).describe(doc);
-    let b = |name: &str, doc: &str| Attribute::new(name, Type::Bool).describe(doc);
-    let set = |name: &str, doc: &str| Attribute::new(name, Type::set(Type::String)).describe(doc);
     Schema::new(
         0,
         Block::new()
@@ -19,87 +17,18 @@ pub fn schema() -> Schema {
             .attribute(s("load_balancer_arn", "Adopt this existing network load balancer instead of creating one: only the listeners and attributes this resource manages are changed, and it is never deleted. Computed when the resource creates the load balancer.").optional_computed())
             .attribute(set("security_group_ids", "Security groups of the load balancer the resource creates (at most 5), e.g. one admitting the consumers' CIDR on the listener ports. Changed in place. AWS never adds a security group to a Network Load Balancer created without one, nor removes the last one: going from none to some, or from some to none, replaces the load balancer (the plan says so). With `load_balancer_arn`: the adopted load balancer's groups, reported only.").optional_computed())
             .attribute(s("enforce_security_group_inbound_rules_on_private_link_traffic", "`\"on\"` (AWS's default) or `\"off\"`: whether the security groups' inbound rules also filter traffic arriving through PrivateLink. Needs `security_group_ids`. Shown as AWS reports it.").optional_computed())
-            .attribute(n("broker_port", "The port brokers listen on, for brokers that name none. Default `9092`.").optional_computed())
-            .attribute(n("listener_port_base", "First NLB listener port for brokers without an explicit `listener_port`. Default `9001`.").optional_computed())
-            .attribute(
-                Attribute::nested(
-                    "brokers",
-                    Nesting::Map,
-                    vec![
-                        s("ip", "The broker's private IPv4 address, inside `vpc_id` (an `ip` target). With `instance_id`: its instance's primary private address, read at plan.").optional_computed(),
-                        s("instance_id", "The EC2 instance the broker runs on, instead of `ip`: the broker's target group is then an `instance` group, its target the instance on `port`, and its zone the instance's subnet's. Every broker of a cluster is given the same way."),
-                        n("port", "The port the broker listens on (the target port). Default `broker_port`. Changing it creates a new target group and moves the listener to it; the listener stays.").optional_computed(),
-                        n("listener_port", "The NLB listener port of this broker. When unset: on creation `listener_port_base` + the broker's rank by id; for a broker added later, the lowest free port at or above the base. A broker keeps its port for life; adding or removing brokers never moves another broker's port.").optional_computed(),
-                        s("availability_zone_id", "Availability zone id of the subnet that holds `ip`. Computed; when given (as `kafka_msk_brokers` gives it), it must be that zone.").optional_computed(),
-                        s("host", "Informational: the broker's own host name (e.g. an MSK broker's DNS name from `kafka_msk_brokers`), passed on to `kafka_advertised_listeners` with the rest of `brokers`. Changes nothing in AWS."),
-                        s("target_group_arn", "ARN of the broker's target group.").computed(),
-                        s("listener_arn", "ARN of the broker's listener.").computed(),
-                        Attribute::new("targets", Type::set(Type::String)).computed().describe("The `ip:port` targets registered in the broker's target group; anything but the broker itself is removed on the next apply."),
-                    ],
-                )
-                .required()
-                .describe("The brokers, keyed by broker id as a decimal string (`\"1\"`), Kafka's `broker.id`/`node.id`. The map can be passed as it is to `kafka_advertised_listeners`."),
-            )
-            .block(NestedBlock::single(
-                "bootstrap",
-                Block::new()
-                    .describe("A bootstrap listener whose target group holds every broker (the TiDB Cloud layout).")
-                    .attribute(n("listener_port", "Its listener port, e.g. `9092`.").required())
-                    .attribute(n("target_port", "The port targeted on every broker. Default: each broker's `port`."))
-                    .attribute(s("target_group_arn", "ARN of the bootstrap target group.").computed())
-                    .attribute(s("listener_arn", "ARN of the bootstrap listener.").computed())
-                    .attribute(
-                        Attribute::new("targets", Type::set(Type::String)).computed().describe("The `target:port` targets registered in the bootstrap group; it holds every broker, anything else is removed on the next apply."),
-                    ),
-            ))
+            .attribute(n("broker_port", &format!("The port brokers listen on, for brokers that name none. Default `{}`.", defaults::BROKER_PORT)).optional_computed())
+            .attribute(n("listener_port_base", &format!("First NLB listener port for brokers without an explicit `listener_port`. Default `{}`.", defaults::LISTENER_PORT_BASE)).optional_computed())
+            .attribute(brokers())
+            .block(NestedBlock::single("bootstrap", bootstrap()))
             .attribute(b("cross_zone_load_balancing", "Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `false`; with `load_balancer_arn`, unset leaves the adopted load balancer's own setting alone.").optional_computed())
-            .block(NestedBlock::single(
-                "health_check",
-                Block::new()
-                    .describe("Health checks of the broker target groups. Unset settings keep AWS's defaults.")
-                    .attribute(s("protocol", "`TCP` (default), `HTTP` or `HTTPS`."))
-                    .attribute(s("port", "`traffic-port` (default) or a port number."))
-                    .attribute(n("interval", "Seconds between checks, 5–300."))
-                    .attribute(n("healthy_threshold", "Consecutive successes before a broker is healthy, 2–10."))
-                    .attribute(n("unhealthy_threshold", "Consecutive failures before a broker is unhealthy, 2–10."))
-                    .attribute(n("timeout", "Seconds before a check fails, 2–120.")),
-            ))
+            .block(NestedBlock::single("health_check", health_check()))
             .attribute(n("deregistration_delay", "Seconds a removed broker keeps its connections (target group attribute `deregistration_delay.timeout_seconds`, 0–3600)."))
             .attribute(n("tcp_idle_timeout", "Listener attribute `tcp.idle_timeout.seconds`, 60–6000 (AWS default 350). Keep Kafka clients' `connections.max.idle.ms` below it."))
-            .block(NestedBlock::required_single(
-                "endpoint_service",
-                Block::new()
-                    .describe("The VPC endpoint service in front of the load balancer.")
-                    .attribute(b("acceptance_required", "Whether each consumer connection must be accepted. Default `true`.").optional_computed())
-                    .attribute(set("allowed_principals", "IAM principals allowed to connect, e.g. `arn:aws:iam::123456789012:root`. `\"*\"` needs `allow_any_principal = true`. Set, it is the whole list: principals added or removed out of band (or by a `kafka_endpoint_service_principal`) are repaired, and `[]` removes every one. Unset, the service's principals are reported and left alone, for `kafka_endpoint_service_principal` resources to manage; never manage one principal both ways.").optional_computed())
-                    .attribute(b("allow_any_principal", "Allow `\"*\"` in `allowed_principals`: any AWS account may connect."))
-                    .attribute(set("supported_regions", "Regions consumers may connect from (cross-region PrivateLink); forces cross-zone load balancing."))
-                    .attribute(b("reject_connections_on_destroy", "On destroy, reject consumer connections that still exist instead of failing."))
-                    .attribute(b("auto_accept", "Accept, on every apply, the pending connections of accounts that `allowed_principals` lists (any account when `\"*\"` is allowed). The plan names the endpoints it will accept. Default `false`: connections wait for someone to accept them."))
-                    .attribute(b("reject_unlisted", "Reject, on every apply, the pending and available connections of accounts that `allowed_principals` does not list. Removing a principal does not end its account's existing connections on AWS; with this set, the same apply rejects them. Default `false`: such connections are left alone."))
-                    .attribute(
-                        Attribute::new(
-                            "connections",
-                            Type::list(Type::object([("endpoint_id", Type::String), ("owner", Type::String), ("state", Type::String)])),
-                        )
-                        .computed()
-                        .describe("Every consumer endpoint connection AWS reports, by endpoint id: `endpoint_id`, `owner` (the endpoint's account) and `state` (`pendingAcceptance`, `available`, `rejected`, …)."),
-                    )
-                    .attribute(s("id", "The service id, `vpce-svc-…`.").computed())
-                    .attribute(s("service_name", "The service name consumers use, `com.amazonaws.vpce.<region>.vpce-svc-…`.").computed())
-                    .attribute(Attribute::new("availability_zones", Type::set(Type::String)).computed().describe("Zone names (in this account) the service is available in."))
-                    .attribute(Attribute::new("availability_zone_ids", Type::set(Type::String)).computed().describe("Zone ids the service is available in: what consumers in other accounts match against.")),
-            ))
+            .block(NestedBlock::required_single("endpoint_service", endpoint_service()))
             .attribute(Attribute::new("tags", Type::map(Type::String)).describe("Tags for every AWS object the resource creates, merged over the provider's `default_tags`."))
             .attribute(Attribute::new("tags_all", Type::map(Type::String)).computed().describe("The tags applied: `default_tags` merged with `tags`."))
-            .block(NestedBlock::single(
-                "timeouts",
-                Block::new()
-                    .describe("How long waits may take.")
-                    .attribute(s("create", "Default `10m`."))
-                    .attribute(s("update", "Default `10m`."))
-                    .attribute(s("delete", "Default `10m`.")),
-            ))
+            .block(NestedBlock::single("timeouts", timeouts()))
             .attribute(s("load_balancer_dns_name", "DNS name of the load balancer.").computed())
             .attribute(Attribute::new("availability_zone_ids", Type::set(Type::String)).computed().describe("Availability zone ids of the load balancer's subnets."))
             .attribute(
@@ -109,4 +38,96 @@ pub fn schema() -> Schema {
             )
             .attribute(s("bootstrap_servers", "A `bootstrap.servers` hint for clients inside the VPC: the load balancer's DNS name with the bootstrap port, or with every broker's listener port.").computed()),
     )
+}
+
+fn s(name: &str, doc: &str) -> Attribute {
+    Attribute::new(name, Type::String).describe(doc)
+}
+
+fn n(name: &str, doc: &str) -> Attribute {
+    Attribute::new(name, Type::Number).describe(doc)
+}
+
+fn b(name: &str, doc: &str) -> Attribute {
+    Attribute::new(name, Type::Bool).describe(doc)
+}
+
+fn set(name: &str, doc: &str) -> Attribute {
+    Attribute::new(name, Type::set(Type::String)).describe(doc)
+}
+
+fn brokers() -> Attribute {
+    Attribute::nested(
+        "brokers",
+        Nesting::Map,
+        vec![
+            s("ip", "The broker's private IPv4 address, inside `vpc_id` (an `ip` target). With `instance_id`: its instance's primary private address, read at plan.").optional_computed(),
+            s("instance_id", "The EC2 instance the broker runs on, instead of `ip`: the broker's target group is then an `instance` group, its target the instance on `port`, and its zone the instance's subnet's. Every broker of a cluster is given the same way."),
+            n("port", "The port the broker listens on (the target port). Default `broker_port`. Changing it creates a new target group and moves the listener to it; the listener stays.").optional_computed(),
+            n("listener_port", "The NLB listener port of this broker. When unset: on creation `listener_port_base` + the broker's rank by id; for a broker added later, the lowest free port at or above the base. A broker keeps its port for life; adding or removing brokers never moves another broker's port.").optional_computed(),
+            s("availability_zone_id", "Availability zone id of the subnet that holds `ip`. Computed; when given (as `kafka_msk_brokers` gives it), it must be that zone.").optional_computed(),
+            s("host", "Informational: the broker's own host name (e.g. an MSK broker's DNS name from `kafka_msk_brokers`), passed on to `kafka_advertised_listeners` with the rest of `brokers`. Changes nothing in AWS."),
+            s("target_group_arn", "ARN of the broker's target group.").computed(),
+            s("listener_arn", "ARN of the broker's listener.").computed(),
+            Attribute::new("targets", Type::set(Type::String)).computed().describe("The `ip:port` targets registered in the broker's target group; anything but the broker itself is removed on the next apply."),
+        ],
+    )
+    .required()
+    .describe("The brokers, keyed by broker id as a decimal string (`\"1\"`), Kafka's `broker.id`/`node.id`. The map can be passed as it is to `kafka_advertised_listeners`.")
+}
+
+fn bootstrap() -> Block {
+    Block::new()
+    .describe("A bootstrap listener whose target group holds every broker (the TiDB Cloud layout).")
+    .attribute(n("listener_port", "Its listener port, e.g. `9092`.").required())
+    .attribute(n("target_port", "The port targeted on every broker. Default: each broker's `port`."))
+    .attribute(s("target_group_arn", "ARN of the bootstrap target group.").computed())
+    .attribute(s("listener_arn", "ARN of the bootstrap listener.").computed())
+    .attribute(
+        Attribute::new("targets", Type::set(Type::String)).computed().describe("The `target:port` targets registered in the bootstrap group; it holds every broker, anything else is removed on the next apply."),
+    )
+}
+
+fn health_check() -> Block {
+    Block::new()
+        .describe("Health checks of the broker target groups. Unset settings keep AWS's defaults.")
+        .attribute(s("protocol", "`TCP` (default), `HTTP` or `HTTPS`."))
+        .attribute(s("port", "`traffic-port` (default) or a port number."))
+        .attribute(n("interval", "Seconds between checks, 5–300."))
+        .attribute(n("healthy_threshold", "Consecutive successes before a broker is healthy, 2–10."))
+        .attribute(n("unhealthy_threshold", "Consecutive failures before a broker is unhealthy, 2–10."))
+        .attribute(n("timeout", "Seconds before a check fails, 2–120."))
+}
+
+fn endpoint_service() -> Block {
+    Block::new()
+    .describe("The VPC endpoint service in front of the load balancer.")
+    .attribute(b("acceptance_required", &format!("Whether each consumer connection must be accepted. Default `{}`.", defaults::ACCEPTANCE_REQUIRED)).optional_computed())
+    .attribute(set("allowed_principals", "IAM principals allowed to connect, e.g. `arn:aws:iam::123456789012:root`. `\"*\"` needs `allow_any_principal = true`. Set, it is the whole list: principals added or removed out of band (or by a `kafka_endpoint_service_principal`) are repaired, and `[]` removes every one. Unset, the service's principals are reported and left alone, for `kafka_endpoint_service_principal` resources to manage; never manage one principal both ways.").optional_computed())
+    .attribute(b("allow_any_principal", "Allow `\"*\"` in `allowed_principals`: any AWS account may connect."))
+    .attribute(set("supported_regions", "Regions consumers may connect from (cross-region PrivateLink); forces cross-zone load balancing."))
+    .attribute(b("reject_connections_on_destroy", "On destroy, reject consumer connections that still exist instead of failing."))
+    .attribute(b("auto_accept", "Accept, on every apply, the pending connections of accounts that `allowed_principals` lists (any account when `\"*\"` is allowed). The plan names the endpoints it will accept. Default `false`: connections wait for someone to accept them."))
+    .attribute(b("reject_unlisted", "Reject, on every apply, the pending and available connections of accounts that `allowed_principals` does not list. Removing a principal does not end its account's existing connections on AWS; with this set, the same apply rejects them. Default `false`: such connections are left alone."))
+    .attribute(
+        Attribute::new(
+            "connections",
+            Type::list(Type::object([("endpoint_id", Type::String), ("owner", Type::String), ("state", Type::String)])),
+        )
+        .computed()
+        .describe("Every consumer endpoint connection AWS reports, by endpoint id: `endpoint_id`, `owner` (the endpoint's account) and `state` (`pendingAcceptance`, `available`, `rejected`, …)."),
+    )
+    .attribute(s("id", "The service id, `vpce-svc-…`.").computed())
+    .attribute(s("service_name", "The service name consumers use, `com.amazonaws.vpce.<region>.vpce-svc-…`.").computed())
+    .attribute(Attribute::new("availability_zones", Type::set(Type::String)).computed().describe("Zone names (in this account) the service is available in."))
+    .attribute(Attribute::new("availability_zone_ids", Type::set(Type::String)).computed().describe("Zone ids the service is available in: what consumers in other accounts match against."))
+}
+
+fn timeouts() -> Block {
+    let timeout = format!("Default `{}m`.", defaults::TIMEOUT.as_secs() / 60);
+    Block::new()
+        .describe("How long waits may take.")
+        .attribute(s("create", &timeout))
+        .attribute(s("update", &timeout))
+        .attribute(s("delete", &timeout))
 }
