@@ -299,7 +299,7 @@ async fn a_principal_already_allowed_is_refused_and_imports_are_by_id() {
     let (ok, lines) = offline.plan_json();
     assert!(!ok);
     let found = diagnostics(&lines);
-    assert!(found.iter().any(|d| d.1 == "Exactly one consumer"), "{found:?}");
+    assert!(found.iter().any(|d| d.summary == "Exactly one consumer"), "{found:?}");
 }
 
 /// The same wiring under AWS's own behaviours: the service unknown to the
@@ -379,9 +379,9 @@ async fn an_accepter_by_account_beside_a_self_accepting_service_is_told_and_a_ti
     let (ok, lines) = ws.plan_json();
     assert!(ok, "a warning, not a refusal: {lines:?}");
     let said = diagnostics(&lines);
-    let warned = said.iter().find(|d| d.1 == "The service accepts its consumers itself").expect("the warning");
-    assert_eq!(warned.0, "warning");
-    assert!(warned.2.contains("set auto_accept = false"), "the fix is spelled out: {warned:?}");
+    let warned = said.iter().find(|d| d.summary == "The service accepts its consumers itself").expect("the warning");
+    assert_eq!(warned.severity, "warning");
+    assert!(warned.detail.contains("set auto_accept = false"), "the fix is spelled out: {warned:?}");
     ws.write("main.tf", &service_says(wiring(&w.net), "auto_accept", "true").to_string());
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
 

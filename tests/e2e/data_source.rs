@@ -149,10 +149,10 @@ fn bad_input_is_rejected_with_the_attribute_path() {
         let (ok, lines) = ws.plan_json();
         assert!(!ok, "plan must fail for {brokers}");
         let diags = diagnostics(&lines);
-        let hit = diags.iter().find(|d| d.1 == *summary).unwrap_or_else(|| panic!("no {summary:?} in {diags:?}"));
+        let hit = diags.iter().find(|d| d.summary == *summary).unwrap_or_else(|| panic!("no {summary:?} in {diags:?}"));
         let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
         let header_lines = source.lines().count() - body.lines().count();
-        let line = hit.3.expect("diagnostic has a source range") as usize;
+        let line = hit.line.expect("diagnostic has a source range") as usize;
         let pointed = source.lines().nth(line - 1).unwrap_or_default();
         assert!(
             pointed.contains(line_text),
@@ -298,12 +298,14 @@ fn a_materialize_form_that_cannot_reach_every_broker_is_refused_at_plan() {
         let (ok, lines) = ws.plan_json();
         assert!(!ok, "{extra}");
         let found = diagnostics(&lines);
-        let hit =
-            found.iter().find(|d| d.1.contains("cannot reach every broker")).unwrap_or_else(|| panic!("{found:?}"));
-        let flat = hit.2.split_whitespace().collect::<Vec<_>>().join(" ");
+        let hit = found
+            .iter()
+            .find(|d| d.summary.contains("cannot reach every broker"))
+            .unwrap_or_else(|| panic!("{found:?}"));
+        let flat = hit.detail.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains(why), "{extra}: {flat}");
         let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
-        let line = source.lines().nth(hit.3.expect("a range") as usize - 1).unwrap_or_default();
+        let line = source.lines().nth(hit.line.expect("a range") as usize - 1).unwrap_or_default();
         assert!(line.trim_start().starts_with(at), "{extra}: pointed at {line:?}, expected {at}");
     }
 }

@@ -460,9 +460,8 @@ async fn subnets_are_removed_and_moved_in_place_unless_consumers_are_connected()
     assert!(!ok, "a removal with a consumer connected was planned");
     let said = crate::common::diagnostics(&lines);
     assert!(
-        said.iter()
-            .any(|d| d.1 == "Subnet removal refused while consumers are connected"
-                && d.2.contains("vpce-0subnets000001")),
+        said.iter().any(|d| d.summary == "Subnet removal refused while consumers are connected"
+            && d.detail.contains("vpce-0subnets000001")),
         "{said:?}"
     );
     assert_eq!(proxy.writes(), Vec::<String>::new());

@@ -39,9 +39,9 @@ async fn a_second_state_with_the_same_name_is_refused_and_changes_nothing() {
     assert!(ok, "the plan warns, the apply decides: {lines:?}");
     let said = crate::common::diagnostics(&lines);
     assert!(
-        said.iter().any(|d| d.0 == "warning"
-            && d.1 == "Kafka PrivateLink (orders) may be refused at apply"
-            && d.2.contains("a load balancer named \"orders\" already exists")),
+        said.iter().any(|d| d.severity == "warning"
+            && d.summary == "Kafka PrivateLink (orders) may be refused at apply"
+            && d.detail.contains("a load balancer named \"orders\" already exists")),
         "{said:?}"
     );
     let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
@@ -202,7 +202,7 @@ async fn a_target_group_of_the_same_name_is_refused_on_create_and_on_update() {
     let (ok, lines) = ws.plan_json();
     assert!(!ok, "the plan of an update taking a group name passed");
     let said = crate::common::diagnostics(&lines);
-    assert!(said.iter().any(|d| d.2.contains("a target group named orders-b2-9092 already exists")), "{said:?}");
+    assert!(said.iter().any(|d| d.detail.contains("a target group named orders-b2-9092 already exists")), "{said:?}");
     let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains(&format!("a target group named orders-b2-9092 already exists ({theirs})")), "{out}");
@@ -249,11 +249,11 @@ async fn a_second_adopter_of_one_load_balancer_is_refused_at_plan_and_a_replacem
     let (ok, lines) = second.plan_json();
     assert!(!ok, "the second adopter's plan passed");
     let said = crate::common::diagnostics(&lines);
-    let refusal = said.iter().find(|d| d.0 == "error").expect("an error");
-    assert!(refusal.2.contains("the load balancer already has an endpoint service"), "{said:?}");
-    assert!(refusal.2.contains("belongs to another kafka_privatelink named \"first\""), "{said:?}");
+    let refusal = said.iter().find(|d| d.severity == "error").expect("an error");
+    assert!(refusal.detail.contains("the load balancer already has an endpoint service"), "{said:?}");
+    assert!(refusal.detail.contains("belongs to another kafka_privatelink named \"first\""), "{said:?}");
     let line = adopter("second", 2).lines().position(|l| l.contains("load_balancer_arn")).map(|i| i as u64 + 1);
-    assert_eq!(refusal.3, line, "at load_balancer_arn: {said:?}");
+    assert_eq!(refusal.line, line, "at load_balancer_arn: {said:?}");
     assert_eq!(stage.proxy.writes(), Vec::<String>::new());
     assert_eq!(stage.aws.snapshot().await, before);
 
@@ -262,7 +262,7 @@ async fn a_second_adopter_of_one_load_balancer_is_refused_at_plan_and_a_replacem
     let nowhere = stage.workspace(&adopter("nowhere", 3).replace(&arn, &missing));
     let (ok, lines) = nowhere.plan_json();
     assert!(!ok);
-    assert!(crate::common::diagnostics(&lines).iter().any(|d| d.2.contains("does not exist")), "{lines:?}");
+    assert!(crate::common::diagnostics(&lines).iter().any(|d| d.detail.contains("does not exist")), "{lines:?}");
 
     // The first one's own replacement finds its own service on it: planned
     // and applied, not refused.

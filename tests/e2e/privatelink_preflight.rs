@@ -35,8 +35,8 @@ fn preflight_warnings(ws: &Workspace) -> Vec<String> {
     assert!(ok, "{lines:?}");
     diagnostics(&lines)
         .into_iter()
-        .filter(|d| d.0 == "warning" && d.1.contains("security groups do not admit"))
-        .map(|d| d.2)
+        .filter(|d| d.severity == "warning" && d.summary.contains("security groups do not admit"))
+        .map(|d| d.detail)
         .collect()
 }
 

@@ -51,7 +51,7 @@ async fn security_groups_are_set_at_creation_changed_in_place_and_none_to_some_r
     let (ok, lines) = ws.plan_json();
     assert!(ok);
     assert!(
-        !diagnostics(&lines).iter().any(|d| d.1.contains("without security groups")),
+        !diagnostics(&lines).iter().any(|d| d.summary.contains("without security groups")),
         "no warning when groups are given"
     );
     ws.apply();
@@ -128,9 +128,9 @@ async fn a_new_load_balancer_without_groups_is_warned_about() {
     let (ok, lines) = ws.plan_json();
     assert!(ok);
     let warned: Vec<_> =
-        diagnostics(&lines).into_iter().filter(|d| d.0 == "warning" && d.1.contains("for good")).collect();
+        diagnostics(&lines).into_iter().filter(|d| d.severity == "warning" && d.summary.contains("for good")).collect();
     assert_eq!(warned.len(), 1, "{lines:?}");
-    assert!(warned[0].2.contains("AWS never adds one later"), "{warned:?}");
+    assert!(warned[0].detail.contains("AWS never adds one later"), "{warned:?}");
 }
 
 #[tokio::test]

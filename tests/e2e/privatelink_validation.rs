@@ -31,12 +31,13 @@ fn expect(body: &str, summary: &str, line_text: &str) {
     assert!(!ok, "plan must fail:\n{body}");
     let diags = diagnostics(&lines);
     assert!(
-        diags.iter().all(|d| !d.2.contains("127.0.0.1:1") && !d.2.contains("dispatch failure")),
+        diags.iter().all(|d| !d.detail.contains("127.0.0.1:1") && !d.detail.contains("dispatch failure")),
         "no AWS call may happen before validation: {diags:?}"
     );
-    let hit = diags.iter().find(|d| d.1 == summary).unwrap_or_else(|| panic!("no {summary:?} in {diags:?}\n{body}"));
+    let hit =
+        diags.iter().find(|d| d.summary == summary).unwrap_or_else(|| panic!("no {summary:?} in {diags:?}\n{body}"));
     let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
-    let line = hit.3.expect("a source range") as usize;
+    let line = hit.line.expect("a source range") as usize;
     let pointed = source.lines().nth(line - 1).unwrap_or_default();
     assert!(pointed.contains(line_text), "{summary}: pointed at {pointed:?}, expected the line with {line_text:?}");
 }
@@ -171,14 +172,18 @@ async fn subnet_layout_errors_need_aws_and_name_both_subnets() {
     let (ok, lines) = ws.plan_json();
     assert!(!ok);
     let d = diagnostics(&lines);
-    let hit = d.iter().find(|d| d.1 == "Two subnets in one availability zone").unwrap_or_else(|| panic!("{d:?}"));
-    assert!(hit.2.contains(&net.subnets[0].id) && hit.2.contains(&twin), "names both subnets: {}", hit.2);
+    let hit = d.iter().find(|d| d.summary == "Two subnets in one availability zone").unwrap_or_else(|| panic!("{d:?}"));
+    assert!(
+        hit.detail.contains(&net.subnets[0].id) && hit.detail.contains(&twin),
+        "names both subnets: {}",
+        hit.detail
+    );
 
     let ws = Workspace::new(&resource(&net.subnet_ids_hcl(), "192.168.7.7")).with_moto(&moto);
     let (ok, lines) = ws.plan_json();
     assert!(!ok);
     let d = diagnostics(&lines);
-    assert!(d.iter().any(|d| d.1 == "Broker outside the VPC" && d.2.contains("192.168.7.7")), "{d:?}");
+    assert!(d.iter().any(|d| d.summary == "Broker outside the VPC" && d.detail.contains("192.168.7.7")), "{d:?}");
     assert!(aws.snapshot().await.is_empty(), "nothing was created");
 }
 

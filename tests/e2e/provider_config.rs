@@ -81,7 +81,7 @@ fn bad_settings_fail_at_plan_with_their_attribute() {
         let (ok, lines) = ws.plan_json();
         assert!(!ok, "{arg}: plan must fail");
         let diags = crate::common::diagnostics(&lines);
-        assert!(diags.iter().any(|d| d.1 == *summary), "{arg}: expected {summary:?}, got {diags:?}");
+        assert!(diags.iter().any(|d| d.summary == *summary), "{arg}: expected {summary:?}, got {diags:?}");
     }
 }
 

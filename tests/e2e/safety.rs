@@ -110,11 +110,11 @@ async fn a_bootstrap_on_a_live_brokers_port_is_refused_at_plan() {
     let (ok, lines) = ws.plan_json();
     assert!(!ok, "the plan must fail");
     let diags = diagnostics(&lines);
-    let hit = diags.iter().find(|d| d.1 == "Invalid listener port").unwrap_or_else(|| panic!("{diags:?}"));
-    assert!(hit.2.contains("listener port 9002 is broker 2's"), "{hit:?}");
-    assert!(hit.2.contains("(9004, 9005, 9006)"), "free ports are named: {hit:?}");
+    let hit = diags.iter().find(|d| d.summary == "Invalid listener port").unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(hit.detail.contains("listener port 9002 is broker 2's"), "{hit:?}");
+    assert!(hit.detail.contains("(9004, 9005, 9006)"), "free ports are named: {hit:?}");
     let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
-    let line = source.lines().nth(hit.3.expect("a range") as usize - 1).unwrap_or_default();
+    let line = source.lines().nth(hit.line.expect("a range") as usize - 1).unwrap_or_default();
     assert!(line.contains("listener_port = 9002"), "at the bootstrap's listener_port: {line:?}");
     assert_eq!(aws.snapshot().await, before, "nothing changed");
 
@@ -294,10 +294,12 @@ async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
     let (ok, lines) = ws.plan_json();
     assert!(!ok);
     let diags = diagnostics(&lines);
-    let hit =
-        diags.iter().find(|d| d.1 == "Replacement would move listener ports").unwrap_or_else(|| panic!("{diags:?}"));
-    assert!(hit.2.contains("broker 3 from 9003 to 9002"), "{hit:?}");
-    assert!(hit.2.contains("brokers[\"3\"].listener_port = 9003"), "{hit:?}");
+    let hit = diags
+        .iter()
+        .find(|d| d.summary == "Replacement would move listener ports")
+        .unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(hit.detail.contains("broker 3 from 9003 to 9002"), "{hit:?}");
+    assert!(hit.detail.contains("brokers[\"3\"].listener_port = 9003"), "{hit:?}");
     assert_eq!(aws.snapshot().await, before, "nothing changed");
     // Pinned as the error says, the replacement keeps the port.
     let broker_3 = object([("ip", s(format!("{}.10", net.subnets[0].prefix))), ("listener_port", "9003".into())]);

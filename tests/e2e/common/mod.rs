@@ -330,19 +330,30 @@ impl Workspace {
     }
 }
 
-/// The diagnostics of a `-json` run, as (severity, summary, detail, line).
-pub fn diagnostics(lines: &[Value]) -> Vec<(String, String, String, Option<u64>)> {
+/// One diagnostic Terraform printed (`-json`): its severity (`error`,
+/// `warning`), summary, detail and the configuration line it points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub severity: String,
+    pub summary: String,
+    pub detail: String,
+    pub line: Option<u64>,
+}
+
+/// The diagnostics of a `-json` run.
+pub fn diagnostics(lines: &[Value]) -> Vec<Said> {
     lines
         .iter()
         .filter(|l| l["type"] == "diagnostic")
         .map(|l| {
             let d = &l["diagnostic"];
-            (
-                d["severity"].as_str().unwrap_or_default().to_owned(),
-                d["summary"].as_str().unwrap_or_default().to_owned(),
-                d["detail"].as_str().unwrap_or_default().to_owned(),
-                d["range"]["start"]["line"].as_u64(),
-            )
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            Said {
+                severity: text(&d["severity"]),
+                summary: text(&d["summary"]),
+                detail: text(&d["detail"]),
+                line: d["range"]["start"]["line"].as_u64(),
+            }
         })
         .collect()
 }
