@@ -22,9 +22,11 @@ mod replacement;
 #[cfg(test)]
 mod tests;
 
-use attributes::*;
+use attributes::{
+    plan_bootstrap, plan_brokers, plan_endpoint_service, plan_load_balancer, plan_security_groups, plan_volatile,
+};
 use facts::Facts;
-use ports::*;
+use ports::{assign, check_replacement_keeps_ports, ports_of, with_default};
 
 impl KafkaPrivatelink {
     pub(super) async fn plan_inner(
