@@ -2,16 +2,11 @@
 //! cluster through AWS PrivateLink, one NLB listener port per broker.
 //!
 //! # Structure
-//! Four layers, each in its own folder, each ignorant of the ones it does not
-//! need:
-//! - [`server`]: the Terraform plugin protocol 6 server (handshake, mTLS,
-//!   gRPC, values, schemas, diagnostics). Knows nothing of Kafka or AWS.
-//! - [`domain`]: the pure Kafka PrivateLink logic — broker → port
-//!   assignment, advertised listeners, the desired AWS layout. No I/O.
-//! - [`aws`]: AWS access (clients, retries, waiters, pagination). Knows
-//!   nothing of Terraform.
-//! - [`resources`]: the provider itself — the provider block, resources and
-//!   data sources — translating between the three above.
+//! Four layers — [`server`] (the plugin protocol), [`domain`] (the pure
+//! rules), [`aws`] (every AWS call and wait) and [`resources`] (each
+//! Terraform type, between them). `ARCHITECTURE.md` at the repository root
+//! is the map: what each layer must not know, the two shapes a resource
+//! takes, the cross-cutting concerns, and where a new piece goes.
 
 #![forbid(unsafe_code)]
 
