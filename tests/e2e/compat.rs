@@ -5,36 +5,23 @@
 //! destroy, and the data source — so that older Terraform keeps working.
 
 use crate::common::aws::{Aws, Network};
-use crate::common::{HEADER, Moto, Workspace};
+use crate::common::hcl::{Block, Config, output, privatelink};
+use crate::common::{Moto, Workspace};
 
-fn config(net: &Network, brokers: usize) -> String {
-    let lines: String = (0..brokers)
-        .map(|i| format!("    \"{}\" = {{ ip = \"{}.10\" }}\n", i + 1, net.subnets[i % 3].prefix))
-        .collect();
-    format!(
-        r#"{HEADER}
-resource "kafka_privatelink" "k" {{
-  name       = "compat"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers = {{
-{lines}  }}
-  endpoint_service {{
-    allowed_principals = ["arn:aws:iam::123456789012:root"]
-  }}
-}}
-
-data "kafka_advertised_listeners" "l" {{
-  brokers     = kafka_privatelink.k.brokers
-  template    = "b{{broker_id}}.kafka.example.com"
-}}
-
-output "ports" {{ value = {{ for id, b in kafka_privatelink.k.brokers : id => b.listener_port }} }}
-output "endpoints" {{ value = {{ for id, b in data.kafka_advertised_listeners.l.broker_endpoints : id => b.advertised_listener }} }}
-"#,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-    )
+fn config(net: &Network, brokers: u32) -> String {
+    let setup = privatelink("compat", net, 1..=brokers);
+    let listeners = Block::data("kafka_advertised_listeners", "l")
+        .set("brokers", "kafka_privatelink.k.brokers")
+        .str("template", "b{broker_id}.kafka.example.com");
+    Config::new()
+        .with(setup)
+        .with(listeners)
+        .with(output("ports", "{ for id, b in kafka_privatelink.k.brokers : id => b.listener_port }"))
+        .with(output(
+            "endpoints",
+            "{ for id, b in data.kafka_advertised_listeners.l.broker_endpoints : id => b.advertised_listener }",
+        ))
+        .to_string()
 }
 
 #[tokio::test]

@@ -4,26 +4,22 @@
 //! and never carry a Rust `Debug` dump.
 
 use crate::common::aws::Aws;
-use crate::common::{HEADER, Moto, Workspace};
+use crate::common::hcl::{Block, Config, list, object, s};
+use crate::common::{Moto, Workspace};
 
-fn config(provider: &str) -> String {
-    format!(
-        r#"{header}
-provider "kafka" {{
-{provider}}}
+const VPC: &str = "vpc-0123456789abcdef0";
+const SUBNET: &str = "subnet-0123456789abcdef0";
 
-resource "kafka_privatelink" "k" {{
-  name       = "first"
-  vpc_id     = "vpc-0123456789abcdef0"
-  subnet_ids = ["subnet-0123456789abcdef0"]
-  brokers = {{
-    "1" = {{ ip = "10.0.1.10" }}
-  }}
-  endpoint_service {{}}
-}}
-"#,
-        header = HEADER.replace("provider \"kafka\" {}\n", "")
-    )
+/// One broker behind a new load balancer in `vpc` (which need not exist):
+/// the provider block is what each test is about.
+fn config(vpc: &str, subnet: &str, provider: impl FnOnce(Block) -> Block) -> String {
+    let setup = Block::resource("kafka_privatelink", "k")
+        .str("name", "first")
+        .str("vpc_id", vpc)
+        .set("subnet_ids", list([s(subnet)]))
+        .map("brokers", [(1, object([("ip", s("10.0.1.10"))]))])
+        .block(Block::new("endpoint_service"));
+    Config::new().provider(provider).with(setup).to_string()
 }
 
 /// No Rust `Debug` rendering of an SDK error in `text`.
@@ -35,9 +31,13 @@ fn no_debug_dump(text: &str) {
 
 #[test]
 fn an_unreachable_endpoint_is_named() {
-    let ws = Workspace::new(&config(
-        "  region     = \"us-east-1\"\n  access_key = \"a\"\n  secret_key = \"b\"\n  max_retries = 0\n  endpoints {\n    ec2   = \"http://127.0.0.1:1\"\n    elbv2 = \"http://127.0.0.1:1\"\n  }\n",
-    ));
+    let ws = Workspace::new(&config(VPC, SUBNET, |p| {
+        p.str("region", "us-east-1")
+            .str("access_key", "a")
+            .str("secret_key", "b")
+            .set("max_retries", 0)
+            .block(Block::new("endpoints").str("ec2", "http://127.0.0.1:1").str("elbv2", "http://127.0.0.1:1"))
+    }));
     let out = ws.fails(&["plan", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     // the plan's first read: is the load balancer's name taken?
@@ -51,7 +51,7 @@ fn an_unreachable_endpoint_is_named() {
 fn missing_credentials_say_where_they_were_looked_for() {
     // Workspace gives Terraform an empty HOME and no AWS_* variables; the
     // instance metadata service is not there either.
-    let ws = Workspace::new(&config("  region = \"us-east-1\"\n  max_retries = 0\n"))
+    let ws = Workspace::new(&config(VPC, SUBNET, |p| p.str("region", "us-east-1").set("max_retries", 0)))
         .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:1");
     let out = ws.fails(&["plan", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -77,12 +77,7 @@ async fn access_denied_names_the_permission_to_grant() {
     let net = aws.network(0).await;
     moto.proxy()
         .rules(&serde_json::json!([{"action": "DescribeSubnets", "code": "UnauthorizedOperation", "calls": [1]}]));
-    let ws = Workspace::new(
-        &config("  region = \"us-east-1\"\n")
-            .replace("vpc-0123456789abcdef0", &net.vpc)
-            .replace("subnet-0123456789abcdef0", &net.subnets[0].id),
-    )
-    .with_moto(&moto);
+    let ws = Workspace::new(&config(&net.vpc, &net.subnets[0].id, |p| p.str("region", "us-east-1"))).with_moto(&moto);
     let out = ws.fails(&["plan", "-no-color"]);
     let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(

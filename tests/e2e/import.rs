@@ -5,6 +5,7 @@
 
 use crate::common::aws::{Aws, HandListener, Network};
 use crate::common::hcl::{Block, Config, object, s, subnet_ids};
+use crate::common::world;
 use crate::common::{HEADER, Moto, Workspace};
 use aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum;
 
@@ -383,4 +384,18 @@ async fn adopting_refuses_foreign_listeners_and_import_then_adopt_keeps_the_load
     let after = aws.snapshot().await;
     assert_eq!(after.load_balancers, vec![lb.clone()], "the load balancer stays");
     assert!(after.target_groups.is_empty() && after.listeners.is_empty() && after.services.is_empty(), "{after:?}");
+}
+
+#[tokio::test]
+async fn an_imported_setup_with_a_long_name_plans_without_renaming() {
+    let (moto, aws, net) = world().await;
+    let (lb, _) = aws.materialize_layout(&net, "prod-orders-kafka-nlb-01").await;
+    let ws = Workspace::new(&format!("{HEADER}\nimport {{\n  to = kafka_privatelink.found\n  id = \"{lb}\"\n}}\n"))
+        .with_moto(&moto);
+    ws.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = std::fs::read_to_string(ws.path().join("generated.tf")).unwrap();
+    assert!(generated.contains("prod-orders-kafka-nlb-01"), "{generated}");
+    ws.apply();
+    ws.assert_no_changes();
+    assert_eq!(aws.snapshot().await.load_balancers, [lb], "the same load balancer, not renamed or replaced");
 }

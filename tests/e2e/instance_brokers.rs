@@ -7,7 +7,11 @@
 //! resource, a broker's instance then replaced.
 
 use crate::common::aws::{Aws, Network};
+use crate::common::hcl::config_of;
+use crate::common::hcl::ip_broker;
+use crate::common::hcl::with_brokers;
 use crate::common::hcl::{Block, Config, list, object, s, subnet_ids};
+use crate::common::world;
 use crate::common::{HEADER, Moto, Workspace};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetDescription,
@@ -282,4 +286,28 @@ async fn instance_broker_mistakes_fail_at_plan() {
     ws.write("main.tf", &created_config(&net, "sg-0123456789abcdef0", &["i-xyz".to_owned()]));
     let text = ws.validate_json().to_string();
     assert!(text.contains("is not an EC2 instance id"), "{text}");
+}
+
+#[tokio::test]
+async fn brokers_switch_between_ip_and_instance_in_place() {
+    let (moto, aws, net) = world().await;
+    let instance = aws.instance(&net, 1, &format!("{}.10", net.subnets[1].prefix), None).await;
+    let by_ip = ip_broker(&net, 1, 10);
+    let by_instance = (1, object([("instance_id", s(&instance))]));
+    let ws = Workspace::new(&config_of(with_brokers(&net, "switch", std::slice::from_ref(&by_ip)))).with_moto(&moto);
+    ws.apply();
+    let lb = aws.snapshot().await.load_balancers;
+    for (brokers, target) in
+        [(&by_instance, format!("{instance}:9092")), (&by_ip, format!("{}.10:9092", net.subnets[1].prefix))]
+    {
+        ws.write("main.tf", &config_of(with_brokers(&net, "switch", std::slice::from_ref(brokers))));
+        ws.apply();
+        ws.assert_no_changes();
+        let snap = aws.snapshot().await;
+        assert_eq!(snap.load_balancers, lb, "the same load balancer");
+        assert_eq!(snap.target_groups.len(), 1, "one group, the old one gone: {snap:?}");
+        assert_eq!(snap.routes().into_values().collect::<Vec<_>>(), [std::collections::BTreeSet::from([target])]);
+    }
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
 }

@@ -12,22 +12,21 @@
 //! | `first_contact` | no credentials, an unreachable endpoint: what the user is told |
 //! | `data_source` | `kafka_advertised_listeners` under Terraform |
 //! | `msk` | `kafka_msk_brokers`, alone and chained into the resource |
-//! | `privatelink` | `kafka_privatelink` create, update, drift, destroy; broker moves and target health |
-//! | `privatelink_validation` | bad input refused at plan with its attribute path |
-//! | `privatelink_ownership` | other states' objects of the same name left alone |
-//! | `privatelink_faults` | call budgets, throttling retried away, a failed apply that loses nothing |
+//! | `privatelink` | `kafka_privatelink` create, update, drift (a vanished load balancer, bootstrap targets), destroy; broker and bootstrap moves, target health |
+//! | `privatelink_validation` | bad input refused at plan with its attribute path; live ports never taken or moved by a replacement |
+//! | `privatelink_ownership` | other states' objects of the same name left alone; a `create_before_destroy` replacement refused |
+//! | `privatelink_faults` | call budgets, throttling retried away, a failed apply that loses nothing, zones read again |
 //! | `aws_consistency` | AWS's eventual consistency and in-flight states waited out (or a failed load balancer recorded), one test each |
-//! | `safety` | issue-17 regressions: same-name states, live ports, ip ↔ instance, vanished NLB, long names, unknown groups |
 //! | `crash_points` | the provider killed after every AWS write of a create, an update, a destroy, or mid-call |
 //! | `consumers` | a consumer wired in one apply and unwired in one destroy: principal and accepter resources |
 //! | `consumers_model` | random wirings of several consumers under Terraform, invariants after every step (`CONSUMERS_*`) |
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected; destroy refused while connected |
-//! | `privatelink_security_groups` | NLB security groups set, changed, replaced |
+//! | `privatelink_security_groups` | NLB security groups set, changed, replaced (also when known only at apply) |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
 //! | `pipelines` | saved plans (also applied after AWS moved), `-refresh-only`, `moved`, `removed` then `import`, `-target`, `-parallelism=1`, workspaces |
 //! | `privatelink_model` | random broker churn under Terraform (`make soak` runs it long) |
-//! | `instance_brokers` | brokers by EC2 instance, the TiDB Cloud guide's setup |
-//! | `import` | importing hand-built and module-built setups |
+//! | `instance_brokers` | brokers by EC2 instance, the TiDB Cloud guide's setup, ip ↔ instance in place |
+//! | `import` | importing hand-built and module-built setups (long names kept) |
 //! | `examples` | every example validates, plans, applies and destroys |
 //! | `upgrade` | states written by the previous release (fixtures) plan no changes |
 //! | `compat` | the lifecycle under older Terraform (`make test-compat`) |
@@ -73,5 +72,4 @@ mod privatelink_security_groups;
 mod privatelink_validation;
 mod provider_config;
 mod release;
-mod safety;
 mod upgrade;

@@ -6,7 +6,8 @@
 //! shapes, two nodes a page (tests/support/fault_proxy.py).
 
 use crate::common::aws::{Aws, Network};
-use crate::common::{HEADER, Moto, Workspace};
+use crate::common::hcl::{Block, Config, output, subnet_ids};
+use crate::common::{Moto, Workspace};
 use serde_json::json;
 
 const ARN: &str = "arn:aws:kafka:us-east-1:123456789012:cluster/orders/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d-2";
@@ -38,47 +39,27 @@ fn cluster(moto: &Moto, net: &Network, brokers: &[(u32, usize, u8)]) {
 }
 
 fn chain(net: &Network, moto: &Moto) -> String {
-    format!(
-        r#"
-terraform {{
-  required_providers {{
-    kafka = {{ source = "kafka-privatelink/kafka" }}
-  }}
-}}
-
-provider "kafka" {{
-  endpoints {{
-    kafka = "{url}"
-  }}
-}}
-
-data "kafka_msk_brokers" "orders" {{
-  cluster_arn    = "{ARN}"
-  authentication = "sasl_scram"
-}}
-
-resource "kafka_privatelink" "msk" {{
-  name       = "orders"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers    = data.kafka_msk_brokers.orders.brokers
-  endpoint_service {{}}
-}}
-
-data "kafka_advertised_listeners" "mz" {{
-  brokers               = kafka_privatelink.msk.brokers
-  endpoint_service_name = kafka_privatelink.msk.endpoint_service[0].service_name
-  security_protocol     = "SASL_SSL"
-}}
-
-output "sql" {{ value = data.kafka_advertised_listeners.mz.materialize_sql }}
-output "bootstrap" {{ value = data.kafka_msk_brokers.orders.bootstrap_brokers }}
-output "ports" {{ value = {{ for id, b in kafka_privatelink.msk.brokers : id => b.listener_port }} }}
-"#,
-        url = moto.url,
-        vpc = net.vpc,
-        subnets = net.subnet_ids_hcl(),
-    )
+    let brokers =
+        Block::data("kafka_msk_brokers", "orders").str("cluster_arn", ARN).str("authentication", "sasl_scram");
+    let setup = Block::resource("kafka_privatelink", "msk")
+        .str("name", "orders")
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .set("brokers", "data.kafka_msk_brokers.orders.brokers")
+        .block(Block::new("endpoint_service"));
+    let listeners = Block::data("kafka_advertised_listeners", "mz")
+        .set("brokers", "kafka_privatelink.msk.brokers")
+        .set("endpoint_service_name", "kafka_privatelink.msk.endpoint_service[0].service_name")
+        .str("security_protocol", "SASL_SSL");
+    Config::new()
+        .provider(|p| p.block(Block::new("endpoints").str("kafka", &moto.url)))
+        .with(brokers)
+        .with(setup)
+        .with(listeners)
+        .with(output("sql", "data.kafka_advertised_listeners.mz.materialize_sql"))
+        .with(output("bootstrap", "data.kafka_msk_brokers.orders.bootstrap_brokers"))
+        .with(output("ports", "{ for id, b in kafka_privatelink.msk.brokers : id => b.listener_port }"))
+        .to_string()
 }
 
 #[tokio::test]
@@ -142,17 +123,11 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
 }
 
 fn lone(arn: &str, auth: &str) -> String {
-    format!(
-        r#"{HEADER}
-data "kafka_msk_brokers" "x" {{
-  cluster_arn    = "{arn}"
-  authentication = "{auth}"
-}}
-
-output "brokers" {{ value = data.kafka_msk_brokers.x.brokers }}
-output "bootstrap" {{ value = data.kafka_msk_brokers.x.bootstrap_brokers }}
-"#
-    )
+    Config::new()
+        .with(Block::data("kafka_msk_brokers", "x").str("cluster_arn", arn).str("authentication", auth))
+        .with(output("brokers", "data.kafka_msk_brokers.x.brokers"))
+        .with(output("bootstrap", "data.kafka_msk_brokers.x.bootstrap_brokers"))
+        .to_string()
 }
 
 #[tokio::test]

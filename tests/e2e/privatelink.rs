@@ -1,6 +1,10 @@
 //! `kafka_privatelink` end to end: the real Terraform against moto, checking
 //! both Terraform's view (outputs, plans) and what moto holds.
 
+use crate::common::hcl::config_of;
+use crate::common::hcl::ip_broker;
+use crate::common::hcl::with_brokers;
+use crate::common::world;
 use std::collections::BTreeSet;
 
 use crate::common::aws::{Aws, Network};
@@ -580,4 +584,84 @@ async fn a_health_check_protocol_change_keeps_every_target_group() {
         }
         ws.assert_no_changes();
     }
+}
+
+#[tokio::test]
+async fn a_load_balancer_deleted_out_of_band_is_made_again() {
+    let (moto, aws, net) = world().await;
+    let ws = Workspace::new(&config_of(with_brokers(&net, "gone", &[ip_broker(&net, 1, 10)]))).with_moto(&moto);
+    ws.apply();
+    let before = aws.snapshot().await;
+    let old = before.load_balancers[0].clone();
+    // AWS refuses to delete a load balancer an endpoint service fronts: the
+    // service goes first, then the load balancer; the groups stay.
+    let service = before.services.keys().next().cloned().unwrap();
+    aws.ec2.delete_vpc_endpoint_service_configurations().service_ids(service).send().await.unwrap();
+    aws.elb.delete_load_balancer().load_balancer_arn(&old).send().await.unwrap();
+    ws.apply();
+    ws.assert_no_changes();
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.load_balancers.len(), 1);
+    assert_ne!(snap.load_balancers[0], old, "a new load balancer");
+    assert_eq!(snap.routes().len(), 1, "its broker behind its listener again");
+    let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+    assert_eq!(
+        state["values"]["root_module"]["resources"][0]["values"]["load_balancer_arn"],
+        snap.load_balancers[0].as_str()
+    );
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+/// Found by the model test: a bootstrap moved to another listener port and
+/// from an explicit target port back to the brokers' own kept its old group
+/// and lost every target.
+#[tokio::test]
+async fn a_bootstrap_moved_to_the_brokers_own_ports_reaches_every_broker() {
+    let (moto, aws, net) = world().await;
+    let boot = with_brokers(&net, "boot", &[ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)]);
+    let ws = Workspace::new(&config_of(
+        boot.clone().block(Block::new("bootstrap").set("listener_port", 9095).set("target_port", 9094)),
+    ))
+    .with_moto(&moto);
+    ws.apply();
+    assert_eq!(aws.snapshot().await.routes()[&9095].len(), 3);
+    ws.write("main.tf", &config_of(boot.block(Block::new("bootstrap").set("listener_port", 9092))));
+    ws.apply();
+    ws.assert_no_changes();
+    let routes = aws.snapshot().await.routes();
+    let want: std::collections::BTreeSet<String> =
+        (1..=3).map(|i| format!("{}.10:9092", net.subnets[i % 3].prefix)).collect();
+    assert_eq!(routes.get(&9092), Some(&want), "{routes:?}");
+    assert!(!routes.contains_key(&9095), "the old listener is gone: {routes:?}");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+/// A bootstrap target deregistered out of band shows in the plan (as a
+/// broker's does) and the apply puts it back.
+
+#[tokio::test]
+async fn bootstrap_target_drift_shows_in_the_plan_and_is_repaired() {
+    let (moto, aws, net) = world().await;
+    let drift = with_brokers(&net, "drift", &[ip_broker(&net, 1, 10), ip_broker(&net, 2, 10)])
+        .block(Block::new("bootstrap").set("listener_port", 9092));
+    let ws = Workspace::new(&config_of(drift)).with_moto(&moto);
+    ws.apply();
+    ws.assert_no_changes();
+    let before = aws.snapshot().await.routes();
+    let tg = aws.snapshot().await.listeners[&9092].1.clone();
+    let gone = before[&9092].iter().next().cloned().expect("a bootstrap target");
+    let (id, port) = gone.rsplit_once(':').expect("ip:port");
+    let t = aws_sdk_elasticloadbalancingv2::types::TargetDescription::builder()
+        .id(id)
+        .port(port.parse().expect("a port"))
+        .build();
+    aws.elb.deregister_targets().target_group_arn(&tg).targets(t).send().await.unwrap();
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains(&gone), "the plan shows the missing target:\n{plan}");
+    ws.apply();
+    ws.assert_no_changes();
+    assert_eq!(aws.snapshot().await.routes()[&9092], before[&9092], "repaired");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
 }

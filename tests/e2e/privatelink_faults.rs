@@ -3,6 +3,10 @@
 //! nothing. A fault-injecting proxy (tests/support/fault_proxy.py) sits
 //! between the provider and moto.
 
+use crate::common::hcl::config_of;
+use crate::common::hcl::ip_broker;
+use crate::common::hcl::with_brokers;
+use crate::common::world;
 use std::collections::BTreeMap;
 
 use crate::common::aws::Aws;
@@ -98,6 +102,29 @@ async fn a_failed_apply_keeps_everything_it_created() {
         (1, 3, 3, 1),
         "{snap:?}"
     );
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
+
+#[tokio::test]
+async fn zones_that_could_not_be_read_are_read_again() {
+    let (moto, aws, net) = world().await;
+    let proxy = FaultProxy::start(&moto);
+    let ws = Workspace::new(&config_of(with_brokers(&net, "zones", &[ip_broker(&net, 1, 10)])))
+        .with_aws_endpoint(&proxy.url);
+    // the plan reads the subnets once; the apply's read after the create fails
+    proxy.rules(&json!([{"action": "DescribeSubnets", "code": "UnauthorizedOperation", "calls": [3]}]));
+    let out = ws.apply();
+    assert!(out.contains("Availability zones not read"), "a warning says so:\n{out}");
+    let zones = |ws: &Workspace| {
+        let state: serde_json::Value = serde_json::from_str(&ws.ok(&["show", "-json"])).unwrap();
+        state["values"]["root_module"]["resources"][0]["values"]["availability_zone_ids"].clone()
+    };
+    assert_eq!(zones(&ws), serde_json::Value::Null, "unknown, not an empty set for good");
+    proxy.rules(&json!([]));
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    assert_eq!(zones(&ws).as_array().map(Vec::len), Some(3), "the next refresh reads them");
+    ws.assert_no_changes();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }

@@ -41,8 +41,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::hcl::{Block, Config as Hcl, list, object, output, s, subnet_ids};
 use crate::common::model::{Drive, Failure, drive};
-use crate::common::{CrashRun, HEADER, Rng, Stage, Workspace};
+use crate::common::{CrashRun, Rng, Stage, Workspace};
 
 /// One step of a sequence: a number that the runner turns into an edit or
 /// an event fitting the state at that point (so that any sub-sequence is a
@@ -192,23 +193,14 @@ impl World {
         let stage = Stage::new().await;
         let (aws, net) = (&stage.aws, &stage.net);
         let groups = [aws.security_group(net, "nlb-a", None).await, aws.security_group(net, "nlb-b", None).await];
-        let other = Workspace::new(&format!(
-            r#"{HEADER}
-resource "kafka_privatelink" "other" {{
-  name       = "other"
-  vpc_id     = "{vpc}"
-  subnet_ids = {subnets}
-  brokers = {{
-    "1" = {{ ip = "{a}.200" }}
-  }}
-  endpoint_service {{}}
-}}
-"#,
-            vpc = net.vpc,
-            subnets = net.subnet_ids_hcl(),
-            a = net.subnets[1].prefix,
-        ))
-        .with_aws_endpoint(&stage.proxy.url);
+        let other_ip = format!("{}.200", net.subnets[1].prefix);
+        let other = Block::resource("kafka_privatelink", "other")
+            .str("name", "other")
+            .str("vpc_id", &net.vpc)
+            .set("subnet_ids", subnet_ids(&net.subnets))
+            .map("brokers", [(1, object([("ip", s(other_ip))]))])
+            .block(Block::new("endpoint_service"));
+        let other = Workspace::new(&Hcl::new().with(other).to_string()).with_aws_endpoint(&stage.proxy.url);
         other.apply();
         let mut w = World {
             stage,
@@ -265,142 +257,104 @@ resource "kafka_privatelink" "other" {{
     /// The HCL of `c` for step `step` (which replaces the unknown-making
     /// `terraform_data` every step).
     async fn hcl(&mut self, c: &Config, step: usize) -> String {
-        let unknown = |what: &str, value: String| {
-            if c.unknown.contains(what) { format!("terraform_data.u[\"{what}\"].output") } else { value }
-        };
-        let mut data: BTreeMap<&str, String> = BTreeMap::new();
-        let mut brokers = String::new();
+        // Values known only at apply, each the output of a `terraform_data`.
+        let mut late: BTreeMap<&str, String> = BTreeMap::new();
+        let later = |what: &str| format!("terraform_data.u[{}].output", s(what));
+        let mut brokers = Vec::new();
         let first = c.brokers.keys().next().copied();
         for (id, b) in &c.brokers.clone() {
-            let mut line = if b.by_instance {
-                format!("    \"{id}\" = {{ instance_id = \"{}\"", self.instance_for(b).await)
+            let mut entry = if b.by_instance {
+                vec![("instance_id", s(self.instance_for(b).await))]
             } else if Some(*id) == first && c.unknown.contains("broker_ip") {
-                data.insert("broker_ip", format!("\"{}\"", self.ip(b)));
-                format!("    \"{id}\" = {{ ip = {}", unknown("broker_ip", String::new()))
+                late.insert("broker_ip", s(self.ip(b)));
+                vec![("ip", later("broker_ip"))]
             } else {
-                format!("    \"{id}\" = {{ ip = \"{}\"", self.ip(b))
+                vec![("ip", s(self.ip(b)))]
             };
-            if let Some(p) = b.port {
-                line.push_str(&format!(", port = {p}"));
-            }
-            if let Some(p) = b.listener_port {
-                line.push_str(&format!(", listener_port = {p}"));
-            }
-            brokers.push_str(&line);
-            brokers.push_str(" }\n");
+            entry.extend(b.port.map(|p| ("port", p.to_string())));
+            entry.extend(b.listener_port.map(|p| ("listener_port", p.to_string())));
+            brokers.push((*id, object(entry)));
         }
-        let mut body = String::new();
+        let mut k = Block::resource("kafka_privatelink", "k").str("name", "model").str("vpc_id", &self.net.vpc);
         match &c.adopt {
-            Some(arn) => body.push_str(&format!("  load_balancer_arn = \"{arn}\"\n")),
+            Some(arn) => k = k.str("load_balancer_arn", arn),
             None => {
-                let subnets: Vec<String> =
-                    self.net.subnets[..c.subnets].iter().map(|s| format!("\"{}\"", s.id)).collect();
-                body.push_str(&format!("  subnet_ids = [{}]\n", subnets.join(", ")));
-                let mut groups: Vec<String> = c.groups.iter().map(|g| format!("\"{}\"", self.groups[*g])).collect();
+                let mut groups: Vec<String> = c.groups.iter().map(|g| s(&self.groups[*g])).collect();
                 if c.unknown.contains("security_group") {
-                    data.insert("security_group", groups.remove(0));
-                    groups.insert(0, "terraform_data.u[\"security_group\"].output".into());
+                    late.insert("security_group", groups.remove(0));
+                    groups.insert(0, later("security_group"));
                 }
-                body.push_str(&format!("  security_group_ids = [{}]\n", groups.join(", ")));
+                k = k
+                    .set("subnet_ids", subnet_ids(&self.net.subnets[..c.subnets]))
+                    .set("security_group_ids", list(groups));
             }
         }
-        if let Some(b) = c.base {
-            body.push_str(&format!("  listener_port_base = {b}\n"));
-        }
-        if let Some(d) = c.deregistration_delay {
-            body.push_str(&format!("  deregistration_delay = {d}\n"));
-        }
+        k = k.opt("listener_port_base", c.base).opt("deregistration_delay", c.deregistration_delay);
         if let Some(t) = c.idle_timeout {
-            data.insert("idle_timeout", t.to_string());
-            body.push_str(&format!("  tcp_idle_timeout = {}\n", unknown("idle_timeout", t.to_string())));
+            let value = if c.unknown.contains("idle_timeout") { later("idle_timeout") } else { t.to_string() };
+            late.insert("idle_timeout", t.to_string());
+            k = k.set("tcp_idle_timeout", value);
         }
-        if let Some(z) = c.cross_zone {
-            body.push_str(&format!("  cross_zone_load_balancing = {z}\n"));
-        }
+        k = k.opt("cross_zone_load_balancing", c.cross_zone);
         if !c.tags.is_empty() {
-            let mut tags: Vec<String> = c.tags.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
+            let mut tags: Vec<(String, String)> = c.tags.iter().map(|(k, v)| (k.clone(), s(v))).collect();
             if c.unknown.contains("tag") {
-                data.insert("tag", "\"late\"".into());
-                tags.push("late = terraform_data.u[\"tag\"].output".into());
+                late.insert("tag", s("late"));
+                tags.push(("late".into(), later("tag")));
             }
-            body.push_str(&format!("  tags = {{ {} }}\n", tags.join(", ")));
+            k = k.set("tags", object(tags));
         }
         if c.create_before_destroy {
-            body.push_str("  lifecycle {\n    create_before_destroy = true\n  }\n");
+            k = k.block(Block::new("lifecycle").set("create_before_destroy", true));
         }
         if let Some(h) = c.healthy_threshold {
-            body.push_str(&format!("  health_check {{\n    healthy_threshold = {h}\n  }}\n"));
+            k = k.block(Block::new("health_check").set("healthy_threshold", h));
         }
         if let Some((port, target)) = c.bootstrap {
-            let target = target.map(|t| format!("\n    target_port = {t}")).unwrap_or_default();
-            body.push_str(&format!("  bootstrap {{\n    listener_port = {port}{target}\n  }}\n"));
+            k = k.block(Block::new("bootstrap").set("listener_port", port).opt("target_port", target));
         }
-        let mut principals: Vec<String> = c.principals.iter().map(|a| format!("\"arn:aws:iam::{a}:root\"")).collect();
+        let mut principals: Vec<String> = c.principals.iter().map(|a| s(format!("arn:aws:iam::{a}:root"))).collect();
         if c.unknown.contains("principal") && !principals.is_empty() {
-            data.insert("principal", principals.remove(0));
-            principals.insert(0, "terraform_data.u[\"principal\"].output".into());
+            late.insert("principal", principals.remove(0));
+            principals.insert(0, later("principal"));
         }
-        let mut service = if c.unmanaged_principals {
-            data.remove("principal");
-            String::new()
+        let mut service = Block::new("endpoint_service");
+        if c.unmanaged_principals {
+            late.remove("principal");
         } else {
-            format!("    allowed_principals = [{}]\n", principals.join(", "))
-        };
-        if let Some(a) = c.acceptance {
-            service.push_str(&format!("    acceptance_required = {a}\n"));
+            service = service.set("allowed_principals", list(principals));
         }
+        service = service.opt("acceptance_required", c.acceptance);
         if c.regions {
-            service.push_str("    supported_regions = [\"us-west-2\"]\n");
+            service = service.set("supported_regions", list([s("us-west-2")]));
         }
-        if c.auto_accept {
-            service.push_str("    auto_accept = true\n");
+        for (flag, on) in [
+            ("auto_accept", c.auto_accept),
+            ("reject_unlisted", c.reject_unlisted),
+            ("reject_connections_on_destroy", c.reject_connections_on_destroy),
+        ] {
+            if on {
+                service = service.set(flag, true);
+            }
         }
-        if c.reject_unlisted {
-            service.push_str("    reject_unlisted = true\n");
+        let k = k.map("brokers", brokers).block(service);
+        let mut hcl = Hcl::new();
+        if !c.default_tags.is_empty() {
+            let tags = object(c.default_tags.iter().map(|(k, v)| (k.clone(), s(v))));
+            hcl = hcl.provider(|p| p.block(Block::new("default_tags").set("tags", tags)));
         }
-        if c.reject_connections_on_destroy {
-            service.push_str("    reject_connections_on_destroy = true\n");
+        if !late.is_empty() {
+            hcl = hcl.with(Block::new("locals").set("late", object(late))).with(
+                Block::resource("terraform_data", "u")
+                    .set("for_each", "local.late")
+                    .set("input", "each.value")
+                    .set("triggers_replace", list([step])),
+            );
         }
-        let default_tags = if c.default_tags.is_empty() {
-            String::new()
-        } else {
-            let tags: Vec<String> = c.default_tags.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
-            format!("  default_tags {{\n    tags = {{ {} }}\n  }}\n", tags.join(", "))
-        };
-        let data_block = if data.is_empty() {
-            String::new()
-        } else {
-            let inputs: Vec<String> = data.iter().map(|(k, v)| format!("    {k} = {v}")).collect();
-            format!(
-                "locals {{\n  late = {{\n{}\n  }}\n}}\n\nresource \"terraform_data\" \"u\" {{\n  for_each         = local.late\n  input            = each.value\n  triggers_replace = [{step}]\n}}\n",
-                inputs.join("\n")
-            )
-        };
-        format!(
-            r#"terraform {{
-  required_providers {{
-    kafka = {{ source = "kafka-privatelink/kafka" }}
-  }}
-}}
-
-provider "kafka" {{
-{default_tags}}}
-
-{data_block}
-resource "kafka_privatelink" "k" {{
-  name   = "model"
-  vpc_id = "{vpc}"
-{body}  brokers = {{
-{brokers}  }}
-  endpoint_service {{
-{service}  }}
-}}
-
-output "brokers" {{ value = kafka_privatelink.k.brokers }}
-output "bootstrap" {{ value = kafka_privatelink.k.bootstrap }}
-"#,
-            vpc = self.net.vpc,
-        )
+        hcl.with(k)
+            .with(output("brokers", "kafka_privatelink.k.brokers"))
+            .with(output("bootstrap", "kafka_privatelink.k.bootstrap"))
+            .to_string()
     }
 }
 

@@ -3,8 +3,13 @@
 //! against moto.
 
 use crate::common::aws::{Aws, Network};
+use crate::common::hcl::config_of;
+use crate::common::hcl::ip_broker;
+use crate::common::hcl::with_brokers;
 use crate::common::hcl::{Block, Config, object, s, subnet_ids};
+use crate::common::world;
 use crate::common::{HEADER, Moto, Stage, Workspace};
+use aws_sdk_elasticloadbalancingv2::types::Tag;
 
 /// `orders` over brokers 1 to `n`, broker `i` in subnet `i - 1`.
 fn orders(net: &Network, n: usize) -> Block {
@@ -269,4 +274,83 @@ async fn a_second_adopter_of_one_load_balancer_is_refused_at_plan_and_a_replacem
     first.ok(&["apply", "-auto-approve", "-no-color", "-replace=kafka_privatelink.k"]);
     first.assert_no_changes();
     first.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
+
+#[tokio::test]
+async fn a_state_adopting_another_load_balancer_under_the_same_name_never_touches_the_first() {
+    let (moto, aws, net) = world().await;
+    let staging = Workspace::new(&config_of(with_brokers(&net, "orders", &[ip_broker(&net, 1, 10)]))).with_moto(&moto);
+    staging.apply();
+    let before = aws.snapshot().await;
+
+    let other = aws.bare_load_balancer(&net, "other-nlb").await;
+    let prod = Workspace::new(&config_of(
+        with_brokers(&net, "orders", &[ip_broker(&net, 1, 99)]).unset("subnet_ids").str("load_balancer_arn", &other),
+    ))
+    .with_moto(&moto);
+    let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("orders-b1-9092"), "the group of that name is named: {out}");
+    assert_eq!(aws.snapshot().await.target_groups, before.target_groups, "the first state's groups are untouched");
+    assert_eq!(aws.snapshot().await.listeners, before.listeners);
+
+    // The same with groups a version that marked only the load balancer
+    // left unmarked: behind another load balancer, they are not resumable.
+    let arns: Vec<String> = before.target_groups.values().map(|t| t.0.clone()).collect();
+    aws.elb.remove_tags().set_resource_arns(Some(arns)).tag_keys("kafka-privatelink:complete").send().await.unwrap();
+    let out = prod.fails(&["apply", "-auto-approve", "-no-color"]);
+    assert!(out.contains("orders-b1-9092"), "{out}");
+    let now = aws.snapshot().await;
+    assert_eq!(now.routes(), before.routes(), "staging's broker is still behind its own port");
+    assert_eq!(
+        now.target_groups.values().map(|t| &t.2).collect::<Vec<_>>(),
+        before.target_groups.values().map(|t| &t.2).collect::<Vec<_>>()
+    );
+    // and the next update of the first state marks them again
+    staging.write(
+        "main.tf",
+        &config_of(with_brokers(&net, "orders", &[ip_broker(&net, 1, 10)]).set("tags", object([("team", s("data"))]))),
+    );
+    staging.apply();
+    let tags = aws
+        .elb
+        .describe_tags()
+        .set_resource_arns(Some(before.target_groups.values().map(|t| t.0.clone()).collect()))
+        .send()
+        .await
+        .unwrap();
+    let marked = tags
+        .tag_descriptions()
+        .iter()
+        .all(|d| d.tags().iter().any(|t: &Tag| t.key() == Some("kafka-privatelink:complete")));
+    assert!(marked, "every group of a finished setup carries the mark again");
+    staging.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
+
+#[tokio::test]
+async fn a_create_before_destroy_replacement_is_refused_with_what_to_do_and_changes_nothing() {
+    let (moto, aws, net) = world().await;
+    let plain = with_brokers(&net, "cbd", &[ip_broker(&net, 1, 10)]);
+    let cbd = plain.clone().block(Block::new("lifecycle").set("create_before_destroy", true));
+    let ws = Workspace::new(&config_of(cbd.clone())).with_moto(&moto);
+    ws.apply();
+    let before = aws.snapshot().await;
+    // A security group on a load balancer made without one replaces it
+    // (AWS never adds one); the new one first, under the names the old one
+    // still holds.
+    let sg = aws.security_group(&net, "cbd", None).await;
+    let groups = crate::common::hcl::list([s(&sg)]);
+    ws.write("main.tf", &config_of(cbd.set("security_group_ids", &groups)));
+    let out = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+    let flat = out.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("remove create_before_destroy"), "{out}");
+    assert_eq!(aws.snapshot().await, before, "nothing changed");
+    // Without it, the same replacement goes through.
+    ws.write("main.tf", &config_of(plain.set("security_group_ids", groups)));
+    // (The failed create left the old one deposed: the plan cannot tell it
+    // from another state's, warns, and the apply destroys it first.)
+    ws.apply();
+    ws.assert_no_changes();
+    assert_ne!(aws.snapshot().await.load_balancers, before.load_balancers);
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
 }

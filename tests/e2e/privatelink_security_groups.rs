@@ -5,7 +5,11 @@
 //! never managed.
 
 use crate::common::aws::{Aws, Network};
+use crate::common::hcl::config_of;
+use crate::common::hcl::ip_broker;
+use crate::common::hcl::with_brokers;
 use crate::common::hcl::{Block, Config, list, object, privatelink, s};
+use crate::common::world;
 use crate::common::{HEADER, Moto, Workspace, diagnostics};
 
 /// One broker behind a load balancer the resource creates; each test sets
@@ -174,4 +178,33 @@ output "groups" {{ value = kafka_privatelink.k.security_group_ids }}
     ws.assert_no_changes();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert_eq!(groups_of(&aws).await, vec![(lb, vec![sg])], "the adopted load balancer and its group stay");
+}
+
+#[tokio::test]
+async fn security_groups_known_only_at_apply_replace_as_planned() {
+    let (moto, aws, net) = world().await;
+    let sg = aws.security_group(&net, "nlb", None).await;
+    let groups = with_brokers(&net, "groups", &[ip_broker(&net, 1, 10)]);
+    let ws = Workspace::new(&config_of(groups.clone())).with_moto(&moto);
+    ws.apply();
+    let old = aws.snapshot().await.load_balancers;
+    // a group id from a resource of the same apply: unknown at plan
+    let late = Config::new()
+        .with(groups.clone().set("security_group_ids", "[terraform_data.sg.output]"))
+        .with(Block::resource("terraform_data", "sg").str("input", &sg));
+    ws.write("main.tf", &late.to_string());
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("must be replaced"), "none to some is a replacement, said at plan:\n{plan}");
+    ws.apply();
+    ws.assert_no_changes();
+    assert_ne!(aws.snapshot().await.load_balancers, old, "replaced, as planned");
+
+    // A list unknown as a whole cannot say: refused at plan, nothing changed.
+    let whole = Config::new()
+        .with(groups.set("security_group_ids", "terraform_data.sgs.output"))
+        .with(Block::resource("terraform_data", "sgs").set("input", format!("[{}]", s(&sg))))
+        .with(Block::resource("terraform_data", "unused").str("input", &sg));
+    ws.write("main.tf", &whole.to_string());
+    let out = ws.fails(&["plan", "-no-color"]);
+    assert!(out.contains("Replacement undecidable at plan"), "{out}");
 }

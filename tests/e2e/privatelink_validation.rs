@@ -3,6 +3,13 @@
 //! the two that need AWS's subnet layout run against moto.
 
 use crate::common::aws::Aws;
+use crate::common::hcl::Block;
+use crate::common::hcl::config_of;
+use crate::common::hcl::ip_broker;
+use crate::common::hcl::object;
+use crate::common::hcl::s;
+use crate::common::hcl::with_brokers;
+use crate::common::world;
 use crate::common::{Moto, Workspace, diagnostics};
 
 const HEADER: &str = r#"
@@ -208,4 +215,75 @@ fn reserved_tags_long_bootstrap_names_and_overflowing_timeouts() {
             bad,
         );
     }
+}
+
+#[tokio::test]
+async fn a_bootstrap_on_a_live_brokers_port_is_refused_at_plan() {
+    let (moto, aws, net) = world().await;
+    let ports = with_brokers(&net, "ports", &[ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)]);
+    let ws = Workspace::new(&config_of(ports.clone())).with_moto(&moto);
+    ws.apply();
+    let before = aws.snapshot().await;
+    assert!(before.listeners.contains_key(&9002));
+
+    ws.write("main.tf", &config_of(ports.clone().block(Block::new("bootstrap").set("listener_port", 9002))));
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok, "the plan must fail");
+    let diags = diagnostics(&lines);
+    let hit = diags.iter().find(|d| d.summary == "Invalid listener port").unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(hit.detail.contains("listener port 9002 is broker 2's"), "{hit:?}");
+    assert!(hit.detail.contains("(9004, 9005, 9006)"), "free ports are named: {hit:?}");
+    let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
+    let line = source.lines().nth(hit.line.expect("a range") as usize - 1).unwrap_or_default();
+    assert!(line.contains("listener_port = 9002"), "at the bootstrap's listener_port: {line:?}");
+    assert_eq!(aws.snapshot().await, before, "nothing changed");
+
+    // The free port the error names works, and moves nobody.
+    ws.write("main.tf", &config_of(ports.block(Block::new("bootstrap").set("listener_port", 9004))));
+    ws.apply();
+    ws.assert_no_changes();
+    let after = aws.snapshot().await.routes();
+    for port in [9001, 9002, 9003] {
+        assert_eq!(after[&port], before.routes()[&port], "broker on {port} kept its port");
+    }
+    assert_eq!(after[&9004].len(), 3, "the bootstrap reaches every broker");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+}
+
+#[tokio::test]
+async fn a_replacement_that_would_move_a_port_is_refused_until_it_is_pinned() {
+    let (moto, aws, net) = world().await;
+    let three = [ip_broker(&net, 1, 10), ip_broker(&net, 2, 10), ip_broker(&net, 3, 10)];
+    let ws = Workspace::new(&config_of(with_brokers(&net, "moves", &three))).with_moto(&moto);
+    ws.apply();
+    // Broker 2 goes: broker 3 keeps 9003, a hole at 9002.
+    let two = with_brokers(&net, "moves", &[ip_broker(&net, 1, 10), ip_broker(&net, 3, 10)]);
+    ws.write("main.tf", &config_of(two.clone()));
+    ws.apply();
+    let before = aws.snapshot().await;
+    assert!(before.listeners.contains_key(&9003));
+    // A new name replaces the load balancer; afresh, broker 3 would get
+    // 9002.
+    let two = two.str("name", "moved");
+    ws.write("main.tf", &config_of(two.clone()));
+    let (ok, lines) = ws.plan_json();
+    assert!(!ok);
+    let diags = diagnostics(&lines);
+    let hit = diags
+        .iter()
+        .find(|d| d.summary == "Replacement would move listener ports")
+        .unwrap_or_else(|| panic!("{diags:?}"));
+    assert!(hit.detail.contains("broker 3 from 9003 to 9002"), "{hit:?}");
+    assert!(hit.detail.contains("brokers[\"3\"].listener_port = 9003"), "{hit:?}");
+    assert_eq!(aws.snapshot().await, before, "nothing changed");
+    // Pinned as the error says, the replacement keeps the port.
+    let broker_3 = object([("ip", s(format!("{}.10", net.subnets[0].prefix))), ("listener_port", "9003".into())]);
+    let pinned = two.map("brokers", [ip_broker(&net, 1, 10), (3, broker_3)]);
+    ws.write("main.tf", &config_of(pinned));
+    ws.apply();
+    ws.assert_no_changes();
+    let after = aws.snapshot().await;
+    assert_ne!(after.load_balancers, before.load_balancers, "replaced");
+    assert_eq!(after.routes()[&9003], before.routes()[&9003], "broker 3 still on 9003");
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
 }

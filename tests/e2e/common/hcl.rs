@@ -113,6 +113,14 @@ impl Block {
         self
     }
 
+    /// Sets `key` when `value` is given.
+    pub fn opt(self, key: &str, value: Option<impl Display>) -> Self {
+        match value {
+            Some(v) => self.set(key, v),
+            None => self,
+        }
+    }
+
     /// Removes an attribute.
     pub fn unset(mut self, key: &str) -> Self {
         if let Some(i) = self.position(key) {
@@ -255,6 +263,35 @@ pub fn privatelink(name: &str, net: &Network, ids: impl IntoIterator<Item = u32>
 /// brokers 1 to `n`.
 pub fn faults(net: &Network, n: u32) -> Config {
     Config::new().with(privatelink("faults", net, 1..=n))
+}
+
+/// One `brokers` entry: its id and its value.
+pub type Broker = (u32, String);
+
+/// `name`'s resource over `brokers`, created in the network's subnets,
+/// with an endpoint service of defaults; each test edits it.
+pub fn with_brokers(net: &Network, name: &str, brokers: &[Broker]) -> Block {
+    Block::resource("kafka_privatelink", "k")
+        .str("name", name)
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .map("brokers", brokers.iter().cloned())
+        .block(Block::new("endpoint_service"))
+}
+
+/// Broker `id` at `host` in its subnet (`id % 3`).
+pub fn ip_broker(net: &Network, id: u32, host: u32) -> Broker {
+    (id, object([("ip", s(format!("{}.{host}", net.subnets[id as usize % 3].prefix)))]))
+}
+
+/// The configuration of one resource.
+pub fn config_of(resource: Block) -> String {
+    Config::new().with(resource).to_string()
+}
+
+/// `output "name" { value = expr }`.
+pub fn output(name: &str, expr: &str) -> Block {
+    Block::labeled("output", name).set("value", expr)
 }
 
 /// The principal [`privatelink`] allows.

@@ -138,6 +138,14 @@ fn http_get(port: u16, path: &str) -> Option<String> {
 /// that the provider talks to (whose faults and AWS behaviours a test turns
 /// on), the test's own AWS access (through moto's own proxy, never
 /// faulted), and a network. Stopped when dropped.
+/// A moto, its AWS clients and one test network: what most tests start from.
+pub async fn world() -> (Moto, aws::Aws, aws::Network) {
+    let moto = Moto::start();
+    let aws = aws::Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    (moto, aws, net)
+}
+
 pub struct Stage {
     pub moto: Moto,
     pub proxy: FaultProxy,
