@@ -68,22 +68,35 @@ fn load_balancer(lb: &LoadBalancer) -> ObservedLoadBalancer {
     }
 }
 
-/// The load balancer with this ARN; absent is `None`.
-pub async fn find_load_balancer_by_arn(elb: &Client, arn: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
-    let req = elb.describe_load_balancers().load_balancer_arns(arn);
-    let out = optional(req.send().await.map_err(|e| {
-        AwsError::from_sdk_call("elasticloadbalancing:DescribeLoadBalancers", "reading ELBv2 Load Balancer", arn, e)
-    }))?;
-    Ok(out.and_then(|o| o.load_balancers().iter().find(|lb| lb.load_balancer_arn() == Some(arn)).map(load_balancer)))
+/// How a load balancer is named: by ARN, or by name (unique per region).
+#[derive(Debug, Clone, Copy)]
+pub enum LoadBalancerKey<'a> {
+    Arn(&'a str),
+    Name(&'a str),
 }
 
-/// The load balancer with this name; absent is `None`.
-pub async fn find_load_balancer_by_name(elb: &Client, name: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
-    let req = elb.describe_load_balancers().names(name);
+/// The load balancer with this key; absent is `None`.
+pub async fn find_load_balancer(
+    elb: &Client,
+    key: LoadBalancerKey<'_>,
+) -> Result<Option<ObservedLoadBalancer>, AwsError> {
+    let (req, wanted) = match key {
+        LoadBalancerKey::Arn(arn) => (elb.describe_load_balancers().load_balancer_arns(arn), arn),
+        LoadBalancerKey::Name(name) => (elb.describe_load_balancers().names(name), name),
+    };
     let out = optional(req.send().await.map_err(|e| {
-        AwsError::from_sdk_call("elasticloadbalancing:DescribeLoadBalancers", "reading ELBv2 Load Balancer", name, e)
+        AwsError::from_sdk_call("elasticloadbalancing:DescribeLoadBalancers", "reading ELBv2 Load Balancer", wanted, e)
     }))?;
-    Ok(out.and_then(|o| o.load_balancers().iter().find(|lb| lb.load_balancer_name() == Some(name)).map(load_balancer)))
+    let matches = |lb: &&LoadBalancer| match key {
+        LoadBalancerKey::Arn(arn) => lb.load_balancer_arn() == Some(arn),
+        LoadBalancerKey::Name(name) => lb.load_balancer_name() == Some(name),
+    };
+    Ok(out.and_then(|o| o.load_balancers().iter().find(matches).map(load_balancer)))
+}
+
+/// The load balancer with this ARN; absent is `None`.
+pub async fn find_load_balancer_by_arn(elb: &Client, arn: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
+    find_load_balancer(elb, LoadBalancerKey::Arn(arn)).await
 }
 
 pub async fn cross_zone(elb: &Client, lb_arn: &str) -> Result<Option<bool>, AwsError> {

@@ -106,7 +106,7 @@ async fn load_balancer(
     calls.add(1);
     match (&lookup.load_balancer_arn, &lookup.load_balancer_name) {
         (Some(arn), _) => elbv2::find_load_balancer_by_arn(elb, arn).await,
-        (None, Some(name)) => elbv2::find_load_balancer_by_name(elb, name).await,
+        (None, Some(name)) => elbv2::find_load_balancer(elb, elbv2::LoadBalancerKey::Name(name)).await,
         (None, None) => Ok(None),
     }
 }

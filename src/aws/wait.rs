@@ -51,15 +51,30 @@ pub enum Request {
     NoneCame(String),
 }
 
+/// How long a wait may take, and Terraform's stop, which ends it at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds<'a> {
+    pub timeout: Duration,
+    pub stop: &'a CancellationToken,
+}
+
+/// One consumer endpoint's connection to a service.
+#[derive(Debug, Clone, Copy)]
+pub struct EndpointOf<'a> {
+    pub ec2c: &'a aws_sdk_ec2::Client,
+    pub service: &'a str,
+    pub endpoint: &'a str,
+}
+
 /// Waits for `consumer`'s request on `service`. A new service unknown to
 /// EC2 counts as "none yet" for at most [`PROPAGATION`].
 pub async fn connection_request(
     ec2c: &aws_sdk_ec2::Client,
     service: &str,
     consumer: &Consumer,
-    timeout: Duration,
-    stop: &CancellationToken,
+    bounds: &Bounds<'_>,
 ) -> Result<Request, AwsError> {
+    let (timeout, stop) = (bounds.timeout, bounds.stop);
     let unknown_since = OnceLock::new();
     let first: OnceLock<Vec<Connection>> = OnceLock::new();
     let last = Mutex::new(Vec::new());
@@ -110,13 +125,9 @@ pub async fn connection_request(
 /// not know a service made a moment ago: retried for [`PROPAGATION`]. A
 /// failure after which AWS shows the connection accepted (a stale read
 /// before the accept) is success: AWS answers per endpoint.
-pub async fn accept_request(
-    ec2c: &aws_sdk_ec2::Client,
-    service: &str,
-    endpoint: &str,
-    timeout: Duration,
-    stop: &CancellationToken,
-) -> Result<(), AwsError> {
+pub async fn accept_request(c: &EndpointOf<'_>, bounds: &Bounds<'_>) -> Result<(), AwsError> {
+    let EndpointOf { ec2c, service, endpoint } = *c;
+    let (timeout, stop) = (bounds.timeout, bounds.stop);
     let one = BTreeSet::from([endpoint.to_owned()]);
     let accepting = || ec2::accept_connections(ec2c, service, &one);
     let window = PROPAGATION.min(timeout);
@@ -133,13 +144,9 @@ pub async fn accept_request(
 
 /// Rejects `endpoint`'s connection and waits until it is no longer live.
 /// One already rejected, or whose endpoint or service is gone, is done.
-pub async fn connection_released(
-    ec2c: &aws_sdk_ec2::Client,
-    service: &str,
-    endpoint: &str,
-    timeout: Duration,
-    stop: &CancellationToken,
-) -> Result<(), AwsError> {
+pub async fn connection_released(c: &EndpointOf<'_>, bounds: &Bounds<'_>) -> Result<(), AwsError> {
+    let EndpointOf { ec2c, service, endpoint } = *c;
+    let (timeout, stop) = (bounds.timeout, bounds.stop);
     let live = |cs: &[Connection]| cs.iter().any(|c| c.endpoint_id == endpoint && c.is_live());
     match ec2::reject_connections(ec2c, service, &[endpoint.to_owned()]).await {
         Ok(()) => {}

@@ -512,17 +512,7 @@ impl From<consumers::MatchingRule> for MatchingRuleState {
 
 #[async_trait]
 impl DataSource for AdvertisedListeners {
-    fn type_name(&self) -> &'static str {
-        "kafka_advertised_listeners"
-    }
-
-    fn schema(&self) -> Schema {
-        schema()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        super::values::validate::<Config>(config)
-    }
+    super::values::typed!(Config, "kafka_advertised_listeners");
 
     async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {
         let parsed = from_value::<Config>(&config).map_err(|e| Diagnostics::from(value_error("configuration", e)))?;

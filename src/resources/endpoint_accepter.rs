@@ -12,6 +12,7 @@
 //! request that waits for acceptance is taken, and only when it is the one
 //! such request of that account (`domain::connections::find`).
 
+use crate::resources::values::Typed as _;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,7 +26,7 @@ use super::provider::ProviderState;
 use super::refusals::{AccepterRefusal, refuse};
 use super::values;
 use crate::aws::ec2::ServiceKey;
-use crate::aws::wait::{self, Request};
+use crate::aws::wait::{self, Bounds, EndpointOf, Request};
 use crate::aws::{AwsError, Clients, ec2};
 use crate::domain::connections::{Connection, Consumer, Found, PENDING, find, principal_account};
 use crate::domain::ownership::AUTO_ACCEPT_TAG;
@@ -187,14 +188,6 @@ fn schema() -> Schema {
     )
 }
 
-fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
-    values::decode(v, what)
-}
-
-fn encode(m: &Model) -> Result<Value, Diagnostics> {
-    values::encode(m)
-}
-
 impl values::Typed for Model {
     fn schema() -> Schema {
         schema()
@@ -241,24 +234,14 @@ fn accepted(state: &Tri<String>) -> bool {
 
 #[async_trait]
 impl Resource for EndpointConnectionAccepter {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        values::validate::<Model>(config)
-    }
+    super::values::typed!(Model, TYPE_NAME);
 
     async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
-        let keep = |d: Diagnostics| values::kept(&req, d);
-        let m = match decode(&req.state, "state") {
+        let m: Model = match values::read_state(&req) {
             Ok(m) => m,
-            Err(d) => return keep(d),
+            Err(kept) => return kept,
         };
+        let keep = |d: Diagnostics| values::kept(&req, d);
         let (Some(service), Some(endpoint)) = (m.service_id.known(), m.vpc_endpoint_id.known()) else {
             return keep(Diagnostics::new());
         };
@@ -268,7 +251,7 @@ impl Resource for EndpointConnectionAccepter {
         };
         match ec2::connections(&clients.ec2, service).await {
             Ok(cs) => match find(&Consumer::Endpoint(endpoint.clone()), &cs) {
-                Found::One(c) => match encode(&m.with(&c)) {
+                Found::One(c) => match Model::encode(&m.with(&c)) {
                     Ok(state) => {
                         ReadResponse { state: Some(state), private: Vec::new(), diagnostics: Diagnostics::new() }
                     }
@@ -293,9 +276,9 @@ impl Resource for EndpointConnectionAccepter {
             return respond(req.proposed.clone(), Diagnostics::new(), Vec::new());
         }
         let decoded = (
-            decode(&req.config, "configuration"),
-            decode(&req.proposed, "plan"),
-            decode(&req.prior_state, "prior state"),
+            Model::decode(&req.config, "configuration"),
+            Model::decode(&req.proposed, "plan"),
+            Model::decode(&req.prior_state, "prior state"),
         );
         let (config, mut planned, prior) = match decoded {
             (Ok(c), Ok(p), Ok(w)) => (c, p, w),
@@ -336,7 +319,7 @@ impl Resource for EndpointConnectionAccepter {
             planned.owner = Tri::Unknown;
             planned.state = Tri::Unknown;
         }
-        match encode(&planned) {
+        match Model::encode(&planned) {
             Ok(v) => respond(v, warnings, replace),
             Err(d) => respond(req.proposed.clone(), d, Vec::new()),
         }
@@ -345,7 +328,7 @@ impl Resource for EndpointConnectionAccepter {
     async fn apply(&self, ctx: &Context, req: ApplyRequest) -> ApplyResponse {
         let failed = |state: Value, d: Diagnostics| ApplyResponse { state, private: Vec::new(), diagnostics: d };
         let destroying = req.planned.is_null();
-        let m = match decode(if destroying { &req.prior_state } else { &req.planned }, "state") {
+        let m = match Model::decode(if destroying { &req.prior_state } else { &req.planned }, "state") {
             Ok(m) => m,
             Err(d) => return failed(req.prior_state.clone(), d),
         };
@@ -362,7 +345,8 @@ impl Resource for EndpointConnectionAccepter {
                 return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() };
             };
             let timeout = m.timeout(|t| &t.delete, DELETE_TIMEOUT);
-            return match wait::connection_released(&clients.ec2, &service, &endpoint, timeout, &ctx.stop).await {
+            let connection = EndpointOf { ec2c: &clients.ec2, service: &service, endpoint: &endpoint };
+            return match wait::connection_released(&connection, &Bounds { timeout, stop: &ctx.stop }).await {
                 Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
                 Err(e) => failed(req.prior_state.clone(), error(clients, Doing::Rejecting, &service, &e)),
             };
@@ -372,7 +356,7 @@ impl Resource for EndpointConnectionAccepter {
         }
         let timeout = m.timeout(|t| &t.create, CREATE_TIMEOUT);
         match accept(clients, &service, &consumer, timeout, &ctx.stop).await {
-            Accepted::Available(c) => match encode(&m.with(&c)) {
+            Accepted::Available(c) => match Model::encode(&m.with(&c)) {
                 Ok(state) => ApplyResponse { state, private: Vec::new(), diagnostics: Diagnostics::new() },
                 Err(d) => failed(Value::Null, d),
             },
@@ -380,7 +364,7 @@ impl Resource for EndpointConnectionAccepter {
             // so that the connection is named in the state, the resource
             // tainted, and its destroy rejects it.
             Accepted::Then(c, why) => failed(
-                encode(&m.with(&c)).unwrap_or(Value::Null),
+                Model::encode(&m.with(&c)).unwrap_or(Value::Null),
                 refuse(&AccepterRefusal::AcceptedNotAvailable { endpoint: c.endpoint_id.clone(), why }).into(),
             ),
             Accepted::Not(why) => {
@@ -415,9 +399,11 @@ impl Resource for EndpointConnectionAccepter {
                 endpoint: endpoint.to_owned(),
             })
             .into()),
-            Found::One(c) => {
-                Ok(ImportResponse { state: encode(&m.with(&c))?, private: Vec::new(), diagnostics: Diagnostics::new() })
-            }
+            Found::One(c) => Ok(ImportResponse {
+                state: Model::encode(&m.with(&c))?,
+                private: Vec::new(),
+                diagnostics: Diagnostics::new(),
+            }),
             _ => Err(refuse(&AccepterRefusal::ImportMissing {
                 service: service.to_owned(),
                 endpoint: endpoint.to_owned(),
@@ -514,7 +500,7 @@ async fn accept(
             Err(e) => return Accepted::Failed(e),
         }
     }
-    let c = match wait::connection_request(ec2c, service, consumer, timeout, stop).await {
+    let c = match wait::connection_request(ec2c, service, consumer, &Bounds { timeout, stop }).await {
         Ok(Request::One(c)) => c,
         Ok(Request::Ambiguous(ids)) => {
             return Accepted::Not(format!(
@@ -559,7 +545,9 @@ async fn accept(
     }
     let one = BTreeSet::from([c.endpoint_id.clone()]);
     if c.is_pending_acceptance()
-        && let Err(e) = wait::accept_request(ec2c, service, &c.endpoint_id, timeout, stop).await
+        && let Err(e) =
+            wait::accept_request(&EndpointOf { ec2c, service, endpoint: &c.endpoint_id }, &Bounds { timeout, stop })
+                .await
     {
         return Accepted::Failed(e);
     }

@@ -11,6 +11,7 @@
 //! when it is created belongs to someone else (`allowed_principals`,
 //! another resource, a hand) and is refused, never shared.
 
+use crate::resources::values::Typed as _;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -108,11 +109,7 @@ fn schema() -> Schema {
     )
 }
 
-fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
-    values::decode(v, what)
-}
-
-fn encode(m: &Model) -> Value {
+fn encoded(m: &Model) -> Value {
     // Two known strings always fit the schema.
     values::encode(m).unwrap_or(Value::Null)
 }
@@ -139,24 +136,14 @@ fn error(clients: &Clients, doing: Doing, service: &str, principal: &str, e: &cr
 
 #[async_trait]
 impl Resource for EndpointServicePrincipal {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        values::validate::<Model>(config)
-    }
+    super::values::typed!(Model, TYPE_NAME);
 
     async fn read(&self, ctx: &Context, req: ReadRequest) -> ReadResponse {
-        let keep = |d: Diagnostics| values::kept(&req, d);
-        let m = match decode(&req.state, "state") {
+        let m: Model = match values::read_state(&req) {
             Ok(m) => m,
-            Err(d) => return keep(d),
+            Err(kept) => return kept,
         };
+        let keep = |d: Diagnostics| values::kept(&req, d);
         let Some((service, principal)) = m.known() else { return keep(Diagnostics::new()) };
         let clients = match self.clients().await {
             Ok(c) => c,
@@ -182,10 +169,11 @@ impl Resource for EndpointServicePrincipal {
         if req.proposed.is_null() {
             return respond(Diagnostics::new(), Vec::new());
         }
-        let (config, prior) = match (decode(&req.config, "configuration"), decode(&req.prior_state, "prior state")) {
-            (Ok(c), Ok(p)) => (c, p),
-            (Err(d), _) | (_, Err(d)) => return respond(d, Vec::new()),
-        };
+        let (config, prior) =
+            match (Model::decode(&req.config, "configuration"), Model::decode(&req.prior_state, "prior state")) {
+                (Ok(c), Ok(p)) => (c, p),
+                (Err(d), _) | (_, Err(d)) => return respond(d, Vec::new()),
+            };
         let checks = config.check();
         if checks.has_errors() || req.prior_state.is_null() {
             return respond(checks.0, Vec::new());
@@ -206,7 +194,7 @@ impl Resource for EndpointServicePrincipal {
         let failed =
             |d: Diagnostics| ApplyResponse { state: req.prior_state.clone(), private: Vec::new(), diagnostics: d };
         let destroying = req.planned.is_null();
-        let m = match decode(if destroying { &req.prior_state } else { &req.planned }, "state") {
+        let m = match Model::decode(if destroying { &req.prior_state } else { &req.planned }, "state") {
             Ok(m) => m,
             Err(d) => return failed(d),
         };
@@ -238,7 +226,7 @@ impl Resource for EndpointServicePrincipal {
             Err(e) => return failed(error(clients, Doing::Reading, service, principal, &e)),
         }
         match ec2::allow_principal(&clients.ec2, service, principal, wait::PROPAGATION, &ctx.stop).await {
-            Ok(()) => ApplyResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() },
+            Ok(()) => ApplyResponse { state: encoded(&m), private: Vec::new(), diagnostics: Diagnostics::new() },
             // Not added: nothing to record.
             Err(e) => ApplyResponse {
                 state: Value::Null,
@@ -267,7 +255,7 @@ impl Resource for EndpointServicePrincipal {
         if !all.contains(principal) {
             return Err(refuse(&PrincipalRefusal::ImportNotAllowed { service: service.to_owned() }).into());
         }
-        Ok(ImportResponse { state: encode(&m), private: Vec::new(), diagnostics: Diagnostics::new() })
+        Ok(ImportResponse { state: encoded(&m), private: Vec::new(), diagnostics: Diagnostics::new() })
     }
 }
 

@@ -118,17 +118,7 @@ fn brokers_of(
 
 #[async_trait]
 impl DataSource for MskBrokers {
-    fn type_name(&self) -> &'static str {
-        "kafka_msk_brokers"
-    }
-
-    fn schema(&self) -> Schema {
-        schema()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        super::values::validate::<Model>(config)
-    }
+    super::values::typed!(Model, "kafka_msk_brokers");
 
     async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {
         let mut m = from_value::<Model>(&config).map_err(|e| Diagnostics::from(value_error("configuration", e)))?;

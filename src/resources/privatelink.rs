@@ -22,6 +22,7 @@ mod to_state;
 
 use super::values;
 use crate::resources::check::Checks;
+use crate::resources::values::Typed as _;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,14 +64,6 @@ impl KafkaPrivatelink {
 
 const TYPE_NAME: &str = "kafka_privatelink";
 
-fn decode(v: &Value, what: &str) -> Result<Model, Diagnostics> {
-    values::decode(v, what)
-}
-
-fn encode(m: &Model) -> Result<Value, Diagnostics> {
-    values::encode(m)
-}
-
 impl values::Typed for Model {
     fn schema() -> Schema {
         schema::schema()
@@ -111,7 +104,7 @@ struct Loaded<'a> {
 
 impl KafkaPrivatelink {
     async fn load(&self, value: &Value, what: &str, private: &[u8]) -> Result<Loaded<'_>, Diagnostics> {
-        let model = decode(value, what)?;
+        let model = Model::decode(value, what)?;
         let private = Private::decode(private)?;
         let spec = spec_of(&model, &self.provider.default_tags())?;
         let clients = self.clients().await?;
@@ -153,17 +146,7 @@ const SUBNET_PROPAGATION: Duration = Duration::from_secs(30);
 
 #[async_trait]
 impl Resource for KafkaPrivatelink {
-    fn type_name(&self) -> &'static str {
-        TYPE_NAME
-    }
-
-    fn schema(&self) -> Schema {
-        schema::schema()
-    }
-
-    fn validate(&self, config: &Value) -> Diagnostics {
-        values::validate::<Model>(config)
-    }
+    super::values::typed!(Model, TYPE_NAME);
 
     async fn read(&self, _ctx: &Context, req: ReadRequest) -> ReadResponse {
         let fail = |d: Diagnostics| ReadResponse {
@@ -198,7 +181,7 @@ impl Resource for KafkaPrivatelink {
         let mut diagnostics: Diagnostics = apply::zones_lag(&observed).into_iter().collect();
         let zones = self.load_balancer_zones(&prior, &spec, &observed, &mut diagnostics).await;
         let private = with_leftovers(private, &spec, &observed, &recorded);
-        match encode(&render(&prior, &spec, &observed, &recorded, zones)) {
+        match Model::encode(&render(&prior, &spec, &observed, &recorded, zones)) {
             Ok(state) => ReadResponse { state: Some(state), private: private.encode(), diagnostics },
             Err(d) => fail(d),
         }
@@ -206,7 +189,7 @@ impl Resource for KafkaPrivatelink {
 
     async fn plan(&self, ctx: &Context, req: PlanRequest) -> PlanResponse {
         match self.plan_inner(&req, &ctx.stop).await {
-            Ok((planned, requires_replace, warnings)) => match encode(&planned) {
+            Ok((planned, requires_replace, warnings)) => match Model::encode(&planned) {
                 Ok(planned) => PlanResponse {
                     planned,
                     // The token and records travel on to apply. On a
@@ -299,7 +282,7 @@ impl Resource for KafkaPrivatelink {
     /// The shortest configuration that plans no changes against `state`:
     /// placement by subnets or by ARN (never both), defaults left out.
     fn generate_config(&self, state: &Value) -> Result<Value, Diagnostics> {
-        let mut m = decode(&crate::server::api::schema::settable(&schema::schema(), state), "state")?;
+        let mut m = Model::decode(&crate::server::api::schema::settable(&schema::schema(), state), "state")?;
         if m.creates() {
             m.load_balancer_arn = Tri::Null;
         }
@@ -326,6 +309,6 @@ impl Resource for KafkaPrivatelink {
         {
             e.acceptance_required = Tri::Null;
         }
-        encode(&m)
+        Model::encode(&m)
     }
 }

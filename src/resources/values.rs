@@ -23,7 +23,38 @@ pub trait Typed: Serialize + DeserializeOwned + Default {
     /// The configuration's shape checks: no AWS call, every error at its
     /// attribute.
     fn check(&self) -> Checks;
+
+    /// `v` as this model; `what` names the value in an error.
+    fn decode(v: &Value, what: &str) -> Result<Self, Diagnostics> {
+        decode(v, what)
+    }
+
+    /// This model as a value of its schema's type.
+    fn encode(&self) -> Result<Value, Diagnostics> {
+        encode(self)
+    }
 }
+
+/// The part of a `Resource` or `DataSource` implementation that its model
+/// answers alone: the type's name, its schema (the model's) and its
+/// validation (the model's checks). Written inside the `impl` block:
+/// `typed!(Model, "kafka_…");`.
+macro_rules! typed {
+    ($model:ty, $name:expr) => {
+        fn type_name(&self) -> &'static str {
+            $name
+        }
+
+        fn schema(&self) -> $crate::server::api::schema::Schema {
+            <$model as $crate::resources::values::Typed>::schema()
+        }
+
+        fn validate(&self, config: &$crate::server::api::value::Value) -> $crate::server::api::diag::Diagnostics {
+            $crate::resources::values::validate::<$model>(config)
+        }
+    };
+}
+pub(crate) use typed;
 
 /// `ValidateResourceConfig` / `ValidateDataResourceConfig`: the model's checks.
 pub fn validate<T: Typed>(config: &Value) -> Diagnostics {
@@ -69,6 +100,12 @@ pub fn decode<T: DeserializeOwned + Default>(v: &Value, what: &str) -> Result<T,
         return Ok(T::default());
     }
     from_value::<T>(v).map_err(|e| value_error(what, e).into())
+}
+
+/// The state a refresh starts from; unreadable, the answer that keeps it
+/// (with the error).
+pub fn read_state<T: Typed>(req: &ReadRequest) -> Result<T, ReadResponse> {
+    T::decode(&req.state, "state").map_err(|d| kept(req, d))
 }
 
 /// A refresh that keeps the state as it was, with `diagnostics` (an error

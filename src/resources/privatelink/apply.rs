@@ -12,7 +12,8 @@ use super::model::{Model, defaults, known_strings};
 use super::private::{Private, Provenance, new_token};
 use super::to_domain::{Purpose, cross_zone_left_alone, lookup_for, promised_of, recorded_of};
 use super::to_state::{render, with_leftovers};
-use super::{KafkaPrivatelink, Loaded, aws_error, decode, diff_error, encode};
+use super::{KafkaPrivatelink, Loaded, aws_error, diff_error};
+use crate::resources::values::Typed as _;
 
 use crate::aws::execute::{Execution, execute};
 use crate::aws::observe::{CallCounter, observe};
@@ -162,7 +163,7 @@ impl KafkaPrivatelink {
             Ok(l) => l,
             Err(d) => return fail(d),
         };
-        let prior = if req.prior_state.is_null() { None } else { decode(&req.prior_state, "prior state").ok() };
+        let prior = if req.prior_state.is_null() { None } else { Model::decode(&req.prior_state, "prior state").ok() };
         let creating = prior.is_none();
         let action = if creating { Doing::Creating } else { Doing::Updating };
         let recorded = prior.as_ref().map(|p| recorded_of(p, &private)).unwrap_or_default();
@@ -215,7 +216,7 @@ impl KafkaPrivatelink {
     /// setting left alone when the configuration does not name it).
     async fn load_planned(&self, req: &ApplyRequest) -> Result<Loaded<'_>, Diagnostics> {
         let mut loaded = self.load(&req.planned, "planned state", &req.private).await?;
-        if cross_zone_left_alone(&decode(&req.config, "configuration")?) {
+        if cross_zone_left_alone(&Model::decode(&req.config, "configuration")?) {
             loaded.spec.cross_zone = None;
         }
         Ok(loaded)
@@ -259,7 +260,7 @@ impl KafkaPrivatelink {
     ) -> Result<Value, Diagnostics> {
         diagnostics.extend(zones_lag(observed).into_iter().collect());
         let zone_ids = self.load_balancer_zones(planned, spec, observed, diagnostics).await;
-        let state = encode(&render(planned, spec, observed, recorded, zone_ids))?;
+        let state = Model::encode(&render(planned, spec, observed, recorded, zone_ids))?;
         if !diagnostics.has_errors()
             && let Some(d) = changed_during_apply(&spec.name, &req.planned, &state)
         {

@@ -76,7 +76,9 @@ impl KafkaPrivatelink {
         } else {
             let clients = self.clients().await?;
             let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));
-            let Some(lb) = elbv2::find_load_balancer_by_name(&clients.elbv2, name).await.map_err(reading)? else {
+            let Some(lb) =
+                elbv2::find_load_balancer(&clients.elbv2, elbv2::LoadBalancerKey::Name(name)).await.map_err(reading)?
+            else {
                 return Ok(Claims::default());
             };
             // Gone between the two reads (a replacement's destroy just ran):

@@ -7,8 +7,9 @@ use super::model::{Bootstrap, DEFAULT_BROKER_PORT, EndpointService, Model, strin
 use super::private::{Private, Provenance, new_token};
 use super::to_domain::spec_of;
 use super::to_state::render;
-use super::{KafkaPrivatelink, encode, model};
+use super::{KafkaPrivatelink, model};
 use crate::resources::errors::{Doing, Subject, aws_diagnostic};
+use crate::resources::values::Typed as _;
 
 use crate::aws::observe::{CallCounter, Lookup, observe};
 use crate::aws::{Clients, ec2};
@@ -74,7 +75,7 @@ impl KafkaPrivatelink {
             complete: true,
         };
         instance.claim(&mut observed, &lb.vpc_id);
-        let state = encode(&render(&base, &spec, &observed, &instance.recorded, Some(Tri::Known(zones))))?;
+        let state = Model::encode(&render(&base, &spec, &observed, &instance.recorded, Some(Tri::Known(zones))))?;
         let private = Private {
             instance: Some(instance.token.clone()),
             load_balancer: Some(Provenance::Imported),

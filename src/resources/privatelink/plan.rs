@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use tokio_util::sync::CancellationToken;
 
+use super::KafkaPrivatelink;
 use super::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, known_map, string_map};
 use super::private::Private;
 use super::to_state::bootstrap_hint;
-use super::{KafkaPrivatelink, decode};
+use crate::resources::values::Typed as _;
 
 use crate::server::api::diag::Diagnostics;
 use crate::server::api::path::AttributePath;
@@ -34,13 +35,14 @@ impl KafkaPrivatelink {
         req: &PlanRequest,
         stop: &CancellationToken,
     ) -> Result<(Model, Vec<AttributePath>, Diagnostics), Diagnostics> {
-        let config = decode(&req.config, "configuration")?;
-        let mut planned = decode(&req.proposed, "proposed state")?;
+        let config = Model::decode(&req.config, "configuration")?;
+        let mut planned = Model::decode(&req.proposed, "proposed state")?;
         let checks = config.check();
         if checks.has_errors() {
             return Err(checks.0);
         }
-        let prior = if req.prior_state.is_null() { None } else { Some(decode(&req.prior_state, "prior state")?) };
+        let prior =
+            if req.prior_state.is_null() { None } else { Some(Model::decode(&req.prior_state, "prior state")?) };
         // A new name replaces a created load balancer and everything with
         // it: every group is then new. (An adopted one keeps its groups.)
         let renamed = config.creates() && prior.as_ref().is_some_and(|p| p.name != config.name);

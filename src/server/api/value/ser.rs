@@ -161,36 +161,28 @@ impl SeqBuilder {
     }
 }
 
-impl ser::SerializeSeq for SeqBuilder {
-    type Ok = Value;
-    type Error = ValueError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ValueError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::List(self.0))
-    }
+// serde asks for the same sequence three times over (a sequence, a tuple,
+// a tuple struct); each is a list of values.
+macro_rules! list_builder {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for SeqBuilder {
+            type Ok = Value;
+            type Error = ValueError;
+            fn $method<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ValueError> {
+                self.push(v)
+            }
+            fn end(self) -> Result<Value, ValueError> {
+                Ok(Value::List(self.0))
+            }
+        }
+    )*};
 }
-impl ser::SerializeTuple for SeqBuilder {
-    type Ok = Value;
-    type Error = ValueError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ValueError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::List(self.0))
-    }
-}
-impl ser::SerializeTupleStruct for SeqBuilder {
-    type Ok = Value;
-    type Error = ValueError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), ValueError> {
-        self.push(v)
-    }
-    fn end(self) -> Result<Value, ValueError> {
-        Ok(Value::List(self.0))
-    }
-}
+
+list_builder!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 struct MapBuilder {
     entries: BTreeMap<String, Value>,
