@@ -7,6 +7,8 @@
 //! AWS call takes 25 ms, with AWS's eventual consistency and in-flight
 //! states on (tests/support/fault_proxy.py, "AWS BEHAVIOURS") and off.
 
+// A scenario reads best in one piece: the function-length lint is for src.
+#![allow(clippy::too_many_lines)]
 // Tests and benches time external processes (Terraform, moto) by the wall
 // clock: std's Instant is right here, unlike in src (clippy.toml).
 #![allow(clippy::disallowed_types)]

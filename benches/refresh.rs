@@ -4,6 +4,8 @@
 //! Compares the calls with the N+8 aim and with the 7N+3 of one
 //! hashicorp/aws resource per object.
 
+// A scenario reads best in one piece: the function-length lint is for src.
+#![allow(clippy::too_many_lines)]
 // Tests and benches time external processes (Terraform, moto) by the wall
 // clock: std's Instant is right here, unlike in src (clippy.toml).
 #![allow(clippy::disallowed_types)]

@@ -134,6 +134,10 @@ impl Clients {
 impl AwsSettings {
     /// Resolves configuration (files, environment, role) and builds clients.
     /// Credentials themselves are fetched by the SDK on the first request.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one SDK config: region, credentials chain, retries and each service's endpoint, in the order the SDK applies them"
+    )]
     pub async fn connect(&self) -> Result<Clients, ConfigError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
         if let Some(region) = &self.region {

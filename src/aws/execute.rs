@@ -14,7 +14,7 @@ use super::config::Clients;
 use super::error::{AwsError, ErrorKind};
 use super::observe::CONCURRENCY;
 use super::{ec2, elbv2, retry};
-use crate::domain::connections::{self};
+use crate::domain::connections;
 use crate::domain::diff::{Schedule, Step, TargetGroupRef};
 use crate::domain::effect::Effect;
 use crate::domain::layout::{Observed, ObservedService, TargetId};

@@ -527,6 +527,7 @@ impl DataSource for AdvertisedListeners {
     }
 }
 
+#[expect(clippy::too_many_lines, reason = "a schema builder: one attribute per line, each with its documentation")]
 fn schema() -> Schema {
     let s = |name: &str, doc: &str| Attribute::new(name, Type::String).describe(doc);
     let n = |name: &str, doc: &str| Attribute::new(name, Type::Number).describe(doc);
@@ -554,13 +555,13 @@ fn schema() -> Schema {
             .attribute(s("preset", "A named template: `tidbcloud` (or `tidbcloud_essential`) = `b{broker_id}.{az_id}.{unique_name}.aws.plc.tidbcloud.com`, TiDB Cloud Essential's private link domain. Conflicts with `template` and `tidbcloud_pattern`."))
             .attribute(s("tidbcloud_pattern", "A \"Kafka Advertised Listener Pattern\" line pasted as TiDB Cloud's console shows it, for any one zone: `<broker_id>.usw2-az1.abc.us-west-2.aws.3199015.tidbcloud.com:<port>` (Dedicated), `<broker_id>.usw2-az1.<unique name>.aws.plc.tidbcloud.com:<port>` (Essential), or a custom domain of that shape; a leading `usw2-az1 =>` is allowed. It becomes the template `b{broker_id}.{az_id}.<rest>`: TiDB's `<broker_id>` is `b` and the broker's id. Conflicts with `template` and `preset`."))
             .attribute(s("unique_name", "The unique name of the consumer's private link domain (TiDB Cloud), lowercase letters and digits."))
-            .attribute(s("listener_name", "Name of the Kafka listener brokers add for PrivateLink. Default `EXTERNAL`.").optional_computed())
+            .attribute(s("listener_name", &format!("Name of the Kafka listener brokers add for PrivateLink. Default `{DEFAULT_LISTENER_NAME}`.")).optional_computed())
             .attribute(n("bind_port", &format!("Broker-side port of that listener, the NLB targets' port. Default `{DEFAULT_BIND_PORT}`.")).optional_computed())
             .attribute(s("security_protocol", "Kafka security protocol of the listener: `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.").optional_computed())
             .attribute(s("endpoint_service_name", "Name of the VPC endpoint service, `com.amazonaws.vpce.<region>.vpce-svc-…`. Needed for `materialize_sql`."))
             .attribute(Attribute::new("cross_region", Type::Bool).optional_computed().describe("Cross-region PrivateLink: Materialize statements name no availability zones. Default `false`."))
-            .attribute(s("privatelink_connection_name", "Name of Materialize's PrivateLink connection. Default `privatelink_svc`.").optional_computed())
-            .attribute(s("kafka_connection_name", "Name of Materialize's Kafka connection. Default `kafka_connection`.").optional_computed())
+            .attribute(s("privatelink_connection_name", &format!("Name of Materialize's PrivateLink connection. Default `{DEFAULT_PRIVATELINK_NAME}`.")).optional_computed())
+            .attribute(s("kafka_connection_name", &format!("Name of Materialize's Kafka connection. Default `{DEFAULT_KAFKA_NAME}`.")).optional_computed())
             .attribute(s("materialize_form", "Which form of Materialize's Kafka connection `materialize_sql` and the `materialize_*` lists take: `brokers` (default; every broker by its address, with its port and zone), `matching` (one static broker, then a `MATCHING` rule per availability zone that routes brokers by the name they advertise: needs a template with `{az_id}`), or `default` (`AWS PRIVATELINK <connection> (PORT <bootstrap_listener_port>)`: needs a template, `bootstrap_listener_port`, and `cross_zone_load_balancing` unless every broker is in one zone). A form that cannot reach every broker is refused at plan, saying why.").optional_computed())
             .attribute(n("bootstrap_listener_port", "The bootstrap listener's port (`kafka_privatelink`'s `bootstrap.listener_port`): kept free when ports are assigned, as the resource does, and the default Materialize form's `PORT`."))
             .attribute(Attribute::new("cross_zone_load_balancing", Type::Bool).optional_computed().describe("Whether the load balancer balances across zones (`kafka_privatelink`'s `cross_zone_load_balancing`); the default Materialize form needs it with brokers in several zones. Default `false`."))

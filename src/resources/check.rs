@@ -127,6 +127,45 @@ pub fn check_brokers<'a, B: BrokerEntry>(
     by_id
 }
 
+/// One broker's ask for a listener port: the port it names, and the one it
+/// has today (none in a data source, which keeps no state).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PortAsk {
+    pub explicit: Option<u16>,
+    pub current: Option<u16>,
+}
+
+/// The listener ports of brokers keyed as the configuration keys them,
+/// assigned as `domain::ports` assigns them for every type (`kafka_privatelink`
+/// and `kafka_advertised_listeners` alike), the bootstrap listener's port
+/// kept free. A refusal points at the broker's `listener_port`, or, when
+/// the bootstrap port is the one in the way, at `bootstrap.1` if given.
+/// Keys that are not broker ids are left out (their check reports them).
+pub fn assign_listener_ports(
+    asks: &BTreeMap<String, PortAsk>,
+    base: u16,
+    bootstrap: Option<(u16, Option<AttributePath>)>,
+) -> Result<BTreeMap<String, u16>, Diagnostic> {
+    let mut keys = BTreeMap::new();
+    let mut requests = BTreeMap::new();
+    for (key, ask) in asks {
+        let Ok(id) = key.parse::<BrokerId>() else { continue };
+        requests.insert(id, PortRequest { explicit: ask.explicit, current: ask.current });
+        keys.insert(id, key.clone());
+    }
+    let reserved: Vec<(u16, &'static str)> =
+        bootstrap.as_ref().map(|(p, _)| (*p, "the bootstrap listener")).into_iter().collect();
+    let assigned = ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
+        let bootstrap_at = bootstrap.as_ref().and_then(|(_, at)| at.clone()).filter(|_| e.by_reserved());
+        let at = bootstrap_at.unwrap_or_else(|| {
+            let key = keys.get(&e.broker()).cloned().unwrap_or_else(|| e.broker().to_string());
+            AttributePath::attr("brokers").key(key).attribute("listener_port")
+        });
+        refuse(&LinkRefusal::ListenerPort { error: e, at })
+    })?;
+    Ok(assigned.into_iter().map(|(id, p)| (keys[&id].clone(), p)).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,43 +235,4 @@ mod tests {
         check_brokers(&mut empty, &BTreeMap::<String, Entry>::new(), 0, &mut ListenerPorts::default());
         assert_eq!(findings(&empty), [("brokers".to_owned(), "No brokers".to_owned())]);
     }
-}
-
-/// One broker's ask for a listener port: the port it names, and the one it
-/// has today (none in a data source, which keeps no state).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PortAsk {
-    pub explicit: Option<u16>,
-    pub current: Option<u16>,
-}
-
-/// The listener ports of brokers keyed as the configuration keys them,
-/// assigned as `domain::ports` assigns them for every type (`kafka_privatelink`
-/// and `kafka_advertised_listeners` alike), the bootstrap listener's port
-/// kept free. A refusal points at the broker's `listener_port`, or, when
-/// the bootstrap port is the one in the way, at `bootstrap.1` if given.
-/// Keys that are not broker ids are left out (their check reports them).
-pub fn assign_listener_ports(
-    asks: &BTreeMap<String, PortAsk>,
-    base: u16,
-    bootstrap: Option<(u16, Option<AttributePath>)>,
-) -> Result<BTreeMap<String, u16>, Diagnostic> {
-    let mut keys = BTreeMap::new();
-    let mut requests = BTreeMap::new();
-    for (key, ask) in asks {
-        let Ok(id) = key.parse::<BrokerId>() else { continue };
-        requests.insert(id, PortRequest { explicit: ask.explicit, current: ask.current });
-        keys.insert(id, key.clone());
-    }
-    let reserved: Vec<(u16, &'static str)> =
-        bootstrap.as_ref().map(|(p, _)| (*p, "the bootstrap listener")).into_iter().collect();
-    let assigned = ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
-        let bootstrap_at = bootstrap.as_ref().and_then(|(_, at)| at.clone()).filter(|_| e.by_reserved());
-        let at = bootstrap_at.unwrap_or_else(|| {
-            let key = keys.get(&e.broker()).cloned().unwrap_or_else(|| e.broker().to_string());
-            AttributePath::attr("brokers").key(key).attribute("listener_port")
-        });
-        refuse(&LinkRefusal::ListenerPort { error: e, at })
-    })?;
-    Ok(assigned.into_iter().map(|(id, p)| (keys[&id].clone(), p)).collect())
 }

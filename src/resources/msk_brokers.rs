@@ -19,7 +19,7 @@ use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{Context, DataSource};
 use crate::server::api::schema::{Attribute, Block, Schema};
 use crate::server::api::types::Type;
-use crate::server::api::value::{Tri, Value, from_value, to_value};
+use crate::server::api::value::{Tri, Value, from_value};
 
 pub struct MskBrokers {
     provider: Arc<ProviderState>,
@@ -162,8 +162,6 @@ impl DataSource for MskBrokers {
         let subnets = ec2::subnets_by_ids(&clients.ec2, &subnet_ids).await.map_err(failed)?;
         m.brokers = Tri::Known(brokers_of(&brokers, &subnets, auth));
         m.bootstrap_brokers = Tri::Known(bootstrap);
-        to_value(&m)
-            .and_then(|v| v.conform(&schema().value_type()))
-            .map_err(|e| value_error("data source state", e).into())
+        super::values::encode(&m)
     }
 }

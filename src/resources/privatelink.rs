@@ -3,10 +3,12 @@
 //! steps that converge it, execute them, and report what AWS then holds.
 //!
 //! `model` holds the attributes and their plan-time checks, `schema` the
-//! schema, `plan` planning, `apply` create/update/destroy, `render` the way
-//! between values, the domain spec and AWS's answer, `importing` import, and
-//! `list` the `terraform query` list. This file holds the `Resource` glue;
-//! each submodule names what it uses.
+//! schema, `plan` planning (with `claims`, the plan-time reads that refuse
+//! what the apply would, and `preflight`, the security-group check),
+//! `apply` create/update/destroy, `to_domain` and `to_state` the two ways
+//! between values and the domain, `importing` import, `private` the private
+//! state, and `list` the `terraform query` list. This file holds the
+//! `Resource` glue; each submodule names what it uses.
 
 mod apply;
 mod claims;

@@ -6,12 +6,12 @@
 //! Terraform face, and the refusals no domain type names.
 //!
 //! Each kind says where the docs explain it ([`Refusal::documented`]);
-//! `tests/e2e/offline/docs.rs` walks every kind ([`Refusal::examples`]) and
-//! finds its summary on that page. A new kind does not compile until it is
-//! placed in each exhaustive match here, and the docs test fails until an
-//! example of it is listed and the page explains it.
-
-use std::fmt;
+//! `tests/e2e/offline/docs.rs` walks the examples of every kind
+//! ([`Refusal::examples`]) and matches them with the page's "Errors it
+//! reports" list both ways. A new kind does not compile until it is placed
+//! in each exhaustive match here; give it an example and a list item, or
+//! the list and the examples disagree (an item without an example fails
+//! the test; a kind with neither is what a review must catch).
 
 use crate::domain::ports::PortError;
 use crate::domain::promise::Broken;
@@ -343,10 +343,9 @@ impl Refusal for AccepterRefusal {
     }
 
     fn at(&self) -> Option<AttributePath> {
-        match self {
-            AccepterRefusal::AnotherConsumer { .. } => Some(AttributePath::attr("account_id")),
-            _ => None,
-        }
+        // The account may come from `account_id` or from `principal_arn`:
+        // the refusal names it in words instead.
+        None
     }
 
     fn documented(&self) -> (&'static str, &'static str) {
@@ -426,15 +425,6 @@ impl Refusal for PrincipalRefusal {
             PrincipalRefusal::AlreadyAllowed { service: String::new() },
             PrincipalRefusal::ImportNotAllowed { service: String::new() },
         ]
-    }
-}
-
-impl fmt::Display for Undecided {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Undecided::SubnetIds => "subnet_ids",
-            Undecided::SecurityGroupIds => "security_group_ids",
-        })
     }
 }
 

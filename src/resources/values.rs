@@ -6,8 +6,8 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::check::Checks;
 use crate::domain::validate::{check_duration, parse_duration};
@@ -69,6 +69,17 @@ pub fn encode<T: Typed>(m: &T) -> Result<Value, Diagnostics> {
     to_value(m)
         .and_then(|v| v.conform(&T::schema().value_type()))
         .map_err(|e| Diagnostics::from(value_error("state", e)))
+}
+
+/// A `timeouts` block, for every resource: the operations a resource's
+/// schema lacks (the accepter has no `update`) stay null, and encoding
+/// drops them (`Value::conform` keeps only the schema's attributes).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Timeouts {
+    pub create: Tri<String>,
+    pub update: Tri<String>,
+    pub delete: Tri<String>,
 }
 
 /// One operation's timeout from a `timeouts` block: as configured, else

@@ -36,6 +36,8 @@
 //! the unit tests. Everything else starts its own moto (`common::Moto`) and
 //! runs the real Terraform (`common::Workspace`).
 
+// A scenario reads best in one piece: the function-length lint is for src.
+#![allow(clippy::too_many_lines)]
 // Tests and benches time external processes (Terraform, moto) by the wall
 // clock: std's Instant is right here, unlike in src (clippy.toml).
 #![allow(clippy::disallowed_types)]

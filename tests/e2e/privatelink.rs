@@ -223,6 +223,7 @@ async fn feeds_the_data_source_with_ports_moto_holds() {
     let sql = ws.output("sql");
     let sql = sql.as_str().unwrap();
     let snap = aws.snapshot().await;
+    assert!(!snap.routes().is_empty(), "the load balancer routes to brokers");
     for (port, targets) in snap.routes() {
         let target = targets.iter().next().unwrap();
         let az = &net.subnets.iter().find(|s| target.starts_with(&s.prefix)).unwrap().zone_id;
@@ -313,6 +314,7 @@ output "zones" {{ value = kafka_privatelink.kafka.availability_zone_ids }}
     let svc = snap.services.keys().next().unwrap().clone();
     let tags =
         aws.elb.describe_tags().resource_arns(lb).resource_arns(tg).resource_arns(listener).send().await.unwrap();
+    assert_eq!(tags.tag_descriptions().len(), 3, "the load balancer, the group and the listener");
     for d in tags.tag_descriptions() {
         let t: std::collections::BTreeMap<_, _> =
             d.tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();

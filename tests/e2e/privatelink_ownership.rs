@@ -318,6 +318,7 @@ async fn a_state_adopting_another_load_balancer_under_the_same_name_never_touche
         .send()
         .await
         .unwrap();
+    assert!(!tags.tag_descriptions().is_empty(), "the groups' tags were read");
     let marked = tags
         .tag_descriptions()
         .iter()

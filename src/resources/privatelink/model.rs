@@ -46,7 +46,7 @@ pub struct Model {
     pub endpoint_service: Tri<Vec<EndpointService>>,
     pub tags: StringMap,
     pub tags_all: StringMap,
-    pub timeouts: Tri<Vec<Timeouts>>,
+    pub timeouts: Tri<Vec<values::Timeouts>>,
     pub load_balancer_dns_name: Tri<String>,
     pub availability_zone_ids: Strings,
     pub bootstrap_servers: Tri<String>,
@@ -114,13 +114,6 @@ pub struct ConnectionModel {
     pub endpoint_id: Tri<String>,
     pub owner: Tri<String>,
     pub state: Tri<String>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Timeouts {
-    pub create: Tri<String>,
-    pub update: Tri<String>,
-    pub delete: Tri<String>,
 }
 
 /// A target group a plan creates.
@@ -341,7 +334,7 @@ impl Model {
     pub fn health(&self) -> Option<&HealthCheck> {
         self.health_check.known().and_then(|v| v.first())
     }
-    pub fn timeout(&self, which: fn(&Timeouts) -> &Tri<String>) -> std::time::Duration {
+    pub fn timeout(&self, which: fn(&values::Timeouts) -> &Tri<String>) -> std::time::Duration {
         values::timeout(&self.timeouts, which, DEFAULT_TIMEOUT)
     }
 }

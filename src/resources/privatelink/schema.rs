@@ -21,7 +21,7 @@ pub fn schema() -> Schema {
             .attribute(n("listener_port_base", &format!("First NLB listener port for brokers without an explicit `listener_port`. Default `{}`.", defaults::LISTENER_PORT_BASE)).optional_computed())
             .attribute(brokers())
             .block(NestedBlock::single("bootstrap", bootstrap()))
-            .attribute(b("cross_zone_load_balancing", "Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `false`; with `load_balancer_arn`, unset leaves the adopted load balancer's own setting alone.").optional_computed())
+            .attribute(b("cross_zone_load_balancing", &format!("Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `{}`; with `load_balancer_arn`, unset leaves the adopted load balancer's own setting alone.", defaults::CROSS_ZONE)).optional_computed())
             .block(NestedBlock::single("health_check", health_check()))
             .attribute(n("deregistration_delay", "Seconds a removed broker keeps its connections (target group attribute `deregistration_delay.timeout_seconds`, 0–3600)."))
             .attribute(n("tcp_idle_timeout", "Listener attribute `tcp.idle_timeout.seconds`, 60–6000 (AWS default 350). Keep Kafka clients' `connections.max.idle.ms` below it."))

@@ -22,6 +22,10 @@ use crate::server::api::value::{Tri, to_value};
 /// Every broker: its port and listener port (known at plan time), its
 /// target group and listener ARNs kept where nothing moved, its IP and
 /// zone (checked against the VPC's subnets when they were read).
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass over the brokers: each broker's ports, ARNs, IP and zone are planned together"
+)]
 pub(super) fn plan_brokers(
     planned: &mut Model,
     config: &Model,
@@ -276,6 +280,7 @@ pub(super) fn plan_load_balancer(planned: &mut Model, config: &Model, prior: Opt
 /// else: any apply reads them anew, and between plan and apply consumers
 /// connect and health checks run. They are never a reason for a change,
 /// except connections the configuration says to answer.
+#[expect(clippy::too_many_lines, reason = "one match per attribute AWS may change under a plan, read top to bottom")]
 pub(super) fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&Model>) -> Diagnostics {
     let mut warnings = Diagnostics::new();
     let cfg = config.endpoint().cloned().unwrap_or_default();

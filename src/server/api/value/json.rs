@@ -15,6 +15,7 @@ pub fn from_json(json: &Json, ty: &Type) -> Result<Value, ValueError> {
     decode(json, ty, &AttributePath::root())
 }
 
+#[expect(clippy::too_many_lines, reason = "one match over every Terraform type")]
 fn decode(json: &Json, ty: &Type, path: &AttributePath) -> Result<Value, ValueError> {
     let found = match json {
         Json::Null => "null",

@@ -58,6 +58,7 @@ impl Reader<'_> {
 
     /// Reads the next raw item (used for dynamic type headers and to skip
     /// extension payloads).
+    #[expect(clippy::too_many_lines, reason = "one match over every Terraform type and msgpack marker")]
     fn value(&mut self, ty: &Type, path: &Trail<'_>) -> Result<Value, ValueError> {
         let marker = Marker::from_u8(self.take(1, path)?[0]);
         // Unknown values may stand anywhere, whatever the type.

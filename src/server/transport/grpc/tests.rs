@@ -160,6 +160,7 @@ async fn state_upgrades_from_every_older_version() {
 }
 
 #[tokio::test]
+#[expect(clippy::too_many_lines, reason = "one scenario through every RPC")]
 async fn plan_apply_read_import_round_trip() {
     let svc = service();
     let config = encode(&Model { id: Tri::Null, name: "a".into(), size: Tri::Null });
