@@ -18,6 +18,7 @@ pub mod ownership;
 pub mod ports;
 pub mod preflight;
 pub mod promise;
+pub mod spread;
 pub mod validate;
 
 pub use ports::{BrokerId, MAX_LISTENERS_PER_NLB};
