@@ -11,7 +11,7 @@
 //!   Databricks, Confluent);
 //! - a TiDB Cloud console pattern turned into a template.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::listeners::{BrokerEndpoint, HostTemplate, MaterializeConnection, SecurityProtocol};
@@ -56,6 +56,9 @@ impl MaterializeForm {
 pub struct MaterializeBroker {
     /// `host:port`, as the broker advertises it.
     pub broker: String,
+    /// The PrivateLink connection it goes through, when brokers sit
+    /// behind several endpoint services (else the one connection).
+    pub privatelink: Option<String>,
     pub target_group_port: Option<u16>,
     pub availability_zone: Option<String>,
 }
@@ -93,6 +96,9 @@ pub struct Wiring<'a> {
     pub cross_region: bool,
     pub cross_zone: bool,
     pub bootstrap_port: Option<u16>,
+    /// Each broker's PrivateLink connection, when brokers sit behind
+    /// several endpoint services (`listeners::privatelinks`); empty: one.
+    pub connections: &'a BTreeMap<BrokerId, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,6 +122,10 @@ pub enum FormError {
         .0.join(", ")
     )]
     NeedsCrossZone(Vec<String>),
+    #[error(
+        "the {0} form reaches the brokers through one PrivateLink connection, and these brokers sit behind {1} endpoint services: use the brokers form, which names each broker's connection"
+    )]
+    SeveralServices(&'static str, usize),
 }
 
 /// Whether `address` (`host:port`) matches a MATCHING pattern: a leading
@@ -169,8 +179,13 @@ pub fn materialize(
     w: Wiring<'_>,
 ) -> Result<Materialize, FormError> {
     let zone_of = |e: &BrokerEndpoint| (!w.cross_region).then(|| e.az_id.clone());
+    let services = w.connections.values().collect::<BTreeSet<_>>().len();
+    if services > 1 && form != MaterializeForm::Brokers {
+        return Err(FormError::SeveralServices(form.as_str(), services));
+    }
     let by_address = |e: &BrokerEndpoint| MaterializeBroker {
         broker: address(e),
+        privatelink: w.connections.get(&e.id).cloned(),
         target_group_port: Some(e.listener_port),
         availability_zone: zone_of(e),
     };
@@ -235,12 +250,17 @@ fn options(port: Option<u16>, zone: Option<&str>) -> String {
 /// Materialize's two statements for `m`, as its documentation writes
 /// them.
 pub fn materialize_sql(conn: &MaterializeConnection, m: &Materialize, protocol: SecurityProtocol) -> String {
-    let pl = &conn.privatelink_name;
+    let pl = conn.privatelinks.first().map_or("", |p| p.name.as_str());
     let zones = m.availability_zones.iter().map(|z| quote(z)).collect::<Vec<_>>().join(", ");
-    let mut sql = format!(
-        "CREATE CONNECTION {pl} TO AWS PRIVATELINK (\n    SERVICE NAME {},\n    AVAILABILITY ZONES ({zones})\n);\n\n",
-        quote(&conn.service_name)
-    );
+    let mut sql = String::new();
+    for link in &conn.privatelinks {
+        let _ = write!(
+            sql,
+            "CREATE CONNECTION {} TO AWS PRIVATELINK (\n    SERVICE NAME {},\n    AVAILABILITY ZONES ({zones})\n);\n\n",
+            link.name,
+            quote(&link.service_name)
+        );
+    }
     let _ = writeln!(sql, "CREATE CONNECTION {} TO KAFKA (", conn.kafka_name);
     match m.privatelink_port {
         Some(port) => {
@@ -252,7 +272,8 @@ pub fn materialize_sql(conn: &MaterializeConnection, m: &Materialize, protocol: 
                 .iter()
                 .map(|b| {
                     let o = options(b.target_group_port, b.availability_zone.as_deref());
-                    format!("{} USING AWS PRIVATELINK {pl}{o}", quote(&b.broker))
+                    let via = b.privatelink.as_deref().unwrap_or(pl);
+                    format!("{} USING AWS PRIVATELINK {via}{o}", quote(&b.broker))
                 })
                 .collect();
             entries.extend(m.rules.iter().map(|r| {

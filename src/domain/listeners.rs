@@ -234,14 +234,50 @@ pub fn bootstrap_servers(endpoints: &[BrokerEndpoint]) -> String {
     endpoints.iter().map(|e| format!("{}:{}", e.advertised_host, e.advertised_port)).collect::<Vec<_>>().join(",")
 }
 
+/// One `CREATE CONNECTION … TO AWS PRIVATELINK`: its name and the VPC
+/// endpoint service it reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateLink {
+    pub name: String,
+    pub service_name: String,
+}
+
 /// The names in Materialize's `CREATE CONNECTION` statements.
 #[derive(Debug, Clone)]
 pub struct MaterializeConnection {
-    pub service_name: String,
+    /// One per endpoint service, the first the default one.
+    pub privatelinks: Vec<PrivateLink>,
     /// Cross-region PrivateLink: no availability zones anywhere.
     pub cross_region: bool,
-    pub privatelink_name: String,
     pub kafka_name: String,
+}
+
+/// The PrivateLink connections for brokers behind `services` (each broker's
+/// endpoint service name): one per service, in the order of their lowest
+/// broker id, named `base` when there is one service and `<base>_b<lowest
+/// broker id>` when there are several (a name that stays while that broker
+/// does); and each broker's connection.
+pub fn privatelinks(
+    base: &str,
+    services: &BTreeMap<BrokerId, String>,
+) -> (Vec<PrivateLink>, BTreeMap<BrokerId, String>) {
+    let mut first: Vec<(&String, BrokerId)> = Vec::new();
+    for (id, service) in services {
+        if !first.iter().any(|(s, _)| *s == service) {
+            first.push((service, *id));
+        }
+    }
+    let name = |lowest: BrokerId| if first.len() == 1 { base.to_owned() } else { format!("{base}_b{lowest}") };
+    let links: Vec<PrivateLink> =
+        first.iter().map(|(s, id)| PrivateLink { name: name(*id), service_name: (*s).clone() }).collect();
+    let of = services
+        .iter()
+        .map(|(id, s)| {
+            let lowest = first.iter().find(|(f, _)| *f == s).map_or(*id, |(_, l)| *l);
+            (*id, name(lowest))
+        })
+        .collect();
+    (links, of)
 }
 
 #[cfg(test)]
@@ -300,17 +336,21 @@ mod tests {
         ];
         let eps = endpoints(&cfg, &brokers).unwrap();
         let conn = MaterializeConnection {
-            service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0e123abc123198abc".into(),
+            privatelinks: vec![PrivateLink {
+                name: "privatelink_svc".into(),
+                service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0e123abc123198abc".into(),
+            }],
             cross_region: false,
-            privatelink_name: "privatelink_svc".into(),
             kafka_name: "kafka_connection".into(),
         };
+        let one = BTreeMap::new();
         let wiring = |cross_region| Wiring {
             template: None,
             unique_name: "",
             cross_region,
             cross_zone: false,
             bootstrap_port: None,
+            connections: &one,
         };
         let m = materialize(MaterializeForm::Brokers, &eps, wiring(false)).unwrap();
         assert_eq!(

@@ -62,6 +62,11 @@ struct BrokerConfig {
     host: Tri<String>,
     port: Tri<f64>,
     ip: Tri<String>,
+    /// The endpoint service this broker sits behind, when brokers sit
+    /// behind several (one load balancer each, or a few); else the
+    /// top-level `endpoint_service_name`.
+    #[serde(default)]
+    endpoint_service_name: Tri<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -89,7 +94,7 @@ struct State {
     materialize_matching_rules: Vec<MatchingRuleState>,
     materialize_availability_zones: Vec<String>,
     materialize_privatelink_port: Option<u16>,
-    risingwave_privatelink_targets: String,
+    risingwave_privatelink_targets: Option<String>,
     advertised_hosts: Option<Vec<String>>,
     advertised_host_wildcards: Option<Vec<String>>,
     bootstrap_servers: String,
@@ -98,6 +103,7 @@ struct State {
 #[derive(Debug, Serialize)]
 struct MaterializeBrokerState {
     broker: String,
+    privatelink_connection_name: Option<String>,
     target_group_port: Option<u16>,
     availability_zone: Option<String>,
 }
@@ -111,6 +117,7 @@ struct MatchingRuleState {
 
 #[derive(Debug, Serialize)]
 struct EndpointState {
+    endpoint_service_name: Option<String>,
     listener_port: u16,
     availability_zone_id: String,
     advertised_host: String,
@@ -129,6 +136,20 @@ struct Checked {
     bootstrap_port: Option<u16>,
     /// Which argument gave the template, for errors about it.
     template_from: &'static str,
+    /// Each broker's endpoint service: its own, else the top-level one;
+    /// absent when neither is known.
+    services: BTreeMap<BrokerId, String>,
+}
+
+impl Checked {
+    fn service(&self, id: BrokerId) -> Option<&String> {
+        self.services.get(&id)
+    }
+
+    /// How many endpoint services the brokers sit behind.
+    fn service_count(&self) -> usize {
+        self.services.values().collect::<BTreeSet<_>>().len()
+    }
 }
 
 impl BrokerEntry for BrokerConfig {
@@ -191,6 +212,7 @@ impl Config {
             form: None,
             bootstrap_port: None,
             template_from: "template",
+            services: BTreeMap::new(),
         };
         if self.listener_port_base.is_null() {
             out.base = Some(DEFAULT_BASE);
@@ -205,14 +227,48 @@ impl Config {
     }
 
     /// The brokers, after the bootstrap listener's port (which none takes).
+    /// Brokers behind different endpoint services are behind different load
+    /// balancers: listener ports and the listener count are checked within
+    /// each service (a broker whose service is unknown yet, alone).
     fn check_brokers(&self, c: &mut Checks, out: &mut Checked) {
-        let mut listener_ports = ListenerPorts::default();
-        out.bootstrap_port = listener_ports.claim(c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
-        let Tri::Known(brokers) = &self.brokers else { return };
-        let bootstrap = usize::from(!self.bootstrap_listener_port.is_null());
-        let by_id = check_brokers(c, brokers, bootstrap, &mut listener_ports);
-        out.brokers = by_id.into_iter().map(|(id, (key, b))| (id, (key.clone(), b.clone()))).collect();
+        let Tri::Known(brokers) = &self.brokers else {
+            let mut listener_ports = ListenerPorts::default();
+            out.bootstrap_port =
+                listener_ports.claim(c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
+            return;
+        };
+        let mut groups: BTreeMap<String, BTreeMap<String, BrokerConfig>> = BTreeMap::new();
         for (key, b) in brokers {
+            let service = match (&b.endpoint_service_name, &self.endpoint_service_name) {
+                (Tri::Known(s), _) | (Tri::Null, Tri::Known(s)) => s.clone(),
+                (Tri::Null, Tri::Null) => String::new(),
+                _ => format!("\u{1}unknown {key}"),
+            };
+            groups.entry(service).or_default().insert(key.clone(), b.clone());
+        }
+        if groups.is_empty() {
+            groups.insert(String::new(), BTreeMap::new());
+        }
+        let bootstrap = usize::from(!self.bootstrap_listener_port.is_null());
+        for (service, group) in &groups {
+            let mut listener_ports = ListenerPorts::default();
+            out.bootstrap_port =
+                listener_ports.claim(c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
+            for (id, (key, b)) in check_brokers(c, group, bootstrap, &mut listener_ports) {
+                out.brokers.insert(id, (key.clone(), b.clone()));
+                if !service.is_empty() && !service.starts_with('\u{1}') {
+                    out.services.insert(id, service.clone());
+                }
+            }
+        }
+        for (key, b) in brokers {
+            let bp = path("brokers").key(key.clone());
+            c.string(
+                &b.endpoint_service_name,
+                bp.attribute("endpoint_service_name"),
+                "Invalid endpoint service name",
+                validate::check_endpoint_service_name,
+            );
             let bp = path("brokers").key(key.clone());
             let zone = bp.attribute("availability_zone_id");
             c.string(&b.availability_zone_id, zone.clone(), "Invalid availability zone id", validate::check_az_id);
@@ -328,14 +384,19 @@ fn broker_error(
 
 /// The listener port of every broker, as `kafka_privatelink` assigns them:
 /// the bootstrap listener's port is nobody's.
+/// Brokers behind different endpoint services are assigned apart: each
+/// service's load balancer has its own ports.
 fn assign(checked: &Checked) -> Result<BTreeMap<BrokerId, u16>, Diagnostic> {
-    let asks = checked
-        .brokers
-        .values()
-        .map(|(key, b)| (key.clone(), PortAsk { explicit: b.listener_port.known().map(|p| *p as u16), current: None }))
-        .collect();
+    let mut groups: BTreeMap<Option<&String>, BTreeMap<String, PortAsk>> = BTreeMap::new();
+    for (id, (key, b)) in &checked.brokers {
+        let ask = PortAsk { explicit: b.listener_port.known().map(|p| *p as u16), current: None };
+        groups.entry(checked.service(*id)).or_default().insert(key.clone(), ask);
+    }
     let base = checked.base.unwrap_or(DEFAULT_BASE);
-    let assigned = assign_listener_ports(&asks, base, checked.bootstrap_port.map(|p| (p, None)))?;
+    let mut assigned = BTreeMap::new();
+    for asks in groups.values() {
+        assigned.extend(assign_listener_ports(asks, base, checked.bootstrap_port.map(|p| (p, None)))?);
+    }
     let ids = checked.brokers.iter().map(|(id, (key, _))| (key, *id));
     Ok(ids.filter_map(|(key, id)| Some((id, *assigned.get(key)?))).collect())
 }
@@ -381,9 +442,11 @@ fn materialize_of(
     checked: &Checked,
     cfg: &ListenerConfig,
     endpoints: &[BrokerEndpoint],
+    connections: &BTreeMap<BrokerId, String>,
 ) -> Result<consumers::Materialize, Diagnostic> {
     let form = checked.form.unwrap_or(MaterializeForm::Brokers);
     let wiring = consumers::Wiring {
+        connections,
         template: cfg.template.as_ref(),
         unique_name: cfg.unique_name.as_deref().unwrap_or(""),
         cross_region: config.cross_region.known().copied().unwrap_or(false),
@@ -394,9 +457,10 @@ fn materialize_of(
         let at = match &e {
             FormError::NoZoneInTemplate | FormError::Misrouted { .. } => checked.template_from,
             // the argument that asks for what is missing: an unset one has no line
-            FormError::NeedsTemplate(_) | FormError::NeedsBootstrap | FormError::NeedsCrossZone(_) => {
-                "materialize_form"
-            }
+            FormError::NeedsTemplate(_)
+            | FormError::NeedsBootstrap
+            | FormError::NeedsCrossZone(_)
+            | FormError::SeveralServices(..) => "materialize_form",
         };
         Diagnostic::error(format!("Materialize's {} form cannot reach every broker", form.as_str()), format!("{e}."))
             .at(path(at))
@@ -414,9 +478,35 @@ fn brokers_out(
         let (key, b) = &checked.brokers[&e.id];
         brokers
             .insert(key.clone(), BrokerConfig { listener_port: Tri::Known(f64::from(e.listener_port)), ..b.clone() });
-        broker_endpoints.insert(key.clone(), EndpointState::from(e));
+        broker_endpoints.insert(key.clone(), EndpointState::of(e, checked.service(e.id)));
     }
     (brokers, broker_endpoints)
+}
+
+/// Consumers that take one endpoint service for every broker, refused when
+/// brokers sit behind several: TiDB Cloud (its private link connection
+/// reaches one service).
+fn single_service_consumers(config: &Config, checked: &Checked) -> Result<(), Diagnostic> {
+    let services = checked.service_count();
+    let tidb = if !config.tidbcloud_pattern.is_null() {
+        Some("tidbcloud_pattern")
+    } else if config.preset.known().is_some_and(|p| p.starts_with("tidbcloud")) {
+        Some("preset")
+    } else {
+        None
+    };
+    match tidb {
+        Some(at) if services > 1 => Err(Diagnostic::error(
+            "TiDB Cloud takes one endpoint service",
+            format!(
+                "TiDB Cloud's private link connection reaches one VPC endpoint service, and these brokers sit behind \
+                 {services}: put them behind one load balancer (unset brokers_per_load_balancer), or use a consumer \
+                 that takes a service per broker (Materialize's brokers form, ClickPipes)."
+            ),
+        )
+        .at(path(at))),
+        _ => Ok(()),
+    }
 }
 
 /// Ports, then what brokers advertise, then what each consumer is told.
@@ -431,17 +521,17 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         security_protocol: checked.protocol.unwrap_or(SecurityProtocol::Plaintext),
     };
     let endpoints = advertise(&cfg, &checked, &assigned)?;
-    let materialize = materialize_of(config, &checked, &cfg, &endpoints)?;
+    single_service_consumers(config, &checked)?;
     let cross_region = config.cross_region.known().copied().unwrap_or(false);
     let privatelink_name = known(&config.privatelink_connection_name, DEFAULT_PRIVATELINK_NAME);
     let kafka_name = known(&config.kafka_connection_name, DEFAULT_KAFKA_NAME);
-    let materialize_sql = config.endpoint_service_name.known().map(|service_name| {
-        let conn = MaterializeConnection {
-            service_name: service_name.clone(),
-            cross_region,
-            privatelink_name: privatelink_name.clone(),
-            kafka_name: kafka_name.clone(),
-        };
+    // Every broker's service known: Materialize's connections, one a service.
+    let every_service = checked.services.len() == checked.brokers.len();
+    let (privatelinks, connections) =
+        if every_service { listeners::privatelinks(&privatelink_name, &checked.services) } else { Default::default() };
+    let materialize = materialize_of(config, &checked, &cfg, &endpoints, &connections)?;
+    let materialize_sql = every_service.then(|| {
+        let conn = MaterializeConnection { privatelinks, cross_region, kafka_name: kafka_name.clone() };
         consumers::materialize_sql(&conn, &materialize, cfg.security_protocol)
     });
     let advertised_hosts = consumers::dns_names(&endpoints, cfg.template.is_some());
@@ -472,15 +562,18 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
         materialize_matching_rules: materialize.rules.into_iter().map(MatchingRuleState::from).collect(),
         materialize_availability_zones: materialize.availability_zones,
         materialize_privatelink_port: materialize.privatelink_port,
-        risingwave_privatelink_targets: consumers::risingwave_targets(&endpoints),
+        // RisingWave's targets share one `privatelink.endpoint`: one service.
+        risingwave_privatelink_targets: (checked.service_count() <= 1)
+            .then(|| consumers::risingwave_targets(&endpoints)),
         advertised_host_wildcards: advertised_hosts.as_deref().map(consumers::dns_wildcards),
         advertised_hosts,
     })
 }
 
-impl From<&BrokerEndpoint> for EndpointState {
-    fn from(e: &BrokerEndpoint) -> Self {
+impl EndpointState {
+    fn of(e: &BrokerEndpoint, service: Option<&String>) -> Self {
         EndpointState {
+            endpoint_service_name: service.cloned(),
             listener_port: e.listener_port,
             availability_zone_id: e.az_id.clone(),
             advertised_host: e.advertised_host.clone(),
@@ -494,6 +587,7 @@ impl From<consumers::MaterializeBroker> for MaterializeBrokerState {
     fn from(b: consumers::MaterializeBroker) -> Self {
         MaterializeBrokerState {
             broker: b.broker,
+            privatelink_connection_name: b.privatelink,
             target_group_port: b.target_group_port,
             availability_zone: b.availability_zone,
         }
@@ -545,6 +639,7 @@ fn schema() -> Schema {
                         s("host", "The broker's own address (e.g. `b-1.hostname-1`), advertised when no `template`/`preset` is given."),
                         n("port", "The broker's own port (e.g. `9096`). Defaults to `bind_port`."),
                         s("ip", "The broker's IP address; used as its host when `host` is unset."),
+                        s("endpoint_service_name", "The VPC endpoint service this broker sits behind, when brokers sit behind several (one load balancer each, as ClickHouse's MSK module and AWS's cross-account MSK sample build them). Defaults to the top-level `endpoint_service_name`. Listener ports need only be distinct within one service."),
                     ],
                 )
                 .required()
@@ -558,7 +653,7 @@ fn schema() -> Schema {
             .attribute(s("listener_name", &format!("Name of the Kafka listener brokers add for PrivateLink. Default `{DEFAULT_LISTENER_NAME}`.")).optional_computed())
             .attribute(n("bind_port", &format!("Broker-side port of that listener, the NLB targets' port. Default `{DEFAULT_BIND_PORT}`.")).optional_computed())
             .attribute(s("security_protocol", "Kafka security protocol of the listener: `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.").optional_computed())
-            .attribute(s("endpoint_service_name", "Name of the VPC endpoint service, `com.amazonaws.vpce.<region>.vpce-svc-…`. Needed for `materialize_sql`."))
+            .attribute(s("endpoint_service_name", "Name of the VPC endpoint service, `com.amazonaws.vpce.<region>.vpce-svc-…`, for brokers that name none of their own. `materialize_sql` needs every broker's: one `CREATE CONNECTION … TO AWS PRIVATELINK` per service, named `privatelink_connection_name` when there is one and `<privatelink_connection_name>_b<lowest broker id behind it>` when there are several."))
             .attribute(Attribute::new("cross_region", Type::Bool).optional_computed().describe("Cross-region PrivateLink: Materialize statements name no availability zones. Default `false`."))
             .attribute(s("privatelink_connection_name", &format!("Name of Materialize's PrivateLink connection. Default `{DEFAULT_PRIVATELINK_NAME}`.")).optional_computed())
             .attribute(s("kafka_connection_name", &format!("Name of Materialize's Kafka connection. Default `{DEFAULT_KAFKA_NAME}`.")).optional_computed())
@@ -570,6 +665,7 @@ fn schema() -> Schema {
                     "broker_endpoints",
                     Nesting::Map,
                     vec![
+                        s("endpoint_service_name", "The endpoint service the broker sits behind (its own, else the top-level one): with its `advertised_host`, what a consumer that maps names per service (ClickPipes' reverse private endpoints) takes.").computed(),
                         n("listener_port", "NLB listener port.").computed(),
                         s("availability_zone_id", "Availability zone id.").computed(),
                         s("advertised_host", "Host the broker advertises.").computed(),
@@ -583,9 +679,9 @@ fn schema() -> Schema {
             .attribute(Attribute::new("patterns", Type::map(Type::String)).computed().describe("Per availability zone id, the advertised-listener pattern, e.g. `b<broker_id>.usw2-az1.abc.aws.plc.tidbcloud.com:<port>`. Empty without a template."))
             .attribute(s("materialize_sql", "Materialize's `CREATE CONNECTION … TO AWS PRIVATELINK` and `CREATE CONNECTION … TO KAFKA` statements, in `materialize_form`. Null without `endpoint_service_name`.").computed())
             .attribute(
-                Attribute::new("materialize_brokers", Type::list(Type::object([("broker", Type::String), ("target_group_port", Type::Number), ("availability_zone", Type::String)])))
+                Attribute::new("materialize_brokers", Type::list(Type::object([("broker", Type::String), ("privatelink_connection_name", Type::String), ("target_group_port", Type::Number), ("availability_zone", Type::String)])))
                     .computed()
-                    .describe("For Materialize's provider: one `kafka_broker` block each (`dynamic \"kafka_broker\" { for_each = … }`), sorted by numeric broker id: `broker` (`host:port` as advertised), `target_group_port` (its listener port) and `availability_zone` (null cross-region). Every broker in the `brokers` form, the one static broker in the `matching` form, none in the `default` form."),
+                    .describe("For Materialize's provider: one `kafka_broker` block each (`dynamic \"kafka_broker\" { for_each = … }`), sorted by numeric broker id: `broker` (`host:port` as advertised), `privatelink_connection_name` (the PrivateLink connection it goes through: one per endpoint service), `target_group_port` (its listener port) and `availability_zone` (null cross-region). Every broker in the `brokers` form, the one static broker in the `matching` form, none in the `default` form."),
             )
             .attribute(
                 Attribute::new("materialize_matching_rules", Type::list(Type::object([("pattern", Type::String), ("target_group_port", Type::Number), ("availability_zone", Type::String)])))
@@ -594,7 +690,7 @@ fn schema() -> Schema {
             )
             .attribute(Attribute::new("materialize_availability_zones", Type::list(Type::String)).computed().describe("For `materialize_connection_aws_privatelink.availability_zones`: the brokers' zone ids, sorted; empty cross-region."))
             .attribute(n("materialize_privatelink_port", "For Materialize's provider's `aws_privatelink.privatelink_connection_port` in the `default` form: the bootstrap listener's port. Null in the other forms.").computed())
-            .attribute(s("risingwave_privatelink_targets", "RisingWave's `privatelink.targets`: a JSON list of `{\"port\": <listener port>}`, one per broker in `bootstrap_servers` order, as RisingWave requires.").computed())
+            .attribute(s("risingwave_privatelink_targets", "RisingWave's `privatelink.targets`: a JSON list of `{\"port\": <listener port>}`, one per broker in `bootstrap_servers` order, as RisingWave requires. Null when brokers sit behind several endpoint services: RisingWave's targets share one endpoint.").computed())
             .attribute(Attribute::new("advertised_hosts", Type::list(Type::String)).computed().describe("The names brokers advertise, in broker id order, for consumers that map names onto their endpoint (ClickPipes' custom private DNS, Databricks' `domain_names`, Confluent's DNS records). Null without a template: brokers advertising their own hosts on their own ports cannot be routed by name."))
             .attribute(Attribute::new("advertised_host_wildcards", Type::list(Type::String)).computed().describe("One-label wildcards (`*.use1-az1.kafka.example.com`) covering `advertised_hosts`, one per parent domain of at least three labels, for consumers that take wildcards (ClickPipes): a wildcard sends every name under its parent to the endpoint, so names directly under a domain (`kafka-1.example.com`) get none and are given exactly. Null without a template."))
             .attribute(s("bootstrap_servers", "Comma-separated advertised `host:port` list, for clients' `bootstrap.servers`.").computed()),

@@ -1,5 +1,6 @@
 //! `kafka_advertised_listeners` end to end, under the real Terraform.
 
+use crate::common::hcl::{Block, Config, object, output, s};
 use crate::common::{HEADER, Workspace, diagnostics};
 use serde_json::json;
 
@@ -238,7 +239,7 @@ output "wildcards" { value = data.kafka_advertised_listeners.k.advertised_host_w
     );
     assert_eq!(
         ws.output("brokers"),
-        json!([{"broker": format!("b1.usw2-az1.abc.{domain}:9093"), "target_group_port": 9093, "availability_zone": "usw2-az1"}])
+        json!([{"broker": format!("b1.usw2-az1.abc.{domain}:9093"), "privatelink_connection_name": "privatelink_svc", "target_group_port": 9093, "availability_zone": "usw2-az1"}])
     );
     assert_eq!(
         ws.output("rules"),
@@ -307,5 +308,94 @@ fn a_materialize_form_that_cannot_reach_every_broker_is_refused_at_plan() {
         let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
         let line = source.lines().nth(hit.line.expect("a range") as usize - 1).unwrap_or_default();
         assert!(line.trim_start().starts_with(at), "{extra}: pointed at {line:?}, expected {at}");
+    }
+}
+
+/// Brokers behind one endpoint service each, as ClickHouse's MSK module and
+/// AWS's cross-account sample build them (every listener on the brokers'
+/// own port, 9098): Materialize gets one PrivateLink connection per service
+/// and each broker line names its own, each broker endpoint names its
+/// service, RisingWave's one-endpoint targets are null. TiDB Cloud (one
+/// service) and Materialize's one-connection forms are refused at the
+/// argument that asks for them, and ports still collide within a service.
+#[test]
+fn brokers_behind_several_endpoint_services() {
+    let svc = |n: u32| format!("com.amazonaws.vpce.us-east-1.vpce-svc-0a1b2c3d4e5f6070{n}");
+    let zones = ["use1-az1", "use1-az2", "use1-az4"];
+    let broker = |id: u32, service: String| {
+        let host = format!("b-{id}.orders.a1b2c3.c2.kafka.us-east-1.amazonaws.com");
+        let zone = zones[id as usize - 1];
+        object([
+            ("availability_zone_id", s(zone)),
+            ("host", s(host)),
+            ("port", "9098".into()),
+            ("listener_port", "9098".into()),
+            ("endpoint_service_name", s(service)),
+        ])
+    };
+    let listeners = |services: [u32; 3]| {
+        Block::data("kafka_advertised_listeners", "k")
+            .map("brokers", (1..=3).map(|id| (id, broker(id, svc(services[id as usize - 1])))))
+            .str("security_protocol", "SASL_SSL")
+    };
+    let outputs = |b: Block| {
+        Config::new()
+            .with(b)
+            .with(output("sql", "data.kafka_advertised_listeners.k.materialize_sql"))
+            .with(output("endpoints", "data.kafka_advertised_listeners.k.broker_endpoints"))
+            .with(output("mz", "data.kafka_advertised_listeners.k.materialize_brokers"))
+            .with(output("risingwave", "data.kafka_advertised_listeners.k.risingwave_privatelink_targets"))
+            .to_string()
+    };
+    let ws = Workspace::new(&outputs(listeners([1, 2, 3])));
+    ws.apply();
+    let sql = ws.output("sql");
+    let sql = sql.as_str().expect("materialize_sql");
+    for id in 1..=3u32 {
+        let connection = format!("privatelink_svc_b{id}");
+        assert!(
+            sql.contains(&format!(
+                "CREATE CONNECTION {connection} TO AWS PRIVATELINK (\n    SERVICE NAME '{}'",
+                svc(id)
+            )),
+            "{sql}"
+        );
+        let line = format!(
+            "'b-{id}.orders.a1b2c3.c2.kafka.us-east-1.amazonaws.com:9098' USING AWS PRIVATELINK {connection} (PORT 9098, AVAILABILITY ZONE '{}')",
+            zones[id as usize - 1]
+        );
+        assert!(sql.contains(&line), "missing {line} in\n{sql}");
+        assert_eq!(ws.output("endpoints")[id.to_string()]["endpoint_service_name"], json!(svc(id)));
+        assert_eq!(ws.output("mz")[id as usize - 1]["privatelink_connection_name"], json!(connection));
+    }
+    assert_eq!(ws.output("risingwave"), serde_json::Value::Null);
+
+    let refused = [
+        (
+            listeners([1, 2, 3]).str("preset", "tidbcloud").str("unique_name", "abc"),
+            "preset",
+            "TiDB Cloud takes one endpoint service",
+        ),
+        (
+            listeners([1, 2, 3])
+                .str("materialize_form", "matching")
+                .str("template", "b{broker_id}.{az_id}.kafka.example.com"),
+            "materialize_form",
+            "cannot reach every broker",
+        ),
+        (listeners([1, 1, 2]), "listener_port", "Duplicate listener port"),
+    ];
+    for (config, at, summary) in refused {
+        ws.write("main.tf", &outputs(config));
+        let (ok, lines) = ws.plan_json();
+        assert!(!ok, "{summary}");
+        let said = diagnostics(&lines);
+        let hit = said.iter().find(|d| d.summary.contains(summary)).unwrap_or_else(|| panic!("{summary}: {said:?}"));
+        let source = std::fs::read_to_string(ws.path().join("main.tf")).unwrap();
+        let line = source.lines().nth(hit.line.expect("a range") as usize - 1).unwrap_or_default().replace('"', "");
+        assert!(
+            line.trim_start().starts_with(at) || line.contains(&format!("{at} =")),
+            "{summary}: pointed at {line:?}"
+        );
     }
 }

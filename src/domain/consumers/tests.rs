@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::domain::listeners::{Broker, ListenerConfig, endpoints};
+use crate::domain::listeners::{Broker, ListenerConfig, PrivateLink, endpoints, privatelinks};
+
+/// Brokers behind one endpoint service: no connection named per broker.
+static ONE: BTreeMap<BrokerId, String> = BTreeMap::new();
 
 // ---------------------------------------------------------------------------
 // Materialize's CREATE CONNECTION grammar, from its reference
@@ -88,8 +91,8 @@ struct Entry {
 
 #[derive(Debug, Default, PartialEq)]
 struct Parsed {
-    privatelink: String,
-    service_name: String,
+    /// Each `TO AWS PRIVATELINK` connection: its name and service name.
+    privatelinks: Vec<(String, String)>,
     zones: Vec<String>,
     kafka: String,
     brokers: Option<Vec<Entry>>,
@@ -198,26 +201,35 @@ impl Parser {
 fn parse_materialize(sql: &str) -> Parsed {
     let mut p = Parser { tokens: tokenize(sql), at: 0 };
     let mut out = Parsed::default();
-    p.words("CREATE CONNECTION");
-    out.privatelink = p.ident();
-    p.words("TO AWS PRIVATELINK");
-    p.punct('(');
-    p.words("SERVICE NAME");
-    p.eat('=');
-    out.service_name = p.string();
-    p.punct(',');
-    p.words("AVAILABILITY ZONES");
-    p.eat('=');
-    p.punct('(');
-    while !p.eat(')') {
-        out.zones.push(p.string());
-        p.eat(',');
+    loop {
+        p.words("CREATE CONNECTION");
+        let name = p.ident();
+        p.word("TO");
+        if p.is_word("KAFKA") {
+            out.kafka = name;
+            p.word("KAFKA");
+            break;
+        }
+        p.words("AWS PRIVATELINK");
+        p.punct('(');
+        p.words("SERVICE NAME");
+        p.eat('=');
+        out.privatelinks.push((name, p.string()));
+        p.punct(',');
+        p.words("AVAILABILITY ZONES");
+        p.eat('=');
+        p.punct('(');
+        let mut zones = Vec::new();
+        while !p.eat(')') {
+            zones.push(p.string());
+            p.eat(',');
+        }
+        assert!(out.privatelinks.len() == 1 || zones == out.zones, "one set of zones: {sql}");
+        out.zones = zones;
+        p.punct(')');
+        p.punct(';');
     }
-    p.punct(')');
-    p.punct(';');
-    p.words("CREATE CONNECTION");
-    out.kafka = p.ident();
-    p.words("TO KAFKA");
+    assert!(!out.privatelinks.is_empty(), "a PrivateLink connection first: {sql}");
     p.punct('(');
     loop {
         if p.is_word("BROKERS") {
@@ -264,7 +276,11 @@ fn parse_materialize(sql: &str) -> Parsed {
     }
     let all = out.brokers.iter().flatten().chain(&out.rules);
     for e in all {
-        assert_eq!(e.connection, out.privatelink, "entries use the PrivateLink connection");
+        assert!(
+            out.privatelinks.iter().any(|(n, _)| *n == e.connection),
+            "{} is a PrivateLink connection",
+            e.connection
+        );
         if let Some(z) = &e.zone {
             assert!(out.zones.contains(z), "zone {z} is one of the connection's AVAILABILITY ZONES");
         }
@@ -276,6 +292,12 @@ fn parse_materialize(sql: &str) -> Parsed {
 /// static entry of that address; else the first MATCHING rule; in the
 /// default form, the endpoint on the address's own port. The port is the
 /// entry's `PORT`, else the advertised one.
+/// The endpoint service a static entry of `address` reaches.
+fn service_of(p: &Parsed, address: &str) -> Option<String> {
+    let entry = p.brokers.iter().flatten().find(|e| e.literal == address)?;
+    p.privatelinks.iter().find(|(n, _)| *n == entry.connection).map(|(_, s)| s.clone())
+}
+
 fn route(p: &Parsed, address: &str) -> Option<(u16, Option<String>)> {
     let advertised: u16 = address.rsplit(':').next()?.parse().ok()?;
     if p.default.is_some() {
@@ -321,9 +343,11 @@ const TEMPLATES: [Option<&str>; 4] = [
 
 fn conn() -> MaterializeConnection {
     MaterializeConnection {
-        service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0e123abc123198abc".into(),
+        privatelinks: vec![PrivateLink {
+            name: "privatelink_svc".into(),
+            service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0e123abc123198abc".into(),
+        }],
         cross_region: false,
-        privatelink_name: "privatelink_svc".into(),
         kafka_name: "kafka_connection".into(),
     }
 }
@@ -343,6 +367,7 @@ fn every_valid_form_reaches_every_broker_on_its_port_in_its_zone() {
                     cross_region,
                     cross_zone: cross_region,
                     bootstrap_port: Some(9000),
+                    connections: &ONE,
                 };
                 let Ok(m) = materialize(form, &eps, w) else { continue };
                 *valid.entry(form.as_str()).or_default() += 1;
@@ -380,6 +405,7 @@ fn the_structured_lists_are_what_the_sql_says() {
         cross_region: false,
         cross_zone: false,
         bootstrap_port: None,
+        connections: &ONE,
     };
     let m = materialize(MaterializeForm::Brokers, &eps, w).unwrap();
     let ids: Vec<&str> = m.brokers.iter().map(|b| b.broker.split('.').next().unwrap_or_default()).collect();
@@ -398,6 +424,7 @@ fn the_structured_lists_are_what_the_sql_says() {
     assert_eq!(
         m.brokers,
         [MaterializeBroker {
+            privatelink: None,
             broker: "b1.use1-az1.kpl.example.com:9001".into(),
             target_group_port: Some(9001),
             availability_zone: Some("use1-az1".into()),
@@ -411,8 +438,14 @@ fn the_structured_lists_are_what_the_sql_says() {
 fn a_form_that_cannot_reach_every_broker_says_why() {
     let host = config(None);
     let eps = endpoints(&host, &brokers()).unwrap();
-    let w =
-        Wiring { template: None, unique_name: "", cross_region: false, cross_zone: false, bootstrap_port: Some(9000) };
+    let w = Wiring {
+        template: None,
+        unique_name: "",
+        cross_region: false,
+        cross_zone: false,
+        bootstrap_port: Some(9000),
+        connections: &ONE,
+    };
     assert_eq!(materialize(MaterializeForm::Matching, &eps, w), Err(FormError::NeedsTemplate("matching")));
     assert_eq!(materialize(MaterializeForm::Default, &eps, w), Err(FormError::NeedsTemplate("default")));
 
@@ -452,8 +485,14 @@ fn a_zone_id_inside_another_is_caught_by_the_routing_check() {
         server_properties: String::new(),
     };
     let eps = [mk(1, "usw2-az1"), mk(2, "usw2-lax1-az1")];
-    let w =
-        Wiring { template: Some(&t), unique_name: "", cross_region: false, cross_zone: false, bootstrap_port: None };
+    let w = Wiring {
+        template: Some(&t),
+        unique_name: "",
+        cross_region: false,
+        cross_zone: false,
+        bootstrap_port: None,
+        connections: &ONE,
+    };
     // "*-usw2-az1.example.com:*" does not match "b2-usw2-lax1-az1…", so this pair routes well…
     assert!(materialize(MaterializeForm::Matching, &eps, w).is_ok());
     // …while "*-az1.example.com"-style overlaps would be refused.
@@ -583,4 +622,68 @@ fn sql_quotes_are_escaped() {
     assert_eq!(quote("it's"), "'it''s'");
     let parsed = tokenize(&quote("it's"));
     assert_eq!(parsed, [Token::Str("it's".into())], "the grammar's reading of our quoting");
+}
+
+/// Brokers behind one endpoint service each (the per-broker layout that
+/// ClickHouse's MSK module and AWS's cross-account sample build), or two
+/// on one and one on another: one `CREATE CONNECTION … TO AWS PRIVATELINK`
+/// per service, and every broker's static entry names its own service's
+/// connection, on its own port and zone. The forms that take one
+/// connection are refused.
+#[test]
+fn several_services_give_a_connection_each_and_every_broker_its_own() {
+    let cfg = config(None);
+    let host = |id: u32| format!("b-{id}.orders.kafka.us-east-1.amazonaws.com");
+    let eps = endpoints(
+        &cfg,
+        &brokers()
+            .into_iter()
+            .map(|b| Broker { host: Some(host(b.id.get())), port: Some(9098), ..b })
+            .collect::<Vec<_>>(),
+    )
+    .expect("endpoints");
+    let svc = |n: u32| format!("com.amazonaws.vpce.us-east-1.vpce-svc-{n:017}");
+    /// A layout: its name, and the service number of each broker id.
+    type Layout = (&'static str, fn(u32) -> u32);
+    let layouts: [Layout; 2] = [("one a broker", |id| id), ("two and two", |id| u32::from(id > 2))];
+    for (layout, service_of_broker) in layouts {
+        let services: BTreeMap<BrokerId, String> =
+            eps.iter().map(|e| (e.id, svc(service_of_broker(e.id.get())))).collect();
+        let (links, connections) = privatelinks("privatelink_svc", &services);
+        let distinct = services.values().collect::<std::collections::BTreeSet<_>>().len();
+        assert!(distinct > 1 && links.len() == distinct, "{layout}");
+        let w = Wiring {
+            template: None,
+            unique_name: "",
+            cross_region: false,
+            cross_zone: false,
+            bootstrap_port: Some(9000),
+            connections: &connections,
+        };
+        let m = materialize(MaterializeForm::Brokers, &eps, w).expect(layout);
+        let conn = MaterializeConnection { privatelinks: links.clone(), ..conn() };
+        let sql = materialize_sql(&conn, &m, SecurityProtocol::SaslSsl);
+        let parsed = parse_materialize(&sql);
+        assert_eq!(parsed.privatelinks.len(), distinct, "{sql}");
+        assert!(!eps.is_empty());
+        for e in &eps {
+            let address = format!("{}:{}", e.advertised_host, e.advertised_port);
+            assert_eq!(service_of(&parsed, &address), Some(services[&e.id].clone()), "{address}:\n{sql}");
+            let (port, zone) = route(&parsed, &address).expect("routed");
+            assert_eq!((port, zone.as_deref()), (e.listener_port, Some(e.az_id.as_str())), "{address}:\n{sql}");
+        }
+        // named after the lowest broker behind each, so a name stays while that broker does
+        assert!(links.iter().all(|l| l.name.starts_with("privatelink_svc_b")), "{links:?}");
+        for form in [MaterializeForm::Matching, MaterializeForm::Default] {
+            let err = materialize(form, &eps, w).expect_err("one connection cannot reach them");
+            assert_eq!(err, FormError::SeveralServices(form.as_str(), distinct), "{layout}");
+        }
+    }
+    let one: BTreeMap<BrokerId, String> = eps.iter().map(|e| (e.id, svc(1))).collect();
+    let (links, _) = privatelinks("privatelink_svc", &one);
+    assert_eq!(
+        links,
+        [PrivateLink { name: "privatelink_svc".into(), service_name: svc(1) }],
+        "one service keeps its name"
+    );
 }
