@@ -434,18 +434,24 @@ fn the_structured_lists_are_what_the_sql_says() {
     assert!(m.rules.iter().all(|r| !r.pattern.trim_start_matches('*').trim_end_matches('*').contains('*')));
 }
 
-#[test]
-fn a_form_that_cannot_reach_every_broker_says_why() {
-    let host = config(None);
-    let eps = endpoints(&host, &brokers()).unwrap();
-    let w = Wiring {
+/// Brokers advertising their own hosts, a bootstrap port on 9000, in one
+/// region, through `connections`.
+fn hosts_wiring(connections: &BTreeMap<BrokerId, String>) -> Wiring<'_> {
+    Wiring {
         template: None,
         unique_name: "",
         cross_region: false,
         cross_zone: false,
         bootstrap_port: Some(9000),
-        connections: &ONE,
-    };
+        connections,
+    }
+}
+
+#[test]
+fn a_form_that_cannot_reach_every_broker_says_why() {
+    let host = config(None);
+    let eps = endpoints(&host, &brokers()).unwrap();
+    let w = hosts_wiring(&ONE);
     assert_eq!(materialize(MaterializeForm::Matching, &eps, w), Err(FormError::NeedsTemplate("matching")));
     assert_eq!(materialize(MaterializeForm::Default, &eps, w), Err(FormError::NeedsTemplate("default")));
 
@@ -652,14 +658,7 @@ fn several_services_give_a_connection_each_and_every_broker_its_own() {
         let (links, connections) = privatelinks("privatelink_svc", &services);
         let distinct = services.values().collect::<std::collections::BTreeSet<_>>().len();
         assert!(distinct > 1 && links.len() == distinct, "{layout}");
-        let w = Wiring {
-            template: None,
-            unique_name: "",
-            cross_region: false,
-            cross_zone: false,
-            bootstrap_port: Some(9000),
-            connections: &connections,
-        };
+        let w = hosts_wiring(&connections);
         let m = materialize(MaterializeForm::Brokers, &eps, w).expect(layout);
         let conn = MaterializeConnection { privatelinks: links.clone(), ..conn() };
         let sql = materialize_sql(&conn, &m, SecurityProtocol::SaslSsl);
