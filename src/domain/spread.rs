@@ -71,6 +71,24 @@ pub fn spread(
     Ok(out)
 }
 
+/// The name of shard `shard`'s load balancer: `name` for shard 0 (the one
+/// a setup has always had, so a setup that starts spreading keeps it), and
+/// `<name>-<shard>` after. Target groups keep their names (they carry the
+/// broker id, unique across shards); the longest shard name is checked
+/// against ELBv2's 32 characters at plan.
+pub fn load_balancer_name(name: &str, shard: Shard) -> String {
+    if shard == 0 { name.to_owned() } else { format!("{name}-{shard}") }
+}
+
+/// The listener port a broker gets when it names none, with `per` brokers
+/// to a load balancer: alone behind its own load balancer and service
+/// (`per == 1`), its own port, so that it keeps advertising what it
+/// advertises (the layout MSK needs, whose brokers' addresses cannot
+/// change); else `None`, and the assignment of `super::ports` decides.
+pub fn default_listener_port(per: Option<u16>, broker_port: u16) -> Option<u16> {
+    (per == Some(1)).then_some(broker_port)
+}
+
 /// The shards in use, each with its brokers in id order.
 pub fn shards(spread: &BTreeMap<BrokerId, Shard>) -> BTreeMap<Shard, Vec<BrokerId>> {
     let mut out: BTreeMap<Shard, Vec<BrokerId>> = BTreeMap::new();
@@ -136,6 +154,21 @@ mod tests {
             }
         );
         assert!(err.to_string().contains("load balancer 0 holds 3 brokers (1, 2, 4)"), "{err}");
+    }
+
+    #[test]
+    fn shard_zero_keeps_the_setup_s_name_and_the_others_are_numbered() {
+        assert_eq!(load_balancer_name("orders", 0), "orders");
+        assert_eq!(load_balancer_name("orders", 7), "orders-7");
+        let names: BTreeSet<String> = (0..60).map(|s| load_balancer_name("orders", s)).collect();
+        assert_eq!(names.len(), 60, "every shard its own name");
+    }
+
+    #[test]
+    fn alone_behind_its_load_balancer_a_broker_listens_on_its_own_port() {
+        assert_eq!(default_listener_port(Some(1), 9098), Some(9098));
+        assert_eq!(default_listener_port(Some(2), 9098), None);
+        assert_eq!(default_listener_port(None, 9098), None);
     }
 
     #[test]
