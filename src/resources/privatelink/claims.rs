@@ -14,6 +14,7 @@
 //! see. The apply, which runs after that destroy, refuses it if it is still
 //! there.
 
+use crate::domain::layout::ObservedLoadBalancer;
 use crate::resources::errors::Doing;
 use std::collections::BTreeSet;
 
@@ -34,6 +35,9 @@ pub(super) struct Claims {
     /// A load balancer of the name exists, or one is adopted: its groups'
     /// names may be taken.
     pub name_taken: bool,
+    /// The adopted load balancer as the claims read it, so that the
+    /// plan's security-group check does not read it again.
+    pub adopted: Option<ObservedLoadBalancer>,
 }
 
 impl KafkaPrivatelink {
@@ -70,9 +74,9 @@ impl KafkaPrivatelink {
             {
                 let e = DiffError::ForeignService { id: svc.id, holder: way.holder };
                 let warnings = claimed(name, &e, way.namesake, AttributePath::attr("load_balancer_arn"))?;
-                return Ok(Claims { warnings, name_taken: true });
+                return Ok(Claims { warnings, name_taken: true, adopted: Some(lb) });
             }
-            return Ok(Claims { warnings: Diagnostics::new(), name_taken: true });
+            return Ok(Claims { warnings: Diagnostics::new(), name_taken: true, adopted: Some(lb) });
         } else {
             let clients = self.clients().await?;
             let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));
@@ -96,10 +100,10 @@ impl KafkaPrivatelink {
                     holder: way.holder,
                 });
                 let warnings = claimed(name, &e, way.namesake, AttributePath::attr("name"))?;
-                return Ok(Claims { warnings, name_taken: true });
+                return Ok(Claims { warnings, name_taken: true, adopted: None });
             }
         }
-        Ok(Claims { warnings: Diagnostics::new(), name_taken: true })
+        Ok(Claims { warnings: Diagnostics::new(), name_taken: true, adopted: None })
     }
 
     /// Refuses, before any write, a target group the plan creates whose

@@ -73,10 +73,12 @@ impl KafkaPrivatelink {
         let prior = if replace.is_empty() { prior } else { None };
         let mut warnings = Diagnostics::new();
         let mut groups_may_be_taken = prior.is_some();
+        let mut adopted = None;
         if prior.is_none() {
             let claims = self.check_claims(&config, &ours).await?;
             warnings.extend(claims.warnings);
             groups_may_be_taken = claims.name_taken;
+            adopted = claims.adopted;
         }
         if groups_may_be_taken {
             warnings.extend(self.check_group_names(&config, prior.as_ref(), &ours).await?);
@@ -96,7 +98,7 @@ impl KafkaPrivatelink {
         // As refreshed; `plan_volatile` decides whether it stays.
         planned.target_health = prior.map_or(Tri::Unknown, |p| p.target_health.clone());
         warnings.extend(plan_volatile(&mut planned, &config, prior));
-        warnings.extend(self.security_group_warnings(&config, &planned, prior, subnets).await);
+        warnings.extend(self.security_group_warnings(&config, &planned, prior, subnets, adopted).await);
         Ok((planned, replace, warnings))
     }
 

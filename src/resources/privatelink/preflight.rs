@@ -4,6 +4,7 @@
 //! it judges — brokers, ports, health-check port, the load balancer's
 //! subnets or groups — so a plan with nothing to do costs no extra call.
 
+use crate::domain::layout::ObservedLoadBalancer;
 use crate::resources::errors::aws_warning;
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -24,6 +25,7 @@ impl KafkaPrivatelink {
         planned: &Model,
         prior: Option<&Model>,
         subnets: Option<Vec<ec2::Subnet>>,
+        adopted: Option<ObservedLoadBalancer>,
     ) -> Diagnostics {
         let mut out = Diagnostics::new();
         if !judged_inputs_change(config, planned, prior) {
@@ -36,7 +38,7 @@ impl KafkaPrivatelink {
                 return out;
             }
         };
-        match findings(clients, config, planned, subnets).await {
+        match findings(clients, config, planned, subnets, adopted).await {
             Ok(findings) => {
                 for f in findings {
                     let maybe = if f.prefix_lists.is_empty() {
@@ -83,6 +85,7 @@ async fn findings(
     config: &Model,
     planned: &Model,
     subnets: Option<Vec<ec2::Subnet>>,
+    adopted: Option<ObservedLoadBalancer>,
 ) -> Result<Vec<preflight::Finding>, AwsError> {
     let Some(vpc) = config.vpc_id.known() else { return Ok(Vec::new()) };
     let Some(brokers) = planned.brokers.known() else { return Ok(Vec::new()) };
@@ -98,10 +101,17 @@ async fn findings(
     }
     let (subnet_ids, lb_groups) = match (known_strings(&config.subnet_ids), config.load_balancer_arn.known()) {
         (Some(ids), _) if config.creates() => (ids, known_strings(&planned.security_group_ids).unwrap_or_default()),
-        (_, Some(arn)) => match crate::aws::elbv2::find_load_balancer_by_arn(&clients.elbv2, arn).await? {
-            Some(lb) => (lb.subnets, lb.security_groups),
-            None => return Ok(Vec::new()),
-        },
+        // The adopted load balancer: as the plan's claims read it, else now.
+        (_, Some(arn)) => {
+            let lb = match adopted.filter(|lb| &lb.arn == arn) {
+                Some(lb) => Some(lb),
+                None => crate::aws::elbv2::find_load_balancer_by_arn(&clients.elbv2, arn).await?,
+            };
+            match lb {
+                Some(lb) => (lb.subnets, lb.security_groups),
+                None => return Ok(Vec::new()),
+            }
+        }
         _ => return Ok(Vec::new()),
     };
     let subnets = match subnets {
