@@ -56,8 +56,8 @@ impl MaterializeForm {
 pub struct MaterializeBroker {
     /// `host:port`, as the broker advertises it.
     pub broker: String,
-    /// The PrivateLink connection it goes through, when brokers sit
-    /// behind several endpoint services (else the one connection).
+    /// The PrivateLink connection it goes through (`Wiring::connections`);
+    /// `None`: the one connection.
     pub privatelink: Option<String>,
     pub target_group_port: Option<u16>,
     pub availability_zone: Option<String>,
@@ -96,8 +96,8 @@ pub struct Wiring<'a> {
     pub cross_region: bool,
     pub cross_zone: bool,
     pub bootstrap_port: Option<u16>,
-    /// Each broker's PrivateLink connection, when brokers sit behind
-    /// several endpoint services (`listeners::privatelinks`); empty: one.
+    /// Each broker's PrivateLink connection (`listeners::privatelinks`); a
+    /// broker not in it goes through the one connection.
     pub connections: &'a BTreeMap<BrokerId, String>,
 }
 

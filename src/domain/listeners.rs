@@ -254,9 +254,10 @@ pub struct MaterializeConnection {
 
 /// The PrivateLink connections for brokers behind `services` (each broker's
 /// endpoint service name): one per service, in the order of their lowest
-/// broker id, named `base` when there is one service and `<base>_b<lowest
-/// broker id>` when there are several (a name that stays while that broker
-/// does); and each broker's connection.
+/// broker id. The first is named `base` (so a setup that comes to span a
+/// second service keeps its connection), each other `<base>_b<lowest broker
+/// id behind it>` (a name that stays while that broker does); and each
+/// broker's connection.
 pub fn privatelinks(
     base: &str,
     services: &BTreeMap<BrokerId, String>,
@@ -267,7 +268,9 @@ pub fn privatelinks(
             first.push((service, *id));
         }
     }
-    let name = |lowest: BrokerId| if first.len() == 1 { base.to_owned() } else { format!("{base}_b{lowest}") };
+    let lowest_of_all = first.first().map(|(_, id)| *id);
+    let name =
+        |lowest: BrokerId| if Some(lowest) == lowest_of_all { base.to_owned() } else { format!("{base}_b{lowest}") };
     let links: Vec<PrivateLink> =
         first.iter().map(|(s, id)| PrivateLink { name: name(*id), service_name: (*s).clone() }).collect();
     let of = services

@@ -125,6 +125,17 @@ struct EndpointState {
     server_properties: String,
 }
 
+/// The endpoint service a broker sits behind, as far as the configuration
+/// says: ports are checked within one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum ServiceGroup<'a> {
+    /// The top-level service, not known (or not given).
+    Default,
+    Known(&'a String),
+    /// The broker's own service, unknown until apply: the broker's key.
+    Unknown(&'a String),
+}
+
 /// Everything `check` could establish; complete only when nothing is unknown.
 struct Checked {
     brokers: BTreeMap<BrokerId, (String, BrokerConfig)>,
@@ -231,33 +242,30 @@ impl Config {
     /// balancers: listener ports and the listener count are checked within
     /// each service (a broker whose service is unknown yet, alone).
     fn check_brokers(&self, c: &mut Checks, out: &mut Checked) {
-        let Tri::Known(brokers) = &self.brokers else {
-            let mut listener_ports = ListenerPorts::default();
-            out.bootstrap_port =
-                listener_ports.claim(c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
-            return;
-        };
-        let mut groups: BTreeMap<String, BTreeMap<String, BrokerConfig>> = BTreeMap::new();
+        let mut bootstrap_claimed = ListenerPorts::default();
+        out.bootstrap_port = bootstrap_claimed.claim(c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
+        let Tri::Known(brokers) = &self.brokers else { return };
+        // Brokers that name no service of their own share the top-level one,
+        // known or not; a broker whose own service is unknown yet stands alone.
+        let mut groups: BTreeMap<ServiceGroup<'_>, BTreeMap<String, BrokerConfig>> = BTreeMap::new();
         for (key, b) in brokers {
-            let service = match (&b.endpoint_service_name, &self.endpoint_service_name) {
-                (Tri::Known(s), _) | (Tri::Null, Tri::Known(s)) => s.clone(),
-                (Tri::Null, Tri::Null) => String::new(),
-                _ => format!("\u{1}unknown {key}"),
+            let group = match (&b.endpoint_service_name, &self.endpoint_service_name) {
+                (Tri::Known(s), _) | (Tri::Null, Tri::Known(s)) => ServiceGroup::Known(s),
+                (Tri::Null, _) => ServiceGroup::Default,
+                (Tri::Unknown, _) => ServiceGroup::Unknown(key),
             };
-            groups.entry(service).or_default().insert(key.clone(), b.clone());
+            groups.entry(group).or_default().insert(key.clone(), b.clone());
         }
         if groups.is_empty() {
-            groups.insert(String::new(), BTreeMap::new());
+            groups.insert(ServiceGroup::Default, BTreeMap::new());
         }
         let bootstrap = usize::from(!self.bootstrap_listener_port.is_null());
-        for (service, group) in &groups {
-            let mut listener_ports = ListenerPorts::default();
-            out.bootstrap_port =
-                listener_ports.claim(c, &self.bootstrap_listener_port, path("bootstrap_listener_port"));
-            for (id, (key, b)) in check_brokers(c, group, bootstrap, &mut listener_ports) {
+        for (group, members) in &groups {
+            let mut listener_ports = bootstrap_claimed.clone();
+            for (id, (key, b)) in check_brokers(c, members, bootstrap, &mut listener_ports) {
                 out.brokers.insert(id, (key.clone(), b.clone()));
-                if !service.is_empty() && !service.starts_with('\u{1}') {
-                    out.services.insert(id, service.clone());
+                if let ServiceGroup::Known(service) = group {
+                    out.services.insert(id, (*service).clone());
                 }
             }
         }
@@ -269,7 +277,6 @@ impl Config {
                 "Invalid endpoint service name",
                 validate::check_endpoint_service_name,
             );
-            let bp = path("brokers").key(key.clone());
             let zone = bp.attribute("availability_zone_id");
             c.string(&b.availability_zone_id, zone.clone(), "Invalid availability zone id", validate::check_az_id);
             if b.availability_zone_id.is_null() {
@@ -453,7 +460,15 @@ fn materialize_of(
         cross_zone: config.cross_zone_load_balancing.known().copied().unwrap_or(false),
         bootstrap_port: checked.bootstrap_port,
     };
-    consumers::materialize(form, endpoints, wiring).map_err(|e| {
+    // Services known for some brokers only still count: one connection
+    // cannot reach them all.
+    let services = checked.service_count();
+    let made = if services > 1 && form != MaterializeForm::Brokers {
+        Err(FormError::SeveralServices(form.as_str(), services))
+    } else {
+        consumers::materialize(form, endpoints, wiring)
+    };
+    made.map_err(|e| {
         let at = match &e {
             FormError::NoZoneInTemplate | FormError::Misrouted { .. } => checked.template_from,
             // the argument that asks for what is missing: an unset one has no line
@@ -500,8 +515,8 @@ fn single_service_consumers(config: &Config, checked: &Checked) -> Result<(), Di
             "TiDB Cloud takes one endpoint service",
             format!(
                 "TiDB Cloud's private link connection reaches one VPC endpoint service, and these brokers sit behind \
-                 {services}: put them behind one load balancer (unset brokers_per_load_balancer), or use a consumer \
-                 that takes a service per broker (Materialize's brokers form, ClickPipes)."
+                 {services}: put them behind one load balancer and give them one endpoint_service_name, or use a \
+                 consumer that takes a service per broker (Materialize's brokers form, ClickPipes)."
             ),
         )
         .at(path(at))),
@@ -527,8 +542,12 @@ fn compute(config: &Config, checked: Checked) -> Result<State, Diagnostics> {
     let kafka_name = known(&config.kafka_connection_name, DEFAULT_KAFKA_NAME);
     // Every broker's service known: Materialize's connections, one a service.
     let every_service = checked.services.len() == checked.brokers.len();
-    let (privatelinks, connections) =
-        if every_service { listeners::privatelinks(&privatelink_name, &checked.services) } else { Default::default() };
+    let (privatelinks, connections) = if every_service {
+        listeners::privatelinks(&privatelink_name, &checked.services)
+    } else {
+        // one service, or not every broker's known: one connection for all
+        (Vec::new(), checked.brokers.keys().map(|id| (*id, privatelink_name.clone())).collect())
+    };
     let materialize = materialize_of(config, &checked, &cfg, &endpoints, &connections)?;
     let materialize_sql = every_service.then(|| {
         let conn = MaterializeConnection { privatelinks, cross_region, kafka_name: kafka_name.clone() };
@@ -635,7 +654,7 @@ fn schema() -> Schema {
                     Nesting::Map,
                     vec![
                         s("availability_zone_id", "Availability zone **id** of the broker, e.g. `usw2-az1` (not a zone name like `us-west-2a`).").required(),
-                        n("listener_port", "NLB listener port of this broker. When unset: `listener_port_base` + the broker's rank among all brokers sorted by numeric id, skipping ports taken explicitly.").optional_computed(),
+                        n("listener_port", "NLB listener port of this broker. When unset: `listener_port_base` + the broker's rank among the brokers behind its endpoint service (all of them, with one service) sorted by numeric id, skipping ports taken explicitly.").optional_computed(),
                         s("host", "The broker's own address (e.g. `b-1.hostname-1`), advertised when no `template`/`preset` is given."),
                         n("port", "The broker's own port (e.g. `9096`). Defaults to `bind_port`."),
                         s("ip", "The broker's IP address; used as its host when `host` is unset."),
@@ -653,7 +672,7 @@ fn schema() -> Schema {
             .attribute(s("listener_name", &format!("Name of the Kafka listener brokers add for PrivateLink. Default `{DEFAULT_LISTENER_NAME}`.")).optional_computed())
             .attribute(n("bind_port", &format!("Broker-side port of that listener, the NLB targets' port. Default `{DEFAULT_BIND_PORT}`.")).optional_computed())
             .attribute(s("security_protocol", "Kafka security protocol of the listener: `PLAINTEXT` (default), `SSL`, `SASL_PLAINTEXT` or `SASL_SSL`.").optional_computed())
-            .attribute(s("endpoint_service_name", "Name of the VPC endpoint service, `com.amazonaws.vpce.<region>.vpce-svc-…`, for brokers that name none of their own. `materialize_sql` needs every broker's: one `CREATE CONNECTION … TO AWS PRIVATELINK` per service, named `privatelink_connection_name` when there is one and `<privatelink_connection_name>_b<lowest broker id behind it>` when there are several."))
+            .attribute(s("endpoint_service_name", "Name of the VPC endpoint service, `com.amazonaws.vpce.<region>.vpce-svc-…`, for brokers that name none of their own. `materialize_sql` needs every broker's: one `CREATE CONNECTION … TO AWS PRIVATELINK` per service, the lowest broker's service named `privatelink_connection_name`, each other `<privatelink_connection_name>_b<lowest broker id behind it>`."))
             .attribute(Attribute::new("cross_region", Type::Bool).optional_computed().describe("Cross-region PrivateLink: Materialize statements name no availability zones. Default `false`."))
             .attribute(s("privatelink_connection_name", &format!("Name of Materialize's PrivateLink connection. Default `{DEFAULT_PRIVATELINK_NAME}`.")).optional_computed())
             .attribute(s("kafka_connection_name", &format!("Name of Materialize's Kafka connection. Default `{DEFAULT_KAFKA_NAME}`.")).optional_computed())
@@ -677,7 +696,7 @@ fn schema() -> Schema {
                 .describe("Per broker id: what the broker must advertise."),
             )
             .attribute(Attribute::new("patterns", Type::map(Type::String)).computed().describe("Per availability zone id, the advertised-listener pattern, e.g. `b<broker_id>.usw2-az1.abc.aws.plc.tidbcloud.com:<port>`. Empty without a template."))
-            .attribute(s("materialize_sql", "Materialize's `CREATE CONNECTION … TO AWS PRIVATELINK` and `CREATE CONNECTION … TO KAFKA` statements, in `materialize_form`. Null without `endpoint_service_name`.").computed())
+            .attribute(s("materialize_sql", "Materialize's `CREATE CONNECTION … TO AWS PRIVATELINK` and `CREATE CONNECTION … TO KAFKA` statements, in `materialize_form`. Null unless every broker's endpoint service is known (its own `endpoint_service_name`, else the top-level one).").computed())
             .attribute(
                 Attribute::new("materialize_brokers", Type::list(Type::object([("broker", Type::String), ("privatelink_connection_name", Type::String), ("target_group_port", Type::Number), ("availability_zone", Type::String)])))
                     .computed()
@@ -812,5 +831,34 @@ mod tests {
         let c = config(vec![("brokers", brokers(&[("7", "use1-az1", None)]))]);
         let e = read(c).await.unwrap_err();
         assert_eq!(errors_at(&e), vec![r#"brokers["7"].host"#.to_owned()]);
+    }
+
+    /// Brokers whose service is the top-level one, unknown until apply,
+    /// share one load balancer: their ports are still checked against each
+    /// other; each broker naming its own service is checked apart, so they
+    /// may share a port; a bad bootstrap port is reported once.
+    #[test]
+    fn ports_are_checked_within_each_service_known_or_not() {
+        let with_services = |services: [Option<&str>; 2]| {
+            let mut b = brokers(&[("1", "usw2-az1", Some(9001)), ("2", "usw2-az2", Some(9001))]);
+            if let Value::Map(m) = &mut b {
+                for ((_, v), svc) in m.iter_mut().zip(services) {
+                    if let (Value::Object(o), Some(svc)) = (v, svc) {
+                        o.insert("endpoint_service_name".into(), Value::from(svc));
+                    }
+                }
+            }
+            b
+        };
+        let top_unknown =
+            config(vec![("brokers", with_services([None, None])), ("endpoint_service_name", Value::Unknown)]);
+        assert_eq!(errors_at(&AdvertisedListeners.validate(&top_unknown)), ["brokers[\"2\"].listener_port"]);
+        let a = "com.amazonaws.vpce.us-west-2.vpce-svc-0a1b2c3d4e5f60701";
+        let b = "com.amazonaws.vpce.us-west-2.vpce-svc-0a1b2c3d4e5f60702";
+        let apart = config(vec![("brokers", with_services([Some(a), Some(b)]))]);
+        assert!(errors_at(&AdvertisedListeners.validate(&apart)).is_empty());
+        let bad_bootstrap =
+            config(vec![("brokers", with_services([Some(a), Some(b)])), ("bootstrap_listener_port", Value::from(0))]);
+        assert_eq!(errors_at(&AdvertisedListeners.validate(&bad_bootstrap)), ["bootstrap_listener_port"]);
     }
 }

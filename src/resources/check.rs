@@ -61,7 +61,7 @@ pub fn port(checks: &mut Checks, value: &Tri<f64>, path: AttributePath, what: &s
 
 /// The listener ports a configuration takes, each with the path that took
 /// it first: a second use is refused, in one wording for every type.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct ListenerPorts(BTreeMap<u16, AttributePath>);
 
 impl ListenerPorts {
