@@ -85,6 +85,8 @@ async fn main() {
     for n in [3u32, 9, 30, 49] {
         let spec = Spec {
             name: format!("bench{n}"),
+            load_balancer_name: format!("bench{n}"),
+            elsewhere: BTreeMap::new(),
             vpc_id: vpc.clone(),
             load_balancer: LoadBalancerSpec::Create { subnets: subnets.clone() },
             brokers: (1..=n)

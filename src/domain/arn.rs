@@ -50,6 +50,23 @@ impl<'a> Arn<'a> {
         let mut it = self.resource_segments();
         (self.service == "elasticloadbalancing" && it.next() == Some("targetgroup")).then(|| it.next()).flatten()
     }
+
+    /// The name inside an ELBv2 load balancer ARN
+    /// (`…:loadbalancer/net/<name>/<id>`).
+    pub fn load_balancer_name(&self) -> Option<&'a str> {
+        let mut it = self.resource_segments();
+        (self.service == "elasticloadbalancing" && it.next() == Some("loadbalancer")).then(|| it.nth(1)).flatten()
+    }
+
+    /// The `<type>/<name>/<id>` that a load balancer's ARN ends with and
+    /// the ARNs of its listeners carry (`…:listener/net/<name>/<id>/<listener>`),
+    /// for a load balancer or listener ARN.
+    pub fn load_balancer_key(&self) -> Option<String> {
+        let mut it = self.resource_segments();
+        let kind = it.next().filter(|k| *k == "loadbalancer" || *k == "listener")?;
+        let key: Vec<&str> = it.take(3).collect();
+        (self.service == "elasticloadbalancing" && key.len() == 3 && !kind.is_empty()).then(|| key.join("/"))
+    }
 }
 
 /// Twelve digits, as AWS writes an account id.
@@ -92,6 +109,19 @@ mod tests {
         assert_eq!(Arn::parse(arn).and_then(|a| a.target_group_name()), Some("orders-b1-9092"));
         let lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/orders/1";
         assert_eq!(Arn::parse(lb).and_then(|a| a.target_group_name()), None);
+    }
+
+    #[test]
+    fn a_load_balancer_arn_names_its_load_balancer_and_its_listeners_carry_it() {
+        let lb = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/orders-1/50dc6c495c0c9188";
+        let listener = "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/net/orders-1/50dc6c495c0c9188/f2f7dc8efc522ab2";
+        let (lb, listener) = (Arn::parse(lb).expect("an ARN"), Arn::parse(listener).expect("an ARN"));
+        assert_eq!(lb.load_balancer_name(), Some("orders-1"));
+        assert_eq!(listener.load_balancer_name(), None);
+        assert_eq!(lb.load_balancer_key().as_deref(), Some("net/orders-1/50dc6c495c0c9188"));
+        assert_eq!(listener.load_balancer_key(), lb.load_balancer_key());
+        let tg = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/orders-b1-9092/73e2d6bc24d8a067";
+        assert_eq!(Arn::parse(tg).and_then(|a| a.load_balancer_key()), None);
     }
 
     #[test]

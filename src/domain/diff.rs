@@ -208,6 +208,17 @@ impl Schedule {
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.phases.values().flatten()
     }
+
+    /// Takes the completion marks out of the schedule: a setup of several
+    /// load balancers marks each complete only once every one is built, so
+    /// that a crash before leaves every one resumable.
+    pub fn take_completion(&mut self) -> Schedule {
+        let mut out = Schedule::default();
+        if let Some(steps) = self.phases.remove(&Phase::Complete) {
+            out.phases.insert(Phase::Complete, steps);
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -370,7 +381,7 @@ fn load_balancer(spec: &Spec, observed: &Observed, instance: &Instance, s: &mut 
             s.push(
                 Phase::LoadBalancer,
                 Step::CreateLoadBalancer {
-                    name: spec.name.clone(),
+                    name: spec.load_balancer_name.clone(),
                     subnets: subnets.clone(),
                     security_groups: groups.ids.clone(),
                     tags: lb_tags,

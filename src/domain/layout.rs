@@ -169,10 +169,19 @@ pub enum LoadBalancerSpec {
 /// Everything the resource's configuration asks for, validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spec {
+    /// The setup's name: target group names and the owner tag carry it.
     pub name: String,
+    /// The name the load balancer is created with: the setup's `name`, or
+    /// for the setup's other load balancers `<name>-<k>` (see
+    /// [`super::spread`]).
+    pub load_balancer_name: String,
     pub vpc_id: String,
     pub load_balancer: LoadBalancerSpec,
+    /// The brokers behind this load balancer.
     pub brokers: BTreeMap<BrokerId, BrokerSpec>,
+    /// Brokers behind the setup's other load balancers: the bootstrap group
+    /// (on the first one) holds them too. Empty for a setup of one.
+    pub elsewhere: BTreeMap<BrokerId, BrokerSpec>,
     pub bootstrap: Option<BootstrapSpec>,
     pub health_check: HealthCheck,
     pub deregistration_delay: Option<u32>,
@@ -214,7 +223,13 @@ impl Spec {
     /// The cluster's target type: its brokers' (one kind per cluster; the
     /// plan refuses a mix, since the bootstrap group holds them all).
     pub fn target_kind(&self) -> TargetKind {
-        self.brokers.values().next().map_or(TargetKind::Ip, |b| b.target.kind())
+        self.brokers.values().chain(self.elsewhere.values()).next().map_or(TargetKind::Ip, |b| b.target.kind())
+    }
+
+    /// Every broker the bootstrap group holds: this load balancer's and
+    /// those behind the setup's others.
+    fn all_brokers(&self) -> impl Iterator<Item = &BrokerSpec> {
+        self.brokers.values().chain(self.elsewhere.values())
     }
 
     /// The target groups, brokers first (by id), then the bootstrap group.
@@ -236,17 +251,13 @@ impl Spec {
             // carry their own ports.
             let port = boot
                 .target_port
-                .unwrap_or_else(|| self.brokers.values().map(|b| b.port).min().unwrap_or(DEFAULT_BROKER_PORT));
+                .unwrap_or_else(|| self.all_brokers().map(|b| b.port).min().unwrap_or(DEFAULT_BROKER_PORT));
             out.push(TargetGroupSpec {
                 role: Role::Bootstrap,
                 name: target_group_name(&self.name, Role::Bootstrap, self.target_kind(), port),
                 port,
                 kind: self.target_kind(),
-                targets: self
-                    .brokers
-                    .values()
-                    .map(|b| (b.target.clone(), boot.target_port.unwrap_or(b.port)))
-                    .collect(),
+                targets: self.all_brokers().map(|b| (b.target.clone(), boot.target_port.unwrap_or(b.port))).collect(),
                 listener_port: boot.listener_port,
             });
         }
@@ -452,6 +463,8 @@ mod tests {
     fn spec() -> Spec {
         Spec {
             name: "orders".into(),
+            load_balancer_name: "orders".into(),
+            elsewhere: BTreeMap::new(),
             vpc_id: "vpc-1".into(),
             load_balancer: LoadBalancerSpec::Create { subnets: BTreeSet::from(["subnet-1".into()]) },
             brokers: BTreeMap::from([

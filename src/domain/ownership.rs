@@ -313,6 +313,8 @@ mod tests {
     fn spec(mode: LoadBalancerSpec) -> Spec {
         Spec {
             name: "orders".into(),
+            load_balancer_name: "orders".into(),
+            elsewhere: BTreeMap::new(),
             vpc_id: "vpc-1".into(),
             load_balancer: mode,
             brokers: BTreeMap::from([(

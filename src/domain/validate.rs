@@ -305,6 +305,12 @@ pub mod limits {
     }
 
     pub const PORT: Limit = Limit { what: "port", min: 1, max: 65535 };
+    /// `brokers_per_load_balancer`: a load balancer has at most 50 listeners.
+    pub const BROKERS_PER_LOAD_BALANCER: Limit = Limit {
+        what: "number of brokers per load balancer",
+        min: 1,
+        max: crate::domain::ports::MAX_LISTENERS_PER_NLB as i64,
+    };
     /// Target group `deregistration_delay.timeout_seconds`.
     pub const DEREGISTRATION_DELAY: Limit = Limit { what: "deregistration delay", min: 0, max: 3600 };
     /// Listener `tcp.idle_timeout.seconds`.

@@ -262,7 +262,7 @@ impl Config {
         let bootstrap = usize::from(!self.bootstrap_listener_port.is_null());
         for (group, members) in &groups {
             let mut listener_ports = bootstrap_claimed.clone();
-            for (id, (key, b)) in check_brokers(c, members, bootstrap, &mut listener_ports) {
+            for (id, (key, b)) in check_brokers(c, members, bootstrap, Some(&mut listener_ports)) {
                 out.brokers.insert(id, (key.clone(), b.clone()));
                 if let ServiceGroup::Known(service) = group {
                     out.services.insert(id, (*service).clone());

@@ -94,22 +94,29 @@ pub trait BrokerEntry {
 /// ones besides the brokers'), each key a broker id, each `port` a port and
 /// each `listener_port` a port used once. Returns the entries whose key is
 /// a broker id, by id; each type checks the rest of an entry itself.
+/// Without `listener_ports`, the brokers are spread over several load
+/// balancers, whose ports (and quota) the plan checks once it has placed
+/// them: here each listener port is only checked to be a port.
 pub fn check_brokers<'a, B: BrokerEntry>(
     c: &mut Checks,
     brokers: &'a BTreeMap<String, B>,
     other_listeners: usize,
-    listener_ports: &mut ListenerPorts,
+    mut listener_ports: Option<&mut ListenerPorts>,
 ) -> BTreeMap<BrokerId, (&'a String, &'a B)> {
     let at = AttributePath::attr("brokers");
     if brokers.is_empty() {
         c.fail(at.clone(), "No brokers", "Give at least one broker.");
     }
     let listeners = brokers.len() + other_listeners;
-    if listeners > MAX_LISTENERS_PER_NLB {
+    if listeners > MAX_LISTENERS_PER_NLB && listener_ports.is_some() {
         c.fail(
             at.clone(),
             "Too many listeners",
-            format!("{listeners} listeners are needed; a network load balancer has at most {MAX_LISTENERS_PER_NLB} (a hard AWS quota)."),
+            format!(
+                "{listeners} listeners are needed; a network load balancer has at most {MAX_LISTENERS_PER_NLB} (a \
+                 hard AWS quota). kafka_privatelink spreads brokers over several load balancers with \
+                 brokers_per_load_balancer."
+            ),
         );
     }
     let mut by_id = BTreeMap::new();
@@ -122,7 +129,10 @@ pub fn check_brokers<'a, B: BrokerEntry>(
             Err(e) => c.fail(bp.clone(), "Invalid broker id", e.to_string()),
         }
         port(c, b.port(), bp.attribute("port"), "broker port");
-        listener_ports.claim(c, b.listener_port(), bp.attribute("listener_port"));
+        match listener_ports.as_deref_mut() {
+            Some(ports) => ports.claim(c, b.listener_port(), bp.attribute("listener_port")),
+            None => port(c, b.listener_port(), bp.attribute("listener_port"), "listener port"),
+        };
     }
     by_id
 }
@@ -196,7 +206,7 @@ mod tests {
         let bootstrap = AttributePath::attr("bootstrap").index(0).attribute("listener_port");
         assert_eq!(ports.claim(&mut c, &Tri::Known(9000.0), bootstrap), Some(9000));
         let brokers = BTreeMap::from([("1".to_owned(), entry(Some(9000.0))), ("2".to_owned(), entry(Some(9002.0)))]);
-        let by_id = check_brokers(&mut c, &brokers, 1, &mut ports);
+        let by_id = check_brokers(&mut c, &brokers, 1, Some(&mut ports));
         assert_eq!(by_id.keys().map(ToString::to_string).collect::<Vec<_>>(), ["1", "2"]);
         assert_eq!(findings(&c), [(r#"brokers["1"].listener_port"#.to_owned(), "Duplicate listener port".to_owned())]);
         let detail = &c.0.iter().next().expect("one finding").detail;
@@ -208,9 +218,9 @@ mod tests {
         let brokers: BTreeMap<String, Entry> =
             (1..=MAX_LISTENERS_PER_NLB).map(|i| (i.to_string(), entry(None))).collect();
         let mut c = Checks::default();
-        check_brokers(&mut c, &brokers, 0, &mut ListenerPorts::default());
+        check_brokers(&mut c, &brokers, 0, Some(&mut ListenerPorts::default()));
         assert!(findings(&c).is_empty(), "{:?}", findings(&c));
-        check_brokers(&mut c, &brokers, 1, &mut ListenerPorts::default());
+        check_brokers(&mut c, &brokers, 1, Some(&mut ListenerPorts::default()));
         assert_eq!(findings(&c), [("brokers".to_owned(), "Too many listeners".to_owned())]);
     }
 
@@ -221,7 +231,7 @@ mod tests {
             ("2".to_owned(), Entry(Tri::Known(0.0), Tri::Known(70000.0))),
         ]);
         let mut c = Checks::default();
-        let by_id = check_brokers(&mut c, &brokers, 0, &mut ListenerPorts::default());
+        let by_id = check_brokers(&mut c, &brokers, 0, Some(&mut ListenerPorts::default()));
         assert_eq!(by_id.len(), 1);
         assert_eq!(
             findings(&c),
@@ -232,7 +242,7 @@ mod tests {
             ]
         );
         let mut empty = Checks::default();
-        check_brokers(&mut empty, &BTreeMap::<String, Entry>::new(), 0, &mut ListenerPorts::default());
+        check_brokers(&mut empty, &BTreeMap::<String, Entry>::new(), 0, Some(&mut ListenerPorts::default()));
         assert_eq!(findings(&empty), [("brokers".to_owned(), "No brokers".to_owned())]);
     }
 }

@@ -19,6 +19,7 @@ mod plan;
 mod preflight;
 mod private;
 mod schema;
+mod shards;
 mod to_domain;
 mod to_state;
 
@@ -32,14 +33,14 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use self::apply::shares_of;
 pub use self::list::KafkaPrivatelinkList;
 use self::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, defaults, port_of};
 use self::private::Private;
-use self::to_domain::{Purpose, lookup_for, recorded_of, spec_of};
-use self::to_state::{render, with_leftovers};
+use self::to_domain::{Purpose, spec_of};
+use self::to_state::with_leftovers_of;
 use super::errors::{Doing, Subject, aws_diagnostic};
 use super::provider::ProviderState;
-use crate::aws::observe::{CallCounter, observe};
 use crate::aws::{AwsError, Clients, ec2};
 use crate::domain::arn::Arn;
 use crate::domain::diff::DiffError;
@@ -160,30 +161,32 @@ impl Resource for KafkaPrivatelink {
             Ok(l) => l,
             Err(d) => return fail(d),
         };
-        let recorded = recorded_of(&prior, &private);
-        let calls = CallCounter::default();
-        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, Purpose::Read), &calls).await {
-            Ok(o) => o,
-            Err(e) => return fail(aws_error(clients, Doing::Reading, &spec.name, &e).into()),
-        };
-        tracing::debug!(name = %spec.name, aws_calls = calls.get(), "refreshed kafka_privatelink");
-        let instance = Instance {
-            name: spec.name.clone(),
-            token: private.instance.clone().unwrap_or_default(),
-            recorded: recorded.clone(),
-            complete: true,
-        };
-        instance.claim(&mut observed, &spec.vpc_id);
-        let anything_left =
-            observed.target_groups.iter().any(|t| t.owned) || observed.service.as_ref().is_some_and(|s| s.owned);
-        if observed.load_balancer.is_none() && !anything_left {
+        let mut shares = shares_of(&prior, &spec, Some(&prior), &private);
+        if let Err(e) = self.observe_shares(clients, &mut shares, Purpose::Read).await {
+            return fail(aws_error(clients, Doing::Reading, &spec.name, &e).into());
+        }
+        for share in &mut shares {
+            let instance = Instance {
+                name: spec.name.clone(),
+                token: private.instance.clone().unwrap_or_default(),
+                recorded: share.recorded.clone(),
+                complete: true,
+            };
+            instance.claim(&mut share.observed, &spec.vpc_id);
+        }
+        let anything_left = shares.iter().any(|s| {
+            s.observed.load_balancer.is_some()
+                || s.observed.target_groups.iter().any(|t| t.owned)
+                || s.observed.service.as_ref().is_some_and(|s| s.owned)
+        });
+        if !anything_left {
             tracing::warn!(name = %spec.name, "load balancer gone; removing kafka_privatelink from state");
             return ReadResponse { state: None, private: req.private, diagnostics: Diagnostics::new() };
         }
-        let mut diagnostics: Diagnostics = apply::zones_lag(&observed).into_iter().collect();
-        let zones = self.load_balancer_zones(&prior, &spec, &observed, &mut diagnostics).await;
-        let private = with_leftovers(private, &spec, &observed, &recorded);
-        match Model::encode(&render(&prior, &spec, &observed, &recorded, zones)) {
+        let mut diagnostics = Diagnostics::new();
+        let private = with_leftovers_of(private, &shares);
+        let state = self.render_shares(&prior, &shares, Vec::new(), &mut diagnostics).await;
+        match Model::encode(&state) {
             Ok(state) => ReadResponse { state: Some(state), private: private.encode(), diagnostics },
             Err(d) => fail(d),
         }

@@ -15,6 +15,7 @@
 
 use crate::domain::ports::PortError;
 use crate::domain::promise::Broken;
+use crate::domain::spread::SpreadError;
 use crate::server::api::diag::Diagnostic;
 use crate::server::api::path::AttributePath;
 
@@ -122,6 +123,20 @@ pub enum LinkRefusal {
         name: String,
         paths: Vec<AttributePath>,
     },
+    /// `brokers_per_load_balancer` would move live brokers.
+    Spread(SpreadError),
+    /// Unsetting `brokers_per_load_balancer` would gather brokers behind
+    /// several load balancers onto one.
+    Gather {
+        load_balancers: usize,
+    },
+    /// Two listeners on one port of one load balancer.
+    SharedListenerPort {
+        port: u16,
+        load_balancer: String,
+        first: AttributePath,
+        second: AttributePath,
+    },
 }
 
 /// The list whose unknown value leaves a replacement undecided.
@@ -190,6 +205,9 @@ impl Refusal for LinkRefusal {
             }
             LinkRefusal::PlanOutOfDate { broken, .. } => out_of_date(broken),
             LinkRefusal::ChangedDuringApply { paths, .. } => changed(paths),
+            LinkRefusal::Spread(_) | LinkRefusal::Gather { .. } | LinkRefusal::SharedListenerPort { .. } => {
+                spread_detail(self)
+            }
         }
     }
 
@@ -210,6 +228,10 @@ impl Refusal for LinkRefusal {
             LinkRefusal::IpNotInstances { key, .. } => brokers_at(key, "ip"),
             LinkRefusal::PlanOutOfDate { broken, .. } => broken.first().map(|(_, at)| at.clone()),
             LinkRefusal::ChangedDuringApply { paths, .. } => paths.first().cloned(),
+            LinkRefusal::Spread(_) | LinkRefusal::Gather { .. } => {
+                Some(AttributePath::attr("brokers_per_load_balancer"))
+            }
+            LinkRefusal::SharedListenerPort { second, .. } => Some(second.clone()),
         }
     }
 
@@ -228,6 +250,8 @@ impl Refusal for LinkRefusal {
             LinkRefusal::IpNotInstances { .. } => "Broker IP is not its instance's",
             LinkRefusal::PlanOutOfDate { .. } => "Plan out of date for Kafka PrivateLink",
             LinkRefusal::ChangedDuringApply { .. } => "AWS changed during the apply of Kafka PrivateLink",
+            LinkRefusal::Spread(_) | LinkRefusal::Gather { .. } => "Brokers would move between load balancers",
+            LinkRefusal::SharedListenerPort { .. } => "Duplicate listener port on a load balancer",
         };
         (PRIVATELINK_PAGE, fixed)
     }
@@ -250,7 +274,37 @@ impl Refusal for LinkRefusal {
             LinkRefusal::IpNotInstances { key: s(), instance: s(), has: s(), given: s() },
             LinkRefusal::PlanOutOfDate { name: s(), broken: vec![] },
             LinkRefusal::ChangedDuringApply { name: s(), paths: vec![] },
+            LinkRefusal::Spread(SpreadError::Crowded { shard: 0, brokers: vec![b], per: 1 }),
+            LinkRefusal::Gather { load_balancers: 2 },
+            LinkRefusal::SharedListenerPort {
+                port: 9092,
+                load_balancer: s(),
+                first: AttributePath::attr("brokers"),
+                second: AttributePath::attr("brokers"),
+            },
         ]
+    }
+}
+
+/// The details of the refusals that keep brokers where they are among
+/// several load balancers.
+fn spread_detail(r: &LinkRefusal) -> String {
+    match r {
+        LinkRefusal::Spread(e) => format!(
+            "{e}. Keep brokers_per_load_balancer at or above what each load balancer holds, or move brokers \
+                 deliberately: remove them in one apply and add them back (with new listener ports, told to their \
+                 clients) in the next."
+        ),
+        LinkRefusal::Gather { load_balancers } => format!(
+            "The brokers sit behind {load_balancers} load balancers; without brokers_per_load_balancer they \
+                 would all move behind one, and their clients were told their addresses. Keep \
+                 brokers_per_load_balancer."
+        ),
+        LinkRefusal::SharedListenerPort { port, load_balancer, first, .. } => format!(
+            "Listener port {port} of load balancer {load_balancer} is already used by {first}; brokers behind \
+                 one load balancer need listener ports of their own."
+        ),
+        _ => String::new(),
     }
 }
 

@@ -71,6 +71,7 @@ mod privatelink_model;
 mod privatelink_ownership;
 mod privatelink_preflight;
 mod privatelink_security_groups;
+mod privatelink_spread;
 mod privatelink_validation;
 mod provider_config;
 mod release;

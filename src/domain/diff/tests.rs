@@ -17,6 +17,8 @@ fn ip(last: u8) -> TargetId {
 fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
     Spec {
         name: "orders".into(),
+        load_balancer_name: "orders".into(),
+        elsewhere: BTreeMap::new(),
         vpc_id: "vpc-1".into(),
         load_balancer: LoadBalancerSpec::Create { subnets: BTreeSet::from(["subnet-a".into()]) },
         brokers: brokers

@@ -10,10 +10,13 @@ use tokio_util::sync::CancellationToken;
 
 use super::model::{Model, defaults, known_strings};
 use super::private::{Private, Provenance, new_token};
-use super::to_domain::{Purpose, cross_zone_left_alone, lookup_for, promised_of, recorded_of};
-use super::to_state::{render, with_leftovers};
+use super::shards::{self, Part, parts, recorded_for, spec_for};
+use super::to_domain::{Purpose, cross_zone_left_alone, lookup_for, promised_of};
+use super::to_state::{render, with_leftovers_of};
 use super::{KafkaPrivatelink, Loaded, aws_error, diff_error};
+use crate::aws::AwsError;
 use crate::resources::values::Typed as _;
+use futures::future::join_all;
 
 use crate::aws::execute::{Execution, execute};
 use crate::aws::observe::{CallCounter, observe};
@@ -111,27 +114,29 @@ fn changed_during_apply(name: &str, planned: &Value, state: &Value) -> Option<Di
 }
 
 /// The token that marks this instance's objects: the stored one, one read
-/// off the recorded objects or left by an interrupted first apply, or a new
-/// one.
-fn token_of(
-    spec: &Spec,
-    observed: &Observed,
-    private: &Private,
-    recorded: Option<&Recorded>,
-) -> Result<String, Diagnostic> {
-    match ownership::resolve(spec, observed, private.instance.as_deref(), recorded) {
-        Ok(Token::Stored(t)) => Ok(t),
-        Ok(Token::Recovered(t)) => {
-            tracing::info!(name = %spec.name, "the private state was lost (an interrupted apply): the token is read off the recorded objects");
-            Ok(t)
-        }
-        Ok(Token::Resumed(t)) => {
-            tracing::info!(name = %spec.name, "resuming the objects of an interrupted first apply");
-            Ok(t)
-        }
-        Ok(Token::Fresh) => Ok(new_token()),
-        Err(e) => Err(diff_error(&spec.name, &DiffError::from(e))),
+/// off the recorded objects or left by an interrupted first apply (of any
+/// of its load balancers), or a new one.
+fn token_of(shares: &[Share], private: &Private, prior: bool) -> Result<String, Diagnostic> {
+    if let Some(t) = &private.instance {
+        return Ok(t.clone());
     }
+    let mut found = None;
+    for s in shares {
+        match ownership::resolve(&s.spec, &s.observed, None, prior.then_some(&s.recorded)) {
+            Ok(Token::Stored(t)) => return Ok(t),
+            Ok(Token::Recovered(t)) => {
+                tracing::info!(name = %s.spec.name, "the private state was lost (an interrupted apply): the token is read off the recorded objects");
+                found.get_or_insert(t);
+            }
+            Ok(Token::Resumed(t)) => {
+                tracing::info!(name = %s.spec.name, load_balancer = %s.spec.load_balancer_name, "resuming the objects of an interrupted first apply");
+                found.get_or_insert(t);
+            }
+            Ok(Token::Fresh) => {}
+            Err(e) => return Err(diff_error(&s.spec.name, &DiffError::from(e))),
+        }
+    }
+    Ok(found.unwrap_or_else(new_token))
 }
 
 /// Whether a first apply created nothing of its own: then it has no state.
@@ -141,6 +146,46 @@ fn created_nothing(observed: &Observed) -> bool {
             && !observed.target_groups.iter().any(|t| t.owned)
             && !observed.service.as_ref().is_some_and(|s| s.owned))
 }
+
+/// One load balancer's share of a refresh or an apply: its part of the
+/// model, its spec, what the state records of it, and what AWS holds.
+pub(super) struct Share {
+    pub part: Part,
+    pub spec: Spec,
+    pub recorded: Recorded,
+    pub observed: Observed,
+}
+
+/// The shares of `model` (a state, or a plan with `prior` its prior
+/// state): each part's records come from the prior part of the same name.
+pub(super) fn shares_of(model: &Model, whole: &Spec, prior: Option<&Model>, private: &Private) -> Vec<Share> {
+    let before = prior.map(parts).unwrap_or_default();
+    parts(model)
+        .into_iter()
+        .map(|part| {
+            let recorded = before
+                .iter()
+                .find(|p| p.name == part.name)
+                .map(|p| recorded_for(p, &before, private))
+                .unwrap_or_default();
+            Share { spec: spec_for(whole, &part), part, recorded, observed: Observed::default() }
+        })
+        .collect()
+}
+
+/// The prior state's load balancers the plan no longer has, with what the
+/// state records of each.
+fn dropped(planned: &[Share], prior: Option<&Model>, private: &Private) -> Vec<(Part, Recorded)> {
+    let before = prior.map(parts).unwrap_or_default();
+    before
+        .iter()
+        .filter(|p| !planned.iter().any(|s| s.part.name == p.name))
+        .map(|p| (p.clone(), recorded_for(p, &before, private)))
+        .collect()
+}
+
+/// A load balancer's zone ids as `load_balancer_zones` answers.
+type Zones = Option<Tri<BTreeSet<String>>>;
 
 /// What running a schedule needs besides the schedule.
 struct Run<'a> {
@@ -153,6 +198,28 @@ struct Run<'a> {
 }
 
 impl KafkaPrivatelink {
+    /// Reads every share's objects, the load balancers concurrently.
+    pub(super) async fn observe_shares(
+        &self,
+        clients: &Clients,
+        shares: &mut [Share],
+        purpose: Purpose,
+    ) -> Result<(), AwsError> {
+        let calls = CallCounter::default();
+        let lookups: Vec<_> = shares.iter().map(|s| lookup_for(&s.spec, &s.recorded, purpose)).collect();
+        let found = join_all(lookups.iter().map(|l| observe(clients, l, &calls))).await;
+        for (share, found) in shares.iter_mut().zip(found) {
+            share.observed = found?;
+        }
+        tracing::debug!(aws_calls = calls.get(), load_balancers = shares.len(), "observed kafka_privatelink");
+        Ok(())
+    }
+
+    #[expect(
+        clippy::too_many_lines,
+        reason = "the apply's one sequence: observe, token, ownership, schedules and promises of every load balancer, \
+                  then the writes, then the state"
+    )]
     pub(super) async fn converge(&self, ctx: &Context, req: &ApplyRequest) -> ApplyResponse {
         let fail = |d: Diagnostics| ApplyResponse {
             state: req.prior_state.clone(),
@@ -166,44 +233,105 @@ impl KafkaPrivatelink {
         let prior = if req.prior_state.is_null() { None } else { Model::decode(&req.prior_state, "prior state").ok() };
         let creating = prior.is_none();
         let action = if creating { Doing::Creating } else { Doing::Updating };
-        let recorded = prior.as_ref().map(|p| recorded_of(p, &private)).unwrap_or_default();
         let purpose = if creating { Purpose::Create } else { Purpose::Update };
-        let mut observed = match observe(clients, &lookup_for(&spec, &recorded, purpose), &CallCounter::default()).await
-        {
-            Ok(o) => o,
-            Err(e) => return fail(aws_error(clients, action, &spec.name, &e).into()),
-        };
-        let token = match token_of(&spec, &observed, &private, prior.is_some().then_some(&recorded)) {
+        let mut shares = shares_of(&planned, &spec, prior.as_ref(), &private);
+        if shares.is_empty() {
+            return fail(Diagnostic::incomplete_plan("load_balancers").into());
+        }
+        let dropped = dropped(&shares, prior.as_ref(), &private);
+        if let Err(e) = self.observe_shares(clients, &mut shares, purpose).await {
+            return fail(aws_error(clients, action, &spec.name, &e).into());
+        }
+        let token = match token_of(&shares, &private, !creating) {
             Ok(t) => t,
             Err(d) => return fail(d.into()),
         };
-        let instance = Instance { name: spec.name.clone(), token, recorded, complete: !creating };
-        instance.claim(&mut observed, &spec.vpc_id);
         let mut diagnostics = Diagnostics::new();
-        match diff::converge(&spec, &observed, &instance) {
-            Err(e) if creating => {
-                let diagnostics = Diagnostics::from(diff_error(&spec.name, &e));
-                return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
-            }
-            Err(e) => diagnostics.push(diff_error(&spec.name, &e)),
-            Ok(schedule) => {
-                let broken = promise::broken(&promised_of(&planned), &observed, &schedule);
-                if !broken.is_empty() {
-                    return fail(plan_out_of_date(&spec.name, &broken).into());
+        let mut schedules = Vec::new();
+        for share in &mut shares {
+            let instance = Instance {
+                name: spec.name.clone(),
+                token: token.clone(),
+                recorded: share.recorded.clone(),
+                complete: !creating,
+            };
+            instance.claim(&mut share.observed, &spec.vpc_id);
+            match diff::converge(&share.spec, &share.observed, &instance) {
+                Ok(schedule) => {
+                    let broken = promise::broken(&promised_of(&share.part.model), &share.observed, &schedule);
+                    if !broken.is_empty() {
+                        return fail(plan_out_of_date(&spec.name, &broken).into());
+                    }
+                    schedules.push(schedule);
                 }
-                let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
-                let run = Run { spec: &spec, timeout, token: &instance.token, action, clients, stop: &ctx.stop };
-                self.run(&run, &schedule, &mut observed, &mut diagnostics).await;
+                Err(e) => diagnostics.push(diff_error(&spec.name, &e)),
             }
         }
-        if creating && created_nothing(&observed) {
+        if creating && diagnostics.has_errors() {
+            return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
+        }
+        let timeout = if creating { planned.timeout(|t| &t.create) } else { planned.timeout(|t| &t.update) };
+        let mut kept = Vec::new();
+        let mut lost = Private::default();
+        // Nothing is written unless every load balancer's schedule could be
+        // made; then every one runs at once, and the completion marks come
+        // last, once all of them stand.
+        if !diagnostics.has_errors() {
+            let completions: Vec<_> = schedules.iter_mut().map(diff::Schedule::take_completion).collect();
+            let reject = planned
+                .endpoint()
+                .and_then(|e| e.reject_connections_on_destroy.known().copied())
+                .unwrap_or(defaults::OPT_IN);
+            let runs = shares.iter_mut().zip(&schedules).map(|(share, schedule)| {
+                let token = token.as_str();
+                let stop = &ctx.stop;
+                async move {
+                    let run = Run { spec: &share.spec, timeout, token, action, clients, stop };
+                    let mut d = Diagnostics::new();
+                    self.run(&run, schedule, &mut share.observed, &mut d).await;
+                    d
+                }
+            });
+            let exec =
+                Execution { vpc_id: spec.vpc_id.clone(), timeout, client_token: String::new(), stop: ctx.stop.clone() };
+            let drops = dropped.iter().map(|(part, recorded)| {
+                let schedule = diff::teardown(recorded, true, reject);
+                let exec = &exec;
+                async move { (part, recorded, execute(clients, &schedule, &mut Observed::default(), exec).await) }
+            });
+            let (ran, drops) = futures::join!(join_all(runs), join_all(drops));
+            ran.into_iter().for_each(|d| diagnostics.extend(d));
+            for (part, recorded, result) in drops {
+                if let Err(errors) = result {
+                    diagnostics.extend(errors.iter().map(|e| aws_error(clients, action, &spec.name, e)).collect());
+                    kept.push(shards::kept_entry(part));
+                    lost.leftover_groups.extend(recorded.group_arns().cloned());
+                    lost.leftover_listeners.extend(recorded.listeners.iter().cloned());
+                }
+            }
+            if !diagnostics.has_errors() {
+                let marks = shares.iter_mut().zip(&completions).map(|(share, schedule)| {
+                    let token = token.as_str();
+                    let stop = &ctx.stop;
+                    async move {
+                        let run = Run { spec: &share.spec, timeout, token, action, clients, stop };
+                        let mut d = Diagnostics::new();
+                        self.run(&run, schedule, &mut share.observed, &mut d).await;
+                        d
+                    }
+                });
+                join_all(marks).await.into_iter().for_each(|d| diagnostics.extend(d));
+            }
+        }
+        if creating && shares.iter().all(|s| created_nothing(&s.observed)) {
             return ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics };
         }
         let provenance = provenance(&spec, prior.as_ref(), &private);
-        let private =
-            Private { instance: Some(instance.token.clone()), load_balancer: Some(provenance), ..Private::default() };
-        let private = with_leftovers(private, &spec, &observed, &instance.recorded);
-        match self.applied_state(req, &planned, &spec, &observed, &instance.recorded, &mut diagnostics).await {
+        let private = Private { instance: Some(token.clone()), load_balancer: Some(provenance), ..Private::default() };
+        let mut private = with_leftovers_of(private, &shares);
+        private.leftover_groups.extend(lost.leftover_groups);
+        private.leftover_listeners.extend(lost.leftover_listeners);
+        match self.applied_state(req, &planned, &shares, kept, &mut diagnostics).await {
             Ok(state) => ApplyResponse { state, private: private.encode(), diagnostics },
             Err(d) => {
                 diagnostics.extend(d);
@@ -253,20 +381,51 @@ impl KafkaPrivatelink {
         &self,
         req: &ApplyRequest,
         planned: &Model,
-        spec: &Spec,
-        observed: &Observed,
-        recorded: &Recorded,
+        shares: &[Share],
+        kept: Vec<crate::resources::privatelink::model::LoadBalancerModel>,
         diagnostics: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {
-        diagnostics.extend(zones_lag(observed).into_iter().collect());
-        let zone_ids = self.load_balancer_zones(planned, spec, observed, diagnostics).await;
-        let state = Model::encode(&render(planned, spec, observed, recorded, zone_ids))?;
+        let state = Model::encode(&self.render_shares(planned, shares, kept, diagnostics).await)?;
         if !diagnostics.has_errors()
-            && let Some(d) = changed_during_apply(&spec.name, &req.planned, &state)
+            && let Some(d) = changed_during_apply(planned.label(), &req.planned, &state)
         {
             diagnostics.push(d);
         }
         Ok(state)
+    }
+
+    /// The state of every share, merged: the zones' lag said, each load
+    /// balancer's zone ids read when `base` lacks them (once for all that
+    /// share the first one's subnets).
+    pub(super) async fn render_shares(
+        &self,
+        base: &Model,
+        shares: &[Share],
+        kept: Vec<crate::resources::privatelink::model::LoadBalancerModel>,
+        diagnostics: &mut Diagnostics,
+    ) -> Model {
+        let mut rendered = Vec::new();
+        let mut first_zones: Option<(BTreeSet<String>, Zones)> = None;
+        for share in shares {
+            diagnostics.extend(zones_lag(&share.observed).into_iter().collect());
+            let subnets = share.observed.load_balancer.as_ref().map(|l| l.subnets.clone());
+            let zones = match (&first_zones, subnets) {
+                (Some((s, z)), Some(now)) if *s == now => z.clone(),
+                (_, subnets) => {
+                    let z =
+                        self.load_balancer_zones(&share.part.model, &share.spec, &share.observed, diagnostics).await;
+                    if first_zones.is_none()
+                        && let Some(s) = subnets
+                    {
+                        first_zones = Some((s, z.clone()));
+                    }
+                    z
+                }
+            };
+            let model = render(&share.part.model, &share.spec, &share.observed, &share.recorded, zones);
+            rendered.push((share.part.clone(), model));
+        }
+        shards::merge(base, &rendered, kept)
     }
 
     /// After a subnet change: the load balancer's zones and its service's,
@@ -340,8 +499,9 @@ impl KafkaPrivatelink {
     }
 
     /// Deletes exactly what the state records — an adopted load balancer
-    /// never —, without reading everything again: Terraform refreshed the
-    /// state just before, and deleting what is already gone succeeds.
+    /// never —, every load balancer at once, without reading everything
+    /// again: Terraform refreshed the state just before, and deleting what
+    /// is already gone succeeds.
     pub(super) async fn destroy(&self, ctx: &Context, req: &ApplyRequest) -> ApplyResponse {
         let keep = |d: Diagnostics| ApplyResponse {
             state: req.prior_state.clone(),
@@ -359,37 +519,56 @@ impl KafkaPrivatelink {
             && private.load_balancer != Some(Provenance::Adopted);
         let reject =
             prior.endpoint().and_then(|e| e.reject_connections_on_destroy.known().copied()).unwrap_or(defaults::OPT_IN);
-        // Consumers the refresh found connected (or being connected) are
-        // read once more: in one `terraform destroy` of a whole wiring, an
-        // accepter or the consumer's own endpoint goes between the refresh
-        // and this destroy. Still connected, it is refused before any change;
-        // any that connect after this read make AWS refuse the service's
-        // deletion, the first step.
-        let refreshed = connections::live_endpoints(prior.recorded_connections().unwrap_or_default());
-        let service = prior.endpoint().and_then(|e| e.id.known()).map_or("", String::as_str);
-        if !reject && !refreshed.is_empty() {
-            let live = match ec2::live_connections(&clients.ec2, service).await {
-                Ok(live) => live,
-                Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
-                Err(e) => return keep(std::iter::once(aws_error(clients, Doing::Deleting, &spec.name, &e)).collect()),
-            };
-            if !live.is_empty() {
-                let e = ec2::still_connected(service, live);
-                return keep(std::iter::once(aws_error(clients, Doing::Deleting, &spec.name, &e)).collect());
-            }
+        let all = parts(&prior);
+        if !reject && let Err(d) = self.refuse_connected(&prior, &all, clients).await {
+            return keep(d);
         }
-        let schedule = diff::teardown(&recorded_of(&prior, &private), delete_load_balancer, reject);
         let exec = Execution {
             vpc_id: spec.vpc_id.clone(),
             timeout: prior.timeout(|t| &t.delete),
             client_token: String::new(),
             stop: ctx.stop.clone(),
         };
-        match execute(clients, &schedule, &mut Observed::default(), &exec).await {
-            Ok(()) => ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() },
+        let teardowns = all.iter().map(|part| {
+            let schedule = diff::teardown(&recorded_for(part, &all, &private), delete_load_balancer, reject);
+            let exec = &exec;
+            async move { execute(clients, &schedule, &mut Observed::default(), exec).await }
+        });
+        let errors: Vec<AwsError> = join_all(teardowns).await.into_iter().filter_map(Result::err).flatten().collect();
+        if errors.is_empty() {
+            ApplyResponse { state: Value::Null, private: Vec::new(), diagnostics: Diagnostics::new() }
+        } else {
             // What was deleted is gone from AWS; the next refresh sees it.
-            Err(errors) => keep(errors.iter().map(|e| aws_error(clients, Doing::Deleting, &spec.name, e)).collect()),
+            keep(errors.iter().map(|e| aws_error(clients, Doing::Deleting, &spec.name, e)).collect())
         }
+    }
+
+    /// Refuses a destroy while consumers are connected to a service. The
+    /// first service's connections the refresh found connected (or being
+    /// connected) are read once more: in one `terraform destroy` of a whole
+    /// wiring, an accepter or the consumer's own endpoint goes between the
+    /// refresh and this destroy. The state keeps no connections of the
+    /// others: each is read. Any that connect after this read make AWS
+    /// refuse the service's deletion, the first step.
+    async fn refuse_connected(&self, prior: &Model, all: &[Part], clients: &Clients) -> Result<(), Diagnostics> {
+        let refreshed = connections::live_endpoints(prior.recorded_connections().unwrap_or_default());
+        let name = prior.label();
+        for part in all {
+            let Some(service) = part.model.endpoint().and_then(|e| e.id.known()) else { continue };
+            if part.first && refreshed.is_empty() {
+                continue;
+            }
+            let live = match ec2::live_connections(&clients.ec2, service).await {
+                Ok(live) => live,
+                Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+                Err(e) => return Err(aws_error(clients, Doing::Deleting, name, &e).into()),
+            };
+            if !live.is_empty() {
+                let e = ec2::still_connected(service, live);
+                return Err(aws_error(clients, Doing::Deleting, name, &e).into());
+            }
+        }
+        Ok(())
     }
 }
 

@@ -75,7 +75,8 @@ impl KafkaPrivatelink {
             complete: true,
         };
         instance.claim(&mut observed, &lb.vpc_id);
-        let state = Model::encode(&render(&base, &spec, &observed, &instance.recorded, Some(Tri::Known(zones))))?;
+        let rendered = render(&base, &spec, &observed, &instance.recorded, Some(Tri::Known(zones)));
+        let state = Model::encode(&super::shards::whole(&base, rendered))?;
         let private = Private {
             instance: Some(instance.token.clone()),
             load_balancer: Some(Provenance::Imported),

@@ -12,7 +12,7 @@ use crate::domain::connections::Connection;
 use crate::domain::layout::{Role, TargetId, TargetKind, target_group_name};
 use crate::domain::net::parse_ipv4;
 use crate::domain::ownership::{RESERVED_TAG_PREFIX, is_reserved_tag};
-use crate::domain::ports::BrokerId;
+use crate::domain::ports::{BrokerId, MAX_LISTENERS_PER_NLB};
 use crate::domain::validate::{
     self, check_elb_name, check_instance_id, check_load_balancer_arn, check_principal, check_security_group_id, limits,
 };
@@ -37,6 +37,7 @@ pub struct Model {
     pub enforce_security_group_inbound_rules_on_private_link_traffic: Tri<String>,
     pub broker_port: Tri<f64>,
     pub listener_port_base: Tri<f64>,
+    pub brokers_per_load_balancer: Tri<f64>,
     pub brokers: Tri<BTreeMap<String, Broker>>,
     pub bootstrap: Tri<Vec<Bootstrap>>,
     pub cross_zone_load_balancing: Tri<bool>,
@@ -51,6 +52,18 @@ pub struct Model {
     pub availability_zone_ids: Strings,
     pub bootstrap_servers: Tri<String>,
     pub target_health: Tri<BTreeMap<String, TargetHealthModel>>,
+    pub load_balancers: Tri<Vec<LoadBalancerModel>>,
+}
+
+/// One of the setup's load balancers, as `load_balancers` lists them: the
+/// first is the one the single-valued attributes speak of.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+pub struct LoadBalancerModel {
+    pub name: Tri<String>,
+    pub load_balancer_arn: Tri<String>,
+    pub endpoint_service_id: Tri<String>,
+    pub endpoint_service_name: Tri<String>,
+    pub broker_ids: Strings,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -64,6 +77,7 @@ pub struct Broker {
     pub target_group_arn: Tri<String>,
     pub listener_arn: Tri<String>,
     pub targets: Strings,
+    pub endpoint_service_name: Tri<String>,
 }
 
 /// One broker target's health, as `target_health` shows it.
@@ -206,7 +220,7 @@ impl Model {
 
     /// The port a broker's targets use (`port`, else `broker_port`, else
     /// 9092); `None` while unknown.
-    fn target_port_of(&self, b: &Broker) -> Option<u16> {
+    pub fn target_port_of(&self, b: &Broker) -> Option<u16> {
         match (&b.port, &self.broker_port) {
             (Tri::Null, Tri::Null) => Some(DEFAULT_BROKER_PORT),
             (Tri::Null, default) => port_of(default),
@@ -472,6 +486,35 @@ impl Model {
         );
     }
 
+    /// `brokers_per_load_balancer`: a count a load balancer's listeners
+    /// allow (the bootstrap listener, on the first, counts too), on load
+    /// balancers the resource creates.
+    fn check_spread(&self, c: &mut Checks) {
+        let at = path("brokers_per_load_balancer");
+        let Some(per) = c.range(&self.brokers_per_load_balancer, at.clone(), &limits::BROKERS_PER_LOAD_BALANCER) else {
+            return;
+        };
+        if self.bootstrap().is_some() && per as usize >= MAX_LISTENERS_PER_NLB {
+            c.fail(
+                at.clone(),
+                "Too many listeners",
+                format!(
+                    "The first load balancer also holds the bootstrap listener: with it, at most {} brokers fit \
+                     behind one ({MAX_LISTENERS_PER_NLB} listeners, a hard AWS quota).",
+                    MAX_LISTENERS_PER_NLB - 1
+                ),
+            );
+        }
+        if !self.creates() {
+            c.fail(
+                at,
+                "Spreading needs subnet_ids",
+                "brokers_per_load_balancer makes load balancers as the brokers need them: set subnet_ids, not \
+                 load_balancer_arn.",
+            );
+        }
+    }
+
     /// The ports, the brokers and the bootstrap listener: the checks every
     /// broker map shares ([`check_brokers`]), then one target per broker,
     /// all of one kind, no address or instance twice.
@@ -484,9 +527,11 @@ impl Model {
             listener_ports.claim(c, &b.listener_port, bp.attribute("listener_port"));
             port(c, &b.target_port, bp.attribute("target_port"), "target port");
         }
+        self.check_spread(c);
         let Tri::Known(brokers) = &self.brokers else { return };
         let other_listeners = usize::from(self.bootstrap().is_some());
-        check_brokers(c, brokers, other_listeners, &mut listener_ports);
+        let one_load_balancer = self.brokers_per_load_balancer.is_null();
+        check_brokers(c, brokers, other_listeners, one_load_balancer.then_some(&mut listener_ports));
         let kinds: BTreeSet<TargetKind> =
             brokers.values().filter(|b| b.target_is_known()).map(Broker::target_kind).collect();
         if kinds.len() > 1 {

@@ -18,6 +18,7 @@ use crate::server::api::value::Tri;
 
 mod attributes;
 mod facts;
+mod load_balancers;
 mod ports;
 mod replacement;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use attributes::{
     plan_bootstrap, plan_brokers, plan_endpoint_service, plan_load_balancer, plan_security_groups, plan_volatile,
 };
 use facts::Facts;
+use load_balancers::plan_load_balancers;
 use ports::{assign, check_replacement_keeps_ports, ports_of, with_default};
 
 impl KafkaPrivatelink {
@@ -94,6 +96,7 @@ impl KafkaPrivatelink {
         plan_bootstrap(&mut planned, &config, prior);
         plan_endpoint_service(&mut planned, &config, prior);
         plan_load_balancer(&mut planned, &config, prior);
+        plan_load_balancers(&mut planned, &config, prior)?;
         planned.bootstrap_servers = bootstrap_hint(&planned);
         // As refreshed; `plan_volatile` decides whether it stays.
         planned.target_health = prior.map_or(Tri::Unknown, |p| p.target_health.clone());

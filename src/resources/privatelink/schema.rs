@@ -19,6 +19,7 @@ pub fn schema() -> Schema {
             .attribute(s("enforce_security_group_inbound_rules_on_private_link_traffic", "`\"on\"` (AWS's default) or `\"off\"`: whether the security groups' inbound rules also filter traffic arriving through PrivateLink. Needs `security_group_ids`. Shown as AWS reports it.").optional_computed())
             .attribute(n("broker_port", &format!("The port brokers listen on, for brokers that name none. Default `{}`.", defaults::BROKER_PORT)).optional_computed())
             .attribute(n("listener_port_base", &format!("First NLB listener port for brokers without an explicit `listener_port`. Default `{}`.", defaults::LISTENER_PORT_BASE)).optional_computed())
+            .attribute(n("brokers_per_load_balancer", &format!("Spread the brokers over several network load balancers, at most this many behind each (1–{MAX}), each load balancer with its own target groups, listeners and VPC endpoint service carrying the same `endpoint_service` settings. Unset: one load balancer for every broker, as many as its {MAX} listeners allow. A broker keeps its load balancer for life, and a new one takes a free place on an existing load balancer before another is created; one left with no broker is deleted, except the first, which the single-valued attributes speak of. With `1` (the per-broker layout Amazon MSK needs, since its brokers' addresses cannot change), a broker's `listener_port` defaults to its own `port`. Lowering it below what a load balancer holds is refused: it would move live brokers. Needs `subnet_ids`.", MAX = crate::domain::ports::MAX_LISTENERS_PER_NLB)))
             .attribute(brokers())
             .block(NestedBlock::single("bootstrap", bootstrap()))
             .attribute(b("cross_zone_load_balancing", &format!("Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `{}`; with `load_balancer_arn`, unset leaves the adopted load balancer's own setting alone.", defaults::CROSS_ZONE)).optional_computed())
@@ -36,7 +37,21 @@ pub fn schema() -> Schema {
                     .computed()
                     .describe("Each broker's target health as the load balancer sees it, by broker id, read on every refresh in the same call that reads the targets: `state` (`initial`, `healthy`, `unhealthy`, `unused` while no listener uses the group, `unavailable`) and AWS's `reason` code when it gives one (`Target.FailedHealthChecks`, `Elb.RegistrationInProgress`, …). A broker registered by this apply appears from the next refresh on. Informational: it never causes a change, and it is kept apart from `brokers` so that passing `brokers` on stays stable."),
             )
-            .attribute(s("bootstrap_servers", "A `bootstrap.servers` hint for clients inside the VPC: the load balancer's DNS name with the bootstrap port, or with every broker's listener port.").computed()),
+            .attribute(s("bootstrap_servers", "A `bootstrap.servers` hint for clients inside the VPC: the (first) load balancer's DNS name with the bootstrap port, or with the listener port of every broker behind it.").computed())
+            .attribute(
+                Attribute::new(
+                    "load_balancers",
+                    Type::list(Type::object([
+                        ("name", Type::String),
+                        ("load_balancer_arn", Type::String),
+                        ("endpoint_service_id", Type::String),
+                        ("endpoint_service_name", Type::String),
+                        ("broker_ids", Type::list(Type::String)),
+                    ])),
+                )
+                .computed()
+                .describe("The setup's load balancers, the first first: each one's `name` (known at plan, a stable key for `for_each`), `load_balancer_arn`, `endpoint_service_id`, `endpoint_service_name` and the `broker_ids` behind it. One entry without `brokers_per_load_balancer`. Wire a consumer per entry, e.g. `kafka_endpoint_service_principal` with `for_each = { for lb in kafka_privatelink.x.load_balancers : lb.name => lb }`."),
+            ),
     )
 }
 
@@ -70,6 +85,7 @@ fn brokers() -> Attribute {
             s("target_group_arn", "ARN of the broker's target group.").computed(),
             s("listener_arn", "ARN of the broker's listener.").computed(),
             Attribute::new("targets", Type::set(Type::String)).computed().describe("The `ip:port` targets registered in the broker's target group; anything but the broker itself is removed on the next apply."),
+            s("endpoint_service_name", "The service name of the endpoint service in front of the broker's load balancer: what `kafka_advertised_listeners` takes to name each consumer connection when brokers sit behind several.").computed(),
         ],
     )
     .required()

@@ -25,8 +25,11 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
     let incomplete = Diagnostic::incomplete_plan;
     let mut tags = default_tags.clone();
     tags.extend(known_map(&m.tags).unwrap_or_default());
+    let name = m.name.known().cloned().ok_or_else(|| incomplete("name"))?;
     Ok(Spec {
-        name: m.name.known().cloned().ok_or_else(|| incomplete("name"))?,
+        load_balancer_name: name.clone(),
+        name,
+        elsewhere: BTreeMap::new(),
         vpc_id: m.vpc_id.known().cloned().ok_or_else(|| incomplete("vpc_id"))?,
         load_balancer: match m.placement() {
             Placement::Create(subnets) => {
@@ -192,7 +195,7 @@ pub(super) fn lookup_for(spec: &Spec, recorded: &Recorded, purpose: Purpose) -> 
     let (arn, name) = match &spec.load_balancer {
         LoadBalancerSpec::Adopt { arn } => (Some(arn.clone()), None),
         LoadBalancerSpec::Create { .. } => {
-            (recorded.load_balancer.clone(), recorded.load_balancer.is_none().then(|| spec.name.clone()))
+            (recorded.load_balancer.clone(), recorded.load_balancer.is_none().then(|| spec.load_balancer_name.clone()))
         }
     };
     let recorded_names: BTreeSet<&str> =

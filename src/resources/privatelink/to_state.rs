@@ -49,6 +49,17 @@ pub(super) fn with_leftovers(private: Private, spec: &Spec, observed: &Observed,
     }
 }
 
+/// `private` with the leftovers of every share (see [`with_leftovers`]).
+pub(super) fn with_leftovers_of(private: Private, shares: &[super::apply::Share]) -> Private {
+    let mut out = Private { leftover_groups: BTreeSet::new(), leftover_listeners: BTreeSet::new(), ..private };
+    for s in shares {
+        let share = with_leftovers(Private::default(), &s.spec, &s.observed, &s.recorded);
+        out.leftover_groups.extend(share.leftover_groups);
+        out.leftover_listeners.extend(share.leftover_listeners);
+    }
+    out
+}
+
 /// The state: `base` (the plan or the prior state) for what only Terraform
 /// knows, AWS's answer for everything AWS holds.
 pub(super) fn render(
@@ -275,9 +286,19 @@ pub(super) fn bootstrap_hint(m: &Model) -> Tri<String> {
     if let Some(p) = m.bootstrap().and_then(|b| port_of(&b.listener_port)) {
         return Tri::Known(format!("{dns}:{p}"));
     }
-    let mut ports: Vec<u16> =
-        m.brokers.known().into_iter().flat_map(|b| b.values()).filter_map(|b| port_of(&b.listener_port)).collect();
-    if ports.len() != m.brokers.known().map_or(0, BTreeMap::len) {
+    // Spread over several load balancers: the brokers behind the first.
+    let first: Option<BTreeSet<&String>> = match (m.brokers_per_load_balancer.is_null(), &m.load_balancers) {
+        (true, _) | (false, Tri::Null) => None,
+        (false, Tri::Known(lbs)) => {
+            Some(lbs.first().and_then(|e| e.broker_ids.known()).into_iter().flatten().filter_map(Tri::known).collect())
+        }
+        (false, Tri::Unknown) => return Tri::Unknown,
+    };
+    let Some(all) = m.brokers.known() else { return Tri::Unknown };
+    let behind: Vec<&model::Broker> =
+        all.iter().filter(|(k, _)| first.as_ref().is_none_or(|f| f.contains(k))).map(|(_, b)| b).collect();
+    let mut ports: Vec<u16> = behind.iter().filter_map(|b| port_of(&b.listener_port)).collect();
+    if ports.len() != behind.len() {
         return Tri::Unknown;
     }
     ports.sort_unstable();

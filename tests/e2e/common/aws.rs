@@ -47,9 +47,25 @@ pub struct Snapshot {
     /// service id → (acceptance required, principals, supported regions)
     pub services: BTreeMap<String, (bool, BTreeSet<String>, BTreeSet<String>)>,
     pub cross_zone: Option<bool>,
+    /// load balancer name → listener port → target group ARN
+    pub by_load_balancer: BTreeMap<String, BTreeMap<u16, String>>,
+    /// service id → the load balancer ARNs it fronts
+    pub service_load_balancers: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Snapshot {
+    /// Load balancer name → listener port → the targets behind it: what a
+    /// setup of several load balancers serves, each on its own ports.
+    pub fn routes_by_load_balancer(&self) -> BTreeMap<String, BTreeMap<u16, BTreeSet<String>>> {
+        let targets = |tg: &String| {
+            self.target_groups.values().find(|(arn, _, _)| arn == tg).map(|t| t.2.clone()).unwrap_or_default()
+        };
+        self.by_load_balancer
+            .iter()
+            .map(|(lb, ports)| (lb.clone(), ports.iter().map(|(p, tg)| (*p, targets(tg))).collect()))
+            .collect()
+    }
+
     /// Listener port → the targets behind it.
     pub fn routes(&self) -> BTreeMap<u16, BTreeSet<String>> {
         self.listeners
@@ -122,10 +138,13 @@ impl Aws {
                 .and_then(|a| a.value())
                 .map(|v| v == "true");
             let listeners = self.elb.describe_listeners().load_balancer_arn(&arn).send().await.unwrap();
+            let name = lb.load_balancer_name().unwrap().to_owned();
             for l in listeners.listeners() {
                 let tg = l.default_actions().first().and_then(|a| a.target_group_arn()).unwrap_or_default().to_owned();
+                snap.by_load_balancer.entry(name.clone()).or_default().insert(l.port().unwrap() as u16, tg.clone());
                 snap.listeners.insert(l.port().unwrap() as u16, (l.listener_arn().unwrap().to_owned(), tg));
             }
+            snap.by_load_balancer.entry(name).or_default();
             snap.load_balancers.push(arn);
         }
         let tgs = self.elb.describe_target_groups().send().await.unwrap();
@@ -148,6 +167,7 @@ impl Aws {
             let principals =
                 perms.allowed_principals().iter().filter_map(|p| p.principal().map(str::to_owned)).collect();
             let regions = s.supported_regions().iter().filter_map(|r| r.region().map(str::to_owned)).collect();
+            snap.service_load_balancers.insert(id.clone(), s.network_load_balancer_arns().iter().cloned().collect());
             snap.services.insert(id, (s.acceptance_required().unwrap_or(false), principals, regions));
         }
         snap

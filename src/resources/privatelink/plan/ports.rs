@@ -6,6 +6,7 @@ use crate::resources::check::{PortAsk, assign_listener_ports};
 use crate::resources::refusals::{LinkRefusal, refuse};
 use std::collections::BTreeMap;
 
+use crate::domain::spread::default_listener_port;
 use crate::resources::privatelink::model::{DEFAULT_BASE, Model, port_of};
 
 use crate::server::api::diag::{Diagnostic, Diagnostics};
@@ -34,7 +35,12 @@ pub(super) fn ports_of(prior: &Model) -> BTreeMap<String, u16> {
 /// unknown, only brokers that keep their port are known.
 pub(super) fn assign(config: &Model, current: &BTreeMap<String, u16>) -> Result<BTreeMap<String, u16>, Diagnostic> {
     let Some(brokers) = config.brokers.known() else { return Ok(BTreeMap::new()) };
-    let uncertain = config.listener_port_base.is_unknown()
+    let per = config.brokers_per_load_balancer.known().map(|p| *p as u16);
+    if per == Some(1) {
+        return Ok(own_ports(config, current));
+    }
+    let uncertain = config.brokers_per_load_balancer.is_unknown()
+        || config.listener_port_base.is_unknown()
         || config.bootstrap.is_unknown()
         || config.bootstrap().is_some_and(|b| b.listener_port.is_unknown())
         || brokers.values().any(|b| b.listener_port.is_unknown());
@@ -59,6 +65,28 @@ pub(super) fn assign(config: &Model, current: &BTreeMap<String, u16>) -> Result<
     let bootstrap = config.bootstrap().and_then(|b| port_of(&b.listener_port)).map(|p| (p, Some(bootstrap_at)));
     assign_listener_ports(&asks, base, bootstrap)
 }
+/// With one broker to a load balancer, each broker alone behind its own:
+/// its listener port is the one it names, the one it has, or else its own
+/// `port` (`domain::spread::default_listener_port`), so that it keeps
+/// advertising what it advertises. Whether two brokers share a load
+/// balancer's port is checked once they are placed.
+fn own_ports(config: &Model, current: &BTreeMap<String, u16>) -> BTreeMap<String, u16> {
+    let brokers = config.brokers.known().into_iter().flatten();
+    brokers
+        .filter_map(|(k, b)| {
+            let port = match &b.listener_port {
+                Tri::Known(p) => Some(*p as u16),
+                Tri::Unknown => None,
+                Tri::Null => current
+                    .get(k)
+                    .copied()
+                    .or_else(|| config.target_port_of(b).and_then(|p| default_listener_port(Some(1), p))),
+            };
+            Some((k.clone(), port?))
+        })
+        .collect()
+}
+
 /// Refuses a replacement whose new instance, assigning ports afresh, would
 /// give a broker of `prior` another listener port than it has.
 pub(super) fn check_replacement_keeps_ports(

@@ -30,6 +30,13 @@ impl<T> Tri<T> {
         }
     }
 
+    pub fn known_mut(&mut self) -> Option<&mut T> {
+        match self {
+            Tri::Known(v) => Some(v),
+            _ => None,
+        }
+    }
+
     pub fn is_unknown(&self) -> bool {
         matches!(self, Tri::Unknown)
     }

@@ -1,0 +1,219 @@
+//! `kafka_privatelink` over several load balancers
+//! (`brokers_per_load_balancer`), end to end under the real Terraform:
+//! placement as stable as ports, a load balancer and service per shard,
+//! the bootstrap listener on the first reaching every broker, and the
+//! per-broker layout keeping each broker's own port.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::common::aws::{Aws, Network, Snapshot};
+use crate::common::hcl::{Block, Config, list, object, output, s, subnet_ids};
+use crate::common::{Moto, Workspace};
+
+const MZ: &str = "arn:aws:iam::664411391173:root";
+
+/// `orders` over brokers `ids` (broker `id` at `.<10 + id>` of subnet
+/// `id % 3`), `per` to a load balancer.
+fn orders(net: &Network, ids: &[u32], per: Option<u32>) -> Block {
+    let brokers = ids.iter().map(|id| (*id, object([("ip", s(ip(net, *id)))])));
+    Block::resource("kafka_privatelink", "kafka")
+        .str("name", "orders")
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .opt("brokers_per_load_balancer", per)
+        .map("brokers", brokers)
+        .block(Block::new("endpoint_service").set("allowed_principals", list([s(MZ)])))
+}
+
+fn ip(net: &Network, id: u32) -> String {
+    format!("{}.{}", net.subnets[id as usize % net.subnets.len()].prefix, 10 + id)
+}
+
+fn config(resource: Block) -> String {
+    Config::new()
+        .with(resource)
+        .with(output("brokers", "kafka_privatelink.kafka.brokers"))
+        .with(output("load_balancers", "kafka_privatelink.kafka.load_balancers"))
+        .with(output("service", "kafka_privatelink.kafka.endpoint_service[0]"))
+        .with(output("lb", "kafka_privatelink.kafka.load_balancer_arn"))
+        .to_string()
+}
+
+/// `load_balancers` as (name, broker ids).
+fn placement(lbs: &Value) -> Vec<(String, Vec<String>)> {
+    let lbs = lbs.as_array().expect("load_balancers is a list");
+    lbs.iter()
+        .map(|lb| {
+            let ids = lb["broker_ids"].as_array().unwrap().iter().map(|i| i.as_str().unwrap().to_owned()).collect();
+            (lb["name"].as_str().unwrap().to_owned(), ids)
+        })
+        .collect()
+}
+
+fn names(v: &[(&str, &[&str])]) -> Vec<(String, Vec<String>)> {
+    v.iter().map(|(n, ids)| ((*n).to_owned(), ids.iter().map(|i| (*i).to_owned()).collect())).collect()
+}
+
+/// What AWS holds, per load balancer: listener port → targets.
+fn served(snap: &Snapshot) -> BTreeMap<String, BTreeMap<u16, BTreeSet<String>>> {
+    snap.routes_by_load_balancer()
+}
+
+fn targets(net: &Network, ids: &[u32]) -> BTreeSet<String> {
+    ids.iter().map(|id| format!("{}:9092", ip(net, *id))).collect()
+}
+
+/// Every entry of `load_balancers` is a load balancer AWS holds, with its
+/// own service in front, and every broker names its own load balancer's
+/// service.
+fn assert_wired(ws: &Workspace, snap: &Snapshot) {
+    let lbs = ws.output("load_balancers");
+    let brokers = ws.output("brokers");
+    let lbs = lbs.as_array().unwrap();
+    assert!(!lbs.is_empty());
+    assert_eq!(lbs.len(), snap.load_balancers.len(), "one entry per load balancer AWS holds");
+    assert_eq!(lbs.len(), snap.services.len(), "one service per load balancer");
+    for lb in lbs {
+        let arn = lb["load_balancer_arn"].as_str().unwrap();
+        let service = lb["endpoint_service_id"].as_str().unwrap();
+        assert!(snap.load_balancers.iter().any(|a| a == arn), "{arn} exists");
+        assert_eq!(snap.service_load_balancers[service], BTreeSet::from([arn.to_owned()]), "{service} fronts {arn}");
+        let ids = lb["broker_ids"].as_array().unwrap();
+        for id in ids {
+            let b = &brokers[id.as_str().unwrap()];
+            assert_eq!(b["endpoint_service_name"], lb["endpoint_service_name"], "broker {id}");
+        }
+    }
+    assert_eq!(ws.output("lb"), lbs[0]["load_balancer_arn"], "load_balancer_arn is the first's");
+    assert_eq!(ws.output("service")["id"], lbs[0]["endpoint_service_id"], "endpoint_service is the first's");
+}
+
+#[tokio::test]
+async fn brokers_spread_over_load_balancers_and_stay_where_they_are() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let boot = |b: Block| b.block(Block::new("bootstrap").set("listener_port", 9000));
+    let ws = Workspace::new(&config(boot(orders(&net, &[1, 2, 3, 4, 5], Some(2))))).with_moto(&moto);
+
+    // create: two to a load balancer, in id order; the bootstrap listener on
+    // the first reaches all five
+    ws.apply();
+    let lbs = ws.output("load_balancers");
+    assert_eq!(placement(&lbs), names(&[("orders", &["1", "2"]), ("orders-1", &["3", "4"]), ("orders-2", &["5"])]));
+    let snap = aws.snapshot().await;
+    assert_wired(&ws, &snap);
+    let routes = served(&snap);
+    assert_eq!(routes["orders"][&9000], targets(&net, &[1, 2, 3, 4, 5]), "bootstrap reaches every broker");
+    assert_eq!(routes["orders"][&9001], targets(&net, &[1]));
+    assert_eq!(routes["orders-1"][&9003], targets(&net, &[3]));
+    assert_eq!(routes["orders-2"].keys().copied().collect::<Vec<_>>(), [9005]);
+    ws.assert_no_changes();
+
+    // a new broker takes the free place before any new load balancer
+    ws.write("main.tf", &config(boot(orders(&net, &[1, 2, 3, 4, 5, 6], Some(2)))));
+    ws.apply();
+    assert_eq!(
+        placement(&ws.output("load_balancers")),
+        names(&[("orders", &["1", "2"]), ("orders-1", &["3", "4"]), ("orders-2", &["5", "6"])])
+    );
+    let snap = aws.snapshot().await;
+    assert_eq!(snap.load_balancers.len(), 3);
+    assert_eq!(served(&snap)["orders-2"][&9006], targets(&net, &[6]));
+    assert_eq!(served(&snap)["orders"][&9000].len(), 6);
+    ws.assert_no_changes();
+
+    // a load balancer left with no broker goes, with its service; the
+    // others keep their brokers, ports and ARNs
+    let before = ws.output("brokers");
+    ws.write("main.tf", &config(boot(orders(&net, &[1, 2, 5, 6], Some(2)))));
+    ws.apply();
+    assert_eq!(placement(&ws.output("load_balancers")), names(&[("orders", &["1", "2"]), ("orders-2", &["5", "6"])]));
+    let after = ws.output("brokers");
+    for id in ["1", "2", "5", "6"] {
+        assert_eq!(after[id]["listener_arn"], before[id]["listener_arn"], "broker {id} untouched");
+    }
+    let snap = aws.snapshot().await;
+    assert_wired(&ws, &snap);
+    assert!(!served(&snap).contains_key("orders-1"));
+    ws.assert_no_changes();
+
+    // the next new load balancer takes the lowest free name
+    ws.write("main.tf", &config(boot(orders(&net, &[1, 2, 5, 6, 7], Some(2)))));
+    ws.apply();
+    assert_eq!(
+        placement(&ws.output("load_balancers")),
+        names(&[("orders", &["1", "2"]), ("orders-2", &["5", "6"]), ("orders-1", &["7"])])
+    );
+    assert_wired(&ws, &aws.snapshot().await);
+    ws.assert_no_changes();
+
+    // fewer brokers per load balancer would move live brokers: refused at plan
+    ws.write("main.tf", &config(boot(orders(&net, &[1, 2, 5, 6, 7], Some(1)))));
+    let refused = ws.fails(&["plan", "-no-color"]);
+    assert!(refused.contains("Brokers would move between load balancers"), "{refused}");
+    assert!(refused.contains("brokers_per_load_balancer"), "{refused}");
+    // and so would gathering them behind one
+    ws.write("main.tf", &config(boot(orders(&net, &[1, 2, 5, 6, 7], None))));
+    let refused = ws.fails(&["plan", "-no-color"]);
+    assert!(refused.contains("Brokers would move between load balancers"), "{refused}");
+
+    ws.write("main.tf", &config(boot(orders(&net, &[1, 2, 5, 6, 7], Some(2)))));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    let snap = aws.snapshot().await;
+    assert!(snap.is_empty(), "{snap:?}");
+}
+
+#[tokio::test]
+async fn one_broker_a_load_balancer_keeps_each_brokers_own_port() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+
+    // a live setup of one load balancer starts spreading: nobody moves
+    let ws = Workspace::new(&config(orders(&net, &[1], None))).with_moto(&moto);
+    ws.apply();
+    let first = ws.output("brokers");
+    assert_eq!(placement(&ws.output("load_balancers")), names(&[("orders", &["1"])]));
+    ws.write("main.tf", &config(orders(&net, &[1], Some(1))));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(
+        plan.contains("+ brokers_per_load_balancer = 1") && plan.contains("0 to add, 1 to change, 0 to destroy"),
+        "{plan}"
+    );
+    assert!(!plan.contains("listener_port") && !plan.contains("load_balancer_arn"), "nothing else changes\n{plan}");
+    ws.apply();
+    assert_eq!(ws.output("brokers")["1"]["listener_arn"], first["1"]["listener_arn"]);
+    ws.assert_no_changes();
+
+    // new brokers each get a load balancer and their own port
+    ws.write("main.tf", &config(orders(&net, &[1, 2, 3], Some(1))));
+    ws.apply();
+    assert_eq!(
+        placement(&ws.output("load_balancers")),
+        names(&[("orders", &["1"]), ("orders-1", &["2"]), ("orders-2", &["3"])])
+    );
+    let brokers = ws.output("brokers");
+    assert_eq!(brokers["1"]["listener_arn"], first["1"]["listener_arn"], "broker 1 untouched");
+    assert_eq!(brokers["1"]["listener_port"], 9001, "broker 1 keeps the port it had");
+    assert_eq!(brokers["2"]["listener_port"], 9092);
+    assert_eq!(brokers["3"]["listener_port"], 9092);
+    let snap = aws.snapshot().await;
+    assert_wired(&ws, &snap);
+    assert_eq!(served(&snap)["orders-1"][&9092], targets(&net, &[2]));
+    assert_eq!(served(&snap)["orders-2"][&9092], targets(&net, &[3]));
+    ws.assert_no_changes();
+
+    // the bootstrap listener may not take a port a broker of the first
+    // load balancer has
+    let clash = orders(&net, &[1, 2, 3], Some(1)).block(Block::new("bootstrap").set("listener_port", 9001));
+    ws.write("main.tf", &config(clash));
+    let refused = ws.fails(&["plan", "-no-color"]);
+    assert!(refused.contains("Duplicate listener port on a load balancer"), "{refused}");
+
+    ws.write("main.tf", &config(orders(&net, &[1, 2, 3], Some(1))));
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(aws.snapshot().await.is_empty());
+}
