@@ -117,6 +117,7 @@ async fn main() {
             timeout: Duration::from_secs(60),
             client_token: format!("bench{n}"),
             stop: CancellationToken::new(),
+            together: None,
         };
         let mut instance = Instance {
             name: spec.name.clone(),

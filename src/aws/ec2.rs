@@ -205,6 +205,85 @@ async fn describe_config(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<Ser
         .min_by_key(|c| (gone(c.service_state()), c.service_state() == Some(&ServiceState::Deleting))))
 }
 
+/// The services `keys` name, with their principals and connections: the
+/// services by id in one call (one by one when one of them is gone, which
+/// fails the call), those in front of load balancers from one listing of
+/// the region's. Returns them in the order of `keys`, and the number of
+/// calls made.
+pub async fn read_services(
+    ec2: &Client,
+    keys: &[ServiceKey<'_>],
+) -> Result<(Vec<Option<ObservedService>>, usize), AwsError> {
+    if let [key] = keys {
+        let found = read_service(ec2, *key).await?;
+        return Ok((vec![found.clone()], 1 + usize::from(found.is_some())));
+    }
+    let ids: Vec<String> =
+        keys.iter().filter_map(|k| if let ServiceKey::Id(id) = k { Some((*id).to_owned()) } else { None }).collect();
+    let mut configs = Vec::new();
+    let mut calls = 0;
+    if !ids.is_empty() {
+        calls += 1;
+        let req = ec2.describe_vpc_endpoint_service_configurations().set_service_ids(Some(ids.clone()));
+        match req.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await {
+            Ok(c) => configs.extend(c),
+            Err(e) => {
+                let e = AwsError::from_sdk_call(
+                    "ec2:DescribeVpcEndpointServiceConfigurations",
+                    "reading EC2 VPC Endpoint Services",
+                    ids.join(","),
+                    e,
+                );
+                if !e.is_not_found() {
+                    return Err(e);
+                }
+                for id in &ids {
+                    calls += 1;
+                    configs.extend(describe_config(ec2, ServiceKey::Id(id)).await?);
+                }
+            }
+        }
+    }
+    if keys.iter().any(|k| matches!(k, ServiceKey::LoadBalancer(_))) {
+        calls += 1;
+        let all = ec2.describe_vpc_endpoint_service_configurations().into_paginator().items().send();
+        configs.extend(all.collect::<Result<Vec<_>, _>>().await.map_err(|e| {
+            AwsError::from_sdk_call(
+                "ec2:DescribeVpcEndpointServiceConfigurations",
+                "listing EC2 VPC Endpoint Services",
+                "all",
+                e,
+            )
+        })?);
+    }
+    let chosen: Vec<Option<&ServiceConfiguration>> = keys
+        .iter()
+        .map(|k| {
+            configs
+                .iter()
+                .filter(|c| {
+                    k.matches(c) && !gone(c.service_state()) && c.service_state() != Some(&ServiceState::Deleting)
+                })
+                .min_by_key(|c| (gone(c.service_state()), c.service_state() == Some(&ServiceState::Deleting)))
+        })
+        .collect();
+    calls += chosen.iter().flatten().count();
+    let chosen: Vec<Option<ServiceConfiguration>> = chosen.into_iter().map(|c| c.cloned()).collect();
+    let found = super::observe::bounded(chosen.into_iter().map(|c| with_permissions(ec2, c))).await?;
+    Ok((found, calls))
+}
+
+/// A service's configuration with its principals and connections.
+async fn with_permissions(
+    ec2: &Client,
+    config: Option<ServiceConfiguration>,
+) -> Result<Option<ObservedService>, AwsError> {
+    let Some(config) = config else { return Ok(None) };
+    let id = config.service_id().unwrap_or_default();
+    let (principals, connections) = tokio::try_join!(allowed_principals(ec2, id), connections(ec2, id))?;
+    Ok(Some(ObservedService { connections, ..observed_service(&config, principals) }))
+}
+
 /// The service `key` names, with its principals and connections.
 pub async fn read_service(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<ObservedService>, AwsError> {
     let Some(config) = find_config(ec2, key).await? else { return Ok(None) };

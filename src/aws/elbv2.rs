@@ -94,6 +94,57 @@ pub async fn find_load_balancer(
     Ok(out.and_then(|o| o.load_balancers().iter().find(matches).map(load_balancer)))
 }
 
+/// DescribeLoadBalancers takes at most this many ARNs.
+const LOAD_BALANCERS_PER_CALL: usize = 20;
+
+/// Many load balancers by ARN, 20 per call, and by name: one name alone is
+/// asked for, several are picked from the region's listing (ELBv2 fails a
+/// call naming one load balancer that does not exist, which a create's new
+/// names all are). A batch of ARNs one of which is gone is asked again one
+/// by one. Returns those found and the number of calls made.
+pub async fn find_load_balancers(
+    elb: &Client,
+    arns: &[String],
+    names: &[String],
+) -> Result<(Vec<ObservedLoadBalancer>, usize), AwsError> {
+    let mut out = Vec::new();
+    let mut calls = 0;
+    for chunk in arns.chunks(LOAD_BALANCERS_PER_CALL) {
+        calls += 1;
+        let req = elb.describe_load_balancers().set_load_balancer_arns(Some(chunk.to_vec()));
+        let found = optional(req.send().await.map_err(|e| {
+            AwsError::from_sdk_call(
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "reading ELBv2 Load Balancers",
+                chunk.join(","),
+                e,
+            )
+        }))?;
+        match found {
+            Some(o) => out.extend(o.load_balancers().iter().map(load_balancer)),
+            None if chunk.len() > 1 => {
+                for arn in chunk {
+                    calls += 1;
+                    out.extend(find_load_balancer_by_arn(elb, arn).await?);
+                }
+            }
+            None => {}
+        }
+    }
+    match names {
+        [] => {}
+        [name] => {
+            calls += 1;
+            out.extend(find_load_balancer(elb, LoadBalancerKey::Name(name)).await?);
+        }
+        _ => {
+            calls += 1;
+            out.extend(all_load_balancers(elb).await?.into_iter().filter(|lb| names.contains(&lb.name)));
+        }
+    }
+    Ok((out, calls))
+}
+
 /// The load balancer with this ARN; absent is `None`.
 pub async fn find_load_balancer_by_arn(elb: &Client, arn: &str) -> Result<Option<ObservedLoadBalancer>, AwsError> {
     find_load_balancer(elb, LoadBalancerKey::Arn(arn)).await

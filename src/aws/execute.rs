@@ -3,6 +3,7 @@
 //! interrupted apply still knows everything it created.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
@@ -15,7 +16,7 @@ use super::error::{AwsError, ErrorKind};
 use super::observe::CONCURRENCY;
 use super::{ec2, elbv2, retry};
 use crate::domain::connections;
-use crate::domain::diff::{Schedule, Step, TargetGroupRef};
+use crate::domain::diff::{Phase, Schedule, Step, TargetGroupRef};
 use crate::domain::effect::Effect;
 use crate::domain::layout::{Observed, ObservedService, TargetId};
 use crate::domain::ownership::COMPLETE_TAG;
@@ -29,6 +30,37 @@ pub struct Execution {
     /// Makes a retried endpoint-service creation idempotent.
     pub client_token: String,
     pub stop: CancellationToken,
+    /// Several executions (one per load balancer of a setup) that mark
+    /// their objects complete only together (see [`Together`]).
+    pub together: Option<Arc<Together>>,
+}
+
+/// Holds each of several concurrent executions before its completion marks
+/// ([`Phase::Complete`]) until every one has run its other phases; the
+/// marks then run only if none of them failed. A first apply of several
+/// load balancers that crashes or fails part-way so leaves every one of
+/// them unmarked, and the next create resumes them all.
+#[derive(Debug)]
+pub struct Together {
+    barrier: tokio::sync::Barrier,
+    failed: std::sync::atomic::AtomicBool,
+}
+
+impl Together {
+    /// For `n` executions, each of which arrives exactly once.
+    pub fn new(n: usize) -> Self {
+        Self { barrier: tokio::sync::Barrier::new(n), failed: std::sync::atomic::AtomicBool::new(false) }
+    }
+
+    /// Arrives (`ok`: its phases so far succeeded); once all have, whether
+    /// every one did.
+    async fn arrive(&self, ok: bool) -> bool {
+        if !ok {
+            self.failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        self.barrier.wait().await;
+        !self.failed.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 // How long a call that names an object this apply created waits for AWS to
@@ -103,7 +135,26 @@ pub async fn execute(
     exec: &Execution,
 ) -> Result<(), Vec<AwsError>> {
     let mut fresh = Fresh::default();
-    for (name, phase) in schedule.phases.iter().filter(|(_, p)| !p.is_empty()) {
+    let (marks, others): (Vec<_>, Vec<_>) =
+        schedule.phases.iter().filter(|(_, p)| !p.is_empty()).partition(|(name, _)| **name == Phase::Complete);
+    let result = phases(clients, &others, observed, exec, &mut fresh).await;
+    if let Some(together) = &exec.together
+        && !together.arrive(result.is_ok()).await
+    {
+        return result;
+    }
+    result?;
+    phases(clients, &marks, observed, exec, &mut fresh).await
+}
+
+async fn phases(
+    clients: &Clients,
+    phases: &[(&Phase, &Vec<Step>)],
+    observed: &mut Observed,
+    exec: &Execution,
+    fresh: &mut Fresh,
+) -> Result<(), Vec<AwsError>> {
+    for (name, phase) in phases {
         if exec.stop.is_cancelled() {
             return Err(vec![AwsError::new(
                 "applying Kafka PrivateLink changes",
@@ -117,7 +168,7 @@ pub async fn execute(
         loop {
             while running.len() < CONCURRENCY {
                 let Some(step) = pending.next() else { break };
-                match run(clients, step, observed, &fresh, exec) {
+                match run(clients, step, observed, &*fresh, exec) {
                     Ok(fut) => running.push(fut),
                     Err(e) => errors.push(e),
                 }
@@ -575,12 +626,26 @@ mod tests {
         };
         let stop = CancellationToken::new();
         stop.cancel();
-        let exec =
-            Execution { vpc_id: "vpc-1".into(), timeout: Duration::from_secs(1), client_token: String::new(), stop };
+        let exec = Execution {
+            vpc_id: "vpc-1".into(),
+            timeout: Duration::from_secs(1),
+            client_token: String::new(),
+            stop,
+            together: None,
+        };
         let mut observed = Observed::default();
         let errors = execute(&clients, &plan, &mut observed, &exec).await.unwrap_err();
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].kind, ErrorKind::Cancelled);
+    }
+
+    #[tokio::test]
+    async fn executions_mark_complete_together_or_not_at_all() {
+        let all_ok = Together::new(2);
+        assert_eq!(tokio::join!(all_ok.arrive(true), all_ok.arrive(true)), (true, true));
+        let one_failed = Together::new(3);
+        let seen = tokio::join!(one_failed.arrive(true), one_failed.arrive(false), one_failed.arrive(true));
+        assert_eq!(seen, (false, false, false), "no load balancer is marked when one failed");
     }
 
     #[tokio::test]
@@ -597,6 +662,7 @@ mod tests {
             timeout: Duration::from_secs(1),
             client_token: String::new(),
             stop: CancellationToken::new(),
+            together: None,
         };
         let mut observed = Observed::default();
         let errors = execute(&clients, &plan, &mut observed, &exec).await.unwrap_err();

@@ -53,62 +53,115 @@ impl CallCounter {
     }
 }
 
-/// Reads everything in `lookup`: one DescribeLoadBalancers, then in
-/// parallel its attributes, listeners and attached target groups; recorded
-/// groups not attached in one more call; DescribeTargetHealth per group;
-/// DescribeTags per 20 ARNs; two EC2 calls for the endpoint service.
+/// Reads everything in `lookup` (see [`observe_all`]).
 pub async fn observe(clients: &Clients, lookup: &Lookup, calls: &CallCounter) -> Result<Observed, AwsError> {
-    let elb = &clients.elbv2;
-    let mut observed = Observed::default();
-    let mut lb = load_balancer(elb, lookup, calls).await?;
-    let mut target_groups: Vec<ObservedTargetGroup> = Vec::new();
-    if let Some(lb) = lb.as_mut() {
-        calls.add(3);
-        let (cross_zone, listeners, attached) = tokio::try_join!(
-            elbv2::cross_zone(elb, &lb.arn),
-            elbv2::listeners(elb, &lb.arn),
-            elbv2::target_groups_of(elb, &lb.arn),
-        )?;
-        lb.cross_zone = cross_zone;
-        observed.listeners = listeners;
-        target_groups = attached;
-    }
-    unattached_groups(elb, lookup, &observed.listeners, &mut target_groups, calls).await?;
-    if lookup.read_targets {
-        targets(elb, &mut target_groups, calls).await?;
-    }
-    tags(elb, lookup, lb.as_mut(), &mut target_groups, &mut observed.listeners, calls).await?;
-    attributes(elb, lookup, &mut target_groups, &mut observed.listeners, calls).await?;
-    observed.target_groups = target_groups;
-
-    // The recorded service, else the one in front of the load balancer.
-    let key = match (&lookup.service_id, &lb) {
-        (Some(id), _) => Some(ec2::ServiceKey::Id(id)),
-        (None, Some(lb)) => Some(ec2::ServiceKey::LoadBalancer(&lb.arn)),
-        (None, None) => None,
-    };
-    if let Some(key) = key {
-        calls.add(1);
-        observed.service = ec2::read_service(&clients.ec2, key).await?;
-        calls.add(usize::from(observed.service.is_some()));
-    }
-    observed.load_balancer = lb;
-    debug!(calls = calls.get(), "refreshed Kafka PrivateLink objects");
-    Ok(observed)
+    let mut all = observe_all(clients, std::slice::from_ref(lookup), calls).await?;
+    Ok(all.pop().unwrap_or_default())
 }
 
-/// The load balancer the lookup names, by ARN, else by name (one call).
-async fn load_balancer(
-    elb: &aws_sdk_elasticloadbalancingv2::Client,
-    lookup: &Lookup,
+/// Reads everything in `lookups` (one per load balancer of a setup), the
+/// reads batched across them where AWS allows: DescribeLoadBalancers for
+/// 20 ARNs a call (several names from one listing), then for each load
+/// balancer in parallel its attributes, listeners and attached target
+/// groups; recorded groups not attached in one more call per lookup;
+/// DescribeTargetHealth per group; DescribeTags per 20 ARNs of all of
+/// them; the endpoint services in one call (or one listing), and each
+/// one's principals and connections.
+pub async fn observe_all(
+    clients: &Clients,
+    lookups: &[Lookup],
     calls: &CallCounter,
-) -> Result<Option<ObservedLoadBalancer>, AwsError> {
-    calls.add(1);
-    match (&lookup.load_balancer_arn, &lookup.load_balancer_name) {
-        (Some(arn), _) => elbv2::find_load_balancer_by_arn(elb, arn).await,
-        (None, Some(name)) => elbv2::find_load_balancer(elb, elbv2::LoadBalancerKey::Name(name)).await,
-        (None, None) => Ok(None),
+) -> Result<Vec<Observed>, AwsError> {
+    let elb = &clients.elbv2;
+    let mut lbs = load_balancers(elb, lookups, calls).await?;
+    let mut parts: Vec<(Vec<ObservedTargetGroup>, Vec<ObservedListener>)> = Vec::new();
+    let arns: Vec<Option<String>> = lbs.iter().map(|lb| lb.as_ref().map(|l| l.arn.clone())).collect();
+    let details = bounded(arns.into_iter().map(|arn| behind(elb, arn, calls))).await?;
+    for (lb, found) in lbs.iter_mut().zip(details) {
+        match (lb.as_mut(), found) {
+            (Some(lb), Some((cross_zone, listeners, attached))) => {
+                lb.cross_zone = cross_zone;
+                parts.push((attached, listeners));
+            }
+            _ => parts.push((Vec::new(), Vec::new())),
+        }
     }
+    for (lookup, (groups, listeners)) in lookups.iter().zip(parts.iter_mut()) {
+        unattached_groups(elb, lookup, listeners, groups, calls).await?;
+    }
+    let reading: Vec<bool> = lookups.iter().map(|l| l.read_targets).collect();
+    targets(elb, &mut parts, &reading, calls).await?;
+    tags(elb, lookups, &mut lbs, &mut parts, calls).await?;
+    for (lookup, (groups, listeners)) in lookups.iter().zip(parts.iter_mut()) {
+        attributes(elb, lookup, groups, listeners, calls).await?;
+    }
+    // The recorded service, else the one in front of the load balancer.
+    let keys: Vec<Option<ec2::ServiceKey<'_>>> = lookups
+        .iter()
+        .zip(&lbs)
+        .map(|(lookup, lb)| match (&lookup.service_id, lb) {
+            (Some(id), _) => Some(ec2::ServiceKey::Id(id)),
+            (None, Some(lb)) => Some(ec2::ServiceKey::LoadBalancer(&lb.arn)),
+            (None, None) => None,
+        })
+        .collect();
+    let wanted: Vec<ec2::ServiceKey<'_>> = keys.iter().flatten().copied().collect();
+    let mut services = if wanted.is_empty() {
+        Vec::new().into_iter()
+    } else {
+        let (found, n) = ec2::read_services(&clients.ec2, &wanted).await?;
+        calls.add(n);
+        found.into_iter()
+    };
+    let mut out = Vec::new();
+    for ((key, lb), (target_groups, listeners)) in keys.iter().zip(lbs.clone()).zip(parts) {
+        let service = if key.is_some() { services.next().flatten() } else { None };
+        out.push(Observed { load_balancer: lb, target_groups, listeners, service });
+    }
+    debug!(calls = calls.get(), load_balancers = lookups.len(), "refreshed Kafka PrivateLink objects");
+    Ok(out)
+}
+
+/// What a load balancer holds: its cross-zone setting, its listeners and
+/// the target groups they use (three calls).
+async fn behind(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    arn: Option<String>,
+    calls: &CallCounter,
+) -> Result<Option<Behind>, AwsError> {
+    let Some(arn) = arn else { return Ok(None) };
+    calls.add(3);
+    let found = tokio::try_join!(
+        elbv2::cross_zone(elb, &arn),
+        elbv2::listeners(elb, &arn),
+        elbv2::target_groups_of(elb, &arn)
+    )?;
+    Ok(Some(found))
+}
+
+/// A load balancer's cross-zone setting, listeners and attached groups.
+type Behind = (Option<bool>, Vec<ObservedListener>, Vec<ObservedTargetGroup>);
+
+/// The load balancer each lookup names, by ARN, else by name: all in as
+/// few calls as AWS allows.
+async fn load_balancers(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lookups: &[Lookup],
+    calls: &CallCounter,
+) -> Result<Vec<Option<ObservedLoadBalancer>>, AwsError> {
+    let arns: Vec<String> = lookups.iter().filter_map(|l| l.load_balancer_arn.clone()).collect();
+    let names: Vec<String> =
+        lookups.iter().filter(|l| l.load_balancer_arn.is_none()).filter_map(|l| l.load_balancer_name.clone()).collect();
+    let (found, n) = elbv2::find_load_balancers(elb, &arns, &names).await?;
+    calls.add(n);
+    Ok(lookups
+        .iter()
+        .map(|l| match (&l.load_balancer_arn, &l.load_balancer_name) {
+            (Some(arn), _) => found.iter().find(|lb| &lb.arn == arn).cloned(),
+            (None, Some(name)) => found.iter().find(|lb| &lb.name == name).cloned(),
+            (None, None) => None,
+        })
+        .collect())
 }
 
 /// Recorded groups no listener uses, and groups a listener forwards to
@@ -159,49 +212,62 @@ async fn unattached_groups(
     Ok(())
 }
 
-/// Each group's targets and their health: DescribeTargetHealth per group.
+/// Each group's targets and their health, for the lookups that read them:
+/// DescribeTargetHealth per group, all lookups' at once.
 async fn targets(
     elb: &aws_sdk_elasticloadbalancingv2::Client,
-    target_groups: &mut [ObservedTargetGroup],
+    parts: &mut [(Vec<ObservedTargetGroup>, Vec<ObservedListener>)],
+    reading: &[bool],
     calls: &CallCounter,
 ) -> Result<(), AwsError> {
-    calls.add(target_groups.len());
-    let arns: Vec<String> = target_groups.iter().map(|t| t.arn.clone()).collect();
+    let arns: Vec<String> = parts
+        .iter()
+        .zip(reading)
+        .filter(|(_, r)| **r)
+        .flat_map(|((groups, _), _)| groups.iter().map(|t| t.arn.clone()))
+        .collect();
+    calls.add(arns.len());
     let health = bounded(arns.iter().cloned().map(|a| async move { elbv2::target_health(elb, &a).await })).await?;
-    for (tg, health) in target_groups.iter_mut().zip(health) {
-        tg.targets = health.keys().cloned().collect();
-        tg.health = health;
+    let mut health = health.into_iter();
+    for ((groups, _), _) in parts.iter_mut().zip(reading).filter(|(_, r)| **r) {
+        for (tg, health) in groups.iter_mut().zip(health.by_ref()) {
+            tg.targets = health.keys().cloned().collect();
+            tg.health = health;
+        }
     }
     Ok(())
 }
 
-/// The tags of the load balancer, its groups and (when asked) its
-/// listeners: DescribeTags per 20 ARNs.
+/// The tags of the load balancers, their groups and (when a lookup asks)
+/// their listeners: DescribeTags per 20 ARNs of all of them.
 async fn tags(
     elb: &aws_sdk_elasticloadbalancingv2::Client,
-    lookup: &Lookup,
-    lb: Option<&mut ObservedLoadBalancer>,
-    target_groups: &mut [ObservedTargetGroup],
-    listeners: &mut [ObservedListener],
+    lookups: &[Lookup],
+    lbs: &mut [Option<ObservedLoadBalancer>],
+    parts: &mut [(Vec<ObservedTargetGroup>, Vec<ObservedListener>)],
     calls: &CallCounter,
 ) -> Result<(), AwsError> {
-    let listener_arns = listeners.iter().filter(|_| lookup.read_listener_tags).map(|l| l.arn.clone());
-    let arns: Vec<String> = lb
-        .iter()
-        .map(|l| l.arn.clone())
-        .chain(target_groups.iter().map(|t| t.arn.clone()))
-        .chain(listener_arns)
-        .collect();
+    let mut arns: Vec<String> = Vec::new();
+    for ((lookup, lb), (groups, listeners)) in lookups.iter().zip(lbs.iter()).zip(parts.iter()) {
+        arns.extend(lb.iter().map(|l| l.arn.clone()));
+        arns.extend(groups.iter().map(|t| t.arn.clone()));
+        arns.extend(listeners.iter().filter(|_| lookup.read_listener_tags).map(|l| l.arn.clone()));
+    }
+    if arns.is_empty() {
+        return Ok(());
+    }
     calls.add(arns.len().div_ceil(20));
     let mut tags = elbv2::tags_of(elb, &arns).await?;
-    if let Some(lb) = lb {
-        lb.tags = tags.remove(&lb.arn).unwrap_or_default();
-    }
-    for tg in target_groups {
-        elbv2::apply_tags(tg, tags.remove(&tg.arn).unwrap_or_default());
-    }
-    for l in listeners {
-        l.tags = tags.remove(&l.arn).unwrap_or_default();
+    for (lb, (groups, listeners)) in lbs.iter_mut().zip(parts.iter_mut()) {
+        if let Some(lb) = lb {
+            lb.tags = tags.remove(&lb.arn).unwrap_or_default();
+        }
+        for tg in groups {
+            elbv2::apply_tags(tg, tags.remove(&tg.arn).unwrap_or_default());
+        }
+        for l in listeners {
+            l.tags = tags.remove(&l.arn).unwrap_or_default();
+        }
     }
     Ok(())
 }

@@ -208,17 +208,6 @@ impl Schedule {
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.phases.values().flatten()
     }
-
-    /// Takes the completion marks out of the schedule: a setup of several
-    /// load balancers marks each complete only once every one is built, so
-    /// that a crash before leaves every one resumable.
-    pub fn take_completion(&mut self) -> Schedule {
-        let mut out = Schedule::default();
-        if let Some(steps) = self.phases.remove(&Phase::Complete) {
-            out.phases.insert(Phase::Complete, steps);
-        }
-        out
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

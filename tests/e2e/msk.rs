@@ -79,7 +79,7 @@ async fn msk_brokers_feed_the_resource_and_the_listeners_in_three_lines() {
     for (id, subnet, port) in [(1, 0, 9001), (3, 2, 9003), (5, 1, 9005)] {
         assert!(
             flat.contains(&format!(
-                "\"{id}\" = {{ + availability_zone_id = \"{zone}\" + host = \"{h}\" + ip = \"{ip}.{last}\" + listener_port = {port} + port = 9096",
+                "\"{id}\" = {{ + availability_zone_id = \"{zone}\" + endpoint_service_name = (known after apply) + host = \"{h}\" + ip = \"{ip}.{last}\" + listener_port = {port} + port = 9096",
                 zone = net.subnets[subnet].zone_id,
                 h = host(id),
                 ip = net.subnets[subnet].prefix,

@@ -18,8 +18,8 @@ use crate::aws::AwsError;
 use crate::resources::values::Typed as _;
 use futures::future::join_all;
 
-use crate::aws::execute::{Execution, execute};
-use crate::aws::observe::{CallCounter, observe};
+use crate::aws::execute::{Execution, Together, execute};
+use crate::aws::observe::{CallCounter, observe_all};
 use crate::aws::{ErrorKind, ec2};
 use crate::domain::diff::DiffError;
 use crate::domain::layout::Role;
@@ -31,6 +31,7 @@ use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{ApplyRequest, ApplyResponse, Context};
 use crate::server::api::value::{Tri, Value, contradictions};
+use std::sync::Arc;
 
 /// Idempotency token of this apply's endpoint-service creation: the SDK
 /// re-sends it with every retry of that one call, so a retried create
@@ -195,10 +196,11 @@ struct Run<'a> {
     action: Doing,
     clients: &'a Clients,
     stop: &'a CancellationToken,
+    together: Option<Arc<Together>>,
 }
 
 impl KafkaPrivatelink {
-    /// Reads every share's objects, the load balancers concurrently.
+    /// Reads every share's objects at once, batched across load balancers.
     pub(super) async fn observe_shares(
         &self,
         clients: &Clients,
@@ -207,9 +209,9 @@ impl KafkaPrivatelink {
     ) -> Result<(), AwsError> {
         let calls = CallCounter::default();
         let lookups: Vec<_> = shares.iter().map(|s| lookup_for(&s.spec, &s.recorded, purpose)).collect();
-        let found = join_all(lookups.iter().map(|l| observe(clients, l, &calls))).await;
+        let found = observe_all(clients, &lookups, &calls).await?;
         for (share, found) in shares.iter_mut().zip(found) {
-            share.observed = found?;
+            share.observed = found;
         }
         tracing::debug!(aws_calls = calls.get(), load_balancers = shares.len(), "observed kafka_privatelink");
         Ok(())
@@ -274,26 +276,38 @@ impl KafkaPrivatelink {
         let mut kept = Vec::new();
         let mut lost = Private::default();
         // Nothing is written unless every load balancer's schedule could be
-        // made; then every one runs at once, and the completion marks come
-        // last, once all of them stand.
+        // made; then every one runs at once, and the completion marks of a
+        // first apply come last, once all of them stand.
         if !diagnostics.has_errors() {
-            let completions: Vec<_> = schedules.iter_mut().map(diff::Schedule::take_completion).collect();
             let reject = planned
                 .endpoint()
                 .and_then(|e| e.reject_connections_on_destroy.known().copied())
                 .unwrap_or(defaults::OPT_IN);
+            let together = Arc::new(Together::new(shares.len()));
             let runs = shares.iter_mut().zip(&schedules).map(|(share, schedule)| {
-                let token = token.as_str();
-                let stop = &ctx.stop;
+                let run = Run {
+                    spec: &share.spec,
+                    timeout,
+                    token: &token,
+                    action,
+                    clients,
+                    stop: &ctx.stop,
+                    together: Some(together.clone()),
+                };
+                let observed = &mut share.observed;
                 async move {
-                    let run = Run { spec: &share.spec, timeout, token, action, clients, stop };
                     let mut d = Diagnostics::new();
-                    self.run(&run, schedule, &mut share.observed, &mut d).await;
+                    self.run(&run, schedule, observed, &mut d).await;
                     d
                 }
             });
-            let exec =
-                Execution { vpc_id: spec.vpc_id.clone(), timeout, client_token: String::new(), stop: ctx.stop.clone() };
+            let exec = Execution {
+                vpc_id: spec.vpc_id.clone(),
+                timeout,
+                client_token: String::new(),
+                stop: ctx.stop.clone(),
+                together: None,
+            };
             let drops = dropped.iter().map(|(part, recorded)| {
                 let schedule = diff::teardown(recorded, true, reject);
                 let exec = &exec;
@@ -308,19 +322,6 @@ impl KafkaPrivatelink {
                     lost.leftover_groups.extend(recorded.group_arns().cloned());
                     lost.leftover_listeners.extend(recorded.listeners.iter().cloned());
                 }
-            }
-            if !diagnostics.has_errors() {
-                let marks = shares.iter_mut().zip(&completions).map(|(share, schedule)| {
-                    let token = token.as_str();
-                    let stop = &ctx.stop;
-                    async move {
-                        let run = Run { spec: &share.spec, timeout, token, action, clients, stop };
-                        let mut d = Diagnostics::new();
-                        self.run(&run, schedule, &mut share.observed, &mut d).await;
-                        d
-                    }
-                });
-                join_all(marks).await.into_iter().for_each(|d| diagnostics.extend(d));
             }
         }
         if creating && shares.iter().all(|s| created_nothing(&s.observed)) {
@@ -364,6 +365,7 @@ impl KafkaPrivatelink {
             timeout: run.timeout,
             client_token: client_token(run.token),
             stop: run.stop.clone(),
+            together: run.together.clone(),
         };
         if let Err(errors) = execute(run.clients, schedule, observed, &exec).await {
             for e in errors {
@@ -528,6 +530,7 @@ impl KafkaPrivatelink {
             timeout: prior.timeout(|t| &t.delete),
             client_token: String::new(),
             stop: ctx.stop.clone(),
+            together: None,
         };
         let teardowns = all.iter().map(|part| {
             let schedule = diff::teardown(&recorded_for(part, &all, &private), delete_load_balancer, reject);
