@@ -805,6 +805,30 @@ pub async fn add_tags(elb: &Client, arns: &[String], add: &BTreeMap<String, Stri
     Ok(())
 }
 
+/// How many network load balancers the Region holds, and the account's
+/// quota of them (DescribeAccountLimits' `network-load-balancers`: 50 by
+/// default, adjustable in Service Quotas), `None` when AWS does not say.
+pub async fn network_load_balancer_room(elb: &Client) -> Result<(usize, Option<u32>), AwsError> {
+    let limits = elb.describe_account_limits().send();
+    let (limits, all) = tokio::join!(limits, all_load_balancers(elb));
+    let limits = limits.map_err(|e| {
+        AwsError::from_sdk_call(
+            "elasticloadbalancing:DescribeAccountLimits",
+            "reading ELBv2 account limits",
+            "network-load-balancers",
+            e,
+        )
+    })?;
+    let quota = limits
+        .limits()
+        .iter()
+        .find(|l| l.name() == Some("network-load-balancers"))
+        .and_then(|l| l.max())
+        .and_then(|m| m.parse::<f64>().ok())
+        .map(|m| m as u32);
+    Ok((all?.iter().filter(|lb| lb.is_network).count(), quota))
+}
+
 /// Every load balancer in the region (paginated).
 pub async fn all_load_balancers(elb: &Client) -> Result<Vec<ObservedLoadBalancer>, AwsError> {
     let all = elb

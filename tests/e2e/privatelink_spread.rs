@@ -217,3 +217,35 @@ async fn one_broker_a_load_balancer_keeps_each_brokers_own_port() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_spread_past_the_regions_load_balancer_quota_is_warned_of_at_plan() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    // moto's account allows 20 network load balancers; 18 are taken.
+    for i in 0..18 {
+        aws.elb
+            .create_load_balancer()
+            .name(format!("taken-{i}"))
+            .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
+            .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+            .subnets(&net.subnets[0].id)
+            .send()
+            .await
+            .unwrap();
+    }
+    // two load balancers fit
+    let ws = Workspace::new(&config(orders(&net, &[1, 2, 3, 4], Some(2)))).with_moto(&moto);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(!plan.contains("Network load balancer quota"), "{plan}");
+    // three do not: the plan says so, with the count
+    ws.write("main.tf", &config(orders(&net, &[1, 2, 3, 4, 5], Some(2))));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    let flat = plan.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("Warning: Network load balancer quota"), "{plan}");
+    assert!(
+        flat.contains("This plan creates 3 network load balancers; the Region holds 18 and the account's quota is 20"),
+        "{plan}"
+    );
+}
