@@ -6,6 +6,12 @@
 //! eventual-consistency handling). Then how long a create takes when every
 //! AWS call takes 25 ms, with AWS's eventual consistency and in-flight
 //! states on (tests/support/fault_proxy.py, "AWS BEHAVIOURS") and off.
+//! Then a cluster spread over several load balancers
+//! (`brokers_per_load_balancer`): the calls of N = 60 brokers over 2 and
+//! over 60 load balancers beside 3N+7S+13, N+4S+3+⌈(N+S)/20⌉ and
+//! 2N+8S+4+⌈(N+S)/20⌉ (S load balancers), and how long a create of S load
+//! balancers takes while each new one stays `provisioning` for a while:
+//! about as long as one, since they are created and awaited concurrently.
 
 // A scenario reads best in one piece: the function-length lint is for src.
 #![allow(clippy::too_many_lines)]
@@ -27,6 +33,11 @@ fn total(counts: &std::collections::BTreeMap<String, u64>) -> u64 {
 /// A configuration of `n` brokers named `name`, with listener attributes
 /// when `idle_timeout` (a call per listener on create and on every refresh).
 fn config(net: &Network, name: &str, n: u64, idle_timeout: bool) -> String {
+    spread_config(net, name, n, idle_timeout, None)
+}
+
+/// [`config`], `per` brokers to a load balancer when given.
+fn spread_config(net: &Network, name: &str, n: u64, idle_timeout: bool, per: Option<u64>) -> String {
     let brokers: String = (0..n)
         .map(|i| format!("    \"{}\" = {{ ip = \"{}.{}\" }}\n", i + 1, net.subnets[(i % 3) as usize].prefix, 10 + i))
         .collect();
@@ -46,8 +57,30 @@ resource "kafka_privatelink" "k" {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
-        idle = if idle_timeout { "  tcp_idle_timeout = 600" } else { "" },
+        idle = match (idle_timeout, per) {
+            (true, _) => "  tcp_idle_timeout = 600".to_owned(),
+            (false, Some(per)) => format!("  brokers_per_load_balancer = {per}"),
+            (false, None) => String::new(),
+        },
     )
+}
+
+/// Create, no-op plan and destroy of `config`: their AWS calls.
+async fn lifecycle(config: impl Fn(&Network) -> String) -> (u64, u64, u64) {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(&net)).with_moto(&moto);
+    let proxy = moto.proxy();
+    proxy.reset_counts();
+    ws.apply();
+    let create = total(&proxy.counts());
+    proxy.reset_counts();
+    ws.ok(&["plan", "-detailed-exitcode", "-no-color"]);
+    let noop = total(&proxy.counts());
+    proxy.reset_counts();
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    (create, noop, total(&proxy.counts()))
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -107,5 +140,50 @@ async fn main() {
             row.push((took, calls));
         }
         println!("{n:>8} {:>10.1} {:>8} {:>10.1} {:>8}", row[0].0, row[0].1, row[1].0, row[1].1);
+    }
+    spread().await;
+}
+
+/// Several load balancers: the calls at N = 60, and the time a create of
+/// S load balancers takes while each stays `provisioning` for a while.
+async fn spread() {
+    println!("\nN = 60 brokers over S load balancers (brokers_per_load_balancer = 60 / S), AWS calls\n");
+    println!(
+        "{:>4} {:>8} {:>10} {:>8} {:>18} {:>8} {:>20}",
+        "S", "create", "3N+7S+13", "no-op", "N+4S+3+⌈(N+S)/20⌉", "destroy", "2N+8S+4+⌈(N+S)/20⌉"
+    );
+    let n = 60u64;
+    for s in [2u64, 60] {
+        let (create, noop, destroy) =
+            lifecycle(|net| spread_config(net, &format!("spread{s}"), n, false, Some(n / s))).await;
+        let batch = (n + s).div_ceil(20);
+        println!(
+            "{s:>4} {create:>8} {:>10} {noop:>9} {:>18} {destroy:>8} {:>20}",
+            3 * n + 7 * s + 13,
+            n + 4 * s + 3 + batch,
+            2 * n + 8 * s + 4 + batch
+        );
+    }
+    println!(
+        "\nA create of S load balancers (one broker each) at 25 ms an AWS call, each new load balancer read as \
+         `provisioning` 3 times before it is active (seconds)\n"
+    );
+    println!("{:>4} {:>10} {:>14}", "S", "create", "S × (S = 1)");
+    let mut one = 0.0;
+    for s in [1u64, 6, 24] {
+        let moto = Moto::start();
+        let aws = Aws::new(&moto).await;
+        let net = aws.network(0).await;
+        let ws = Workspace::new(&spread_config(&net, &format!("slow{s}"), s, false, Some(1))).with_moto(&moto);
+        let proxy = moto.proxy();
+        proxy.aws(&serde_json::json!({"latency_ms": 25, "provisioning": 3}));
+        let started = std::time::Instant::now();
+        ws.apply();
+        let took = started.elapsed().as_secs_f64();
+        proxy.aws(&serde_json::json!({}));
+        if s == 1 {
+            one = took;
+        }
+        println!("{s:>4} {took:>10.1} {:>14.1}", one * s as f64);
     }
 }

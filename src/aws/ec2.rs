@@ -205,19 +205,13 @@ async fn describe_config(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<Ser
         .min_by_key(|c| (gone(c.service_state()), c.service_state() == Some(&ServiceState::Deleting))))
 }
 
-/// The services `keys` name, with their principals and connections: the
-/// services by id in one call (one by one when one of them is gone, which
-/// fails the call), those in front of load balancers from one listing of
-/// the region's. Returns them in the order of `keys`, and the number of
-/// calls made.
-pub async fn read_services(
+/// The configurations of the services `keys` name: those by id in one call
+/// (one by one when one of them is gone, which fails the call), those in
+/// front of load balancers from one listing. With the number of calls.
+async fn service_configs(
     ec2: &Client,
     keys: &[ServiceKey<'_>],
-) -> Result<(Vec<Option<ObservedService>>, usize), AwsError> {
-    if let [key] = keys {
-        let found = read_service(ec2, *key).await?;
-        return Ok((vec![found.clone()], 1 + usize::from(found.is_some())));
-    }
+) -> Result<(Vec<ServiceConfiguration>, usize), AwsError> {
     let ids: Vec<String> =
         keys.iter().filter_map(|k| if let ServiceKey::Id(id) = k { Some((*id).to_owned()) } else { None }).collect();
     let mut configs = Vec::new();
@@ -256,6 +250,23 @@ pub async fn read_services(
             )
         })?);
     }
+    Ok((configs, calls))
+}
+
+/// The services `keys` name, with their principals and connections: the
+/// services by id in one call (one by one when one of them is gone, which
+/// fails the call), those in front of load balancers from one listing of
+/// the region's. Returns them in the order of `keys`, and the number of
+/// calls made.
+pub async fn read_services(
+    ec2: &Client,
+    keys: &[ServiceKey<'_>],
+) -> Result<(Vec<Option<ObservedService>>, usize), AwsError> {
+    if let [key] = keys {
+        let found = read_service(ec2, *key).await?;
+        return Ok((vec![found.clone()], 1 + usize::from(found.is_some())));
+    }
+    let (configs, mut calls) = service_configs(ec2, keys).await?;
     let chosen: Vec<Option<&ServiceConfiguration>> = keys
         .iter()
         .map(|k| {
@@ -267,21 +278,23 @@ pub async fn read_services(
                 .min_by_key(|c| (gone(c.service_state()), c.service_state() == Some(&ServiceState::Deleting)))
         })
         .collect();
-    calls += chosen.iter().flatten().count();
     let chosen: Vec<Option<ServiceConfiguration>> = chosen.into_iter().map(|c| c.cloned()).collect();
-    let found = super::observe::bounded(chosen.into_iter().map(|c| with_permissions(ec2, c))).await?;
+    let ids: Vec<String> = chosen.iter().flatten().filter_map(|c| c.service_id().map(str::to_owned)).collect();
+    // Each service's principals (a call each), everyone's connections in one.
+    calls += ids.len() + usize::from(!ids.is_empty());
+    let principals = super::observe::bounded(ids.clone().into_iter().map(|id| principals_of(ec2, id)));
+    let (principals, mut connections) = tokio::try_join!(principals, connections_of(ec2, &ids))?;
+    let mut principals = principals.into_iter();
+    let found = chosen
+        .into_iter()
+        .map(|c| {
+            let config = c?;
+            let id = config.service_id().unwrap_or_default();
+            let connections = connections.remove(id).unwrap_or_default();
+            Some(ObservedService { connections, ..observed_service(&config, principals.next().unwrap_or_default()) })
+        })
+        .collect();
     Ok((found, calls))
-}
-
-/// A service's configuration with its principals and connections.
-async fn with_permissions(
-    ec2: &Client,
-    config: Option<ServiceConfiguration>,
-) -> Result<Option<ObservedService>, AwsError> {
-    let Some(config) = config else { return Ok(None) };
-    let id = config.service_id().unwrap_or_default();
-    let (principals, connections) = tokio::try_join!(allowed_principals(ec2, id), connections(ec2, id))?;
-    Ok(Some(ObservedService { connections, ..observed_service(&config, principals) }))
 }
 
 /// The service `key` names, with its principals and connections.
@@ -290,6 +303,11 @@ pub async fn read_service(ec2: &Client, key: ServiceKey<'_>) -> Result<Option<Ob
     let id = config.service_id().unwrap_or_default();
     let (principals, connections) = tokio::try_join!(allowed_principals(ec2, id), connections(ec2, id))?;
     Ok(Some(ObservedService { connections, ..observed_service(&config, principals) }))
+}
+
+/// [`allowed_principals`] of an owned id, for a batch of futures.
+async fn principals_of(ec2: &Client, id: String) -> Result<BTreeSet<String>, AwsError> {
+    allowed_principals(ec2, &id).await
 }
 
 /// The principals allowed on service `id`. Read whole and matched on this
@@ -461,30 +479,48 @@ pub async fn modify_permissions(
 /// Every consumer endpoint connection of the service, in any state,
 /// sorted by endpoint id. Paginated; an error is an error, never "none".
 pub async fn connections(ec2: &Client, id: &str) -> Result<Vec<Connection>, AwsError> {
+    let mut all = connections_of(ec2, std::slice::from_ref(&id.to_owned())).await?;
+    Ok(all.remove(id).unwrap_or_default())
+}
+
+/// Every consumer endpoint connection of each of these services, in one
+/// (paginated) call filtered by all of them; each list sorted by endpoint
+/// id, and every service present (empty when it has none).
+pub async fn connections_of(ec2: &Client, ids: &[String]) -> Result<BTreeMap<String, Vec<Connection>>, AwsError> {
+    let mut out: BTreeMap<String, Vec<Connection>> = ids.iter().map(|i| (i.clone(), Vec::new())).collect();
+    if ids.is_empty() {
+        return Ok(out);
+    }
     let all = ec2
         .describe_vpc_endpoint_connections()
-        .filters(Filter::builder().name("service-id").values(id).build())
+        .filters(Filter::builder().name("service-id").set_values(Some(ids.to_vec())).build())
         .into_paginator()
         .items()
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
         .map_err(|e| {
-            AwsError::from_sdk_call("ec2:DescribeVpcEndpointConnections", "reading EC2 VPC Endpoint connections", id, e)
+            AwsError::from_sdk_call(
+                "ec2:DescribeVpcEndpointConnections",
+                "reading EC2 VPC Endpoint connections",
+                ids.join(","),
+                e,
+            )
         })?;
-    let mut out: Vec<Connection> = all
-        .iter()
+    for c in &all {
         // filtered client-side as well: emulators may ignore the filter
-        .filter(|c| c.service_id() == Some(id))
-        .filter_map(|c| {
-            Some(Connection {
-                endpoint_id: c.vpc_endpoint_id()?.to_owned(),
+        let Some(list) = c.service_id().and_then(|s| out.get_mut(s)) else { continue };
+        if let Some(endpoint_id) = c.vpc_endpoint_id() {
+            list.push(Connection {
+                endpoint_id: endpoint_id.to_owned(),
                 owner: c.vpc_endpoint_owner().unwrap_or_default().to_owned(),
                 state: c.vpc_endpoint_state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
-            })
-        })
-        .collect();
-    out.sort();
+            });
+        }
+    }
+    for list in out.values_mut() {
+        list.sort();
+    }
     Ok(out)
 }
 

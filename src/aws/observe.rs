@@ -89,6 +89,7 @@ pub async fn observe_all(
     for (lookup, (groups, listeners)) in lookups.iter().zip(parts.iter_mut()) {
         unattached_groups(elb, lookup, listeners, groups, calls).await?;
     }
+    named_groups(elb, lookups, &mut parts, calls).await?;
     let reading: Vec<bool> = lookups.iter().map(|l| l.read_targets).collect();
     targets(elb, &mut parts, &reading, calls).await?;
     tags(elb, lookups, &mut lbs, &mut parts, calls).await?;
@@ -167,7 +168,7 @@ async fn load_balancers(
 /// Recorded groups no listener uses, and groups a listener forwards to
 /// that the load balancer's list left out (AWS may list a group only a
 /// while after a listener moved to it): all in one call, one by one if
-/// some are gone; then the groups the lookup names that are still unseen.
+/// some are gone.
 async fn unattached_groups(
     elb: &aws_sdk_elasticloadbalancingv2::Client,
     lookup: &Lookup,
@@ -199,13 +200,30 @@ async fn unattached_groups(
             }
         }
     }
-    let names: BTreeSet<String> =
-        lookup.target_group_names.iter().filter(|n| !target_groups.iter().any(|t| &t.name == *n)).cloned().collect();
-    if !names.is_empty() {
-        calls.add(1);
-        for tg in elbv2::find_target_groups_by_names(elb, &names).await? {
-            if !target_groups.iter().any(|t| t.arn == tg.arn) {
-                target_groups.push(tg);
+    Ok(())
+}
+
+/// The groups the lookups name that are still unseen, for all of them in
+/// one listing; each found group goes to the lookup that names it.
+async fn named_groups(
+    elb: &aws_sdk_elasticloadbalancingv2::Client,
+    lookups: &[Lookup],
+    parts: &mut [(Vec<ObservedTargetGroup>, Vec<ObservedListener>)],
+    calls: &CallCounter,
+) -> Result<(), AwsError> {
+    let unseen = |lookup: &Lookup, groups: &[ObservedTargetGroup]| -> BTreeSet<String> {
+        lookup.target_group_names.iter().filter(|n| !groups.iter().any(|t| &t.name == *n)).cloned().collect()
+    };
+    let names: BTreeSet<String> = lookups.iter().zip(parts.iter()).flat_map(|(l, (g, _))| unseen(l, g)).collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    calls.add(1);
+    let found = elbv2::find_target_groups_by_names(elb, &names).await?;
+    for (lookup, (groups, _)) in lookups.iter().zip(parts.iter_mut()) {
+        for tg in found.iter().filter(|t| lookup.target_group_names.contains(&t.name)) {
+            if !groups.iter().any(|t| t.arn == tg.arn) {
+                groups.push(tg.clone());
             }
         }
     }

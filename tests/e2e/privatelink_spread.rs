@@ -249,3 +249,35 @@ async fn a_spread_past_the_regions_load_balancer_quota_is_warned_of_at_plan() {
         "{plan}"
     );
 }
+
+#[tokio::test]
+async fn a_refresh_reads_every_load_balancer_in_batches() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(orders(&net, &[1, 2, 3, 4, 5, 6], Some(1)))).with_moto(&moto);
+    ws.apply();
+    let proxy = moto.proxy();
+    proxy.reset_counts();
+    ws.assert_no_changes();
+    let counts = proxy.counts();
+    assert!(!counts.is_empty());
+    // one call for all six load balancers, services and their connections
+    for batched in [
+        "elbv2:DescribeLoadBalancers",
+        "elbv2:DescribeTags",
+        "ec2:DescribeVpcEndpointServiceConfigurations",
+        "ec2:DescribeVpcEndpointConnections",
+    ] {
+        assert_eq!(counts.get(batched), Some(&1), "{batched}: {counts:?}");
+    }
+    // what AWS only answers per load balancer, service or group
+    for per_object in [
+        "elbv2:DescribeListeners",
+        "elbv2:DescribeLoadBalancerAttributes",
+        "ec2:DescribeVpcEndpointServicePermissions",
+        "elbv2:DescribeTargetHealth",
+    ] {
+        assert_eq!(counts.get(per_object), Some(&6), "{per_object}: {counts:?}");
+    }
+}

@@ -5,7 +5,7 @@ use crate::aws::Clients;
 use crate::domain::ownership::Recorded;
 use crate::resources::errors::{Doing, aws_warning};
 use crate::resources::refusals::{LinkRefusal, refuse};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use tokio_util::sync::CancellationToken;
 
 use super::model::{Model, defaults, known_strings};
@@ -556,18 +556,23 @@ impl KafkaPrivatelink {
     async fn refuse_connected(&self, prior: &Model, all: &[Part], clients: &Clients) -> Result<(), Diagnostics> {
         let refreshed = connections::live_endpoints(prior.recorded_connections().unwrap_or_default());
         let name = prior.label();
-        for part in all {
-            let Some(service) = part.model.endpoint().and_then(|e| e.id.known()) else { continue };
-            if part.first && refreshed.is_empty() {
-                continue;
-            }
-            let live = match ec2::live_connections(&clients.ec2, service).await {
-                Ok(live) => live,
-                Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
-                Err(e) => return Err(aws_error(clients, Doing::Deleting, name, &e).into()),
-            };
+        let ids: Vec<String> = all
+            .iter()
+            .filter(|part| !part.first || !refreshed.is_empty())
+            .filter_map(|part| part.model.endpoint().and_then(|e| e.id.known().cloned()))
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let found = match ec2::connections_of(&clients.ec2, &ids).await {
+            Ok(found) => found,
+            Err(e) if e.kind == ErrorKind::NotFound => BTreeMap::new(),
+            Err(e) => return Err(aws_error(clients, Doing::Deleting, name, &e).into()),
+        };
+        for (service, connections) in found {
+            let live = connections::live_endpoints(connections);
             if !live.is_empty() {
-                let e = ec2::still_connected(service, live);
+                let e = ec2::still_connected(&service, live);
                 return Err(aws_error(clients, Doing::Deleting, name, &e).into());
             }
         }
