@@ -4,7 +4,8 @@
 # apply examples/quickstart with the freshly built provider under the real
 # Terraform, show the outputs, destroy; then wire a consumer in one apply
 # and unwire it in one destroy (examples/clickpipes-one-apply, ClickPipes'
-# side emulated as the tests emulate it), and stop both again.
+# side emulated as the tests emulate it); then spread a cluster over two
+# load balancers (brokers_per_load_balancer), and stop both again.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -168,4 +169,54 @@ echo "==> terraform plan (nothing left to do)"
 "$terraform" plan -no-color -detailed-exitcode >"$work/plan.log" 2>&1 || { cat "$work/plan.log"; exit 1; }
 grep -E "No changes" "$work/plan.log"
 echo "==> one terraform destroy unwires it (the accepter rejects the connection first)"
+quiet destroy -auto-approve
+echo
+
+# A cluster spread over two load balancers (brokers_per_load_balancer):
+# each with its own listeners and endpoint service; the bootstrap listener
+# on the first reaches every broker.
+mkdir "$work/spread"
+cd "$work/spread"
+cat >main.tf <<HCL
+terraform {
+  required_providers {
+    kafka = { source = "kafka-privatelink/kafka" }
+  }
+}
+provider "kafka" {
+  region = "us-east-1"
+  endpoints {
+    ec2   = "$endpoint"
+    elbv2 = "$endpoint"
+  }
+}
+resource "kafka_privatelink" "kafka" {
+  name                      = "spread"
+  vpc_id                    = "$vpc"
+  subnet_ids                = $subnets
+  brokers_per_load_balancer = 2
+  brokers = {
+    "1" = { ip = "10.0.1.10" }
+    "2" = { ip = "10.0.2.10" }
+    "3" = { ip = "10.0.3.10" }
+    "4" = { ip = "10.0.1.11" }
+  }
+  bootstrap {
+    listener_port = 9092
+  }
+  endpoint_service {
+    allowed_principals = ["arn:aws:iam::664411391173:root"]
+  }
+}
+output "load_balancers" {
+  value = [for lb in kafka_privatelink.kafka.load_balancers : "\${lb.name}: brokers \${join(", ", lb.broker_ids)} behind \${lb.endpoint_service_name}"]
+}
+output "listener_ports" {
+  value = { for id, b in kafka_privatelink.kafka.brokers : id => b.listener_port }
+}
+HCL
+echo "==> four brokers, two to a load balancer (brokers_per_load_balancer = 2): terraform apply"
+quiet apply -auto-approve
+"$terraform" output -no-color
+echo "==> terraform destroy"
 quiet destroy -auto-approve
