@@ -71,6 +71,19 @@ pub enum ImportError {
     TwoBootstraps(u16, u16),
     #[error("listener port {port} is below the convention's base {base}")]
     Convention { port: u16, base: u16 },
+    #[error(
+        "{load_balancer} holds {count} brokers: a broker id given in the import id names the one broker of a \
+         load balancer; give the load balancers without ids (their brokers' ids then come from our tags)"
+    )]
+    SeveralBrokers { load_balancer: String, count: usize },
+    #[error(
+        "the broker ids behind these load balancers cannot be told: they carry no broker ids of ours, and their \
+         names do not each end in a different number. Give each load balancer its broker's id in the import id: \
+         `1=<ARN or vpce-svc id>,2=…`"
+    )]
+    UnknownIds,
+    #[error("broker id {0} is behind two of the load balancers")]
+    DuplicateId(BrokerId),
 }
 
 /// A listener to one target: its port, the target, the target's port and
@@ -131,6 +144,46 @@ fn broker_ids(singles: &[Single], base: u16) -> Result<(Vec<BrokerId>, IdSource)
         ),
     };
     Ok((ids, source))
+}
+
+/// The broker ids of a setup imported from several load balancers (each
+/// `(name, layout)`, with the id `given` for it in the import id, if any):
+/// for each layout, its ids → the setup's. Given ids name the one broker
+/// of their load balancer; without them, our role tags when every layout
+/// has its ids from them; else, when each load balancer holds one broker,
+/// the number its name ends in (`NLB-MSKBroker-…-2`, `<prefix>-3`).
+pub fn spread_ids(
+    layouts: &[(&str, &ImportedLayout)],
+    given: &[Option<BrokerId>],
+) -> Result<Vec<BTreeMap<BrokerId, BrokerId>>, ImportError> {
+    let one = |name: &str, l: &ImportedLayout| -> Result<BrokerId, ImportError> {
+        match l.brokers.keys().collect::<Vec<_>>().as_slice() {
+            [only] => Ok(**only),
+            _ => Err(ImportError::SeveralBrokers { load_balancer: name.to_owned(), count: l.brokers.len() }),
+        }
+    };
+    let mut out = Vec::new();
+    if given.iter().any(Option::is_some) {
+        for ((name, l), id) in layouts.iter().zip(given) {
+            let id = id.ok_or(ImportError::UnknownIds)?;
+            out.push(BTreeMap::from([(one(name, l)?, id)]));
+        }
+    } else if layouts.iter().all(|(_, l)| l.ids == IdSource::Tags) {
+        out = layouts.iter().map(|(_, l)| l.brokers.keys().map(|id| (*id, *id)).collect()).collect();
+    } else {
+        for (name, l) in layouts {
+            let number =
+                name.rsplit_once('-').and_then(|(_, n)| n.parse::<u32>().ok()).ok_or(ImportError::UnknownIds)?;
+            out.push(BTreeMap::from([(one(name, l)?, BrokerId::new(number))]));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for id in out.iter().flat_map(BTreeMap::values) {
+        if !seen.insert(*id) {
+            return Err(ImportError::DuplicateId(*id));
+        }
+    }
+    Ok(out)
 }
 
 /// Classifies the listeners of the observed load balancer.
@@ -259,6 +312,33 @@ mod tests {
         let l = classify(&o).unwrap();
         assert_eq!(l.ids, IdSource::Tags);
         assert_eq!(l.brokers.keys().map(|b| b.get()).collect::<Vec<_>>(), vec![0, 7]);
+    }
+
+    #[test]
+    fn per_broker_load_balancers_take_their_ids_from_names_tags_or_the_import_id() {
+        let single = |port: u16, n: u8| classify(&setup(&[(port, vec![(ip(n), 9096)], None)])).unwrap();
+        let (a, b) = (single(9096, 1), single(9096, 2));
+        let named = [("NLB-MSKBroker-10-0-1-10-1", &a), ("NLB-MSKBroker-10-0-2-10-4", &b)];
+        let ids = spread_ids(&named, &[None, None]).unwrap();
+        assert_eq!(ids[1], BTreeMap::from([(BrokerId::new(1), BrokerId::new(4))]), "the number the name ends in");
+        let unnamed = [("kafka-a", &a), ("kafka-b", &b)];
+        assert_eq!(spread_ids(&unnamed, &[None, None]), Err(ImportError::UnknownIds));
+        let given = spread_ids(&unnamed, &[Some(BrokerId::new(2)), Some(BrokerId::new(7))]).unwrap();
+        assert_eq!(given[0], BTreeMap::from([(BrokerId::new(1), BrokerId::new(2))]));
+        assert_eq!(spread_ids(&unnamed, &[Some(BrokerId::new(2)), None]), Err(ImportError::UnknownIds));
+        let twice = [("kafka-1", &a), ("other-1", &b)];
+        assert_eq!(spread_ids(&twice, &[None, None]), Err(ImportError::DuplicateId(BrokerId::new(1))));
+        let tagged = classify(&setup(&[
+            (9001, vec![(ip(1), 9092)], Some("broker/3")),
+            (9002, vec![(ip(2), 9092)], Some("broker/5")),
+        ]))
+        .unwrap();
+        let by_tags = spread_ids(&[("orders", &tagged), ("orders-1", &a)], &[None, None]);
+        assert!(by_tags.is_err(), "tags only count when every load balancer carries them");
+        let two = spread_ids(&[("orders", &tagged)], &[None]).unwrap();
+        assert_eq!(two[0].values().map(|b| b.get()).collect::<Vec<_>>(), vec![3, 5]);
+        let several = spread_ids(&[("orders", &tagged)], &[Some(BrokerId::new(1))]);
+        assert!(matches!(several, Err(ImportError::SeveralBrokers { count: 2, .. })));
     }
 
     #[test]

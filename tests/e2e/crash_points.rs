@@ -157,3 +157,68 @@ async fn a_provider_killed_mid_create_is_resumed_without_duplicates() {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }
+
+/// Brokers `ids` (on 9092), two to a load balancer.
+fn spread(net: &Network, ids: &[u32]) -> String {
+    Config::new().with(privatelink("crash", net, ids.iter().copied()).set("brokers_per_load_balancer", 2)).to_string()
+}
+
+impl Stage {
+    /// The invariants after a converged apply of a spread of `ids` over
+    /// `load_balancers` load balancers.
+    async fn spread_converged(&self, ws: &Workspace, ids: &[u32], load_balancers: usize, what: &str) {
+        ws.assert_no_changes();
+        let snap = self.aws.snapshot().await;
+        assert_eq!(snap.load_balancers.len(), load_balancers, "{what}: load balancers: {snap:?}");
+        assert_eq!(snap.services.len(), load_balancers, "{what}: a service each: {snap:?}");
+        assert_eq!(snap.target_groups.len(), ids.len(), "{what}: a group per broker, none left over: {snap:?}");
+        let served: BTreeSet<BTreeSet<String>> =
+            snap.routes_by_load_balancer().values().flat_map(|ports| ports.values().cloned()).collect();
+        let want: BTreeSet<BTreeSet<String>> =
+            ids.iter().map(|id| BTreeSet::from([format!("{}:9092", broker_ip(&self.net, *id))])).collect();
+        assert_eq!(served, want, "{what}: every broker behind its own listener");
+    }
+}
+
+/// A spread's create, its growth onto a new load balancer and its shrink
+/// that empties one, each killed after every `SPREAD_CRASH_EVERY`-th AWS
+/// write (default 5, from the first; `make soak` runs every one): the next
+/// apply converges, with nothing duplicated or left behind.
+#[tokio::test]
+async fn a_spread_killed_after_a_write_of_its_create_growth_or_shrink_converges() {
+    let w = Stage::new().await;
+    let every = crate::common::env_number("SPREAD_CRASH_EVERY", 5) as usize;
+    let mut crashed = Vec::new();
+    // (brokers before, their load balancers; brokers after, theirs)
+    let phases: [(&[u32], usize, &[u32], usize); 3] =
+        [(&[], 0, &[1, 2, 3], 2), (&[1, 2, 3], 2, &[1, 2, 3, 4, 5], 3), (&[1, 2, 3, 4, 5], 3, &[1, 2, 5], 2)];
+    for (before, _, after, lbs) in phases {
+        for k in (1..).step_by(every) {
+            let ws = Workspace::new(&spread(&w.net, before)).with_aws_endpoint(&w.proxy.url);
+            if !before.is_empty() {
+                ws.apply();
+            }
+            ws.write("main.tf", &spread(&w.net, after));
+            let CrashRun::Crashed(write) = ws.crash_at_write(&w.proxy, k, APPLY) else {
+                ws.ok(DESTROY);
+                break;
+            };
+            let what = format!("{before:?} → {after:?} killed after write {k} ({write})");
+            crashed.push(what.clone());
+            let out = ws.terraform(APPLY);
+            if !out.status.success() {
+                // After a create's very last write nothing tells this setup
+                // from another state's: it imports, by all its load balancers.
+                let text = String::from_utf8_lossy(&out.stderr);
+                assert!(before.is_empty() && text.contains("terraform import"), "{what}: {text}");
+                let all = w.aws.snapshot().await.load_balancers.join(",");
+                ws.ok(&["import", "-no-color", "kafka_privatelink.k", &all]);
+                ws.apply();
+            }
+            w.spread_converged(&ws, after, lbs, &what).await;
+            ws.ok(DESTROY);
+            assert!(w.aws.snapshot().await.is_empty(), "{what}: destroy leaves nothing");
+        }
+    }
+    assert!(crashed.len() >= 6, "every phase makes writes: {crashed:?}");
+}

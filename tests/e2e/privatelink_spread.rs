@@ -281,3 +281,91 @@ async fn a_refresh_reads_every_load_balancer_in_batches() {
         assert_eq!(counts.get(per_object), Some(&6), "{per_object}: {counts:?}");
     }
 }
+
+/// Three internal NLBs, one per broker, as ClickHouse's MSK guide and AWS's
+/// cross-account MSK sample build them: each named `name(i)`, a group on
+/// the broker's port 9096 holding the broker, a listener on 9096, and an
+/// endpoint service of its own. Returns each one's (ARN, service id).
+async fn per_broker_by_hand(aws: &Aws, net: &Network, name: impl Fn(u32) -> String) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for id in [1u32, 2, 4] {
+        let lb = name(id);
+        let group = format!("{lb}-tg");
+        let listeners = [crate::common::aws::HandListener {
+            port: 9096,
+            group: &group,
+            group_port: 9096,
+            targets: vec![(ip(net, id), 9096)],
+        }];
+        let kind = aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network;
+        let (arn, svc) = aws.hand_built(net, &lb, kind, &listeners, Some((true, &[MZ]))).await;
+        out.push((arn, svc.expect("a service")));
+    }
+    out
+}
+
+fn per_broker_config(net: &Network, name: &str) -> Block {
+    let brokers = [1u32, 2, 4].map(|id| (id, object([("ip", s(ip(net, id)))])));
+    Block::resource("kafka_privatelink", "kafka")
+        .str("name", name)
+        .str("vpc_id", &net.vpc)
+        .set("subnet_ids", subnet_ids(&net.subnets))
+        .set("brokers_per_load_balancer", 1)
+        .set("broker_port", 9096)
+        .map("brokers", brokers)
+        .block(Block::new("endpoint_service").set("allowed_principals", list([s(MZ)])))
+}
+
+#[tokio::test]
+async fn per_broker_layouts_built_by_hand_import_in_one_step() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+
+    // AWS's sample: each load balancer's name ends in its broker's id.
+    let sample = per_broker_by_hand(&aws, &net, |id| format!("NLB-MSKBroker-{id}")).await;
+    let id = sample.iter().map(|(arn, _)| arn.as_str()).collect::<Vec<_>>().join(",");
+    let import = Block::new("import").set("to", "kafka_privatelink.kafka").set("id", s(&id));
+    let ws = Workspace::new(
+        &Config::new()
+            .with(import)
+            .with(per_broker_config(&net, "NLB-MSKBroker-1"))
+            .with(output("load_balancers", "kafka_privatelink.kafka.load_balancers"))
+            .to_string(),
+    )
+    .with_moto(&moto);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("1 to import, 0 to add, 0 to change, 0 to destroy"), "{plan}");
+    ws.apply();
+    ws.assert_no_changes();
+    let lbs = ws.output("load_balancers");
+    assert_eq!(
+        placement(&lbs),
+        names(&[("NLB-MSKBroker-1", &["1"]), ("NLB-MSKBroker-2", &["2"]), ("NLB-MSKBroker-4", &["4"])])
+    );
+    for (lb, (arn, svc)) in lbs.as_array().unwrap().iter().zip(&sample) {
+        assert_eq!(lb["load_balancer_arn"], arn.as_str());
+        assert_eq!(lb["endpoint_service_id"], svc.as_str());
+    }
+
+    // ClickHouse's module names them after its own keys: the ids are given
+    // in the import id, by service id here.
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let clickhouse = per_broker_by_hand(&aws, &net, |id| format!("clickpipes-msk-b{id}")).await;
+    let id = [1, 2, 4].iter().zip(&clickhouse).map(|(b, (_, svc))| format!("{b}={svc}")).collect::<Vec<_>>().join(",");
+    let ws = Workspace::new(&config(per_broker_config(&net, "clickpipes-msk-b1"))).with_moto(&moto);
+    ws.ok(&["import", "-no-color", "kafka_privatelink.kafka", &id]);
+    ws.assert_no_changes();
+    // the setup goes on as any spread: a new broker, a load balancer of its own
+    let grown = per_broker_config(&net, "clickpipes-msk-b1")
+        .map("brokers", [1u32, 2, 4, 5].map(|id| (id, object([("ip", s(ip(&net, id)))]))));
+    ws.write("main.tf", &config(grown));
+    ws.apply();
+    ws.assert_no_changes();
+    let placed = placement(&ws.output("load_balancers"));
+    assert_eq!(placed.len(), 4);
+    assert_eq!(placed[3], ("clickpipes-msk-b1-1".to_owned(), vec!["5".to_owned()]));
+    assert_eq!(ws.output("brokers")["5"]["listener_port"], 9096);
+}

@@ -122,6 +122,7 @@ fn token_of(shares: &[Share], private: &Private, prior: bool) -> Result<String, 
         return Ok(t.clone());
     }
     let mut found = None;
+    let mut refused = Vec::new();
     for s in shares {
         match ownership::resolve(&s.spec, &s.observed, None, prior.then_some(&s.recorded)) {
             Ok(Token::Stored(t)) => return Ok(t),
@@ -134,7 +135,18 @@ fn token_of(shares: &[Share], private: &Private, prior: bool) -> Result<String, 
                 found.get_or_insert(t);
             }
             Ok(Token::Fresh) => {}
-            Err(e) => return Err(diff_error(&s.spec.name, &DiffError::from(e))),
+            Err(e) => refused.push((s, e)),
+        }
+    }
+    // A first apply of several load balancers killed while it marked them
+    // complete leaves some marked: one carrying the token the others resume
+    // is the same instance's.
+    for (s, e) in refused {
+        let marked_ours = matches!(e, ownership::OwnershipError::NameTaken { .. })
+            && found.is_some()
+            && s.observed.load_balancer.as_ref().and_then(|lb| lb.tags.get(ownership::INSTANCE_TAG)) == found.as_ref();
+        if !marked_ours {
+            return Err(diff_error(&s.spec.name, &DiffError::from(e)));
         }
     }
     Ok(found.unwrap_or_else(new_token))

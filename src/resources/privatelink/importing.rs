@@ -3,8 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use super::model::{Bootstrap, DEFAULT_BROKER_PORT, EndpointService, Model, string_map, strings};
+use super::model::{Bootstrap, DEFAULT_BASE, DEFAULT_BROKER_PORT, EndpointService, Model, string_map, strings};
 use super::private::{Private, Provenance, new_token};
+use super::shards::{Part, spec_for};
 use super::to_domain::spec_of;
 use super::to_state::render;
 use super::{KafkaPrivatelink, model};
@@ -16,6 +17,7 @@ use crate::aws::{Clients, ec2};
 use crate::domain::import;
 use crate::domain::layout::{Observed, ObservedLoadBalancer, Role, TargetId};
 use crate::domain::ownership::{Instance, Recorded, is_reserved_tag};
+use crate::domain::ports::BrokerId;
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::provider::ImportResponse;
 use crate::server::api::value::Tri;
@@ -47,6 +49,9 @@ impl KafkaPrivatelink {
     }
 
     pub(super) async fn import_state(&self, id: &str) -> Result<ImportResponse, Diagnostics> {
+        if id.contains(',') || id.contains('=') {
+            return self.import_spread(id).await;
+        }
         let clients = self.clients().await?;
         let arn = self.import_target(clients, id).await?;
         self.import_load_balancer(&arn, &mut BTreeMap::new()).await
@@ -83,6 +88,97 @@ impl KafkaPrivatelink {
             ..Private::default()
         };
         Ok(ImportResponse { state, private: private.encode(), diagnostics: import_warnings(&layout, &lb, &observed) })
+    }
+
+    /// Imports a setup of several load balancers (the per-broker layout
+    /// ClickHouse's MSK guide and AWS's cross-account MSK sample build), as
+    /// `[<broker id>=]<NLB ARN or vpce-svc id>,…` names them, the first
+    /// being the one the single-valued attributes speak of.
+    async fn import_spread(&self, id: &str) -> Result<ImportResponse, Diagnostics> {
+        let clients = self.clients().await?;
+        let bad = |detail: String| Diagnostics::from(Diagnostic::error("Invalid import id", detail));
+        let mut given = Vec::new();
+        let mut found = Vec::new();
+        for entry in id.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (broker, target) = match entry.split_once('=') {
+                Some((b, t)) => {
+                    (Some(b.trim().parse::<BrokerId>().map_err(|e| bad(format!("{b:?}: {e}.")))?), t.trim())
+                }
+                None => (None, entry),
+            };
+            given.push(broker);
+            let arn = self.import_target(clients, target).await?;
+            found.push(self.read_for_import(&arn).await?);
+        }
+        let cannot = |detail: String| Diagnostics::from(Diagnostic::error("Cannot import", detail));
+        let Some(first) = found.first() else { return Err(bad("No load balancer named.".into())) };
+        let (vpc, subnet_ids) = (first.lb.vpc_id.clone(), first.lb.subnets.clone());
+        for f in &found[1..] {
+            if f.lb.vpc_id != vpc || f.lb.subnets != subnet_ids {
+                return Err(cannot(format!(
+                    "{} is in other subnets than {}: the load balancers of one setup share vpc_id and subnet_ids.",
+                    f.lb.name, first.lb.name
+                )));
+            }
+            if f.layout.bootstrap.is_some() {
+                return Err(cannot(format!(
+                    "{} has a bootstrap listener: only the first load balancer named may.",
+                    f.lb.name
+                )));
+            }
+        }
+        let layouts: Vec<(&str, &import::ImportedLayout)> =
+            found.iter().map(|f| (f.lb.name.as_str(), &f.layout)).collect();
+        let ids = import::spread_ids(&layouts, &given).map_err(|e| cannot(format!("{e}.")))?;
+        let mut mapping = Vec::new();
+        for (f, map) in found.iter_mut().zip(&ids) {
+            f.layout.brokers = f.layout.brokers.iter().map(|(id, b)| (map[id], b.clone())).collect();
+            f.layout.ids = import::IdSource::Tags;
+            mapping.extend(map.values().map(|id| format!("{} → broker {id}", f.lb.name)));
+        }
+        let subnets = self.subnets(&vpc).await?;
+        let default_tags = self.provider.default_tags();
+        let models: Vec<Model> = found
+            .iter()
+            .map(|f| imported_model(&f.layout, &f.lb, &f.observed, &subnets, &f.instances, &default_tags))
+            .collect();
+        let whole = spread_model(&models, found.iter().map(|f| f.layout.brokers.len()).max().unwrap_or(1));
+        let spec = spec_of(&whole, &default_tags).map_err(Diagnostics::from)?;
+        let zones: BTreeSet<String> =
+            subnets.iter().filter(|s| subnet_ids.contains(&s.id)).map(|s| s.zone_id.clone()).collect();
+        let token = new_token();
+        let mut rendered = Vec::new();
+        let mut diagnostics = Diagnostics::new();
+        for (i, (f, m)) in found.iter_mut().zip(models).enumerate() {
+            let model = Model {
+                broker_port: whole.broker_port.clone(),
+                listener_port_base: whole.listener_port_base.clone(),
+                brokers_per_load_balancer: whole.brokers_per_load_balancer.clone(),
+                ..m
+            };
+            let part = Part { name: f.lb.name.clone(), model, first: i == 0 };
+            let part_spec = spec_for(&spec, &part);
+            let recorded = imported_records(&f.layout, &f.lb, &f.observed);
+            let instance = Instance { name: spec.name.clone(), token: token.clone(), recorded, complete: true };
+            instance.claim(&mut f.observed, &vpc);
+            let state =
+                render(&part.model, &part_spec, &f.observed, &instance.recorded, Some(Tri::Known(zones.clone())));
+            diagnostics.extend(import_warnings(&f.layout, &f.lb, &f.observed));
+            rendered.push((part, state));
+        }
+        if given.iter().all(Option::is_none) && found.iter().any(|f| f.layout.brokers.len() == 1) {
+            diagnostics.warning(
+                "Broker ids from load balancer names",
+                format!(
+                    "{}. Write the brokers map with these ids, or import again naming each id (`1=<ARN>,…`).",
+                    mapping.join(", ")
+                ),
+            );
+        }
+        let state = Model::encode(&super::shards::merge(&whole, &rendered, Vec::new()))?;
+        let private =
+            Private { instance: Some(token), load_balancer: Some(Provenance::Imported), ..Private::default() };
+        Ok(ImportResponse { state, private: private.encode(), diagnostics })
     }
 
     /// What an import reads of AWS: the load balancer and everything
@@ -199,6 +295,34 @@ fn imported_model(
         tags: if own_tags.is_empty() { Tri::Null } else { string_map(&own_tags) },
         ..Model::default()
     }
+}
+
+/// The configuration a setup of several load balancers stands for: the
+/// first one's, with every broker, `per` brokers to a load balancer, the
+/// lowest listener port base (the default with one broker to each), and
+/// one broker port when all share it.
+fn spread_model(models: &[Model], per: usize) -> Model {
+    let mut whole = models.first().cloned().unwrap_or_default();
+    let brokers: BTreeMap<String, model::Broker> =
+        models.iter().flat_map(|m| m.brokers.known().cloned().unwrap_or_default()).collect();
+    let ports: BTreeSet<u64> = brokers.values().filter_map(|b| b.port.known().map(|p| *p as u64)).collect();
+    whole.broker_port = match ports.iter().collect::<Vec<_>>().as_slice() {
+        [only] => Tri::Known(**only as f64),
+        _ => Tri::Known(f64::from(DEFAULT_BROKER_PORT)),
+    };
+    // One broker to a load balancer: its listener port is its own port, and
+    // the base plays no part (the default's is kept).
+    whole.listener_port_base = match per {
+        1 => Tri::Known(f64::from(DEFAULT_BASE)),
+        _ => models
+            .iter()
+            .filter_map(|m| m.listener_port_base.known().copied())
+            .reduce(f64::min)
+            .map_or(whole.listener_port_base.clone(), Tri::Known),
+    };
+    whole.brokers = Tri::Known(brokers);
+    whole.brokers_per_load_balancer = Tri::Known(per as f64);
+    whole
 }
 
 /// What an import gives the resource: the load balancer, the groups behind
