@@ -95,38 +95,9 @@ impl KafkaPrivatelink {
     /// `[<broker id>=]<NLB ARN or vpce-svc id>,…` names them, the first
     /// being the one the single-valued attributes speak of.
     async fn import_spread(&self, id: &str) -> Result<ImportResponse, Diagnostics> {
-        let clients = self.clients().await?;
-        let bad = |detail: String| Diagnostics::from(Diagnostic::error("Invalid import id", detail));
-        let mut given = Vec::new();
-        let mut found = Vec::new();
-        for entry in id.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (broker, target) = match entry.split_once('=') {
-                Some((b, t)) => {
-                    (Some(b.trim().parse::<BrokerId>().map_err(|e| bad(format!("{b:?}: {e}.")))?), t.trim())
-                }
-                None => (None, entry),
-            };
-            given.push(broker);
-            let arn = self.import_target(clients, target).await?;
-            found.push(self.read_for_import(&arn).await?);
-        }
+        let (mut found, given) = self.read_spread(id).await?;
         let cannot = |detail: String| Diagnostics::from(Diagnostic::error("Cannot import", detail));
-        let Some(first) = found.first() else { return Err(bad("No load balancer named.".into())) };
-        let (vpc, subnet_ids) = (first.lb.vpc_id.clone(), first.lb.subnets.clone());
-        for f in &found[1..] {
-            if f.lb.vpc_id != vpc || f.lb.subnets != subnet_ids {
-                return Err(cannot(format!(
-                    "{} is in other subnets than {}: the load balancers of one setup share vpc_id and subnet_ids.",
-                    f.lb.name, first.lb.name
-                )));
-            }
-            if f.layout.bootstrap.is_some() {
-                return Err(cannot(format!(
-                    "{} has a bootstrap listener: only the first load balancer named may.",
-                    f.lb.name
-                )));
-            }
-        }
+        let (vpc, subnet_ids) = (found[0].lb.vpc_id.clone(), found[0].lb.subnets.clone());
         let layouts: Vec<(&str, &import::ImportedLayout)> =
             found.iter().map(|f| (f.lb.name.as_str(), &f.layout)).collect();
         let ids = import::spread_ids(&layouts, &given).map_err(|e| cannot(format!("{e}.")))?;
@@ -179,6 +150,45 @@ impl KafkaPrivatelink {
         let private =
             Private { instance: Some(token), load_balancer: Some(Provenance::Imported), ..Private::default() };
         Ok(ImportResponse { state, private: private.encode(), diagnostics })
+    }
+
+    /// The load balancers an import id of several names, each read as for
+    /// an import of one, with the broker id given for each; refused unless
+    /// they share a VPC and subnets and only the first has a bootstrap
+    /// listener.
+    async fn read_spread(&self, id: &str) -> Result<(Vec<Found>, Vec<Option<BrokerId>>), Diagnostics> {
+        let clients = self.clients().await?;
+        let bad = |detail: String| Diagnostics::from(Diagnostic::error("Invalid import id", detail));
+        let mut given = Vec::new();
+        let mut found = Vec::new();
+        for entry in id.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (broker, target) = match entry.split_once('=') {
+                Some((b, t)) => {
+                    (Some(b.trim().parse::<BrokerId>().map_err(|e| bad(format!("{b:?}: {e}.")))?), t.trim())
+                }
+                None => (None, entry),
+            };
+            given.push(broker);
+            let arn = self.import_target(clients, target).await?;
+            found.push(self.read_for_import(&arn).await?);
+        }
+        let cannot = |detail: String| Diagnostics::from(Diagnostic::error("Cannot import", detail));
+        let Some(first) = found.first() else { return Err(bad("No load balancer named.".into())) };
+        for f in &found[1..] {
+            if f.lb.vpc_id != first.lb.vpc_id || f.lb.subnets != first.lb.subnets {
+                return Err(cannot(format!(
+                    "{} is in other subnets than {}: the load balancers of one setup share vpc_id and subnet_ids.",
+                    f.lb.name, first.lb.name
+                )));
+            }
+            if f.layout.bootstrap.is_some() {
+                return Err(cannot(format!(
+                    "{} has a bootstrap listener: only the first load balancer named may.",
+                    f.lb.name
+                )));
+            }
+        }
+        Ok((found, given))
     }
 
     /// What an import reads of AWS: the load balancer and everything
