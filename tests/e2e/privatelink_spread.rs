@@ -369,3 +369,31 @@ async fn per_broker_layouts_built_by_hand_import_in_one_step() {
     assert_eq!(placed[3], ("clickpipes-msk-b1-1".to_owned(), vec!["5".to_owned()]));
     assert_eq!(ws.output("brokers")["5"]["listener_port"], 9096);
 }
+
+#[tokio::test]
+async fn a_spread_of_ours_imports_whole_from_any_of_its_load_balancers_and_is_listed_once() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(orders(&net, &[1, 2, 3], Some(1)))).with_moto(&moto);
+    ws.apply();
+    let before = ws.output("load_balancers");
+    ws.ok(&["state", "rm", "kafka_privatelink.kafka"]);
+
+    // terraform query finds one resource, not three
+    let q = Workspace::new(crate::common::HEADER).with_moto(&moto);
+    let list = format!(
+        "list \"kafka_privatelink\" \"all\" {{\n  provider = kafka\n  config {{\n    vpc_id = \"{}\"\n  }}\n}}\n",
+        net.vpc
+    );
+    q.write("find.tfquery.hcl", &list);
+    q.ok(&["query", "-no-color", "-generate-config-out=found.tf"]);
+    let generated = std::fs::read_to_string(q.path().join("found.tf")).unwrap();
+    assert_eq!(generated.matches("import {").count(), 1, "{generated}");
+
+    // imported by the ARN of its second load balancer: all three, in order
+    let second = before[1]["load_balancer_arn"].as_str().unwrap();
+    ws.ok(&["import", "-no-color", "kafka_privatelink.kafka", second]);
+    ws.assert_no_changes();
+    assert_eq!(ws.output("load_balancers"), before);
+}

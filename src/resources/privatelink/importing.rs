@@ -16,7 +16,7 @@ use crate::aws::observe::{CallCounter, Lookup, observe};
 use crate::aws::{Clients, ec2};
 use crate::domain::import;
 use crate::domain::layout::{Observed, ObservedLoadBalancer, Role, TargetId};
-use crate::domain::ownership::{Instance, Recorded, is_reserved_tag};
+use crate::domain::ownership::{self, Instance, Recorded, is_reserved_tag};
 use crate::domain::ports::BrokerId;
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::provider::ImportResponse;
@@ -65,6 +65,10 @@ impl KafkaPrivatelink {
         subnets: &mut BTreeMap<String, Vec<ec2::Subnet>>,
     ) -> Result<ImportResponse, Diagnostics> {
         let Found { mut observed, lb, layout, instances } = self.read_for_import(arn).await?;
+        let siblings = self.siblings(&lb).await?;
+        if siblings.len() > 1 {
+            return self.import_spread(&siblings.join(",")).await;
+        }
         if !subnets.contains_key(&lb.vpc_id) {
             subnets.insert(lb.vpc_id.clone(), self.subnets(&lb.vpc_id).await?);
         }
@@ -150,6 +154,42 @@ impl KafkaPrivatelink {
         let private =
             Private { instance: Some(token), load_balancer: Some(Provenance::Imported), ..Private::default() };
         Ok(ImportResponse { state, private: private.encode(), diagnostics })
+    }
+
+    /// The load balancers of the same `kafka_privatelink` instance as `lb`
+    /// (its token tag), the one named after the setup first, then the
+    /// others by their number: a load balancer of a spread imports with
+    /// all of its own. Empty for a load balancer no instance of ours marks.
+    async fn siblings(&self, lb: &ObservedLoadBalancer) -> Result<Vec<String>, Diagnostics> {
+        let (Some(token), Some(owner)) = (lb.tags.get(ownership::INSTANCE_TAG), lb.tags.get(ownership::OWNER_TAG))
+        else {
+            return Ok(Vec::new());
+        };
+        let clients = self.clients().await?;
+        let failed =
+            |e| Diagnostics::from(aws_diagnostic(clients, Doing::Importing, &Subject::PrivateLink(&lb.arn), &e));
+        let all: Vec<ObservedLoadBalancer> = crate::aws::elbv2::all_load_balancers(&clients.elbv2)
+            .await
+            .map_err(failed)?
+            .into_iter()
+            .filter(|l| l.is_network && l.vpc_id == lb.vpc_id)
+            .collect();
+        let arns: Vec<String> = all.iter().map(|l| l.arn.clone()).collect();
+        let tags = crate::aws::elbv2::tags_of(&clients.elbv2, &arns).await.map_err(failed)?;
+        let mut ours: Vec<(u32, String)> = all
+            .iter()
+            .filter(|l| tags.get(&l.arn).and_then(|t| t.get(ownership::INSTANCE_TAG)) == Some(token))
+            .map(|l| {
+                let k = if &l.name == owner {
+                    0
+                } else {
+                    l.name.strip_prefix(&format!("{owner}-")).and_then(|k| k.parse().ok()).unwrap_or(u32::MAX)
+                };
+                (k, l.arn.clone())
+            })
+            .collect();
+        ours.sort();
+        Ok(ours.into_iter().map(|(_, arn)| arn).collect())
     }
 
     /// The load balancers an import id of several names, each read as for

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::KafkaPrivatelink;
 use crate::aws::elbv2;
+use crate::domain::ownership::INSTANCE_TAG;
 use crate::server::api::diag::Diagnostics;
 use crate::server::api::diag::value_error;
 use crate::server::api::provider::{Context, ListRequest, ListResource, ListResult, Resource};
@@ -83,6 +84,16 @@ impl ListResource for KafkaPrivatelinkList {
             });
         }
         candidates.sort_by(|a, b| a.name.cmp(&b.name));
+        // A setup of ours spread over several load balancers is one
+        // resource: listed once, by the first of them (an import of any of
+        // them imports all, by their token).
+        let arns: Vec<String> = candidates.iter().map(|l| l.arn.clone()).collect();
+        let tags = elbv2::tags_of(&clients.elbv2, &arns).await.map_err(failed)?;
+        let mut setups = std::collections::BTreeSet::new();
+        candidates.retain(|lb| match tags.get(&lb.arn).and_then(|t| t.get(INSTANCE_TAG)) {
+            Some(token) => setups.insert(token.clone()),
+            None => true,
+        });
         let mut out = Vec::new();
         let mut subnets = BTreeMap::new();
         for lb in candidates {
