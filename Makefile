@@ -62,13 +62,15 @@ test-compat: venv
 ## soak: the model tests, long: many random sequences of edits and events
 ## over the whole resource, then over consumer wirings, then saved plans
 ## applied after the world moved (seeded: MODEL_SEED=n, CONSUMERS_SEED=n or
-## SAVED_SEED=n reproduces a failure it prints)
+## SAVED_SEED=n reproduces a failure it prints); then a spread killed after
+## every AWS write of its create, growth and shrink
 MODEL_RUNS ?= 10
 MODEL_STEPS ?= 25
 soak: venv
 	MODEL_RUNS=$(MODEL_RUNS) MODEL_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e privatelink_model -- --nocapture
 	CONSUMERS_RUNS=$(MODEL_RUNS) CONSUMERS_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e consumers_model -- --nocapture
 	SAVED_RUNS=$(MODEL_RUNS) SAVED_STEPS=$(MODEL_STEPS) $(CARGO) test --test e2e privatelink_model::random_saved -- --nocapture
+	SPREAD_CRASH_EVERY=1 $(CARGO) test --test e2e crash_points::a_spread -- --nocapture
 
 ## soak-aws: every AWS behaviour moto lacks (eventual consistency,
 ## in-flight states, throttling) on at once over long random sequences of
