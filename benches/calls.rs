@@ -65,8 +65,11 @@ resource "kafka_privatelink" "k" {{
     )
 }
 
+/// AWS calls by operation.
+type Counts = std::collections::BTreeMap<String, u64>;
+
 /// Create, no-op plan and destroy of `config`: their AWS calls.
-async fn lifecycle(config: impl Fn(&Network) -> String) -> (u64, u64, u64) {
+async fn lifecycle(config: impl Fn(&Network) -> String) -> (u64, Counts, Counts) {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
@@ -77,10 +80,10 @@ async fn lifecycle(config: impl Fn(&Network) -> String) -> (u64, u64, u64) {
     let create = total(&proxy.counts());
     proxy.reset_counts();
     ws.ok(&["plan", "-detailed-exitcode", "-no-color"]);
-    let noop = total(&proxy.counts());
+    let noop = proxy.counts();
     proxy.reset_counts();
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
-    (create, noop, total(&proxy.counts()))
+    (create, noop, proxy.counts())
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -91,22 +94,9 @@ async fn main() {
         "brokers", "create", "3N+16", "no-op", "N+7+⌈(N+1)/20⌉", "destroy", "2N+14"
     );
     for n in [3u64, 24, 48] {
-        let moto = Moto::start();
-        let aws = Aws::new(&moto).await;
-        let net = aws.network(0).await;
-        let ws = Workspace::new(&config(&net, &format!("bench{n}"), n, false)).with_moto(&moto);
-        let proxy = moto.proxy();
-        proxy.reset_counts();
-        ws.apply();
-        let create = total(&proxy.counts());
-        proxy.reset_counts();
-        ws.ok(&["plan", "-detailed-exitcode", "-no-color"]);
-        let noop_counts = proxy.counts();
-        let noop = total(&noop_counts);
-        proxy.reset_counts();
-        ws.ok(&["destroy", "-auto-approve", "-no-color"]);
-        let destroy_counts = proxy.counts();
-        let destroy = total(&destroy_counts);
+        let (create, noop_counts, destroy_counts) =
+            lifecycle(|net| config(net, &format!("bench{n}"), n, false)).await;
+        let (noop, destroy) = (total(&noop_counts), total(&destroy_counts));
         let noop_target = n + 7 + (n + 1).div_ceil(20);
         println!("{n:>8} {create:>8} {:>8} {noop:>9} {noop_target:>16} {destroy:>8} {:>8}", 3 * n + 16, 2 * n + 14);
         if std::env::var_os("BENCH_DETAIL").is_some() {
@@ -156,6 +146,7 @@ async fn spread() {
     for s in [2u64, 60] {
         let (create, noop, destroy) =
             lifecycle(|net| spread_config(net, &format!("spread{s}"), n, false, Some(n / s))).await;
+        let (noop, destroy) = (total(&noop), total(&destroy));
         let batch = (n + s).div_ceil(20);
         println!(
             "{s:>4} {create:>8} {:>10} {noop:>9} {:>18} {destroy:>8} {:>20}",

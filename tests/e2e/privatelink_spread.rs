@@ -225,15 +225,7 @@ async fn a_spread_past_the_regions_load_balancer_quota_is_warned_of_at_plan() {
     let net = aws.network(0).await;
     // moto's account allows 20 network load balancers; 18 are taken.
     for i in 0..18 {
-        aws.elb
-            .create_load_balancer()
-            .name(format!("taken-{i}"))
-            .r#type(aws_sdk_elasticloadbalancingv2::types::LoadBalancerTypeEnum::Network)
-            .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
-            .subnets(&net.subnets[0].id)
-            .send()
-            .await
-            .unwrap();
+        aws.bare_load_balancer(&net, &format!("taken-{i}")).await;
     }
     // two load balancers fit
     let ws = Workspace::new(&config(orders(&net, &[1, 2, 3, 4], Some(2)))).with_moto(&moto);
