@@ -94,8 +94,7 @@ async fn main() {
         "brokers", "create", "3N+16", "no-op", "N+7+⌈(N+1)/20⌉", "destroy", "2N+14"
     );
     for n in [3u64, 24, 48] {
-        let (create, noop_counts, destroy_counts) =
-            lifecycle(|net| config(net, &format!("bench{n}"), n, false)).await;
+        let (create, noop_counts, destroy_counts) = lifecycle(|net| config(net, &format!("bench{n}"), n, false)).await;
         let (noop, destroy) = (total(&noop_counts), total(&destroy_counts));
         let noop_target = n + 7 + (n + 1).div_ceil(20);
         println!("{n:>8} {create:>8} {:>8} {noop:>9} {noop_target:>16} {destroy:>8} {:>8}", 3 * n + 16, 2 * n + 14);

@@ -389,3 +389,48 @@ async fn a_spread_of_ours_imports_whole_from_any_of_its_load_balancers_and_is_li
     ws.assert_no_changes();
     assert_eq!(ws.output("load_balancers"), before);
 }
+
+#[tokio::test]
+async fn a_new_load_balancers_name_held_by_another_is_refused_at_plan() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(orders(&net, &[1, 2], Some(2)))).with_moto(&moto);
+    ws.apply();
+    // a plan saved before someone else's load balancer takes the name the
+    // next one gets: its apply refuses, and records nothing of theirs
+    ws.write("main.tf", &config(orders(&net, &[1, 2, 3], Some(2))));
+    ws.ok(&["plan", "-no-color", "-out=saved.tfplan"]);
+    let theirs = aws.bare_load_balancer(&net, "orders-1").await;
+    let refused = ws.fails(&["apply", "-no-color", "saved.tfplan"]);
+    assert!(refused.contains("already exists"), "{refused}");
+    let shown = ws.ok(&["show", "-json"]);
+    assert!(!shown.contains(&theirs), "the state names their load balancer:\n{shown}");
+    let refused = ws.fails(&["plan", "-no-color"]);
+    let flat = refused.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("a load balancer named \"orders-1\" already exists"), "{refused}");
+    assert!(flat.contains("brokers_per_load_balancer"), "{refused}");
+    assert_eq!(aws.snapshot().await.load_balancers.len(), 2, "nothing was created");
+}
+
+#[tokio::test]
+async fn a_refresh_never_takes_another_setups_load_balancer_of_a_lost_ones_name() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(orders(&net, &[1, 2, 3], Some(2)))).with_moto(&moto);
+    ws.apply();
+    // orders-1 and its service are deleted out of band, and someone else
+    // makes a load balancer of that name
+    let lbs = ws.output("load_balancers");
+    let (lost, service) =
+        (lbs[1]["load_balancer_arn"].as_str().unwrap(), lbs[1]["endpoint_service_id"].as_str().unwrap());
+    aws.ec2.delete_vpc_endpoint_service_configurations().service_ids(service).send().await.unwrap();
+    aws.elb.delete_load_balancer().load_balancer_arn(lost).send().await.unwrap();
+    let theirs = aws.bare_load_balancer(&net, "orders-1").await;
+    ws.ok(&["apply", "-refresh-only", "-auto-approve", "-no-color"]);
+    let shown = ws.ok(&["show", "-json"]);
+    assert!(!shown.contains(&theirs), "the state names their load balancer:\n{shown}");
+    let refused = ws.fails(&["plan", "-no-color"]);
+    assert!(refused.contains("already exists"), "{refused}");
+}

@@ -197,6 +197,23 @@ fn dropped(planned: &[Share], prior: Option<&Model>, private: &Private) -> Vec<(
         .collect()
 }
 
+/// What of a share's observation the state may name: a load balancer the
+/// resource creates only when it is this instance's — one of another's,
+/// found under the name a new load balancer was to take, is not (the apply
+/// refused it), and neither is a service of another's in front of it.
+fn ours_only(share: &Share) -> Observed {
+    let mut o = share.observed.clone();
+    let creates = matches!(share.spec.load_balancer, LoadBalancerSpec::Create { .. });
+    if creates && o.load_balancer.as_ref().is_some_and(|lb| !lb.owned) {
+        o.load_balancer = None;
+        o.listeners.clear();
+        if o.service.as_ref().is_some_and(|s| !s.owned) {
+            o.service = None;
+        }
+    }
+    o
+}
+
 /// A load balancer's zone ids as `load_balancer_zones` answers.
 type Zones = Option<Tri<BTreeSet<String>>>;
 
@@ -436,7 +453,7 @@ impl KafkaPrivatelink {
                     z
                 }
             };
-            let model = render(&share.part.model, &share.spec, &share.observed, &share.recorded, zones);
+            let model = render(&share.part.model, &share.spec, &ours_only(share), &share.recorded, zones);
             rendered.push((share.part.clone(), model));
         }
         shards::merge(base, &rendered, kept)

@@ -150,6 +150,58 @@ impl KafkaPrivatelink {
     }
 }
 
+impl KafkaPrivatelink {
+    /// Refuses, before any write, a load balancer a spread creates whose
+    /// name a load balancer of another setup (or of no kafka_privatelink)
+    /// holds: `<name>-<k>` may be another setup's own name. One read of
+    /// the names (a listing when several), only when the plan creates
+    /// load balancers; the first of a new instance is `check_claims`'.
+    pub(super) async fn check_new_load_balancers(
+        &self,
+        planned: &Model,
+        fresh: bool,
+        ours: &[&str],
+    ) -> Result<Diagnostics, Diagnostics> {
+        let (Some(name), Some(lbs)) = (planned.name.known(), planned.load_balancers.known()) else {
+            return Ok(Diagnostics::new());
+        };
+        if planned.brokers_per_load_balancer.is_null() {
+            return Ok(Diagnostics::new());
+        }
+        let names: Vec<String> = lbs
+            .iter()
+            .skip(usize::from(fresh))
+            .filter(|e| e.load_balancer_arn.is_unknown())
+            .filter_map(|e| e.name.known().cloned())
+            .collect();
+        if names.is_empty() {
+            return Ok(Diagnostics::new());
+        }
+        let clients = self.clients().await?;
+        let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));
+        let (found, _) = elbv2::find_load_balancers(&clients.elbv2, &[], &names).await.map_err(reading)?;
+        if found.is_empty() {
+            return Ok(Diagnostics::new());
+        }
+        let arns: Vec<String> = found.iter().map(|l| l.arn.clone()).collect();
+        let tags = match elbv2::tags_of(&clients.elbv2, &arns).await {
+            Ok(tags) => tags,
+            Err(e) if e.is_not_found() => return Ok(Diagnostics::new()),
+            Err(e) => return Err(reading(e)),
+        };
+        let mut warnings = Diagnostics::new();
+        for lb in found {
+            let Some(held) = tags.get(&lb.arn) else { continue };
+            if let Some(way) = ownership::in_the_way(name, held, ours) {
+                let e =
+                    DiffError::Ownership(OwnershipError::NameTaken { name: lb.name, arn: lb.arn, holder: way.holder });
+                warnings.extend(claimed(name, &e, way.namesake, AttributePath::attr("brokers_per_load_balancer"))?);
+            }
+        }
+        Ok(warnings)
+    }
+}
+
 /// An object in the way: refused, or — held by a namesake, perhaps this
 /// resource's own predecessor — a warning that the apply will refuse it
 /// if it is still there.

@@ -97,6 +97,7 @@ impl KafkaPrivatelink {
         plan_endpoint_service(&mut planned, &config, prior);
         plan_load_balancer(&mut planned, &config, prior);
         plan_load_balancers(&mut planned, &config, prior)?;
+        warnings.extend(self.check_new_load_balancers(&planned, prior.is_none(), &ours).await?);
         warnings.extend(self.quota_warning(&planned).await);
         planned.bootstrap_servers = bootstrap_hint(&planned);
         // As refreshed; `plan_volatile` decides whether it stays.
