@@ -44,6 +44,18 @@ pub struct ImportedLayout {
 }
 
 impl ImportedLayout {
+    /// A load balancer of a spread with no listener: no broker, its ids
+    /// ours (none to infer).
+    pub fn empty(lb: &super::layout::ObservedLoadBalancer) -> Self {
+        ImportedLayout {
+            name: lb.tags.get(OWNER_TAG).cloned().unwrap_or_else(|| lb.name.clone()),
+            brokers: BTreeMap::new(),
+            bootstrap: None,
+            base: DEFAULT_LISTENER_PORT_BASE,
+            ids: IdSource::Tags,
+        }
+    }
+
     /// "9001 → broker 1, 9002 → broker 2", for the import warning.
     pub fn mapping(&self) -> String {
         let mut by_port: Vec<(u16, BrokerId)> = self.brokers.iter().map(|(id, b)| (b.listener_port, *id)).collect();
@@ -90,24 +102,30 @@ pub enum ImportError {
 /// the group's role tag.
 type Single = (u16, TargetId, u16, Option<Role>);
 
+/// A listener to several targets: its port, the targets, and whether its
+/// group carries our bootstrap role tag.
+type Multi = (u16, BTreeSet<Target>, bool);
+
 /// The bootstrap listener, if one listener forwards to every broker: its
 /// port and, when its targets are not the brokers' own ports, their port.
-fn bootstrap_of(
-    singles: &[Single],
-    multis: &[(u16, BTreeSet<Target>)],
-) -> Result<Option<(u16, Option<u16>)>, ImportError> {
+/// A group our tags call the bootstrap may hold more (on the first load
+/// balancer of a spread it holds the brokers behind the others too); the
+/// target port is then judged by this load balancer's brokers.
+fn bootstrap_of(singles: &[Single], multis: &[Multi]) -> Result<Option<(u16, Option<u16>)>, ImportError> {
     let broker_ips: BTreeSet<&TargetId> = singles.iter().map(|s| &s.1).collect();
     let mut bootstrap = None;
-    for (port, targets) in multis {
+    for (port, targets, tagged) in multis {
         let ips: BTreeSet<&TargetId> = targets.iter().map(|t| &t.0).collect();
-        if ips != broker_ips || targets.len() != ips.len() {
+        let holds_all = if *tagged { broker_ips.is_subset(&ips) } else { ips == broker_ips };
+        if !holds_all || targets.len() != ips.len() {
             return Err(ImportError::Ambiguous { port: *port, count: targets.len() });
         }
         if let Some((first, _)) = bootstrap {
             return Err(ImportError::TwoBootstraps(first, *port));
         }
         // Targets on the brokers' own ports need no target_port.
-        let own = targets.iter().all(|(id, p)| singles.iter().any(|s| s.1 == *id && s.2 == *p));
+        let own_brokers = targets.iter().filter(|(id, _)| broker_ips.contains(id));
+        let own = own_brokers.clone().all(|(id, p)| singles.iter().any(|s| s.1 == *id && s.2 == *p));
         let uniform: BTreeSet<u16> = targets.iter().map(|t| t.1).collect();
         let target_port = match (own, uniform.len()) {
             (true, _) => None,
@@ -172,6 +190,10 @@ pub fn spread_ids(
         out = layouts.iter().map(|(_, l)| l.brokers.keys().map(|id| (*id, *id)).collect()).collect();
     } else {
         for (name, l) in layouts {
+            if l.brokers.is_empty() {
+                out.push(BTreeMap::new());
+                continue;
+            }
             let number =
                 name.rsplit_once('-').and_then(|(_, n)| n.parse::<u32>().ok()).ok_or(ImportError::UnknownIds)?;
             out.push(BTreeMap::from([(one(name, l)?, BrokerId::new(number))]));
@@ -196,7 +218,7 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
         return Err(ImportError::NoListeners(lb.arn.clone()));
     }
     let mut singles: Vec<Single> = Vec::new();
-    let mut multis: Vec<(u16, BTreeSet<Target>)> = Vec::new();
+    let mut multis: Vec<Multi> = Vec::new();
     let mut listeners = observed.listeners.clone();
     listeners.sort_by_key(|l| l.port);
     for l in &listeners {
@@ -211,7 +233,7 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
                 let (id, port) = tg.targets.iter().next().cloned().expect("one target");
                 singles.push((l.port, id, port, tg.role));
             }
-            _ => multis.push((l.port, tg.targets.clone())),
+            _ => multis.push((l.port, tg.targets.clone(), tg.role == Some(Role::Bootstrap))),
         }
     }
     let bootstrap = bootstrap_of(&singles, &multis)?;
@@ -312,6 +334,18 @@ mod tests {
         let l = classify(&o).unwrap();
         assert_eq!(l.ids, IdSource::Tags);
         assert_eq!(l.brokers.keys().map(|b| b.get()).collect::<Vec<_>>(), vec![0, 7]);
+    }
+
+    #[test]
+    fn the_first_load_balancer_of_a_spread_keeps_a_bootstrap_holding_every_broker() {
+        let all = vec![(ip(1), 9092), (ip(2), 9092), (ip(3), 9092)];
+        let o = setup(&[(9000, all.clone(), Some("bootstrap")), (9001, vec![(ip(1), 9092)], Some("broker/1"))]);
+        let l = classify(&o).unwrap();
+        assert_eq!(l.bootstrap, Some((9000, None)));
+        assert_eq!(l.brokers.keys().map(|b| b.get()).collect::<Vec<_>>(), vec![1]);
+        // untagged, a group of more than this load balancer's brokers is no bootstrap
+        let foreign = setup(&[(9000, all, None), (9001, vec![(ip(1), 9092)], None)]);
+        assert!(matches!(classify(&foreign), Err(ImportError::Ambiguous { port: 9000, .. })));
     }
 
     #[test]

@@ -367,7 +367,9 @@ async fn a_spread_of_ours_imports_whole_from_any_of_its_load_balancers_and_is_li
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
-    let ws = Workspace::new(&config(orders(&net, &[1, 2, 3], Some(1)))).with_moto(&moto);
+    // the first load balancer's bootstrap group holds the others' brokers too
+    let boot = Block::new("bootstrap").set("listener_port", 9000);
+    let ws = Workspace::new(&config(orders(&net, &[1, 2, 3], Some(1)).block(boot))).with_moto(&moto);
     ws.apply();
     let before = ws.output("load_balancers");
     ws.ok(&["state", "rm", "kafka_privatelink.kafka"]);

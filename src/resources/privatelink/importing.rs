@@ -64,7 +64,7 @@ impl KafkaPrivatelink {
         arn: &str,
         subnets: &mut BTreeMap<String, Vec<ec2::Subnet>>,
     ) -> Result<ImportResponse, Diagnostics> {
-        let Found { mut observed, lb, layout, instances } = self.read_for_import(arn).await?;
+        let Found { mut observed, lb, layout, instances } = self.read_for_import(arn, false).await?;
         let siblings = self.siblings(&lb).await?;
         if siblings.len() > 1 {
             return self.import_spread(&siblings.join(",")).await;
@@ -210,7 +210,7 @@ impl KafkaPrivatelink {
             };
             given.push(broker);
             let arn = self.import_target(clients, target).await?;
-            found.push(self.read_for_import(&arn).await?);
+            found.push(self.read_for_import(&arn, true).await?);
         }
         let cannot = |detail: String| Diagnostics::from(Diagnostic::error("Cannot import", detail));
         let Some(first) = found.first() else { return Err(bad("No load balancer named.".into())) };
@@ -233,8 +233,8 @@ impl KafkaPrivatelink {
 
     /// What an import reads of AWS: the load balancer and everything
     /// behind it, the layout it holds, and its instance brokers' IPs (one
-    /// call for all).
-    async fn read_for_import(&self, arn: &str) -> Result<Found, Diagnostics> {
+    /// call for all). `in_spread`: one of several, which may hold nothing.
+    async fn read_for_import(&self, arn: &str, in_spread: bool) -> Result<Found, Diagnostics> {
         let clients = self.clients().await?;
         let failed = |e| Diagnostics::from(aws_diagnostic(clients, Doing::Importing, &Subject::PrivateLink(arn), &e));
         let lookup = Lookup { load_balancer_arn: Some(arn.to_owned()), read_targets: true, ..Lookup::default() };
@@ -246,8 +246,12 @@ impl KafkaPrivatelink {
             )
             .into());
         };
-        let layout = import::classify(&observed)
-            .map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?;
+        // One load balancer of several may hold no broker (the first of a
+        // spread whose brokers all left keeps the bootstrap, or nothing).
+        let layout = match import::classify(&observed) {
+            Err(import::ImportError::NoListeners(_)) if in_spread => import::ImportedLayout::empty(&lb),
+            other => other.map_err(|e| Diagnostics::from(Diagnostic::error("Cannot import", e.to_string())))?,
+        };
         let instance_ids: BTreeSet<String> = layout
             .brokers
             .values()
