@@ -156,6 +156,18 @@ pub fn assign_listener_ports(
     base: u16,
     bootstrap: Option<(u16, Option<AttributePath>)>,
 ) -> Result<BTreeMap<String, u16>, Diagnostic> {
+    assign_listener_ports_around(asks, base, bootstrap, &[])
+}
+
+/// [`assign_listener_ports`], with `kept` ports also taken: those of live
+/// brokers behind the other load balancers of a spread, which keep their
+/// ports and are checked per load balancer once placed.
+pub fn assign_listener_ports_around(
+    asks: &BTreeMap<String, PortAsk>,
+    base: u16,
+    bootstrap: Option<(u16, Option<AttributePath>)>,
+    kept: &[u16],
+) -> Result<BTreeMap<String, u16>, Diagnostic> {
     let mut keys = BTreeMap::new();
     let mut requests = BTreeMap::new();
     for (key, ask) in asks {
@@ -163,8 +175,12 @@ pub fn assign_listener_ports(
         requests.insert(id, PortRequest { explicit: ask.explicit, current: ask.current });
         keys.insert(id, key.clone());
     }
-    let reserved: Vec<(u16, &'static str)> =
-        bootstrap.as_ref().map(|(p, _)| (*p, "the bootstrap listener")).into_iter().collect();
+    let reserved: Vec<(u16, &'static str)> = bootstrap
+        .as_ref()
+        .map(|(p, _)| (*p, "the bootstrap listener"))
+        .into_iter()
+        .chain(kept.iter().map(|p| (*p, "a live broker of the spread")))
+        .collect();
     let assigned = ports::assign_ports(&requests, base, Reserved(&reserved)).map_err(|e| {
         let bootstrap_at = bootstrap.as_ref().and_then(|(_, at)| at.clone()).filter(|_| e.by_reserved());
         let at = bootstrap_at.unwrap_or_else(|| {

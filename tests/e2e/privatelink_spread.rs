@@ -213,7 +213,22 @@ async fn one_broker_a_load_balancer_keeps_each_brokers_own_port() {
     let refused = ws.fails(&["plan", "-no-color"]);
     assert!(refused.contains("Duplicate listener port on a load balancer"), "{refused}");
 
-    ws.write("main.tf", &config(orders(&net, &[1, 2, 3], Some(1))));
+    // two to a load balancer from now on: nobody moves; a new broker takes
+    // the first free place, on a port of its own there
+    ws.write("main.tf", &config(orders(&net, &[1, 2, 3], Some(2))));
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("0 to add, 1 to change, 0 to destroy") && !plan.contains("listener_arn"), "{plan}");
+    ws.apply();
+    ws.write("main.tf", &config(orders(&net, &[1, 2, 3, 4], Some(2))));
+    ws.apply();
+    assert_eq!(
+        placement(&ws.output("load_balancers")),
+        names(&[("orders", &["1", "4"]), ("orders-1", &["2"]), ("orders-2", &["3"])])
+    );
+    assert_eq!(ws.output("brokers")["4"]["listener_port"], 9002);
+    assert_eq!(served(&aws.snapshot().await)["orders"][&9002], targets(&net, &[4]));
+    ws.assert_no_changes();
+
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(aws.snapshot().await.is_empty());
 }
@@ -435,4 +450,26 @@ async fn a_refresh_never_takes_another_setups_load_balancer_of_a_lost_ones_name(
     assert!(!shown.contains(&theirs), "the state names their load balancer:\n{shown}");
     let refused = ws.fails(&["plan", "-no-color"]);
     assert!(refused.contains("already exists"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_consumer_of_any_load_balancers_service_is_seen_and_accepted() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let accepting = |b: Block| b.edit("endpoint_service", |e| e.set("auto_accept", true));
+    let ws = Workspace::new(&config(accepting(orders(&net, &[1, 2, 3], Some(1))))).with_moto(&moto);
+    ws.apply();
+    let lbs = ws.output("load_balancers");
+    let third = lbs[2]["endpoint_service_id"].as_str().unwrap().to_owned();
+    // Materialize's account connects to the third load balancer's service
+    moto.proxy().connect(&third, "vpce-0c0ffee0000000003", "664411391173", "pendingAcceptance");
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("This apply accepts vpce-0c0ffee0000000003"), "{plan}");
+    ws.apply();
+    let service = ws.output("service");
+    let connections = service["connections"].as_array().unwrap();
+    assert_eq!(connections.len(), 1, "{service}");
+    assert_eq!(connections[0]["state"], "available");
+    ws.assert_no_changes();
 }

@@ -595,6 +595,18 @@ impl KafkaPrivatelink {
         }
         let found = match ec2::connections_of(&clients.ec2, &ids).await {
             Ok(found) => found,
+            // One service gone (deleted already) fails the call: each alone.
+            Err(e) if e.kind == ErrorKind::NotFound && ids.len() > 1 => {
+                let mut found = BTreeMap::new();
+                for id in &ids {
+                    match ec2::connections(&clients.ec2, id).await {
+                        Ok(c) => found.insert(id.clone(), c),
+                        Err(e) if e.kind == ErrorKind::NotFound => continue,
+                        Err(e) => return Err(aws_error(clients, Doing::Deleting, name, &e).into()),
+                    };
+                }
+                found
+            }
             Err(e) if e.kind == ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(aws_error(clients, Doing::Deleting, name, &e).into()),
         };

@@ -210,6 +210,9 @@ impl KafkaPrivatelink {
             };
             given.push(broker);
             let arn = self.import_target(clients, target).await?;
+            if found.iter().any(|f: &Found| f.lb.arn == arn) {
+                return Err(bad(format!("{target} names a load balancer the id already names ({arn}).")));
+            }
             found.push(self.read_for_import(&arn, true).await?);
         }
         let cannot = |detail: String| Diagnostics::from(Diagnostic::error("Cannot import", detail));

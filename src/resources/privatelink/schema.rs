@@ -131,7 +131,7 @@ fn endpoint_service() -> Block {
             Type::list(Type::object([("endpoint_id", Type::String), ("owner", Type::String), ("state", Type::String)])),
         )
         .computed()
-        .describe("Every consumer endpoint connection AWS reports, by endpoint id: `endpoint_id`, `owner` (the endpoint's account) and `state` (`pendingAcceptance`, `available`, `rejected`, …)."),
+        .describe("Every consumer endpoint connection AWS reports (of every load balancer's service, with `brokers_per_load_balancer`), by endpoint id: `endpoint_id`, `owner` (the endpoint's account) and `state` (`pendingAcceptance`, `available`, `rejected`, …)."),
     )
     .attribute(s("id", "The service id, `vpce-svc-…`.").computed())
     .attribute(s("service_name", "The service name consumers use, `com.amazonaws.vpce.<region>.vpce-svc-…`.").computed())

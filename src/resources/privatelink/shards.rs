@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{LoadBalancerModel, Model, strings};
+use super::model::{ConnectionModel, LoadBalancerModel, Model, strings};
 use super::private::Private;
 use super::to_domain::recorded_of;
 use crate::domain::arn::Arn;
@@ -198,7 +198,47 @@ pub(super) fn merge(whole: &Model, rendered: &[(Part, Model)], kept: Vec<LoadBal
     m.brokers = Tri::Known(brokers);
     m.target_health = Tri::Known(health);
     m.load_balancers = Tri::Known(entries);
+    if rendered.len() > 1 {
+        every_load_balancer(&mut m, whole, rendered);
+    }
     m
+}
+
+/// What the single-valued attributes say of a setup of several load
+/// balancers: each part's value where it differs from `whole`'s (the plan
+/// or the prior state), so that drift on any load balancer or service shows
+/// in the plan — except the principals, which services may hold apart when
+/// others manage them —; and every service's consumer connections, for
+/// `auto_accept`, `reject_unlisted` and the destroy's refusal.
+fn every_load_balancer(m: &mut Model, whole: &Model, rendered: &[(Part, Model)]) {
+    fn drift<T: Clone + PartialEq>(whole: &T, parts: impl Iterator<Item = T>, first: &mut T) {
+        if let Some(v) = parts.into_iter().find(|v| v != whole) {
+            *first = v;
+        }
+    }
+    let parts = || rendered.iter().map(|(_, r)| r);
+    drift(
+        &whole.cross_zone_load_balancing,
+        parts().map(|r| r.cross_zone_load_balancing.clone()),
+        &mut m.cross_zone_load_balancing,
+    );
+    drift(&whole.security_group_ids, parts().map(|r| r.security_group_ids.clone()), &mut m.security_group_ids);
+    drift(&whole.deregistration_delay, parts().map(|r| r.deregistration_delay.clone()), &mut m.deregistration_delay);
+    drift(&whole.tcp_idle_timeout, parts().map(|r| r.tcp_idle_timeout.clone()), &mut m.tcp_idle_timeout);
+    drift(
+        &whole.enforce_security_group_inbound_rules_on_private_link_traffic,
+        parts().map(|r| r.enforce_security_group_inbound_rules_on_private_link_traffic.clone()),
+        &mut m.enforce_security_group_inbound_rules_on_private_link_traffic,
+    );
+    let service = |r: &Model| r.endpoint().cloned().unwrap_or_default();
+    let (Some(base), Tri::Known(es)) = (whole.endpoint().cloned(), &mut m.endpoint_service) else { return };
+    let Some(es) = es.first_mut() else { return };
+    drift(&base.acceptance_required, parts().map(|r| service(r).acceptance_required), &mut es.acceptance_required);
+    drift(&base.supported_regions, parts().map(|r| service(r).supported_regions), &mut es.supported_regions);
+    let mut connections: Vec<ConnectionModel> =
+        parts().flat_map(|r| service(r).connections.known().cloned().unwrap_or_default()).collect();
+    connections.sort_by(|a, b| a.endpoint_id.known().cmp(&b.endpoint_id.known()));
+    es.connections = Tri::Known(connections);
 }
 
 /// The `load_balancers` entry of a load balancer the configuration no

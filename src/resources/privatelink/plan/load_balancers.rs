@@ -74,8 +74,12 @@ pub(in crate::resources::privatelink) fn plan_load_balancers(
 /// The one load balancer of a setup that does not spread, as the plan
 /// has it.
 fn single_entry(planned: &Model, was: Option<&LoadBalancerModel>) -> LoadBalancerModel {
-    let same =
-        was.filter(|w| w.load_balancer_arn.known().is_some() && w.load_balancer_arn == planned.load_balancer_arn);
+    // The same load balancer keeps its entry's name; so does one the
+    // resource creates anew (deleted out of band), under its old name.
+    let same = was.filter(|w| {
+        (w.load_balancer_arn.known().is_some() && w.load_balancer_arn == planned.load_balancer_arn)
+            || (planned.creates() && planned.load_balancer_arn.is_unknown() && w.name.known().is_some())
+    });
     LoadBalancerModel {
         name: same.map_or_else(|| single_name(planned), |w| w.name.clone()),
         load_balancer_arn: planned.load_balancer_arn.clone(),

@@ -2,7 +2,7 @@
 //! the data source through `resources::check`), and the refusal of a
 //! replacement that would move them.
 
-use crate::resources::check::{PortAsk, assign_listener_ports};
+use crate::resources::check::{PortAsk, assign_listener_ports, assign_listener_ports_around};
 use crate::resources::refusals::{LinkRefusal, refuse};
 use std::collections::BTreeMap;
 
@@ -63,7 +63,18 @@ pub(super) fn assign(config: &Model, current: &BTreeMap<String, u16>) -> Result<
         .collect();
     let bootstrap_at = AttributePath::attr("bootstrap").index(0).attribute("listener_port");
     let bootstrap = config.bootstrap().and_then(|b| port_of(&b.listener_port)).map(|p| (p, Some(bootstrap_at)));
-    assign_listener_ports(&asks, base, bootstrap)
+    if per.is_none() {
+        return assign_listener_ports(&asks, base, bootstrap);
+    }
+    // Spread: a live broker keeps its port (brokers behind different load
+    // balancers may share one, as after one broker to each); the others are
+    // assigned around them. Each load balancer's are checked once placed.
+    let (live, rest): (BTreeMap<String, PortAsk>, BTreeMap<String, PortAsk>) =
+        asks.into_iter().partition(|(_, a)| a.current.is_some() && a.explicit.is_none_or(|e| Some(e) == a.current));
+    let kept: Vec<u16> = live.values().filter_map(|a| a.current).collect();
+    let mut out: BTreeMap<String, u16> = live.into_iter().filter_map(|(k, a)| Some((k, a.current?))).collect();
+    out.extend(assign_listener_ports_around(&rest, base, bootstrap, &kept)?);
+    Ok(out)
 }
 /// With one broker to a load balancer, each broker alone behind its own:
 /// its listener port is the one it names, the one it has, or else its own
