@@ -7,6 +7,7 @@ mod check;
 mod endpoint_accepter;
 mod endpoint_principal;
 mod errors;
+mod functions;
 mod msk_brokers;
 mod privatelink;
 mod provider;

@@ -19,7 +19,7 @@ use crate::server::api::diag::value_error;
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
 use crate::server::api::provider::{Context, DataSource};
-use crate::server::api::schema::{Attribute, Block, Nesting, Schema};
+use crate::server::api::schema::{Attribute, AttributeType, Block, Nesting, Schema};
 use crate::server::api::types::Type;
 use crate::server::api::value::{Tri, Value, from_value, to_value};
 
@@ -628,16 +628,39 @@ impl DataSource for AdvertisedListeners {
     super::values::typed!(Config, "kafka_advertised_listeners");
 
     async fn read(&self, _ctx: &Context, config: Value) -> Result<Value, Diagnostics> {
-        let parsed = from_value::<Config>(&config).map_err(|e| Diagnostics::from(value_error("configuration", e)))?;
-        let (checks, checked) = parsed.check();
-        if checks.has_errors() {
-            return Err(checks.0);
-        }
-        let state = compute(&parsed, checked)?;
-        to_value(&state)
-            .and_then(|v| v.conform(&schema().value_type()))
-            .map_err(|e| value_error("data source state", e).into())
+        evaluate(&config)
     }
+}
+
+/// The data source's whole computation, from a configuration object to its
+/// state: what `read` answers, and what the provider functions
+/// (`super::functions`) call with the configuration their arguments make.
+pub(super) fn evaluate(config: &Value) -> Result<Value, Diagnostics> {
+    let parsed = from_value::<Config>(config).map_err(|e| Diagnostics::from(value_error("configuration", e)))?;
+    let (checks, checked) = parsed.check();
+    if checks.has_errors() {
+        return Err(checks.0);
+    }
+    let state = compute(&parsed, checked)?;
+    to_value(&state)
+        .and_then(|v| v.conform(&schema().value_type()))
+        .map_err(|e| value_error("data source state", e).into())
+}
+
+/// The data source's arguments and the attributes of its `brokers`
+/// entries, for the functions that take the same.
+pub(super) fn arguments() -> (Vec<String>, Vec<String>) {
+    let schema = schema();
+    let attributes = &schema.block.attributes;
+    let names = attributes.iter().filter(|a| a.required || a.optional).map(|a| a.name.clone()).collect();
+    let brokers = attributes
+        .iter()
+        .find_map(|a| match (&a.name[..], &a.ty) {
+            ("brokers", AttributeType::Nested(_, nested)) => Some(nested.iter().map(|n| n.name.clone()).collect()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    (names, brokers)
 }
 
 #[expect(clippy::too_many_lines, reason = "a schema builder: one attribute per line, each with its documentation")]

@@ -19,7 +19,7 @@ use crate::domain::validate;
 use crate::domain::validate::{check_role_arn, check_url, limits, parse_duration};
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::path::AttributePath;
-use crate::server::api::provider::{Context, DataSource, ListResource, Provider, Resource};
+use crate::server::api::provider::{Context, DataSource, Function, ListResource, Provider, Resource};
 use crate::server::api::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::server::api::types::Type;
 use crate::server::api::value::{Tri, Value, from_value};
@@ -305,5 +305,9 @@ impl Provider for KafkaProvider {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource>> {
         vec![Arc::new(AdvertisedListeners), Arc::new(MskBrokers::new(self.state.clone()))]
+    }
+
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        vec![Arc::new(super::functions::ListenerPorts), Arc::new(super::functions::AdvertisedListeners)]
     }
 }

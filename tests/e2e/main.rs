@@ -60,6 +60,7 @@ mod crash_points;
 mod data_source;
 mod examples;
 mod first_contact;
+mod functions;
 mod import;
 mod instance_brokers;
 mod msk;

@@ -40,7 +40,7 @@
 //! end, destroy leaves nothing of this resource's and all of the other's.
 //!
 //! Seeded and reproducible: `MODEL_SEED`, `MODEL_RUNS` (default 1),
-//! `MODEL_STEPS` (default 8). A failing sequence is shrunk to the shortest
+//! `MODEL_STEPS` (default 7). A failing sequence is shrunk to the shortest
 //! one that still fails, and printed with its seed. `make soak` runs many
 //! long sequences.
 
@@ -1100,7 +1100,7 @@ fn generate(seed: u64, length: u64) -> Vec<Step> {
 
 #[tokio::test]
 async fn random_edits_of_the_whole_resource_and_its_world_keep_every_invariant() {
-    let d = Drive { name: "model test", prefix: "MODEL", seed: 0x5eed_2026, steps: 8 };
+    let d = Drive { name: "model test", prefix: "MODEL", seed: 0x5eed_2026, steps: 7 };
     drive(d, generate, |steps| async move { run(&steps).await }).await;
 }
 

@@ -41,6 +41,48 @@ pub trait Provider: Send + Sync + 'static {
     fn list_resources(&self) -> Vec<Arc<dyn ListResource>> {
         Vec::new()
     }
+
+    /// Provider-defined functions, `provider::<name>::<function>(…)`
+    /// (Terraform 1.8+; older versions never ask).
+    fn functions(&self) -> Vec<Arc<dyn Function>> {
+        Vec::new()
+    }
+}
+
+/// One parameter of a provider function.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub name: &'static str,
+    pub ty: super::types::Type,
+    /// Terraform passes null instead of refusing it.
+    pub allow_null: bool,
+    pub description: String,
+}
+
+/// A provider function's signature and documentation.
+#[derive(Debug, Clone)]
+pub struct Signature {
+    pub parameters: Vec<Parameter>,
+    pub returns: super::types::Type,
+    pub summary: String,
+    pub description: String,
+}
+
+/// Why a function call failed, and the argument (from 0) at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionError {
+    pub text: String,
+    pub argument: Option<usize>,
+}
+
+/// A provider-defined function: pure computation over its arguments,
+/// which Terraform has already converted to the parameters' types and
+/// which are known (Terraform does not call a function with unknown
+/// arguments unless a parameter allows them; none here does).
+pub trait Function: Send + Sync + 'static {
+    fn name(&self) -> &'static str;
+    fn signature(&self) -> Signature;
+    fn call(&self, arguments: &[Value]) -> Result<Value, FunctionError>;
 }
 
 pub struct ListRequest {

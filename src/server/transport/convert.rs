@@ -67,6 +67,31 @@ pub fn encode(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diag
     Ok(pb::DynamicValue { msgpack, json: Vec::new() })
 }
 
+/// A provider function's signature as protocol 6 spells it.
+pub fn function(s: &crate::server::api::provider::Signature) -> pb::Function {
+    let ty = |t: &Type| serde_json::to_vec(&t.to_json()).unwrap_or_default();
+    pb::Function {
+        parameters: s
+            .parameters
+            .iter()
+            .map(|p| pb::function::Parameter {
+                name: p.name.to_owned(),
+                r#type: ty(&p.ty),
+                allow_null_value: p.allow_null,
+                allow_unknown_values: false,
+                description: p.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+            })
+            .collect(),
+        variadic_parameter: None,
+        r#return: Some(pb::function::Return { r#type: ty(&s.returns) }),
+        summary: s.summary.clone(),
+        description: s.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+        deprecation_message: String::new(),
+    }
+}
+
 pub fn identity_schema(s: &crate::server::api::provider::IdentitySchema) -> pb::ResourceIdentitySchema {
     pb::ResourceIdentitySchema {
         version: s.version,

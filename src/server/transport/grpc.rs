@@ -14,8 +14,8 @@ use super::pb::tfplugin6 as pb;
 use crate::server::api::diag::value_error;
 use crate::server::api::diag::{Diagnostic, Diagnostics};
 use crate::server::api::provider::{
-    ApplyRequest, Context, DataSource, IdentitySchema, ListRequest, ListResource, PlanRequest, Provider, ReadRequest,
-    Resource,
+    ApplyRequest, Context, DataSource, Function, IdentitySchema, ListRequest, ListResource, PlanRequest, Provider,
+    ReadRequest, Resource, Signature,
 };
 use crate::server::api::schema::Schema;
 use crate::server::api::types::Type;
@@ -51,6 +51,7 @@ pub struct ProviderService {
     resources: HashMap<&'static str, Typed<dyn Resource>>,
     data_sources: HashMap<&'static str, Typed<dyn DataSource>>,
     lists: HashMap<&'static str, Typed<dyn ListResource>>,
+    functions: HashMap<&'static str, (Arc<dyn Function>, Signature)>,
     ctx: Context,
 }
 
@@ -85,7 +86,9 @@ impl ProviderService {
                 (l.type_name(), Typed { ty: schema.value_type(), schema, inner: l, identity: None })
             })
             .collect();
+        let functions = provider.functions().into_iter().map(|f| (f.name(), (f.clone(), f.signature()))).collect();
         Self {
+            functions,
             provider_type: provider_schema.value_type(),
             provider_schema,
             provider,
@@ -112,6 +115,18 @@ impl ProviderService {
         let mut names: Vec<_> = map.keys().copied().collect();
         names.sort_unstable();
         names
+    }
+}
+
+impl ProviderService {
+    fn function_names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.functions.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn function_signatures(&self) -> std::collections::HashMap<String, pb::Function> {
+        self.functions.iter().map(|(n, (_, s))| ((*n).to_owned(), convert::function(s))).collect()
     }
 }
 
@@ -143,7 +158,7 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         _: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        use pb::get_metadata::{DataSourceMetadata, ListResourceMetadata, ResourceMetadata};
+        use pb::get_metadata::{DataSourceMetadata, FunctionMetadata, ListResourceMetadata, ResourceMetadata};
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             resources: Self::sorted(&self.resources)
@@ -158,6 +173,7 @@ impl pb::provider_server::Provider for ProviderService {
                 .into_iter()
                 .map(|n| ListResourceMetadata { type_name: n.into() })
                 .collect(),
+            functions: self.function_names().into_iter().map(|n| FunctionMetadata { name: n.into() }).collect(),
             ..Default::default()
         }))
     }
@@ -175,6 +191,7 @@ impl pb::provider_server::Provider for ProviderService {
                 .map(|(n, d)| ((*n).into(), convert::schema(&d.schema)))
                 .collect(),
             list_resource_schemas: self.lists.iter().map(|(n, l)| ((*n).into(), convert::schema(&l.schema))).collect(),
+            functions: self.function_signatures(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         }))
@@ -533,7 +550,43 @@ impl pb::provider_server::Provider for ProviderService {
         &self,
         _: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        Ok(Response::new(pb::get_functions::Response::default()))
+        Ok(Response::new(pb::get_functions::Response {
+            functions: self.function_signatures(),
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn call_function(
+        &self,
+        req: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let req = req.into_inner();
+        let failed = |text: String, argument: Option<usize>| {
+            Ok(Response::new(pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError { text, function_argument: argument.map(|a| a as i64) }),
+            }))
+        };
+        let Some((function, signature)) = self.functions.get(req.name.as_str()) else {
+            return failed(format!("This provider has no function {:?}.", req.name), None);
+        };
+        let mut arguments = Vec::new();
+        for (i, (param, dv)) in signature.parameters.iter().zip(&req.arguments).enumerate() {
+            match decode(Some(dv), &param.ty, param.name) {
+                Ok(v) => arguments.push(v),
+                Err(d) => return failed(format!("{}: {}", d.summary, d.detail), Some(i)),
+            }
+        }
+        if arguments.len() != signature.parameters.len() {
+            return failed(format!("{} takes {} arguments.", req.name, signature.parameters.len()), None);
+        }
+        match function.call(&arguments) {
+            Ok(result) => match encode(&result, &signature.returns, "function result") {
+                Ok(dv) => Ok(Response::new(pb::call_function::Response { result: Some(dv), error: None })),
+                Err(d) => failed(format!("{}: {}", d.summary, d.detail), None),
+            },
+            Err(e) => failed(e.text, e.argument),
+        }
     }
 
     async fn stop_provider(

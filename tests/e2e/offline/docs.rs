@@ -194,3 +194,28 @@ fn every_typed_refusal_is_listed_on_its_page() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// Every provider function has its registry page: its name, summary and
+/// parameters, and its example as it is in `examples/functions/`.
+#[test]
+fn every_function_has_its_page() {
+    let provider = KafkaProvider::new("test");
+    let functions = provider.functions();
+    assert!(!functions.is_empty());
+    for f in functions {
+        let name = f.name();
+        let page = std::fs::read_to_string(crate::common::repo().join(format!("docs/functions/{name}.md")))
+            .unwrap_or_else(|e| panic!("docs/functions/{name}.md: {e}"));
+        let signature = f.signature();
+        assert!(page.contains(&format!("# function: {name}")), "{name}: title");
+        assert!(page.contains(&signature.summary), "{name}: summary {:?}", signature.summary);
+        assert!(page.contains("Terraform 1.8"), "{name}: the Terraform version it needs");
+        for p in &signature.parameters {
+            assert!(page.contains(&format!("`{}`", p.name)), "{name}: parameter {}", p.name);
+        }
+        let example =
+            std::fs::read_to_string(crate::common::repo().join(format!("examples/functions/{name}/function.tf")))
+                .unwrap_or_else(|e| panic!("examples/functions/{name}/function.tf: {e}"));
+        assert!(page.contains(example.trim_end()), "{name}: the page embeds examples/functions/{name}/function.tf");
+    }
+}
