@@ -1,7 +1,7 @@
 //! A provider killed after any AWS write: the write carried out by AWS, its
 //! answer never received (a CI runner cancelled or evicted mid-apply), then
 //! the same command run again. For every write of a destroy, and every
-//! `CRASH_EVERY`-th write (default 3, from the first) and the last of a
+//! `CRASH_EVERY`-th write (default 5, from the first) and the last of a
 //! create and an update (`make soak` runs every one), the next run converges: the apply succeeds (or, after a
 //! create's very last write, says to import and the import converges), the
 //! plan after it is empty, every broker is behind its own listener and
@@ -59,7 +59,7 @@ struct CrashPoints {
 
 impl CrashPoints {
     fn new() -> Self {
-        let every = crate::common::env_number("CRASH_EVERY", 3).max(1) as u32;
+        let every = crate::common::env_number("CRASH_EVERY", 5).max(1) as u32;
         Self { next: 1, every, last_tried: 0, done: false }
     }
 
@@ -114,7 +114,7 @@ async fn a_create_killed_after_any_write_is_resumed() {
         ws.ok(DESTROY);
         assert!(w.aws.snapshot().await.is_empty(), "write {k} ({write}): destroy leaves nothing");
     }
-    assert!(crashed.len() >= 5, "a create makes many writes: {crashed:?}");
+    assert!(crashed.len() >= 4, "a create makes many writes: {crashed:?}");
 }
 
 #[tokio::test]
@@ -227,12 +227,12 @@ impl Stage {
 
 /// A spread's create, its growth onto a new load balancer and its shrink
 /// that empties one, each killed after every `SPREAD_CRASH_EVERY`-th AWS
-/// write (default 9, from the first; `make soak` runs every one): the next
+/// write (default 12, from the first; `make soak` runs every one): the next
 /// apply converges, with nothing duplicated or left behind.
 #[tokio::test]
 async fn a_spread_killed_after_a_write_of_its_create_growth_or_shrink_converges() {
     let w = Stage::new().await;
-    let every = crate::common::env_number("SPREAD_CRASH_EVERY", 9) as usize;
+    let every = crate::common::env_number("SPREAD_CRASH_EVERY", 12) as usize;
     let mut crashed = Vec::new();
     // (brokers before, their load balancers; brokers after, theirs)
     let phases: [(&[u32], usize, &[u32], usize); 3] =
@@ -265,7 +265,7 @@ async fn a_spread_killed_after_a_write_of_its_create_growth_or_shrink_converges(
             assert!(w.aws.snapshot().await.is_empty(), "{what}: destroy leaves nothing");
         }
     }
-    assert!(crashed.len() >= 4, "every phase makes writes: {crashed:?}");
+    assert!(crashed.len() >= 3, "every phase makes writes: {crashed:?}");
 }
 
 #[test]

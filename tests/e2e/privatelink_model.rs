@@ -1106,14 +1106,14 @@ async fn random_edits_of_the_whole_resource_and_its_world_keep_every_invariant()
 
 /// Pipelines: every step an edit planned with `-out`, then an event in the
 /// world (an out-of-band change, a consumer arriving), then the saved file
-/// applied. `SAVED_SEED`, `SAVED_RUNS` (default 1), `SAVED_STEPS` (default 6).
+/// applied. `SAVED_SEED`, `SAVED_RUNS` (default 1), `SAVED_STEPS` (default 5).
 #[tokio::test]
 async fn random_saved_plans_applied_after_the_world_moved_keep_their_word_or_refuse() {
     let saved = |seed: u64, length: u64| {
         let mut rng = Rng::new(seed);
         (0..length).map(|_| Step { kind: 36, arg: rng.next() % 1_000_000 }).collect::<Vec<_>>()
     };
-    let d = Drive { name: "saved-plan model", prefix: "SAVED", seed: 0x5a7e_d001, steps: 6 };
+    let d = Drive { name: "saved-plan model", prefix: "SAVED", seed: 0x5a7e_d001, steps: 5 };
     drive(d, saved, |steps| async move { run(&steps).await }).await;
 }
 
