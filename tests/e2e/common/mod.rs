@@ -466,6 +466,22 @@ impl FaultProxy {
             .collect()
     }
 
+    /// How many AWS writes were made since the last reset, as the proxy's
+    /// `*write` rule counts them: every EC2 and ELBv2 call that neither
+    /// describes, lists nor gets.
+    pub fn write_count(&self) -> u64 {
+        self.counts()
+            .into_iter()
+            .filter(|(k, _)| {
+                k.split_once(':').is_some_and(|(service, action)| {
+                    ["ec2", "elbv2"].contains(&service)
+                        && !["Describe", "List", "Get"].iter().any(|p| action.starts_with(p))
+                })
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     /// Calls per `service:Action` since the last reset.
     pub fn counts(&self) -> std::collections::BTreeMap<String, u64> {
         let body = http_get(self.port(), "/__counts").expect("counts");
