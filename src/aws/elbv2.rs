@@ -805,13 +805,11 @@ pub async fn add_tags(elb: &Client, arns: &[String], add: &BTreeMap<String, Stri
     Ok(())
 }
 
-/// How many network load balancers the Region holds, and the account's
-/// quota of them (DescribeAccountLimits' `network-load-balancers`: 50 by
-/// default, adjustable in Service Quotas), `None` when AWS does not say.
-pub async fn network_load_balancer_room(elb: &Client) -> Result<(usize, Option<u32>), AwsError> {
-    let limits = elb.describe_account_limits().send();
-    let (limits, all) = tokio::join!(limits, all_load_balancers(elb));
-    let limits = limits.map_err(|e| {
+/// The account's quota of network load balancers in the Region
+/// (DescribeAccountLimits' `network-load-balancers`: 50 by default,
+/// adjustable in Service Quotas), `None` when AWS does not say.
+pub async fn network_load_balancer_quota(elb: &Client) -> Result<Option<u32>, AwsError> {
+    let limits = elb.describe_account_limits().send().await.map_err(|e| {
         AwsError::from_sdk_call(
             "elasticloadbalancing:DescribeAccountLimits",
             "reading ELBv2 account limits",
@@ -819,14 +817,13 @@ pub async fn network_load_balancer_room(elb: &Client) -> Result<(usize, Option<u
             e,
         )
     })?;
-    let quota = limits
+    Ok(limits
         .limits()
         .iter()
         .find(|l| l.name() == Some("network-load-balancers"))
         .and_then(|l| l.max())
         .and_then(|m| m.parse::<f64>().ok())
-        .map(|m| m as u32);
-    Ok((all?.iter().filter(|lb| lb.is_network).count(), quota))
+        .map(|m| m as u32))
 }
 
 /// Every load balancer in the region (paginated).

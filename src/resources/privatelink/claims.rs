@@ -18,7 +18,7 @@ use crate::domain::layout::ObservedLoadBalancer;
 use crate::resources::errors::Doing;
 use std::collections::BTreeSet;
 
-use super::model::{Model, NewGroup};
+use super::model::{LoadBalancerModel, Model, NewGroup};
 use super::{KafkaPrivatelink, aws_error, diff_error};
 
 use crate::aws::ec2::{self, ServiceKey};
@@ -151,11 +151,13 @@ impl KafkaPrivatelink {
 }
 
 impl KafkaPrivatelink {
-    /// Refuses, before any write, a load balancer a spread creates whose
-    /// name a load balancer of another setup (or of no kafka_privatelink)
-    /// holds: `<name>-<k>` may be another setup's own name. One read of
-    /// the names (a listing when several), only when the plan creates
-    /// load balancers; the first of a new instance is `check_claims`'.
+    /// What a plan that creates load balancers of a spread reads of the
+    /// Region, in one listing of its load balancers (and the account's
+    /// quota, beside it): refuses a new load balancer whose name a load
+    /// balancer of another setup (or of no kafka_privatelink) holds —
+    /// `<name>-<k>` may be another setup's own name; the first of a new
+    /// instance is `check_claims`' —, and warns when the new ones would take
+    /// the Region past the quota, where the apply would stop part-way.
     pub(super) async fn check_new_load_balancers(
         &self,
         planned: &Model,
@@ -165,40 +167,73 @@ impl KafkaPrivatelink {
         let (Some(name), Some(lbs)) = (planned.name.known(), planned.load_balancers.known()) else {
             return Ok(Diagnostics::new());
         };
-        if planned.brokers_per_load_balancer.is_null() {
-            return Ok(Diagnostics::new());
-        }
-        let names: Vec<String> = lbs
-            .iter()
-            .skip(usize::from(fresh))
-            .filter(|e| e.load_balancer_arn.is_unknown())
-            .filter_map(|e| e.name.known().cloned())
-            .collect();
-        if names.is_empty() {
+        // An entry whose ARN the apply gives is a load balancer it creates.
+        let new: Vec<&LoadBalancerModel> = lbs.iter().filter(|e| e.load_balancer_arn.is_unknown()).collect();
+        if planned.brokers_per_load_balancer.is_null() || new.is_empty() {
             return Ok(Diagnostics::new());
         }
         let clients = self.clients().await?;
         let reading = |e| Diagnostics::from(aws_error(clients, Doing::Planning, name, &e));
-        let (found, _) = elbv2::find_load_balancers(&clients.elbv2, &[], &names).await.map_err(reading)?;
+        let (region, quota) =
+            tokio::join!(elbv2::all_load_balancers(&clients.elbv2), elbv2::network_load_balancer_quota(&clients.elbv2));
+        let region = region.map_err(reading)?;
+        let mut warnings: Diagnostics = quota_warning(clients, &region, quota, new.len()).into_iter().collect();
+        let checked = if fresh { &lbs[1..] } else { &lbs[..] };
+        let names: BTreeSet<&String> =
+            checked.iter().filter(|e| e.load_balancer_arn.is_unknown()).filter_map(|e| e.name.known()).collect();
+        let found: Vec<&ObservedLoadBalancer> = region.iter().filter(|l| names.contains(&l.name)).collect();
         if found.is_empty() {
-            return Ok(Diagnostics::new());
+            return Ok(warnings);
         }
         let arns: Vec<String> = found.iter().map(|l| l.arn.clone()).collect();
         let tags = match elbv2::tags_of(&clients.elbv2, &arns).await {
             Ok(tags) => tags,
-            Err(e) if e.is_not_found() => return Ok(Diagnostics::new()),
+            Err(e) if e.is_not_found() => return Ok(warnings),
             Err(e) => return Err(reading(e)),
         };
-        let mut warnings = Diagnostics::new();
         for lb in found {
             let Some(held) = tags.get(&lb.arn) else { continue };
             if let Some(way) = ownership::in_the_way(name, held, ours) {
-                let e =
-                    DiffError::Ownership(OwnershipError::NameTaken { name: lb.name, arn: lb.arn, holder: way.holder });
+                let (name_taken, arn) = (lb.name.clone(), lb.arn.clone());
+                let e = DiffError::Ownership(OwnershipError::NameTaken { name: name_taken, arn, holder: way.holder });
                 warnings.extend(claimed(name, &e, way.namesake, AttributePath::attr("brokers_per_load_balancer"))?);
             }
         }
         Ok(warnings)
+    }
+}
+
+/// A warning when `new` network load balancers would take the Region
+/// (holding those of `region` that are network ones) past the account's
+/// quota; a quota that could not be read is said too.
+fn quota_warning(
+    clients: &crate::aws::Clients,
+    region: &[ObservedLoadBalancer],
+    quota: Result<Option<u32>, crate::aws::AwsError>,
+    new: usize,
+) -> Option<Diagnostic> {
+    let held = region.iter().filter(|lb| lb.is_network).count();
+    match quota {
+        Ok(Some(quota)) if held + new > quota as usize => Some(
+            Diagnostic::warning(
+                "Network load balancer quota",
+                format!(
+                    "This plan creates {new} network load balancers; the Region holds {held} and the account's \
+                     quota is {quota} (\"Network Load Balancers per Region\", adjustable in Service Quotas). The \
+                     apply would stop at the quota, with the load balancers made so far kept in the state: raise \
+                     the quota first, or raise brokers_per_load_balancer."
+                ),
+            )
+            .at(AttributePath::attr("brokers_per_load_balancer")),
+        ),
+        Ok(_) => None,
+        Err(e) => Some(crate::resources::errors::aws_warning(
+            clients,
+            "Network load balancer quota not read",
+            "Whether the Region has room for the load balancers this plan creates could not be read; the apply \
+             says so if it has not.",
+            &e,
+        )),
     }
 }
 

@@ -11,7 +11,7 @@ use super::private::Private;
 use super::to_state::bootstrap_hint;
 use crate::resources::values::Typed as _;
 
-use crate::server::api::diag::{Diagnostic, Diagnostics};
+use crate::server::api::diag::Diagnostics;
 use crate::server::api::path::AttributePath;
 use crate::server::api::provider::PlanRequest;
 use crate::server::api::value::Tri;
@@ -98,54 +98,12 @@ impl KafkaPrivatelink {
         plan_load_balancer(&mut planned, &config, prior);
         plan_load_balancers(&mut planned, &config, prior)?;
         warnings.extend(self.check_new_load_balancers(&planned, prior.is_none(), &ours).await?);
-        warnings.extend(self.quota_warning(&planned).await);
         planned.bootstrap_servers = bootstrap_hint(&planned);
         // As refreshed; `plan_volatile` decides whether it stays.
         planned.target_health = prior.map_or(Tri::Unknown, |p| p.target_health.clone());
         warnings.extend(plan_volatile(&mut planned, &config, prior));
         warnings.extend(self.security_group_warnings(&config, &planned, prior, subnets, adopted).await);
         Ok((planned, replace, warnings))
-    }
-
-    /// A warning when the load balancers a spreading plan creates would take
-    /// the Region past the account's quota of network load balancers: the
-    /// create would fail there, part-way. Read (two calls) only when the
-    /// plan creates load balancers of a spread.
-    async fn quota_warning(&self, planned: &Model) -> Diagnostics {
-        if planned.brokers_per_load_balancer.is_null() {
-            return Diagnostics::new();
-        }
-        // An entry whose ARN the apply gives is a load balancer it creates.
-        let lbs = planned.load_balancers.known().into_iter().flatten();
-        let new = lbs.filter(|e| e.load_balancer_arn.is_unknown()).count();
-        if new == 0 {
-            return Diagnostics::new();
-        }
-        let Ok(clients) = self.clients().await else { return Diagnostics::new() };
-        let at = AttributePath::attr("brokers_per_load_balancer");
-        let warning = match crate::aws::elbv2::network_load_balancer_room(&clients.elbv2).await {
-            Ok((held, Some(quota))) if held + new > quota as usize => Some(
-                Diagnostic::warning(
-                    "Network load balancer quota",
-                    format!(
-                        "This plan creates {new} network load balancers; the Region holds {held} and the account's \
-                         quota is {quota} (\"Network Load Balancers per Region\", adjustable in Service Quotas). The \
-                         apply would stop at the quota, with the load balancers made so far kept in the state: raise \
-                         the quota first, or raise brokers_per_load_balancer."
-                    ),
-                )
-                .at(at),
-            ),
-            Ok(_) => None,
-            Err(e) => Some(crate::resources::errors::aws_warning(
-                clients,
-                "Network load balancer quota not read",
-                "Whether the Region has room for the load balancers this plan creates could not be read; the apply \
-                 says so if it has not.",
-                &e,
-            )),
-        };
-        warning.into_iter().collect()
     }
 
     /// Defaults, and the tags applied; whatever is unknown in the
