@@ -20,7 +20,7 @@ use terraform_provider_kafka::aws::observe::{CallCounter, Lookup, observe};
 use terraform_provider_kafka::aws::{AwsSettings, Endpoints, Secret};
 use terraform_provider_kafka::domain::diff::converge;
 use terraform_provider_kafka::domain::layout::{
-    BrokerSpec, HealthCheck, LoadBalancerSpec, Observed, ServiceSpec, Spec, TargetId,
+    BrokerSpec, HealthCheck, LoadBalancerSpec, Observed, Registration, ServiceSpec, Spec, TargetId,
 };
 use terraform_provider_kafka::domain::ownership::{Instance, Recorded};
 use terraform_provider_kafka::domain::ports::BrokerId;
@@ -94,11 +94,12 @@ async fn main() {
                     let ip = Ipv4Addr::new(10, 0, (i % 3 + 1) as u8, (10 + i) as u8);
                     (
                         BrokerId::new(i),
-                        BrokerSpec { target: TargetId::Ip(ip), port: 9092, listener_port: 9000 + i as u16 },
+                        BrokerSpec { target: Some(TargetId::Ip(ip)), port: 9092, listener_port: 9000 + i as u16 },
                     )
                 })
                 .collect(),
             bootstrap: None,
+            registration: Registration::Provider,
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,

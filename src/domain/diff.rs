@@ -273,8 +273,10 @@ fn existing_group(
     s: &mut Schedule,
 ) -> TargetGroupRef {
     let r = TargetGroupRef::Arn(existing.arn.clone());
-    let extra: BTreeSet<Target> = existing.targets.difference(&tg.targets).cloned().collect();
-    let missing: BTreeSet<Target> = tg.targets.difference(&existing.targets).cloned().collect();
+    // Another actor's targets are its own: nothing to register or remove.
+    let wanted = tg.targets.registered().cloned().unwrap_or_else(|| existing.targets.clone());
+    let extra: BTreeSet<Target> = existing.targets.difference(&wanted).cloned().collect();
+    let missing: BTreeSet<Target> = wanted.difference(&existing.targets).cloned().collect();
     if !missing.is_empty() {
         s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: missing.clone() });
         // The new target serves before the old one goes.
@@ -329,12 +331,16 @@ fn new_group(
         },
     );
     let r = TargetGroupRef::New(tg.name.clone());
-    s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: tg.targets.clone() });
-    if observed.listener_on(tg.listener_port).is_some_and(|l| l.owned) {
-        s.push(
-            Phase::TargetsReady,
-            Step::AwaitTargets { target_group: r.clone(), targets: tg.targets.clone(), serving: false },
-        );
+    // With another actor registering, the group starts empty: the actor
+    // binds it once the apply names it.
+    if let Some(targets) = tg.targets.registered() {
+        s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: targets.clone() });
+        if observed.listener_on(tg.listener_port).is_some_and(|l| l.owned) {
+            s.push(
+                Phase::TargetsReady,
+                Step::AwaitTargets { target_group: r.clone(), targets: targets.clone(), serving: false },
+            );
+        }
     }
     if let Some(d) = spec.deregistration_delay {
         s.push(Phase::Targets, Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d });

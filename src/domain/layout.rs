@@ -75,6 +75,15 @@ pub enum TargetKind {
 }
 
 impl TargetKind {
+    /// As ELBv2 spells a target type (`ip`, `instance`).
+    pub fn parse(s: &str) -> Option<TargetKind> {
+        match s {
+            "ip" => Some(TargetKind::Ip),
+            "instance" => Some(TargetKind::Instance),
+            _ => None,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             TargetKind::Ip => "ip",
@@ -130,9 +139,23 @@ pub struct HealthCheck {
     pub timeout: Option<u32>,
 }
 
+/// Who puts targets into the target groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registration {
+    /// The resource registers each broker's target and removes any other.
+    #[default]
+    Provider,
+    /// Another actor (the AWS Load Balancer Controller, through a
+    /// `TargetGroupBinding`) registers and deregisters targets in groups of
+    /// this type: their targets are never touched, and are never drift.
+    External(TargetKind),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BrokerSpec {
-    pub target: TargetId,
+    /// The broker's target; `None` when another actor registers it
+    /// ([`Registration::External`]).
+    pub target: Option<TargetId>,
     /// The port the broker listens on (the target port).
     pub port: u16,
     /// The NLB listener port.
@@ -183,6 +206,8 @@ pub struct Spec {
     /// (on the first one) holds them too. Empty for a setup of one.
     pub elsewhere: BTreeMap<BrokerId, BrokerSpec>,
     pub bootstrap: Option<BootstrapSpec>,
+    /// Who registers the groups' targets.
+    pub registration: Registration,
     pub health_check: HealthCheck,
     pub deregistration_delay: Option<u32>,
     pub tcp_idle_timeout: Option<u32>,
@@ -208,6 +233,27 @@ pub struct SecurityGroupSpec {
     pub enforce_on_private_link: Option<bool>,
 }
 
+/// What a target group should hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupTargets {
+    /// Exactly these targets: the resource registers them and removes any
+    /// other.
+    Registered(BTreeSet<Target>),
+    /// Whatever another actor registers ([`Registration::External`]): no
+    /// target is ever registered or deregistered by the resource.
+    External,
+}
+
+impl GroupTargets {
+    /// The targets the resource registers (none when another actor does).
+    pub fn registered(&self) -> Option<&BTreeSet<Target>> {
+        match self {
+            GroupTargets::Registered(t) => Some(t),
+            GroupTargets::External => None,
+        }
+    }
+}
+
 /// A target group as it should exist.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetGroupSpec {
@@ -215,15 +261,29 @@ pub struct TargetGroupSpec {
     pub name: String,
     pub port: u16,
     pub kind: TargetKind,
-    pub targets: BTreeSet<Target>,
+    pub targets: GroupTargets,
     pub listener_port: u16,
 }
 
 impl Spec {
-    /// The cluster's target type: its brokers' (one kind per cluster; the
-    /// plan refuses a mix, since the bootstrap group holds them all).
+    /// The cluster's target type: the declared one when another actor
+    /// registers targets, else its brokers' (one kind per cluster; the plan
+    /// refuses a mix, since the bootstrap group holds them all).
     pub fn target_kind(&self) -> TargetKind {
-        self.brokers.values().chain(self.elsewhere.values()).next().map_or(TargetKind::Ip, |b| b.target.kind())
+        match self.registration {
+            Registration::External(kind) => kind,
+            Registration::Provider => {
+                self.all_brokers().find_map(|b| b.target.as_ref()).map_or(TargetKind::Ip, TargetId::kind)
+            }
+        }
+    }
+
+    /// A group's targets: `targets` when the resource registers them.
+    fn group_targets(&self, targets: impl Iterator<Item = Target>) -> GroupTargets {
+        match self.registration {
+            Registration::Provider => GroupTargets::Registered(targets.collect()),
+            Registration::External(_) => GroupTargets::External,
+        }
     }
 
     /// Every broker the bootstrap group holds: this load balancer's and
@@ -234,15 +294,16 @@ impl Spec {
 
     /// The target groups, brokers first (by id), then the bootstrap group.
     pub fn target_groups(&self) -> Vec<TargetGroupSpec> {
+        let kind = self.target_kind();
         let mut out: Vec<TargetGroupSpec> = self
             .brokers
             .iter()
             .map(|(id, b)| TargetGroupSpec {
                 role: Role::Broker(*id),
-                name: target_group_name(&self.name, Role::Broker(*id), b.target.kind(), b.port),
+                name: target_group_name(&self.name, Role::Broker(*id), kind, b.port),
                 port: b.port,
-                kind: b.target.kind(),
-                targets: BTreeSet::from([(b.target.clone(), b.port)]),
+                kind,
+                targets: self.group_targets(b.target.iter().map(|t| (t.clone(), b.port))),
                 listener_port: b.listener_port,
             })
             .collect();
@@ -254,10 +315,13 @@ impl Spec {
                 .unwrap_or_else(|| self.all_brokers().map(|b| b.port).min().unwrap_or(DEFAULT_BROKER_PORT));
             out.push(TargetGroupSpec {
                 role: Role::Bootstrap,
-                name: target_group_name(&self.name, Role::Bootstrap, self.target_kind(), port),
+                name: target_group_name(&self.name, Role::Bootstrap, kind, port),
                 port,
-                kind: self.target_kind(),
-                targets: self.all_brokers().map(|b| (b.target.clone(), boot.target_port.unwrap_or(b.port))).collect(),
+                kind,
+                targets: self.group_targets(
+                    self.all_brokers()
+                        .filter_map(|b| b.target.as_ref().map(|t| (t.clone(), boot.target_port.unwrap_or(b.port)))),
+                ),
                 listener_port: boot.listener_port,
             });
         }
@@ -430,7 +494,11 @@ impl Observed {
             tg.owned
                 && tg.kind == spec.kind
                 && tg.role.is_none_or(|r| r == spec.role)
-                && (spec.role == Role::Bootstrap || tg.serves(spec.port))
+                && (spec.role == Role::Bootstrap
+                    || tg.serves(spec.port)
+                    // Another actor's targets may sit on any port: the
+                    // group's own port is the broker's then.
+                    || (spec.targets == GroupTargets::External && tg.port == spec.port))
         };
         for spec in desired {
             let by_record = recorded
@@ -470,14 +538,23 @@ mod tests {
             brokers: BTreeMap::from([
                 (
                     BrokerId::new(1),
-                    BrokerSpec { target: TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10)), port: 9092, listener_port: 9001 },
+                    BrokerSpec {
+                        target: Some(TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10))),
+                        port: 9092,
+                        listener_port: 9001,
+                    },
                 ),
                 (
                     BrokerId::new(2),
-                    BrokerSpec { target: TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10)), port: 9094, listener_port: 9002 },
+                    BrokerSpec {
+                        target: Some(TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10))),
+                        port: 9094,
+                        listener_port: 9002,
+                    },
                 ),
             ]),
             bootstrap: Some(BootstrapSpec { listener_port: 9000, target_port: None }),
+            registration: Registration::Provider,
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,
@@ -493,15 +570,18 @@ mod tests {
         let tgs = spec().target_groups();
         assert_eq!(tgs.len(), 3);
         assert_eq!(tgs[0].name, "orders-b1-9092");
-        assert_eq!(tgs[1].targets, BTreeSet::from([(TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10)), 9094)]));
+        assert_eq!(
+            tgs[1].targets,
+            GroupTargets::Registered(BTreeSet::from([(TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10)), 9094)]))
+        );
         assert_eq!(tgs[2].role, Role::Bootstrap);
         assert_eq!(tgs[2].listener_port, 9000);
         assert_eq!(
             tgs[2].targets,
-            BTreeSet::from([
+            GroupTargets::Registered(BTreeSet::from([
                 (TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10)), 9092),
                 (TargetId::Ip(Ipv4Addr::new(10, 0, 2, 10)), 9094)
-            ])
+            ]))
         );
     }
 

@@ -319,9 +319,10 @@ mod tests {
             load_balancer: mode,
             brokers: BTreeMap::from([(
                 BrokerId::new(1),
-                BrokerSpec { target: TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10)), port: 9092, listener_port: 9001 },
+                BrokerSpec { target: Some(TargetId::Ip(Ipv4Addr::new(10, 0, 1, 10))), port: 9092, listener_port: 9001 },
             )]),
             bootstrap: None,
+            registration: crate::domain::layout::Registration::Provider,
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,

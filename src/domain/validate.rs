@@ -273,6 +273,25 @@ pub fn check_on_off(v: &str) -> Result<(), String> {
     if matches!(v, "on" | "off") { Ok(()) } else { Err(format!("{v:?} is neither \"on\" nor \"off\"")) }
 }
 
+/// A target type this resource makes groups of (`alb` targets are not
+/// brokers).
+pub fn check_target_type(v: &str) -> Result<(), String> {
+    match super::layout::TargetKind::parse(v) {
+        Some(_) => Ok(()),
+        None => Err(format!("{v:?} is neither \"ip\" nor \"instance\"")),
+    }
+}
+
+/// Who registers targets: the resource (`provider`) or another actor
+/// (`external`).
+pub fn check_target_registration(v: &str) -> Result<(), String> {
+    if matches!(v, "provider" | "external") {
+        Ok(())
+    } else {
+        Err(format!("{v:?} is neither \"provider\" nor \"external\""))
+    }
+}
+
 /// A network load balancer's health check protocols.
 pub fn check_health_check_protocol(p: &str) -> Result<(), String> {
     if matches!(p, "TCP" | "HTTP" | "HTTPS") { Ok(()) } else { Err(format!("{p:?} is not TCP, HTTP or HTTPS")) }
@@ -453,6 +472,10 @@ mod tests {
         assert!(check_subnet_id("sub-1").is_err());
         assert!(check_on_off("on").is_ok() && check_on_off("off").is_ok());
         assert!(check_on_off("On").is_err());
+        assert!(check_target_type("ip").is_ok() && check_target_type("instance").is_ok());
+        assert!(check_target_type("alb").unwrap_err().contains("\"alb\""));
+        assert!(check_target_registration("external").is_ok() && check_target_registration("provider").is_ok());
+        assert!(check_target_registration("kubernetes").is_err());
         assert!(check_health_check_protocol("HTTP").is_ok());
         assert!(check_health_check_protocol("UDP").is_err());
         assert!(check_health_check_port("traffic-port").is_ok());

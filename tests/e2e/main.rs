@@ -22,6 +22,7 @@
 //! | `consumers_model` | random wirings of several consumers under Terraform, invariants after every step (`CONSUMERS_*`) |
 //! | `privatelink_connections` | consumer connections shown, accepted, rejected; destroy refused while connected |
 //! | `privatelink_security_groups` | NLB security groups set, changed, replaced (also when known only at apply) |
+//! | `privatelink_external_targets` | `target_registration = "external"`: another actor's targets never touched nor drift; switching in place |
 //! | `privatelink_preflight` | the plan-time check of the brokers' security groups |
 //! | `pipelines` | saved plans (also applied after AWS moved), `-refresh-only`, `moved`, `removed` then `import`, `-target`, `-parallelism=1`, workspaces |
 //! | `privatelink_model` | random broker churn under Terraform (`make soak` runs it long) |
@@ -67,6 +68,7 @@ mod msk;
 mod pipelines;
 mod privatelink;
 mod privatelink_connections;
+mod privatelink_external_targets;
 mod privatelink_faults;
 mod privatelink_model;
 mod privatelink_ownership;

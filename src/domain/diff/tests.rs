@@ -4,8 +4,8 @@ use std::net::Ipv4Addr;
 use super::*;
 use crate::domain::connections::{Connection, ConnectionPolicy};
 use crate::domain::layout::{
-    BrokerSpec, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedService, ServiceSpec,
-    TargetId,
+    BrokerSpec, HealthPort, HealthProtocol, ObservedListener, ObservedLoadBalancer, ObservedService, Registration,
+    ServiceSpec, TargetId,
 };
 use crate::domain::ownership::{AUTO_ACCEPT_TAG, INSTANCE_TAG, OWNER_TAG};
 use crate::domain::ports::BrokerId;
@@ -23,9 +23,12 @@ fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
         load_balancer: LoadBalancerSpec::Create { subnets: BTreeSet::from(["subnet-a".into()]) },
         brokers: brokers
             .iter()
-            .map(|&(id, last, port, lp)| (BrokerId::new(id), BrokerSpec { target: ip(last), port, listener_port: lp }))
+            .map(|&(id, last, port, lp)| {
+                (BrokerId::new(id), BrokerSpec { target: Some(ip(last)), port, listener_port: lp })
+            })
             .collect(),
         bootstrap: None,
+        registration: Registration::Provider,
         health_check: HealthCheck {
             protocol: Some(HealthProtocol::Tcp),
             port: Some(HealthPort::Traffic),
@@ -85,7 +88,7 @@ fn converged(spec: &Spec) -> Observed {
             vpc_id: spec.vpc_id.clone(),
             role: Some(t.role),
             owned: true,
-            targets: t.targets.clone(),
+            targets: t.targets.registered().cloned().unwrap_or_default(),
             health: BTreeMap::new(),
             health_check: spec.health_check,
             deregistration_delay: spec.deregistration_delay,
@@ -481,4 +484,88 @@ fn connections_are_answered_after_the_principals_they_depend_on() {
     let mut foreign = o.clone();
     foreign.service.as_mut().unwrap().owned = false;
     assert!(matches!(converge(&s, &foreign, &instance()), Err(DiffError::ForeignService { .. })));
+}
+
+/// `spec` with its targets registered by another actor.
+fn external(mut s: Spec) -> Spec {
+    s.registration = Registration::External(TargetKind::Ip);
+    for b in s.brokers.values_mut() {
+        b.target = None;
+    }
+    s
+}
+
+fn target_calls(plan: &Schedule) -> Vec<&Step> {
+    plan.steps()
+        .filter(|s| matches!(s, Step::Register { .. } | Step::Deregister { .. } | Step::AwaitTargets { .. }))
+        .collect()
+}
+
+#[test]
+fn another_actors_groups_are_created_empty_and_never_registered() {
+    let mut s = external(spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]));
+    s.bootstrap = Some(crate::domain::layout::BootstrapSpec { listener_port: 9000, target_port: None });
+    let plan = converge(&s, &Observed::default(), &Instance { complete: false, ..instance() }).unwrap();
+    let creates = plan.steps().filter(|s| matches!(s, Step::CreateTargetGroup { kind: TargetKind::Ip, .. })).count();
+    assert_eq!(creates, 3, "a group per broker and the bootstrap group");
+    assert!(target_calls(&plan).is_empty(), "{plan:?}");
+    assert_eq!(plan.steps().filter(|s| matches!(s, Step::CreateListener { .. })).count(), 3);
+}
+
+#[test]
+fn another_actors_targets_are_never_drift() {
+    let s = external(spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]));
+    let mut observed = converged(&s);
+    // The controller registers pods, replaces one, and leaves a draining one.
+    observed.target_groups[0].targets = BTreeSet::from([(ip(50), 9092), (ip(51), 9092)]);
+    observed.target_groups[1].targets = BTreeSet::from([(ip(60), 9092)]);
+    let plan = converge(&s, &observed, &with_records(&s, &observed)).unwrap();
+    assert!(plan.is_empty(), "{plan:?}");
+    // Even on another port than the group's own: the group stays the broker's.
+    observed.target_groups[1].targets = BTreeSet::from([(ip(60), 19092)]);
+    let plan = converge(&s, &observed, &with_records(&s, &observed)).unwrap();
+    assert!(plan.is_empty(), "{plan:?}");
+}
+
+#[test]
+fn switching_to_another_actor_leaves_our_targets_in_place() {
+    let ours = spec(&[(1, 10, 9092, 9001), (2, 11, 9092, 9002)]);
+    let observed = converged(&ours);
+    let theirs = external(ours);
+    let plan = converge(&theirs, &observed, &with_records(&theirs, &observed)).unwrap();
+    assert!(plan.is_empty(), "no target leaves before the controller replaces it: {plan:?}");
+}
+
+#[test]
+fn switching_back_registers_and_waits_before_the_actors_targets_go() {
+    let ours = spec(&[(1, 10, 9092, 9001)]);
+    let mut observed = converged(&ours);
+    observed.target_groups[0].targets = BTreeSet::from([(ip(50), 9092)]);
+    let plan = converge(&ours, &observed, &with_records(&ours, &observed)).unwrap();
+    assert_eq!(
+        names(&plan),
+        vec![
+            phase(Phase::Targets, &["Register"]),
+            phase(Phase::TargetsReady, &["AwaitTargets"]),
+            phase(Phase::Deregister, &["Deregister"]),
+        ]
+    );
+    let Some(Step::AwaitTargets { serving, targets, .. }) = plan.steps().nth(1) else { panic!("a wait") };
+    assert!(*serving, "the listener forwards to the group: the new target must be healthy");
+    assert_eq!(*targets, BTreeSet::from([(ip(10), 9092)]));
+}
+
+#[test]
+fn instance_groups_when_the_actor_registers_instances() {
+    let mut s = external(spec(&[(1, 10, 9092, 9001)]));
+    s.registration = Registration::External(TargetKind::Instance);
+    let groups = s.target_groups();
+    assert_eq!(groups[0].kind, TargetKind::Instance);
+    assert_eq!(groups[0].name, "orders-i1-9092");
+    // An ip group the provider made before is replaced, never reused.
+    let observed = converged(&spec(&[(1, 10, 9092, 9001)]));
+    let plan = converge(&s, &observed, &with_records(&s, &observed)).unwrap();
+    assert!(plan.steps().any(|s| matches!(s, Step::CreateTargetGroup { kind: TargetKind::Instance, .. })));
+    assert!(plan.steps().any(|s| matches!(s, Step::PointListener { .. })));
+    assert!(target_calls(&plan).is_empty(), "{plan:?}");
 }

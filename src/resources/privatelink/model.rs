@@ -38,6 +38,8 @@ pub struct Model {
     pub broker_port: Tri<f64>,
     pub listener_port_base: Tri<f64>,
     pub brokers_per_load_balancer: Tri<f64>,
+    pub target_registration: Tri<String>,
+    pub target_type: Tri<String>,
     pub brokers: Tri<BTreeMap<String, Broker>>,
     pub bootstrap: Tri<Vec<Bootstrap>>,
     pub cross_zone_load_balancing: Tri<bool>,
@@ -77,6 +79,7 @@ pub struct Broker {
     pub target_group_arn: Tri<String>,
     pub listener_arn: Tri<String>,
     pub targets: Strings,
+    pub target_type: Tri<String>,
     pub endpoint_service_name: Tri<String>,
 }
 
@@ -176,6 +179,8 @@ impl Model {
         let mut out = Vec::new();
         let (Tri::Known(name), Some(brokers)) = (&self.name, self.brokers.known()) else { return out };
         let prior_brokers = prior.and_then(|p| p.brokers.known());
+        let kind = self.target_kind();
+        let same_kind = prior.is_some_and(|p| p.target_kind() == kind);
         for (key, b) in brokers {
             let Ok(id) = key.parse::<BrokerId>() else { continue };
             let port = self.target_port_of(b);
@@ -185,11 +190,11 @@ impl Model {
                 w.target_group_arn.known().is_some()
                     && port.is_some()
                     && prior.and_then(|p| p.target_port_of(w)) == port
-                    && w.target_kind() == b.target_kind()
+                    && same_kind
             });
             if !exists {
                 out.push(NewGroup {
-                    name: target_group_name(name, Role::Broker(id), b.target_kind(), port.unwrap_or(u16::MAX)),
+                    name: target_group_name(name, Role::Broker(id), kind, port.unwrap_or(u16::MAX)),
                     at: path("brokers").key(key.clone()),
                     broker: Some(key.clone()),
                     port_known: port.is_some(),
@@ -198,14 +203,11 @@ impl Model {
         }
         if self.bootstrap().is_some() {
             let port = self.bootstrap_target_port();
-            let kind = brokers.values().map(Broker::target_kind).max().unwrap_or(TargetKind::Ip);
-            let exists = prior.is_some_and(|p| {
-                p.bootstrap().is_some_and(|w| w.target_group_arn.known().is_some())
-                    && p.bootstrap_target_port() == port
-                    && p.brokers
-                        .known()
-                        .is_some_and(|bs| bs.values().map(Broker::target_kind).max().unwrap_or(TargetKind::Ip) == kind)
-            });
+            let exists = same_kind
+                && prior.is_some_and(|p| {
+                    p.bootstrap().is_some_and(|w| w.target_group_arn.known().is_some())
+                        && p.bootstrap_target_port() == port
+                });
             if let (Some(port), false) = (port, exists) {
                 out.push(NewGroup {
                     name: target_group_name(name, Role::Bootstrap, kind, port),
@@ -252,6 +254,31 @@ impl BrokerEntry for Broker {
     }
     fn listener_port(&self) -> &Tri<f64> {
         &self.listener_port
+    }
+}
+
+impl Model {
+    /// Whether another actor registers the targets (`target_registration =
+    /// "external"`); `None` while unknown.
+    pub fn external(&self) -> Option<bool> {
+        match &self.target_registration {
+            Tri::Null => Some(false),
+            Tri::Known(v) => Some(v == "external"),
+            Tri::Unknown => None,
+        }
+    }
+
+    /// The target type of every group: the declared `target_type`, else —
+    /// when the resource registers — the brokers' (an instance when any
+    /// names one), else `ip`.
+    pub fn target_kind(&self) -> TargetKind {
+        if let Some(kind) = self.target_type.known().and_then(|t| TargetKind::parse(t)) {
+            return kind;
+        }
+        if self.external() == Some(true) {
+            return TargetKind::Ip;
+        }
+        self.brokers.known().and_then(|bs| bs.values().map(Broker::target_kind).max()).unwrap_or(TargetKind::Ip)
     }
 }
 
@@ -367,6 +394,8 @@ pub mod defaults {
     pub const CROSS_ZONE: bool = false;
     /// `endpoint_service.acceptance_required`: connections wait for a yes.
     pub const ACCEPTANCE_REQUIRED: bool = true;
+    /// `target_registration`: the resource registers the brokers.
+    pub const TARGET_REGISTRATION: &str = "provider";
     /// `auto_accept`, `reject_unlisted`, `reject_connections_on_destroy`,
     /// `allow_any_principal`: off.
     pub const OPT_IN: bool = false;
@@ -528,10 +557,29 @@ impl Model {
             port(c, &b.target_port, bp.attribute("target_port"), "target port");
         }
         self.check_spread(c);
+        c.string(
+            &self.target_registration,
+            path("target_registration"),
+            "Invalid target registration",
+            validate::check_target_registration,
+        );
+        c.string(&self.target_type, path("target_type"), "Invalid target type", validate::check_target_type);
         let Tri::Known(brokers) = &self.brokers else { return };
         let other_listeners = usize::from(self.bootstrap().is_some());
         let one_load_balancer = self.brokers_per_load_balancer.is_null();
         check_brokers(c, brokers, other_listeners, one_load_balancer.then_some(&mut listener_ports));
+        self.check_target_kinds(brokers, c);
+        match self.external() {
+            Some(true) => self.check_external_brokers(brokers, c),
+            Some(false) => Self::check_broker_targets(brokers, c),
+            // Whether a broker needs a target is not known yet.
+            None => {}
+        }
+    }
+
+    /// One kind of target per cluster, and `target_type`, when set, the
+    /// brokers' kind.
+    fn check_target_kinds(&self, brokers: &BTreeMap<String, Broker>, c: &mut Checks) {
         let kinds: BTreeSet<TargetKind> =
             brokers.values().filter(|b| b.target_is_known()).map(Broker::target_kind).collect();
         if kinds.len() > 1 {
@@ -541,6 +589,25 @@ impl Model {
                 "Give every broker an ip, or every broker an instance_id: a target group has one target type, and the bootstrap group holds every broker.",
             );
         }
+        let declared = self.target_type.known().and_then(|t| TargetKind::parse(t));
+        if let (Some(declared), [found]) = (declared, kinds.iter().collect::<Vec<_>>().as_slice())
+            && declared != **found
+        {
+            c.fail(
+                path("target_type"),
+                "Target type differs from the brokers'",
+                format!(
+                    "target_type is {:?}, but the brokers are given by {}: with target_registration = \"provider\" \
+                     the brokers' targets decide the type. Leave target_type unset, or give the brokers the other way.",
+                    declared.as_str(),
+                    if **found == TargetKind::Ip { "ip" } else { "instance_id" },
+                ),
+            );
+        }
+    }
+
+    /// Each broker's target: an instance or an address, none twice.
+    fn check_broker_targets(brokers: &BTreeMap<String, Broker>, c: &mut Checks) {
         let mut ips: BTreeMap<Ipv4Addr, &String> = BTreeMap::new();
         let mut instances: BTreeMap<&String, &String> = BTreeMap::new();
         for (key, b) in brokers {
@@ -577,6 +644,27 @@ impl Model {
                     "Missing broker target",
                     "Every broker needs its ip, or the instance_id of the EC2 instance it runs on.",
                 ),
+            }
+        }
+    }
+
+    /// With `target_registration = "external"` a broker names no target:
+    /// another actor registers it, and one given here would be neither
+    /// registered nor kept.
+    fn check_external_brokers(&self, brokers: &BTreeMap<String, Broker>, c: &mut Checks) {
+        for (key, b) in brokers {
+            for (name, value) in [("ip", &b.ip), ("instance_id", &b.instance_id)] {
+                if !value.is_null() {
+                    c.fail(
+                        path("brokers").key(key.clone()).attribute(name),
+                        "Targets are registered elsewhere",
+                        format!(
+                            "With target_registration = \"external\" another actor (the AWS Load Balancer \
+                             Controller's TargetGroupBinding) registers each broker's targets, so a broker names no \
+                             {name}: remove it. The groups' target type is target_type (default \"ip\")."
+                        ),
+                    );
+                }
             }
         }
     }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use tokio_util::sync::CancellationToken;
 
 use super::KafkaPrivatelink;
-use super::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, known_map, string_map};
+use super::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, defaults, known_map, string_map};
 use super::private::Private;
 use super::to_state::bootstrap_hint;
 use crate::resources::values::Typed as _;
@@ -111,6 +111,17 @@ impl KafkaPrivatelink {
     fn plan_defaults(&self, planned: &mut Model, config: &Model) {
         planned.broker_port = with_default(&config.broker_port, DEFAULT_BROKER_PORT);
         planned.listener_port_base = with_default(&config.listener_port_base, DEFAULT_BASE);
+        planned.target_registration = match &config.target_registration {
+            Tri::Null => Tri::Known(defaults::TARGET_REGISTRATION.to_owned()),
+            set => set.clone(),
+        };
+        planned.target_type = match &config.target_type {
+            Tri::Null if config.external().is_some() && config.brokers.known().is_some() => {
+                Tri::Known(config.target_kind().as_str().to_owned())
+            }
+            Tri::Null => Tri::Unknown,
+            set => set.clone(),
+        };
         let mut tags_all = self.provider.default_tags();
         let tags = if config.tags.is_null() { Some(BTreeMap::new()) } else { known_map(&config.tags) };
         match tags {

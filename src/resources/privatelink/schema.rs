@@ -20,6 +20,8 @@ pub fn schema() -> Schema {
             .attribute(n("broker_port", &format!("The port brokers listen on, for brokers that name none. Default `{}`.", defaults::BROKER_PORT)).optional_computed())
             .attribute(n("listener_port_base", &format!("First NLB listener port for brokers without an explicit `listener_port`. Default `{}`.", defaults::LISTENER_PORT_BASE)).optional_computed())
             .attribute(n("brokers_per_load_balancer", &format!("Spread the brokers over several network load balancers, at most this many behind each (1–{MAX}), each load balancer with its own target groups, listeners and VPC endpoint service carrying the same `endpoint_service` settings. Unset: one load balancer for every broker, as many as its {MAX} listeners allow. A broker keeps its load balancer for life, and a new one takes a free place on an existing load balancer before another is created; one left with no broker is deleted, except the first, which the single-valued attributes speak of. With `1` (the per-broker layout Amazon MSK needs, since its brokers' addresses cannot change), a broker's `listener_port` defaults to its own `port`. Lowering it below what a load balancer holds is refused: it would move live brokers. Needs `subnet_ids`.", MAX = crate::domain::ports::MAX_LISTENERS_PER_NLB)))
+            .attribute(s("target_registration", "Who puts brokers into the target groups. `\"provider\"` (default): this resource registers each broker's `ip` or `instance_id` and removes any other target. `\"external\"`: another actor registers them — the AWS Load Balancer Controller, through one `TargetGroupBinding` per broker's `target_group_arn` (Strimzi, Confluent for Kubernetes, Redpanda): the target groups, listeners, bootstrap and endpoint service are managed as ever, but no target is ever registered or deregistered, the actor's targets are never drift, and brokers name no `ip` or `instance_id` (their `port` is the target port). Switching is in place and makes no target call: to `\"external\"`, switch first, then bind (the targets this resource registered serve until the controller replaces them); to `\"provider\"`, give every broker its target and switch: the apply registers them and waits until they are healthy before it removes the others.").optional_computed())
+            .attribute(s("target_type", "The target groups' target type, `\"ip\"` or `\"instance\"`, as a `TargetGroupBinding`'s `targetType` needs it. With `target_registration = \"external\"` it is declared here (default `\"ip\"`: pods on their container port; `\"instance\"`: nodes on a NodePort); otherwise it is the brokers' (`instance` when they name `instance_id`), and set, it must agree. Changing it creates new groups and moves the listeners to them.").optional_computed())
             .attribute(brokers())
             .block(NestedBlock::single("bootstrap", bootstrap()))
             .attribute(b("cross_zone_load_balancing", &format!("Whether every load balancer node may reach brokers in every zone. Forced on when `endpoint_service.supported_regions` is set (cross-region PrivateLink needs it); an explicit `false` with supported regions is an error. Default `{}`; with `load_balancer_arn`, unset leaves the adopted load balancer's own setting alone.", defaults::CROSS_ZONE)).optional_computed())
@@ -35,7 +37,7 @@ pub fn schema() -> Schema {
             .attribute(
                 Attribute::new("target_health", Type::map(Type::object([("state", Type::String), ("reason", Type::String)])))
                     .computed()
-                    .describe("Each broker's target health as the load balancer sees it, by broker id, read on every refresh in the same call that reads the targets: `state` (`initial`, `healthy`, `unhealthy`, `unused` while no listener uses the group, `unavailable`) and AWS's `reason` code when it gives one (`Target.FailedHealthChecks`, `Elb.RegistrationInProgress`, …). A broker registered by this apply appears from the next refresh on. Informational: it never causes a change, and it is kept apart from `brokers` so that passing `brokers` on stays stable."),
+                    .describe("Each broker's target health as the load balancer sees it, by broker id (with `target_registration = \"external\"`: the healthiest of the targets the other actor registered; no entry while there is none), read on every refresh in the same call that reads the targets: `state` (`initial`, `healthy`, `unhealthy`, `unused` while no listener uses the group, `unavailable`) and AWS's `reason` code when it gives one (`Target.FailedHealthChecks`, `Elb.RegistrationInProgress`, …). A broker registered by this apply appears from the next refresh on. Informational: it never causes a change, and it is kept apart from `brokers` so that passing `brokers` on stays stable."),
             )
             .attribute(s("bootstrap_servers", "A `bootstrap.servers` hint for clients inside the VPC: the (first) load balancer's DNS name with the bootstrap port, or with the listener port of every broker behind it.").computed())
             .attribute(
@@ -84,7 +86,8 @@ fn brokers() -> Attribute {
             s("host", "Informational: the broker's own host name (e.g. an MSK broker's DNS name from `kafka_msk_brokers`), passed on to `kafka_advertised_listeners` with the rest of `brokers`. Changes nothing in AWS."),
             s("target_group_arn", "ARN of the broker's target group.").computed(),
             s("listener_arn", "ARN of the broker's listener.").computed(),
-            Attribute::new("targets", Type::set(Type::String)).computed().describe("The `ip:port` targets registered in the broker's target group; anything but the broker itself is removed on the next apply."),
+            Attribute::new("targets", Type::set(Type::String)).computed().describe("The `ip:port` targets registered in the broker's target group; anything but the broker itself is removed on the next apply. With `target_registration = \"external\"`: whatever the other actor registered, as last refreshed, never a reason for a change."),
+            s("target_type", "The broker's target group's target type (`ip` or `instance`): with `target_group_arn`, what a `TargetGroupBinding` names.").computed(),
             s("endpoint_service_name", "The service name of the endpoint service in front of the broker's load balancer: what `kafka_advertised_listeners` takes to name each consumer connection when brokers sit behind several.").computed(),
         ],
     )
@@ -100,7 +103,7 @@ fn bootstrap() -> Block {
     .attribute(s("target_group_arn", "ARN of the bootstrap target group.").computed())
     .attribute(s("listener_arn", "ARN of the bootstrap listener.").computed())
     .attribute(
-        Attribute::new("targets", Type::set(Type::String)).computed().describe("The `target:port` targets registered in the bootstrap group; it holds every broker, anything else is removed on the next apply."),
+        Attribute::new("targets", Type::set(Type::String)).computed().describe("The `target:port` targets registered in the bootstrap group; it holds every broker, anything else is removed on the next apply. With `target_registration = \"external\"`: whatever the other actor registered, as last refreshed."),
     )
 }
 

@@ -11,8 +11,8 @@ use crate::aws::observe::Lookup;
 use crate::domain::arn::Arn;
 use crate::domain::connections::ConnectionPolicy;
 use crate::domain::layout::{
-    BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, Role, SecurityGroupSpec,
-    ServiceSpec, Spec,
+    BootstrapSpec, BrokerSpec, HealthCheck, HealthPort, HealthProtocol, LoadBalancerSpec, Registration, Role,
+    SecurityGroupSpec, ServiceSpec, Spec,
 };
 use crate::domain::ownership::Recorded;
 use crate::domain::ports::BrokerId;
@@ -48,6 +48,11 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
                 Ok::<_, Diagnostic>(BootstrapSpec { listener_port, target_port: port_of(&b.target_port) })
             })
             .transpose()?,
+        registration: match m.external() {
+            Some(true) => Registration::External(m.target_kind()),
+            Some(false) => Registration::Provider,
+            None => return Err(incomplete("target_registration")),
+        },
         health_check: health_check_of(m),
         deregistration_delay: m.deregistration_delay.known().map(|d| *d as u32),
         tcp_idle_timeout: m.tcp_idle_timeout.known().map(|d| *d as u32),
@@ -66,10 +71,12 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
 
 fn brokers_of(m: &Model) -> Result<BTreeMap<BrokerId, BrokerSpec>, Diagnostic> {
     let incomplete = Diagnostic::incomplete_plan;
+    let external = m.external().ok_or_else(|| incomplete("target_registration"))?;
     let mut brokers = BTreeMap::new();
     for (key, b) in m.brokers.known().ok_or_else(|| incomplete("brokers"))? {
         let id: BrokerId = key.parse().map_err(|_| incomplete("a broker id"))?;
-        let target = b.target().ok_or_else(|| incomplete("a broker ip"))?;
+        // Another actor's targets are not the spec's.
+        let target = if external { None } else { Some(b.target().ok_or_else(|| incomplete("a broker ip"))?) };
         let port = port_of(&b.port).ok_or_else(|| incomplete("a broker port"))?;
         let listener_port = port_of(&b.listener_port).ok_or_else(|| incomplete("a listener port"))?;
         brokers.insert(id, BrokerSpec { target, port, listener_port });

@@ -15,7 +15,8 @@ use super::private::Private;
 use crate::domain::connections::Connection;
 use crate::domain::diff;
 use crate::domain::layout::{
-    HealthPort, LoadBalancerSpec, Observed, ObservedListener, ObservedTargetGroup, Role, Spec,
+    HealthPort, LoadBalancerSpec, Observed, ObservedListener, ObservedTargetGroup, Registration, Role, Spec,
+    TargetHealth,
 };
 use crate::domain::ownership::{Recorded, is_reserved_tag};
 use crate::domain::ports::BrokerId;
@@ -70,6 +71,11 @@ pub(super) fn render(
     lb_zone_ids: Option<Tri<BTreeSet<String>>>,
 ) -> Model {
     let mut m = base.clone();
+    // States from before `target_registration` existed registered their own.
+    if m.target_registration.is_null() {
+        m.target_registration = Tri::Known(defaults::TARGET_REGISTRATION.to_owned());
+    }
+    m.target_type = Tri::Known(spec.target_kind().as_str().to_owned());
     render_load_balancer(&mut m, base, spec, observed, lb_zone_ids);
     let groups = diff::serving_groups(spec, observed, recorded);
     let serving = Serving { spec, observed, groups: &groups };
@@ -153,9 +159,13 @@ fn render_brokers(m: &mut Model, base: &Model, serving: &Serving<'_>) {
         out.target_group_arn = tg.map(|t| t.arn.clone()).into();
         out.listener_arn = listener.map(|l| l.arn.clone()).into();
         out.targets = targets_of(tg);
-        let own = match (b.target(), port_of(&b.port)) {
-            (Some(t), Some(port)) => tg.and_then(|g| g.health.get(&(t, port))),
-            _ => None,
+        out.target_type = Tri::Known(serving.spec.target_kind().as_str().to_owned());
+        let own = match (&serving.spec.registration, b.target(), port_of(&b.port)) {
+            // Another actor's targets come and go: the best of them says
+            // whether the broker is reachable.
+            (Registration::External(_), _, _) => tg.and_then(|g| g.health.values().min_by_key(|h| health_rank(h))),
+            (Registration::Provider, Some(t), Some(port)) => tg.and_then(|g| g.health.get(&(t, port))),
+            (Registration::Provider, ..) => None,
         };
         if let Some(h) = own {
             health.insert(
@@ -178,6 +188,20 @@ fn render_brokers(m: &mut Model, base: &Model, serving: &Serving<'_>) {
             targets: targets_of(tg),
             ..boot.clone()
         }]);
+    }
+}
+
+/// How well a target serves, best first: healthy, then still checking,
+/// then on its way out, then failing, then anything AWS adds later.
+fn health_rank(h: &TargetHealth) -> u8 {
+    match h.state.as_str() {
+        "healthy" => 0,
+        "initial" => 1,
+        "draining" => 2,
+        "unhealthy" | "unhealthy.draining" => 3,
+        "unused" => 4,
+        "unavailable" => 5,
+        _ => 6,
     }
 }
 

@@ -36,6 +36,11 @@ pub(super) fn plan_brokers(
 ) -> Result<(), Diagnostics> {
     let prior_brokers = prior.and_then(|p| p.brokers.known());
     let broker_port = planned.broker_port.clone();
+    // Another actor's targets: none of ours, its own as refreshed.
+    let external = config.external() == Some(true);
+    let kind = config.target_kind();
+    let kind_known = config.external().is_some() && !config.target_type.is_unknown();
+    let same_kind = kind_known && prior.is_some_and(|p| p.target_kind() == kind);
 
     if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
         for (key, b) in brokers.iter_mut() {
@@ -51,7 +56,8 @@ pub(super) fn plan_brokers(
             let same_port = port.is_some() && was.is_some_and(|w| port_of(&w.port) == port);
             let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
             // by ip or by instance: another kind of target, another group
-            let same_kind = !cfg.instance_id.is_unknown() && was.is_some_and(|w| w.target_kind() == cfg.target_kind());
+            let same_kind = same_kind && !cfg.instance_id.is_unknown();
+            b.target_type = if kind_known { Tri::Known(kind.as_str().to_owned()) } else { Tri::Unknown };
             b.target_group_arn = if same_port && same_kind {
                 was.map_or(Tri::Unknown, |w| w.target_group_arn.clone())
             } else {
@@ -64,6 +70,15 @@ pub(super) fn plan_brokers(
                 if same_listener { was.map_or(Tri::Unknown, |w| w.listener_arn.clone()) } else { Tri::Unknown };
             if b.listener_arn.is_null() {
                 b.listener_arn = Tri::Unknown;
+            }
+            if external {
+                // As refreshed while the group stays (`plan_volatile`
+                // decides whether they stay known).
+                b.ip = Tri::Null;
+                let kept = b.target_group_arn.known().is_some();
+                b.targets = was.filter(|_| kept).map_or(Tri::Unknown, |w| w.targets.clone());
+                b.availability_zone_id = cfg.availability_zone_id.clone();
+                continue;
             }
             let ip = ips.get(key).cloned().unwrap_or(Tri::Unknown);
             b.ip = ip.clone();
@@ -115,15 +130,19 @@ pub(super) fn plan_bootstrap(planned: &mut Model, config: &Model, prior: Option<
     if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {
         let was = prior.and_then(|p| p.bootstrap());
         // The bootstrap group holds every broker: its kind is theirs.
-        let kind_of = |m: &Model| {
-            m.brokers.known().map(|bs| bs.values().map(model::Broker::target_kind).collect::<BTreeSet<_>>())
-        };
         let same_kind = !config.brokers.known().is_some_and(|bs| bs.values().any(|b| b.instance_id.is_unknown()))
-            && prior.and_then(kind_of).is_some_and(|k| Some(k) == kind_of(config));
+            && config.external().is_some()
+            && !config.target_type.is_unknown()
+            && prior.is_some_and(|p| p.target_kind() == config.target_kind());
         let same = same_kind
             && was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
         let keep = |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);
-        let targets = bootstrap_targets(planned, &boot);
+        let targets = match config.external() {
+            // Another actor's, as refreshed while the group stays.
+            Some(true) if same => was.map_or(Tri::Unknown, |w| w.targets.clone()),
+            Some(true) | None => Tri::Unknown,
+            Some(false) => bootstrap_targets(planned, &boot),
+        };
         planned.bootstrap = Tri::Known(vec![Bootstrap {
             target_group_arn: keep(was.map(|w| &w.target_group_arn)),
             listener_arn: keep(was.map(|w| &w.listener_arn)),
@@ -352,6 +371,19 @@ pub(super) fn plan_volatile(planned: &mut Model, config: &Model, prior: Option<&
             }
         }
         planned.target_health = Tri::Unknown;
+        // Another actor's targets: whatever it holds once the apply is done.
+        if config.external() != Some(false) {
+            if let Tri::Known(brokers) = &mut planned.brokers {
+                for b in brokers.values_mut() {
+                    b.targets = Tri::Unknown;
+                }
+            }
+            if let Tri::Known(boot) = &mut planned.bootstrap {
+                for b in boot.iter_mut() {
+                    b.targets = Tri::Unknown;
+                }
+            }
+        }
     }
     warnings
 }

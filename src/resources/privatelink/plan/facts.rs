@@ -36,8 +36,9 @@ impl KafkaPrivatelink {
         let ips = self.broker_ips(config, prior_brokers).await?;
 
         // subnets: the zone of every new broker IP, one subnet per zone
+        // (A broker another actor registers has no ip, and no zone to find.)
         let needs_zones = config.brokers.known().is_some_and(|bs| {
-            bs.keys().any(|k| {
+            bs.keys().filter(|k| ips.get(*k).is_some_and(|ip| !ip.is_null())).any(|k| {
                 let was = prior_brokers.and_then(|p| p.get(k));
                 was.is_none_or(|w| Some(&w.ip) != ips.get(k) || w.availability_zone_id.known().is_none())
             })
@@ -97,6 +98,7 @@ pub(super) fn ips_known(
                     }
                 }
             }
+            (Tri::Null, Tri::Null) => Tri::Null,
             _ => Tri::Unknown,
         };
         out.insert(key.clone(), ip);
