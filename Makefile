@@ -130,7 +130,7 @@ lint: venv
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps --document-private-items --quiet
-	$(TERRAFORM) fmt -check -recursive examples tests/support/consumers
+	$(TERRAFORM) fmt -check -recursive examples tests/support/consumers tests/support/kubernetes
 
 ## docs: regenerate the generated parts of docs/ from the schema and examples
 docs:

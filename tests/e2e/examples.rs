@@ -86,13 +86,16 @@ async fn placeholders(ws: &Workspace, moto: &Moto, aws: &Aws, net: &Network) -> 
 /// A copy of the example wired to `moto` and to `net`.
 async fn workspace(rel: &str, moto: &Moto, net: &Network, aws: &Aws) -> Workspace {
     let ws = Workspace::from_example(rel).with_moto(moto);
-    // A consumer's own side (Materialize's, ClickHouse's provider) cannot be
-    // reached from here: its emulation, with the same names, stands in.
-    if ws.path().join("consumer.tf").exists() {
-        let name = Path::new(rel).file_name().and_then(|n| n.to_str()).expect("an example folder");
-        let emulated = crate::common::repo().join(format!("tests/support/consumers/{name}.tf"));
-        let text = std::fs::read_to_string(&emulated).unwrap_or_else(|e| panic!("{}: {e}", emulated.display()));
-        ws.write("consumer.tf", &text);
+    // A consumer's own side (Materialize's, ClickHouse's provider) and a
+    // Kubernetes cluster cannot be reached from here: their emulation, with
+    // the same names, stands in.
+    for (file, emulations) in [("consumer.tf", "consumers"), ("kubernetes.tf", "kubernetes")] {
+        if ws.path().join(file).exists() {
+            let name = Path::new(rel).file_name().and_then(|n| n.to_str()).expect("an example folder");
+            let emulated = crate::common::repo().join(format!("tests/support/{emulations}/{name}.tf"));
+            let text = std::fs::read_to_string(&emulated).unwrap_or_else(|e| panic!("{}: {e}", emulated.display()));
+            ws.write(file, &text);
+        }
     }
     let swaps = placeholders(&ws, moto, aws, net).await;
     let mut declares = false;
@@ -164,7 +167,7 @@ async fn every_example_validates_plans_applies_and_destroys() {
 #[test]
 fn terraform_fmt_is_clean() {
     let ws = Workspace::new("");
-    for dir in ["examples", "tests/support/consumers"] {
+    for dir in ["examples", "tests/support/consumers", "tests/support/kubernetes"] {
         let out =
             ws.terraform(&["fmt", "-check", "-recursive", "-diff", crate::common::repo().join(dir).to_str().unwrap()]);
         assert!(out.status.success(), "terraform fmt would change:\n{}", String::from_utf8_lossy(&out.stdout));
@@ -207,4 +210,30 @@ async fn msk_example_keeps_ports_aligned_across_id_gaps() {
     ));
     let routes = aws.snapshot().await.routes();
     assert_eq!(routes[&9003].iter().next().unwrap(), "10.0.3.10:9096");
+}
+
+#[tokio::test]
+async fn strimzi_example_binds_every_group_and_the_pods_stay_the_controllers() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = workspace("examples/strimzi-target-group-binding", &moto, &net, &aws).await;
+    ws.apply();
+    // The emulated controller registered each broker's pod into the group
+    // its manifest names, and every pod into the bootstrap group.
+    let routes = aws.snapshot().await.routes();
+    let expected = [(9001, "10.0.1.100:9094"), (9002, "10.0.2.101:9094"), (9003, "10.0.3.102:9094")];
+    for (port, pod) in expected {
+        assert_eq!(routes[&port], std::collections::BTreeSet::from([pod.to_owned()]), "{routes:?}");
+    }
+    assert_eq!(routes[&9092].len(), 3, "{routes:?}");
+    // The provider leaves them alone: nothing to do, no target call.
+    moto.proxy().reset_counts();
+    ws.assert_no_changes();
+    let counts = moto.proxy().counts();
+    assert!(!counts.is_empty());
+    assert!(!counts.keys().any(|k| k.ends_with("RegisterTargets")), "{counts:?}");
+    let overrides = ws.output("strimzi_broker_overrides");
+    assert_eq!(overrides[2]["advertisedHost"], "b2.kafka.orders.internal", "{overrides}");
+    assert_eq!(overrides[2]["advertisedPort"], 9003, "{overrides}");
 }

@@ -25,13 +25,19 @@
 //! switching between creating and adopting the load balancer;
 //! `brokers_per_load_balancer` set (1 or 2), raised, lowered and unset,
 //! so that brokers spread over several load balancers, grow across a load
-//! balancer's boundary and shrink one to nothing.
+//! balancer's boundary and shrink one to nothing; `target_registration`
+//! switched between `"provider"` and `"external"`, with a stand-in for the
+//! Load Balancer Controller that, while external, binds every group to its
+//! broker's pod after each apply (deregistering whatever else it finds, as
+//! the controller does) and restarts pods at new addresses.
 //!
 //! After every step: the apply succeeded — or was refused with a known
 //! error and AWS unchanged, and the edit is undone —; the next plan is
-//! empty; every broker is behind exactly one listener of the load balancer
-//! the state places it behind, whose group holds exactly that broker, on
-//! the port the state says; a broker keeps its port and its load balancer
+//! empty, also with the controller's pods in the groups; while external,
+//! the provider made no target call; every broker is behind exactly one
+//! listener of the load balancer the state places it behind, whose group
+//! holds exactly that broker (its pod, while external), on the port the
+//! state says; a broker keeps its port and its load balancer
 //! unless its own `listener_port` changed; every load balancer has its own
 //! endpoint service and no more brokers than allowed; nothing is left over or
 //! duplicated; the service allows exactly the configured principals, or,
@@ -103,6 +109,8 @@ struct Config {
     unmanaged_principals: bool,
     /// `brokers_per_load_balancer`.
     per: Option<u32>,
+    /// `target_registration = "external"`: the controller registers pods.
+    external: bool,
 }
 
 const UNKNOWABLE: [&str; 5] = ["idle_timeout", "broker_ip", "security_group", "principal", "tag"];
@@ -134,6 +142,7 @@ impl Config {
             reject_connections_on_destroy: false,
             unmanaged_principals: false,
             per: None,
+            external: false,
         };
         for host in [10, 11, 12] {
             let id = c.next_id;
@@ -175,6 +184,8 @@ struct World {
     /// Principals allowed behind the resource's back (as a
     /// kafka_endpoint_service_principal would).
     others: BTreeSet<String>,
+    /// How often the controller restarted each broker's pod.
+    restarts: BTreeMap<u32, u64>,
 }
 
 /// One load balancer's listeners: port → (group name, targets).
@@ -237,6 +248,7 @@ impl World {
             other_before: Setup::new(),
             consumers: Vec::new(),
             others: BTreeSet::new(),
+            restarts: BTreeMap::new(),
         };
         w.other_before = w.setup_named("other").await.expect("the other setup");
         w
@@ -244,6 +256,64 @@ impl World {
 
     fn ip(&self, b: &Broker) -> String {
         format!("{}.{}", self.net.subnets[b.subnet].prefix, b.host)
+    }
+
+    /// Broker `id`'s target while the controller registers: its pod's
+    /// address (a new one after every restart), or its node.
+    async fn pod(&mut self, id: u32, b: &Broker) -> String {
+        if b.by_instance {
+            return self.instance_for(b).await;
+        }
+        let restarts = self.restarts.get(&id).copied().unwrap_or(0);
+        format!("{}.{}", self.net.subnets[b.subnet].prefix, 100 + (u64::from(id) * 7 + restarts) % 100)
+    }
+
+    /// What broker `b` is served by in its group: its own target, or its pod.
+    async fn target_of(&mut self, c: &Config, id: u32, b: &Broker) -> String {
+        match (c.external, b.by_instance) {
+            (true, _) => self.pod(id, b).await,
+            (false, true) => self.instance_for(b).await,
+            (false, false) => self.ip(b),
+        }
+    }
+
+    /// The controller's reconcile, while external: every broker's group
+    /// (as the state names it) holds exactly its pod, the bootstrap group
+    /// every pod; anything else is deregistered.
+    async fn controller(&mut self, c: &Config, ws: &Workspace) {
+        let state = ws.output_of("kafka_privatelink.k", "brokers");
+        let mut all: Vec<(String, Option<u16>)> = Vec::new();
+        for (id, b) in &c.brokers {
+            let pod = self.pod(*id, b).await;
+            all.push((pod.clone(), b.port));
+            let Some(arn) = state[id.to_string()]["target_group_arn"].as_str() else { continue };
+            self.bind(arn, &BTreeSet::from([(pod, i32::from(b.port.unwrap_or(9092)))])).await;
+        }
+        let boot = ws.output_of("kafka_privatelink.k", "bootstrap");
+        if let (Some((_, target)), Some(arn)) = (c.bootstrap, boot[0]["target_group_arn"].as_str()) {
+            let want = all.iter().map(|(t, port)| (t.clone(), i32::from(target.or(*port).unwrap_or(9092)))).collect();
+            self.bind(arn, &want).await;
+        }
+    }
+
+    async fn bind(&self, group: &str, want: &BTreeSet<(String, i32)>) {
+        use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
+        let health = self.aws.elb.describe_target_health().target_group_arn(group).send().await.unwrap();
+        let have: BTreeSet<(String, i32)> = health
+            .target_health_descriptions()
+            .iter()
+            .filter_map(|d| d.target())
+            .map(|t| (t.id().unwrap_or_default().to_owned(), t.port().unwrap_or_default()))
+            .collect();
+        let describe = |(id, port): &(String, i32)| TargetDescription::builder().id(id).port(*port).build();
+        let add: Vec<TargetDescription> = want.difference(&have).map(describe).collect();
+        let gone: Vec<TargetDescription> = have.difference(want).map(describe).collect();
+        if !add.is_empty() {
+            self.aws.elb.register_targets().target_group_arn(group).set_targets(Some(add)).send().await.unwrap();
+        }
+        if !gone.is_empty() {
+            self.aws.elb.deregister_targets().target_group_arn(group).set_targets(Some(gone)).send().await.unwrap();
+        }
     }
 
     async fn instance_for(&mut self, b: &Broker) -> String {
@@ -303,7 +373,9 @@ impl World {
         let mut brokers = Vec::new();
         let first = c.brokers.keys().next().copied();
         for (id, b) in &c.brokers.clone() {
-            let mut entry = if b.by_instance {
+            let mut entry = if c.external {
+                Vec::new()
+            } else if b.by_instance {
                 vec![("instance_id", s(self.instance_for(b).await))]
             } else if Some(*id) == first && c.unknown.contains("broker_ip") {
                 late.insert("broker_ip", s(self.ip(b)));
@@ -333,6 +405,10 @@ impl World {
             .opt("listener_port_base", c.base)
             .opt("deregistration_delay", c.deregistration_delay)
             .opt("brokers_per_load_balancer", c.per);
+        if c.external {
+            let kind = if c.brokers.values().any(|b| b.by_instance) { "instance" } else { "ip" };
+            k = k.str("target_registration", "external").str("target_type", kind);
+        }
         if let Some(t) = c.idle_timeout {
             let value = if c.unknown.contains("idle_timeout") { later("idle_timeout") } else { t.to_string() };
             late.insert("idle_timeout", t.to_string());
@@ -394,9 +470,13 @@ impl World {
                     .set("triggers_replace", list([step])),
             );
         }
+        // (Not the targets: while external, the controller moves them, and
+        // an output of them would change under every plan.)
         hcl.with(k)
-            .with(output("brokers", "kafka_privatelink.k.brokers"))
-            .with(output("bootstrap", "kafka_privatelink.k.bootstrap"))
+            .with(output(
+                "brokers",
+                "{ for id, b in kafka_privatelink.k.brokers : id => { listener_port = b.listener_port, target_group_arn = b.target_group_arn } }",
+            ))
             .with(output("load_balancers", "kafka_privatelink.k.load_balancers"))
             .to_string()
     }
@@ -462,6 +542,7 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
             moved.extend(c.brokers.keys());
         }
         let mut snapshot = w.setups().await;
+        w.proxy.reset_counts();
         let result = match action {
             Action::Apply => apply(&ws, &[]),
             Action::Replace => apply(&ws, &["-replace=kafka_privatelink.k"]),
@@ -565,6 +646,14 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
             }
             Err(out) => return fail(&log, format!("the apply failed:\n{out}")),
         }
+        if c.external {
+            let counts = w.proxy.counts();
+            let calls: Vec<&String> = counts.keys().filter(|k| k.ends_with("RegisterTargets")).collect();
+            if !calls.is_empty() {
+                return fail(&log, format!("the provider called {calls:?} while another actor registers"));
+            }
+            w.controller(&c, &ws).await;
+        }
         if let Err(what) = check(&mut w, &ws, &c, &mut ports, &moved).await {
             return fail(&log, what);
         }
@@ -634,7 +723,7 @@ fn apply(ws: &Workspace, extra: &[&str]) -> Result<(), String> {
 }
 
 /// How many kinds of edits and events there are.
-const KINDS: u64 = 38;
+const KINDS: u64 = 40;
 
 /// Turns `step` into an edit of `c` or an event in the world.
 async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Action) {
@@ -781,7 +870,7 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
         25 => ("a second state of the same name tries to create".into(), Action::SecondState),
         26 => {
             // an edit, and the apply that makes it killed after a write
-            let (edit, _) = Box::pin(apply_step(w, c, Step { kind: edit_kind(a), arg: a / 24 })).await;
+            let (edit, _) = Box::pin(apply_step(w, c, Step { kind: edit_kind(a), arg: a / 25 })).await;
             let k = 1 + (a % 7) as u32;
             (format!("{edit}; its apply killed after write {k}"), Action::Crash(k))
         }
@@ -848,22 +937,33 @@ async fn apply_step(w: &mut World, c: &mut Config, step: Step) -> (String, Actio
             }
         }
         36 => {
-            let (edit, _) = Box::pin(apply_step(w, c, Step { kind: edit_kind(a), arg: a / 24 })).await;
+            let (edit, _) = Box::pin(apply_step(w, c, Step { kind: edit_kind(a), arg: a / 25 })).await;
             (format!("{edit}, planned with -out"), Action::SavedPlan(a / 7))
         }
         37 if c.adopt.is_none() => {
             c.per = [None, Some(1), Some(2), Some(2)][a as usize % 4];
             describe(&format!("brokers_per_load_balancer = {:?}", c.per))
         }
+        38 => {
+            c.external = !c.external;
+            c.unknown.remove("broker_ip");
+            describe(if c.external { "target_registration = external" } else { "target_registration = provider" })
+        }
+        39 if c.external && broker.is_some() => {
+            let id = broker.unwrap_or_default();
+            *w.restarts.entry(id).or_default() += 1;
+            (format!("the controller restarts broker {id}'s pod at a new address"), Action::Apply)
+        }
         _ => ("nothing".into(), Action::Apply),
     }
 }
 
-/// An edit of the configuration (kinds 0–22, and 37: the spread), for the
-/// steps that combine one with an event.
+/// An edit of the configuration (kinds 0–22, 37: the spread, and 38: who
+/// registers), for the steps that combine one with an event.
 fn edit_kind(a: u64) -> u64 {
-    match a % 24 {
+    match a % 25 {
         23 => 37,
+        24 => 38,
         k => k,
     }
 }
@@ -1014,7 +1114,7 @@ async fn check(
         {
             return Err(format!("broker {id} moved from {was_lb}:{was} to {lb}:{port}"));
         }
-        let target = if b.by_instance { w.instance_for(b).await } else { w.ip(b) };
+        let target = w.target_of(c, *id, b).await;
         let want = BTreeSet::from([format!("{target}:{}", b.port.unwrap_or(9092))]);
         let setup = &setups[lb];
         match setup.get(&port) {
@@ -1036,8 +1136,8 @@ async fn check(
     let setup = &setups[&first];
     if let Some((port, target)) = c.bootstrap {
         let mut want = BTreeSet::new();
-        for b in c.brokers.values() {
-            let t = if b.by_instance { w.instance_for(b).await } else { w.ip(b) };
+        for (id, b) in &c.brokers {
+            let t = w.target_of(c, *id, b).await;
             want.insert(format!("{t}:{}", target.or(b.port).unwrap_or(9092)));
         }
         match setup.get(&port) {
