@@ -1189,12 +1189,16 @@ async fn check(
 }
 
 /// A sequence starts by choosing `brokers_per_load_balancer` (mostly set:
-/// most sequences run over several load balancers), then edits and events.
+/// most sequences run over several load balancers), then — every other
+/// sequence — hands the targets to the controller, then edits and events.
 fn generate(seed: u64, length: u64) -> Vec<Step> {
     let mut rng = Rng::new(seed);
     let spread = Step { kind: 37, arg: rng.next() % 1_000_000 };
-    std::iter::once(spread)
+    let external = rng.below(2) == 0;
+    let opening = std::iter::once(spread).chain(external.then_some(Step { kind: 38, arg: 0 }));
+    opening
         .chain((1..length).map(|_| Step { kind: rng.below(KINDS), arg: rng.next() % 1_000_000 }))
+        .take(length as usize)
         .collect()
 }
 
@@ -1224,4 +1228,7 @@ fn generated_sequences_are_reproducible_and_cover_every_kind() {
     assert_ne!(a, generate(43, 500));
     let kinds: BTreeSet<u64> = a.iter().map(|s| s.kind).collect();
     assert_eq!(kinds.len() as u64, KINDS, "every kind of edit and event occurs: {kinds:?}");
+    // Short sequences too run with the controller registering, often.
+    let external = (0..100).filter(|seed| generate(*seed, 7)[1].kind == 38).count();
+    assert!((30..=70).contains(&external), "{external} of 100 sequences hand the targets to the controller");
 }
