@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::common::aws::{Aws, Network};
 use crate::common::hcl::{Block, Config, broker_ip, list, object, output, s, subnet_ids};
-use crate::common::{Moto, Workspace};
+use crate::common::{Moto, Workspace, diagnostics};
 
 const TARGET_CALLS: [&str; 2] = ["elbv2:RegisterTargets", "elbv2:DeregisterTargets"];
 
@@ -247,6 +247,14 @@ async fn instance_groups_for_nodeports_and_a_type_change_moves_listeners() {
     // To ip: new groups, listeners moved, old groups gone; still no target call.
     let listeners = snap.listeners.iter().map(|(p, (arn, _))| (*p, arn.clone())).collect::<BTreeMap<_, _>>();
     ws.write("main.tf", &config(orders(&net, &[1, 2], true)));
+    let (ok, lines) = ws.plan_json();
+    assert!(ok);
+    let warned: BTreeSet<String> = diagnostics(&lines)
+        .into_iter()
+        .filter(|d| d.summary == "A broker moves to a target group nobody has bound yet")
+        .map(|d| d.detail.split('\'').next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(warned, BTreeSet::from(["Broker 1".to_owned(), "Broker 2".to_owned()]), "{lines:?}");
     moto.proxy().reset_counts();
     ws.apply();
     no_target_calls(&moto);

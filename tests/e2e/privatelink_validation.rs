@@ -69,6 +69,35 @@ fn broker_errors() {
 }
 
 #[test]
+fn target_registration_errors() {
+    let external = "  target_registration = \"external\"";
+    let cases = [
+        (
+            format!(
+                "{external}\n  brokers = {{\n    \"1\" = {{ port = 9094 }}\n    \"2\" = {{ ip = \"10.0.1.11\" }}\n  }}"
+            ),
+            "Targets are registered elsewhere",
+            "\"2\" =",
+        ),
+        (
+            format!("{external}\n  brokers = {{\n    \"1\" = {{ instance_id = \"i-0123456789abcdef0\" }}\n  }}"),
+            "Targets are registered elsewhere",
+            "instance_id",
+        ),
+        (format!("{external}\n  target_type = \"alb\"\n{OK_BROKERS}"), "Invalid target type", "target_type"),
+        (
+            format!("  target_registration = \"kubernetes\"\n{OK_BROKERS}"),
+            "Invalid target registration",
+            "target_registration",
+        ),
+        (format!("  target_type = \"instance\"\n{OK_BROKERS}"), "Target type differs from the brokers'", "target_type"),
+    ];
+    for (body, summary, line) in cases {
+        expect(&format!("{BASE}\n{body}\n{SERVICE}"), summary, line);
+    }
+}
+
+#[test]
 fn bootstrap_port_collides_with_a_broker() {
     expect(
         &format!(

@@ -26,6 +26,7 @@ mod tests;
 
 use attributes::{
     plan_bootstrap, plan_brokers, plan_endpoint_service, plan_load_balancer, plan_security_groups, plan_volatile,
+    unbound_groups,
 };
 use facts::Facts;
 use load_balancers::plan_load_balancers;
@@ -93,6 +94,7 @@ impl KafkaPrivatelink {
         let Facts { ips, subnets } = self.facts(&config, prior, stop).await?;
         let assigned = assign(&config, &current_ports)?;
         plan_brokers(&mut planned, &config, prior, &ips, subnets.as_deref(), &assigned)?;
+        warnings.extend(unbound_groups(&planned, &config, prior));
         plan_bootstrap(&mut planned, &config, prior);
         plan_endpoint_service(&mut planned, &config, prior);
         plan_load_balancer(&mut planned, &config, prior);

@@ -124,6 +124,36 @@ pub(super) fn plan_brokers(
     Ok(())
 }
 
+/// With another actor registering, a live broker whose listener moves to a
+/// new target group (its `port` or `target_type` changed) is unreachable
+/// until the actor binds that group: the plan says so, per broker.
+pub(super) fn unbound_groups(planned: &Model, config: &Model, prior: Option<&Model>) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let was = prior.and_then(|p| p.brokers.known());
+    let (Some(true), Some(was), Some(brokers)) = (config.external(), was, planned.brokers.known()) else {
+        return out;
+    };
+    for (key, b) in brokers {
+        let live = was.get(key).is_some_and(|w| w.listener_arn.known().is_some());
+        if live && b.target_group_arn.is_unknown() {
+            out.push(
+                Diagnostic::warning(
+                    "A broker moves to a target group nobody has bound yet",
+                    format!(
+                        "Broker {key}'s listener moves to a new target group in this apply (its port or target type \
+                         changed), and with target_registration = \"external\" that group starts empty: the broker \
+                         is unreachable until its TargetGroupBinding names the new target_group_arn and the \
+                         controller registers the pod. A kubernetes_manifest that takes target_group_arn from this \
+                         resource follows in the same apply."
+                    ),
+                )
+                .at(AttributePath::attr("brokers").key(key.clone())),
+            );
+        }
+    }
+    out
+}
+
 /// The bootstrap listener: its ARNs kept while its ports and the brokers'
 /// kind of target stay.
 pub(super) fn plan_bootstrap(planned: &mut Model, config: &Model, prior: Option<&Model>) {
