@@ -268,3 +268,36 @@ async fn instance_groups_for_nodeports_and_a_type_change_moves_listeners() {
     assert_eq!(kept, listeners, "listeners stay; they forward to the new groups");
     ws.assert_no_changes();
 }
+
+#[tokio::test]
+async fn a_setup_the_controller_fills_imports_and_stays_the_controllers() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(orders(&net, &[1, 2], true))).with_moto(&moto);
+    ws.apply();
+    let tgs = groups(&ws);
+    let boot = ws.output("bootstrap").as_str().unwrap().to_owned();
+    let mut pods = Vec::new();
+    for (k, g) in &tgs {
+        let ip = pod(&net, k.parse().unwrap(), 0);
+        controller(&aws, g, &[&ip], &[]).await;
+        pods.push(ip);
+    }
+    controller(&aws, &boot, &pods.iter().map(String::as_str).collect::<Vec<_>>(), &[]).await;
+    let before = held(&aws).await;
+    let lb = ws.output_of("kafka_privatelink.k", "load_balancer_arn").as_str().unwrap().to_owned();
+
+    // Taken over from scratch: the import reads the pods as targets; the
+    // configuration hands them back to the controller in place.
+    ws.ok(&["state", "rm", "kafka_privatelink.k"]);
+    ws.ok(&["import", "-no-color", "kafka_privatelink.k", &lb]);
+    let plan = ws.ok(&["plan", "-no-color"]);
+    assert!(plan.contains("0 to add, 1 to change, 0 to destroy"), "{plan}");
+    moto.proxy().reset_counts();
+    ws.apply();
+    no_target_calls(&moto);
+    assert_eq!(groups(&ws), tgs, "the same groups");
+    assert_eq!(held(&aws).await, before, "the pods stay where the controller put them");
+    ws.assert_no_changes();
+}
