@@ -12,6 +12,8 @@
 //! 2N+8S+4+⌈(N+S)/20⌉ (S load balancers), and how long a create of S load
 //! balancers takes while each new one stays `provisioning` for a while:
 //! about as long as one, since they are created and awaited concurrently.
+//! Last, `target_registration = "external"` beside the provider's own
+//! registration at N = 48: no target call, nothing else added.
 
 // A scenario reads best in one piece: the function-length lint is for src.
 #![allow(clippy::too_many_lines)]
@@ -69,7 +71,7 @@ resource "kafka_privatelink" "k" {{
 type Counts = std::collections::BTreeMap<String, u64>;
 
 /// Create, no-op plan and destroy of `config`: their AWS calls.
-async fn lifecycle(config: impl Fn(&Network) -> String) -> (u64, Counts, Counts) {
+async fn lifecycle(config: impl Fn(&Network) -> String) -> (Counts, Counts, Counts) {
     let moto = Moto::start();
     let aws = Aws::new(&moto).await;
     let net = aws.network(0).await;
@@ -77,7 +79,7 @@ async fn lifecycle(config: impl Fn(&Network) -> String) -> (u64, Counts, Counts)
     let proxy = moto.proxy();
     proxy.reset_counts();
     ws.apply();
-    let create = total(&proxy.counts());
+    let create = proxy.counts();
     proxy.reset_counts();
     ws.ok(&["plan", "-detailed-exitcode", "-no-color"]);
     let noop = proxy.counts();
@@ -95,7 +97,7 @@ async fn main() {
     );
     for n in [3u64, 24, 48] {
         let (create, noop_counts, destroy_counts) = lifecycle(|net| config(net, &format!("bench{n}"), n, false)).await;
-        let (noop, destroy) = (total(&noop_counts), total(&destroy_counts));
+        let (create, noop, destroy) = (total(&create), total(&noop_counts), total(&destroy_counts));
         let noop_target = n + 7 + (n + 1).div_ceil(20);
         println!("{n:>8} {create:>8} {:>8} {noop:>9} {noop_target:>16} {destroy:>8} {:>8}", 3 * n + 16, 2 * n + 14);
         if std::env::var_os("BENCH_DETAIL").is_some() {
@@ -131,6 +133,53 @@ async fn main() {
         println!("{n:>8} {:>10.1} {:>8} {:>10.1} {:>8}", row[0].0, row[0].1, row[1].0, row[1].1);
     }
     spread().await;
+    external().await;
+}
+
+/// `target_registration = "external"` at N = 48 beside the same setup
+/// registered by the provider: the same reads, and no target call at all.
+async fn external() {
+    println!("\nN = 48 brokers, targets registered by the provider and by another actor, AWS calls\n");
+    println!("{:>10} {:>8} {:>8} {:>8} {:>14}", "targets", "create", "no-op", "destroy", "target calls");
+    let n = 48u64;
+    for external in [false, true] {
+        let (create, noop, destroy) = lifecycle(|net| {
+            let provider = config(net, "registered", n, false);
+            if !external {
+                return provider;
+            }
+            // The same brokers, named by port only.
+            let mut out = String::new();
+            for line in provider.lines() {
+                match line.split_once("= { ip =") {
+                    Some((key, _)) => out.push_str(&format!("{key}= {{ port = 9092 }}\n")),
+                    None => out.push_str(line),
+                }
+                if !line.contains("= { ip =") {
+                    out.push('\n');
+                }
+                if line.trim_start().starts_with("subnet_ids") {
+                    out.push_str("  target_registration = \"external\"\n");
+                }
+            }
+            out
+        })
+        .await;
+        let calls = |c: &Counts| {
+            c.iter()
+                .filter(|(k, _)| k.ends_with(":RegisterTargets") || k.ends_with(":DeregisterTargets"))
+                .map(|(_, n)| n)
+                .sum::<u64>()
+        };
+        println!(
+            "{:>10} {:>8} {:>8} {:>8} {:>14}",
+            if external { "external" } else { "provider" },
+            total(&create),
+            total(&noop),
+            total(&destroy),
+            calls(&create) + calls(&noop) + calls(&destroy),
+        );
+    }
 }
 
 /// Several load balancers: the calls at N = 60, and the time a create of
@@ -145,7 +194,7 @@ async fn spread() {
     for s in [2u64, 60] {
         let (create, noop, destroy) =
             lifecycle(|net| spread_config(net, &format!("spread{s}"), n, false, Some(n / s))).await;
-        let (noop, destroy) = (total(&noop), total(&destroy));
+        let (create, noop, destroy) = (total(&create), total(&noop), total(&destroy));
         let batch = (n + s).div_ceil(20);
         println!(
             "{s:>4} {create:>8} {:>10} {noop:>9} {:>18} {destroy:>8} {:>20}",
