@@ -100,6 +100,7 @@ async fn main() {
                 .collect(),
             bootstrap: None,
             registration: Registration::Provider,
+            target_kind: terraform_provider_kafka::domain::layout::TargetKind::Ip,
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,

@@ -146,9 +146,9 @@ pub enum Registration {
     #[default]
     Provider,
     /// Another actor (the AWS Load Balancer Controller, through a
-    /// `TargetGroupBinding`) registers and deregisters targets in groups of
-    /// this type: their targets are never touched, and are never drift.
-    External(TargetKind),
+    /// `TargetGroupBinding`) registers and deregisters targets: they are
+    /// never touched, and are never drift.
+    External,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,6 +208,12 @@ pub struct Spec {
     pub bootstrap: Option<BootstrapSpec>,
     /// Who registers the groups' targets.
     pub registration: Registration,
+    /// Every group's target type: the brokers' when the resource registers
+    /// them (one kind per cluster; the plan refuses a mix, since the
+    /// bootstrap group holds them all), else the declared one. Decided by
+    /// the configuration, not by the brokers behind one load balancer, which
+    /// may be none.
+    pub target_kind: TargetKind,
     pub health_check: HealthCheck,
     pub deregistration_delay: Option<u32>,
     pub tcp_idle_timeout: Option<u32>,
@@ -266,23 +272,11 @@ pub struct TargetGroupSpec {
 }
 
 impl Spec {
-    /// The cluster's target type: the declared one when another actor
-    /// registers targets, else its brokers' (one kind per cluster; the plan
-    /// refuses a mix, since the bootstrap group holds them all).
-    pub fn target_kind(&self) -> TargetKind {
-        match self.registration {
-            Registration::External(kind) => kind,
-            Registration::Provider => {
-                self.all_brokers().find_map(|b| b.target.as_ref()).map_or(TargetKind::Ip, TargetId::kind)
-            }
-        }
-    }
-
     /// A group's targets: `targets` when the resource registers them.
     fn group_targets(&self, targets: impl Iterator<Item = Target>) -> GroupTargets {
         match self.registration {
             Registration::Provider => GroupTargets::Registered(targets.collect()),
-            Registration::External(_) => GroupTargets::External,
+            Registration::External => GroupTargets::External,
         }
     }
 
@@ -294,7 +288,7 @@ impl Spec {
 
     /// The target groups, brokers first (by id), then the bootstrap group.
     pub fn target_groups(&self) -> Vec<TargetGroupSpec> {
-        let kind = self.target_kind();
+        let kind = self.target_kind;
         let mut out: Vec<TargetGroupSpec> = self
             .brokers
             .iter()
@@ -496,9 +490,10 @@ impl Observed {
                 && tg.role.is_none_or(|r| r == spec.role)
                 && (spec.role == Role::Bootstrap
                     || tg.serves(spec.port)
-                    // Another actor's targets may sit on any port: the
-                    // group's own port is the broker's then.
-                    || (spec.targets == GroupTargets::External && tg.port == spec.port))
+                    // Targets may sit elsewhere (another actor's, on a
+                    // NodePort; strays): the group's own port is the
+                    // broker's then.
+                    || tg.port == spec.port)
         };
         for spec in desired {
             let by_record = recorded
@@ -555,6 +550,7 @@ mod tests {
             ]),
             bootstrap: Some(BootstrapSpec { listener_port: 9000, target_port: None }),
             registration: Registration::Provider,
+            target_kind: TargetKind::Ip,
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,

@@ -323,6 +323,7 @@ mod tests {
             )]),
             bootstrap: None,
             registration: crate::domain::layout::Registration::Provider,
+            target_kind: crate::domain::layout::TargetKind::Ip,
             health_check: HealthCheck::default(),
             deregistration_delay: None,
             tcp_idle_timeout: None,

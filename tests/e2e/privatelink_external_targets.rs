@@ -244,9 +244,9 @@ async fn instance_groups_for_nodeports_and_a_type_change_moves_listeners() {
     let snap = aws.snapshot().await;
     assert!(snap.target_groups.keys().any(|n| n == "orders-i1-9092"), "{:?}", snap.target_groups.keys());
     ws.assert_no_changes();
-    // To ip: new groups, listeners moved, old groups gone; still no target call.
+    // To ip (named: unset keeps the groups' type): new groups, listeners moved, old groups gone; no target call.
     let listeners = snap.listeners.iter().map(|(p, (arn, _))| (*p, arn.clone())).collect::<BTreeMap<_, _>>();
-    ws.write("main.tf", &config(orders(&net, &[1, 2], true)));
+    ws.write("main.tf", &config(orders(&net, &[1, 2], true).str("target_type", "ip")));
     let (ok, lines) = ws.plan_json();
     assert!(ok);
     let warned: BTreeSet<String> = diagnostics(&lines)
@@ -299,5 +299,55 @@ async fn a_setup_the_controller_fills_imports_and_stays_the_controllers() {
     no_target_calls(&moto);
     assert_eq!(groups(&ws), tgs, "the same groups");
     assert_eq!(held(&aws).await, before, "the pods stay where the controller put them");
+    ws.assert_no_changes();
+}
+
+#[tokio::test]
+async fn instance_brokers_switch_to_nodeports_and_back_in_the_same_groups() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let mut instances = BTreeMap::new();
+    for id in [1u32, 2] {
+        let i = aws.instance(&net, id as usize % 3, &broker_ip(&net, id), None).await;
+        instances.insert(id, i);
+    }
+    let by_instance = |external: bool| {
+        let brokers = instances.iter().map(|(id, i)| {
+            (*id, if external { object([("port", "9092".to_owned())]) } else { object([("instance_id", s(i))]) })
+        });
+        orders(&net, &[], external).map("brokers", brokers)
+    };
+    let ws = Workspace::new(&config(by_instance(false))).with_moto(&moto);
+    ws.apply();
+    let tgs = groups(&ws);
+    assert_eq!(ws.output("target_type"), "instance");
+
+    // target_type unset: the groups keep theirs, nothing moves, no target call.
+    ws.write("main.tf", &config(by_instance(true)));
+    moto.proxy().reset_counts();
+    ws.apply();
+    no_target_calls(&moto);
+    assert_eq!(groups(&ws), tgs, "the same instance groups");
+    assert_eq!(ws.output("target_type"), "instance");
+
+    // The controller registers the nodes on a NodePort instead.
+    for (k, g) in &tgs {
+        let node = &instances[&k.parse::<u32>().unwrap()];
+        let t = |port: i32| TargetDescription::builder().id(node).port(port).build();
+        aws.elb.register_targets().target_group_arn(g).targets(t(30094)).send().await.unwrap();
+        aws.elb.deregister_targets().target_group_arn(g).targets(t(9092)).send().await.unwrap();
+    }
+    ws.assert_no_changes();
+
+    // Back: the same groups take the brokers' own targets again.
+    ws.write("main.tf", &config(by_instance(false)));
+    ws.apply();
+    assert_eq!(groups(&ws), tgs, "the same instance groups");
+    let now = held(&aws).await;
+    for (k, g) in &tgs {
+        let node = &instances[&k.parse::<u32>().unwrap()];
+        assert_eq!(now[g], BTreeSet::from([format!("{node}:9092")]));
+    }
     ws.assert_no_changes();
 }

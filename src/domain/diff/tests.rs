@@ -29,6 +29,7 @@ fn spec(brokers: &[(u32, u8, u16, u16)]) -> Spec {
             .collect(),
         bootstrap: None,
         registration: Registration::Provider,
+        target_kind: TargetKind::Ip,
         health_check: HealthCheck {
             protocol: Some(HealthProtocol::Tcp),
             port: Some(HealthPort::Traffic),
@@ -488,7 +489,7 @@ fn connections_are_answered_after_the_principals_they_depend_on() {
 
 /// `spec` with its targets registered by another actor.
 fn external(mut s: Spec) -> Spec {
-    s.registration = Registration::External(TargetKind::Ip);
+    s.registration = Registration::External;
     for b in s.brokers.values_mut() {
         b.target = None;
     }
@@ -558,7 +559,7 @@ fn switching_back_registers_and_waits_before_the_actors_targets_go() {
 #[test]
 fn instance_groups_when_the_actor_registers_instances() {
     let mut s = external(spec(&[(1, 10, 9092, 9001)]));
-    s.registration = Registration::External(TargetKind::Instance);
+    s.target_kind = TargetKind::Instance;
     let groups = s.target_groups();
     assert_eq!(groups[0].kind, TargetKind::Instance);
     assert_eq!(groups[0].name, "orders-i1-9092");
@@ -568,4 +569,28 @@ fn instance_groups_when_the_actor_registers_instances() {
     assert!(plan.steps().any(|s| matches!(s, Step::CreateTargetGroup { kind: TargetKind::Instance, .. })));
     assert!(plan.steps().any(|s| matches!(s, Step::PointListener { .. })));
     assert!(target_calls(&plan).is_empty(), "{plan:?}");
+}
+
+#[test]
+fn switching_back_from_nodeport_targets_keeps_the_group() {
+    // The controller registered nodes on a NodePort, not the broker's port:
+    // the recorded group stays the broker's, its targets are brought to ours.
+    let mut ours = spec(&[(1, 10, 9092, 9001)]);
+    ours.target_kind = TargetKind::Instance;
+    ours.brokers.get_mut(&BrokerId::new(1)).unwrap().target = Some(TargetId::Instance("i-1".into()));
+    let mut observed = converged(&ours);
+    observed.target_groups[0].targets = BTreeSet::from([(TargetId::Instance("i-9".into()), 30094)]);
+    let plan = converge(&ours, &observed, &with_records(&ours, &observed)).unwrap();
+    assert!(
+        !plan.steps().any(|s| matches!(s, Step::CreateTargetGroup { .. } | Step::DeleteTargetGroup { .. })),
+        "{plan:?}"
+    );
+    assert_eq!(
+        names(&plan),
+        vec![
+            phase(Phase::Targets, &["Register"]),
+            phase(Phase::TargetsReady, &["AwaitTargets"]),
+            phase(Phase::Deregister, &["Deregister"]),
+        ]
+    );
 }

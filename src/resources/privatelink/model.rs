@@ -268,6 +268,18 @@ impl Model {
         }
     }
 
+    /// Whether [`Model::target_kind`] is final: nothing it depends on is
+    /// unknown (an unknown `instance_id` may still turn out null).
+    pub fn target_kind_known(&self) -> bool {
+        match (&self.target_type, self.external()) {
+            (Tri::Unknown, _) | (_, None) => false,
+            (Tri::Known(_), _) | (Tri::Null, Some(true)) => true,
+            (Tri::Null, Some(false)) => {
+                self.brokers.known().is_some_and(|bs| bs.values().all(|b| !b.instance_id.is_unknown()))
+            }
+        }
+    }
+
     /// The target type of every group: the declared `target_type`, else —
     /// when the resource registers — the brokers' (an instance when any
     /// names one), else `ip`.
@@ -654,7 +666,9 @@ impl Model {
     fn check_external_brokers(&self, brokers: &BTreeMap<String, Broker>, c: &mut Checks) {
         for (key, b) in brokers {
             for (name, value) in [("ip", &b.ip), ("instance_id", &b.instance_id)] {
-                if !value.is_null() {
+                // (An unknown value may still turn out null: checked again
+                // once known.)
+                if value.known().is_some() {
                     c.fail(
                         path("brokers").key(key.clone()).attribute(name),
                         "Targets are registered elsewhere",

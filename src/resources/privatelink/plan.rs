@@ -9,6 +9,7 @@ use super::KafkaPrivatelink;
 use super::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, defaults, known_map, string_map};
 use super::private::Private;
 use super::to_state::bootstrap_hint;
+use crate::domain::layout::TargetKind;
 use crate::resources::values::Typed as _;
 
 use crate::server::api::diag::Diagnostics;
@@ -89,7 +90,7 @@ impl KafkaPrivatelink {
         let prior = prior.as_ref();
 
         plan_security_groups(&mut planned, &config, prior, &mut warnings);
-        self.plan_defaults(&mut planned, &config);
+        self.plan_defaults(&mut planned, &config, prior);
         // the plan-time AWS reads, and the checks that need them
         let Facts { ips, subnets } = self.facts(&config, prior, stop).await?;
         let assigned = assign(&config, &current_ports)?;
@@ -110,19 +111,23 @@ impl KafkaPrivatelink {
 
     /// Defaults, and the tags applied; whatever is unknown in the
     /// configuration stays unknown.
-    fn plan_defaults(&self, planned: &mut Model, config: &Model) {
+    fn plan_defaults(&self, planned: &mut Model, config: &Model, prior: Option<&Model>) {
         planned.broker_port = with_default(&config.broker_port, DEFAULT_BROKER_PORT);
         planned.listener_port_base = with_default(&config.listener_port_base, DEFAULT_BASE);
         planned.target_registration = match &config.target_registration {
             Tri::Null => Tri::Known(defaults::TARGET_REGISTRATION.to_owned()),
             set => set.clone(),
         };
-        planned.target_type = match &config.target_type {
-            Tri::Null if config.external().is_some() && config.brokers.known().is_some() => {
-                Tri::Known(config.target_kind().as_str().to_owned())
+        planned.target_type = match (&config.target_type, config.external()) {
+            (Tri::Null, Some(true)) => {
+                // Unset with another actor registering: the groups keep the
+                // type they have (a switch to external moves no listener),
+                // new ones are `ip`.
+                Tri::Known(prior.map_or(TargetKind::Ip, Model::target_kind).as_str().to_owned())
             }
-            Tri::Null => Tri::Unknown,
-            set => set.clone(),
+            (Tri::Null, _) if config.target_kind_known() => Tri::Known(config.target_kind().as_str().to_owned()),
+            (Tri::Null, _) => Tri::Unknown,
+            (set, _) => set.clone(),
         };
         let mut tags_all = self.provider.default_tags();
         let tags = if config.tags.is_null() { Some(BTreeMap::new()) } else { known_map(&config.tags) };

@@ -49,10 +49,11 @@ pub(super) fn spec_of(m: &Model, default_tags: &BTreeMap<String, String>) -> Res
             })
             .transpose()?,
         registration: match m.external() {
-            Some(true) => Registration::External(m.target_kind()),
+            Some(true) => Registration::External,
             Some(false) => Registration::Provider,
             None => return Err(incomplete("target_registration")),
         },
+        target_kind: m.target_kind(),
         health_check: health_check_of(m),
         deregistration_delay: m.deregistration_delay.known().map(|d| *d as u32),
         tcp_idle_timeout: m.tcp_idle_timeout.known().map(|d| *d as u32),

@@ -75,7 +75,7 @@ pub(super) fn render(
     if m.target_registration.is_null() {
         m.target_registration = Tri::Known(defaults::TARGET_REGISTRATION.to_owned());
     }
-    m.target_type = Tri::Known(spec.target_kind().as_str().to_owned());
+    m.target_type = Tri::Known(spec.target_kind.as_str().to_owned());
     render_load_balancer(&mut m, base, spec, observed, lb_zone_ids);
     let groups = diff::serving_groups(spec, observed, recorded);
     let serving = Serving { spec, observed, groups: &groups };
@@ -159,11 +159,11 @@ fn render_brokers(m: &mut Model, base: &Model, serving: &Serving<'_>) {
         out.target_group_arn = tg.map(|t| t.arn.clone()).into();
         out.listener_arn = listener.map(|l| l.arn.clone()).into();
         out.targets = targets_of(tg);
-        out.target_type = Tri::Known(serving.spec.target_kind().as_str().to_owned());
+        out.target_type = Tri::Known(serving.spec.target_kind.as_str().to_owned());
         let own = match (&serving.spec.registration, b.target(), port_of(&b.port)) {
             // Another actor's targets come and go: the best of them says
             // whether the broker is reachable.
-            (Registration::External(_), _, _) => tg.and_then(|g| g.health.values().min_by_key(|h| health_rank(h))),
+            (Registration::External, _, _) => tg.and_then(|g| g.health.values().min_by_key(|h| health_rank(h))),
             (Registration::Provider, Some(t), Some(port)) => tg.and_then(|g| g.health.get(&(t, port))),
             (Registration::Provider, ..) => None,
         };

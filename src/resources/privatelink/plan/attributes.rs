@@ -38,8 +38,9 @@ pub(super) fn plan_brokers(
     let broker_port = planned.broker_port.clone();
     // Another actor's targets: none of ours, its own as refreshed.
     let external = config.external() == Some(true);
-    let kind = config.target_kind();
-    let kind_known = config.external().is_some() && !config.target_type.is_unknown();
+    // The planned type (`plan_defaults`): the configuration's, or kept.
+    let kind = planned.target_kind();
+    let kind_known = planned.target_type.known().is_some();
     let same_kind = kind_known && prior.is_some_and(|p| p.target_kind() == kind);
 
     if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
@@ -56,7 +57,6 @@ pub(super) fn plan_brokers(
             let same_port = port.is_some() && was.is_some_and(|w| port_of(&w.port) == port);
             let same_listener = same_port && was.is_some_and(|w| w.listener_port == b.listener_port);
             // by ip or by instance: another kind of target, another group
-            let same_kind = same_kind && !cfg.instance_id.is_unknown();
             b.target_type = if kind_known { Tri::Known(kind.as_str().to_owned()) } else { Tri::Unknown };
             b.target_group_arn = if same_port && same_kind {
                 was.map_or(Tri::Unknown, |w| w.target_group_arn.clone())
@@ -160,10 +160,8 @@ pub(super) fn plan_bootstrap(planned: &mut Model, config: &Model, prior: Option<
     if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {
         let was = prior.and_then(|p| p.bootstrap());
         // The bootstrap group holds every broker: its kind is theirs.
-        let same_kind = !config.brokers.known().is_some_and(|bs| bs.values().any(|b| b.instance_id.is_unknown()))
-            && config.external().is_some()
-            && !config.target_type.is_unknown()
-            && prior.is_some_and(|p| p.target_kind() == config.target_kind());
+        let same_kind =
+            planned.target_type.known().is_some() && prior.is_some_and(|p| p.target_kind() == planned.target_kind());
         let same = same_kind
             && was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
         let keep = |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);

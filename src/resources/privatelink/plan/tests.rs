@@ -111,12 +111,13 @@ fn bootstrap_arns_are_kept_only_while_nothing_moved() {
     let prior =
         Model { brokers: brokers(&[("1", "10.0.1.10", Some(9001))]), bootstrap: boot(9092.0), ..created(&["s"]) };
     let config = Model { brokers: brokers(&[("1", "10.0.1.10", None)]), bootstrap: boot(9092.0), ..created(&["s"]) };
-    let mut planned = config.clone();
+    // (the target type as `plan_defaults` plans it)
+    let mut planned = Model { target_type: known("ip"), ..config.clone() };
     plan_bootstrap(&mut planned, &config, Some(&prior));
     assert_eq!(planned.bootstrap().map(|b| b.target_group_arn.clone()), Some(known("arn:tg")));
     // another listener port: a new listener
     let moved = Model { bootstrap: boot(9093.0), ..config.clone() };
-    let mut planned = moved.clone();
+    let mut planned = Model { target_type: known("ip"), ..moved.clone() };
     plan_bootstrap(&mut planned, &moved, Some(&prior));
     assert!(planned.bootstrap().is_some_and(|b| b.listener_arn.is_unknown() && b.target_group_arn.is_unknown()));
     // brokers by instance now: another kind of group
@@ -126,7 +127,7 @@ fn bootstrap_arns_are_kept_only_while_nothing_moved() {
             b.instance_id = known("i-1");
         }
     }
-    let mut planned = by_instance.clone();
+    let mut planned = Model { target_type: known("instance"), ..by_instance.clone() };
     plan_bootstrap(&mut planned, &by_instance, Some(&prior));
     assert!(planned.bootstrap().is_some_and(|b| b.target_group_arn.is_unknown()));
 }
