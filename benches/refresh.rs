@@ -11,9 +11,14 @@
 #![allow(clippy::disallowed_types)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
+
+// moto behind the test proxy, which answers what moto lacks (the endpoint
+// service's connections, read on every refresh) in AWS's wire shape.
+#[path = "../tests/e2e/common/mod.rs"]
+#[allow(unused_imports)]
+mod common;
 
 use terraform_provider_kafka::aws::execute::{Execution, execute};
 use terraform_provider_kafka::aws::observe::{CallCounter, Lookup, observe};
@@ -26,35 +31,10 @@ use terraform_provider_kafka::domain::ownership::{Instance, Recorded};
 use terraform_provider_kafka::domain::ports::BrokerId;
 use tokio_util::sync::CancellationToken;
 
-struct Moto(Child);
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_moto() -> (Moto, String) {
-    let venv = std::env::var("VENV").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/.venv").to_owned());
-    let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port();
-    let child = Command::new(format!("{venv}/bin/moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("moto_server from the virtualenv (run `make venv`)");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "moto did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (Moto(child), format!("http://127.0.0.1:{port}"))
-}
-
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let (_moto, url) = start_moto();
+    let moto = common::Moto::start();
+    let url = moto.url.clone();
     let clients = AwsSettings {
         region: Some("us-east-1".into()),
         access_key: Some(terraform_provider_kafka::aws::Secret::new("bench")),
@@ -133,6 +113,13 @@ async fn main() {
         instance.complete = true;
         instance.recorded.load_balancer = observed.load_balancer.as_ref().map(|l| l.arn.clone());
         instance.recorded.service = observed.service.as_ref().map(|s| s.id.clone());
+        // What the state records after a create: every group by role, every listener.
+        instance.recorded.groups = observed
+            .assign_groups(&spec.target_groups(), &BTreeMap::new())
+            .into_iter()
+            .map(|(role, tg)| (role, tg.arn.clone()))
+            .collect();
+        instance.recorded.listeners = observed.listeners.iter().map(|l| l.arn.clone()).collect();
 
         let lookup = Lookup {
             load_balancer_arn: observed.load_balancer.as_ref().map(|l| l.arn.clone()),
