@@ -53,8 +53,11 @@ variable "consumer_principal" {
 
 locals {
   # A `cluster-ip` listener named `privatelink` on port 9094: Strimzi makes
-  # a ClusterIP service per broker and one for bootstrap. Broker pods are
-  # pinned to their volume's zone, so each broker's zone is stable.
+  # a ClusterIP service per broker, `<cluster>-kafka-privatelink-<id>`, and
+  # `<cluster>-kafka-privatelink-bootstrap` (its listener naming
+  # convention; check `kubectl get svc`, names differ with node pools).
+  # Broker pods are pinned to their volume's zone, so each broker's zone is
+  # stable.
   brokers = {
     "0" = { port = 9094, availability_zone_id = "use1-az1" }
     "1" = { port = 9094, availability_zone_id = "use1-az2" }
