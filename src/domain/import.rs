@@ -11,14 +11,16 @@
 //!   convention listener port − base + 1, the base being the lowest broker
 //!   listener port. The caller reports the mapping chosen.
 
-use super::layout::{Observed, Role, Target, TargetId};
+use super::layout::{Observed, Role, Target, TargetId, TargetKind};
 use super::ownership::OWNER_TAG;
 use super::ports::{BrokerId, DEFAULT_LISTENER_PORT_BASE};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedBroker {
-    pub target: TargetId,
+    /// `None`: its group is ours and holds no one target — another actor
+    /// registers them (none yet, or two while a pod is replaced).
+    pub target: Option<TargetId>,
     pub port: u16,
     pub listener_port: u16,
 }
@@ -41,6 +43,8 @@ pub struct ImportedLayout {
     /// The lowest broker listener port.
     pub base: u16,
     pub ids: IdSource,
+    /// The broker groups' target type.
+    pub kind: TargetKind,
 }
 
 impl ImportedLayout {
@@ -53,7 +57,14 @@ impl ImportedLayout {
             bootstrap: None,
             base: DEFAULT_LISTENER_PORT_BASE,
             ids: IdSource::Tags,
+            kind: TargetKind::Ip,
         }
+    }
+
+    /// Whether another actor registers the targets: a broker group of ours
+    /// holds no one target.
+    pub fn unbound(&self) -> bool {
+        self.brokers.values().any(|b| b.target.is_none())
     }
 
     /// "9001 → broker 1, 9002 → broker 2", for the import warning.
@@ -98,9 +109,9 @@ pub enum ImportError {
     DuplicateId(BrokerId),
 }
 
-/// A listener to one target: its port, the target, the target's port and
-/// the group's role tag.
-type Single = (u16, TargetId, u16, Option<Role>);
+/// A listener to one broker: its port, its one target (none when another
+/// actor registers them), the target's port and the group's role tag.
+type Single = (u16, Option<TargetId>, u16, Option<Role>);
 
 /// A listener to several targets: its port, the targets, and whether its
 /// group carries our bootstrap role tag.
@@ -112,11 +123,14 @@ type Multi = (u16, BTreeSet<Target>, bool);
 /// balancer of a spread it holds the brokers behind the others too); the
 /// target port is then judged by this load balancer's brokers.
 fn bootstrap_of(singles: &[Single], multis: &[Multi]) -> Result<Option<(u16, Option<u16>)>, ImportError> {
-    let broker_ips: BTreeSet<&TargetId> = singles.iter().map(|s| &s.1).collect();
+    let broker_ips: BTreeSet<&TargetId> = singles.iter().filter_map(|s| s.1.as_ref()).collect();
+    // Another actor's targets say nothing of which group is the bootstrap's:
+    // our tag does.
+    let unbound = singles.iter().any(|s| s.1.is_none());
     let mut bootstrap = None;
     for (port, targets, tagged) in multis {
         let ips: BTreeSet<&TargetId> = targets.iter().map(|t| &t.0).collect();
-        let holds_all = if *tagged { broker_ips.is_subset(&ips) } else { ips == broker_ips };
+        let holds_all = if *tagged { unbound || broker_ips.is_subset(&ips) } else { ips == broker_ips };
         if !holds_all || targets.len() != ips.len() {
             return Err(ImportError::Ambiguous { port: *port, count: targets.len() });
         }
@@ -125,7 +139,8 @@ fn bootstrap_of(singles: &[Single], multis: &[Multi]) -> Result<Option<(u16, Opt
         }
         // Targets on the brokers' own ports need no target_port.
         let own_brokers = targets.iter().filter(|(id, _)| broker_ips.contains(id));
-        let own = own_brokers.clone().all(|(id, p)| singles.iter().any(|s| s.1 == *id && s.2 == *p));
+        let own =
+            unbound || own_brokers.clone().all(|(id, p)| singles.iter().any(|s| s.1.as_ref() == Some(id) && s.2 == *p));
         let uniform: BTreeSet<u16> = targets.iter().map(|t| t.1).collect();
         let target_port = match (own, uniform.len()) {
             (true, _) => None,
@@ -227,17 +242,27 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
             .as_deref()
             .and_then(|a| observed.target_group(a))
             .ok_or(ImportError::NoForward(l.port))?;
-        match tg.targets.len() {
-            0 => return Err(ImportError::EmptyGroup { port: l.port }),
-            1 => {
+        match (tg.targets.len(), tg.role) {
+            (1, _) => {
                 let (id, port) = tg.targets.iter().next().cloned().expect("one target");
-                singles.push((l.port, id, port, tg.role));
+                singles.push((l.port, Some(id), port, tg.role));
             }
+            // Our broker's group, its targets another actor's (none yet, or
+            // two while a pod is replaced): the group's port is the broker's.
+            (_, Some(Role::Broker(_))) => singles.push((l.port, None, tg.port, tg.role)),
+            (0, Some(Role::Bootstrap)) => multis.push((l.port, BTreeSet::new(), true)),
+            (0, _) => return Err(ImportError::EmptyGroup { port: l.port }),
             _ => multis.push((l.port, tg.targets.clone(), tg.role == Some(Role::Bootstrap))),
         }
     }
     let bootstrap = bootstrap_of(&singles, &multis)?;
     let base = singles.iter().map(|s| s.0).min().unwrap_or(DEFAULT_LISTENER_PORT_BASE);
+    let group_of = |port: u16| observed.listener_on(port).and_then(|l| l.target_group_arn.as_deref());
+    let kind = singles
+        .first()
+        .and_then(|s| group_of(s.0))
+        .and_then(|arn| observed.target_group(arn))
+        .map_or(TargetKind::Ip, |g| g.kind);
     let (ids, source) = broker_ids(&singles, base)?;
     let brokers = ids
         .into_iter()
@@ -250,6 +275,7 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
         bootstrap,
         base,
         ids: source,
+        kind,
     })
 }
 
@@ -309,8 +335,35 @@ mod tests {
         assert_eq!(l.ids, IdSource::Convention);
         assert_eq!(l.name, "mz-kafka-lb");
         assert_eq!(l.base, 9001);
-        assert_eq!(l.brokers[&BrokerId::new(3)], ImportedBroker { target: ip(3), port: 9092, listener_port: 9003 });
+        assert_eq!(
+            l.brokers[&BrokerId::new(3)],
+            ImportedBroker { target: Some(ip(3)), port: 9092, listener_port: 9003 }
+        );
         assert_eq!(l.mapping(), "9001 → broker 1, 9002 → broker 2, 9003 → broker 3");
+    }
+
+    #[test]
+    fn our_groups_another_actor_fills_import_without_targets() {
+        // No pod bound yet for broker 1, two during a roll for broker 2,
+        // one for broker 3; the bootstrap group not bound yet.
+        let mut o = setup(&[
+            (9000, vec![], Some("bootstrap")),
+            (9001, vec![], Some("broker/1")),
+            (9002, vec![(ip(50), 9094), (ip(51), 9094)], Some("broker/2")),
+            (9003, vec![(ip(3), 9094)], Some("broker/3")),
+        ]);
+        for g in &mut o.target_groups {
+            (g.port, g.kind) = (9094, TargetKind::Instance);
+        }
+        let l = classify(&o).unwrap();
+        assert!(l.unbound());
+        assert_eq!((l.ids.clone(), l.kind, l.bootstrap), (IdSource::Tags, TargetKind::Instance, Some((9000, None))));
+        assert_eq!(l.brokers[&BrokerId::new(1)], ImportedBroker { target: None, port: 9094, listener_port: 9001 });
+        assert_eq!(l.brokers[&BrokerId::new(2)].target, None);
+        assert_eq!(l.brokers[&BrokerId::new(3)].target, Some(ip(3)));
+        // Without our tags, an empty group is still no broker to import.
+        let untagged = setup(&[(9001, vec![], None), (9002, vec![(ip(2), 9092)], None)]);
+        assert_eq!(classify(&untagged), Err(ImportError::EmptyGroup { port: 9001 }));
     }
 
     #[test]

@@ -351,3 +351,30 @@ async fn instance_brokers_switch_to_nodeports_and_back_in_the_same_groups() {
     }
     ws.assert_no_changes();
 }
+
+#[tokio::test]
+async fn our_setup_imports_as_external_while_the_controller_binds_or_rolls() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let ws = Workspace::new(&config(orders(&net, &[1, 2, 3], true))).with_moto(&moto);
+    ws.apply();
+    let tgs = groups(&ws);
+    let lb = ws.output_of("kafka_privatelink.k", "load_balancer_arn").as_str().unwrap().to_owned();
+    let reimport = |what: &str| {
+        ws.ok(&["state", "rm", "kafka_privatelink.k"]);
+        ws.ok(&["import", "-no-color", "kafka_privatelink.k", &lb]);
+        assert_eq!(ws.output_of("kafka_privatelink.k", "target_registration"), "external", "{what}");
+        ws.assert_no_changes();
+        assert_eq!(groups(&ws), tgs, "{what}");
+    };
+    // Nothing bound yet: every group empty.
+    reimport("no pod bound yet");
+    // Broker 1 mid-roll (two pods), broker 2 bound, broker 3 not yet.
+    let (p1, p2) = (pod(&net, 1, 0), pod(&net, 1, 1));
+    controller(&aws, &tgs["1"], &[&p1, &p2], &[]).await;
+    controller(&aws, &tgs["2"], &[&pod(&net, 2, 0)], &[]).await;
+    moto.proxy().reset_counts();
+    reimport("a roll under way");
+    no_target_calls(&moto);
+}

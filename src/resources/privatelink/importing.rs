@@ -259,8 +259,8 @@ impl KafkaPrivatelink {
             .brokers
             .values()
             .filter_map(|b| match &b.target {
-                TargetId::Instance(id) => Some(id.clone()),
-                TargetId::Ip(_) => None,
+                Some(TargetId::Instance(id)) => Some(id.clone()),
+                _ => None,
             })
             .collect();
         let instances = if instance_ids.is_empty() {
@@ -280,6 +280,33 @@ struct Found {
     instances: BTreeMap<String, ec2::Instance>,
 }
 
+/// One imported broker: its target, address and zone — none when another
+/// actor registers the targets (`unbound`) —, ports.
+fn imported_broker(
+    b: &import::ImportedBroker,
+    unbound: bool,
+    subnets: &[ec2::Subnet],
+    instances: &BTreeMap<String, ec2::Instance>,
+) -> model::Broker {
+    let target = b.target.as_ref().filter(|_| !unbound);
+    let ip = target.and_then(|t| match t {
+        TargetId::Ip(ip) => Some(*ip),
+        TargetId::Instance(id) => instances.get(id).map(|i| i.private_ip),
+    });
+    let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
+    model::Broker {
+        ip: ip.map(|i| i.to_string()).into(),
+        instance_id: match target {
+            Some(TargetId::Instance(id)) => Tri::Known(id.clone()),
+            _ => Tri::Null,
+        },
+        port: Tri::Known(f64::from(b.port)),
+        listener_port: Tri::Known(f64::from(b.listener_port)),
+        availability_zone_id: ip.and_then(zone_of).into(),
+        ..Default::default()
+    }
+}
+
 /// The configuration an imported layout stands for: brokers by id with
 /// their targets, ports and zones, the bootstrap listener, the service's
 /// principals and regions, and the tags that are not the provider's own or
@@ -292,11 +319,6 @@ fn imported_model(
     instances: &BTreeMap<String, ec2::Instance>,
     default_tags: &BTreeMap<String, String>,
 ) -> Model {
-    let zone_of = |ip: Ipv4Addr| subnets.iter().find(|s| s.contains(ip)).map(|s| s.zone_id.clone());
-    let ip_of = |t: &TargetId| match t {
-        TargetId::Ip(ip) => Some(*ip),
-        TargetId::Instance(id) => instances.get(id).map(|i| i.private_ip),
-    };
     let ports: BTreeSet<u16> = layout.brokers.values().map(|b| b.port).collect();
     let broker_port =
         if ports.len() == 1 { ports.first().copied().unwrap_or(DEFAULT_BROKER_PORT) } else { DEFAULT_BROKER_PORT };
@@ -314,20 +336,8 @@ fn imported_model(
         Some(s) if !s.is_empty() => strings(s.clone()),
         _ => Tri::Null,
     };
-    let broker = |b: &import::ImportedBroker| {
-        let ip = ip_of(&b.target);
-        model::Broker {
-            ip: ip.map(|i| i.to_string()).into(),
-            instance_id: match &b.target {
-                TargetId::Instance(id) => Tri::Known(id.clone()),
-                TargetId::Ip(_) => Tri::Null,
-            },
-            port: Tri::Known(f64::from(b.port)),
-            listener_port: Tri::Known(f64::from(b.listener_port)),
-            availability_zone_id: ip.and_then(zone_of).into(),
-            ..Default::default()
-        }
-    };
+    let unbound = layout.unbound();
+    let broker = |b: &import::ImportedBroker| imported_broker(b, unbound, subnets, instances);
     Model {
         name: Tri::Known(layout.name.clone()),
         vpc_id: Tri::Known(lb.vpc_id.clone()),
@@ -350,6 +360,8 @@ fn imported_model(
             ..Default::default()
         }]),
         tags: if own_tags.is_empty() { Tri::Null } else { string_map(&own_tags) },
+        target_registration: if unbound { Tri::Known("external".to_owned()) } else { Tri::Null },
+        target_type: if unbound { Tri::Known(layout.kind.as_str().to_owned()) } else { Tri::Null },
         ..Model::default()
     }
 }
@@ -360,8 +372,16 @@ fn imported_model(
 /// one broker port when all share it.
 fn spread_model(models: &[Model], per: usize) -> Model {
     let mut whole = models.first().cloned().unwrap_or_default();
-    let brokers: BTreeMap<String, model::Broker> =
+    let mut brokers: BTreeMap<String, model::Broker> =
         models.iter().flat_map(|m| m.brokers.known().cloned().unwrap_or_default()).collect();
+    // Another actor registers behind one load balancer: behind all of them.
+    if let Some(external) = models.iter().find(|m| m.external() == Some(true)) {
+        whole.target_registration = external.target_registration.clone();
+        whole.target_type = external.target_type.clone();
+        for b in brokers.values_mut() {
+            (b.ip, b.instance_id, b.availability_zone_id) = (Tri::Null, Tri::Null, Tri::Null);
+        }
+    }
     let ports: BTreeSet<u64> = brokers.values().filter_map(|b| b.port.known().map(|p| *p as u64)).collect();
     whole.broker_port = match ports.iter().collect::<Vec<_>>().as_slice() {
         [only] => Tri::Known(**only as f64),
@@ -442,7 +462,7 @@ mod tests {
 
     fn layout() -> ImportedLayout {
         let broker = |ip: &str, listener_port| ImportedBroker {
-            target: TargetId::Ip(ip.parse().expect("an address")),
+            target: Some(TargetId::Ip(ip.parse().expect("an address"))),
             port: 9092,
             listener_port,
         };
@@ -455,6 +475,7 @@ mod tests {
             bootstrap: Some((9000, None)),
             base: 9001,
             ids: IdSource::Convention,
+            kind: crate::domain::layout::TargetKind::Ip,
         }
     }
 
