@@ -305,6 +305,11 @@ impl Resource for KafkaPrivatelink {
         if port_of(&m.broker_port) == Some(DEFAULT_BROKER_PORT) {
             m.broker_port = Tri::Null;
         }
+        // Registered by the provider: the type is the brokers', the mode
+        // the default.
+        if m.external() == Some(false) {
+            (m.target_registration, m.target_type) = (Tri::Null, Tri::Null);
+        }
         if port_of(&m.listener_port_base) == Some(DEFAULT_BASE) {
             m.listener_port_base = Tri::Null;
         }

@@ -71,6 +71,7 @@ async fn generated_configuration_round_trips() {
     ws.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
     let generated = std::fs::read_to_string(ws.path().join("generated.tf")).unwrap();
     assert!(!generated.contains("load_balancer_arn"), "placement by subnets only:\n{generated}");
+    assert!(!generated.contains("target_registration") && !generated.contains("target_type"), "defaults:\n{generated}");
     let v = ws.validate_json();
     assert_eq!(v["valid"], true, "{v}");
     ws.apply();

@@ -378,3 +378,26 @@ async fn our_setup_imports_as_external_while_the_controller_binds_or_rolls() {
     reimport("a roll under way");
     no_target_calls(&moto);
 }
+
+#[tokio::test]
+async fn generated_configuration_of_an_unbound_setup_is_external() {
+    let moto = Moto::start();
+    let aws = Aws::new(&moto).await;
+    let net = aws.network(0).await;
+    let made = Workspace::new(&config(orders(&net, &[1, 2], true))).with_moto(&moto);
+    made.apply();
+    let lb = made.output_of("kafka_privatelink.k", "load_balancer_arn").as_str().unwrap().to_owned();
+    // Another configuration finds it with nothing bound yet.
+    let header = Config::new().to_string();
+    let ws = Workspace::new(&format!("{header}\nimport {{\n  to = kafka_privatelink.found\n  id = \"{lb}\"\n}}\n"))
+        .with_moto(&moto);
+    ws.ok(&["plan", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = std::fs::read_to_string(ws.path().join("generated.tf")).unwrap();
+    assert!(generated.contains("target_registration") && generated.contains("\"external\""), "{generated}");
+    assert!(!generated.contains(" ip "), "no broker names a target:\n{generated}");
+    assert_eq!(ws.validate_json()["valid"], true);
+    moto.proxy().reset_counts();
+    ws.apply();
+    no_target_calls(&moto);
+    ws.assert_no_changes();
+}
