@@ -83,7 +83,10 @@ AWS_SOAK_STEPS ?= 12
 soak-aws: venv
 	AWS_SOAK_RUNS=$(AWS_SOAK_RUNS) AWS_SOAK_STEPS=$(AWS_SOAK_STEPS) $(CARGO) test --test e2e soak_every_behaviour_at_once -- --nocapture
 
-## demo: apply examples/quickstart against moto, show the outputs, destroy
+## demo: apply examples/quickstart against moto, show the outputs, destroy; then
+## a consumer wired in one apply, a spread over two load balancers, and
+## Strimzi with its targets left to the (emulated) Load Balancer Controller
+## beside the provider functions
 demo: venv build
 	TARGET_DIR="$(TARGET_DIR)" tools/demo.sh
 

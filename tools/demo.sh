@@ -5,7 +5,11 @@
 # Terraform, show the outputs, destroy; then wire a consumer in one apply
 # and unwire it in one destroy (examples/clickpipes-one-apply, ClickPipes'
 # side emulated as the tests emulate it); then spread a cluster over two
-# load balancers (brokers_per_load_balancer), and stop both again.
+# load balancers (brokers_per_load_balancer); then Strimzi's brokers with
+# their targets left to the Load Balancer Controller
+# (examples/strimzi-target-group-binding, the controller emulated as the
+# tests emulate it) and the provider functions beside the resource; and
+# stop both again.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -218,5 +222,41 @@ HCL
 echo "==> four brokers, two to a load balancer (brokers_per_load_balancer = 2): terraform apply"
 quiet apply -auto-approve
 "$terraform" output -no-color
+echo "==> terraform destroy"
+quiet destroy -auto-approve
+
+# Kafka on Kubernetes: the targets are the Load Balancer Controller's
+# (target_registration = "external"); its TargetGroupBindings are emulated
+# as the tests emulate them (tests/support/kubernetes). The provider
+# functions compute the same ports as the resource.
+mkdir "$work/strimzi"
+cp "$repo/examples/strimzi-target-group-binding/kafka.tf" "$work/strimzi/kafka.tf"
+cp "$repo/tests/support/kubernetes/strimzi-target-group-binding.tf" "$work/strimzi/kubernetes.tf"
+sed -i -e "s/vpc-0a1b2c3d4e5f60718/$vpc/" -e "s/subnet-0a1b2c3d4e5f60701/$s1/" \
+  -e "s/subnet-0a1b2c3d4e5f60702/$s2/" -e "s/subnet-0a1b2c3d4e5f60703/$s3/" "$work/strimzi/kafka.tf"
+cat >"$work/strimzi/functions.tf" <<'HCL'
+output "listener_ports_by_function" {
+  value = provider::kafka::listener_ports(local.brokers, {})
+}
+output "listener_ports_of_the_resource" {
+  value = { for id, b in kafka_privatelink.strimzi.brokers : id => b.listener_port }
+}
+HCL
+cd "$work/strimzi"
+echo "==> Strimzi, targets registered by the Load Balancer Controller (examples/strimzi-target-group-binding): terraform apply"
+quiet apply -auto-approve
+echo "==> provider::kafka::listener_ports(local.brokers, {}), and the resource's listener ports:"
+"$terraform" output -no-color listener_ports_by_function
+"$terraform" output -no-color listener_ports_of_the_resource
+echo "==> terraform apply -refresh-only; each broker's group as the controller filled it:"
+quiet apply -refresh-only -auto-approve
+"$terraform" state show -no-color kafka_privatelink.strimzi | grep -E '^ +"[0-9]+" = \{|target_type|targets|"10\.' | head -20 || true
+echo "==> a broker pod restarts at a new address; the controller swaps the targets"
+group="$("$terraform" state show -no-color kafka_privatelink.strimzi | grep -m1 -o 'arn:aws:elasticloadbalancing:[^"]*targetgroup/orders-strimzi-b0-[^"]*')"
+"$venv/bin/python" "$repo/tests/support/controller.py" "{\"target_group_arn\": \"$group\", \"targets\": [\"10.0.1.200\"], \"port\": 9094}"
+"$venv/bin/python" "$repo/tests/support/controller.py" "{\"target_group_arn\": \"$group\", \"targets\": [\"10.0.1.100\"], \"port\": 9094, \"deregister\": true}"
+echo "==> terraform plan (the controller's targets are not drift):"
+"$terraform" plan -no-color -detailed-exitcode >"$work/plan.log" 2>&1 || { cat "$work/plan.log"; exit 1; }
+grep -E "No changes" "$work/plan.log"
 echo "==> terraform destroy"
 quiet destroy -auto-approve
