@@ -35,13 +35,19 @@ fn total(counts: &std::collections::BTreeMap<String, u64>) -> u64 {
 /// A configuration of `n` brokers named `name`, with listener attributes
 /// when `idle_timeout` (a call per listener on create and on every refresh).
 fn config(net: &Network, name: &str, n: u64, idle_timeout: bool) -> String {
-    spread_config(net, name, n, idle_timeout, None)
+    spread_config(net, name, n, idle_timeout, None, false)
 }
 
-/// [`config`], `per` brokers to a load balancer when given.
-fn spread_config(net: &Network, name: &str, n: u64, idle_timeout: bool, per: Option<u64>) -> String {
+/// [`config`], `per` brokers to a load balancer when given, the targets
+/// another actor's when `external` (brokers then named by port only).
+fn spread_config(net: &Network, name: &str, n: u64, idle_timeout: bool, per: Option<u64>, external: bool) -> String {
     let brokers: String = (0..n)
-        .map(|i| format!("    \"{}\" = {{ ip = \"{}.{}\" }}\n", i + 1, net.subnets[(i % 3) as usize].prefix, 10 + i))
+        .map(|i| match external {
+            true => format!("    \"{}\" = {{ port = 9092 }}\n", i + 1),
+            false => {
+                format!("    \"{}\" = {{ ip = \"{}.{}\" }}\n", i + 1, net.subnets[(i % 3) as usize].prefix, 10 + i)
+            }
+        })
         .collect();
     format!(
         r#"{HEADER}
@@ -49,6 +55,7 @@ resource "kafka_privatelink" "k" {{
   name       = "{name}"
   vpc_id     = "{vpc}"
   subnet_ids = {subnets}
+{registration}
 {idle}
   brokers = {{
 {brokers}  }}
@@ -59,6 +66,7 @@ resource "kafka_privatelink" "k" {{
 "#,
         vpc = net.vpc,
         subnets = net.subnet_ids_hcl(),
+        registration = if external { "  target_registration = \"external\"" } else { "" },
         idle = match (idle_timeout, per) {
             (true, _) => "  tcp_idle_timeout = 600".to_owned(),
             (false, Some(per)) => format!("  brokers_per_load_balancer = {per}"),
@@ -143,28 +151,7 @@ async fn external() {
     println!("{:>10} {:>8} {:>8} {:>8} {:>14}", "targets", "create", "no-op", "destroy", "target calls");
     let n = 48u64;
     for external in [false, true] {
-        let (create, noop, destroy) = lifecycle(|net| {
-            let provider = config(net, "registered", n, false);
-            if !external {
-                return provider;
-            }
-            // The same brokers, named by port only.
-            let mut out = String::new();
-            for line in provider.lines() {
-                match line.split_once("= { ip =") {
-                    Some((key, _)) => out.push_str(&format!("{key}= {{ port = 9092 }}\n")),
-                    None => out.push_str(line),
-                }
-                if !line.contains("= { ip =") {
-                    out.push('\n');
-                }
-                if line.trim_start().starts_with("subnet_ids") {
-                    out.push_str("  target_registration = \"external\"\n");
-                }
-            }
-            out
-        })
-        .await;
+        let (create, noop, destroy) = lifecycle(|net| spread_config(net, "registered", n, false, None, external)).await;
         let calls = |c: &Counts| {
             c.iter()
                 .filter(|(k, _)| k.ends_with(":RegisterTargets") || k.ends_with(":DeregisterTargets"))
@@ -193,7 +180,7 @@ async fn spread() {
     let n = 60u64;
     for s in [2u64, 60] {
         let (create, noop, destroy) =
-            lifecycle(|net| spread_config(net, &format!("spread{s}"), n, false, Some(n / s))).await;
+            lifecycle(|net| spread_config(net, &format!("spread{s}"), n, false, Some(n / s), false)).await;
         let (create, noop, destroy) = (total(&create), total(&noop), total(&destroy));
         let batch = (n + s).div_ceil(20);
         println!(
@@ -213,7 +200,7 @@ async fn spread() {
         let moto = Moto::start();
         let aws = Aws::new(&moto).await;
         let net = aws.network(0).await;
-        let ws = Workspace::new(&spread_config(&net, &format!("slow{s}"), s, false, Some(1))).with_moto(&moto);
+        let ws = Workspace::new(&spread_config(&net, &format!("slow{s}"), s, false, Some(1), false)).with_moto(&moto);
         let proxy = moto.proxy();
         proxy.aws(&serde_json::json!({"latency_ms": 25, "provisioning": 3}));
         let started = std::time::Instant::now();

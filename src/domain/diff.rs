@@ -274,8 +274,31 @@ fn existing_group(
 ) -> TargetGroupRef {
     let r = TargetGroupRef::Arn(existing.arn.clone());
     // Another actor's targets are its own: nothing to register or remove.
-    let wanted = tg.targets.registered().cloned().unwrap_or_else(|| existing.targets.clone());
-    let extra: BTreeSet<Target> = existing.targets.difference(&wanted).cloned().collect();
+    if let Some(wanted) = tg.targets.registered() {
+        converge_targets(wanted, existing, observed, &r, s);
+    }
+    if !health_matches(&spec.health_check, &existing.health_check) {
+        s.push(Phase::Targets, Step::SetHealthCheck { target_group: r.clone(), health_check: spec.health_check });
+    }
+    if let Some(d) = spec.deregistration_delay
+        && existing.deregistration_delay != Some(d)
+    {
+        s.push(Phase::Targets, Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d });
+    }
+    retag(s, &existing.arn, &existing.tags, &tags);
+    r
+}
+
+/// Brings an existing group's targets to `wanted`: the new ones registered
+/// (and, when others leave, ready) before the others are deregistered.
+fn converge_targets(
+    wanted: &BTreeSet<Target>,
+    existing: &ObservedTargetGroup,
+    observed: &Observed,
+    r: &TargetGroupRef,
+    s: &mut Schedule,
+) {
+    let extra: BTreeSet<Target> = existing.targets.difference(wanted).cloned().collect();
     let missing: BTreeSet<Target> = wanted.difference(&existing.targets).cloned().collect();
     if !missing.is_empty() {
         s.push(Phase::Targets, Step::Register { target_group: r.clone(), targets: missing.clone() });
@@ -288,16 +311,6 @@ fn existing_group(
     if !extra.is_empty() {
         s.push(Phase::Deregister, Step::Deregister { target_group: existing.arn.clone(), targets: extra });
     }
-    if !health_matches(&spec.health_check, &existing.health_check) {
-        s.push(Phase::Targets, Step::SetHealthCheck { target_group: r.clone(), health_check: spec.health_check });
-    }
-    if let Some(d) = spec.deregistration_delay
-        && existing.deregistration_delay != Some(d)
-    {
-        s.push(Phase::Targets, Step::SetTargetGroupAttributes { target_group: r.clone(), deregistration_delay: d });
-    }
-    retag(s, &existing.arn, &existing.tags, &tags);
-    r
 }
 
 /// A group the role needs anew, with its targets; a listener serving today

@@ -234,6 +234,8 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
     }
     let mut singles: Vec<Single> = Vec::new();
     let mut multis: Vec<Multi> = Vec::new();
+    // The broker groups' target type: the first's (one per setup).
+    let mut kind = None;
     let mut listeners = observed.listeners.clone();
     listeners.sort_by_key(|l| l.port);
     for l in &listeners {
@@ -242,6 +244,9 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
             .as_deref()
             .and_then(|a| observed.target_group(a))
             .ok_or(ImportError::NoForward(l.port))?;
+        if tg.targets.len() == 1 || matches!(tg.role, Some(Role::Broker(_))) {
+            kind.get_or_insert(tg.kind);
+        }
         match (tg.targets.len(), tg.role) {
             (1, _) => {
                 let (id, port) = tg.targets.iter().next().cloned().expect("one target");
@@ -257,12 +262,6 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
     }
     let bootstrap = bootstrap_of(&singles, &multis)?;
     let base = singles.iter().map(|s| s.0).min().unwrap_or(DEFAULT_LISTENER_PORT_BASE);
-    let group_of = |port: u16| observed.listener_on(port).and_then(|l| l.target_group_arn.as_deref());
-    let kind = singles
-        .first()
-        .and_then(|s| group_of(s.0))
-        .and_then(|arn| observed.target_group(arn))
-        .map_or(TargetKind::Ip, |g| g.kind);
     let (ids, source) = broker_ids(&singles, base)?;
     let brokers = ids
         .into_iter()
@@ -275,7 +274,7 @@ pub fn classify(observed: &Observed) -> Result<ImportedLayout, ImportError> {
         bootstrap,
         base,
         ids: source,
-        kind,
+        kind: kind.unwrap_or_default(),
     })
 }
 

@@ -415,6 +415,23 @@ pub struct TargetHealth {
     pub reason: Option<String>,
 }
 
+impl TargetHealth {
+    /// How well the target serves, best first: healthy, then still
+    /// checking, then on its way out, then failing, then anything AWS adds
+    /// later.
+    pub fn rank(&self) -> u8 {
+        match self.state.as_str() {
+            "healthy" => 0,
+            "initial" => 1,
+            "draining" => 2,
+            "unhealthy" | "unhealthy.draining" => 3,
+            "unused" => 4,
+            "unavailable" => 5,
+            _ => 6,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ObservedListener {
     pub arn: String,

@@ -647,11 +647,7 @@ async fn run(steps: &[Step]) -> Result<(), Failure> {
             Err(out) => return fail(&log, format!("the apply failed:\n{out}")),
         }
         if c.external {
-            let counts = w.proxy.counts();
-            let calls: Vec<&String> = counts
-                .keys()
-                .filter(|k| ["elbv2:RegisterTargets", "elbv2:DeregisterTargets"].contains(&k.as_str()))
-                .collect();
+            let calls = w.proxy.target_calls();
             if !calls.is_empty() {
                 return fail(&log, format!("the provider called {calls:?} while another actor registers"));
             }

@@ -179,7 +179,7 @@ impl Model {
         let mut out = Vec::new();
         let (Tri::Known(name), Some(brokers)) = (&self.name, self.brokers.known()) else { return out };
         let prior_brokers = prior.and_then(|p| p.brokers.known());
-        let kind = self.target_kind();
+        let kind = self.planned_target_kind(prior);
         let same_kind = prior.is_some_and(|p| p.target_kind() == kind);
         for (key, b) in brokers {
             let Ok(id) = key.parse::<BrokerId>() else { continue };
@@ -278,6 +278,23 @@ impl Model {
                 self.brokers.known().is_some_and(|bs| bs.values().all(|b| !b.instance_id.is_unknown()))
             }
         }
+    }
+
+    /// The target type a plan from `prior` gives the groups: the declared
+    /// `target_type`; unset with another actor registering, the type the
+    /// groups have (a switch to external moves no listener), `ip` for new
+    /// ones; else the brokers'.
+    pub fn planned_target_kind(&self, prior: Option<&Model>) -> TargetKind {
+        match (&self.target_type, self.external(), prior) {
+            (Tri::Null, Some(true), Some(p)) => p.target_kind(),
+            _ => self.target_kind(),
+        }
+    }
+
+    /// Whether a plan from `prior` keeps the groups' target type (their
+    /// kind is part of their identity): known, and the prior's.
+    pub fn keeps_target_kind(&self, prior: Option<&Model>) -> bool {
+        self.target_kind_known() && prior.is_some_and(|p| p.target_kind() == self.planned_target_kind(Some(p)))
     }
 
     /// The target type of every group: the declared `target_type`, else —

@@ -9,7 +9,6 @@ use super::KafkaPrivatelink;
 use super::model::{DEFAULT_BASE, DEFAULT_BROKER_PORT, Model, defaults, known_map, string_map};
 use super::private::Private;
 use super::to_state::bootstrap_hint;
-use crate::domain::layout::TargetKind;
 use crate::resources::values::Typed as _;
 
 use crate::server::api::diag::Diagnostics;
@@ -118,16 +117,12 @@ impl KafkaPrivatelink {
             Tri::Null => Tri::Known(defaults::TARGET_REGISTRATION.to_owned()),
             set => set.clone(),
         };
-        planned.target_type = match (&config.target_type, config.external()) {
-            (Tri::Null, Some(true)) => {
-                // Unset with another actor registering: the groups keep the
-                // type they have (a switch to external moves no listener),
-                // new ones are `ip`.
-                Tri::Known(prior.map_or(TargetKind::Ip, Model::target_kind).as_str().to_owned())
+        planned.target_type = match &config.target_type {
+            Tri::Null if config.target_kind_known() => {
+                Tri::Known(config.planned_target_kind(prior).as_str().to_owned())
             }
-            (Tri::Null, _) if config.target_kind_known() => Tri::Known(config.target_kind().as_str().to_owned()),
-            (Tri::Null, _) => Tri::Unknown,
-            (set, _) => set.clone(),
+            Tri::Null => Tri::Unknown,
+            set => set.clone(),
         };
         let mut tags_all = self.provider.default_tags();
         let tags = if config.tags.is_null() { Some(BTreeMap::new()) } else { known_map(&config.tags) };

@@ -16,7 +16,6 @@ use crate::domain::connections::Connection;
 use crate::domain::diff;
 use crate::domain::layout::{
     HealthPort, LoadBalancerSpec, Observed, ObservedListener, ObservedTargetGroup, Registration, Role, Spec,
-    TargetHealth,
 };
 use crate::domain::ownership::{Recorded, is_reserved_tag};
 use crate::domain::ports::BrokerId;
@@ -163,7 +162,7 @@ fn render_brokers(m: &mut Model, base: &Model, serving: &Serving<'_>) {
         let own = match (&serving.spec.registration, b.target(), port_of(&b.port)) {
             // Another actor's targets come and go: the best of them says
             // whether the broker is reachable.
-            (Registration::External, _, _) => tg.and_then(|g| g.health.values().min_by_key(|h| health_rank(h))),
+            (Registration::External, _, _) => tg.and_then(|g| g.health.values().min_by_key(|h| h.rank())),
             (Registration::Provider, Some(t), Some(port)) => tg.and_then(|g| g.health.get(&(t, port))),
             (Registration::Provider, ..) => None,
         };
@@ -188,20 +187,6 @@ fn render_brokers(m: &mut Model, base: &Model, serving: &Serving<'_>) {
             targets: targets_of(tg),
             ..boot.clone()
         }]);
-    }
-}
-
-/// How well a target serves, best first: healthy, then still checking,
-/// then on its way out, then failing, then anything AWS adds later.
-fn health_rank(h: &TargetHealth) -> u8 {
-    match h.state.as_str() {
-        "healthy" => 0,
-        "initial" => 1,
-        "draining" => 2,
-        "unhealthy" | "unhealthy.draining" => 3,
-        "unused" => 4,
-        "unavailable" => 5,
-        _ => 6,
     }
 }
 

@@ -69,7 +69,7 @@ pub fn encode(v: &Value, ty: &Type, what: &str) -> Result<pb::DynamicValue, Diag
 
 /// A provider function's signature as protocol 6 spells it.
 pub fn function(s: &crate::server::api::provider::Signature) -> pb::Function {
-    let ty = |t: &Type| serde_json::to_vec(&t.to_json()).unwrap_or_default();
+    let ty = Type::to_json_bytes;
     pb::Function {
         parameters: s
             .parameters

@@ -466,6 +466,18 @@ impl FaultProxy {
             .collect()
     }
 
+    /// The target calls (RegisterTargets, DeregisterTargets) since the last
+    /// reset; panics when the proxy counted no call at all, which would say
+    /// nothing.
+    pub fn target_calls(&self) -> Vec<String> {
+        let counts = self.counts();
+        assert!(!counts.is_empty(), "the proxy counted no call");
+        counts
+            .into_keys()
+            .filter(|k| ["elbv2:RegisterTargets", "elbv2:DeregisterTargets"].contains(&k.as_str()))
+            .collect()
+    }
+
     /// How many AWS writes were made since the last reset, as the proxy's
     /// `*write` rule counts them: every EC2 and ELBv2 call that neither
     /// describes, lists nor gets.

@@ -41,7 +41,7 @@ pub(super) fn plan_brokers(
     // The planned type (`plan_defaults`): the configuration's, or kept.
     let kind = planned.target_kind();
     let kind_known = planned.target_type.known().is_some();
-    let same_kind = kind_known && prior.is_some_and(|p| p.target_kind() == kind);
+    let same_kind = planned.keeps_target_kind(prior);
 
     if let (Some(cfg_brokers), Tri::Known(brokers)) = (config.brokers.known(), &mut planned.brokers) {
         for (key, b) in brokers.iter_mut() {
@@ -160,8 +160,7 @@ pub(super) fn plan_bootstrap(planned: &mut Model, config: &Model, prior: Option<
     if let Some(boot) = planned.bootstrap.known().and_then(|b| b.first()).cloned() {
         let was = prior.and_then(|p| p.bootstrap());
         // The bootstrap group holds every broker: its kind is theirs.
-        let same_kind =
-            planned.target_type.known().is_some() && prior.is_some_and(|p| p.target_kind() == planned.target_kind());
+        let same_kind = planned.keeps_target_kind(prior);
         let same = same_kind
             && was.is_some_and(|w| w.listener_port == boot.listener_port && w.target_port == boot.target_port);
         let keep = |v: Option<&Tri<String>>| v.filter(|v| same && v.known().is_some()).cloned().unwrap_or(Tri::Unknown);
